@@ -1,0 +1,13 @@
+// Ablate: the root command of the `ablate` binary and its subcommand table.
+import ArgumentParser
+
+/// `ablate`: run, watch and judge ablation studies of the AV1 partition CNN.
+public struct Ablate: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ablate",
+        abstract: "Run machine-learning ablation studies across machines and judge them statistically.",
+        version: AblateVersion.string,
+        subcommands: [DataCommand.self, VersionCommand.self])
+
+    public init() {}
+}

@@ -1,0 +1,55 @@
+// BLAS: the only file that calls OpenBLAS; row-major single-precision GEMM and the library's runtime controls.
+import COpenBLAS
+
+/// Single-precision matrix products on OpenBLAS, row-major throughout.
+public enum BLAS {
+    /// The kernel family OpenBLAS selected for this CPU (e.g. `Haswell`, `SkylakeX`).
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// OpenBLAS's current thread count.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets OpenBLAS's thread count (results depend on it: record it with every run).
+    public static func setThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(max(1, count)))
+    }
+
+    /// `C = alpha · op(A) · op(B) + beta · C` with row-major `A` (m×k after `op`), `B` (k×n after `op`), `C` (m×n).
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
+        if m == 0 || n == 0 { return }
+        let lda = transposeA ? m : k
+        let ldb = transposeB ? k : n
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(max(1, lda)), b, Int32(max(1, ldb)), beta, c, Int32(max(1, n)))
+    }
+}
+
+/// Plain-loop references for the BLAS paths: the test oracle.
+public enum ReferenceOps {
+    /// The same contract as `BLAS.sgemm`, computed with three loops in Double.
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: [Float], b: [Float], beta: Float = 0, c: inout [Float]
+    ) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k {
+                    let av = transposeA ? a[p * m + i] : a[i * k + p]
+                    let bv = transposeB ? b[j * k + p] : b[p * n + j]
+                    sum += Double(av) * Double(bv)
+                }
+                c[i * n + j] = Float(Double(alpha) * sum + Double(beta) * Double(c[i * n + j]))
+            }
+        }
+    }
+}

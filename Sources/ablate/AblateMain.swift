@@ -1,0 +1,9 @@
+// The `ablate` binary: hands the command line to the command tree in AblateCLI.
+import AblateCLI
+
+@main
+enum AblateMain {
+    static func main() {
+        Ablate.main()
+    }
+}

@@ -1,0 +1,47 @@
+// BLASTests: OpenBLAS sgemm (every transpose combination, odd shapes) against the plain-loop reference.
+import NN
+import Testing
+
+@Suite("BLAS")
+struct BLASTests {
+    /// Deterministic pseudo-random values in [-1, 1).
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
+        }
+    }
+
+    @Test(arguments: [(1, 1, 1), (3, 5, 7), (17, 9, 33), (64, 1, 130), (2, 75, 4)])
+    func sgemmMatchesReference(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                let a = Self.values(m * k, seed: 1)
+                let b = Self.values(k * n, seed: 2)
+                var expected = Self.values(m * n, seed: 3)
+                var actual = expected
+                ReferenceOps.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a, b: b, beta: 2, c: &expected)
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        actual.withUnsafeMutableBufferPointer { pc in
+                            guard let a = pa.baseAddress, let b = pb.baseAddress, let c = pc.baseAddress else { return }
+                            BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a, b: b, beta: 2, c: c)
+                        }
+                    }
+                }
+                let maxDiff = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+                #expect(maxDiff <= 1e-5 * Float(k), "m=\(m) n=\(n) k=\(k) tA=\(transposeA) tB=\(transposeB): max |diff| \(maxDiff)")
+            }
+        }
+    }
+
+    @Test func runtimeReportsCoreAndThreads() {
+        #expect(!BLAS.coreName.isEmpty && BLAS.coreName != "unknown")
+        let before = BLAS.threadCount
+        BLAS.setThreadCount(1)
+        #expect(BLAS.threadCount == 1)
+        BLAS.setThreadCount(before)
+    }
+}
