@@ -23,7 +23,10 @@ public struct SyntheticGenerator: Sendable {
     public static let targetShares: [Double] = [0.579576, 0.089924, 0.106443, 0.065874, 0.038644, 0.039642, 0.040704, 0.039193]
 
     /// Shares of intended scenes, calibrated (see docs/dataset-format.md) so the decided labels hit `targetShares`.
-    static let sceneShares: [Double] = [0.5300, 0.1020, 0.1210, 0.0720, 0.0430, 0.0440, 0.0450, 0.0430]
+    public static let calibratedSceneShares: [Double] = [0.5890, 0.0623, 0.0837, 0.0820, 0.0443, 0.0467, 0.0476, 0.0444]
+
+    /// Shares of intended scenes per partition id 0–7 (must sum to 1).
+    public var sceneShares: [Double] = calibratedSceneShares
 
     static let chunkSize = 4096
 
@@ -100,7 +103,7 @@ public struct SyntheticGenerator: Sendable {
     private func pickScene(_ rng: inout PCG64) -> Int {
         let u = Double(rng.next() >> 11) * (1.0 / Double(1 << 53))
         var cumulative = 0.0
-        for (mode, share) in Self.sceneShares.enumerated() {
+        for (mode, share) in sceneShares.enumerated() {
             cumulative += share
             if u < cumulative { return mode }
         }
@@ -119,16 +122,18 @@ public struct SyntheticGenerator: Sendable {
         let step = RDPartitionModel.quantiserStep(qp: qp) * scale
         let threshold = 2 * step  // the edge amplitude at which one more region pays for itself
 
-        // Region offsets: group 0 at 0, each further group one edge amplitude away from the previous one.
+        // Region levels: a ladder of evenly spaced levels (one edge amplitude apart, jittered), shuffled over
+        // the scene's regions, so every region differs from the others.
         let groups = RDPartitionModel.regions[scene]
+        let amplitude = threshold * (0.55 + 2.2 * Self.unit(&rng)) * (groups.count > 2 ? 1.4 : 1)
+        var ladder: [Float] = [0, 1, 2, 3]
+        for i in stride(from: groups.count - 1, through: 1, by: -1) {
+            ladder.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+        }
         var quadrantOffset = SIMD4<Float>(repeating: 0)
-        var offset: Float = 0
         for (index, group) in groups.enumerated() {
-            if index > 0 {
-                let amplitude = threshold * (0.55 + 2.2 * Self.unit(&rng)) * (0.8 + 0.6 * Self.unit(&rng))
-                offset += (rng.next() & 1 == 0 ? amplitude : -amplitude)
-            }
-            for quadrant in group { quadrantOffset[quadrant] = offset }
+            let level = amplitude * (ladder[index] + 0.3 * (Self.unit(&rng) - 0.5))
+            for quadrant in group { quadrantOffset[quadrant] = level }
         }
         quadrantOffset -= quadrantOffset.sum() / 4
 
