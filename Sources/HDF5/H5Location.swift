@@ -64,6 +64,12 @@ extension H5Location {
         return !prefix.isEmpty
     }
 
+    /// Removes the link `name` (a group or dataset; the space is reclaimed only when the file is rewritten).
+    public func removeLink(_ name: String) throws {
+        let ctx = H5Context(file: file.displayPath, object: childPath(name))
+        try h5check("H5Ldelete", ctx, kind: .missingObject) { H5Ldelete(id, name, ablate_h5p_default()) }
+    }
+
     /// Names of the direct members, in HDF5's name order.
     public func memberNames() throws -> [String] {
         let names = NameCollector()

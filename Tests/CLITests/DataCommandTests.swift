@@ -1,0 +1,104 @@
+// DataCommandTests: `ablate data synth|inspect|import` as a user runs them: exit codes, one-line errors, no debris.
+import DatasetKit
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("ablate data (end to end)")
+struct DataCommandTests {
+    @Test func synthThenInspect() throws {
+        let dir = TemporaryDirectory()
+        let out = dir.file("synth.h5")
+        let synth = try AblateBinary.run(["data", "synth", "--out", out, "--train", "3000", "--val", "800", "--seed", "5"])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        #expect(synth.stdout.contains("generated 3800 blocks"))
+        let hash = try DatasetFile(path: out).computeContentHash()
+        #expect(synth.stdout.contains(hash))
+
+        let inspect = try AblateBinary.run(["data", "inspect", out])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("ablate-dataset"))
+        #expect(inspect.stdout.contains("\(hash) (matches the stored content_sha256)"))
+        #expect(inspect.stdout.contains("train       3000"))
+        #expect(inspect.stdout.contains("val         800"))
+        #expect(inspect.stdout.contains("stage 2 train:"))
+        #expect(dir.entries() == ["synth.h5"])
+    }
+
+    /// Same seed → same content hash, through the binary.
+    @Test func synthIsDeterministic() throws {
+        let dir = TemporaryDirectory()
+        for name in ["a.h5", "b.h5"] {
+            let result = try AblateBinary.run(["data", "synth", "--out", dir.file(name), "--train", "500", "--val", "100"])
+            #expect(result.status == 0)
+        }
+        #expect(try DatasetFile(path: dir.file("a.h5")).computeContentHash() == DatasetFile(path: dir.file("b.h5")).computeContentHash())
+    }
+
+    @Test func existingOutputNeedsForce() throws {
+        let dir = TemporaryDirectory()
+        let out = dir.file("keep.h5")
+        dir.write("keep.h5", text: "do not touch")
+        let result = try AblateBinary.run(["data", "synth", "--out", out, "--train", "10", "--val", "10"])
+        #expect(result.status != 0)
+        Self.expectOneLineError(result.stderr, mentioning: [out, "already exists", "--force"])
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "do not touch")
+        let forced = try AblateBinary.run(["data", "synth", "--out", out, "--train", "10", "--val", "10", "--force"])
+        #expect(forced.status == 0)
+        #expect(dir.entries() == ["keep.h5"])
+    }
+
+    @Test func importThroughTheBinary() throws {
+        let raw = TemporaryDirectory("ablate-raw")
+        var bytes: [UInt8] = []
+        for i in 0..<(10 * 256) { bytes += [UInt8(i % 200), 0] }
+        raw.write("intra_raw_blocks/Seq_sample_16.txt", bytes: bytes)
+        raw.write("labels/Seq_labels_16_intra.txt", text: (0..<10).map { "\($0 % 8)" }.joined(separator: "\n"))
+        raw.write("qps/Seq_qps_16_intra.txt", text: String(repeating: "80\n", count: 10))
+        let out = TemporaryDirectory()
+        let result = try AblateBinary.run(["data", "import", "--raw", raw.path, "--block-size", "16", "--out", out.file("d.h5")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("imported 10 blocks (train 8, val 2)"))
+        #expect(try DatasetFile(path: out.file("d.h5")).rowCounts == ["train": 8, "val": 2])
+    }
+
+    /// A bad raw input fails with one line naming file and position, and leaves nothing in the output directory.
+    @Test func badImportLeavesNothingBehind() throws {
+        let raw = TemporaryDirectory("ablate-raw")
+        raw.write("intra_raw_blocks/Seq_sample_16.txt", bytes: [UInt8](repeating: 0, count: 3 * 512))
+        raw.write("labels/Seq_labels_16_intra.txt", text: "1\n2\nx3\n")
+        raw.write("qps/Seq_qps_16_intra.txt", text: "80\n80\n80\n")
+        let out = TemporaryDirectory()
+        let result = try AblateBinary.run(["data", "import", "--raw", raw.path, "--out", out.file("d.h5")])
+        #expect(result.status != 0)
+        Self.expectOneLineError(result.stderr, mentioning: ["Seq_labels_16_intra.txt", "line 3", "'x3' is not an integer"])
+        #expect(out.entries().isEmpty)
+    }
+
+    @Test func inspectRejectsForeignFiles() throws {
+        let dir = TemporaryDirectory()
+        dir.write("notes.h5", text: "plain text")
+        let result = try AblateBinary.run(["data", "inspect", dir.file("notes.h5")])
+        #expect(result.status != 0)
+        Self.expectOneLineError(result.stderr, mentioning: ["notes.h5", "not an HDF5 file"])
+        let missing = try AblateBinary.run(["data", "inspect", dir.file("absent.h5")])
+        #expect(missing.status != 0)
+        Self.expectOneLineError(missing.stderr, mentioning: ["absent.h5", "no such file"])
+    }
+
+    @Test func versionListsTheLibraries() throws {
+        let result = try AblateBinary.run(["version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("libzmq 4.3"))
+        #expect(result.stdout.contains("hdf5 1."))
+        #expect(result.stdout.contains("openblas core"))
+    }
+
+    static func expectOneLineError(_ stderr: String, mentioning parts: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        let lines = stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(lines.count == 1, "expected one line on stderr, got: \(stderr)", sourceLocation: sourceLocation)
+        for part in parts {
+            #expect(stderr.contains(part), "stderr lacks '\(part)': \(stderr)", sourceLocation: sourceLocation)
+        }
+    }
+}
