@@ -29,7 +29,7 @@ let package = Package(
             dependencies: ["HDF5Kit", "AblateSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Dataset"),
         .target(name: "WireProtocol", dependencies: ["CZeroMQ"], path: "Sources/Protocol"),
-        .target(name: "NN", dependencies: ["COpenBLAS"], path: "Sources/NN"),
+        .target(name: "NN", dependencies: ["COpenBLAS", "AblateSupport"], path: "Sources/NN"),
         .target(
             name: "AblateCLI",
             dependencies: [
@@ -46,10 +46,12 @@ let package = Package(
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"], path: "Tests/HDF5KitTests"),
         .testTarget(
             name: "DatasetKitTests",
-            dependencies: ["DatasetKit", "HDF5Kit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/DatasetKitTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"], path: "Tests/WireProtocolTests"),
-        .testTarget(name: "NNTests", dependencies: ["NN"], path: "Tests/NNTests"),
+        .testTarget(
+            name: "NNTests", dependencies: ["NN", "AblateSupport", "TestSupport"], path: "Tests/NNTests",
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "TestSupport"],
             path: "Tests/CLITests"),

@@ -1,4 +1,5 @@
 // RawImporter: reads the research pipeline's raw layout (binary blocks, text labels and QPs) and splits it.
+import AblateSupport
 import Foundation
 
 /// Imports `intra_raw_blocks/{seq}_sample_{B}.txt` (binary uint16 LE), `labels/{seq}_labels_{B}_intra.txt` and

@@ -1,4 +1,5 @@
 // SyntheticGenerator: synthetic 10-bit luma blocks whose partition labels follow from their content.
+import AblateSupport
 import Dispatch
 
 /// Generates blocks shaped like the research data set (16×16, 10-bit, partition ids 0–7, QP per block).

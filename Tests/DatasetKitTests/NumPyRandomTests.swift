@@ -1,4 +1,5 @@
 // NumPyRandomTests: SeedSequence, PCG64 and Generator.permutation against NumPy's own outputs (fixture).
+import AblateSupport
 import Crypto
 import DatasetKit
 import Foundation

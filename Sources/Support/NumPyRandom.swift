@@ -132,7 +132,7 @@ public struct PCG64: RandomNumberGenerator, Sendable {
 }
 
 extension UInt128 {
-    init(high: UInt64, low: UInt64) {
+    public init(high: UInt64, low: UInt64) {
         self = (UInt128(high) << 64) | UInt128(low)
     }
 }

@@ -1,0 +1,67 @@
+// Linear: fully connected layer y = x·Wᵀ + b, forward and backward via sgemm.
+
+/// `torch.nn.Linear`: input `[N, in]`, weight `[out, in]`, bias `[out]`.
+public final class Linear {
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let weight: ParameterRef
+    public let bias: ParameterRef?
+
+    public struct Cache {
+        public var input = Tensor(zeros: [0])
+        public init() {}
+    }
+
+    public init(_ store: ParameterStore, _ name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        weight = store.add("\(name).weight", shape: [outFeatures, inFeatures])
+        self.bias = bias ? store.add("\(name).bias", shape: [outFeatures]) : nil
+    }
+
+    public func forward(_ x: Tensor, _ store: ParameterStore, cache: inout Cache) -> Tensor {
+        let n = x.shape[0]
+        precondition(x.count == n * inFeatures, "linear: input shape \(x.shape), expected [N, \(inFeatures)]")
+        var y = Tensor(zeros: [n, outFeatures])
+        if let bias {
+            let b = store.values(bias)
+            for row in 0..<n {
+                for o in 0..<outFeatures { y.data[row * outFeatures + o] = b[o] }
+            }
+        }
+        x.data.withUnsafeBufferPointer { xb in
+            y.data.withUnsafeMutableBufferPointer { yb in
+                guard let xp = xb.baseAddress, let yp = yb.baseAddress else { return }
+                BLAS.sgemm(transposeB: true, m: n, n: outFeatures, k: inFeatures, a: xp, b: store.values(weight), beta: bias == nil ? 0 : 1, c: yp)
+            }
+        }
+        cache.input = x
+        return y
+    }
+
+    public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache, inputGradient: Bool = true) -> Tensor {
+        let x = cache.input
+        let n = x.shape[0]
+        var dx = Tensor(zeros: inputGradient ? x.shape : [0])
+        dy.data.withUnsafeBufferPointer { dyb in
+            x.data.withUnsafeBufferPointer { xb in
+                dx.data.withUnsafeMutableBufferPointer { dxb in
+                    guard let dyp = dyb.baseAddress, let xp = xb.baseAddress else { return }
+                    if store.isTrainable(weight) {
+                        BLAS.sgemm(transposeA: true, m: outFeatures, n: inFeatures, k: n, a: dyp, b: xp, beta: 1, c: store.gradients(weight))
+                    }
+                    if inputGradient, let dxp = dxb.baseAddress {
+                        BLAS.sgemm(m: n, n: inFeatures, k: outFeatures, a: dyp, b: store.values(weight), c: dxp)
+                    }
+                }
+            }
+        }
+        if let bias, store.isTrainable(bias) {
+            let db = store.gradients(bias)
+            for row in 0..<n {
+                for o in 0..<outFeatures { db[o] += dy.data[row * outFeatures + o] }
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,88 @@
+// Pooling: MaxPool2d (padding counts as −∞) and global average pooling, forward and backward.
+
+/// `torch.nn.MaxPool2d(kernel, stride, padding)`; backward routes each gradient to its window's first maximum.
+public struct MaxPool2d: Sendable {
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+
+    public struct Cache {
+        public var argmax: [Int32] = []
+        public var inputShape: [Int] = []
+        public init() {}
+    }
+
+    public init(kernel: Int, stride: Int, padding: Int) {
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public func forward(_ x: Tensor, cache: inout Cache) -> Tensor {
+        let (n, c, h, w) = x.nchw
+        let ho = (h + 2 * padding - kernel) / stride + 1
+        let wo = (w + 2 * padding - kernel) / stride + 1
+        var y = Tensor(zeros: [n, c, ho, wo])
+        cache.argmax = [Int32](repeating: -1, count: y.count)
+        cache.inputShape = x.shape
+        for plane in 0..<(n * c) {
+            let base = plane * h * w
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    var best = -Float.infinity
+                    var bestIndex = -1
+                    for ky in 0..<kernel {
+                        let iy = oy * stride - padding + ky
+                        if iy < 0 || iy >= h { continue }
+                        for kx in 0..<kernel {
+                            let ix = ox * stride - padding + kx
+                            if ix < 0 || ix >= w { continue }
+                            let v = x.data[base + iy * w + ix]
+                            if v > best || bestIndex < 0 || v.isNaN {
+                                best = v
+                                bestIndex = base + iy * w + ix
+                            }
+                        }
+                    }
+                    let out = (plane * ho + oy) * wo + ox
+                    y.data[out] = best
+                    cache.argmax[out] = Int32(bestIndex)
+                }
+            }
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor, cache: Cache) -> Tensor {
+        var dx = Tensor(zeros: cache.inputShape)
+        for (i, index) in cache.argmax.enumerated() where index >= 0 {
+            dx.data[Int(index)] += dy.data[i]
+        }
+        return dx
+    }
+}
+
+/// `AdaptiveAvgPool2d(1)` + flatten: `[N, C, H, W]` → `[N, C]`.
+public enum GlobalAvgPool {
+    public static func forward(_ x: Tensor) -> Tensor {
+        let (n, c, h, w) = x.nchw
+        let spatial = h * w
+        var y = Tensor(zeros: [n, c])
+        for plane in 0..<(n * c) {
+            var sum: Float = 0
+            for i in 0..<spatial { sum += x.data[plane * spatial + i] }
+            y.data[plane] = sum / Float(spatial)
+        }
+        return y
+    }
+
+    public static func backward(_ dy: Tensor, inputShape: [Int]) -> Tensor {
+        let spatial = inputShape[2] * inputShape[3]
+        var dx = Tensor(zeros: inputShape)
+        for plane in 0..<dy.count {
+            let g = dy.data[plane] / Float(spatial)
+            for i in 0..<spatial { dx.data[plane * spatial + i] = g }
+        }
+        return dx
+    }
+}
