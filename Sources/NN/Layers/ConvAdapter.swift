@@ -1,0 +1,84 @@
+// ConvAdapter: the Conv-Adapter of the research pipeline (Chen et al., 2024), applied sequentially: h + α ⊙ Δh.
+
+/// `Δh = Up₁ₓ₁(ReLU(DW₃ₓ₃(ReLU(BN(Down₁ₓ₁(h))))))`, `y = h + α ⊙ Δh` per channel (Chen et al., "Conv-Adapter:
+/// Exploring Parameter Efficient Transfer Learning for ConvNets", CVPR-W 2024, Eq. 1; reference spec §3.3).
+/// Hidden width `m = C / γ`; bias-free convolutions; BatchNorm inside; α initialised to ones; Kaiming normal
+/// (fan_out, ReLU) × 0.01 on the three convolutions. Tensors: `prefix.down_proj.weight`, `.bn.*`, `.dw_conv.weight`,
+/// `.up_proj.weight`, `.alpha`. Parameters: `2·C·m + 9·m + C + 2·m`.
+public final class ConvAdapter {
+    public let channels: Int
+    public let hidden: Int
+    let down: Conv2d
+    let bn: BatchNorm2d
+    let depthwise: Conv2d
+    let up: Conv2d
+    public let alpha: ParameterRef
+
+    public struct Cache {
+        var down = Conv2d.Cache(), bn = BatchNorm2d.Cache(), depthwise = Conv2d.Cache(), up = Conv2d.Cache()
+        var afterBN = Tensor(zeros: [0])
+        var afterDW = Tensor(zeros: [0])
+        var delta = Tensor(zeros: [0])
+        public init() {}
+    }
+
+    public init(_ store: ParameterStore, _ prefix: String, channels: Int, reduction: Int) {
+        self.channels = channels
+        hidden = channels / reduction
+        down = Conv2d(store, "\(prefix).down_proj", inChannels: channels, outChannels: hidden, kernel: 1, bias: false)
+        depthwise = Conv2d(store, "\(prefix).dw_conv", inChannels: hidden, outChannels: hidden, kernel: 3, padding: 1, groups: hidden, bias: false)
+        up = Conv2d(store, "\(prefix).up_proj", inChannels: hidden, outChannels: channels, kernel: 1, bias: false)
+        alpha = store.add("\(prefix).alpha", shape: [channels])
+        bn = BatchNorm2d(store, "\(prefix).bn", channels: hidden)
+        Initializers.fill(store, alpha, 1)
+    }
+
+    public func initialize(_ store: ParameterStore, random: inout InitRandom) {
+        for conv in [down, up, depthwise] {
+            Initializers.kaimingNormal(store, conv.weight, fanOut: true, scale: 0.01, random: &random)
+        }
+    }
+
+    public func forward(_ h: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout Cache) -> Tensor {
+        let (n, c, height, width) = h.nchw
+        cache.afterBN = ReLU.forward(bn.forward(down.forward(h, store, cache: &cache.down), store, mode: mode, cache: &cache.bn))
+        cache.afterDW = ReLU.forward(depthwise.forward(cache.afterBN, store, cache: &cache.depthwise))
+        cache.delta = up.forward(cache.afterDW, store, cache: &cache.up)
+        let a = store.values(alpha)
+        var y = h
+        let spatial = height * width
+        for b in 0..<n {
+            for ch in 0..<c {
+                for i in 0..<spatial {
+                    let index = (b * c + ch) * spatial + i
+                    y.data[index] += a[ch] * cache.delta.data[index]
+                }
+            }
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
+        let (n, c, height, width) = dy.nchw
+        let spatial = height * width
+        let a = store.values(alpha)
+        let dAlpha = store.gradients(alpha)
+        let trainable = store.isTrainable(alpha)
+        var dDelta = dy
+        for b in 0..<n {
+            for ch in 0..<c {
+                for i in 0..<spatial {
+                    let index = (b * c + ch) * spatial + i
+                    if trainable { dAlpha[ch] += dy.data[index] * cache.delta.data[index] }
+                    dDelta.data[index] *= a[ch]
+                }
+            }
+        }
+        let dAfterDW = up.backward(dDelta, store, cache: cache.up)
+        let dAfterBN = depthwise.backward(ReLU.backward(dAfterDW, output: cache.afterDW), store, cache: cache.depthwise)
+        let dDown = bn.backward(ReLU.backward(dAfterBN, output: cache.afterBN), store, cache: cache.bn)
+        var dx = down.backward(dDown, store, cache: cache.down)
+        for i in 0..<dx.count { dx.data[i] += dy.data[i] }
+        return dx
+    }
+}
