@@ -142,7 +142,6 @@ struct ModelTests {
             var generator = PCG64(seed: 2)
             var cache = PartitionModel.Cache()
             for _ in 0..<2 {
-                // 64×64 inputs keep every map ≥ 2×2, so train-mode BatchNorm normalises ≥ 32 values per channel.
                 let x = Tensor(shape: [8, 1, 16, 16], data: random.values(2048).map { ($0 + 1) / 2 })
                 let y = model.forward(x, mode: PartitionModel.Mode(backboneBN: mode, adapterBN: .train, dropout: true), random: &generator, cache: &cache)
                 model.backward(Tensor(shape: y.shape, data: random.values(y.count)), cache: cache)
