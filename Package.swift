@@ -31,9 +31,13 @@ let package = Package(
         .target(name: "WireProtocol", dependencies: ["CZeroMQ"], path: "Sources/Protocol"),
         .target(name: "NN", dependencies: ["COpenBLAS", "AblateSupport"], path: "Sources/NN"),
         .target(
+            name: "WorkerKit",
+            dependencies: ["NN", "DatasetKit", "HDF5Kit", "AblateSupport", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Worker"),
+        .target(
             name: "AblateCLI",
             dependencies: [
-                "DatasetKit", "HDF5Kit", "WireProtocol", "NN", "AblateSupport",
+                "DatasetKit", "HDF5Kit", "WireProtocol", "NN", "WorkerKit", "AblateSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
@@ -52,6 +56,9 @@ let package = Package(
         .testTarget(
             name: "NNTests", dependencies: ["NN", "AblateSupport", "TestSupport"], path: "Tests/NNTests",
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "WorkerKitTests", dependencies: ["WorkerKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport"],
+            path: "Tests/WorkerKitTests"),
         .testTarget(
             name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "TestSupport"],
             path: "Tests/CLITests"),

@@ -122,6 +122,11 @@ public final class ParameterStore {
         for (i, value) in newValues.enumerated() { destination[i] = value }
     }
 
+    /// The ref of the entry at `index`.
+    public func ref(at index: Int) -> ParameterRef {
+        ParameterRef(index: index, offset: entries[index].offset, count: entries[index].count)
+    }
+
     /// The ref of a named tensor.
     public func ref(named name: String) -> ParameterRef? {
         guard let entry = entries.firstIndex(where: { $0.name == name }) else { return nil }

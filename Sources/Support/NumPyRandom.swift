@@ -111,6 +111,52 @@ public struct PCG64: RandomNumberGenerator, Sendable {
         state = state &* Self.multiplier &+ increment
     }
 
+    /// The complete generator state, for checkpoints.
+    public struct State: Codable, Sendable, Equatable {
+        public var stateHigh: UInt64
+        public var stateLow: UInt64
+        public var incrementHigh: UInt64
+        public var incrementLow: UInt64
+        public var bufferedUInt32: UInt32?
+    }
+
+    /// A snapshot of the state; `init(restoring:)` continues exactly where this generator is.
+    public var savedState: State {
+        State(
+            stateHigh: UInt64(truncatingIfNeeded: state >> 64), stateLow: UInt64(truncatingIfNeeded: state),
+            incrementHigh: UInt64(truncatingIfNeeded: increment >> 64), incrementLow: UInt64(truncatingIfNeeded: increment),
+            bufferedUInt32: bufferedUInt32)
+    }
+
+    /// Restores a generator from a snapshot.
+    public init(restoring saved: State) {
+        state = UInt128(high: saved.stateHigh, low: saved.stateLow)
+        increment = UInt128(high: saved.incrementHigh, low: saved.incrementLow)
+        bufferedUInt32 = saved.bufferedUInt32
+    }
+
+    /// A uniform integer in `0..<bound` (masked rejection, no modulo bias).
+    public mutating func bounded(_ bound: Int) -> Int {
+        precondition(bound > 0, "bounded: bound must be positive")
+        let max = UInt64(bound - 1)
+        var mask = max
+        mask |= mask >> 1
+        mask |= mask >> 2
+        mask |= mask >> 4
+        mask |= mask >> 8
+        mask |= mask >> 16
+        mask |= mask >> 32
+        while true {
+            let value = next() & mask
+            if value <= max { return Int(value) }
+        }
+    }
+
+    /// A uniform Double in [0, 1) with 53 random bits.
+    public mutating func unitDouble() -> Double {
+        Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+    }
+
     /// The next 64-bit output (`random_raw`).
     public mutating func next() -> UInt64 {
         step()

@@ -2,25 +2,25 @@
 
 /// `torch.optim.lr_scheduler.ReduceLROnPlateau` with `mode='max'`, `threshold_mode='rel'`: an epoch improves when
 /// `metric > best · (1 + threshold)`; after more than `patience` epochs without improvement every group's rate
-/// is multiplied by `factor` (not below `minLR`; changes smaller than 1e-8 are skipped), then `cooldown` epochs
+/// is multiplied by `factor` (not below `minimumLearningRate`; changes smaller than 1e-8 are skipped), then `cooldown` epochs
 /// follow in which bad epochs are not counted.
 public struct ReduceLROnPlateau: Sendable, Equatable, Codable {
     public var factor: Double
     public var patience: Int
     public var threshold: Double
     public var cooldown: Int
-    public var minLR: Double
+    public var minimumLearningRate: Double
     /// Best metric so far (−∞ before the first step).
     public var best: Double = -.infinity
     public var badEpochs = 0
     public var cooldownCounter = 0
 
-    public init(factor: Double = 0.5, patience: Int = 5, threshold: Double = 1e-4, cooldown: Int = 0, minLR: Double = 0) {
+    public init(factor: Double = 0.5, patience: Int = 5, threshold: Double = 1e-4, cooldown: Int = 0, minimumLearningRate: Double = 0) {
         self.factor = factor
         self.patience = patience
         self.threshold = threshold
         self.cooldown = cooldown
-        self.minLR = minLR
+        self.minimumLearningRate = minimumLearningRate
     }
 
     /// Feeds one epoch's metric; returns the new learning rates.
@@ -39,7 +39,7 @@ public struct ReduceLROnPlateau: Sendable, Equatable, Codable {
         cooldownCounter = cooldown
         badEpochs = 0
         return learningRates.map { old in
-            let new = max(old * factor, minLR)
+            let new = max(old * factor, minimumLearningRate)
             return old - new > 1e-8 ? new : old
         }
     }

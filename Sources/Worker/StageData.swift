@@ -1,0 +1,92 @@
+// StageData: one split's rows of one stage as normalised model inputs and labels, and the epoch sampler.
+import AblateSupport
+import DatasetKit
+import NN
+
+/// The rows of a split that belong to a stage: inputs `value / (2^bit_depth − 1)` as Float (layout N×1×B×B)
+/// and the stage's labels.
+public struct StageData: Sendable {
+    public let inputs: [Float]
+    public let labels: [Int]
+    public let blockSize: Int
+    public let classes: Int
+    /// Rows of the dataset split each stage row came from.
+    public let rows: [Int]
+
+    public var count: Int { labels.count }
+
+    /// Rows per class.
+    public var classCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classes)
+        for label in labels { counts[label] += 1 }
+        return counts
+    }
+
+    /// Loads `split` of `file` for `stage`, keeping the first `maxRows` stage rows when given.
+    public static func load(_ file: DatasetFile, split: String, stage: ModelStage, maxRows: Int? = nil) throws -> StageData {
+        guard let datasetStage = DatasetKit.Stage(rawValue: stage.rawValue) else {
+            throw TrainingError.badData("unknown stage \(stage.rawValue)")
+        }
+        let ids = try file.labels(split)
+        var (rows, labels) = datasetStage.select(partitionIDs: ids)
+        if let maxRows, rows.count > maxRows {
+            rows = Array(rows.prefix(maxRows))
+            labels = Array(labels.prefix(maxRows))
+        }
+        guard !rows.isEmpty else {
+            throw TrainingError.badData("\(file.path): the \(split) split has no rows for stage \(stage.rawValue)")
+        }
+        let b = file.attributes.blockSize
+        let area = b * b
+        let scale = 1 / Float((1 << file.attributes.bitDepth) - 1)
+        let blocks = try file.blocks(split, rows: 0..<(file.rowCounts[split] ?? 0))
+        var inputs = [Float](repeating: 0, count: rows.count * area)
+        for (index, row) in rows.enumerated() {
+            for i in 0..<area { inputs[index * area + i] = Float(blocks[row * area + i]) * scale }
+        }
+        return StageData(inputs: inputs, labels: labels, blockSize: b, classes: datasetStage.classCount, rows: rows)
+    }
+
+    public init(inputs: [Float], labels: [Int], blockSize: Int, classes: Int, rows: [Int]) {
+        self.inputs = inputs
+        self.labels = labels
+        self.blockSize = blockSize
+        self.classes = classes
+        self.rows = rows
+    }
+
+    /// The batch of `indices` as an input tensor `[n, 1, B, B]` and labels.
+    public func batch(_ indices: ArraySlice<Int>) -> (Tensor, [Int]) {
+        let area = blockSize * blockSize
+        var data = [Float](repeating: 0, count: indices.count * area)
+        var labels: [Int] = []
+        labels.reserveCapacity(indices.count)
+        for (position, index) in indices.enumerated() {
+            for i in 0..<area { data[position * area + i] = inputs[index * area + i] }
+            labels.append(self.labels[index])
+        }
+        return (Tensor(shape: [indices.count, 1, blockSize, blockSize], data: data), labels)
+    }
+
+    /// The order of training rows for one epoch.
+    ///
+    /// `weighted`: like PyTorch's `WeightedRandomSampler` with per-class weight ∝ 1/n_c, `count` draws with
+    /// replacement — drawn as a class (probability ∝ n_c · w_c, i.e. equal for present classes) then a uniform row
+    /// of that class, which is the same distribution. `shuffle`: a Fisher–Yates permutation.
+    public func epochOrder(_ kind: SamplerKind, random: inout PCG64) -> [Int] {
+        switch kind {
+        case .shuffle:
+            var order = Array(0..<count)
+            for i in stride(from: count - 1, through: 1, by: -1) { order.swapAt(i, random.bounded(i + 1)) }
+            return order
+        case .weighted:
+            var byClass = [[Int]](repeating: [], count: classes)
+            for (index, label) in labels.enumerated() { byClass[label].append(index) }
+            let present = byClass.indices.filter { !byClass[$0].isEmpty }
+            return (0..<count).map { _ in
+                let members = byClass[present[random.bounded(present.count)]]
+                return members[random.bounded(members.count)]
+            }
+        }
+    }
+}

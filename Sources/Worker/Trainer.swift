@@ -1,0 +1,268 @@
+// Trainer: one training run end to end — data, model, loss, AdamW, plateau schedule, early stopping, checkpoints, resume.
+import AblateSupport
+import Crypto
+import DatasetKit
+import Foundation
+import NN
+
+/// Trains one model on one dataset as the research protocol does (reference spec §5) and writes `metrics.jsonl`,
+/// `best.h5`, `last.h5` (full, for resuming), `best.slim.h5` (adapter stages) and `summary.json` to its directory.
+/// A run is a function of (config, dataset, stage-1 checkpoint, seed) on a given machine and BLAS thread count; a
+/// run resumed from `last.h5` of any epoch ends bit for bit where the uninterrupted run ends.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let datasetPath: String
+    public let stage1CheckpointPath: String?
+    public let outputDirectory: String
+    /// Receives one line per epoch and notices.
+    public var log: (String) -> Void
+    /// Stop after this many epochs in this invocation (to test resuming); nil = run to the end.
+    public var stopAfterEpochs: Int?
+    /// Version string written into checkpoints.
+    public var codeVersion = "dev"
+
+    public init(config: TrainingConfig, datasetPath: String, stage1CheckpointPath: String?, outputDirectory: String,
+                log: @escaping (String) -> Void = { print($0) }) {
+        self.config = config
+        self.datasetPath = datasetPath
+        self.stage1CheckpointPath = stage1CheckpointPath
+        self.outputDirectory = outputDirectory
+        self.log = log
+    }
+
+    /// Runs (or resumes from `resume`, a `last.h5`) and returns the summary; a diverged run returns status `diverged`.
+    @discardableResult
+    public func run(resume: String? = nil) throws -> TrainingSummary {
+        try config.validate()
+        BLAS.setThreadCount(config.threads)
+        let start = Date()
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+
+        let dataset = try DatasetFile(path: datasetPath)
+        let datasetHash = try dataset.computeContentHash()
+        let train = try StageData.load(dataset, split: "train", stage: config.stage, maxRows: config.maxTrainRows)
+        let val = try StageData.load(dataset, split: "val", stage: config.stage, maxRows: config.maxValRows)
+
+        let model = PartitionModel(config.model, seed: config.seed)
+        var stage1Hash = ""
+        if config.stage.usesAdapters {
+            guard let stage1CheckpointPath else {
+                throw TrainingError.badConfig("stage \(config.stage.rawValue) needs --stage1-checkpoint (the frozen backbone)")
+            }
+            let stage1 = try Checkpoint.read(stage1CheckpointPath)
+            let stage1Config = try stage1.config()
+            guard stage1Config.stage == .stage1 else {
+                throw TrainingError.badCheckpoint(path: stage1CheckpointPath, detail: "is a stage \(stage1Config.stage.rawValue) checkpoint, not stage 1")
+            }
+            try Checkpoint.load(stage1, into: model, prefix: "backbone.")
+            stage1Hash = try Self.sha256(ofFile: stage1CheckpointPath)
+        }
+
+        let classWeights = Loss.classBalancedWeights(counts: train.classCounts.map { max($0, 1) }, beta: config.classWeightBeta)
+        let loss = Loss(kind: try config.lossKind(), classWeights: classWeights)
+        let groups = config.stage.usesAdapters
+            ? [AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: config.lrAdapter, weightDecay: config.weightDecay),
+               AdamW.Group(name: "head", prefix: "head.", learningRate: config.lrHead, weightDecay: config.weightDecay)]
+            : [AdamW.Group(name: "backbone", prefix: "backbone.", learningRate: config.lrBackbone, weightDecay: config.weightDecay),
+               AdamW.Group(name: "head", prefix: "head.", learningRate: config.lrHead, weightDecay: config.weightDecay)]
+        let optimizer = AdamW(store: model.store, groups: groups)
+
+        var state = TrainerState(
+            epochsCompleted: 0, history: [],
+            scheduler: ReduceLROnPlateau(factor: config.schedulerFactor, patience: config.schedulerPatience, threshold: config.schedulerThreshold),
+            earlyStopping: EarlyStopping(patience: config.earlyStoppingPatience),
+            learningRates: groups.map(\.learningRate), random: PCG64(seed: config.seed ^ 0x5A17_AB1A_7E00_0001).savedState,
+            status: .running)
+        if let resume {
+            state = try restore(resume, model: model, optimizer: optimizer, datasetHash: datasetHash)
+            log("resuming from \(resume) after epoch \(state.epochsCompleted)")
+        }
+        try rewriteMetricsLog(state.history)
+
+        let info = { (epoch: Int, kind: CheckpointInfo.Kind) in
+            CheckpointInfo(kind: kind, configJSON: self.config.canonicalJSON(), datasetHash: datasetHash, stage1Hash: stage1Hash,
+                           seed: self.config.seed, epoch: epoch, codeVersion: self.codeVersion, blasCore: BLAS.coreName, blasThreads: BLAS.threadCount)
+        }
+        var random = PCG64(restoring: state.random)
+        var divergedAt: Int?
+        var epochsThisRun = 0
+        while state.status == .running, state.epochsCompleted < config.epochs {
+            let epoch = state.epochsCompleted + 1
+            let epochStart = Date()
+            for (index, rate) in state.learningRates.enumerated() { optimizer.groups[index].learningRate = rate }
+            guard let trainMetrics = trainEpoch(model, optimizer, loss, train, random: &random) else {
+                divergedAt = epoch
+                state.status = .diverged
+                log("epoch \(epoch): the training loss is not finite; the run diverged")
+                break
+            }
+            let valMetrics = evaluate(model, loss, val)
+            let usedRates = Dictionary(uniqueKeysWithValues: zip(groups.map(\.name), state.learningRates))
+            state.learningRates = state.scheduler.step(metric: valMetrics.macroF1, learningRates: state.learningRates)
+            let isBest = state.earlyStopping.record(metric: valMetrics.macroF1, epoch: epoch)
+            let record = EpochRecord(
+                epoch: epoch, train: trainMetrics, val: valMetrics, learningRates: usedRates,
+                epochsWithoutImprovement: state.earlyStopping.epochsWithoutImprovement, isBest: isBest,
+                seconds: Date().timeIntervalSince(epochStart))
+            state.history.append(record)
+            state.epochsCompleted = epoch
+            state.random = random.savedState
+            if state.earlyStopping.shouldStop {
+                state.status = .earlyStopped
+            } else if epoch == config.epochs {
+                state.status = .completed
+            }
+            try appendMetrics(record)
+            if isBest {
+                try Checkpoint.write(Checkpoint.encode(model: model, optimizer: nil, trainerStateJSON: nil, info: info(epoch, .full), backboneBN: config.backboneBN), to: path("best.h5"))
+                if config.stage.usesAdapters {
+                    try Checkpoint.write(Checkpoint.encode(model: model, optimizer: nil, trainerStateJSON: nil, info: info(epoch, .slim), backboneBN: config.backboneBN), to: path("best.slim.h5"))
+                }
+            }
+            try Checkpoint.write(
+                Checkpoint.encode(model: model, optimizer: optimizer, trainerStateJSON: try RunJSON.encode(state), info: info(epoch, .full), backboneBN: config.backboneBN),
+                to: path("last.h5"))
+            log(Self.describe(record, total: config.epochs, patience: config.earlyStoppingPatience))
+            epochsThisRun += 1
+            if let stopAfterEpochs, epochsThisRun >= stopAfterEpochs, state.status == .running { break }
+        }
+
+        let counts = model.store.parameterCounts
+        let bestRecord = state.history.first { $0.epoch == state.earlyStopping.bestEpoch }
+        let summary = TrainingSummary(
+            status: state.status, divergedAtEpoch: divergedAt, epochsRun: state.epochsCompleted, bestEpoch: state.earlyStopping.bestEpoch,
+            best: bestRecord, last: state.history.last,
+            parameters: .init(total: counts.total, trainable: counts.trainable, trainableShare: Double(counts.trainable) / Double(max(counts.total, 1))),
+            classWeights: loss.classWeights, trainRows: train.count, valRows: val.count,
+            seconds: Date().timeIntervalSince(start), config: config, datasetSHA256: datasetHash, stage1SHA256: stage1Hash,
+            blasCore: BLAS.coreName, blasThreads: BLAS.threadCount)
+        if state.status != .running {
+            try AtomicFile.write(Array((try RunJSON.encode(summary, pretty: true) + "\n").utf8), to: path("summary.json"))
+        }
+        return summary
+    }
+
+    // MARK: - Epochs
+
+    /// One pass over the epoch's sampled rows; nil when a batch's loss is not finite.
+    private func trainEpoch(_ model: PartitionModel, _ optimizer: AdamW, _ loss: Loss, _ data: StageData, random: inout PCG64) -> ClassificationMetrics? {
+        let order = data.epochOrder(config.sampler, random: &random)
+        let mode = PartitionModel.Mode(
+            backboneBN: config.stage.usesAdapters ? config.backboneBN.mode : .train, adapterBN: .train, dropout: true)
+        var cache = PartitionModel.Cache()
+        var probabilities: [Float] = []
+        var labels: [Int] = []
+        var lossSum = 0.0
+        var batches = 0
+        var start = 0
+        while start < order.count {
+            let end = min(order.count, start + config.batchSize)
+            defer { start = end }
+            // A final batch of one row cannot be batch-normalised in train mode (PyTorch raises): it is skipped.
+            if end - start < 2 { continue }
+            let (x, y) = data.batch(order[start..<end])
+            model.store.zeroGradients()
+            let logits = model.forward(x, mode: mode, random: &random, cache: &cache)
+            let (value, gradient) = loss.evaluate(logits: logits, labels: y)
+            guard value.isFinite else { return nil }
+            model.backward(gradient, cache: cache)
+            optimizer.update(model.store)
+            lossSum += value
+            batches += 1
+            probabilities += Self.softmax(logits)
+            labels += y
+        }
+        return ClassificationMetrics(probabilities: probabilities, labels: labels, classes: data.classes, loss: lossSum / Double(max(batches, 1)))
+    }
+
+    /// Validation in eval mode; the loss is the mean over rows.
+    func evaluate(_ model: PartitionModel, _ loss: Loss, _ data: StageData) -> ClassificationMetrics {
+        let (probabilities, _, lossSum) = Self.predict(model, data, loss: loss)
+        return ClassificationMetrics(probabilities: probabilities, labels: data.labels, classes: data.classes, loss: lossSum / Double(max(data.count, 1)))
+    }
+
+    /// Eval-mode probabilities and logits of every row (batches of 256), and the summed loss when `loss` is given.
+    public static func predict(_ model: PartitionModel, _ data: StageData, loss: Loss? = nil) -> (probabilities: [Float], logits: [Float], lossSum: Double) {
+        var cache = PartitionModel.Cache()
+        var unused = PCG64(seed: 0)
+        var probabilities: [Float] = []
+        var logits: [Float] = []
+        var lossSum = 0.0
+        let indices = Array(0..<data.count)
+        var start = 0
+        while start < data.count {
+            let end = min(data.count, start + 256)
+            let (x, y) = data.batch(indices[start..<end])
+            let batchLogits = model.forward(x, mode: .evaluation, random: &unused, cache: &cache)
+            if let loss { lossSum += loss.evaluate(logits: batchLogits, labels: y).loss * Double(end - start) }
+            probabilities += softmax(batchLogits)
+            logits += batchLogits.data
+            start = end
+        }
+        return (probabilities, logits, lossSum)
+    }
+
+    static func softmax(_ logits: Tensor) -> [Float] {
+        let k = logits.shape[1]
+        var out = [Float](repeating: 0, count: logits.count)
+        for row in 0..<logits.shape[0] {
+            var maxLogit = -Double.infinity
+            for j in 0..<k { maxLogit = max(maxLogit, Double(logits.data[row * k + j])) }
+            var sum = 0.0
+            for j in 0..<k { sum += Foundation.exp(Double(logits.data[row * k + j]) - maxLogit) }
+            for j in 0..<k { out[row * k + j] = Float(Foundation.exp(Double(logits.data[row * k + j]) - maxLogit) / sum) }
+        }
+        return out
+    }
+
+    // MARK: - Resume and files
+
+    private func restore(_ path: String, model: PartitionModel, optimizer: AdamW, datasetHash: String) throws -> TrainerState {
+        let contents = try Checkpoint.read(path)
+        guard try contents.config() == config else {
+            throw TrainingError.badCheckpoint(path: path, detail: "was written by a run with different settings; resume needs the same config")
+        }
+        guard contents.info.datasetHash == datasetHash else {
+            throw TrainingError.badCheckpoint(path: path, detail: "was trained on another dataset (content hash \(contents.info.datasetHash.prefix(12))…)")
+        }
+        guard let json = contents.trainerStateJSON else {
+            throw TrainingError.badCheckpoint(path: path, detail: "holds no trainer state (resume needs a last.h5)")
+        }
+        try Checkpoint.load(contents, into: model)
+        try Checkpoint.load(contents, into: optimizer, store: model.store)
+        return try RunJSON.decode(TrainerState.self, from: json)
+    }
+
+    private func path(_ name: String) -> String { "\(outputDirectory)/\(name)" }
+
+    private func rewriteMetricsLog(_ history: [EpochRecord]) throws {
+        let lines = try history.map { try RunJSON.encode($0) + "\n" }.joined()
+        try AtomicFile.write(Array(lines.utf8), to: path("metrics.jsonl"))
+    }
+
+    private func appendMetrics(_ record: EpochRecord) throws {
+        let line = try RunJSON.encode(record) + "\n"
+        guard let handle = FileHandle(forWritingAtPath: path("metrics.jsonl")) else {
+            throw TrainingError.badData("\(path("metrics.jsonl")): cannot open for appending")
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line.utf8))
+        try handle.synchronize()
+    }
+
+    static func sha256(ofFile path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.badCheckpoint(path: path, detail: "cannot read")
+        }
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func describe(_ r: EpochRecord, total: Int, patience: Int) -> String {
+        let rates = r.learningRates.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2g", $0.value))" }.joined(separator: " ")
+        let trainPart = String(format: "train loss %.4f F1 %.2f%%", r.train.loss, 100 * r.train.macroF1)
+        let valPart = String(format: "val loss %.4f F1 %.2f%%", r.val.loss, 100 * r.val.macroF1)
+        let time = String(format: "%.1fs", r.seconds)
+        return "epoch \(r.epoch)/\(total)  \(trainPart)  \(valPart)  lr \(rates)  patience \(r.epochsWithoutImprovement)/\(patience)\(r.isBest ? "  best" : "")  \(time)"
+    }
+}
