@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages)
@@ -32,13 +33,14 @@ let package = Package(
         .target(name: "NN", dependencies: ["COpenBLAS", "AblateSupport"], path: "Sources/NN"),
         .target(
             name: "WorkerKit",
-            dependencies: ["NN", "DatasetKit", "HDF5Kit", "AblateSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["NN", "DatasetKit", "HDF5Kit", "AblateSupport"],
             path: "Sources/Worker"),
         .target(
             name: "AblateCLI",
             dependencies: [
                 "DatasetKit", "HDF5Kit", "WireProtocol", "NN", "WorkerKit", "AblateSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Sources/CLI"),
 

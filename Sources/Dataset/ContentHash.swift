@@ -1,5 +1,6 @@
 // ContentHash: SHA-256 over a dataset's arrays (not its file bytes), stable across storage layouts.
 import Crypto
+import Foundation
 
 /// The dataset content hash (documented in docs/dataset-format.md).
 ///
@@ -34,6 +35,14 @@ public struct ContentHasher {
     /// Adds bytes.
     public mutating func add(_ values: UnsafeBufferPointer<UInt8>) {
         sha.update(bufferPointer: UnsafeRawBufferPointer(values))
+    }
+
+    /// The lower-case hex SHA-256 of arbitrary bytes (e.g. a checkpoint file).
+    public static func sha256Hex<D: DataProtocol>(of bytes: D) -> String {
+        SHA256.hash(data: bytes).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
     }
 
     /// The hex digest.

@@ -1,6 +1,5 @@
 // Trainer: one training run end to end — data, model, loss, AdamW, plateau schedule, early stopping, checkpoints, resume.
 import AblateSupport
-import Crypto
 import DatasetKit
 import Foundation
 import NN
@@ -251,11 +250,12 @@ public final class Trainer {
         try handle.synchronize()
     }
 
-    static func sha256(ofFile path: String) throws -> String {
+    /// SHA-256 of a file's bytes, lower-case hex (the provenance hash of a stage-1 checkpoint).
+    public static func sha256(ofFile path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingError.badCheckpoint(path: path, detail: "cannot read")
         }
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return ContentHasher.sha256Hex(of: data)
     }
 
     static func describe(_ r: EpochRecord, total: Int, patience: Int) -> String {

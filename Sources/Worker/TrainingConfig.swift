@@ -59,6 +59,54 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         case maxTrainRows = "max_train_rows", maxValRows = "max_val_rows"
     }
 
+    /// Decodes a run file or stored config: `stage` is required, every other key overrides that stage's
+    /// defaults, and an unknown key is an error naming it.
+    public init(from decoder: Decoder) throws {
+        let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+        let unknown = keys.filter { CodingKeys(stringValue: $0) == nil }
+        if !unknown.isEmpty {
+            throw TrainingError.badConfig("unknown keys: \(unknown.sorted().joined(separator: ", "))")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(stage: try c.decode(ModelStage.self, forKey: .stage))
+        func set<T: Decodable>(_ key: CodingKeys, _ apply: (T) -> Void) throws {
+            if let value = try c.decodeIfPresent(T.self, forKey: key) { apply(value) }
+        }
+        try set(.width) { self.width = $0 }
+        try set(.adapterReduction) { self.adapterReduction = $0 }
+        try set(.adapterLayers) { self.adapterLayers = $0 }
+        try set(.loss) { self.loss = $0 }
+        try set(.gamma) { self.gamma = $0 }
+        try set(.beta) { self.beta = $0 }
+        try set(.epsilon) { self.epsilon = $0 }
+        try set(.gammaPositive) { self.gammaPositive = $0 }
+        try set(.gammaNegative) { self.gammaNegative = $0 }
+        try set(.smoothing) { self.smoothing = $0 }
+        try set(.backboneBN) { self.backboneBN = $0 }
+        try set(.epochs) { self.epochs = $0 }
+        try set(.batchSize) { self.batchSize = $0 }
+        try set(.lrAdapter) { self.lrAdapter = $0 }
+        try set(.lrHead) { self.lrHead = $0 }
+        try set(.lrBackbone) { self.lrBackbone = $0 }
+        try set(.weightDecay) { self.weightDecay = $0 }
+        try set(.schedulerFactor) { self.schedulerFactor = $0 }
+        try set(.schedulerPatience) { self.schedulerPatience = $0 }
+        try set(.schedulerThreshold) { self.schedulerThreshold = $0 }
+        try set(.earlyStoppingPatience) { self.earlyStoppingPatience = $0 }
+        try set(.sampler) { self.sampler = $0 }
+        try set(.seed) { self.seed = $0 }
+        try set(.threads) { self.threads = $0 }
+        try set(.maxTrainRows) { self.maxTrainRows = $0 }
+        try set(.maxValRows) { self.maxValRows = $0 }
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
     /// BatchNorm setting as written in configs.
     public enum BatchNormSetting: String, Codable, Sendable {
         case eval, train
