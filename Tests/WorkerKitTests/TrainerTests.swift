@@ -208,4 +208,21 @@ struct TrainerTests {
         let refused = try #require(throws: TrainingError.self) { try fixture.stage2(other, into: "resume-other", resume: "\(fixture.stage1Directory)/last.h5") }
         #expect("\(refused)".contains("different settings"))
     }
+
+    /// Stage 3-RECT (2-way) and 3-AB (4-way) adapter models train on their own rows with their heads.
+    @Test(arguments: [ModelStage.stage3Rect, .stage3AB])
+    func stage3Models(stage: ModelStage) throws {
+        var config = TrainingConfig(stage: stage)
+        config.width = 16
+        config.epochs = 1
+        config.batchSize = 16
+        let (summary, output) = try fixture.stage2(config, into: "stage-\(stage.rawValue)")
+        #expect(summary.status == .completed)
+        let record = try #require(summary.best)
+        #expect(record.val.confusion.count == stage.head.classes)
+        #expect(record.val.support.reduce(0, +) == summary.valRows)
+        let checkpoint = try Checkpoint.read("\(output)/best.h5")
+        let last = stage.head.hidden.count * 3
+        #expect(checkpoint.tensors["head.head.\(last).weight"]?.shape == [stage.head.classes, stage.head.hidden.last ?? 0])
+    }
 }
