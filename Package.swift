@@ -56,7 +56,7 @@ let package = Package(
             path: "Tests/DatasetKitTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"], path: "Tests/WireProtocolTests"),
         .testTarget(
-            name: "NNTests", dependencies: ["NN", "AblateSupport", "TestSupport"], path: "Tests/NNTests",
+            name: "NNTests", dependencies: ["NN", "AblateSupport", "HDF5Kit", "TestSupport"], path: "Tests/NNTests",
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "WorkerKitTests", dependencies: ["WorkerKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport"],
