@@ -17,6 +17,12 @@ struct Conv2dTests {
         Case(n: 2, c: 5, h: 1, w: 1, o: 5, k: 3, stride: 1, padding: 1, groups: 5, bias: false),  // depth-wise on a 1×1 map
         Case(n: 2, c: 4, h: 2, w: 2, o: 6, k: 1, stride: 2, padding: 0, groups: 1, bias: false),  // 1×1 downsample
         Case(n: 1, c: 2, h: 6, w: 5, o: 1, k: 7, stride: 1, padding: 3, groups: 1, bias: false),  // spatial attention
+        Case(n: 5, c: 6, h: 1, w: 1, o: 7, k: 3, stride: 1, padding: 1, groups: 1, bias: true),  // layer4: centre tap only
+        Case(n: 4, c: 5, h: 2, w: 2, o: 3, k: 3, stride: 1, padding: 1, groups: 1, bias: false),  // layer2: 4 of 9 taps
+        Case(n: 3, c: 4, h: 2, w: 2, o: 6, k: 3, stride: 2, padding: 1, groups: 1, bias: false),  // layer3.0.conv1: 2×2 → 1×1
+        Case(n: 2, c: 3, h: 4, w: 4, o: 5, k: 3, stride: 2, padding: 1, groups: 1, bias: true),  // layer2.0.conv1: 4×4 → 2×2
+        Case(n: 3, c: 2, h: 1, w: 1, o: 1, k: 7, stride: 1, padding: 3, groups: 1, bias: false),  // spatial attention on 1×1
+        Case(n: 2, c: 6, h: 2, w: 2, o: 6, k: 3, stride: 1, padding: 1, groups: 6, bias: false),  // depth-wise on 2×2
     ]
 
     func make(_ t: Case, seed: UInt64) -> (ParameterStore, Conv2d, Tensor) {
@@ -28,9 +34,11 @@ struct Conv2dTests {
         return (store, conv, random.tensor([t.n, t.c, t.h, t.w]))
     }
 
-    @Test(arguments: cases)
-    func blasMatchesReference(_ t: Case) {
+    /// Both the im2col path and the tap-skipping small-map path match the plain loops.
+    @Test(arguments: cases, [true, false])
+    func blasMatchesReference(_ t: Case, smallMapPath: Bool) {
         let (store, conv, x) = make(t, seed: 7)
+        conv.useSmallMapPath = smallMapPath
         let geometry = ReferenceConv.Geometry(inChannels: t.c, outChannels: t.o, kernel: t.k, stride: t.stride, padding: t.padding, groups: t.groups)
         var cache = Conv2d.Cache()
         let y = conv.forward(x, store, cache: &cache)
@@ -50,7 +58,7 @@ struct Conv2dTests {
     }
 
     /// Finite differences of Σ r ⊙ conv(x) with respect to x, W and b.
-    @Test(arguments: [cases[0], cases[2], cases[3]])
+    @Test(arguments: [cases[0], cases[2], cases[3], cases[6], cases[7], cases[8]])
     func finiteDifferences(_ t: Case) {
         let (store, conv, x) = make(t, seed: 3)
         var cache = Conv2d.Cache()

@@ -12,6 +12,9 @@ public final class Conv2d {
     public let stride: Int
     public let padding: Int
     public let groups: Int
+    /// Whether maps of at most `smallMapLimit` output positions use the tap-skipping path (the plain
+    /// im2col path is kept for comparison and benchmarks).
+    public var useSmallMapPath = true
     public let weight: ParameterRef
     public let bias: ParameterRef?
 
@@ -51,6 +54,12 @@ public final class Conv2d {
         let k = cg * kernel * kernel
         let spatial = ho * wo
         var y = Tensor(zeros: [n, outChannels, ho, wo])
+        if useSmallMapPath, spatial <= Self.smallMapLimit {
+            forwardSmall(x, store, into: &y)
+            addBias(&y, store)
+            cache.input = x
+            return y
+        }
         var col = [Float](repeating: 0, count: k * spatial)
         let wp = UnsafePointer(store.values(weight))
         x.data.withUnsafeBufferPointer { xb in
@@ -66,20 +75,24 @@ public final class Conv2d {
                         }
                     }
                 }
-                if let bias {
-                    let bp = store.values(bias)
-                    guard let yp = yb.baseAddress else { return }
-                    for image in 0..<n {
-                        for o in 0..<outChannels {
-                            let row = yp + (image * outChannels + o) * spatial
-                            for i in 0..<spatial { row[i] += bp[o] }
-                        }
-                    }
-                }
             }
         }
+        addBias(&y, store)
         cache.input = x
         return y
+    }
+
+    private func addBias(_ y: inout Tensor, _ store: ParameterStore) {
+        guard let bias else { return }
+        let bp = store.values(bias)
+        let (n, _, ho, wo) = y.nchw
+        let spatial = ho * wo
+        for image in 0..<n {
+            for o in 0..<outChannels {
+                let base = (image * outChannels + o) * spatial
+                for i in 0..<spatial { y.data[base + i] += bp[o] }
+            }
+        }
     }
 
     /// Accumulates weight/bias gradients (when trainable) and returns dX (or an empty tensor when `inputGradient` is false).
@@ -92,6 +105,11 @@ public final class Conv2d {
         let k = cg * kernel * kernel
         let spatial = ho * wo
         let weightGradient = store.isTrainable(weight)
+        if useSmallMapPath, spatial <= Self.smallMapLimit {
+            let dx = backwardSmall(dy, store, input: x, inputGradient: inputGradient)
+            accumulateBiasGradient(dy, store)
+            return dx
+        }
         var dx = Tensor(zeros: inputGradient ? x.shape : [0])
         var col = [Float](repeating: 0, count: k * spatial)
         let wp = UnsafePointer(store.values(weight))
@@ -118,6 +136,13 @@ public final class Conv2d {
                 }
             }
         }
+        accumulateBiasGradient(dy, store)
+        return dx
+    }
+
+    private func accumulateBiasGradient(_ dy: Tensor, _ store: ParameterStore) {
+        let (n, _, ho, wo) = dy.nchw
+        let spatial = ho * wo
         if let bias, store.isTrainable(bias) {
             let db = store.gradients(bias)
             for image in 0..<n {
@@ -129,7 +154,6 @@ public final class Conv2d {
                 }
             }
         }
-        return dx
     }
 
     /// Unfolds `channels` planes into `[channels·k·k, ho·wo]` (zeros where the window leaves the image).

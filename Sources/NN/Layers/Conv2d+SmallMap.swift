@@ -1,0 +1,185 @@
+// Conv2d+SmallMap: convolution on small maps as one GEMM per output position over the batch, skipping padding taps.
+
+/// For maps of at most `Conv2d.smallMapLimit` output positions (16×16 inputs make layer2 2×2 and layer3/layer4,
+/// spatial attention and the adapters 1×1), most kernel taps of a padded 3×3 or 7×7 convolution read only zeros.
+/// This path visits each output position once for the whole batch, gathers the input at the taps that fall
+/// inside the image (1×1 maps: the centre tap only; a 2×2 map: 4 of 9 per position) into `A [N, T·C]` and
+/// the matching weight columns into `W_p [O, T·C]`, and computes `Y_p = A · W_pᵀ` with one sgemm. Depth-wise
+/// convolutions (one input channel per group) use direct loops instead. Results equal the im2col path up to
+/// float summation order (tested against `ReferenceConv`).
+extension Conv2d {
+    /// Maps with at most this many output positions take the small-map path.
+    public static let smallMapLimit = 16
+
+    /// A kernel tap that reads inside the image: kernel offset and input position.
+    struct Tap {
+        let ky, kx, iy, ix: Int
+    }
+
+    /// The in-image taps of every output position, row-major over the output map.
+    func tapPlan(h: Int, w: Int, ho: Int, wo: Int) -> [[Tap]] {
+        var plan: [[Tap]] = []
+        plan.reserveCapacity(ho * wo)
+        for oy in 0..<ho {
+            for ox in 0..<wo {
+                var taps: [Tap] = []
+                for ky in 0..<kernel {
+                    let iy = oy * stride - padding + ky
+                    guard iy >= 0, iy < h else { continue }
+                    for kx in 0..<kernel {
+                        let ix = ox * stride - padding + kx
+                        if ix >= 0 && ix < w { taps.append(Tap(ky: ky, kx: kx, iy: iy, ix: ix)) }
+                    }
+                }
+                plan.append(taps)
+            }
+        }
+        return plan
+    }
+
+    var isDepthwise: Bool { groups == inChannels && groups == outChannels }
+
+    func forwardSmall(_ x: Tensor, _ store: ParameterStore, into y: inout Tensor) {
+        let (n, c, h, w) = x.nchw
+        let (ho, wo) = outputSize(h, w)
+        let plan = tapPlan(h: h, w: w, ho: ho, wo: wo)
+        let weights = store.values(weight)
+        let kk = kernel * kernel
+        let outPlane = ho * wo
+        if isDepthwise {
+            for b in 0..<n {
+                for ch in 0..<c {
+                    let input = (b * c + ch) * h * w
+                    for (p, taps) in plan.enumerated() {
+                        var sum: Float = 0
+                        for t in taps { sum += x.data[input + t.iy * w + t.ix] * weights[ch * kk + t.ky * kernel + t.kx] }
+                        y.data[(b * outChannels + ch) * outPlane + p] = sum
+                    }
+                }
+            }
+            return
+        }
+        let cg = inChannels / groups
+        let og = outChannels / groups
+        for g in 0..<groups {
+            for (p, taps) in plan.enumerated() where !taps.isEmpty {
+                let k = cg * taps.count
+                var a = [Float](repeating: 0, count: n * k)
+                var wp = [Float](repeating: 0, count: og * k)
+                for b in 0..<n {
+                    for (ti, t) in taps.enumerated() {
+                        let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
+                        for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
+                    }
+                }
+                for o in 0..<og {
+                    for (ti, t) in taps.enumerated() {
+                        let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
+                        for ci in 0..<cg { wp[o * k + ti * cg + ci] = weights[base + ci * kk] }
+                    }
+                }
+                var yp = [Float](repeating: 0, count: n * og)
+                a.withUnsafeBufferPointer { ab in
+                    wp.withUnsafeBufferPointer { wb in
+                        yp.withUnsafeMutableBufferPointer { yb in
+                            guard let ap = ab.baseAddress, let wpp = wb.baseAddress, let ypp = yb.baseAddress else { return }
+                            BLAS.sgemm(transposeB: true, m: n, n: og, k: k, a: ap, b: wpp, c: ypp)
+                        }
+                    }
+                }
+                for b in 0..<n {
+                    for o in 0..<og { y.data[(b * outChannels + g * og + o) * outPlane + p] = yp[b * og + o] }
+                }
+            }
+        }
+    }
+
+    /// Accumulates dW (when trainable) and returns dX (empty when `inputGradient` is false).
+    func backwardSmall(_ dy: Tensor, _ store: ParameterStore, input x: Tensor, inputGradient: Bool) -> Tensor {
+        let (n, c, h, w) = x.nchw
+        let (ho, wo) = outputSize(h, w)
+        let plan = tapPlan(h: h, w: w, ho: ho, wo: wo)
+        let weights = store.values(weight)
+        let dWeights = store.gradients(weight)
+        let weightGradient = store.isTrainable(weight)
+        let kk = kernel * kernel
+        let outPlane = ho * wo
+        var dx = Tensor(zeros: inputGradient ? x.shape : [0])
+        if isDepthwise {
+            for b in 0..<n {
+                for ch in 0..<c {
+                    let input = (b * c + ch) * h * w
+                    for (p, taps) in plan.enumerated() {
+                        let d = dy.data[(b * outChannels + ch) * outPlane + p]
+                        for t in taps {
+                            let wi = ch * kk + t.ky * kernel + t.kx
+                            if weightGradient { dWeights[wi] += d * x.data[input + t.iy * w + t.ix] }
+                            if inputGradient { dx.data[input + t.iy * w + t.ix] += d * weights[wi] }
+                        }
+                    }
+                }
+            }
+            return dx
+        }
+        let cg = inChannels / groups
+        let og = outChannels / groups
+        for g in 0..<groups {
+            for (p, taps) in plan.enumerated() where !taps.isEmpty {
+                let k = cg * taps.count
+                var dyp = [Float](repeating: 0, count: n * og)
+                for b in 0..<n {
+                    for o in 0..<og { dyp[b * og + o] = dy.data[(b * outChannels + g * og + o) * outPlane + p] }
+                }
+                if weightGradient {
+                    var a = [Float](repeating: 0, count: n * k)
+                    for b in 0..<n {
+                        for (ti, t) in taps.enumerated() {
+                            let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
+                            for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
+                        }
+                    }
+                    var dwp = [Float](repeating: 0, count: og * k)
+                    dyp.withUnsafeBufferPointer { db in
+                        a.withUnsafeBufferPointer { ab in
+                            dwp.withUnsafeMutableBufferPointer { wb in
+                                guard let dp = db.baseAddress, let ap = ab.baseAddress, let wpp = wb.baseAddress else { return }
+                                BLAS.sgemm(transposeA: true, m: og, n: k, k: n, a: dp, b: ap, c: wpp)
+                            }
+                        }
+                    }
+                    for o in 0..<og {
+                        for (ti, t) in taps.enumerated() {
+                            let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
+                            for ci in 0..<cg { dWeights[base + ci * kk] += dwp[o * k + ti * cg + ci] }
+                        }
+                    }
+                }
+                if inputGradient {
+                    var wp = [Float](repeating: 0, count: og * k)
+                    for o in 0..<og {
+                        for (ti, t) in taps.enumerated() {
+                            let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
+                            for ci in 0..<cg { wp[o * k + ti * cg + ci] = weights[base + ci * kk] }
+                        }
+                    }
+                    var da = [Float](repeating: 0, count: n * k)
+                    dyp.withUnsafeBufferPointer { db in
+                        wp.withUnsafeBufferPointer { wb in
+                            da.withUnsafeMutableBufferPointer { ab in
+                                guard let dp = db.baseAddress, let wpp = wb.baseAddress, let ap = ab.baseAddress else { return }
+                                BLAS.sgemm(m: n, n: k, k: og, a: dp, b: wpp, c: ap)
+                            }
+                        }
+                    }
+                    for b in 0..<n {
+                        for (ti, t) in taps.enumerated() {
+                            let target = ((b * c + g * cg) * h + t.iy) * w + t.ix
+                            for ci in 0..<cg { dx.data[target + ci * h * w] += da[b * k + ti * cg + ci] }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}
