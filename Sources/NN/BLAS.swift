@@ -17,6 +17,15 @@ public enum BLAS {
         openblas_set_num_threads(Int32(max(1, count)))
     }
 
+    /// Row counts are padded to this multiple in forward GEMMs whose rows are batch rows: OpenBLAS computes a
+    /// remainder of rows with edge kernels that round differently, so without padding a row's result would
+    /// depend on the batch it came in (measured: ~3e-8 differences for batches of 100 or 7 vs 256). With it,
+    /// a forward pass is a per-row function, which the frozen-prefix cache relies on.
+    public static let rowPadding = 32
+
+    /// `n` rounded up to a multiple of `rowPadding`.
+    public static func paddedRows(_ n: Int) -> Int { (n + rowPadding - 1) / rowPadding * rowPadding }
+
     /// `C = alpha · op(A) · op(B) + beta · C` with row-major `A` (m×k after `op`), `B` (k×n after `op`), `C` (m×n).
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,

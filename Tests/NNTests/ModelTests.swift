@@ -150,4 +150,27 @@ struct ModelTests {
             #expect(model.store.array(adapterRef) != adapterBefore, "adapter BN always trains")
         }
     }
+
+    /// Eval-mode forward passes are per-row functions: a row's prefix output and logits are bitwise the same in
+    /// any batch (OpenBLAS edge kernels would otherwise change the last bits with the batch size). The
+    /// frozen-prefix cache relies on this.
+    @Test func forwardIsPerRow() throws {
+        let model = PartitionModel(ModelConfig(stage: .stage2, width: 16), seed: 3)
+        var random = TestRandom(4)
+        let x = Tensor(shape: [64, 1, 16, 16], data: random.values(64 * 256).map { ($0 + 1) / 2 })
+        var cache = PartitionModel.Cache()
+        var generator = PCG64(seed: 1)
+        let wholePrefix = try #require(model.forwardPrefix(x, cache: &cache))
+        let wholeLogits = model.forward(x, mode: .evaluation, random: &generator, cache: &cache)
+        let featureSize = wholePrefix.count / 64
+        for size in [1, 7, 24, 33] {
+            let part = Tensor(shape: [size, 1, 16, 16], data: Array(x.data[0..<(size * 256)]))
+            let prefix = try #require(model.forwardPrefix(part, cache: &cache))
+            #expect(prefix.data == Array(wholePrefix.data[0..<(size * featureSize)]), "prefix, batch \(size)")
+            let logits = model.forward(part, mode: .evaluation, random: &generator, cache: &cache)
+            #expect(logits.data == Array(wholeLogits.data[0..<(size * 3)]), "logits, batch \(size)")
+            let fromPrefix = try #require(model.forward(prefixOutput: prefix, mode: .evaluation, random: &generator, cache: &cache))
+            #expect(fromPrefix.data == logits.data, "logits from the prefix output, batch \(size)")
+        }
+    }
 }

@@ -64,7 +64,8 @@ extension Conv2d {
         for g in 0..<groups {
             for (p, taps) in plan.enumerated() where !taps.isEmpty {
                 let k = cg * taps.count
-                var a = [Float](repeating: 0, count: n * k)
+                let rows = BLAS.paddedRows(n)
+                var a = [Float](repeating: 0, count: rows * k)
                 var wp = [Float](repeating: 0, count: og * k)
                 for b in 0..<n {
                     for (ti, t) in taps.enumerated() {
@@ -78,12 +79,12 @@ extension Conv2d {
                         for ci in 0..<cg { wp[o * k + ti * cg + ci] = weights[base + ci * kk] }
                     }
                 }
-                var yp = [Float](repeating: 0, count: n * og)
+                var yp = [Float](repeating: 0, count: rows * og)
                 a.withUnsafeBufferPointer { ab in
                     wp.withUnsafeBufferPointer { wb in
                         yp.withUnsafeMutableBufferPointer { yb in
                             guard let ap = ab.baseAddress, let wpp = wb.baseAddress, let ypp = yb.baseAddress else { return }
-                            BLAS.sgemm(transposeB: true, m: n, n: og, k: k, a: ap, b: wpp, c: ypp)
+                            BLAS.sgemm(transposeB: true, m: rows, n: og, k: k, a: ap, b: wpp, c: ypp)
                         }
                     }
                 }

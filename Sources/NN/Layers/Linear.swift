@@ -22,21 +22,25 @@ public final class Linear {
     public func forward(_ x: Tensor, _ store: ParameterStore, cache: inout Cache) -> Tensor {
         let n = x.shape[0]
         precondition(x.count == n * inFeatures, "linear: input shape \(x.shape), expected [N, \(inFeatures)]")
-        var y = Tensor(zeros: [n, outFeatures])
+        // Rows padded to BLAS.rowPadding so each row's result does not depend on the batch size.
+        let rows = BLAS.paddedRows(n)
+        var input = x.data
+        input.append(contentsOf: repeatElement(0, count: (rows - n) * inFeatures))
+        var output = [Float](repeating: 0, count: rows * outFeatures)
         if let bias {
             let b = store.values(bias)
             for row in 0..<n {
-                for o in 0..<outFeatures { y.data[row * outFeatures + o] = b[o] }
+                for o in 0..<outFeatures { output[row * outFeatures + o] = b[o] }
             }
         }
-        x.data.withUnsafeBufferPointer { xb in
-            y.data.withUnsafeMutableBufferPointer { yb in
+        input.withUnsafeBufferPointer { xb in
+            output.withUnsafeMutableBufferPointer { yb in
                 guard let xp = xb.baseAddress, let yp = yb.baseAddress else { return }
-                BLAS.sgemm(transposeB: true, m: n, n: outFeatures, k: inFeatures, a: xp, b: store.values(weight), beta: bias == nil ? 0 : 1, c: yp)
+                BLAS.sgemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: xp, b: store.values(weight), beta: bias == nil ? 0 : 1, c: yp)
             }
         }
         cache.input = x
-        return y
+        return Tensor(shape: [n, outFeatures], data: Array(output[0..<(n * outFeatures)]))
     }
 
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache, inputGradient: Bool = true) -> Tensor {

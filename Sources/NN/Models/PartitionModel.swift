@@ -101,8 +101,38 @@ public final class PartitionModel {
 
     /// Logits `[N, classes]` for input `[N, 1, H, W]`.
     public func forward(_ x: Tensor, mode: Mode, random: inout PCG64, cache: inout Cache) -> Tensor {
-        var y = backbone.forwardStem(x, store, bn: mode.backboneBN, cache: &cache.stem)
-        for stage in 0..<4 {
+        let stem = backbone.forwardStem(x, store, bn: mode.backboneBN, cache: &cache.stem)
+        return forward(stem, fromStage: 0, mode: mode, random: &random, cache: &cache)
+    }
+
+    /// The frozen prefix that precedes the first adapter: stem and backbone stages `0…k` where adapter `k` is the
+    /// first one (nil for models without adapters). Its output is a fixed function of the input in eval mode.
+    public var frozenPrefixLastStage: Int? {
+        guard config.stage.usesAdapters else { return nil }
+        return adapters.keys.min()
+    }
+
+    /// The frozen prefix's output (eval mode) for input `[N, 1, H, W]`: what the prefix cache stores.
+    public func forwardPrefix(_ x: Tensor, cache: inout Cache) -> Tensor? {
+        guard let last = frozenPrefixLastStage else { return nil }
+        var y = backbone.forwardStem(x, store, bn: .eval, cache: &cache.stem)
+        for stage in 0...last {
+            y = backbone.forwardStage(stage, y, store, bn: .eval, cache: &cache.stages[stage])
+        }
+        return y
+    }
+
+    /// Logits from the prefix's output (`forwardPrefix`): the first adapter, the rest of the backbone, the head.
+    public func forward(prefixOutput: Tensor, mode: Mode, random: inout PCG64, cache: inout Cache) -> Tensor? {
+        guard let last = frozenPrefixLastStage, let adapter = adapters[last] else { return nil }
+        let y = adapter.forward(prefixOutput, store, bn: mode.adapterBN, cache: &cache.adapters[last])
+        return forward(y, fromStage: last + 1, mode: mode, random: &random, cache: &cache)
+    }
+
+    /// Runs backbone stages from `first` on (each followed by its adapter) and the head.
+    private func forward(_ input: Tensor, fromStage first: Int, mode: Mode, random: inout PCG64, cache: inout Cache) -> Tensor {
+        var y = input
+        for stage in first..<4 {
             y = backbone.forwardStage(stage, y, store, bn: mode.backboneBN, cache: &cache.stages[stage])
             if let adapter = adapters[stage] {
                 y = adapter.forward(y, store, bn: mode.adapterBN, cache: &cache.adapters[stage])
