@@ -38,6 +38,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("max-train-rows"), help: "Use only the first N training rows of the stage.") var maxTrainRows: Int?
     @Option(name: .customLong("max-val-rows"), help: "Use only the first N validation rows of the stage.") var maxValRows: Int?
     @Option(help: "Resume from a last.h5 of the same run.") var resume: String?
+    @Option(name: .customLong("cache-dir"), help: "Directory of frozen-prefix caches (default $ABLATE_CACHE_DIR or ~/.cache/ablate).") var cacheDir: String?
+    @Flag(name: .customLong("no-prefix-cache"), help: "Train through the whole backbone even where the exact prefix cache applies.") var noPrefixCache = false
 
     func run() throws {
         let settings = try resolvedConfig()
@@ -45,6 +47,8 @@ struct TrainCommand: ParsableCommand {
         print("training stage \(settings.stage.rawValue) (width \(settings.width), loss \(settings.loss), backbone_bn \(settings.backboneBN.rawValue), seed \(settings.seed), \(settings.threads) BLAS thread(s), kernel \(BLAS.coreName)) → \(out)")
         let trainer = Trainer(config: settings, datasetPath: data, stage1CheckpointPath: stage1Checkpoint, outputDirectory: out)
         trainer.codeVersion = AblateVersion.string
+        trainer.usePrefixCache = !noPrefixCache
+        trainer.cacheDirectory = cacheDir
         let summary = try trainer.run(resume: resume)
         if summary.status == .diverged {
             throw RunFailure(message: "\(out): training diverged at epoch \(summary.divergedAtEpoch ?? 0) (non-finite loss); see summary.json")

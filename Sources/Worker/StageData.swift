@@ -7,6 +7,8 @@ import NN
 /// and the stage's labels.
 public struct StageData: Sendable {
     public let inputs: [Float]
+    /// Shape of one row of `inputs`: `[1, B, B]` for blocks, the prefix's output shape for cached features.
+    public let rowShape: [Int]
     public let labels: [Int]
     public let blockSize: Int
     public let classes: Int
@@ -47,17 +49,23 @@ public struct StageData: Sendable {
         return StageData(inputs: inputs, labels: labels, blockSize: b, classes: datasetStage.classCount, rows: rows)
     }
 
-    public init(inputs: [Float], labels: [Int], blockSize: Int, classes: Int, rows: [Int]) {
+    public init(inputs: [Float], labels: [Int], blockSize: Int, classes: Int, rows: [Int], rowShape: [Int]? = nil) {
         self.inputs = inputs
+        self.rowShape = rowShape ?? [1, blockSize, blockSize]
         self.labels = labels
         self.blockSize = blockSize
         self.classes = classes
         self.rows = rows
     }
 
-    /// The batch of `indices` as an input tensor `[n, 1, B, B]` and labels.
+    /// The same rows with other inputs (e.g. cached prefix features of shape `rowShape` per row).
+    public func replacingInputs(_ inputs: [Float], rowShape: [Int]) -> StageData {
+        StageData(inputs: inputs, labels: labels, blockSize: blockSize, classes: classes, rows: rows, rowShape: rowShape)
+    }
+
+    /// The batch of `indices` as an input tensor `[n] + rowShape` and labels.
     public func batch(_ indices: ArraySlice<Int>) -> (Tensor, [Int]) {
-        let area = blockSize * blockSize
+        let area = rowShape.reduce(1, *)
         var data = [Float](repeating: 0, count: indices.count * area)
         var labels: [Int] = []
         labels.reserveCapacity(indices.count)
@@ -65,7 +73,7 @@ public struct StageData: Sendable {
             for i in 0..<area { data[position * area + i] = inputs[index * area + i] }
             labels.append(self.labels[index])
         }
-        return (Tensor(shape: [indices.count, 1, blockSize, blockSize], data: data), labels)
+        return (Tensor(shape: [indices.count] + rowShape, data: data), labels)
     }
 
     /// The order of training rows for one epoch.

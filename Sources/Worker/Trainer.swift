@@ -19,6 +19,10 @@ public final class Trainer {
     public var stopAfterEpochs: Int?
     /// Version string written into checkpoints.
     public var codeVersion = "dev"
+    /// Whether to train from the exact frozen-prefix cache when the run allows it (results are the same).
+    public var usePrefixCache = true
+    /// Where prefix caches live (nil = `PrefixCache.defaultDirectory()`).
+    public var cacheDirectory: String?
 
     public init(config: TrainingConfig, datasetPath: String, stage1CheckpointPath: String?, outputDirectory: String,
                 log: @escaping (String) -> Void = { print($0) }) {
@@ -57,6 +61,25 @@ public final class Trainer {
             stage1Hash = try Self.sha256(ofFile: stage1CheckpointPath)
         }
 
+        // Train from the frozen prefix's cached output when the run allows it; else through the whole backbone.
+        var trainInputs = train
+        var valInputs = val
+        var fromPrefix = false
+        if config.stage.usesAdapters {
+            if !usePrefixCache {
+                log("frozen-prefix cache: off; training through the whole backbone")
+            } else if let reason = PrefixCache.inapplicability(config) {
+                log("frozen-prefix cache: not used (\(reason)); training through the whole backbone")
+            } else if let last = model.frozenPrefixLastStage {
+                let key = PrefixCache.keyText(config: config, lastStage: last, datasetHash: datasetHash, stage1Hash: stage1Hash, trainRows: train.count, valRows: val.count)
+                let features = try PrefixCache.features(
+                    model: model, train: train, val: val, keyText: key, directory: cacheDirectory ?? PrefixCache.defaultDirectory(), log: log)
+                trainInputs = train.replacingInputs(features.train, rowShape: features.rowShape)
+                valInputs = val.replacingInputs(features.val, rowShape: features.rowShape)
+                fromPrefix = true
+            }
+        }
+
         let classWeights = Loss.classBalancedWeights(counts: train.classCounts.map { max($0, 1) }, beta: config.classWeightBeta)
         let loss = Loss(kind: try config.lossKind(), classWeights: classWeights)
         let groups = config.stage.usesAdapters
@@ -89,13 +112,13 @@ public final class Trainer {
             let epoch = state.epochsCompleted + 1
             let epochStart = Date()
             for (index, rate) in state.learningRates.enumerated() { optimizer.groups[index].learningRate = rate }
-            guard let trainMetrics = trainEpoch(model, optimizer, loss, train, random: &random) else {
+            guard let trainMetrics = trainEpoch(model, optimizer, loss, trainInputs, fromPrefix: fromPrefix, random: &random) else {
                 divergedAt = epoch
                 state.status = .diverged
                 log("epoch \(epoch): the training loss is not finite; the run diverged")
                 break
             }
-            let valMetrics = evaluate(model, loss, val)
+            let valMetrics = evaluate(model, loss, valInputs, fromPrefix: fromPrefix)
             let usedRates = Dictionary(uniqueKeysWithValues: zip(groups.map(\.name), state.learningRates))
             state.learningRates = state.scheduler.step(metric: valMetrics.macroF1, learningRates: state.learningRates)
             let isBest = state.earlyStopping.record(metric: valMetrics.macroF1, epoch: epoch)
@@ -144,7 +167,7 @@ public final class Trainer {
     // MARK: - Epochs
 
     /// One pass over the epoch's sampled rows; nil when a batch's loss is not finite.
-    private func trainEpoch(_ model: PartitionModel, _ optimizer: AdamW, _ loss: Loss, _ data: StageData, random: inout PCG64) -> ClassificationMetrics? {
+    private func trainEpoch(_ model: PartitionModel, _ optimizer: AdamW, _ loss: Loss, _ data: StageData, fromPrefix: Bool, random: inout PCG64) -> ClassificationMetrics? {
         let order = data.epochOrder(config.sampler, random: &random)
         let mode = PartitionModel.Mode(
             backboneBN: config.stage.usesAdapters ? config.backboneBN.mode : .train, adapterBN: .train, dropout: true)
@@ -161,7 +184,7 @@ public final class Trainer {
             if end - start < 2 { continue }
             let (x, y) = data.batch(order[start..<end])
             model.store.zeroGradients()
-            let logits = model.forward(x, mode: mode, random: &random, cache: &cache)
+            let logits = Self.forward(model, x, fromPrefix: fromPrefix, mode: mode, random: &random, cache: &cache)
             let (value, gradient) = loss.evaluate(logits: logits, labels: y)
             guard value.isFinite else { return nil }
             model.backward(gradient, cache: cache)
@@ -175,13 +198,19 @@ public final class Trainer {
     }
 
     /// Validation in eval mode; the loss is the mean over rows.
-    func evaluate(_ model: PartitionModel, _ loss: Loss, _ data: StageData) -> ClassificationMetrics {
-        let (probabilities, _, lossSum) = Self.predict(model, data, loss: loss)
+    func evaluate(_ model: PartitionModel, _ loss: Loss, _ data: StageData, fromPrefix: Bool) -> ClassificationMetrics {
+        let (probabilities, _, lossSum) = Self.predict(model, data, loss: loss, fromPrefix: fromPrefix)
         return ClassificationMetrics(probabilities: probabilities, labels: data.labels, classes: data.classes, loss: lossSum / Double(max(data.count, 1)))
     }
 
+    /// Logits from blocks, or from cached prefix outputs when `fromPrefix`.
+    static func forward(_ model: PartitionModel, _ x: Tensor, fromPrefix: Bool, mode: PartitionModel.Mode, random: inout PCG64, cache: inout PartitionModel.Cache) -> Tensor {
+        if fromPrefix, let logits = model.forward(prefixOutput: x, mode: mode, random: &random, cache: &cache) { return logits }
+        return model.forward(x, mode: mode, random: &random, cache: &cache)
+    }
+
     /// Eval-mode probabilities and logits of every row (batches of 256), and the summed loss when `loss` is given.
-    public static func predict(_ model: PartitionModel, _ data: StageData, loss: Loss? = nil) -> (probabilities: [Float], logits: [Float], lossSum: Double) {
+    public static func predict(_ model: PartitionModel, _ data: StageData, loss: Loss? = nil, fromPrefix: Bool = false) -> (probabilities: [Float], logits: [Float], lossSum: Double) {
         var cache = PartitionModel.Cache()
         var unused = PCG64(seed: 0)
         var probabilities: [Float] = []
@@ -192,7 +221,7 @@ public final class Trainer {
         while start < data.count {
             let end = min(data.count, start + 256)
             let (x, y) = data.batch(indices[start..<end])
-            let batchLogits = model.forward(x, mode: .evaluation, random: &unused, cache: &cache)
+            let batchLogits = forward(model, x, fromPrefix: fromPrefix, mode: .evaluation, random: &unused, cache: &cache)
             if let loss { lossSum += loss.evaluate(logits: batchLogits, labels: y).loss * Double(end - start) }
             probabilities += softmax(batchLogits)
             logits += batchLogits.data

@@ -21,7 +21,8 @@ struct TrainCommandTests {
         #expect(Self.prepared)
         let out = Self.dir.file("stage2")
         let result = try AblateBinary.run(["train", "--data", Self.data, "--stage", "2", "--out", out, "--stage1-checkpoint", "\(Self.stage1)/best.h5",
-                                           "--width", "16", "--epochs", "2", "--batch-size", "32", "--loss", "poly", "--max-val-rows", "120"])
+                                           "--width", "16", "--epochs", "2", "--batch-size", "32", "--loss", "poly", "--max-val-rows", "120",
+                                           "--cache-dir", Self.dir.file("cache")])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("epoch 1/2"))
         #expect(result.stdout.contains("epoch 2/2"))
@@ -67,7 +68,7 @@ struct TrainCommandTests {
         """)
         let out = Self.dir.file("from-yaml")
         let result = try AblateBinary.run(["train", "--config", Self.dir.file("run.yaml"), "--data", Self.data, "--out", out,
-                                           "--stage1-checkpoint", "\(Self.stage1)/best.h5", "--seed", "7"])
+                                           "--stage1-checkpoint", "\(Self.stage1)/best.h5", "--seed", "7", "--cache-dir", Self.dir.file("cache")])
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try String(contentsOfFile: "\(out)/summary.json", encoding: .utf8)
         #expect(summary.contains("\"gamma_neg\" : 3"))
@@ -92,7 +93,7 @@ struct TrainCommandTests {
         }
         let diverged = try AblateBinary.run(["train", "--data", Self.data, "--stage", "2", "--out", Self.dir.file("div"), "--width", "16",
                                              "--stage1-checkpoint", "\(Self.stage1)/best.h5", "--lr-head", "1e30", "--lr-adapter", "1e30",
-                                             "--epochs", "2", "--batch-size", "32", "--max-train-rows", "96", "--max-val-rows", "32"])
+                                             "--epochs", "2", "--batch-size", "32", "--max-train-rows", "96", "--max-val-rows", "32", "--cache-dir", Self.dir.file("cache")])
         #expect(diverged.status != 0)
         #expect(diverged.stderr.contains("diverged at epoch"))
     }

@@ -46,10 +46,13 @@ final class TrainingFixture: @unchecked Sendable {
 
     var stage1Checkpoint: String { "\(stage1Directory)/best.h5" }
 
-    func stage2(_ config: TrainingConfig = stage2Config(), into name: String, stopAfter: Int? = nil, resume: String? = nil) throws -> (TrainingSummary, String) {
+    func stage2(_ config: TrainingConfig = stage2Config(), into name: String, stopAfter: Int? = nil, resume: String? = nil,
+                prefixCache: Bool = true, cacheName: String = "cache", log: @escaping (String) -> Void = { _ in }) throws -> (TrainingSummary, String) {
         let output = dir.file(name)
-        let trainer = Trainer(config: config, datasetPath: datasetPath, stage1CheckpointPath: stage1Checkpoint, outputDirectory: output, log: { _ in })
+        let trainer = Trainer(config: config, datasetPath: datasetPath, stage1CheckpointPath: stage1Checkpoint, outputDirectory: output, log: log)
         trainer.stopAfterEpochs = stopAfter
+        trainer.usePrefixCache = prefixCache
+        trainer.cacheDirectory = dir.file(cacheName)
         return (try trainer.run(resume: resume), output)
     }
 }
@@ -224,5 +227,56 @@ struct TrainerTests {
         let checkpoint = try Checkpoint.read("\(output)/best.h5")
         let last = stage.head.hidden.count * 3
         #expect(checkpoint.tensors["head.head.\(last).weight"]?.shape == [stage.head.classes, stage.head.hidden.last ?? 0])
+    }
+
+    /// The frozen-prefix cache changes nothing: the same run with and without it ends with bitwise the same weights,
+    /// optimizer state and per-epoch metrics. A second run reuses the file; a corrupted file is rebuilt.
+    @Test func prefixCacheIsExact() throws {
+        var config = TrainingFixture.stage2Config()
+        config.epochs = 2
+        config.seed = 99
+        let (_, plain) = try fixture.stage2(config, into: "cache-off", prefixCache: false)
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let first = Lines()
+        let (_, cached) = try fixture.stage2(config, into: "cache-on", cacheName: "cache-exact", log: { first.all.append($0) })
+        #expect(first.all.contains { $0.hasPrefix("frozen-prefix cache: built") }, "\(first.all)")
+        let a = try Checkpoint.read("\(plain)/last.h5")
+        let b = try Checkpoint.read("\(cached)/last.h5")
+        #expect(a.tensors.allSatisfy { b.tensors[$0.key]?.values == $0.value.values }, "weights")
+        #expect(a.secondMoment.allSatisfy { b.secondMoment[$0.key] == $0.value }, "optimizer moments")
+        #expect(try readRecords(plain).map(\.deterministicPart) == readRecords(cached).map(\.deterministicPart))
+
+        let second = Lines()
+        _ = try fixture.stage2(config, into: "cache-again", cacheName: "cache-exact", log: { second.all.append($0) })
+        #expect(second.all.contains { $0.hasPrefix("frozen-prefix cache: using") }, "\(second.all)")
+
+        // Corrupt one feature value in place: the checksum catches it and the cache is rebuilt, never used.
+        let files = try FileManager.default.contentsOfDirectory(atPath: fixture.dir.file("cache-exact")).filter { $0.hasSuffix(".h5") }
+        #expect(files.count == 1)
+        let path = fixture.dir.file("cache-exact/\(try #require(files.first))")
+        do {
+            let file = try H5File.open(path, writable: true)
+            let train = try file.dataset("train")
+            var values: [Float] = try train.read(rows: 0..<1)
+            values[0] += 1
+            try train.write(values, rowsFrom: 0)
+            try file.close()
+        }
+        let third = Lines()
+        let (_, rebuilt) = try fixture.stage2(config, into: "cache-rebuilt", cacheName: "cache-exact", log: { third.all.append($0) })
+        #expect(third.all.contains { $0.contains("stale or corrupt") }, "\(third.all)")
+        let c = try Checkpoint.read("\(rebuilt)/last.h5")
+        #expect(a.tensors.allSatisfy { c.tensors[$0.key]?.values == $0.value.values }, "weights after a rebuild")
+    }
+
+    /// With `backbone_bn: train` the prefix is not fixed: the trainer falls back by itself and says why.
+    @Test func prefixCacheFallsBack() throws {
+        var config = TrainingFixture.stage2Config()
+        config.epochs = 1
+        config.backboneBN = .train
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let lines = Lines()
+        _ = try fixture.stage2(config, into: "cache-fallback", log: { lines.all.append($0) })
+        #expect(lines.all.contains { $0.contains("not used (backbone_bn: train") }, "\(lines.all)")
     }
 }
