@@ -62,7 +62,7 @@ let package = Package(
             name: "WorkerKitTests", dependencies: ["WorkerKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport"],
             path: "Tests/WorkerKitTests"),
         .testTarget(
-            name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "TestSupport"],
+            name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "NN", "TestSupport"],
             path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v6]

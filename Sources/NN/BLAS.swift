@@ -9,6 +9,14 @@ public enum BLAS {
         return String(cString: name)
     }
 
+    /// Whether the CPU and OS support the AVX-512 subsets OpenBLAS's SkylakeX kernels use (cpuid + XCR0).
+    public static var cpuHasAVX512: Bool { ablate_cpu_has_avx512() == 1 }
+
+    /// The kernel family Ablate selects on this CPU: `SkylakeX` when it has AVX-512, else nil (OpenBLAS's own
+    /// detection). Debian's OpenBLAS 0.3.21 picks Haswell or even Prescott kernels on AVX-512 CPUs it does not
+    /// know; SkylakeX measured 1.8× faster per training epoch here.
+    public static var preferredCoreType: String? { cpuHasAVX512 ? "SkylakeX" : nil }
+
     /// OpenBLAS's current thread count.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 

@@ -4,6 +4,7 @@ import AblateCLI
 @main
 enum AblateMain {
     static func main() {
+        KernelSelection.reexecIfNeeded()
         Ablate.main()
     }
 }

@@ -13,7 +13,7 @@ enum AblateBinary {
     }
 
     /// Runs `ablate` with `arguments`.
-    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try Subprocess.capture(path, arguments)
+    static func run(_ arguments: [String], environment: [String: String?] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try Subprocess.capture(path, arguments, environment: environment)
     }
 }

@@ -1,5 +1,6 @@
 // DataCommandTests: `ablate data synth|inspect|import` as a user runs them: exit codes, one-line errors, no debris.
 import DatasetKit
+import NN
 import Foundation
 import TestSupport
 import Testing
@@ -92,6 +93,18 @@ struct DataCommandTests {
         #expect(result.stdout.contains("libzmq 4.3"))
         #expect(result.stdout.contains("hdf5 1."))
         #expect(result.stdout.contains("openblas core"))
+    }
+
+    /// On an AVX-512 CPU the binary selects OpenBLAS's SkylakeX kernels itself; a user's OPENBLAS_CORETYPE wins.
+    @Test func kernelSelection() throws {
+        let auto = try AblateBinary.run(["version"], environment: ["OPENBLAS_CORETYPE": nil, "ABLATE_BLAS_KERNEL_SELECTED": nil])
+        if BLAS.cpuHasAVX512 {
+            #expect(auto.stdout.contains("openblas core SkylakeX"), "\(auto.stdout)")
+        } else {
+            #expect(!auto.stdout.contains("SkylakeX"))
+        }
+        let chosen = try AblateBinary.run(["version"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        #expect(chosen.stdout.contains("openblas core Haswell"), "\(chosen.stdout)")
     }
 
     static func expectOneLineError(_ stderr: String, mentioning parts: [String], sourceLocation: SourceLocation = #_sourceLocation) {

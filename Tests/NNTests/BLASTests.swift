@@ -1,4 +1,5 @@
 // BLASTests: OpenBLAS sgemm (every transpose combination, odd shapes) against the plain-loop reference.
+import Foundation
 import NN
 import Testing
 
@@ -43,5 +44,15 @@ struct BLASTests {
         BLAS.setThreadCount(1)
         #expect(BLAS.threadCount == 1)
         BLAS.setThreadCount(before)
+    }
+
+    /// The cpuid probe agrees with the kernel's view of the CPU (Linux /proc/cpuinfo flags).
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/cpuinfo"), "SKIPPED: no /proc/cpuinfo"))
+    func avx512DetectionMatchesCPUInfo() throws {
+        let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        let expected = ["avx512f", "avx512dq", "avx512bw", "avx512vl"].allSatisfy(flags.contains)
+        #expect(BLAS.cpuHasAVX512 == expected)
+        #expect(BLAS.preferredCoreType == (expected ? "SkylakeX" : nil))
     }
 }

@@ -17,10 +17,15 @@ public enum Python {
 /// Runs a program to completion and captures its output.
 public enum Subprocess {
     /// Runs `executable` with `arguments`; returns the exit status, stdout and stderr.
-    public static func capture(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    public static func capture(_ executable: String, _ arguments: [String], environment: [String: String?] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in environment { merged[key] = value }
+            process.environment = merged
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
