@@ -1,5 +1,6 @@
 // BLAS: the only file that calls OpenBLAS; row-major single-precision GEMM and the library's runtime controls.
 import COpenBLAS
+import Synchronization
 
 /// Single-precision matrix products on OpenBLAS, row-major throughout.
 public enum BLAS {
@@ -34,6 +35,10 @@ public enum BLAS {
     /// `n` rounded up to a multiple of `rowPadding`.
     public static func paddedRows(_ n: Int) -> Int { (n + rowPadding - 1) / rowPadding * rowPadding }
 
+    /// Floating-point operations issued through `sgemm` since the process started (2·m·n·k per call), for
+    /// benchmarks' achieved-GFLOP/s figures.
+    public static let flopCounter = Atomic<Int>(0)
+
     /// `C = alpha · op(A) · op(B) + beta · C` with row-major `A` (m×k after `op`), `B` (k×n after `op`), `C` (m×n).
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
@@ -42,6 +47,7 @@ public enum BLAS {
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
         if m == 0 || n == 0 { return }
+        flopCounter.add(2 * m * n * k, ordering: .relaxed)
         let lda = transposeA ? m : k
         let ldb = transposeB ? k : n
         cblas_sgemm(

@@ -38,6 +38,7 @@ public enum Initializers {
         let std = (2.0 / Double(fanOut ? fanOutCount : fanIn)).squareRoot()
         let p = store.values(ref)
         for i in 0..<ref.count { p[i] = Float(std * random.normal()) * scale }
+        store.touch(ref)
     }
 
     /// PyTorch's default for Linear and Conv weights: `kaiming_uniform_(a=√5)` = U(−1/√fan_in, 1/√fan_in).
@@ -55,10 +56,12 @@ public enum Initializers {
     public static func uniform(_ store: ParameterStore, _ ref: ParameterRef, bound: Double, random: inout InitRandom) {
         let p = store.values(ref)
         for i in 0..<ref.count { p[i] = Float((2 * random.uniform() - 1) * bound) }
+        store.touch(ref)
     }
 
     /// A constant.
     public static func fill(_ store: ParameterStore, _ ref: ParameterRef, _ value: Float) {
         store.values(ref).update(repeating: value, count: ref.count)
+        store.touch(ref)
     }
 }

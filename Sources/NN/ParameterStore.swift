@@ -34,6 +34,9 @@ public final class ParameterStore {
     }
 
     public private(set) var entries: [Entry] = []
+    /// Per entry, a counter bumped by every write through `set` or `touch` (AdamW touches what it updates), so
+    /// layers can cache values derived from a tensor, such as gathered weight columns.
+    public private(set) var versions: [Int] = []
     /// int64 counters by name (`…num_batches_tracked`).
     public private(set) var counterNames: [String] = []
     public var counters: [Int64] = []
@@ -64,6 +67,7 @@ public final class ParameterStore {
         (gradientStorage + totalCount).initialize(repeating: 0, count: count)
         let ref = ParameterRef(index: entries.count, offset: totalCount, count: count)
         entries.append(Entry(name: name, shape: shape, offset: totalCount, count: count, kind: kind, trainable: kind == .parameter && trainable))
+        versions.append(0)
         totalCount += count
         return ref
     }
@@ -95,6 +99,9 @@ public final class ParameterStore {
     /// The gradient of `ref` (valid until the next `add`).
     public func gradients(_ ref: ParameterRef) -> UnsafeMutablePointer<Float> { gradientStorage + ref.offset }
 
+    /// Records that the values of `ref` changed (invalidates caches derived from them).
+    public func touch(_ ref: ParameterRef) { versions[ref.index] &+= 1 }
+
     /// Whether `ref` receives gradients.
     public func isTrainable(_ ref: ParameterRef) -> Bool { entries[ref.index].trainable }
 
@@ -120,6 +127,7 @@ public final class ParameterStore {
         precondition(newValues.count == ref.count, "\(entries[ref.index].name): \(newValues.count) values for \(ref.count)")
         let destination = values(ref)
         for (i, value) in newValues.enumerated() { destination[i] = value }
+        touch(ref)
     }
 
     /// The ref of the entry at `index`.

@@ -47,51 +47,77 @@ public final class BatchNorm2d {
         let beta = store.values(bias)
         let rMean = store.values(runningMean)
         let rVar = store.values(runningVar)
-        var y = Tensor(zeros: x.shape)
-        cache.normalized = [Float](repeating: 0, count: x.count)
-        cache.invStd = [Float](repeating: 0, count: c)
-        cache.mode = mode
-        cache.shape = x.shape
-        if mode == .train, m > 1 { store.counters[batchesTracked] += 1 }
-        for ch in 0..<c {
-            let mean: Float
-            let variance: Float
-            if mode == .train {
-                var sum = 0.0
+        var mean = [Float](repeating: 0, count: c)
+        var invStd = [Float](repeating: 0, count: c)
+        if mode == .train {
+            // Per channel, values are summed in (batch, position) order; memory is walked contiguously.
+            var sums = [Double](repeating: 0, count: c)
+            x.data.withUnsafeBufferPointer { xp in
                 for b in 0..<n {
-                    let base = (b * c + ch) * spatial
-                    for i in 0..<spatial { sum += Double(x.data[base + i]) }
-                }
-                let mu = sum / Double(m)
-                var squares = 0.0
-                for b in 0..<n {
-                    let base = (b * c + ch) * spatial
-                    for i in 0..<spatial {
-                        let d = Double(x.data[base + i]) - mu
-                        squares += d * d
+                    for ch in 0..<c {
+                        let base = (b * c + ch) * spatial
+                        var s = sums[ch]
+                        for i in 0..<spatial { s += Double(xp[base + i]) }
+                        sums[ch] = s
                     }
                 }
-                mean = Float(mu)
-                variance = Float(squares / Double(m))
-                if m > 1 {
-                    rMean[ch] = (1 - momentum) * rMean[ch] + momentum * mean
-                    rVar[ch] = (1 - momentum) * rVar[ch] + momentum * Float(squares / Double(m - 1))
-                }
-            } else {
-                mean = rMean[ch]
-                variance = rVar[ch]
             }
-            let invStd = 1 / (variance + eps).squareRoot()
-            cache.invStd[ch] = invStd
-            for b in 0..<n {
-                let base = (b * c + ch) * spatial
-                for i in 0..<spatial {
-                    let xhat = (x.data[base + i] - mean) * invStd
-                    cache.normalized[base + i] = xhat
-                    y.data[base + i] = gamma[ch] * xhat + beta[ch]
+            let mu = sums.map { $0 / Double(m) }
+            var squares = [Double](repeating: 0, count: c)
+            x.data.withUnsafeBufferPointer { xp in
+                for b in 0..<n {
+                    for ch in 0..<c {
+                        let base = (b * c + ch) * spatial
+                        var q = squares[ch]
+                        for i in 0..<spatial {
+                            let d = Double(xp[base + i]) - mu[ch]
+                            q += d * d
+                        }
+                        squares[ch] = q
+                    }
+                }
+            }
+            if m > 1 { store.counters[batchesTracked] += 1 }
+            for ch in 0..<c {
+                mean[ch] = Float(mu[ch])
+                let variance = Float(squares[ch] / Double(m))
+                if m > 1 {
+                    rMean[ch] = (1 - momentum) * rMean[ch] + momentum * mean[ch]
+                    rVar[ch] = (1 - momentum) * rVar[ch] + momentum * Float(squares[ch] / Double(m - 1))
+                }
+                invStd[ch] = 1 / (variance + eps).squareRoot()
+            }
+            store.touch(runningMean)
+            store.touch(runningVar)
+        } else {
+            for ch in 0..<c {
+                mean[ch] = rMean[ch]
+                invStd[ch] = 1 / (rVar[ch] + eps).squareRoot()
+            }
+        }
+        var y = Tensor(zeros: x.shape)
+        var normalized = [Float](repeating: 0, count: x.count)
+        x.data.withUnsafeBufferPointer { xp in
+            normalized.withUnsafeMutableBufferPointer { np in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    for b in 0..<n {
+                        for ch in 0..<c {
+                            let base = (b * c + ch) * spatial
+                            let mu = mean[ch], scale = invStd[ch], g = gamma[ch], shift = beta[ch]
+                            for i in 0..<spatial {
+                                let xhat = (xp[base + i] - mu) * scale
+                                np[base + i] = xhat
+                                yp[base + i] = g * xhat + shift
+                            }
+                        }
+                    }
                 }
             }
         }
+        cache.normalized = normalized
+        cache.invStd = invStd
+        cache.mode = mode
+        cache.shape = x.shape
         return y
     }
 
@@ -102,37 +128,50 @@ public final class BatchNorm2d {
         let m = Float(n * spatial)
         let gamma = store.values(weight)
         let trainable = store.isTrainable(weight)
-        let dGamma = store.gradients(weight)
-        let dBeta = store.gradients(bias)
-        var dx = Tensor(zeros: dy.shape)
-        for ch in 0..<c {
-            var sumDy = 0.0
-            var sumDyXhat = 0.0
-            for b in 0..<n {
-                let base = (b * c + ch) * spatial
-                for i in 0..<spatial {
-                    sumDy += Double(dy.data[base + i])
-                    sumDyXhat += Double(dy.data[base + i]) * Double(cache.normalized[base + i])
-                }
-            }
-            if trainable {
-                dGamma[ch] += Float(sumDyXhat)
-                dBeta[ch] += Float(sumDy)
-            }
-            let scale = gamma[ch] * cache.invStd[ch]
-            if cache.mode == .train {
-                let meanDy = Float(sumDy) / m
-                let meanDyXhat = Float(sumDyXhat) / m
+        var sumDy = [Double](repeating: 0, count: c)
+        var sumDyXhat = [Double](repeating: 0, count: c)
+        dy.data.withUnsafeBufferPointer { dp in
+            cache.normalized.withUnsafeBufferPointer { np in
                 for b in 0..<n {
-                    let base = (b * c + ch) * spatial
-                    for i in 0..<spatial {
-                        dx.data[base + i] = scale * (dy.data[base + i] - meanDy - cache.normalized[base + i] * meanDyXhat)
+                    for ch in 0..<c {
+                        let base = (b * c + ch) * spatial
+                        var s = sumDy[ch], q = sumDyXhat[ch]
+                        for i in 0..<spatial {
+                            s += Double(dp[base + i])
+                            q += Double(dp[base + i]) * Double(np[base + i])
+                        }
+                        sumDy[ch] = s
+                        sumDyXhat[ch] = q
                     }
                 }
-            } else {
-                for b in 0..<n {
-                    let base = (b * c + ch) * spatial
-                    for i in 0..<spatial { dx.data[base + i] = scale * dy.data[base + i] }
+            }
+        }
+        if trainable {
+            let dGamma = store.gradients(weight)
+            let dBeta = store.gradients(bias)
+            for ch in 0..<c {
+                dGamma[ch] += Float(sumDyXhat[ch])
+                dBeta[ch] += Float(sumDy[ch])
+            }
+        }
+        var dx = Tensor(zeros: dy.shape)
+        let train = cache.mode == .train
+        dy.data.withUnsafeBufferPointer { dp in
+            cache.normalized.withUnsafeBufferPointer { np in
+                dx.data.withUnsafeMutableBufferPointer { xp in
+                    for b in 0..<n {
+                        for ch in 0..<c {
+                            let base = (b * c + ch) * spatial
+                            let scale = gamma[ch] * cache.invStd[ch]
+                            if train {
+                                let meanDy = Float(sumDy[ch]) / m
+                                let meanDyXhat = Float(sumDyXhat[ch]) / m
+                                for i in 0..<spatial { xp[base + i] = scale * (dp[base + i] - meanDy - np[base + i] * meanDyXhat) }
+                            } else {
+                                for i in 0..<spatial { xp[base + i] = scale * dp[base + i] }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -39,6 +39,33 @@ extension Conv2d {
 
     var isDepthwise: Bool { groups == inChannels && groups == outChannels }
 
+    /// `W_p [og, T·cg]` for group `g` and `taps`: the weights at those taps, tap-major then input channel. Cached
+    /// until the weight tensor changes (frozen layers gather once); a 1×1 kernel needs no gather at all.
+    func weightColumns(group g: Int, taps: [Tap], _ store: ParameterStore) -> [Float] {
+        let cg = inChannels / groups
+        let og = outChannels / groups
+        let kk = kernel * kernel
+        var mask: UInt64 = 0
+        for t in taps { mask |= 1 << UInt64(t.ky * kernel + t.kx) }
+        let key = GatherKey(group: g, taps: mask)
+        let version = store.versions[weight.index]
+        if let cached = gatheredWeights[key], cached.version == version { return cached.values }
+        let weights = store.values(weight)
+        let k = cg * taps.count
+        var wp = [Float](repeating: 0, count: og * k)
+        for o in 0..<og {
+            for (ti, t) in taps.enumerated() {
+                let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
+                for ci in 0..<cg { wp[o * k + ti * cg + ci] = weights[base + ci * kk] }
+            }
+        }
+        gatheredWeights[key] = (version, wp)
+        return wp
+    }
+
+    /// Whether the batch input is already the GEMM operand `A [N, C]`: one group, a 1×1 map, one tap.
+    func inputIsOperand(h: Int, w: Int, taps: [Tap]) -> Bool { groups == 1 && h == 1 && w == 1 && taps.count == 1 }
+
     func forwardSmall(_ x: Tensor, _ store: ParameterStore, into y: inout Tensor) {
         let (n, c, h, w) = x.nchw
         let (ho, wo) = outputSize(h, w)
@@ -65,20 +92,20 @@ extension Conv2d {
             for (p, taps) in plan.enumerated() where !taps.isEmpty {
                 let k = cg * taps.count
                 let rows = BLAS.paddedRows(n)
-                var a = [Float](repeating: 0, count: rows * k)
-                var wp = [Float](repeating: 0, count: og * k)
-                for b in 0..<n {
-                    for (ti, t) in taps.enumerated() {
-                        let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
-                        for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
+                var a: [Float]
+                if inputIsOperand(h: h, w: w, taps: taps) {
+                    a = x.data
+                    if rows > n { a.append(contentsOf: repeatElement(0, count: (rows - n) * k)) }
+                } else {
+                    a = [Float](repeating: 0, count: rows * k)
+                    for b in 0..<n {
+                        for (ti, t) in taps.enumerated() {
+                            let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
+                            for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
+                        }
                     }
                 }
-                for o in 0..<og {
-                    for (ti, t) in taps.enumerated() {
-                        let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
-                        for ci in 0..<cg { wp[o * k + ti * cg + ci] = weights[base + ci * kk] }
-                    }
-                }
+                let wp = weightColumns(group: g, taps: taps, store)
                 var yp = [Float](repeating: 0, count: rows * og)
                 a.withUnsafeBufferPointer { ab in
                     wp.withUnsafeBufferPointer { wb in
@@ -88,8 +115,12 @@ extension Conv2d {
                         }
                     }
                 }
-                for b in 0..<n {
-                    for o in 0..<og { y.data[(b * outChannels + g * og + o) * outPlane + p] = yp[b * og + o] }
+                if groups == 1 && outPlane == 1 {
+                    y.data.replaceSubrange(0..<(n * og), with: yp[0..<(n * og)])
+                } else {
+                    for b in 0..<n {
+                        for o in 0..<og { y.data[(b * outChannels + g * og + o) * outPlane + p] = yp[b * og + o] }
+                    }
                 }
             }
         }
@@ -132,11 +163,16 @@ extension Conv2d {
                     for o in 0..<og { dyp[b * og + o] = dy.data[(b * outChannels + g * og + o) * outPlane + p] }
                 }
                 if weightGradient {
-                    var a = [Float](repeating: 0, count: n * k)
-                    for b in 0..<n {
-                        for (ti, t) in taps.enumerated() {
-                            let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
-                            for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
+                    var a: [Float]
+                    if inputIsOperand(h: h, w: w, taps: taps) {
+                        a = x.data
+                    } else {
+                        a = [Float](repeating: 0, count: n * k)
+                        for b in 0..<n {
+                            for (ti, t) in taps.enumerated() {
+                                let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
+                                for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
+                            }
                         }
                     }
                     var dwp = [Float](repeating: 0, count: og * k)
@@ -156,13 +192,7 @@ extension Conv2d {
                     }
                 }
                 if inputGradient {
-                    var wp = [Float](repeating: 0, count: og * k)
-                    for o in 0..<og {
-                        for (ti, t) in taps.enumerated() {
-                            let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
-                            for ci in 0..<cg { wp[o * k + ti * cg + ci] = weights[base + ci * kk] }
-                        }
-                    }
+                    let wp = weightColumns(group: g, taps: taps, store)
                     var da = [Float](repeating: 0, count: n * k)
                     dyp.withUnsafeBufferPointer { db in
                         wp.withUnsafeBufferPointer { wb in
@@ -172,10 +202,14 @@ extension Conv2d {
                             }
                         }
                     }
-                    for b in 0..<n {
-                        for (ti, t) in taps.enumerated() {
-                            let target = ((b * c + g * cg) * h + t.iy) * w + t.ix
-                            for ci in 0..<cg { dx.data[target + ci * h * w] += da[b * k + ti * cg + ci] }
+                    if inputIsOperand(h: h, w: w, taps: taps) {
+                        for i in 0..<(n * k) { dx.data[i] += da[i] }
+                    } else {
+                        for b in 0..<n {
+                            for (ti, t) in taps.enumerated() {
+                                let target = ((b * c + g * cg) * h + t.iy) * w + t.ix
+                                for ci in 0..<cg { dx.data[target + ci * h * w] += da[b * k + ti * cg + ci] }
+                            }
                         }
                     }
                 }

@@ -17,6 +17,13 @@ public final class Conv2d {
     public var useSmallMapPath = true
     public let weight: ParameterRef
     public let bias: ParameterRef?
+    /// Weight columns gathered for a tap set (small-map path), valid while the weight's store version is unchanged.
+    var gatheredWeights: [GatherKey: (version: Int, values: [Float])] = [:]
+
+    struct GatherKey: Hashable {
+        let group: Int
+        let taps: UInt64
+    }
 
     /// What backward needs from forward.
     public struct Cache {

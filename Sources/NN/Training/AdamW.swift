@@ -64,6 +64,7 @@ public final class AdamW {
                 for (entryIndex, groupIndex) in members {
                     let entry = store.entries[entryIndex]
                     let ref = ParameterRef(index: entryIndex, offset: entry.offset, count: entry.count)
+                    store.touch(ref)
                     let p = store.values(ref)
                     let g = store.gradients(ref)
                     let lr = Float(groups[groupIndex].learningRate)

@@ -1,0 +1,115 @@
+// TrainingBenchmark: measures training and inference throughput of the exact Stage-2 model (what `ablate bench train` prints).
+import AblateSupport
+import Foundation
+import NN
+
+/// Throughput of the research Stage-2 model (width 64, γ = 4 adapters on layer3 + layer4, batch 128) on random
+/// 16×16 blocks with the research protocol's optimizer, loss and BatchNorm settings. Each figure is measured for
+/// at least `seconds` of wall time after one warm-up step.
+public struct TrainingBenchmark {
+    public var seconds: Double = 10
+    public var batchSize = 128
+    public var threads = 1
+    /// Rows whose prefix output is computed to measure the cache build.
+    public var cacheRows = 8192
+
+    public init() {}
+
+    /// The measured figures (JSON keys in snake_case).
+    public struct Result: Codable, Sendable {
+        public var blasCore: String
+        public var blasThreads: Int
+        public var batchSize: Int
+        public var trainSamplesPerSecondCached: Double
+        public var trainSamplesPerSecondUncached: Double
+        public var inferenceSamplesPerSecond: Double
+        public var cacheBuildRowsPerSecond: Double
+        public var cacheBuildSecondsResearchScale: Double
+        public var gflopsCachedTraining: Double
+        public var peakResidentMiB: Double
+    }
+
+    public func run(log: (String) -> Void = { _ in }) -> Result {
+        BLAS.setThreadCount(threads)
+        var config = TrainingConfig(stage: .stage2)
+        config.width = 64
+        let model = PartitionModel(config.model, seed: 1)
+        let loss = Loss(kind: .cbFocal(gamma: 2, beta: 0.9999), classWeights: Loss.classBalancedWeights(counts: [23942, 71378, 57280], beta: 0.9999))
+        let optimizer = AdamW(store: model.store, groups: [
+            AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
+            AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
+        ])
+        var random = PCG64(seed: 7)
+        let blocks = Tensor(shape: [batchSize, 1, 16, 16], data: (0..<(batchSize * 256)).map { _ in Float(random.bounded(1024)) / 1023 })
+        let labels = (0..<batchSize).map { _ in random.bounded(3) }
+        var cache = PartitionModel.Cache()
+
+        // Cache build: the prefix's output for `cacheRows` rows, batches of 256.
+        let buildRows = Tensor(shape: [256, 1, 16, 16], data: (0..<(256 * 256)).map { _ in Float(random.bounded(1024)) / 1023 })
+        let buildStart = Date()
+        var built = 0
+        while built < cacheRows {
+            _ = model.forwardPrefix(buildRows, cache: &cache)
+            built += 256
+        }
+        let buildRate = Double(built) / Date().timeIntervalSince(buildStart)
+        log(String(format: "cache build: %.0f rows/s", buildRate))
+        guard let features = model.forwardPrefix(blocks, cache: &cache) else {
+            preconditionFailure("the Stage-2 model has a frozen prefix")
+        }
+
+        let trainMode = PartitionModel.Mode(backboneBN: .eval, adapterBN: .train, dropout: true)
+        let flopsBefore = BLAS.flopCounter.load(ordering: .relaxed)
+        let cached = measure {
+            model.store.zeroGradients()
+            guard let logits = model.forward(prefixOutput: features, mode: trainMode, random: &random, cache: &cache) else { return }
+            model.backward(loss.evaluate(logits: logits, labels: labels).gradient, cache: cache)
+            optimizer.update(model.store)
+        }
+        let cachedFlops = Double(BLAS.flopCounter.load(ordering: .relaxed) - flopsBefore) / cached.seconds / 1e9
+        log(String(format: "training with the cache: %.0f samples/s", cached.rate))
+
+        let uncachedMode = PartitionModel.Mode(backboneBN: .train, adapterBN: .train, dropout: true)
+        let uncached = measure {
+            model.store.zeroGradients()
+            let logits = model.forward(blocks, mode: uncachedMode, random: &random, cache: &cache)
+            model.backward(loss.evaluate(logits: logits, labels: labels).gradient, cache: cache)
+            optimizer.update(model.store)
+        }
+        log(String(format: "training without the cache (backbone_bn: train): %.0f samples/s", uncached.rate))
+
+        let inference = measure {
+            _ = model.forward(blocks, mode: .evaluation, random: &random, cache: &cache)
+        }
+        log(String(format: "inference: %.0f samples/s", inference.rate))
+
+        return Result(
+            blasCore: BLAS.coreName, blasThreads: BLAS.threadCount, batchSize: batchSize,
+            trainSamplesPerSecondCached: cached.rate, trainSamplesPerSecondUncached: uncached.rate,
+            inferenceSamplesPerSecond: inference.rate, cacheBuildRowsPerSecond: buildRate,
+            cacheBuildSecondsResearchScale: Double(152_600 + 38_256) / buildRate,
+            gflopsCachedTraining: cachedFlops, peakResidentMiB: Self.peakResidentMiB())
+    }
+
+    /// Runs `step` once to warm up, then repeatedly for at least `seconds`.
+    private func measure(_ step: () -> Void) -> (rate: Double, seconds: Double) {
+        step()
+        let start = Date()
+        var samples = 0
+        repeat {
+            step()
+            samples += batchSize
+        } while Date().timeIntervalSince(start) < seconds
+        let elapsed = Date().timeIntervalSince(start)
+        return (Double(samples) / elapsed, elapsed)
+    }
+
+    /// VmHWM from /proc/self/status, in MiB (0 where unavailable).
+    static func peakResidentMiB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kilobytes / 1024
+    }
+}
