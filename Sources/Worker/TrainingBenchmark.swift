@@ -26,7 +26,7 @@ public struct TrainingBenchmark {
         public var cacheBuildRowsPerSecond: Double
         public var cacheBuildSecondsResearchScale: Double
         public var gflopsCachedTraining: Double
-        public var peakResidentMiB: Double
+        public var peakResidentMebibytes: Double
     }
 
     public func run(log: (String) -> Void = { _ in }) -> Result {
@@ -88,7 +88,7 @@ public struct TrainingBenchmark {
             trainSamplesPerSecondCached: cached.rate, trainSamplesPerSecondUncached: uncached.rate,
             inferenceSamplesPerSecond: inference.rate, cacheBuildRowsPerSecond: buildRate,
             cacheBuildSecondsResearchScale: Double(152_600 + 38_256) / buildRate,
-            gflopsCachedTraining: cachedFlops, peakResidentMiB: Self.peakResidentMiB())
+            gflopsCachedTraining: cachedFlops, peakResidentMebibytes: Self.peakResidentMiB())
     }
 
     /// Runs `step` once to warm up, then repeatedly for at least `seconds`.
