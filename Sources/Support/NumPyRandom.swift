@@ -139,13 +139,7 @@ public struct PCG64: RandomNumberGenerator, Sendable {
     public mutating func bounded(_ bound: Int) -> Int {
         precondition(bound > 0, "bounded: bound must be positive")
         let max = UInt64(bound - 1)
-        var mask = max
-        mask |= mask >> 1
-        mask |= mask >> 2
-        mask |= mask >> 4
-        mask |= mask >> 8
-        mask |= mask >> 16
-        mask |= mask >> 32
+        let mask = smallestMask(covering: max)
         while true {
             let value = next() & mask
             if value <= max { return Int(value) }
@@ -177,6 +171,19 @@ public struct PCG64: RandomNumberGenerator, Sendable {
     }
 }
 
+/// The smallest all-ones bit mask that is ≥ `value`.
+@inline(__always)
+func smallestMask(covering value: UInt64) -> UInt64 {
+    var mask = value
+    mask |= mask >> 1
+    mask |= mask >> 2
+    mask |= mask >> 4
+    mask |= mask >> 8
+    mask |= mask >> 16
+    mask |= mask >> 32
+    return mask
+}
+
 extension UInt128 {
     public init(high: UInt64, low: UInt64) {
         self = (UInt128(high) << 64) | UInt128(low)
@@ -195,13 +202,7 @@ public struct NumPyGenerator: Sendable {
     /// A uniform integer in `0...max` by masked rejection (NumPy's `random_interval`).
     public mutating func interval(_ max: UInt64) -> UInt64 {
         if max == 0 { return 0 }
-        var mask = max
-        mask |= mask >> 1
-        mask |= mask >> 2
-        mask |= mask >> 4
-        mask |= mask >> 8
-        mask |= mask >> 16
-        mask |= mask >> 32
+        let mask = smallestMask(covering: max)
         if max <= UInt64(UInt32.max) {
             while true {
                 let value = UInt64(bitGenerator.nextUInt32()) & mask

@@ -66,6 +66,25 @@ extension Conv2d {
     /// Whether the batch input is already the GEMM operand `A [N, C]`: one group, a 1×1 map, one tap.
     func inputIsOperand(h: Int, w: Int, taps: [Tap]) -> Bool { groups == 1 && h == 1 && w == 1 && taps.count == 1 }
 
+    /// `A [rows, T·cg]`: group `g`'s input at `taps` for every image (tap-major, then channel); rows past the
+    /// batch are zero. The input itself when it already has that layout.
+    func gatherOperand(_ x: Tensor, group g: Int, taps: [Tap], rows: Int) -> [Float] {
+        let (n, c, h, w) = x.nchw
+        let cg = inChannels / groups
+        let k = cg * taps.count
+        if inputIsOperand(h: h, w: w, taps: taps) {
+            return rows > n ? x.data + repeatElement(0, count: (rows - n) * k) : x.data
+        }
+        var a = [Float](repeating: 0, count: rows * k)
+        for b in 0..<n {
+            for (ti, t) in taps.enumerated() {
+                let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
+                for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
+            }
+        }
+        return a
+    }
+
     func forwardSmall(_ x: Tensor, _ store: ParameterStore, into y: inout Tensor) {
         let (n, c, h, w) = x.nchw
         let (ho, wo) = outputSize(h, w)
@@ -92,19 +111,7 @@ extension Conv2d {
             for (p, taps) in plan.enumerated() where !taps.isEmpty {
                 let k = cg * taps.count
                 let rows = BLAS.paddedRows(n)
-                var a: [Float]
-                if inputIsOperand(h: h, w: w, taps: taps) {
-                    a = x.data
-                    if rows > n { a.append(contentsOf: repeatElement(0, count: (rows - n) * k)) }
-                } else {
-                    a = [Float](repeating: 0, count: rows * k)
-                    for b in 0..<n {
-                        for (ti, t) in taps.enumerated() {
-                            let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
-                            for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
-                        }
-                    }
-                }
+                let a = gatherOperand(x, group: g, taps: taps, rows: rows)
                 let wp = weightColumns(group: g, taps: taps, store)
                 var yp = [Float](repeating: 0, count: rows * og)
                 a.withUnsafeBufferPointer { ab in
@@ -163,18 +170,7 @@ extension Conv2d {
                     for o in 0..<og { dyp[b * og + o] = dy.data[(b * outChannels + g * og + o) * outPlane + p] }
                 }
                 if weightGradient {
-                    var a: [Float]
-                    if inputIsOperand(h: h, w: w, taps: taps) {
-                        a = x.data
-                    } else {
-                        a = [Float](repeating: 0, count: n * k)
-                        for b in 0..<n {
-                            for (ti, t) in taps.enumerated() {
-                                let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
-                                for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
-                            }
-                        }
-                    }
+                    let a = gatherOperand(x, group: g, taps: taps, rows: n)
                     var dwp = [Float](repeating: 0, count: og * k)
                     dyp.withUnsafeBufferPointer { db in
                         a.withUnsafeBufferPointer { ab in
