@@ -99,11 +99,10 @@ public enum PrefixCache {
         return (values, rowShape)
     }
 
+    /// SHA-256 of each split's float bytes (host byte order: cache files never leave their host).
     static func checksum(_ train: [Float], _ val: [Float]) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(4 * (train.count + val.count))
-        for value in train + val { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
-        return ContentHasher.sha256Hex(of: bytes)
+        let digests = [train, val].map { values in values.withUnsafeBytes { ContentHasher.sha256Hex(of: $0) } }
+        return digests.joined(separator: ":")
     }
 
     /// Reads and validates a cache file; throws on any mismatch.
