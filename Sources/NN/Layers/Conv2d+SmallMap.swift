@@ -66,23 +66,53 @@ extension Conv2d {
     /// Whether the batch input is already the GEMM operand `A [N, C]`: one group, a 1×1 map, one tap.
     func inputIsOperand(h: Int, w: Int, taps: [Tap]) -> Bool { groups == 1 && h == 1 && w == 1 && taps.count == 1 }
 
+    /// The input in channels-last order `[N, H, W, C]`, so that a tap's channels are contiguous.
+    static func channelsLast(_ x: Tensor) -> [Float] {
+        let (n, c, h, w) = x.nchw
+        let plane = h * w
+        return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
+            x.data.withUnsafeBufferPointer { xp in
+                for b in 0..<n {
+                    for ch in 0..<c {
+                        let source = (b * c + ch) * plane
+                        for p in 0..<plane { out[(b * plane + p) * c + ch] = xp[source + p] }
+                    }
+                }
+            }
+            initialized = x.count
+        }
+    }
+
     /// `A [rows, T·cg]`: group `g`'s input at `taps` for every image (tap-major, then channel); rows past the
-    /// batch are zero. The input itself when it already has that layout.
-    func gatherOperand(_ x: Tensor, group g: Int, taps: [Tap], rows: Int) -> [Float] {
+    /// batch are zero. `channelsLast` is the input in `[N, H, W, C]` order (nil when the input already is the
+    /// operand: one group, a 1×1 map, one tap).
+    func gatherOperand(_ x: Tensor, channelsLast: [Float]?, group g: Int, taps: [Tap], rows: Int) -> [Float] {
         let (n, c, h, w) = x.nchw
         let cg = inChannels / groups
         let k = cg * taps.count
-        if inputIsOperand(h: h, w: w, taps: taps) {
+        guard let xt = channelsLast else {
             return rows > n ? x.data + repeatElement(0, count: (rows - n) * k) : x.data
         }
-        var a = [Float](repeating: 0, count: rows * k)
-        for b in 0..<n {
-            for (ti, t) in taps.enumerated() {
-                let source = ((b * c + g * cg) * h + t.iy) * w + t.ix
-                for ci in 0..<cg { a[b * k + ti * cg + ci] = x.data[source + ci * h * w] }
+        return [Float](unsafeUninitializedCapacity: rows * k) { a, initialized in
+            xt.withUnsafeBufferPointer { xp in
+                for b in 0..<n {
+                    for (ti, t) in taps.enumerated() {
+                        let source = ((b * h + t.iy) * w + t.ix) * c + g * cg
+                        let target = b * k + ti * cg
+                        for ci in 0..<cg { a[target + ci] = xp[source + ci] }
+                    }
+                }
             }
+            for i in (n * k)..<(rows * k) { a[i] = 0 }
+            initialized = rows * k
         }
-        return a
+    }
+
+    /// The channels-last copy of `x` when the small-map path needs gathers (nil for 1×1 maps with one group).
+    func channelsLastIfNeeded(_ x: Tensor, plan: [[Tap]]) -> [Float]? {
+        let (_, _, h, w) = x.nchw
+        if groups == 1 && h == 1 && w == 1 && plan.allSatisfy({ $0.count == 1 }) { return nil }
+        return Self.channelsLast(x)
     }
 
     func forwardSmall(_ x: Tensor, _ store: ParameterStore, into y: inout Tensor) {
@@ -107,11 +137,12 @@ extension Conv2d {
         }
         let cg = inChannels / groups
         let og = outChannels / groups
+        let xt = channelsLastIfNeeded(x, plan: plan)
         for g in 0..<groups {
             for (p, taps) in plan.enumerated() where !taps.isEmpty {
                 let k = cg * taps.count
                 let rows = BLAS.paddedRows(n)
-                let a = gatherOperand(x, group: g, taps: taps, rows: rows)
+                let a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: rows)
                 let wp = weightColumns(group: g, taps: taps, store)
                 var yp = [Float](repeating: 0, count: rows * og)
                 a.withUnsafeBufferPointer { ab in
@@ -162,6 +193,7 @@ extension Conv2d {
         }
         let cg = inChannels / groups
         let og = outChannels / groups
+        let xt = weightGradient ? channelsLastIfNeeded(x, plan: plan) : nil
         for g in 0..<groups {
             for (p, taps) in plan.enumerated() where !taps.isEmpty {
                 let k = cg * taps.count
@@ -170,7 +202,7 @@ extension Conv2d {
                     for o in 0..<og { dyp[b * og + o] = dy.data[(b * outChannels + g * og + o) * outPlane + p] }
                 }
                 if weightGradient {
-                    let a = gatherOperand(x, group: g, taps: taps, rows: n)
+                    let a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: n)
                     var dwp = [Float](repeating: 0, count: og * k)
                     dyp.withUnsafeBufferPointer { db in
                         a.withUnsafeBufferPointer { ab in

@@ -23,33 +23,38 @@ public struct MaxPool2d: Sendable {
         let ho = (h + 2 * padding - kernel) / stride + 1
         let wo = (w + 2 * padding - kernel) / stride + 1
         var y = Tensor(zeros: [n, c, ho, wo])
-        cache.argmax = [Int32](repeating: -1, count: y.count)
-        cache.inputShape = x.shape
-        for plane in 0..<(n * c) {
-            let base = plane * h * w
-            for oy in 0..<ho {
-                for ox in 0..<wo {
-                    var best = -Float.infinity
-                    var bestIndex = -1
-                    for ky in 0..<kernel {
-                        let iy = oy * stride - padding + ky
-                        if iy < 0 || iy >= h { continue }
-                        for kx in 0..<kernel {
-                            let ix = ox * stride - padding + kx
-                            if ix < 0 || ix >= w { continue }
-                            let v = x.data[base + iy * w + ix]
-                            if v > best || bestIndex < 0 || v.isNaN {
-                                best = v
-                                bestIndex = base + iy * w + ix
+        var argmax = [Int32](repeating: -1, count: y.count)
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                argmax.withUnsafeMutableBufferPointer { ap in
+                    for plane in 0..<(n * c) {
+                        let base = plane * h * w
+                        for oy in 0..<ho {
+                            let y0 = max(0, oy * stride - padding), y1 = min(h, oy * stride - padding + kernel)
+                            for ox in 0..<wo {
+                                let x0 = max(0, ox * stride - padding), x1 = min(w, ox * stride - padding + kernel)
+                                var best = -Float.infinity
+                                var bestIndex = -1
+                                for iy in y0..<y1 {
+                                    for ix in x0..<x1 {
+                                        let v = xp[base + iy * w + ix]
+                                        if v > best || bestIndex < 0 || v.isNaN {
+                                            best = v
+                                            bestIndex = base + iy * w + ix
+                                        }
+                                    }
+                                }
+                                let out = (plane * ho + oy) * wo + ox
+                                yp[out] = best
+                                ap[out] = Int32(bestIndex)
                             }
                         }
                     }
-                    let out = (plane * ho + oy) * wo + ox
-                    y.data[out] = best
-                    cache.argmax[out] = Int32(bestIndex)
                 }
             }
         }
+        cache.argmax = argmax
+        cache.inputShape = x.shape
         return y
     }
 
