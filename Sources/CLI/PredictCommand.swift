@@ -36,8 +36,7 @@ struct PredictCommand: ParsableCommand {
                 throw RunFailure(message: "\(stage1Checkpoint): is not the stage-1 checkpoint \(checkpoint) was trained on (hash differs)")
             }
             try Checkpoint.load(Checkpoint.read(stage1Checkpoint), into: model, prefix: "backbone.")
-            try Checkpoint.load(contents, into: model, prefix: "adapters.")
-            try Checkpoint.load(contents, into: model, prefix: "head.")
+            try Checkpoint.loadSlim(contents, into: model)
         } else {
             try Checkpoint.load(contents, into: model)
         }

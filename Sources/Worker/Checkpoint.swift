@@ -96,7 +96,7 @@ public enum Checkpoint {
             // Shape [1]: h5py reads it as an array, and PyTorch loads a 1-element tensor into a 0-dim buffer.
             try group.writeDataset(name, [value], shape: [1])
         }
-        if let optimizer, info.kind == .full {
+        if let optimizer {
             let moments = try file.createGroup("optimizer")
             try moments.setAttribute("step", optimizer.step)
             let first = try moments.createGroup("exp_avg")
@@ -108,7 +108,7 @@ public enum Checkpoint {
                 try second.writeDataset(entry.name, Array(optimizer.secondMoment[range]), shape: entry.shape)
             }
         }
-        if let trainerStateJSON, info.kind == .full {
+        if let trainerStateJSON {
             let trainer = try file.createGroup("trainer")
             let bytes = Array(trainerStateJSON.utf8)
             try trainer.writeDataset("state_json", bytes, shape: [bytes.count])
@@ -211,6 +211,25 @@ public enum Checkpoint {
             if !missing.isEmpty { parts.append("\(missing.count) tensors missing (\(missing.prefix(3).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))") }
             if !mismatched.isEmpty { parts.append("shape mismatch: \(mismatched.prefix(3).joined(separator: "; "))") }
             throw TrainingError.badCheckpoint(path: contents.path, detail: parts.joined(separator: "; ") + " for a \(model.config.stage.rawValue) model of width \(model.config.width)")
+        }
+    }
+
+    /// Loads a slim checkpoint onto a model whose backbone already holds the stage-1 checkpoint: every adapter and
+    /// head tensor must be present; backbone tensors it carries (running statistics moved by `backbone_bn: train`)
+    /// replace the stage-1 values.
+    public static func loadSlim(_ contents: CheckpointContents, into model: PartitionModel) throws {
+        try load(contents, into: model, prefix: "adapters.")
+        try load(contents, into: model, prefix: "head.")
+        let store = model.store
+        for (index, entry) in store.entries.enumerated() where entry.name.hasPrefix("backbone.") {
+            guard let tensor = contents.tensors[entry.name] else { continue }
+            guard tensor.shape == entry.shape else {
+                throw TrainingError.badCheckpoint(path: contents.path, detail: "shape mismatch: \(entry.name) \(tensor.shape) vs \(entry.shape)")
+            }
+            store.set(store.ref(at: index), tensor.values)
+        }
+        for (index, name) in store.counterNames.enumerated() where name.hasPrefix("backbone.") {
+            if let value = contents.counters[name] { store.counters[index] = value }
         }
     }
 

@@ -5,7 +5,8 @@ import Foundation
 import NN
 
 /// Trains one model on one dataset as the research protocol does (reference spec §5) and writes `metrics.jsonl`,
-/// `best.h5`, `last.h5` (full, for resuming), `best.slim.h5` (adapter stages) and `summary.json` to its directory.
+/// `best.h5` (full model), `last.h5` (for resuming: slim for adapter stages, with optimizer and trainer state),
+/// `best.slim.h5` (adapter stages) and `summary.json` to its directory.
 /// A run is a function of (config, dataset, stage-1 checkpoint, seed) on a given machine and BLAS thread count; a
 /// run resumed from `last.h5` of any epoch ends bit for bit where the uninterrupted run ends.
 public final class Trainer {
@@ -96,7 +97,7 @@ public final class Trainer {
             learningRates: groups.map(\.learningRate), random: PCG64(seed: config.seed ^ 0x5A17_AB1A_7E00_0001).savedState,
             status: .running)
         if let resume {
-            state = try restore(resume, model: model, optimizer: optimizer, datasetHash: datasetHash)
+            state = try restore(resume, model: model, optimizer: optimizer, datasetHash: datasetHash, stage1Hash: stage1Hash)
             log("resuming from \(resume) after epoch \(state.epochsCompleted)")
         }
         try rewriteMetricsLog(state.history)
@@ -141,8 +142,10 @@ public final class Trainer {
                     try Checkpoint.write(Checkpoint.encode(model: model, optimizer: nil, trainerStateJSON: nil, info: info(epoch, .slim), backboneBN: config.backboneBN), to: path("best.slim.h5"))
                 }
             }
+            // The resume point: slim for adapter stages (the frozen backbone is the stage-1 checkpoint's).
+            let lastKind: CheckpointInfo.Kind = config.stage.usesAdapters ? .slim : .full
             try Checkpoint.write(
-                Checkpoint.encode(model: model, optimizer: optimizer, trainerStateJSON: try RunJSON.encode(state), info: info(epoch, .full), backboneBN: config.backboneBN),
+                Checkpoint.encode(model: model, optimizer: optimizer, trainerStateJSON: try RunJSON.encode(state), info: info(epoch, lastKind), backboneBN: config.backboneBN),
                 to: path("last.h5"))
             log(Self.describe(record, total: config.epochs, patience: config.earlyStoppingPatience))
             epochsThisRun += 1
@@ -245,7 +248,7 @@ public final class Trainer {
 
     // MARK: - Resume and files
 
-    private func restore(_ path: String, model: PartitionModel, optimizer: AdamW, datasetHash: String) throws -> TrainerState {
+    private func restore(_ path: String, model: PartitionModel, optimizer: AdamW, datasetHash: String, stage1Hash: String) throws -> TrainerState {
         let contents = try Checkpoint.read(path)
         guard try contents.config() == config else {
             throw TrainingError.badCheckpoint(path: path, detail: "was written by a run with different settings; resume needs the same config")
@@ -256,7 +259,14 @@ public final class Trainer {
         guard let json = contents.trainerStateJSON else {
             throw TrainingError.badCheckpoint(path: path, detail: "holds no trainer state (resume needs a last.h5)")
         }
-        try Checkpoint.load(contents, into: model)
+        if contents.info.kind == .slim {
+            guard contents.info.stage1Hash == stage1Hash else {
+                throw TrainingError.badCheckpoint(path: path, detail: "builds on another stage-1 checkpoint (hash \(contents.info.stage1Hash.prefix(12))…)")
+            }
+            try Checkpoint.loadSlim(contents, into: model)
+        } else {
+            try Checkpoint.load(contents, into: model)
+        }
         try Checkpoint.load(contents, into: optimizer, store: model.store)
         return try RunJSON.decode(TrainerState.self, from: json)
     }

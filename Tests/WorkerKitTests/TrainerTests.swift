@@ -100,7 +100,7 @@ struct TrainerTests {
         #expect(summary.status == .completed)
         #expect(summary.stage1SHA256 == (try Trainer.sha256(ofFile: fixture.stage1Checkpoint)))
         let stage1 = try Checkpoint.read(fixture.stage1Checkpoint)
-        let trained = try Checkpoint.read("\(output)/last.h5")
+        let trained = try Checkpoint.read("\(output)/best.h5")
         let statistics = stage1.tensors.keys.filter { $0.hasSuffix("running_mean") || $0.hasSuffix("running_var") }
         #expect(statistics.count == 40)
         let unchanged = statistics.filter { trained.tensors[$0]?.values == stage1.tensors[$0]?.values }
@@ -113,6 +113,9 @@ struct TrainerTests {
         let weightsUnchanged = stage1.tensors.keys.filter { $0.hasPrefix("backbone.") && $0.hasSuffix("weight") }
             .allSatisfy { trained.tensors[$0]?.values == stage1.tensors[$0]?.values }
         #expect(weightsUnchanged, "frozen backbone weights never change")
+        let last = try Checkpoint.read("\(output)/last.h5")
+        #expect(last.info.kind == .slim, "the resume point of an adapter stage is slim")
+        #expect(last.trainerStateJSON != nil && !last.firstMoment.isEmpty)
         let slim = try Checkpoint.read("\(output)/best.slim.h5")
         #expect(slim.info.kind == .slim)
         #expect(slim.info.stage1Hash == summary.stage1SHA256)
