@@ -17,6 +17,7 @@ struct BenchTrainCommand: ParsableCommand {
 
     @Option(help: "Seconds per measurement.") var seconds: Double = 10
     @Option(help: "OpenBLAS threads (PyTorch gets the same).") var threads: Int = 1
+    @Option(name: .customLong("cache-rows"), help: "Rows whose prefix output is computed to time the cache build.") var cacheRows: Int = 8192
     @Option(help: "Write the results as JSON here.") var json: String?
     @Option(name: .customLong("torch-script"), help: "PyTorch baseline script.") var torchScript: String = "bench/torch_baseline.py"
     @Flag(name: .customLong("no-torch"), help: "Skip the PyTorch baseline.") var noTorch = false
@@ -25,6 +26,7 @@ struct BenchTrainCommand: ParsableCommand {
         var benchmark = TrainingBenchmark()
         benchmark.seconds = seconds
         benchmark.threads = threads
+        benchmark.cacheRows = cacheRows
         let result = benchmark.run(log: { print("  " + $0) })
         let torch = noTorch ? nil : runTorch()
         print("")

@@ -107,6 +107,18 @@ struct DataCommandTests {
         #expect(chosen.stdout.contains("openblas core Haswell"), "\(chosen.stdout)")
     }
 
+    /// The benchmark runs end to end and prints every figure (a smoke test: nothing here is timed or compared).
+    @Test func benchmarkRuns() throws {
+        let dir = TemporaryDirectory()
+        let result = try AblateBinary.run(["bench", "train", "--seconds", "0.01", "--cache-rows", "256", "--no-torch", "--json", dir.file("bench.json")])
+        #expect(result.status == 0, "\(result.stderr)")
+        for figure in ["training samples/s, prefix cache", "training samples/s, no cache", "inference samples/s", "cache build:", "sgemm GFLOP/s"] {
+            #expect(result.stdout.contains(figure), "\(figure) missing")
+        }
+        let json = try String(contentsOfFile: dir.file("bench.json"), encoding: .utf8)
+        #expect(json.contains("\"train_samples_per_second_cached\""))
+    }
+
     static func expectOneLineError(_ stderr: String, mentioning parts: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         let lines = stderr.split(separator: "\n", omittingEmptySubsequences: true)
         #expect(lines.count == 1, "expected one line on stderr, got: \(stderr)", sourceLocation: sourceLocation)
