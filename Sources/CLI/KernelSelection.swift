@@ -20,10 +20,12 @@ public enum KernelSelection {
         else { return }
         setenv("OPENBLAS_CORETYPE", preferred, 1)
         setenv(marker, "1", 1)
+        // Execute the resolved binary (not /proc/self/exe itself) so the process keeps its name ("ablate").
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
         let arguments = CommandLine.arguments
         var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         pointers.append(nil)
-        execv("/proc/self/exe", &pointers)
+        execv(executable, &pointers)
         // execv returns only on failure: carry on with the kernel OpenBLAS chose.
         for pointer in pointers { free(pointer) }
     }
