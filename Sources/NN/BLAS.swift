@@ -56,6 +56,24 @@ public enum BLAS {
     }
 }
 
+extension BLAS {
+    /// `sgemm` on whole arrays (row-major, offset 0): `c = alpha · op(a) · op(b) + beta · c`.
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: [Float], b: [Float], beta: Float = 0, c: inout [Float]
+    ) {
+        precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "sgemm: operand too small")
+        a.withUnsafeBufferPointer { ab in
+            b.withUnsafeBufferPointer { bb in
+                c.withUnsafeMutableBufferPointer { cb in
+                    guard let ap = ab.baseAddress, let bp = bb.baseAddress, let cp = cb.baseAddress else { return }
+                    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: ap, b: bp, beta: beta, c: cp)
+                }
+            }
+        }
+    }
+}
+
 /// Plain-loop references for the BLAS paths: the test oracle.
 public enum ReferenceOps {
     /// The same contract as `BLAS.sgemm`, computed with three loops in Double.

@@ -145,14 +145,7 @@ extension Conv2d {
                 let a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: rows)
                 let wp = weightColumns(group: g, taps: taps, store)
                 var yp = [Float](repeating: 0, count: rows * og)
-                a.withUnsafeBufferPointer { ab in
-                    wp.withUnsafeBufferPointer { wb in
-                        yp.withUnsafeMutableBufferPointer { yb in
-                            guard let ap = ab.baseAddress, let wpp = wb.baseAddress, let ypp = yb.baseAddress else { return }
-                            BLAS.sgemm(transposeB: true, m: rows, n: og, k: k, a: ap, b: wpp, c: ypp)
-                        }
-                    }
-                }
+                BLAS.sgemm(transposeB: true, m: rows, n: og, k: k, a: a, b: wp, c: &yp)
                 if groups == 1 && outPlane == 1 {
                     y.data.replaceSubrange(0..<(n * og), with: yp[0..<(n * og)])
                 } else {
@@ -204,14 +197,7 @@ extension Conv2d {
                 if weightGradient {
                     let a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: n)
                     var dwp = [Float](repeating: 0, count: og * k)
-                    dyp.withUnsafeBufferPointer { db in
-                        a.withUnsafeBufferPointer { ab in
-                            dwp.withUnsafeMutableBufferPointer { wb in
-                                guard let dp = db.baseAddress, let ap = ab.baseAddress, let wpp = wb.baseAddress else { return }
-                                BLAS.sgemm(transposeA: true, m: og, n: k, k: n, a: dp, b: ap, c: wpp)
-                            }
-                        }
-                    }
+                    BLAS.sgemm(transposeA: true, m: og, n: k, k: n, a: dyp, b: a, c: &dwp)
                     for o in 0..<og {
                         for (ti, t) in taps.enumerated() {
                             let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
@@ -222,14 +208,7 @@ extension Conv2d {
                 if inputGradient {
                     let wp = weightColumns(group: g, taps: taps, store)
                     var da = [Float](repeating: 0, count: n * k)
-                    dyp.withUnsafeBufferPointer { db in
-                        wp.withUnsafeBufferPointer { wb in
-                            da.withUnsafeMutableBufferPointer { ab in
-                                guard let dp = db.baseAddress, let wpp = wb.baseAddress, let ap = ab.baseAddress else { return }
-                                BLAS.sgemm(m: n, n: k, k: og, a: dp, b: wpp, c: ap)
-                            }
-                        }
-                    }
+                    BLAS.sgemm(m: n, n: k, k: og, a: dyp, b: wp, c: &da)
                     if inputIsOperand(h: h, w: w, taps: taps) {
                         for i in 0..<(n * k) { dx.data[i] += da[i] }
                     } else {
