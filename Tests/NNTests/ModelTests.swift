@@ -56,6 +56,21 @@ struct ModelTests {
         #expect(abs(std - 0.01 * (2.0 / 64).squareRoot()) < 0.0003, "down_proj std \(std)")
     }
 
+    /// Accumulates the gradients of `Σ r ⊙ logits` once (from zero) and returns that loss as a function of the
+    /// model's current tensors, for finite differences.
+    static func backwardOnce(_ model: PartitionModel, _ x: Tensor, mode: PartitionModel.Mode, projection r: [Float]) -> () -> Double {
+        var generator = PCG64(seed: 1)
+        var cache = PartitionModel.Cache()
+        model.store.zeroGradients()
+        let logits = model.forward(x, mode: mode, random: &generator, cache: &cache)
+        model.backward(Tensor(shape: logits.shape, data: r), cache: cache)
+        return {
+            var generator = PCG64(seed: 1)
+            var cache = PartitionModel.Cache()
+            return GradientCheck.project(model.forward(x, mode: mode, random: &generator, cache: &cache), r)
+        }
+    }
+
     /// Whole Stage-2 model (narrow backbone): finite differences on adapter and head tensors through the frozen layer4.
     @Test func stage2ModelGradients() throws {
         let model = PartitionModel(ModelConfig(stage: .stage2, width: 16), seed: 3)
@@ -68,16 +83,7 @@ struct ModelTests {
         let x = Tensor(shape: [3, 1, 16, 16], data: random.values(768).map { ($0 + 1) / 2 })
         let mode = PartitionModel.Mode(backboneBN: .eval, adapterBN: .train, dropout: false)
         let r = random.values(9)
-        func loss() -> Double {
-            var generator = PCG64(seed: 1)
-            var cache = PartitionModel.Cache()
-            return GradientCheck.project(model.forward(x, mode: mode, random: &generator, cache: &cache), r)
-        }
-        var generator = PCG64(seed: 1)
-        var cache = PartitionModel.Cache()
-        model.store.zeroGradients()
-        _ = model.forward(x, mode: mode, random: &generator, cache: &cache)
-        model.backward(Tensor(shape: [3, 3], data: r), cache: cache)
+        let loss = Self.backwardOnce(model, x, mode: mode, projection: r)
         for name in ["adapters.layer3.up_proj.weight", "adapters.layer3.alpha", "adapters.layer3.bn.weight", "adapters.layer4.down_proj.weight", "head.head.0.weight", "head.head.6.bias"] {
             let ref = try #require(model.store.ref(named: name))
             var values = model.store.array(ref)
@@ -102,15 +108,7 @@ struct ModelTests {
         let x = Tensor(shape: [8, 1, 64, 64], data: random.values(8 * 4096).map { ($0 + 1) / 2 })
         let mode = PartitionModel.Mode(backboneBN: .train, adapterBN: .train, dropout: false)
         let r = random.values(16)
-        func loss() -> Double {
-            var generator = PCG64(seed: 1)
-            var cache = PartitionModel.Cache()
-            return GradientCheck.project(model.forward(x, mode: mode, random: &generator, cache: &cache), r)
-        }
-        var generator = PCG64(seed: 1)
-        var cache = PartitionModel.Cache()
-        _ = model.forward(x, mode: mode, random: &generator, cache: &cache)
-        model.backward(Tensor(shape: [8, 2], data: r), cache: cache)
+        let loss = Self.backwardOnce(model, x, mode: mode, projection: r)
         for name in ["backbone.layer1.0.conv1.weight", "backbone.layer2.0.downsample.0.weight", "backbone.layer3.1.bn2.weight", "backbone.se2.excitation.0.weight", "backbone.spatial_attn.conv.weight", "head.head.0.weight"] {
             let ref = try #require(model.store.ref(named: name))
             let original = model.store.array(ref)
