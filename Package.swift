@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages)
@@ -33,12 +35,22 @@ let package = Package(
         .target(name: "NN", dependencies: ["COpenBLAS", "AblateSupport"], path: "Sources/NN"),
         .target(
             name: "WorkerKit",
-            dependencies: ["NN", "DatasetKit", "HDF5Kit", "AblateSupport"],
+            dependencies: ["NN", "DatasetKit", "HDF5Kit", "AblateSupport", "WireProtocol", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Worker"),
+        .target(
+            name: "CoordinatorKit",
+            dependencies: [
+                "WireProtocol", "WorkerKit", "DatasetKit", "AblateSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Coordinator"),
         .target(
             name: "AblateCLI",
             dependencies: [
-                "DatasetKit", "HDF5Kit", "WireProtocol", "NN", "WorkerKit", "AblateSupport",
+                "DatasetKit", "HDF5Kit", "WireProtocol", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -61,6 +73,10 @@ let package = Package(
         .testTarget(
             name: "WorkerKitTests", dependencies: ["WorkerKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport"],
             path: "Tests/WorkerKitTests"),
+        .testTarget(
+            name: "CoordinatorKitTests",
+            dependencies: ["CoordinatorKit", "WireProtocol", "WorkerKit", "DatasetKit", "AblateSupport", "TestSupport"],
+            path: "Tests/CoordinatorKitTests"),
         .testTarget(
             name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "NN", "TestSupport"],
             path: "Tests/CLITests"),

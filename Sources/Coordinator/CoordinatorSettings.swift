@@ -1,0 +1,30 @@
+// CoordinatorSettings: the coordinator's timing, retry and transfer settings, with their defaults.
+import Foundation
+
+/// Settings of a coordinator process. Defaults follow docs/protocol.md: heartbeats every second, a peer is dead
+/// after 5 silent intervals, 256 KiB chunks with 4 in flight, 3 attempts per cell.
+public struct CoordinatorSettings: Sendable, Equatable {
+    public var heartbeatMs = 1000
+    public var liveness = 5
+    public var maxAttempts = 3
+    public var chunkBytes = 256 * 1024
+    public var window = 4
+    /// Messages a peer may send per second before further ones are dropped (and counted).
+    public var maxMessagesPerSecond = 20_000
+
+    public init() {}
+
+    /// Milliseconds of silence after which a worker is declared dead.
+    public var expiryMs: Int { heartbeatMs * liveness }
+
+    /// Every problem at once, one per line; empty when the settings are usable.
+    public func problems() -> [String] {
+        var out: [String] = []
+        if heartbeatMs < 10 { out.append("heartbeat: \(heartbeatMs) ms is below the minimum of 10 ms") }
+        if liveness < 2 { out.append("liveness: \(liveness) must be at least 2 intervals") }
+        if maxAttempts < 1 { out.append("max_attempts: \(maxAttempts) must be at least 1") }
+        if chunkBytes < 4096 || chunkBytes > 4 * 1024 * 1024 { out.append("chunk size: \(chunkBytes) bytes is outside 4 KiB…4 MiB") }
+        if window < 1 || window > 64 { out.append("window: \(window) chunks is outside 1…64") }
+        return out
+    }
+}
