@@ -7,7 +7,10 @@ public struct Ablate: ParsableCommand {
         commandName: "ablate",
         abstract: "Run machine-learning ablation studies across machines and judge them statistically.",
         version: AblateVersion.string,
-        subcommands: [DataCommand.self, TrainCommand.self, PredictCommand.self, BenchCommand.self, VersionCommand.self])
+        subcommands: [
+            LocalCommand.self, CoordinatorCommand.self, WorkerCommand.self, StatusCommand.self, DataCommand.self, TrainCommand.self,
+            PredictCommand.self, BenchCommand.self, VersionCommand.self,
+        ])
 
     public init() {}
 }

@@ -24,6 +24,11 @@ public final class Trainer {
     public var usePrefixCache = true
     /// Where prefix caches live (nil = `PrefixCache.defaultDirectory()`).
     public var cacheDirectory: String?
+    /// Called after each epoch's files are written (a worker streams them from here).
+    public var onEpoch: ((EpochOutputs) -> Void)?
+    /// Polled between batches; when it returns true the run stops with `TrainingError.cancelled` (its last
+    /// completed epoch stays the resume point).
+    public var isCancelled: (() -> Bool)?
 
     public init(config: TrainingConfig, datasetPath: String, stage1CheckpointPath: String?, outputDirectory: String,
                 log: @escaping (String) -> Void = { print($0) }) {
@@ -113,13 +118,14 @@ public final class Trainer {
             let epoch = state.epochsCompleted + 1
             let epochStart = Date()
             for (index, rate) in state.learningRates.enumerated() { optimizer.groups[index].learningRate = rate }
-            guard let trainMetrics = trainEpoch(model, optimizer, loss, trainInputs, fromPrefix: fromPrefix, random: &random) else {
+            guard let trainMetrics = try trainEpoch(model, optimizer, loss, trainInputs, fromPrefix: fromPrefix, random: &random) else {
                 divergedAt = epoch
                 state.status = .diverged
                 log("epoch \(epoch): the training loss is not finite; the run diverged")
                 break
             }
-            let valMetrics = evaluate(model, loss, valInputs, fromPrefix: fromPrefix)
+            if isCancelled?() == true { throw TrainingError.cancelled }
+            let (valMetrics, valLogits) = evaluate(model, loss, valInputs, fromPrefix: fromPrefix)
             let usedRates = Dictionary(uniqueKeysWithValues: zip(groups.map(\.name), state.learningRates))
             state.learningRates = state.scheduler.step(metric: valMetrics.macroF1, learningRates: state.learningRates)
             let isBest = state.earlyStopping.record(metric: valMetrics.macroF1, epoch: epoch)
@@ -136,7 +142,10 @@ public final class Trainer {
                 state.status = .completed
             }
             try appendMetrics(record)
+            var written = ["last.h5"]
             if isBest {
+                try Predictions.write(logits: valLogits, labels: val.labels, classes: val.classes, epoch: epoch, to: path("predictions.h5"))
+                written += ["best.h5", "predictions.h5"]
                 try Checkpoint.write(Checkpoint.encode(model: model, optimizer: nil, trainerStateJSON: nil, info: info(epoch, .full), backboneBN: config.backboneBN), to: path("best.h5"))
                 if config.stage.usesAdapters {
                     try Checkpoint.write(Checkpoint.encode(model: model, optimizer: nil, trainerStateJSON: nil, info: info(epoch, .slim), backboneBN: config.backboneBN), to: path("best.slim.h5"))
@@ -148,6 +157,7 @@ public final class Trainer {
                 Checkpoint.encode(model: model, optimizer: optimizer, trainerStateJSON: try RunJSON.encode(state), info: info(epoch, lastKind), backboneBN: config.backboneBN),
                 to: path("last.h5"))
             log(Self.describe(record, total: config.epochs, patience: config.earlyStoppingPatience))
+            onEpoch?(EpochOutputs(record: record, recordJSON: try RunJSON.encode(record), files: written, finished: state.status != .running))
             epochsThisRun += 1
             if let stopAfterEpochs, epochsThisRun >= stopAfterEpochs, state.status == .running { break }
         }
@@ -170,7 +180,7 @@ public final class Trainer {
     // MARK: - Epochs
 
     /// One pass over the epoch's sampled rows; nil when a batch's loss is not finite.
-    private func trainEpoch(_ model: PartitionModel, _ optimizer: AdamW, _ loss: Loss, _ data: StageData, fromPrefix: Bool, random: inout PCG64) -> ClassificationMetrics? {
+    private func trainEpoch(_ model: PartitionModel, _ optimizer: AdamW, _ loss: Loss, _ data: StageData, fromPrefix: Bool, random: inout PCG64) throws -> ClassificationMetrics? {
         let order = data.epochOrder(config.sampler, random: &random)
         let mode = PartitionModel.Mode(
             backboneBN: config.stage.usesAdapters ? config.backboneBN.mode : .train, adapterBN: .train, dropout: true)
@@ -190,6 +200,7 @@ public final class Trainer {
             let logits = Self.forward(model, x, fromPrefix: fromPrefix, mode: mode, random: &random, cache: &cache)
             let (value, gradient) = loss.evaluate(logits: logits, labels: y)
             guard value.isFinite else { return nil }
+            if isCancelled?() == true { throw TrainingError.cancelled }
             model.backward(gradient, cache: cache)
             optimizer.update(model.store)
             lossSum += value
@@ -200,10 +211,11 @@ public final class Trainer {
         return ClassificationMetrics(probabilities: probabilities, labels: labels, classes: data.classes, loss: lossSum / Double(max(batches, 1)))
     }
 
-    /// Validation in eval mode; the loss is the mean over rows.
-    func evaluate(_ model: PartitionModel, _ loss: Loss, _ data: StageData, fromPrefix: Bool) -> ClassificationMetrics {
-        let (probabilities, _, lossSum) = Self.predict(model, data, loss: loss, fromPrefix: fromPrefix)
-        return ClassificationMetrics(probabilities: probabilities, labels: data.labels, classes: data.classes, loss: lossSum / Double(max(data.count, 1)))
+    /// Validation in eval mode (the loss is the mean over rows), and the logits of every row.
+    func evaluate(_ model: PartitionModel, _ loss: Loss, _ data: StageData, fromPrefix: Bool) -> (ClassificationMetrics, [Float]) {
+        let (probabilities, logits, lossSum) = Self.predict(model, data, loss: loss, fromPrefix: fromPrefix)
+        let metrics = ClassificationMetrics(probabilities: probabilities, labels: data.labels, classes: data.classes, loss: lossSum / Double(max(data.count, 1)))
+        return (metrics, logits)
     }
 
     /// Logits from blocks, or from cached prefix outputs when `fromPrefix`.
@@ -250,7 +262,10 @@ public final class Trainer {
 
     private func restore(_ path: String, model: PartitionModel, optimizer: AdamW, datasetHash: String, stage1Hash: String) throws -> TrainerState {
         let contents = try Checkpoint.read(path)
-        guard try contents.config() == config else {
+        // The BLAS thread count may differ between the attempts of a cell (another worker); every other setting may not.
+        var saved = try contents.config()
+        saved.threads = config.threads
+        guard saved == config else {
             throw TrainingError.badCheckpoint(path: path, detail: "was written by a run with different settings; resume needs the same config")
         }
         guard contents.info.datasetHash == datasetHash else {

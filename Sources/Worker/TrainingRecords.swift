@@ -89,3 +89,10 @@ enum RunJSON {
         return try decoder.decode(type, from: Data(text.utf8))
     }
 }
+
+extension TrainingSummary {
+    /// Reads a `summary.json` text.
+    public static func fromJSON(_ text: String) throws -> TrainingSummary {
+        try RunJSON.decode(TrainingSummary.self, from: text)
+    }
+}

@@ -1,0 +1,34 @@
+// CoordinatorCommand: `ablate coordinator`, serve a sweep to workers and keep its state in a directory.
+import ArgumentParser
+import CoordinatorKit
+import Foundation
+
+/// Runs a sweep: binds a ROUTER, assigns cells to workers, stores metrics, checkpoints and results under --state.
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Serve a sweep's cells to workers over ZeroMQ; state (SQLite) and results go to --state.",
+        discussion: "Restarting with the same --state resumes: done cells are not redone, cells in flight are kept if their worker comes back, else requeued from their last checkpoint.")
+
+    @Option(help: "Sweep file (YAML, see docs/sweep-format.md).") var sweep: String
+    @Option(help: "State directory (ledger.sqlite, artifacts/, runs/).") var state: String
+    @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555 or ipc:///run/ablate.sock.") var bind: String
+    @Option(name: .customLong("heartbeat-ms"), help: "Heartbeat interval in milliseconds.") var heartbeatMs = 1000
+    @Option(help: "Silent heartbeat intervals before a worker is declared dead.") var liveness = 5
+    @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).") var keepServing = false
+
+    func run() throws {
+        var settings = CoordinatorSettings()
+        settings.heartbeatMs = heartbeatMs
+        settings.liveness = liveness
+        let problems = settings.problems()
+        guard problems.isEmpty else { throw RunFailure(message: problems.joined(separator: "; ")) }
+        let stop = StopSignal()
+        let setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, log: emit)
+        let server = try CoordinatorServer(setup: setup, endpoint: bind, log: emit)
+        try server.run(untilFinished: !keepServing, shouldStop: { stop.isRaised })
+        let cells = try setup.ledger.cells()
+        emit(ComparisonTable(cells: cells, baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
+        if stop.isRaised { emit("stopped; state saved in \(state)") }
+    }
+}

@@ -1,0 +1,89 @@
+// LocalCommand: `ablate local`, a coordinator and N worker processes on this machine, with live progress.
+import ArgumentParser
+import CoordinatorKit
+import DatasetKit
+import Foundation
+
+/// Runs a whole sweep on this machine over loopback: the coordinator in this process, N `ablate worker`
+/// processes beside it; shows progress and ends with the comparison table.
+struct LocalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "local",
+        abstract: "Run a sweep on this machine: a coordinator and N workers over loopback, with live progress.",
+        discussion: "--demo generates a synthetic dataset and runs a small Stage-1 job and the five-loss ablation with 2 seeds.")
+
+    @Option(help: "Sweep file (YAML).") var sweep: String?
+    @Flag(help: "Generate a synthetic dataset and a demo sweep (five losses × 2 seeds) and run it.") var demo = false
+    @Option(help: "Worker processes.") var workers = 2
+    @Option(help: "OpenBLAS threads per worker.") var threads = 1
+    @Option(help: "State directory (default ablate-demo with --demo, else ablate-state).") var state: String?
+
+    func validate() throws {
+        guard (sweep == nil) == demo else { throw ValidationError("give either --sweep FILE or --demo") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() throws {
+        let stateDirectory = absolute(state ?? (demo ? "ablate-demo" : "ablate-state"))
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let sweepPath = demo ? try DemoSweep.prepare(in: "\(stateDirectory)/demo", log: emit) : (sweep ?? "")
+        let stop = StopSignal()
+        let setup = try CoordinatorSetup.prepare(sweepPath: sweepPath, stateDirectory: stateDirectory, settings: CoordinatorSettings(),
+                                                 now: Date().timeIntervalSince1970, log: emit)
+        let server = try CoordinatorServer(setup: setup, endpoint: "tcp://127.0.0.1:*", log: { line in logLine(line, stateDirectory) })
+        var children: [Process] = []
+        server.onListening = { endpoint in
+            do {
+                children = try (0..<workers).map { try spawnWorker($0, endpoint: endpoint, stateDirectory: stateDirectory) }
+                emit("coordinator on \(endpoint); \(workers) worker(s) started (logs in \(stateDirectory)/logs)")
+            } catch {
+                emit("cannot start workers: \(error)")
+            }
+        }
+        let display = ProgressDisplay(sweep: setup.sweep.name)
+        server.onProgress = { display.update($0) }
+        defer {
+            for child in children where child.isRunning { child.terminate() }
+            for child in children { child.waitUntilExit() }
+        }
+        try server.run(untilFinished: true, shouldStop: { stop.isRaised })
+        display.final(server.state)
+        emit("")
+        emit(ComparisonTable(cells: try setup.ledger.cells(), baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
+        emit("results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)")
+        if stop.isRaised { throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)") }
+    }
+
+    private func spawnWorker(_ index: Int, endpoint: String, stateDirectory: String) throws -> Process {
+        let logs = "\(stateDirectory)/logs"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let logPath = "\(logs)/worker-\(index).log"
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        guard let log = FileHandle(forWritingAtPath: logPath) else { throw RunFailure(message: "\(logPath): cannot open") }
+        try log.seekToEnd()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe")
+        process.arguments = ["worker", "--connect", endpoint, "--work-dir", "\(stateDirectory)/workers/local-\(index)",
+                             "--name", "local-\(index)", "--threads", "\(threads)", "--cache-dir", "\(stateDirectory)/workers/cache"]
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+/// Appends a coordinator log line to STATE/logs/coordinator.log.
+private func logLine(_ line: String, _ stateDirectory: String) {
+    let path = "\(stateDirectory)/logs/coordinator.log"
+    try? FileManager.default.createDirectory(atPath: "\(stateDirectory)/logs", withIntermediateDirectories: true)
+    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    guard let handle = FileHandle(forWritingAtPath: path) else { return }
+    defer { try? handle.close() }
+    _ = try? handle.seekToEnd()
+    let stamp = ISO8601DateFormatter().string(from: Date())
+    try? handle.write(contentsOf: Data("\(stamp) \(line)\n".utf8))
+}

@@ -1,0 +1,186 @@
+// CoordinatorServer: the coordinator's network loop — one ROUTER on this thread, around the pure scheduler.
+import Foundation
+import WireProtocol
+
+/// Runs the protocol: decodes (dropping and counting malformed or excessive traffic), feeds the scheduler,
+/// executes its actions in order (ledger first, then replies), streams files in and artifacts out.
+/// The ROUTER is created, used and closed on the thread that calls `run`; every send is non-blocking.
+public final class CoordinatorServer {
+    public private(set) var setup: CoordinatorSetup
+    public let endpoint: String
+    private var scheduler: Scheduler
+    private let receiver: TransferReceiver
+    private let results: ResultsWriter
+    private let limits: FrameLimits
+    private var limiter: RateLimiter<PeerID>
+    private var counters: [String: Int] = [:]
+    private var lastCounterFlush = 0.0
+    private let log: (String) -> Void
+    /// Called after every loop iteration with the scheduler (for progress displays).
+    public var onProgress: ((Scheduler) -> Void)?
+    /// Called once the socket is bound, with the actual endpoint (a `tcp://…:*` bind gets its port here).
+    public var onListening: ((String) -> Void)?
+
+    public init(setup: CoordinatorSetup, endpoint: String, log: @escaping (String) -> Void) throws {
+        self.setup = setup
+        self.endpoint = endpoint
+        self.scheduler = setup.scheduler
+        self.log = log
+        receiver = try TransferReceiver(stateDirectory: setup.store.stateDirectory, store: setup.store, window: setup.scheduler.settings.window)
+        results = ResultsWriter(ledger: setup.ledger, store: setup.store)
+        limits = FrameLimits(maxChunkBytes: setup.scheduler.settings.chunkBytes)
+        limiter = RateLimiter(ratePerSecond: Double(setup.scheduler.settings.maxMessagesPerSecond))
+        // Cells finished before a crash that interrupted their results are written again (idempotent).
+        for cell in setup.scheduler.cells.values where cell.state == .done {
+            let directory = setup.store.absolute(ResultsWriter.relativeDirectory(variant: cell.variant, seed: cell.seed))
+            if !FileManager.default.fileExists(atPath: "\(directory)/summary.json") { try results.write(cell) }
+        }
+    }
+
+    /// Wall-clock seconds (the scheduler's times are stored in the ledger as Unix times).
+    private var now: Double { Date().timeIntervalSince1970 }
+
+    /// Serves until every cell is done or failed (when `untilFinished`) or `shouldStop` returns true.
+    public func run(untilFinished: Bool, shouldStop: () -> Bool) throws {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context, type: .router)
+        defer { socket.close() }
+        try socket.configureCoordinatorRouter(maxFrameBytes: limits.maxFrameBytes)
+        try socket.bind(endpoint)
+        let bound = socket.lastEndpoint ?? endpoint
+        log("listening on \(bound)")
+        onListening?(bound)
+        while !shouldStop() {
+            if untilFinished && scheduler.isFinished { break }
+            _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 50)
+            var handled = 0
+            while handled < 10_000, let frames = try socket.receive() {
+                handled += 1
+                try handle(frames, socket: socket)
+            }
+            try execute(scheduler.tick(now: now), socket: socket)
+            flushCounters(force: false)
+            onProgress?(scheduler)
+        }
+        flushCounters(force: true)
+        onProgress?(scheduler)
+    }
+
+    /// The scheduler's current state (for a final table).
+    public var state: Scheduler { scheduler }
+
+    // MARK: - Input
+
+    private func handle(_ frames: [[UInt8]], socket: ZMQSocket) throws {
+        guard let peer = frames.first, frames.count > 1 else { return count("dropped_frames") }
+        let time = now
+        guard limiter.allow(peer: peer, now: time) else { return count("dropped_rate") }
+        let message: Message
+        do {
+            message = try MessageCodec.decode(Array(frames.dropFirst()), limits: limits)
+        } catch {
+            count("dropped_\(error.reason)")
+            if case .unsupportedVersion(let version) = error {
+                try execute([.send(peer, .disconnect(Disconnect(reason: "unsupported protocol version \(version)")))], socket: socket)
+            }
+            return
+        }
+        switch message {
+        case .chunk(let chunk):
+            guard scheduler.isLive(peer) else {
+                return try execute([.send(peer, .disconnect(Disconnect(reason: "unknown session")))], socket: socket)
+            }
+            try execute(scheduler.handle(.heartbeat(Heartbeat()), from: peer, now: time), socket: socket)
+            try transfer(receiver.receive(chunk), peer: peer, socket: socket)
+        case .fetch(let fetch):
+            guard scheduler.isLive(peer) else {
+                return try execute([.send(peer, .disconnect(Disconnect(reason: "unknown session")))], socket: socket)
+            }
+            try execute(scheduler.handle(.heartbeat(Heartbeat()), from: peer, now: time), socket: socket)
+            try serve(fetch, peer: peer, socket: socket)
+        case .statusRequest:
+            var reply = scheduler.statusReply(now: time)
+            reply.sweep = setup.sweep.name
+            try execute([.send(peer, .statusReply(reply))], socket: socket)
+        default:
+            try execute(scheduler.handle(message, from: peer, now: time), socket: socket)
+        }
+    }
+
+    private func serve(_ fetch: Fetch, peer: PeerID, socket: ZMQSocket) throws {
+        guard let artifact = try setup.ledger.artifact(fetch.sha256) else {
+            return try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "unknown artifact")))], socket: socket)
+        }
+        let length = min(fetch.length, limits.maxChunkBytes)
+        guard fetch.offset >= 0, fetch.offset <= artifact.size else {
+            return try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "offset \(fetch.offset) beyond the size \(artifact.size)")))], socket: socket)
+        }
+        do {
+            let payload = try setup.store.read(setup.store.absolute(artifact.path), offset: fetch.offset, length: length)
+            try execute([.send(peer, .data(FileChunk(sha256: fetch.sha256, offset: fetch.offset, totalSize: artifact.size, payload: payload)))], socket: socket)
+        } catch {
+            try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "\(error)")))], socket: socket)
+        }
+    }
+
+    private func transfer(_ outcome: TransferReceiver.Outcome, peer: PeerID, socket: ZMQSocket) throws {
+        switch outcome {
+        case .none:
+            return
+        case .send(let message):
+            try execute([.send(peer, message)], socket: socket)
+        case .stored(let offer, let path):
+            try setup.ledger.addArtifact(ArtifactRecord(sha256: offer.file.sha256, size: offer.file.size, path: path, addedAt: now))
+            try execute(scheduler.fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: peer), socket: socket)
+        case .mismatch(let offer):
+            count("hash_mismatch")
+            log("\(offer.file.name) of cell \(offer.cell.prefix(12)) failed its SHA-256 check; asked again")
+            try execute([.send(peer, .stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))], socket: socket)
+        }
+    }
+
+    // MARK: - Actions
+
+    private func execute(_ actions: [SchedulerAction], socket: ZMQSocket) throws {
+        let ledger = setup.ledger
+        for action in actions {
+            switch action {
+            case .send(let peer, let message):
+                do {
+                    if try !socket.send(to: peer, frames: MessageCodec.encode(message)) { count("send_backpressure") }
+                } catch {
+                    count("send_unroutable")
+                }
+            case .saveCell(let cell, let starting, let ending):
+                try ledger.update(cell, startingAttempt: starting, endingAttempt: ending.map { ($0.attempt, $0.outcome, $0.reason, $0.at) })
+            case .storeMetrics(let record):
+                _ = try ledger.appendMetrics(record)
+            case .saveWorker(let worker):
+                try ledger.upsertWorker(worker)
+            case .recordCellFile(let file):
+                try ledger.addCellFile(file)
+            case .finishCell(let cell):
+                try results.write(cell)
+            case .acceptOffer(let peer, let offer):
+                try transfer(receiver.accept(offer), peer: peer, socket: socket)
+            case .count(let name):
+                count(name)
+            case .log(let line):
+                log(line)
+            }
+        }
+    }
+
+    private func count(_ name: String) {
+        counters[name, default: 0] += 1
+    }
+
+    private func flushCounters(force: Bool) {
+        guard !counters.isEmpty, force || now - lastCounterFlush > 5 else { return }
+        lastCounterFlush = now
+        for (name, value) in counters.sorted(by: { $0.key < $1.key }) {
+            do { try setup.ledger.addToCounter(name, value) } catch { log("cannot save counter \(name): \(error)") }
+        }
+        counters.removeAll()
+    }
+}

@@ -1,0 +1,77 @@
+// CoordinatorSetup: from a sweep file and a state directory to a ready scheduler — hashes, plan, ledger, artifacts.
+import DatasetKit
+import Foundation
+import WireProtocol
+
+/// Everything the coordinator loop starts from.
+public struct CoordinatorSetup {
+    public let sweep: Sweep
+    public let plan: SweepPlan
+    public let ledger: Ledger
+    public let store: ArtifactStore
+    public let scheduler: Scheduler
+    public let incarnation: Int
+
+    /// Loads and checks the sweep, hashes the dataset (content and file bytes) and a given stage-1 checkpoint,
+    /// opens (or resumes) the ledger in `stateDirectory`, adds the plan's cells and rebuilds the scheduler's state.
+    public static func prepare(sweepPath: String, stateDirectory: String, settings: CoordinatorSettings, now: Double,
+                               log: (String) -> Void) throws -> CoordinatorSetup {
+        let sweepText: String
+        do { sweepText = try String(contentsOfFile: sweepPath, encoding: .utf8) } catch {
+            throw ArtifactStoreError("\(sweepPath): cannot read the sweep file")
+        }
+        let sweep = try Sweep.load(path: sweepPath)
+        var effective = settings
+        effective.maxAttempts = sweep.maxAttempts
+        let datasetFile = try DatasetFile(path: sweep.datasetPath)
+        let contentHash = try datasetFile.computeContentHash()
+        if let pinned = sweep.datasetSHA256, pinned != contentHash {
+            throw ArtifactStoreError("\(sweep.datasetPath): content hash \(contentHash) differs from the sweep's content_hash \(pinned)")
+        }
+        let dataset = try fileRef(sweep.datasetPath, name: "dataset.h5")
+        var stage1Ref: ArtifactRef?
+        if case .checkpoint(let path) = sweep.stage1 { stage1Ref = try fileRef(path, name: "stage1.h5") }
+        let plan = try SweepPlan.make(sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256)
+
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let ledger = try Ledger(directory: stateDirectory)
+        let incarnation = try ledger.beginRun(sweepName: sweep.name, sweepText: sweepText)
+        let store = try ArtifactStore(stateDirectory: stateDirectory)
+        try ledger.addArtifact(ArtifactRecord(sha256: dataset.sha256, size: dataset.size, path: absolute(sweep.datasetPath), addedAt: now))
+        if let stage1Ref, case .checkpoint(let path) = sweep.stage1 {
+            try ledger.addArtifact(ArtifactRecord(sha256: stage1Ref.sha256, size: stage1Ref.size, path: absolute(path), addedAt: now))
+        }
+        let records = plan.cells.enumerated().map { index, cell in
+            CellRecord(id: cell.id, variant: cell.variant, seed: cell.seed, stage: cell.stage.rawValue, configJSON: cell.config.canonicalJSON(),
+                       dependsOn: cell.dependsOn, position: index, epochs: cell.config.epochs)
+        }
+        let added = try ledger.addCells(records)
+        let planned = Set(plan.cells.map(\.id))
+        let cells = try ledger.cells().filter { planned.contains($0.id) }
+        log("sweep \(sweep.name): \(cells.count) cells (\(added) new, \(cells.filter { $0.state == .done }.count) done); coordinator incarnation \(incarnation)")
+
+        var files: [CellFileRecord] = []
+        var artifacts: [String: Int64] = [dataset.sha256: dataset.size]
+        if let stage1Ref { artifacts[stage1Ref.sha256] = stage1Ref.size }
+        for cell in cells where cell.attempt > 0 {
+            let held = try ledger.cellFiles(cell: cell.id, attempt: cell.attempt)
+            files += held
+            for sha in held.map(\.sha256) + [cell.resumeSHA256].compactMap({ $0 }) {
+                if let artifact = try ledger.artifact(sha) { artifacts[sha] = artifact.size }
+            }
+        }
+        let scheduler = Scheduler(settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
+                                  dataset: dataset, stage1Checkpoint: stage1Ref, now: now)
+        return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, incarnation: incarnation)
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// A local file as an artifact (SHA-256 of its bytes).
+    static func fileRef(_ path: String, name: String) throws -> ArtifactRef {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ArtifactStoreError("\(path): cannot read") }
+        return ArtifactRef(name: name, sha256: ContentHasher.sha256Hex(of: data), size: Int64(data.count))
+    }
+}

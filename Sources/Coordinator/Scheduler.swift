@@ -1,0 +1,370 @@
+// Scheduler: the coordinator's decisions as a pure state machine — messages and clock ticks in, actions out.
+import Foundation
+import NN
+import WireProtocol
+
+/// A ROUTER routing id.
+public typealias PeerID = [UInt8]
+
+/// The end of an attempt, saved with the cell in one transaction.
+public struct AttemptEnd: Equatable, Sendable {
+    public var attempt: Int
+    public var outcome: String
+    public var reason: String?
+    public var at: Double
+}
+
+/// What the coordinator's loop must do, in order. Persistence comes before the message that depends on it
+/// (e.g. METRICS_ACK follows the stored metrics), so executing them in order keeps acknowledgements honest.
+public enum SchedulerAction: Equatable, Sendable {
+    case send(PeerID, Message)
+    case saveCell(CellRecord, starting: AttemptRecord?, ending: AttemptEnd?)
+    case storeMetrics(MetricsRecord)
+    case saveWorker(WorkerRecord)
+    case recordCellFile(CellFileRecord)
+    /// The cell is done: write its central results (`runs/<variant>/seed-<seed>/`).
+    case finishCell(CellRecord)
+    /// A current offer of a file the coordinator lacks: the transfer receiver takes it from here.
+    case acceptOffer(PeerID, Offer)
+    /// Increment a named counter (dropped, stale, …).
+    case count(String)
+    case log(String)
+}
+
+/// Cells, worker sessions, fencing, expiry and assignment; no I/O and no clock of its own (time is an argument, in
+/// seconds), so every rule is tested with a manual clock. The loop around it owns sockets, files and the ledger.
+public struct Scheduler: Sendable {
+    /// A live worker connection.
+    public struct Session: Sendable, Equatable {
+        public var id: String
+        public var peer: PeerID
+        public var worker: String
+        public var incarnation: String
+        public var slots: Int
+        public var lastHeard: Double
+        /// Cells this session runs, with their attempt.
+        public var held: [String: Int] = [:]
+    }
+
+    public let settings: CoordinatorSettings
+    public let incarnation: String
+    public private(set) var cells: [String: CellRecord] = [:]
+    public private(set) var order: [String] = []
+    public private(set) var sessions: [String: Session] = [:]
+    private var sessionOfPeer: [PeerID: String] = [:]
+    /// Running cells found at start-up whose worker has not come back yet, with the time they are requeued.
+    private var orphanDeadline: [String: Double] = [:]
+    /// Stored files of each cell by name.
+    private var files: [String: [String: CellFileRecord]] = [:]
+    private var artifactSizes: [String: Int64]
+    private let dataset: ArtifactRef
+    private let stage1Checkpoint: ArtifactRef?
+    private var epochSeconds: [String: Double] = [:]
+    private var lastHeartbeatSent = -Double.infinity
+    private var sessionCounter = 0
+
+    /// Builds the state from the ledger: `cells` in plan order, their stored files, the artifacts held (SHA-256 →
+    /// size). Cells that were running keep their attempt for one liveness window, waiting for their worker.
+    public init(settings: CoordinatorSettings, incarnation: String, cells: [CellRecord], files: [CellFileRecord],
+                artifacts: [String: Int64], dataset: ArtifactRef, stage1Checkpoint: ArtifactRef?, now: Double) {
+        self.settings = settings
+        self.incarnation = incarnation
+        self.artifactSizes = artifacts
+        self.dataset = dataset
+        self.stage1Checkpoint = stage1Checkpoint
+        for cell in cells.sorted(by: { $0.position < $1.position }) {
+            self.cells[cell.id] = cell
+            order.append(cell.id)
+            if cell.state == .running { orphanDeadline[cell.id] = now + expiry }
+        }
+        for file in files { self.files[file.cell, default: [:]][file.name] = file }
+    }
+
+    private var expiry: Double { Double(settings.expiryMs) / 1000 }
+
+    /// True when every cell is done or failed.
+    public var isFinished: Bool { order.allSatisfy { cells[$0].map { $0.state == .done || $0.state == .failed } ?? true } }
+
+    /// Whether `peer` has a live session (FETCH and CHUNK are served only to those).
+    public func isLive(_ peer: PeerID) -> Bool { sessionOfPeer[peer] != nil }
+
+    /// The file of a cell by name (e.g. the stage-1 job's `best.h5`).
+    public func file(_ name: String, of cell: String) -> CellFileRecord? { files[cell]?[name] }
+
+    // MARK: - Events
+
+    /// One decoded message from `peer`.
+    public mutating func handle(_ message: Message, from peer: PeerID, now: Double) -> [SchedulerAction] {
+        if case .hello(let hello) = message { return welcome(hello, peer: peer, now: now) }
+        if case .statusRequest = message { return [.send(peer, .statusReply(statusReply(now: now)))] }
+        guard let sessionID = sessionOfPeer[peer] else {
+            return [.count("unknown_session"), .send(peer, .disconnect(Disconnect(reason: "unknown session")))]
+        }
+        sessions[sessionID]?.lastHeard = now
+        switch message {
+        case .heartbeat:
+            return []
+        case .metrics(let report):
+            return metrics(report, session: sessionID, peer: peer, now: now)
+        case .offer(let offer):
+            guard isCurrent(offer.cell, offer.attempt, session: sessionID) else {
+                return stale("offer", offer.cell, offer.attempt) + [.send(peer, .stored(Stored(sha256: offer.file.sha256, status: .stale)))]
+            }
+            if artifactSizes[offer.file.sha256] == offer.file.size {
+                return fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: peer)
+            }
+            return [.acceptOffer(peer, offer)]
+        case .done(let done):
+            return finish(done, session: sessionID, peer: peer, now: now)
+        case .failed(let failed):
+            return fail(failed, session: sessionID, peer: peer, now: now)
+        default:
+            return [.count("unexpected_\(message.command)")]
+        }
+    }
+
+    /// A file of an offer has been received and verified (`file.sha256` is now in the artifact store).
+    public mutating func fileStored(cell: String, attempt: Int, epoch: Int, file: ArtifactRef, peer: PeerID) -> [SchedulerAction] {
+        artifactSizes[file.sha256] = file.size
+        guard let sessionID = sessionOfPeer[peer], isCurrent(cell, attempt, session: sessionID) else {
+            return stale("file", cell, attempt) + [.send(peer, .stored(Stored(sha256: file.sha256, status: .stale)))]
+        }
+        let record = CellFileRecord(cell: cell, attempt: attempt, name: file.name, epoch: epoch, sha256: file.sha256)
+        files[cell, default: [:]][file.name] = record
+        var actions: [SchedulerAction] = [.recordCellFile(record)]
+        if file.name == "last.h5", var cellRecord = cells[cell], epoch >= cellRecord.resumeEpoch {
+            cellRecord.resumeSHA256 = file.sha256
+            cellRecord.resumeEpoch = epoch
+            cells[cell] = cellRecord
+            actions.append(.saveCell(cellRecord, starting: nil, ending: nil))
+        }
+        actions.append(.send(peer, .stored(Stored(sha256: file.sha256, status: .ok))))
+        return actions
+    }
+
+    /// Expiry, orphans, heartbeats and assignment at time `now`.
+    public mutating func tick(now: Double) -> [SchedulerAction] {
+        var actions: [SchedulerAction] = []
+        for session in sessions.values.sorted(by: { $0.id < $1.id }) where session.lastHeard + expiry < now {
+            actions.append(.log("worker \(session.worker) (session \(session.id)) silent for \(Int(now - session.lastHeard)) s: declared dead"))
+            actions += dropSession(session.id, now: now, reason: "worker \(session.worker) stopped answering")
+        }
+        for (cell, deadline) in orphanDeadline.sorted(by: { $0.key < $1.key }) where deadline < now {
+            orphanDeadline[cell] = nil
+            actions += requeue(cell, now: now, outcome: "lost", reason: "its worker did not come back after a coordinator restart")
+        }
+        if now - lastHeartbeatSent >= Double(settings.heartbeatMs) / 1000 {
+            lastHeartbeatSent = now
+            for session in sessions.values.sorted(by: { $0.id < $1.id }) {
+                actions.append(.send(session.peer, .heartbeat(Heartbeat())))
+            }
+        }
+        return actions + assign(now: now)
+    }
+
+    // MARK: - Sessions
+
+    private mutating func welcome(_ hello: Hello, peer: PeerID, now: Double) -> [SchedulerAction] {
+        var actions: [SchedulerAction] = []
+        sessionCounter += 1
+        let id = "\(incarnation)-\(sessionCounter)"
+        if let old = sessionOfPeer[peer] { sessionOfPeer[peer] = nil; sessions[old]?.peer = [] }
+        var session = Session(id: id, peer: peer, worker: hello.worker, incarnation: hello.incarnation, slots: max(1, hello.slots), lastHeard: now)
+        actions.append(.saveWorker(WorkerRecord(
+            name: hello.worker, incarnation: hello.incarnation, host: hello.host, threads: hello.threads, gpu: hello.gpu, slots: hello.slots,
+            codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now)))
+        actions.append(.send(peer, .welcome(Welcome(
+            session: id, coordinatorIncarnation: incarnation, heartbeatMs: settings.heartbeatMs, liveness: settings.liveness,
+            chunkBytes: settings.chunkBytes, window: settings.window))))
+        // Earlier sessions of the same worker name: their cells are taken over when resumed, else requeued.
+        let previous = sessions.values.filter { $0.worker == hello.worker }.map(\.id).sorted()
+        for job in hello.resuming {
+            guard var cell = cells[job.cell], cell.state == .running, cell.attempt == job.attempt,
+                  cell.worker == hello.worker || orphanDeadline[job.cell] != nil else {
+                actions.append(.send(peer, .cancel(Cancel(cell: job.cell, attempt: job.attempt, reason: cancelReason(job)))))
+                continue
+            }
+            for old in previous { sessions[old]?.held[job.cell] = nil }
+            for other in sessions.keys where sessions[other]?.held[job.cell] != nil { sessions[other]?.held[job.cell] = nil }
+            orphanDeadline[job.cell] = nil
+            session.held[job.cell] = job.attempt
+            if cell.worker != hello.worker {
+                cell.worker = hello.worker
+                cells[job.cell] = cell
+                actions.append(.saveCell(cell, starting: nil, ending: nil))
+            }
+            actions.append(.log("worker \(hello.worker) resumes cell \(job.cell.prefix(12)) attempt \(job.attempt) at epoch \(job.epoch)"))
+        }
+        sessions[id] = session
+        sessionOfPeer[peer] = id
+        for old in previous {
+            actions += dropSession(old, now: now, reason: "worker \(hello.worker) reconnected without it")
+        }
+        return actions + assign(now: now)
+    }
+
+    private func cancelReason(_ job: JobProgress) -> String {
+        guard let cell = cells[job.cell] else { return "unknown cell" }
+        if cell.state == .done { return "cell already done" }
+        if cell.attempt != job.attempt { return "attempt \(job.attempt) was superseded by attempt \(cell.attempt)" }
+        return "cell is \(cell.state.rawValue)"
+    }
+
+    /// Ends a session; the cells it still held go back to pending.
+    private mutating func dropSession(_ id: String, now: Double, reason: String) -> [SchedulerAction] {
+        guard let session = sessions.removeValue(forKey: id) else { return [] }
+        if sessionOfPeer[session.peer] == id { sessionOfPeer[session.peer] = nil }
+        var actions: [SchedulerAction] = []
+        for cell in session.held.keys.sorted() {
+            actions += requeue(cell, now: now, outcome: "lost", reason: reason)
+        }
+        return actions
+    }
+
+    /// Puts a running cell back to pending (its next attempt resumes from the last verified checkpoint).
+    private mutating func requeue(_ id: String, now: Double, outcome: String, reason: String) -> [SchedulerAction] {
+        guard var cell = cells[id], cell.state == .running else { return [] }
+        let ended = AttemptEnd(attempt: cell.attempt, outcome: outcome, reason: reason, at: now)
+        cell.state = .pending
+        cell.worker = nil
+        cell.epochsDone = cell.resumeEpoch
+        cell.updatedAt = now
+        cells[id] = cell
+        return [.log("cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) requeued: \(reason)"), .saveCell(cell, starting: nil, ending: ended)]
+    }
+
+    // MARK: - Cells
+
+    private func isCurrent(_ cell: String, _ attempt: Int, session: String) -> Bool {
+        guard let record = cells[cell], record.state == .running, record.attempt == attempt else { return false }
+        return sessions[session]?.held[cell] == attempt
+    }
+
+    private func stale(_ what: String, _ cell: String, _ attempt: Int) -> [SchedulerAction] {
+        [.count("stale_\(what)"), .log("ignored \(what) of cell \(cell.prefix(12)) attempt \(attempt): not the current attempt")]
+    }
+
+    private mutating func metrics(_ report: MetricsReport, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {
+        guard isCurrent(report.cell, report.attempt, session: session), var cell = cells[report.cell] else {
+            return stale("metrics", report.cell, report.attempt)
+                + [.send(peer, .cancel(Cancel(cell: report.cell, attempt: report.attempt, reason: "not the current attempt")))]
+        }
+        cell.epochsDone = max(cell.epochsDone, report.epoch)
+        if report.valMacroF1.isFinite { cell.bestValMacroF1 = max(cell.bestValMacroF1 ?? -.infinity, report.valMacroF1) }
+        cell.updatedAt = now
+        cells[report.cell] = cell
+        epochSeconds[report.cell] = report.seconds
+        return [
+            .storeMetrics(MetricsRecord(cell: report.cell, attempt: report.attempt, seq: report.seq, epoch: report.epoch,
+                                        valMacroF1: report.valMacroF1, record: report.record, receivedAt: now)),
+            .saveCell(cell, starting: nil, ending: nil),
+            .send(peer, .metricsAck(MetricsAck(cell: report.cell, attempt: report.attempt, seq: report.seq))),
+        ]
+    }
+
+    private mutating func finish(_ done: Done, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {
+        guard var cell = cells[done.cell] else { return [.count("unknown_cell")] }
+        if cell.state == .done, cell.attempt == done.attempt {
+            return [.send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .ok)))]
+        }
+        guard isCurrent(done.cell, done.attempt, session: session) else {
+            return stale("done", done.cell, done.attempt) + [.send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .stale)))]
+        }
+        let missing = done.files.filter { files[done.cell]?[$0.name]?.sha256 != $0.sha256 }
+        guard missing.isEmpty else {
+            return [.log("cell \(done.cell.prefix(12)): DONE before \(missing.map(\.name).joined(separator: ", ")) arrived"),
+                    .send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .missingFiles)))]
+        }
+        sessions[session]?.held[done.cell] = nil
+        cell.state = .done
+        cell.worker = nil
+        cell.summaryJSON = done.summary
+        cell.reason = nil
+        cell.updatedAt = now
+        cells[done.cell] = cell
+        return [
+            .saveCell(cell, starting: nil, ending: AttemptEnd(attempt: done.attempt, outcome: "done", reason: nil, at: now)),
+            .finishCell(cell),
+            .log("cell \(cell.variant)/seed-\(cell.seed) done (attempt \(done.attempt))"),
+            .send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .ok))),
+        ] + assign(now: now)
+    }
+
+    private mutating func fail(_ failed: Failed, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {
+        guard isCurrent(failed.cell, failed.attempt, session: session), var cell = cells[failed.cell] else {
+            return stale("failed", failed.cell, failed.attempt) + [.send(peer, .doneAck(DoneAck(cell: failed.cell, attempt: failed.attempt, status: .stale)))]
+        }
+        sessions[session]?.held[failed.cell] = nil
+        cell.failures += 1
+        cell.worker = nil
+        cell.updatedAt = now
+        let final = failed.deterministic || cell.failures >= settings.maxAttempts
+        cell.state = final ? .failed : .pending
+        cell.epochsDone = final ? cell.epochsDone : cell.resumeEpoch
+        if final {
+            cell.reason = failed.deterministic ? failed.reason : "\(cell.failures) attempts failed; last: \(failed.reason)"
+        }
+        cells[failed.cell] = cell
+        let what = final ? "failed" : "will be retried"
+        return [
+            .saveCell(cell, starting: nil, ending: AttemptEnd(attempt: failed.attempt, outcome: "failed", reason: failed.reason, at: now)),
+            .log("cell \(cell.variant)/seed-\(cell.seed) attempt \(failed.attempt) failed (\(failed.reason)); \(what)"),
+            .send(peer, .doneAck(DoneAck(cell: failed.cell, attempt: failed.attempt, status: .ok))),
+        ] + assign(now: now)
+    }
+
+    /// Hands pending cells whose dependency is done to sessions with free slots, in plan order.
+    private mutating func assign(now: Double) -> [SchedulerAction] {
+        var actions: [SchedulerAction] = []
+        for id in order {
+            guard var cell = cells[id], cell.state == .pending else { continue }
+            var stage1 = stage1Checkpoint
+            if let dependency = cell.dependsOn {
+                guard let parent = cells[dependency] else { continue }
+                if parent.state == .failed {
+                    cell.state = .failed
+                    cell.reason = "its stage-1 job failed: \(parent.reason ?? "unknown reason")"
+                    cell.updatedAt = now
+                    cells[id] = cell
+                    actions.append(.saveCell(cell, starting: nil, ending: nil))
+                    continue
+                }
+                guard parent.state == .done, let best = files[dependency]?["best.h5"], let size = artifactSizes[best.sha256] else { continue }
+                stage1 = ArtifactRef(name: "stage1.h5", sha256: best.sha256, size: size)
+            }
+            let free = sessions.values.filter { $0.held.count < $0.slots }
+                .sorted { ($0.slots - $0.held.count, $1.id) > ($1.slots - $1.held.count, $0.id) }
+            guard let target = free.first else { break }
+            var resume: ArtifactRef?
+            if let sha = cell.resumeSHA256, let size = artifactSizes[sha] { resume = ArtifactRef(name: "last.h5", sha256: sha, size: size) }
+            cell.attempt += 1
+            cell.state = .running
+            cell.worker = target.worker
+            cell.epochsDone = resume == nil ? 0 : cell.resumeEpoch
+            cell.updatedAt = now
+            cells[id] = cell
+            sessions[target.id]?.held[id] = cell.attempt
+            let attempt = AttemptRecord(cell: id, attempt: cell.attempt, worker: target.worker, session: target.id, startedAt: now)
+            actions.append(.saveCell(cell, starting: attempt, ending: nil))
+            actions.append(.log("cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) → \(target.worker)\(resume == nil ? "" : " (resuming after epoch \(cell.resumeEpoch))")"))
+            actions.append(.send(target.peer, .assign(Assign(
+                cell: id, attempt: cell.attempt, variant: cell.variant, seed: cell.seed, config: cell.configJSON,
+                dataset: dataset, stage1: cell.stage == ModelStage.stage1.rawValue ? nil : stage1, resume: resume))))
+        }
+        return actions
+    }
+
+    // MARK: - Status
+
+    /// One row per cell, in plan order.
+    public func statusReply(now: Double) -> StatusReply {
+        StatusReply(sweep: "", rows: order.compactMap { id in
+            guard let cell = cells[id] else { return nil }
+            var eta: Double?
+            if cell.state == .running, let seconds = epochSeconds[id] { eta = Double(max(0, cell.epochs - cell.epochsDone)) * seconds }
+            return StatusReply.Row(cell: id, variant: cell.variant, seed: cell.seed, stage: cell.stage, state: cell.state.rawValue,
+                                   worker: cell.worker, attempt: cell.attempt, epoch: cell.epochsDone, epochs: cell.epochs,
+                                   bestValMacroF1: cell.bestValMacroF1, etaSeconds: eta)
+        })
+    }
+}

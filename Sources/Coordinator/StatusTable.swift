@@ -1,0 +1,33 @@
+// StatusTable: one line per cell — state, worker, attempt, epoch/total, best val macro-F1 so far, ETA.
+import Foundation
+import WireProtocol
+
+/// Renders status rows (from a running coordinator or from the ledger) as a fixed-width table.
+public enum StatusTable {
+    /// Rows from the ledger (no ETA: that needs the live coordinator).
+    public static func rows(_ cells: [CellRecord]) -> [StatusReply.Row] {
+        cells.map {
+            StatusReply.Row(cell: $0.id, variant: $0.variant, seed: $0.seed, stage: $0.stage, state: $0.state.rawValue, worker: $0.worker,
+                            attempt: $0.attempt, epoch: $0.epochsDone, epochs: $0.epochs, bestValMacroF1: $0.bestValMacroF1, etaSeconds: nil)
+        }
+    }
+
+    public static func text(_ rows: [StatusReply.Row]) -> String {
+        let variantWidth = max(7, rows.map(\.variant.count).max() ?? 7)
+        let workerWidth = max(6, rows.map { ($0.worker ?? "").count }.max() ?? 6)
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        var lines = [pad("variant", variantWidth) + "  seed  stage  state    " + pad("worker", workerWidth) + "  try  epoch    best F1      ETA"]
+        for row in rows {
+            let f1 = row.bestValMacroF1.map { String(format: "%6.2f%%", 100 * $0) } ?? "     —"
+            let eta = row.etaSeconds.map { $0 >= 60 ? String(format: "%dm%02ds", Int($0) / 60, Int($0) % 60) : String(format: "%ds", Int($0)) } ?? "—"
+            lines.append(pad(row.variant, variantWidth) + "  " + pad("\(row.seed)", 4) + "  " + pad(row.stage, 5) + "  " + pad(row.state, 7)
+                         + "  " + pad(row.worker ?? "", workerWidth) + "  " + pad("\(row.attempt)", 3) + "  " + pad("\(row.epoch)/\(row.epochs)", 7)
+                         + "  " + pad(f1, 9) + "  " + eta)
+        }
+        let done = rows.filter { $0.state == "done" }.count
+        let failed = rows.filter { $0.state == "failed" }.count
+        let running = rows.filter { $0.state == "running" }.count
+        lines.append("\(done)/\(rows.count) done, \(running) running, \(failed) failed")
+        return lines.joined(separator: "\n")
+    }
+}

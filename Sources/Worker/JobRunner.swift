@@ -1,0 +1,123 @@
+// JobRunner: one cell's training on its own thread, reporting epochs and the outcome to the network loop's inbox.
+import AblateSupport
+import Crypto
+import Foundation
+import Synchronization
+import WireProtocol
+
+/// What a training thread tells the network loop.
+public enum WorkerEvent: Sendable {
+    case epoch(cell: String, attempt: Int, report: MetricsReport, files: [OutgoingFile])
+    case finished(cell: String, attempt: Int, summary: String)
+    case failed(cell: String, attempt: Int, reason: String, deterministic: Bool)
+    case cancelled(cell: String, attempt: Int)
+    case log(String)
+}
+
+/// A queue of events with an eventfd doorbell that wakes the network loop's `zmq_poll`.
+public final class WorkerInbox: Sendable {
+    private let events = Mutex<[WorkerEvent]>([])
+    public let doorbell: Doorbell
+
+    public init() throws { doorbell = try Doorbell() }
+
+    public func post(_ event: WorkerEvent) {
+        events.withLock { $0.append(event) }
+        doorbell.ring()
+    }
+
+    public func drain() -> [WorkerEvent] {
+        _ = doorbell.drain()
+        return events.withLock { queue in
+            defer { queue.removeAll() }
+            return queue
+        }
+    }
+}
+
+/// A flag the network loop sets and the training thread polls between batches.
+public final class CancelFlag: Sendable {
+    private let value = Mutex(false)
+    public init() {}
+    public func set() { value.withLock { $0 = true } }
+    public var isSet: Bool { value.withLock { $0 } }
+}
+
+/// Everything a training thread needs for one attempt.
+public struct JobSpec: Sendable {
+    public var assign: Assign
+    public var config: TrainingConfig
+    public var datasetPath: String
+    public var stage1Path: String?
+    public var resumePath: String?
+    public var runDirectory: String
+    /// Where epoch files are hard-linked under their SHA-256 (stable snapshots for streaming).
+    public var outboxDirectory: String
+    public var cacheDirectory: String?
+    public var codeVersion: String
+}
+
+/// Starts the training thread of one job (BLAS and HDF5 never run on the cooperative pool).
+public enum JobRunner {
+    public static func start(_ spec: JobSpec, inbox: WorkerInbox, cancel: CancelFlag) {
+        let thread = Thread {
+            run(spec, inbox: inbox, cancel: cancel)
+        }
+        thread.name = "ablate-train-\(spec.assign.cell.prefix(8))"
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    static func run(_ spec: JobSpec, inbox: WorkerInbox, cancel: CancelFlag) {
+        let cell = spec.assign.cell
+        let attempt = spec.assign.attempt
+        let tag = "\(spec.assign.variant)/seed-\(spec.assign.seed)"
+        let trainer = Trainer(config: spec.config, datasetPath: spec.datasetPath, stage1CheckpointPath: spec.stage1Path,
+                              outputDirectory: spec.runDirectory, log: { inbox.post(.log("[\(tag)] \($0)")) })
+        trainer.codeVersion = spec.codeVersion
+        trainer.cacheDirectory = spec.cacheDirectory
+        trainer.isCancelled = { cancel.isSet }
+        trainer.onEpoch = { outputs in
+            do {
+                let files = try outputs.files.map { name in
+                    try snapshot("\(spec.runDirectory)/\(name)", name: name, epoch: outputs.record.epoch, outbox: spec.outboxDirectory)
+                }
+                let record = outputs.record
+                let report = MetricsReport(
+                    cell: cell, attempt: attempt, seq: record.epoch, epoch: record.epoch, valMacroF1: record.val.macroF1,
+                    valLoss: record.val.loss, trainLoss: record.train.loss, seconds: record.seconds, record: outputs.recordJSON)
+                inbox.post(.epoch(cell: cell, attempt: attempt, report: report, files: files))
+            } catch {
+                inbox.post(.log("[\(tag)] cannot snapshot epoch \(outputs.record.epoch)'s files: \(error)"))
+            }
+        }
+        do {
+            let summary = try trainer.run(resume: spec.resumePath)
+            if summary.status == .diverged {
+                inbox.post(.failed(cell: cell, attempt: attempt, reason: "diverged at epoch \(summary.divergedAtEpoch ?? 0) (non-finite loss)", deterministic: true))
+            } else {
+                inbox.post(.finished(cell: cell, attempt: attempt, summary: try RunJSON.encode(summary)))
+            }
+        } catch TrainingError.cancelled {
+            inbox.post(.cancelled(cell: cell, attempt: attempt))
+        } catch TrainingError.badConfig(let detail) {
+            inbox.post(.failed(cell: cell, attempt: attempt, reason: "invalid training settings: \(detail)", deterministic: true))
+        } catch {
+            inbox.post(.failed(cell: cell, attempt: attempt, reason: "\(error)", deterministic: false))
+        }
+    }
+
+    /// Hashes a file and hard-links it into the outbox under its SHA-256 (the trainer replaces files by rename, so
+    /// the link keeps this epoch's bytes).
+    static func snapshot(_ path: String, name: String, epoch: Int, outbox: String) throws -> OutgoingFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.badData("\(path): cannot read")
+        }
+        let sha = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let target = "\(outbox)/\(sha)"
+        if !FileManager.default.fileExists(atPath: target), link(path, target) != 0, errno != EEXIST {
+            throw TrainingError.badData("\(target): cannot link \(path) (errno \(errno))")
+        }
+        return OutgoingFile(ref: ArtifactRef(name: name, sha256: sha, size: Int64(data.count)), epoch: epoch, path: target)
+    }
+}

@@ -1,0 +1,324 @@
+// WorkerAgent: the worker process's network loop — one DEALER, owned by this thread, around the pure link and outboxes.
+import AblateSupport
+import Foundation
+import NN
+import WireProtocol
+
+/// Settings of a worker process.
+public struct WorkerOptions: Sendable {
+    public var endpoint: String
+    public var name: String
+    public var workDirectory: String
+    public var threads: Int = 1
+    public var gpu: Int?
+    public var slots: Int = 1
+    public var codeVersion = "dev"
+    /// Prefix caches (nil = under the work directory).
+    public var cacheDirectory: String?
+
+    public init(endpoint: String, name: String, workDirectory: String) {
+        self.endpoint = endpoint
+        self.name = name
+        self.workDirectory = workDirectory
+    }
+}
+
+/// Connects to a coordinator, fetches what cells need, trains them on their own threads and streams metrics and
+/// checkpoints back. Heartbeats come from this loop, never from training, so a long epoch is not mistaken for death.
+/// The DEALER is created, used and closed on the thread that calls `run`.
+public final class WorkerAgent {
+    private struct Job {
+        var spec: Assign
+        var outbox: JobOutbox
+        var cancel = CancelFlag()
+        var waitingFor: Set<String> = []
+        var started = false
+    }
+
+    public let options: WorkerOptions
+    private let context: ZMQContext
+    private var socket: ZMQSocket?
+    private var link = WorkerLink()
+    private var jobs: [String: Job] = [:]
+    private var downloads: [String: ArtifactDownload] = [:]
+    private let inbox: WorkerInbox
+    private let cache: ArtifactCache
+    private let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    private var chunkBytes = 256 * 1024
+    private var window = 4
+    private let clockStart = Date()
+    private let log: (String) -> Void
+    /// Flips one byte of the first chunk sent (fault injection for tests; `ABLATE_TEST_CORRUPT_FIRST_CHUNK=1`).
+    private var corruptNextChunk = ProcessInfo.processInfo.environment["ABLATE_TEST_CORRUPT_FIRST_CHUNK"] == "1"
+
+    public init(options: WorkerOptions, log: @escaping (String) -> Void) throws {
+        self.options = options
+        self.log = log
+        context = try ZMQContext()
+        inbox = try WorkerInbox()
+        cache = try ArtifactCache(directory: "\(options.workDirectory)/artifacts")
+        for sub in ["outbox", "runs"] {
+            try FileManager.default.createDirectory(atPath: "\(options.workDirectory)/\(sub)", withIntermediateDirectories: true)
+        }
+    }
+
+    private var now: Double { Date().timeIntervalSince(clockStart) }
+
+    /// Runs until `shouldStop` returns true (checked at least every 100 ms); running jobs are then cancelled at
+    /// their next batch (their last completed epoch stays the resume point).
+    public func run(shouldStop: () -> Bool) throws {
+        perform(link.start(now: now))
+        while !shouldStop() {
+            _ = try ZMQPoller(sockets: socket.map { [$0] } ?? [], fds: [inbox.doorbell.fd]).poll(timeoutMs: 100)
+            while let socket, let frames = try socket.receive() {
+                do {
+                    handle(try MessageCodec.decode(frames))
+                } catch {
+                    log("dropped a malformed message from the coordinator: \(error)")
+                }
+            }
+            for event in inbox.drain() { handle(event) }
+            perform(link.tick(now: now))
+        }
+        for job in jobs.values { job.cancel.set() }
+        socket?.close()
+        socket = nil
+    }
+
+    // MARK: - Sending
+
+    private func send(_ message: Message) {
+        guard let socket else { return }
+        do {
+            if try socket.send(MessageCodec.encode(message)) { link.sent(now: now) }
+        } catch {
+            log("send failed: \(error)")
+        }
+    }
+
+    private func perform(_ actions: [LinkAction]) {
+        for action in actions {
+            switch action {
+            case .reopenSocket:
+                socket?.close()
+                do {
+                    let fresh = try ZMQSocket(context, type: .dealer)
+                    try fresh.configureWorkerDealer()
+                    try fresh.connect(options.endpoint)
+                    socket = fresh
+                } catch {
+                    log("cannot open a connection to \(options.endpoint): \(error)")
+                    socket = nil
+                }
+            case .sendHello:
+                send(.hello(Hello(
+                    worker: options.name, incarnation: incarnation, host: ProcessInfo.processInfo.hostName, threads: options.threads,
+                    gpu: options.gpu, slots: options.slots, codeVersion: options.codeVersion, blasCore: BLAS.coreName,
+                    resuming: jobs.values.map(\.outbox.progress).sorted { $0.cell < $1.cell })))
+            case .sendHeartbeat:
+                send(.heartbeat(Heartbeat(progress: jobs.values.map(\.outbox.progress).sorted { $0.cell < $1.cell })))
+            case .sessionStarted(let welcome):
+                chunkBytes = welcome.chunkBytes
+                window = welcome.window
+                for cell in jobs.keys.sorted() {
+                    guard var job = jobs[cell] else { continue }
+                    let messages = job.outbox.resendAll()
+                    jobs[cell] = job
+                    messages.forEach(send)
+                }
+                for download in downloads.values {
+                    download.connectionReset()
+                    download.requests(window: window, chunkBytes: chunkBytes).forEach { send(.fetch($0)) }
+                }
+            case .log(let line):
+                log(line)
+            }
+        }
+    }
+
+    // MARK: - Messages from the coordinator
+
+    private func handle(_ message: Message) {
+        perform(link.received(message, now: now))
+        switch message {
+        case .assign(let assign):
+            accept(assign)
+        case .metricsAck(let ack):
+            guard var job = jobs[ack.cell], job.outbox.attempt == ack.attempt else { return }
+            job.outbox.acknowledge(seq: ack.seq)
+            jobs[ack.cell] = job
+        case .credit(let credit):
+            for cell in jobs.keys.sorted() {
+                guard var job = jobs[cell] else { continue }
+                let orders = job.outbox.credit(credit, chunkBytes: chunkBytes)
+                jobs[cell] = job
+                orders.forEach(sendChunk)
+                if !orders.isEmpty { break }
+            }
+        case .stored(let stored):
+            for cell in jobs.keys.sorted() {
+                guard var job = jobs[cell], job.outbox.files.values.contains(where: { $0.ref.sha256 == stored.sha256 }) else { continue }
+                let (messages, abandon) = job.outbox.stored(stored, connected: link.isConnected)
+                jobs[cell] = job
+                messages.forEach(send)
+                if let abandon { drop(cell, because: abandon) }
+            }
+        case .doneAck(let ack):
+            guard var job = jobs[ack.cell], job.outbox.attempt == ack.attempt else { return }
+            switch ack.status {
+            case .ok, .stale:
+                jobs[ack.cell] = nil
+                log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(ack.attempt): \(ack.status == .ok ? "delivered" : "stale, dropped")")
+            case .missingFiles:
+                job.outbox.reofferAll(connected: link.isConnected).forEach(send)
+                jobs[ack.cell] = job
+            }
+        case .cancel(let cancel):
+            guard let job = jobs[cancel.cell], job.outbox.attempt == cancel.attempt else { return }
+            drop(cancel.cell, because: "cancelled by the coordinator: \(cancel.reason)")
+        case .data(let chunk):
+            receive(chunk)
+        case .fetchError(let error):
+            downloads[error.sha256] = nil
+            for (cell, job) in jobs where job.waitingFor.contains(error.sha256) {
+                fail(cell, reason: "cannot fetch \(error.sha256.prefix(12))…: \(error.reason)", deterministic: false)
+            }
+        default:
+            break
+        }
+    }
+
+    private func drop(_ cell: String, because reason: String) {
+        guard let job = jobs.removeValue(forKey: cell) else { return }
+        job.cancel.set()
+        log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(job.spec.attempt) dropped: \(reason)")
+    }
+
+    private func fail(_ cell: String, reason: String, deterministic: Bool) {
+        guard var job = jobs[cell] else { return }
+        job.outbox.finish(.failed(reason: reason, deterministic: deterministic), connected: link.isConnected).forEach(send)
+        jobs[cell] = job
+    }
+
+    private func sendChunk(_ order: ChunkOrder) {
+        do {
+            guard let handle = FileHandle(forReadingAtPath: order.path) else {
+                throw TrainingError.badData("\(order.path): cannot open")
+            }
+            defer { try? handle.close() }
+            try handle.seek(toOffset: UInt64(order.offset))
+            var payload = [UInt8](try handle.read(upToCount: order.length) ?? Data())
+            if corruptNextChunk, !payload.isEmpty {
+                corruptNextChunk = false
+                payload[0] ^= 0xFF
+                log("fault injection: corrupted the chunk at offset \(order.offset) of \(order.sha256.prefix(12))…")
+            }
+            send(.chunk(FileChunk(sha256: order.sha256, offset: order.offset, totalSize: order.totalSize, payload: payload)))
+        } catch {
+            log("cannot read \(order.path): \(error)")
+        }
+    }
+
+    // MARK: - Assignments and artifacts
+
+    private func accept(_ assign: Assign) {
+        if let existing = jobs[assign.cell] {
+            if existing.spec.attempt == assign.attempt { return }
+            drop(assign.cell, because: "superseded by attempt \(assign.attempt)")
+        }
+        var job = Job(spec: assign, outbox: JobOutbox(cell: assign.cell, attempt: assign.attempt, epoch: 0))
+        for ref in [assign.dataset, assign.stage1, assign.resume].compactMap({ $0 }) where !cache.has(ref) {
+            job.waitingFor.insert(ref.sha256)
+            if downloads[ref.sha256] == nil {
+                do {
+                    let download = try ArtifactDownload(ref: ref, cache: cache)
+                    downloads[ref.sha256] = download
+                    if case .complete = try download.completeIfEmpty() ?? .partial {
+                        downloads[ref.sha256] = nil
+                        job.waitingFor.remove(ref.sha256)
+                    } else {
+                        download.requests(window: window, chunkBytes: chunkBytes).forEach { send(.fetch($0)) }
+                    }
+                } catch {
+                    log("cannot start fetching \(ref.name): \(error)")
+                }
+            }
+        }
+        jobs[assign.cell] = job
+        log("cell \(assign.variant)/seed-\(assign.seed) attempt \(assign.attempt) assigned\(job.waitingFor.isEmpty ? "" : "; fetching \(job.waitingFor.count) artifact(s)")")
+        startIfReady(assign.cell)
+    }
+
+    private func receive(_ chunk: FileChunk) {
+        guard let download = downloads[chunk.sha256] else { return }
+        do {
+            switch try download.receive(chunk) {
+            case .partial:
+                download.requests(window: window, chunkBytes: chunkBytes).forEach { send(.fetch($0)) }
+            case .complete:
+                downloads[chunk.sha256] = nil
+                log("fetched \(download.ref.name) (\(download.ref.size) bytes)")
+                for cell in jobs.keys.sorted() where jobs[cell]?.waitingFor.remove(chunk.sha256) != nil {
+                    startIfReady(cell)
+                }
+            case .corrupt(let reason):
+                log(reason)
+                if download.failures > 3 {
+                    downloads[chunk.sha256] = nil
+                    for (cell, job) in jobs where job.waitingFor.contains(chunk.sha256) {
+                        fail(cell, reason: reason, deterministic: false)
+                    }
+                } else {
+                    download.requests(window: window, chunkBytes: chunkBytes).forEach { send(.fetch($0)) }
+                }
+            }
+        } catch {
+            log("cannot store \(download.ref.name): \(error)")
+        }
+    }
+
+    private func startIfReady(_ cell: String) {
+        guard var job = jobs[cell], job.waitingFor.isEmpty, !job.started else { return }
+        let assign = job.spec
+        do {
+            var config = try TrainingConfig.fromJSON(assign.config)
+            config.threads = options.threads
+            let runDirectory = "\(options.workDirectory)/runs/\(assign.cell)-a\(assign.attempt)"
+            try? FileManager.default.removeItem(atPath: runDirectory)
+            let spec = JobSpec(
+                assign: assign, config: config, datasetPath: cache.path(assign.dataset.sha256), stage1Path: assign.stage1.map { cache.path($0.sha256) },
+                resumePath: assign.resume.map { cache.path($0.sha256) }, runDirectory: runDirectory,
+                outboxDirectory: "\(options.workDirectory)/outbox", cacheDirectory: options.cacheDirectory ?? "\(options.workDirectory)/cache",
+                codeVersion: options.codeVersion)
+            job.started = true
+            if let resume = assign.resume { job.outbox = JobOutbox(cell: cell, attempt: assign.attempt, epoch: 0); log("resuming from \(resume.name) \(resume.sha256.prefix(12))…") }
+            jobs[cell] = job
+            JobRunner.start(spec, inbox: inbox, cancel: job.cancel)
+        } catch {
+            jobs[cell] = job
+            fail(cell, reason: "invalid assignment: \(error)", deterministic: true)
+        }
+    }
+
+    // MARK: - Events from training threads
+
+    private func handle(_ event: WorkerEvent) {
+        switch event {
+        case .epoch(let cell, let attempt, let report, let files):
+            guard var job = jobs[cell], job.outbox.attempt == attempt else { return }
+            job.outbox.addEpoch(report, files: files, connected: link.isConnected).forEach(send)
+            jobs[cell] = job
+        case .finished(let cell, let attempt, let summary):
+            guard var job = jobs[cell], job.outbox.attempt == attempt else { return }
+            job.outbox.finish(.done(summary: summary), connected: link.isConnected).forEach(send)
+            jobs[cell] = job
+        case .failed(let cell, let attempt, let reason, let deterministic):
+            guard jobs[cell]?.outbox.attempt == attempt else { return }
+            fail(cell, reason: reason, deterministic: deterministic)
+        case .cancelled(let cell, let attempt):
+            if jobs[cell]?.outbox.attempt == attempt { jobs[cell] = nil }
+        case .log(let line):
+            log(line)
+        }
+    }
+}
