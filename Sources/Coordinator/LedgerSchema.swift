@@ -1,0 +1,107 @@
+// LedgerSchema: the ledger's tables, created and upgraded by versioned migrations.
+import GRDB
+
+/// The ledger's schema: one migration per version, applied in order when a writer opens the ledger.
+enum LedgerSchema {
+    /// Schema version written by the newest migration (also stored in `meta.schema_version`).
+    static let version = 1
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: version1)
+        }
+        return migrator
+    }
+
+    private static let version1 = """
+        CREATE TABLE meta (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            schema_version INTEGER NOT NULL,
+            sweep_name TEXT,
+            sweep_text TEXT,
+            incarnation INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO meta (id, schema_version) VALUES (1, 1);
+
+        CREATE TABLE cells (
+            id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 64),
+            variant TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            stage TEXT NOT NULL,
+            config_json TEXT NOT NULL,
+            depends_on TEXT REFERENCES cells(id) DEFERRABLE INITIALLY DEFERRED,
+            position INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
+            attempt INTEGER NOT NULL CHECK (attempt >= 0),
+            failures INTEGER NOT NULL CHECK (failures >= 0),
+            worker TEXT,
+            epochs_done INTEGER NOT NULL,
+            epochs INTEGER NOT NULL,
+            best_val_macro_f1 REAL,
+            resume_sha256 TEXT,
+            resume_epoch INTEGER NOT NULL,
+            reason TEXT,
+            summary_json TEXT,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX cells_position ON cells(position);
+
+        CREATE TABLE attempts (
+            cell TEXT NOT NULL REFERENCES cells(id),
+            attempt INTEGER NOT NULL CHECK (attempt >= 1),
+            worker TEXT NOT NULL,
+            session TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            ended_at REAL,
+            outcome TEXT CHECK (outcome IN ('done', 'failed', 'lost', 'cancelled')),
+            reason TEXT,
+            PRIMARY KEY (cell, attempt)
+        );
+
+        CREATE TABLE metrics (
+            cell TEXT NOT NULL REFERENCES cells(id),
+            attempt INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            epoch INTEGER NOT NULL,
+            val_macro_f1 REAL NOT NULL,
+            record TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            PRIMARY KEY (cell, attempt, seq)
+        );
+
+        CREATE TABLE artifacts (
+            sha256 TEXT PRIMARY KEY NOT NULL CHECK (length(sha256) = 64),
+            size INTEGER NOT NULL CHECK (size >= 0),
+            path TEXT NOT NULL,
+            added_at REAL NOT NULL
+        );
+
+        CREATE TABLE cell_files (
+            cell TEXT NOT NULL REFERENCES cells(id),
+            attempt INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            epoch INTEGER NOT NULL,
+            sha256 TEXT NOT NULL REFERENCES artifacts(sha256),
+            PRIMARY KEY (cell, attempt, name)
+        );
+
+        CREATE TABLE workers (
+            name TEXT PRIMARY KEY NOT NULL,
+            incarnation TEXT NOT NULL,
+            host TEXT NOT NULL,
+            threads INTEGER NOT NULL,
+            gpu INTEGER,
+            slots INTEGER NOT NULL,
+            code_version TEXT NOT NULL,
+            blas_core TEXT NOT NULL,
+            first_seen REAL NOT NULL,
+            last_seen REAL NOT NULL
+        );
+
+        CREATE TABLE counters (
+            name TEXT PRIMARY KEY NOT NULL,
+            value INTEGER NOT NULL
+        );
+        """
+}
