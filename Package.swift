@@ -75,7 +75,10 @@ let package = Package(
             path: "Tests/WorkerKitTests"),
         .testTarget(
             name: "CoordinatorKitTests",
-            dependencies: ["CoordinatorKit", "WireProtocol", "WorkerKit", "DatasetKit", "AblateSupport", "TestSupport"],
+            dependencies: [
+                "CoordinatorKit", "WireProtocol", "WorkerKit", "DatasetKit", "AblateSupport", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/CoordinatorKitTests"),
         .testTarget(
             name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "NN", "TestSupport"],
