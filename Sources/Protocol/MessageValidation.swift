@@ -1,0 +1,93 @@
+// MessageValidation: the field checks a decoded JSON header must pass (hex ids, non-negative counters, sizes).
+
+/// Checks of decoded messages beyond JSON shape: cell ids and SHA-256s are 64 lower-case hex digits, counters
+/// and sizes are not negative, timing and transfer settings are positive.
+enum MessageValidation {
+    static func check(_ message: Message, limits: FrameLimits) throws(DecodeError) {
+        var fields = FieldChecker(command: message.command)
+        switch message {
+        case .hello(let hello):
+            fields.atLeast(hello.threads, 0, "threads")
+            fields.atLeast(hello.slots, 0, "slots")
+            for (index, job) in hello.resuming.enumerated() { fields.job(job, "resuming[\(index)]") }
+        case .welcome(let welcome):
+            fields.atLeast(welcome.heartbeatMs, 1, "heartbeat_ms")
+            fields.atLeast(welcome.liveness, 1, "liveness")
+            fields.atLeast(welcome.chunkBytes, 1, "chunk_bytes")
+            fields.atLeast(welcome.window, 1, "window")
+        case .heartbeat(let heartbeat):
+            for (index, job) in heartbeat.progress.enumerated() { fields.job(job, "progress[\(index)]") }
+        case .assign(let assign):
+            fields.cell(assign.cell, assign.attempt)
+            fields.artifact(assign.dataset, "dataset")
+            if let stage1 = assign.stage1 { fields.artifact(stage1, "stage1") }
+            if let resume = assign.resume { fields.artifact(resume, "resume") }
+        case .metricsAck(let ack):
+            fields.cell(ack.cell, ack.attempt)
+            fields.atLeast(ack.seq, 0, "seq")
+        case .offer(let offer):
+            fields.cell(offer.cell, offer.attempt)
+            fields.atLeast(offer.epoch, 0, "epoch")
+            fields.artifact(offer.file, "file")
+        case .credit(let credit):
+            fields.digest(credit.sha256, "sha256")
+            fields.atLeast(credit.offset, 0, "offset")
+            fields.atLeast(credit.chunks, 0, "chunks")
+        case .stored(let stored): fields.digest(stored.sha256, "sha256")
+        case .fetch(let fetch):
+            fields.digest(fetch.sha256, "sha256")
+            fields.atLeast(fetch.offset, 0, "offset")
+            fields.within(fetch.length, 1...max(1, limits.maxChunkBytes), "length")
+        case .fetchError(let error): fields.digest(error.sha256, "sha256")
+        case .done(let done):
+            fields.cell(done.cell, done.attempt)
+            for (index, file) in done.files.enumerated() { fields.artifact(file, "files[\(index)]") }
+        case .doneAck(let ack): fields.cell(ack.cell, ack.attempt)
+        case .failed(let failed): fields.cell(failed.cell, failed.attempt)
+        case .cancel(let cancel): fields.cell(cancel.cell, cancel.attempt)
+        case .statusReply(let reply):
+            for (index, row) in reply.rows.enumerated() { fields.digest(row.cell, "rows[\(index)].cell") }
+        case .metrics, .chunk, .data, .disconnect, .statusRequest: break
+        }
+        if let problem = fields.problem { throw .malformedHeader(problem) }
+    }
+}
+
+/// Collects the first failed field check of one message.
+private struct FieldChecker {
+    let command: Command
+    private(set) var problem: String?
+
+    init(command: Command) { self.command = command }
+
+    private mutating func fail(_ text: String) {
+        if problem == nil { problem = "\(command.wireName) header: \(text)" }
+    }
+
+    mutating func digest(_ value: String, _ field: String) {
+        if !Hex.isDigest(value) { fail("field '\(field)' is not 64 lower-case hex digits") }
+    }
+
+    mutating func atLeast<T: BinaryInteger>(_ value: T, _ minimum: T, _ field: String) {
+        if value < minimum { fail("field '\(field)' is \(value), must be at least \(minimum)") }
+    }
+
+    mutating func within(_ value: Int, _ range: ClosedRange<Int>, _ field: String) {
+        if !range.contains(value) { fail("field '\(field)' is \(value), must be in \(range.lowerBound)...\(range.upperBound)") }
+    }
+
+    mutating func cell(_ cell: String, _ attempt: Int, prefix: String = "") {
+        digest(cell, prefix + "cell")
+        atLeast(attempt, 0, prefix + "attempt")
+    }
+
+    mutating func job(_ job: JobProgress, _ field: String) {
+        cell(job.cell, job.attempt, prefix: field + ".")
+        atLeast(job.epoch, 0, field + ".epoch")
+    }
+
+    mutating func artifact(_ ref: ArtifactRef, _ field: String) {
+        digest(ref.sha256, field + ".sha256")
+        atLeast(ref.size, 0, field + ".size")
+    }
+}

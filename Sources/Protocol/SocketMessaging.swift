@@ -1,0 +1,68 @@
+// SocketMessaging: sending and receiving whole multipart messages on a ZMQSocket.
+import CZeroMQ
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension ZMQSocket {
+    /// Sends all `frames` as one multipart message. Returns false when the message cannot be queued now (`EAGAIN`:
+    /// the peer's queue is full, or with `dontWait: false` never); throws for any other failure, e.g.
+    /// `EHOSTUNREACH` from a ROUTER with `ZMQ_ROUTER_MANDATORY` whose peer is gone.
+    @discardableResult
+    public func send(_ frames: [[UInt8]], dontWait: Bool = true) throws(ZMQError) -> Bool {
+        let handle = try openHandle("zmq_send")
+        guard !frames.isEmpty else { throw ZMQError(operation: "zmq_send: message has no frames", code: EINVAL) }
+        let base: Int32 = dontWait ? ZMQ_DONTWAIT : 0
+        for (index, frame) in frames.enumerated() {
+            let flags = base | (index < frames.count - 1 ? ZMQ_SNDMORE : 0)
+            while true {
+                let sent = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
+                if sent >= 0 { break }
+                let code = zmq_errno()
+                if code == EINTR { continue }
+                // Only the first frame can meet a full queue: libzmq then queues the rest of the message.
+                if code == EAGAIN, index == 0 { return false }
+                throw ZMQError(operation: "zmq_send (frame \(index))", code: code)
+            }
+        }
+        return true
+    }
+
+    /// ROUTER: sends `frames` to the peer with routing id `identity`.
+    @discardableResult
+    public func send(to identity: [UInt8], frames: [[UInt8]], dontWait: Bool = true) throws(ZMQError) -> Bool {
+        try send([identity] + frames, dontWait: dontWait)
+    }
+
+    /// Receives one whole multipart message (a ROUTER's starts with the peer's routing id), or nil when none is
+    /// waiting (`EAGAIN`). At most `partLimit` parts are kept; the rest of a longer message is read and discarded,
+    /// so it still shows too many parts to be a protocol message.
+    public func receive(dontWait: Bool = true, partLimit: Int = 16) throws(ZMQError) -> [[UInt8]]? {
+        let handle = try openHandle("zmq_msg_recv")
+        var parts: [[UInt8]] = []
+        var message = zmq_msg_t()
+        guard zmq_msg_init(&message) == 0 else { throw .current("zmq_msg_init") }
+        defer { zmq_msg_close(&message) }
+        var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
+        while true {
+            if zmq_msg_recv(&message, handle, flags) < 0 {
+                let code = zmq_errno()
+                if code == EINTR { continue }
+                if code == EAGAIN, parts.isEmpty { return nil }
+                throw ZMQError(operation: "zmq_msg_recv (part \(parts.count))", code: code)
+            }
+            if parts.count < partLimit {
+                let size = zmq_msg_size(&message)
+                if size > 0, let data = zmq_msg_data(&message) {
+                    parts.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
+                } else {
+                    parts.append([])
+                }
+            }
+            guard zmq_msg_more(&message) == 1 else { return parts }
+            // The remaining parts of a multipart message have arrived with its first.
+            flags = 0
+        }
+    }
+}
