@@ -1,0 +1,153 @@
+// Sweep: a researcher's sweep file (variants × seeds over one dataset and stage-1 model), parsed and checked.
+import Foundation
+import NN
+import WorkerKit
+
+/// A sweep: every variant is trained once per seed on the same dataset, on top of the same stage-1 model.
+/// Written as YAML (see docs/sweep-format.md); `load` and `parse` check the whole file and report every problem
+/// at once in a `SweepError`.
+public struct Sweep: Sendable, Equatable {
+    /// The sweep's name (letters, digits, `.`, `_`, `-`).
+    public var name: String
+    /// Absolute path of the dataset file (a relative path in the file is resolved against the working directory).
+    public var datasetPath: String
+    /// The dataset content hash the file pins (`dataset: {path:, content_hash:}`), lower-case hex; nil if none.
+    public var datasetSHA256: String?
+    /// Where the stage-1 model comes from.
+    public var stage1: Stage1Source
+    /// The stage of the cells (`stage: 2` by default; `3rect` and `3ab` allowed).
+    public var stage: ModelStage
+    /// The variant the others are compared against (one of `variants`).
+    public var baseline: String
+    /// The seeds every variant is trained with, in file order.
+    public var seeds: [UInt64]
+    /// The `train` block: settings shared by every variant, as written, in file order.
+    public var train: [SettingOverride]
+    /// The variants in file order.
+    public var variants: [SweepVariant]
+    /// How the report judges differences from the baseline.
+    public var significance: SignificanceSettings
+    /// Attempts per cell before it is marked failed (`max_attempts`, default 3).
+    public var maxAttempts: Int
+
+    public init(
+        name: String, datasetPath: String, datasetSHA256: String? = nil, stage1: Stage1Source,
+        stage: ModelStage = .stage2, baseline: String, seeds: [UInt64], train: [SettingOverride] = [],
+        variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3
+    ) {
+        self.name = name
+        self.datasetPath = datasetPath
+        self.datasetSHA256 = datasetSHA256
+        self.stage1 = stage1
+        self.stage = stage
+        self.baseline = baseline
+        self.seeds = seeds
+        self.train = train
+        self.variants = variants
+        self.significance = significance
+        self.maxAttempts = maxAttempts
+    }
+
+    /// Reads and checks a sweep file. Relative paths in it are resolved against the working directory.
+    /// - Throws: `SweepError` with every problem found (an unreadable file is one problem without a line).
+    public static func load(path: String) throws -> Sweep {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason = (error as NSError).localizedDescription
+            throw SweepError(
+                sourceName: path, problems: [SweepProblem(line: 0, column: 0, key: "", message: "cannot read: \(reason)")])
+        }
+        return try parse(text: text, sourceName: path)
+    }
+
+    /// Parses and checks sweep YAML.
+    /// - Parameters:
+    ///   - sourceName: the file name used in problem lines.
+    ///   - workingDirectory: the directory relative paths are resolved against (default: the process's).
+    /// - Throws: `SweepError` with every problem found.
+    public static func parse(text: String, sourceName: String = "<sweep>", workingDirectory: String? = nil) throws
+        -> Sweep
+    {
+        let directory = workingDirectory ?? FileManager.default.currentDirectoryPath
+        return try SweepParser.parse(text: text, sourceName: sourceName, workingDirectory: directory)
+    }
+
+    /// The variant named `name`.
+    public func variant(named name: String) -> SweepVariant? {
+        variants.first { $0.name == name }
+    }
+}
+
+/// Where a sweep's stage-1 model comes from.
+public enum Stage1Source: Sendable, Equatable {
+    /// An existing stage-1 checkpoint (absolute path) — key `stage1_checkpoint`.
+    case checkpoint(path: String)
+    /// A stage-1 training job the cells depend on — key `stage1`: its config is the stage-1 defaults with the
+    /// block's own keys applied (the `train` block does not apply to it).
+    case train(TrainingConfig)
+}
+
+/// One setting as written in the file: its key and its value's YAML text (lists as `[3, 4]`).
+public struct SettingOverride: Sendable, Equatable {
+    public var key: String
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// One variant of a sweep.
+public struct SweepVariant: Sendable, Equatable {
+    public var name: String
+    /// The variant's own settings as written, in file order (not those of the `train` block).
+    public var overrides: [SettingOverride]
+    /// The resolved settings: stage defaults ← `train` ← the variant's overrides. Its `seed` is a placeholder
+    /// (0) that each cell replaces; use `config(seed:)`.
+    public var config: TrainingConfig
+    /// A command the worker runs for this variant's cells instead of its built-in trainer (`command`).
+    public var command: [String]?
+    /// A per-attempt time limit in seconds (`timeout_s`).
+    public var timeoutSeconds: Double?
+
+    public init(
+        name: String, overrides: [SettingOverride], config: TrainingConfig, command: [String]? = nil,
+        timeoutSeconds: Double? = nil
+    ) {
+        self.name = name
+        self.overrides = overrides
+        self.config = config
+        self.command = command
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// The config of this variant's cell for `seed`.
+    public func config(seed: UInt64) -> TrainingConfig {
+        var config = self.config
+        config.seed = seed
+        return config
+    }
+}
+
+/// How the report decides whether a variant differs from the baseline (key `significance`).
+public struct SignificanceSettings: Sendable, Equatable {
+    /// Smallest difference of the mean validation macro-F1 from the baseline, in percentage points, that counts
+    /// (the research's rule: > +1.0 pp).
+    public var thresholdPP: Double
+    /// Level of the paired test and of the bootstrap confidence intervals.
+    public var alpha: Double
+    /// Bootstrap resamples.
+    public var resamples: Int
+    /// Seed of the bootstrap's random stream.
+    public var seed: UInt64
+
+    public init(thresholdPP: Double = 1.0, alpha: Double = 0.05, resamples: Int = 10_000, seed: UInt64 = 0) {
+        self.thresholdPP = thresholdPP
+        self.alpha = alpha
+        self.resamples = resamples
+        self.seed = seed
+    }
+}

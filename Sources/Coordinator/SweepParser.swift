@@ -1,0 +1,262 @@
+// SweepParser: reads a sweep file's top-level keys into a Sweep, collecting every problem on the way.
+import Foundation
+import NN
+import WorkerKit
+import Yams
+
+/// The parts of a sweep read so far; nil where the file lacks the key or its value is bad.
+struct SweepParts {
+    var name: String?
+    var datasetPath: String?
+    var datasetSHA256: String?
+    var stage1: Stage1Source?
+    var stage1Entry: SweepEntry?
+    var stage1Settings: [SweepEntry] = []
+    var stage: ModelStage = .stage2
+    var baseline: String?
+    var seeds: [UInt64]?
+    var train = SettingsBlock()
+    /// The variants that could be read (each bad one has reported its problems).
+    var variants: [SweepVariant]?
+    var variantEntries: [SweepEntry] = []
+    /// Every variant name in the file, good variant or not (so the baseline can be checked regardless).
+    var variantNames: [String]?
+    var significance = SignificanceSettings()
+    var maxAttempts = 3
+}
+
+enum SweepParser {
+    static let topKeys = [
+        "name", "dataset", "stage1_checkpoint", "stage1", "stage", "baseline", "seeds", "train", "variants",
+        "significance", "max_attempts",
+    ]
+
+    static func parse(text: String, sourceName: String, workingDirectory: String) throws -> Sweep {
+        let composed = SweepYAML.compose(text)
+        var reader = SweepReader(duplicates: composed.duplicates)
+        reader.problems = composed.problems
+        guard let root = composed.root else {
+            if reader.problems.isEmpty {
+                reader.problems.append(SweepProblem(line: 1, column: 1, key: "", message: "the file is empty"))
+            }
+            throw SweepError(sourceName: sourceName, problems: reader.problems)
+        }
+        var parts = SweepParts()
+        if let entries = reader.entries(of: root, path: "") {
+            read(entries, root: root, into: &parts, workingDirectory: workingDirectory, reader: &reader)
+        }
+        let problems = Array(Set(reader.problems))
+        guard problems.isEmpty, let name = parts.name, let datasetPath = parts.datasetPath,
+            let stage1 = parts.stage1, let baseline = parts.baseline, let seeds = parts.seeds,
+            let variants = parts.variants
+        else {
+            let fallback = SweepProblem(line: 0, column: 0, key: "", message: "incomplete sweep")
+            throw SweepError(sourceName: sourceName, problems: problems.isEmpty ? [fallback] : problems)
+        }
+        let train = parts.train.settings.map { SettingOverride(key: $0.key, value: valueText($0.value)) }
+        return Sweep(
+            name: name, datasetPath: datasetPath, datasetSHA256: parts.datasetSHA256, stage1: stage1,
+            stage: parts.stage, baseline: baseline, seeds: seeds, train: train, variants: variants,
+            significance: parts.significance, maxAttempts: parts.maxAttempts)
+    }
+
+    /// Reads the top-level entries in dependency order (stage before settings, settings before variants).
+    static func read(
+        _ entries: [SweepEntry], root: Node, into parts: inout SweepParts, workingDirectory: String,
+        reader: inout SweepReader
+    ) {
+        var top: [String: SweepEntry] = [:]
+        for entry in entries {
+            if topKeys.contains(entry.key) {
+                top[entry.key] = entry
+            } else {
+                reader.reportUnknown(entry, known: topKeys, what: "not a sweep setting")
+            }
+        }
+        for key in ["name", "dataset", "baseline", "seeds", "variants"] where top[key] == nil {
+            reader.report(root, key, "missing (required)")
+        }
+        if let entry = top["name"], let name = reader.string(entry) {
+            if SweepReader.isSafeName(name) {
+                parts.name = name
+            } else {
+                reader.report(entry, "'\(name)' must use only letters, digits, '.', '_' and '-'")
+            }
+        }
+        if let entry = top["dataset"] { readDataset(entry, into: &parts, workingDirectory, &reader) }
+        if let entry = top["stage"] { parts.stage = readStage(entry, &reader) ?? parts.stage }
+        readStage1(top, root: root, into: &parts, workingDirectory, &reader)
+        if let entry = top["seeds"] { parts.seeds = readSeeds(entry, &reader) }
+        if let entry = top["train"] {
+            let forbidden = [
+                "stage": "set the cells' stage once, at the top level (stage:)",
+                "seed": "seeds come from the top-level seeds list",
+            ]
+            parts.train =
+                SweepSettings.readBlock(
+                    entry.value, path: entry.path, stage: parts.stage, extras: [], forbidden: forbidden,
+                    reader: &reader) ?? SettingsBlock()
+        }
+        if let entry = top["variants"] { SweepVariants.read(entry, into: &parts, reader: &reader) }
+        if let entry = top["baseline"], let baseline = reader.string(entry) {
+            parts.baseline = baseline
+            if let names = parts.variantNames, !names.isEmpty, !names.contains(baseline) {
+                let names = names.joined(separator: ", ")
+                reader.report(entry, "'\(baseline)' is not one of the variants (\(names))")
+            }
+        }
+        if let entry = top["significance"] { readSignificance(entry, into: &parts, &reader) }
+        if let entry = top["max_attempts"] { parts.maxAttempts = reader.int(entry, atLeast: 1) ?? parts.maxAttempts }
+        SweepVariants.crossCheck(parts, reader: &reader)
+    }
+
+    static func readDataset(
+        _ entry: SweepEntry, into parts: inout SweepParts, _ directory: String, _ reader: inout SweepReader
+    ) {
+        guard entry.value.mapping != nil else {
+            parts.datasetPath = reader.string(entry).map { absolutePath($0, in: directory) }
+            return
+        }
+        guard let entries = reader.entries(of: entry.value, path: entry.path) else { return }
+        var sawPath = false
+        for item in entries {
+            switch item.key {
+            case "path":
+                sawPath = true
+                parts.datasetPath = reader.string(item).map { absolutePath($0, in: directory) }
+            case "content_hash":
+                guard let hash = reader.string(item)?.lowercased() else { break }
+                if hash.count == 64, hash.allSatisfy(\.isHexDigit) {
+                    parts.datasetSHA256 = hash
+                } else {
+                    reader.report(item, "expected 64 hex digits (the dataset's content hash), found '\(hash)'")
+                }
+            default:
+                reader.reportUnknown(item, known: ["path", "content_hash"], what: "expected path or content_hash")
+            }
+        }
+        if !sawPath { reader.report(entry.keyNode, "\(entry.path).path", "missing (required)") }
+    }
+
+    /// The cells' stage: `2` (or `stage2`), `3rect` (`stage3_rect`) or `3ab` (`stage3_ab`).
+    static func readStage(_ entry: SweepEntry, _ reader: inout SweepReader) -> ModelStage? {
+        guard let text = reader.string(entry)?.lowercased() else { return nil }
+        for stage in ModelStage.allCases where stage != .stage1 {
+            let raw = stage.rawValue
+            let spellings = [raw, "stage\(raw)", "stage\(raw.prefix(1))_\(raw.dropFirst())"]
+            if spellings.contains(text) { return stage }
+        }
+        if text == "1" || text == "stage1" {
+            reader.report(entry, "cells are stage 2 or 3; the stage-1 model comes from stage1 or stage1_checkpoint")
+        } else {
+            reader.report(entry, "unknown stage '\(text)' (expected 2, 3rect or 3ab)")
+        }
+        return nil
+    }
+
+    static func readStage1(
+        _ top: [String: SweepEntry], root: Node, into parts: inout SweepParts, _ directory: String,
+        _ reader: inout SweepReader
+    ) {
+        let checkpoint = top["stage1_checkpoint"]
+        let job = top["stage1"]
+        switch (checkpoint, job) {
+        case (nil, nil):
+            reader.report(
+                root, "stage1_checkpoint",
+                "missing: give stage1_checkpoint (an existing checkpoint) or stage1 (a stage-1 training job)")
+        case (.some(let first), .some(let second)):
+            let later = first.line > second.line ? first : second
+            reader.report(later, "give either stage1_checkpoint or stage1, not both")
+        case (.some(let entry), nil):
+            if let path = reader.string(entry) {
+                parts.stage1 = .checkpoint(path: absolutePath(path, in: directory))
+            }
+        case (nil, .some(let entry)):
+            parts.stage1Entry = entry
+            let forbidden = ["stage": "the stage-1 job is always stage 1"]
+            guard
+                let block = SweepSettings.readBlock(
+                    entry.value, path: entry.path, stage: .stage1, extras: [], forbidden: forbidden, reader: &reader)
+            else { return }
+            parts.stage1Settings = block.settings
+            guard
+                let (config, valid) = SweepSettings.resolve(
+                    stage: .stage1, layers: [block.settings], fallback: (entry.keyNode, entry.path), reader: &reader)
+            else { return }
+            let unused = SweepSettings.unusedLossParameters(block.settings, config: config)
+            for entry in unused { reader.report(entry, "does not apply to loss '\(config.loss)'") }
+            if valid && unused.isEmpty { parts.stage1 = .train(config) }
+        }
+    }
+
+    static func readSeeds(_ entry: SweepEntry, _ reader: inout SweepReader) -> [UInt64]? {
+        guard let items = reader.sequence(entry) else { return nil }
+        guard !items.isEmpty else {
+            reader.report(entry, "must list at least one seed")
+            return nil
+        }
+        var seeds: [UInt64] = []
+        var firstLine: [UInt64: Int] = [:]
+        var bad = false
+        for (index, item) in items.enumerated() {
+            let path = "\(entry.path)[\(index)]"
+            guard let seed = reader.uint64(item, path: path) else {
+                bad = true
+                continue
+            }
+            if let line = firstLine[seed] {
+                reader.report(item, path, "duplicate seed \(seed) (first on line \(line))")
+                bad = true
+                continue
+            }
+            firstLine[seed] = item.mark?.line ?? 0
+            seeds.append(seed)
+        }
+        return bad ? nil : seeds
+    }
+
+    static func readSignificance(_ entry: SweepEntry, into parts: inout SweepParts, _ reader: inout SweepReader) {
+        guard let entries = reader.entries(of: entry.value, path: entry.path) else { return }
+        let known = ["threshold_pp", "alpha", "resamples", "seed"]
+        for item in entries {
+            switch item.key {
+            case "threshold_pp":
+                guard let value = reader.number(item) else { break }
+                if value < 0 { reader.report(item, "\(value) must not be negative") }
+                parts.significance.thresholdPP = value
+            case "alpha":
+                guard let value = reader.number(item) else { break }
+                if !(value > 0 && value < 1) { reader.report(item, "\(value) must lie strictly between 0 and 1") }
+                parts.significance.alpha = value
+            case "resamples":
+                parts.significance.resamples = reader.int(item, atLeast: 1) ?? parts.significance.resamples
+            case "seed":
+                parts.significance.seed = reader.uint64(item.value, path: item.path) ?? parts.significance.seed
+            default:
+                reader.reportUnknown(item, known: known, what: "expected \(known.joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// `path` made absolute against `directory` (`~` expanded), with `.` and `..` removed.
+    static func absolutePath(_ path: String, in directory: String) -> String {
+        let expanded = NSString(string: path).expandingTildeInPath
+        let url =
+            expanded.hasPrefix("/")
+            ? URL(fileURLWithPath: expanded)
+            : URL(fileURLWithPath: directory, isDirectory: true).appendingPathComponent(expanded)
+        return url.standardizedFileURL.path
+    }
+
+    /// A value's YAML text on one line: scalars as written, lists as `[a, b]`, mappings as `{k: v}`.
+    static func valueText(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): return scalar.string
+        case .sequence(let sequence): return "[" + sequence.map(valueText).joined(separator: ", ") + "]"
+        case .mapping(let mapping):
+            return "{" + mapping.map { "\(valueText($0.key)): \(valueText($0.value))" }.joined(separator: ", ") + "}"
+        case .alias: return "*"
+        }
+    }
+}

@@ -1,0 +1,165 @@
+// SweepPlan: the cells of a sweep (variant × seed, plus an optional stage-1 job), each named by a content id.
+import DatasetKit
+import Foundation
+import NN
+import WorkerKit
+
+/// One unit of work: a training run of one variant with one seed at one stage.
+public struct PlannedCell: Sendable, Equatable {
+    /// SHA-256 (64 lower-case hex digits) of the cell's fully resolved inputs; see `SweepPlan.cellID`.
+    public var id: String
+    /// The variant's name (`stage1` for the stage-1 job).
+    public var variant: String
+    public var seed: UInt64
+    public var stage: ModelStage
+    /// The complete run config (its `seed` equals `seed`).
+    public var config: TrainingConfig
+    /// Id of the cell whose checkpoint this cell trains on (the stage-1 job), nil if none.
+    public var dependsOn: String?
+    /// Command the worker runs instead of its built-in trainer, nil for the built-in one.
+    public var command: [String]?
+    /// Per-attempt time limit in seconds, nil for none.
+    public var timeoutSeconds: Double?
+
+    public init(
+        id: String, variant: String, seed: UInt64, stage: ModelStage, config: TrainingConfig, dependsOn: String?,
+        command: [String]?, timeoutSeconds: Double?
+    ) {
+        self.id = id
+        self.variant = variant
+        self.seed = seed
+        self.stage = stage
+        self.config = config
+        self.dependsOn = dependsOn
+        self.command = command
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// A plan's inputs that do not fit: a bad hash, or a dataset whose content differs from the one the file pins.
+public enum SweepPlanError: Error, CustomStringConvertible, Equatable {
+    case invalidHash(what: String, value: String)
+    case datasetHashMismatch(path: String, pinned: String, actual: String)
+    case missingStage1CheckpointHash(path: String)
+
+    public var description: String {
+        switch self {
+        case .invalidHash(let what, let value):
+            "\(what): expected a SHA-256 of 64 hex digits, got '\(value)'"
+        case .datasetHashMismatch(let path, let pinned, let actual):
+            "\(path): dataset content hash is \(actual) but the sweep pins \(pinned) (dataset.content_hash)"
+        case .missingStage1CheckpointHash(let path):
+            "\(path): the stage-1 checkpoint's SHA-256 is needed to plan the cells"
+        }
+    }
+}
+
+/// The cells of a sweep: the stage-1 job first (when the sweep trains one), then every variant in file order ×
+/// every seed in file order.
+public struct SweepPlan: Sendable, Equatable {
+    /// Variant name of the stage-1 job's cell (reserved: no variant may use it).
+    public static let stage1VariantName = "stage1"
+
+    public var sweep: Sweep
+    /// The stage-1 training job, when the sweep has `stage1:` instead of `stage1_checkpoint:`.
+    public var stage1Cell: PlannedCell?
+    /// Every cell, the stage-1 job first.
+    public var cells: [PlannedCell]
+
+    public init(sweep: Sweep, stage1Cell: PlannedCell?, cells: [PlannedCell]) {
+        self.sweep = sweep
+        self.stage1Cell = stage1Cell
+        self.cells = cells
+    }
+
+    /// Plans `sweep`'s cells.
+    /// - Parameters:
+    ///   - datasetContentHash: the dataset's content hash (`DatasetFile.computeContentHash()`); checked against
+    ///     the hash the sweep pins, if any.
+    ///   - stage1CheckpointSHA256: SHA-256 of the stage-1 checkpoint file's bytes; required with
+    ///     `stage1_checkpoint`, ignored with a stage-1 job (whose cell id stands for its checkpoint).
+    public static func make(_ sweep: Sweep, datasetContentHash: String, stage1CheckpointSHA256: String?) throws
+        -> SweepPlan
+    {
+        let dataset = try checkedHash(datasetContentHash, what: "dataset content hash")
+        if let pinned = sweep.datasetSHA256, pinned != dataset {
+            throw SweepPlanError.datasetHashMismatch(path: sweep.datasetPath, pinned: pinned, actual: dataset)
+        }
+        var stage1Cell: PlannedCell?
+        let stage1Reference: String
+        switch sweep.stage1 {
+        case .checkpoint(let path):
+            guard let given = stage1CheckpointSHA256 else { throw SweepPlanError.missingStage1CheckpointHash(path: path) }
+            stage1Reference = try checkedHash(given, what: "stage-1 checkpoint SHA-256")
+        case .train(let config):
+            let id = cellID(config: config, datasetContentHash: dataset, stage1: nil, command: nil)
+            stage1Cell = PlannedCell(
+                id: id, variant: stage1VariantName, seed: config.seed, stage: .stage1, config: config, dependsOn: nil,
+                command: nil, timeoutSeconds: nil)
+            stage1Reference = "cell:\(id)"
+        }
+        var cells = stage1Cell.map { [$0] } ?? []
+        for variant in sweep.variants {
+            for seed in sweep.seeds {
+                let config = variant.config(seed: seed)
+                let id = cellID(
+                    config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command)
+                cells.append(
+                    PlannedCell(
+                        id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
+                        dependsOn: stage1Cell?.id, command: variant.command, timeoutSeconds: variant.timeoutSeconds))
+            }
+        }
+        return SweepPlan(sweep: sweep, stage1Cell: stage1Cell, cells: cells)
+    }
+
+    /// A cell's id: the lower-case hex SHA-256 of the UTF-8 of the canonical JSON object
+    /// `{"command":…,"config":…,"dataset":…,"stage1":…}` (keys sorted, no whitespace) where `command` is the
+    /// command's list of strings or `null`, `config` is `config.canonicalJSON()` verbatim, `dataset` the dataset
+    /// content hash and `stage1` the stage-1 checkpoint's SHA-256, `cell:<id of the stage-1 job>`, or `null` for
+    /// the stage-1 job itself.
+    public static func cellID(config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?)
+        -> String
+    {
+        let commandJSON = command.map { "[" + $0.map(jsonString).joined(separator: ",") + "]" } ?? "null"
+        let stage1JSON = stage1.map(jsonString) ?? "null"
+        let text =
+            "{\"command\":\(commandJSON),\"config\":\(config.canonicalJSON()),"
+            + "\"dataset\":\(jsonString(datasetContentHash)),\"stage1\":\(stage1JSON)}"
+        return ContentHasher.sha256Hex(of: Array(text.utf8))
+    }
+
+    /// The cells of one variant, in seed order.
+    public func cells(ofVariant name: String) -> [PlannedCell] {
+        cells.filter { $0.variant == name }
+    }
+
+    /// The cell with id `id`.
+    public func cell(id: String) -> PlannedCell? {
+        cells.first { $0.id == id }
+    }
+
+    /// A JSON string literal: `"` and `\` escaped, control characters as `\u00xx`, everything else as is.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\u{0}"..."\u{1F}":
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    private static func checkedHash(_ value: String, what: String) throws -> String {
+        let lower = value.lowercased()
+        guard lower.count == 64, lower.allSatisfy(\.isHexDigit) else {
+            throw SweepPlanError.invalidHash(what: what, value: value)
+        }
+        return lower
+    }
+}
