@@ -13,7 +13,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages)
@@ -44,7 +43,6 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Coordinator"),
         .target(
@@ -81,7 +79,7 @@ let package = Package(
             ],
             path: "Tests/CoordinatorKitTests"),
         .testTarget(
-            name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "NN", "TestSupport"],
+            name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "TestSupport"],
             path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v6]

@@ -15,12 +15,14 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555 or ipc:///run/ablate.sock.") var bind: String
     @Option(name: .customLong("heartbeat-ms"), help: "Heartbeat interval in milliseconds.") var heartbeatMs = 1000
     @Option(help: "Silent heartbeat intervals before a worker is declared dead.") var liveness = 5
+    @Option(name: .customLong("restart-grace-ms"), help: "After a restart, how long running cells wait for their worker before being requeued.") var restartGraceMs = 15_000
     @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).") var keepServing = false
 
     func run() throws {
         var settings = CoordinatorSettings()
         settings.heartbeatMs = heartbeatMs
         settings.liveness = liveness
+        settings.restartGraceMs = restartGraceMs
         let problems = settings.problems()
         guard problems.isEmpty else { throw RunFailure(message: problems.joined(separator: "; ")) }
         let stop = StopSignal()

@@ -58,7 +58,7 @@ struct LocalCommand: ParsableCommand {
         let logs = "\(stateDirectory)/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let logPath = "\(logs)/worker-\(index).log"
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw RunFailure(message: "\(logPath): cannot open") }
         try log.seekToEnd()
         let process = Process()
@@ -80,7 +80,7 @@ struct LocalCommand: ParsableCommand {
 private func logLine(_ line: String, _ stateDirectory: String) {
     let path = "\(stateDirectory)/logs/coordinator.log"
     try? FileManager.default.createDirectory(atPath: "\(stateDirectory)/logs", withIntermediateDirectories: true)
-    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
     guard let handle = FileHandle(forWritingAtPath: path) else { return }
     defer { try? handle.close() }
     _ = try? handle.seekToEnd()

@@ -1,25 +1,25 @@
 // StopSignal: SIGINT/SIGTERM turned into a flag that network loops poll (handled on a private dispatch queue).
 import Dispatch
 import Foundation
-import Synchronization
+import WorkerKit
 
-/// Catches SIGINT and SIGTERM once installed; `isRaised` becomes true and stays true.
-final class StopSignal: Sendable {
-    private let raised = Mutex(false)
+/// Catches SIGINT and SIGTERM while it lives; `isRaised` becomes true and stays true.
+final class StopSignal {
+    private let flag = CancelFlag()
     private let queue = DispatchQueue(label: "ablate.signals")
-    private let sources = Mutex<[DispatchSourceSignal]>([])
+    private var sources: [DispatchSourceSignal] = []
 
     init() {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [raised] in raised.withLock { $0 = true } }
+            source.setEventHandler { [flag] in flag.set() }
             source.resume()
-            sources.withLock { $0.append(source) }
+            sources.append(source)
         }
     }
 
-    var isRaised: Bool { raised.withLock { $0 } }
+    var isRaised: Bool { flag.isSet }
 }
 
 /// Writes a line to standard output at once (print is block-buffered into pipes and journals).

@@ -25,7 +25,7 @@ public struct ComparisonTable: Sendable {
         var rows: [Row] = []
         for variant in variants {
             let mine = cells.filter { $0.variant == variant }
-            let summaries = mine.compactMap { cell in cell.summaryJSON.flatMap { try? TrainingSummary.fromJSON($0) } }
+            let summaries = mine.compactMap { cell in cell.summaryJSON.flatMap { try? SummaryDigest.fromJSON($0) } }
             let f1 = summaries.compactMap { $0.best?.val.macroF1 }
             let mean = f1.isEmpty ? nil : f1.reduce(0, +) / Double(f1.count)
             var sd: Double?

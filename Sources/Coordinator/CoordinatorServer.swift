@@ -45,9 +45,9 @@ public final class CoordinatorServer {
         let context = try ZMQContext()
         let socket = try ZMQSocket(context, type: .router)
         defer { socket.close() }
-        try socket.configureCoordinatorRouter(maxFrameBytes: limits.maxFrameBytes)
+        try socket.configureCoordinatorRouter(maxFrameBytes: limits.socketMaxFrameBytes)
         try socket.bind(endpoint)
-        let bound = socket.lastEndpoint ?? endpoint
+        let bound = (try? socket.lastEndpoint) ?? endpoint
         log("listening on \(bound)")
         onListening?(bound)
         while !shouldStop() {

@@ -64,7 +64,7 @@ public struct Scheduler: Sendable {
     private var sessionCounter = 0
 
     /// Builds the state from the ledger: `cells` in plan order, their stored files, the artifacts held (SHA-256 →
-    /// size). Cells that were running keep their attempt for one liveness window, waiting for their worker.
+    /// size). Cells that were running keep their attempt for the restart grace, waiting for their worker.
     public init(settings: CoordinatorSettings, incarnation: String, cells: [CellRecord], files: [CellFileRecord],
                 artifacts: [String: Int64], dataset: ArtifactRef, stage1Checkpoint: ArtifactRef?, now: Double) {
         self.settings = settings
@@ -75,7 +75,7 @@ public struct Scheduler: Sendable {
         for cell in cells.sorted(by: { $0.position < $1.position }) {
             self.cells[cell.id] = cell
             order.append(cell.id)
-            if cell.state == .running { orphanDeadline[cell.id] = now + expiry }
+            if cell.state == .running { orphanDeadline[cell.id] = now + Double(settings.restartGraceMs) / 1000 }
         }
         for file in files { self.files[file.cell, default: [:]][file.name] = file }
     }

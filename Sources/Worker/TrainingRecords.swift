@@ -90,9 +90,19 @@ enum RunJSON {
     }
 }
 
-extension TrainingSummary {
-    /// Reads a `summary.json` text.
-    public static func fromJSON(_ text: String) throws -> TrainingSummary {
-        try RunJSON.decode(TrainingSummary.self, from: text)
+/// The outcome part of a `summary.json` (status, epochs, best- and last-epoch records), readable without the
+/// nested config (whose snake_case keys are its own coding keys, not a key strategy's).
+public struct SummaryDigest: Decodable, Sendable {
+    public var status: TrainingStatus
+    public var divergedAtEpoch: Int?
+    public var epochsRun: Int
+    public var bestEpoch: Int
+    public var best: EpochRecord?
+    public var last: EpochRecord?
+    public var seconds: Double
+
+    /// Reads the digest of a `summary.json` text.
+    public static func fromJSON(_ text: String) throws -> SummaryDigest {
+        try RunJSON.decode(SummaryDigest.self, from: text)
     }
 }

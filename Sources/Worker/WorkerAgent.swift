@@ -44,6 +44,8 @@ public final class WorkerAgent {
     private let inbox: WorkerInbox
     private let cache: ArtifactCache
     private let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    private var helloPending = false
+    private let host = ProcessInfo.processInfo.hostName
     private var chunkBytes = 256 * 1024
     private var window = 4
     private let clockStart = Date()
@@ -78,6 +80,8 @@ public final class WorkerAgent {
                 }
             }
             for event in inbox.drain() { handle(event) }
+            // A HELLO sent before the connection completed was not queued (ZMQ_IMMEDIATE): try again.
+            if helloPending { perform([.sendHello]) }
             perform(link.tick(now: now))
         }
         for job in jobs.values { job.cancel.set() }
@@ -87,13 +91,20 @@ public final class WorkerAgent {
 
     // MARK: - Sending
 
-    private func send(_ message: Message) {
-        guard let socket else { return }
+    /// Sends without blocking; false when the message could not be queued (no connection yet: ZMQ_IMMEDIATE).
+    private func send(_ message: Message) { _ = trySend(message) }
+
+    private func trySend(_ message: Message) -> Bool {
+        guard let socket else { return false }
         do {
-            if try socket.send(MessageCodec.encode(message)) { link.sent(now: now) }
+            if try socket.send(MessageCodec.encode(message)) {
+                link.sent(now: now)
+                return true
+            }
         } catch {
             log("send failed: \(error)")
         }
+        return false
     }
 
     private func perform(_ actions: [LinkAction]) {
@@ -111,8 +122,8 @@ public final class WorkerAgent {
                     socket = nil
                 }
             case .sendHello:
-                send(.hello(Hello(
-                    worker: options.name, incarnation: incarnation, host: ProcessInfo.processInfo.hostName, threads: options.threads,
+                helloPending = !trySend(.hello(Hello(
+                    worker: options.name, incarnation: incarnation, host: host, threads: options.threads,
                     gpu: options.gpu, slots: options.slots, codeVersion: options.codeVersion, blasCore: BLAS.coreName,
                     resuming: jobs.values.map(\.outbox.progress).sorted { $0.cell < $1.cell })))
             case .sendHeartbeat:

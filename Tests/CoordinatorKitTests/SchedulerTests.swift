@@ -157,8 +157,9 @@ final class SchedulerTests: XCTestCase {
         let back = scheduler.handle(hello("w1", resuming: [JobProgress(cell: Self.cellID(1), attempt: 2, epoch: 5)]), from: peerA, now: 101)
         XCTAssertTrue(assigns(back).isEmpty, "the resumed cell keeps its attempt; the other still waits for its worker")
         XCTAssertFalse(sent(back, to: peerA).contains { if case .cancel = $0 { true } else { false } })
-        _ = scheduler.handle(.heartbeat(Heartbeat()), from: peerA, now: 104)
-        let later = scheduler.tick(now: 105.5)
+        for time in [104.0, 108, 112, 114.5] { _ = scheduler.handle(.heartbeat(Heartbeat()), from: peerA, now: time) }
+        XCTAssertEqual(scheduler.cells[Self.cellID(2)]?.state, .running, "within the 15 s restart grace the cell waits")
+        let later = scheduler.tick(now: 115.5)
         XCTAssertTrue(later.contains { if case .saveCell(let c, nil, let end?) = $0 { c.id == Self.cellID(2) && end.outcome == "lost" } else { false } })
         XCTAssertEqual(scheduler.cells[Self.cellID(1)]?.attempt, 2)
         XCTAssertEqual(scheduler.cells[Self.cellID(2)]?.state, .pending, "no free slot: w1 still runs cell 1")

@@ -1,0 +1,124 @@
+// LocalCluster: a coordinator and workers as real `ablate` processes on an ipc:// endpoint, for end-to-end tests.
+import CoordinatorKit
+import Foundation
+import TestSupport
+import XCTest
+
+/// Starts, kills and watches `ablate coordinator` / `ablate worker` processes sharing one temporary directory;
+/// reads progress from the coordinator's ledger (read-only, as `ablate status` does).
+final class LocalCluster {
+    let directory: TemporaryDirectory
+    let state: String
+    let endpoint: String
+    private(set) var coordinator: Process?
+    private(set) var workers: [String: Process] = [:]
+    /// Heartbeat interval for the processes (short, so liveness windows are about a second).
+    let heartbeatMs = 200
+
+    init(directory: TemporaryDirectory, name: String) {
+        self.directory = directory
+        state = directory.file("\(name)-state")
+        endpoint = "ipc://\(directory.file("\(name).sock"))"
+    }
+
+    /// Writes a small synthetic dataset (once per directory) and returns its path.
+    static func dataset(in directory: TemporaryDirectory) throws -> String {
+        let path = directory.file("data.h5")
+        if !FileManager.default.fileExists(atPath: path) {
+            let result = try AblateBinary.run(["data", "synth", "--out", path, "--train", "1200", "--val", "300", "--seed", "5"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        return path
+    }
+
+    private func spawn(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: AblateBinary.path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let path = directory.file(log)
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    func startCoordinator(sweep: String, restartGraceMs: Int = 3000) throws {
+        coordinator = try spawn(["coordinator", "--sweep", sweep, "--state", state, "--bind", endpoint,
+                                 "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"], log: "coordinator.log")
+    }
+
+    func startWorker(_ name: String, environment: [String: String] = [:]) throws {
+        workers[name] = try spawn(["worker", "--connect", endpoint, "--work-dir", directory.file("work-\(name)"), "--name", name,
+                                   "--cache-dir", directory.file("prefix-cache")], log: "worker-\(name).log", environment: environment)
+    }
+
+    func signal(worker name: String, _ number: Int32) throws {
+        let process = try XCTUnwrap(workers[name])
+        kill(process.processIdentifier, number)
+    }
+
+    func killCoordinator() throws {
+        let process = try XCTUnwrap(coordinator)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The ledger's cells (empty until the coordinator has created it).
+    func cells() -> [CellRecord] {
+        guard let ledger = try? Ledger(readingDirectory: state) else { return [] }
+        return (try? ledger.cells()) ?? []
+    }
+
+    func ledger() throws -> Ledger { try Ledger(readingDirectory: state) }
+
+    /// Polls `condition` every 50 ms until it holds or `timeout` seconds pass (then fails with the logs' tails).
+    func wait(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTFail("timed out after \(Int(timeout)) s waiting for \(what)\n\(logTails())")
+        throw XCTSkip("timed out")
+    }
+
+    /// Waits for the coordinator to exit (it does when every cell is done or failed) and returns its status.
+    func waitForCoordinator(timeout: Double) throws -> Int32 {
+        let process = try XCTUnwrap(coordinator)
+        try wait("the coordinator to finish the sweep", timeout: timeout) { !process.isRunning }
+        return process.terminationStatus
+    }
+
+    func logTails() -> String {
+        directory.entries().filter { $0.hasSuffix(".log") }.sorted().map { name in
+            let text = (try? String(contentsOfFile: directory.file(name), encoding: .utf8)) ?? ""
+            return "--- \(name)\n" + text.split(separator: "\n").suffix(25).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    func stopAll() {
+        for process in workers.values where process.isRunning {
+            kill(process.processIdentifier, SIGCONT)
+            process.terminate()
+        }
+        if let coordinator, coordinator.isRunning { coordinator.terminate() }
+        for process in workers.values { process.waitUntilExit() }
+        coordinator?.waitUntilExit()
+    }
+
+    /// A cell's central `metrics.jsonl` with the wall-clock field removed from each line (the deterministic part).
+    func deterministicMetrics(variant: String, seed: UInt64) throws -> [String] {
+        let text = try String(contentsOfFile: "\(state)/runs/\(variant)/seed-\(seed)/metrics.jsonl", encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            object["seconds"] = nil
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+    }
+}
