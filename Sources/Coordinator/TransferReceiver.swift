@@ -84,7 +84,7 @@ public final class TransferReceiver {
     private func complete(_ sha: String) throws -> Outcome {
         guard let transfer = incoming.removeValue(forKey: sha) else { return .none }
         let part = "\(incomingDirectory)/\(sha).part"
-        let digest = transfer.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(transfer.hasher.finalize())
         guard digest == sha, transfer.held == transfer.offer.file.size else {
             try? transfer.handle.close()
             try? FileManager.default.removeItem(atPath: part)

@@ -96,7 +96,7 @@ public final class ArtifactDownload {
     }
 
     private func finish() throws -> Progress {
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(hasher.finalize())
         try handle?.synchronize()
         try handle?.close()
         handle = nil

@@ -113,7 +113,7 @@ public enum JobRunner {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingError.badData("\(path): cannot read")
         }
-        let sha = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let sha = Hex.encode(SHA256.hash(data: data))
         let target = "\(outbox)/\(sha)"
         if !FileManager.default.fileExists(atPath: target), link(path, target) != 0, errno != EEXIST {
             throw TrainingError.badData("\(target): cannot link \(path) (errno \(errno))")
