@@ -181,6 +181,7 @@ public struct Scheduler: Sendable {
         for job in hello.resuming {
             guard var cell = cells[job.cell], cell.state == .running, cell.attempt == job.attempt,
                   cell.worker == hello.worker || orphanDeadline[job.cell] != nil else {
+                actions.append(.count("fenced_resume"))
                 actions.append(.send(peer, .cancel(Cancel(cell: job.cell, attempt: job.attempt, reason: cancelReason(job)))))
                 continue
             }

@@ -105,6 +105,7 @@ final class SchedulerTests: XCTestCase {
         let peerA2: PeerID = [3]
         let back = scheduler.handle(hello("w1", resuming: [JobProgress(cell: Self.cellID(1), attempt: 1, epoch: 4)]), from: peerA2, now: 7)
         XCTAssertTrue(sent(back, to: peerA2).contains(.cancel(Cancel(cell: Self.cellID(1), attempt: 1, reason: "attempt 1 was superseded by attempt 2"))))
+        XCTAssertTrue(back.contains(.count("fenced_resume")))
         let late = scheduler.handle(.done(Done(cell: Self.cellID(1), attempt: 1, summary: "{}", files: [])), from: peerA2, now: 8)
         XCTAssertEqual(sent(late, to: peerA2), [.doneAck(DoneAck(cell: Self.cellID(1), attempt: 1, status: .stale))])
         XCTAssertEqual(scheduler.cells[Self.cellID(1)]?.state, .running)
