@@ -171,6 +171,10 @@ public final class WorkerAgent {
                 guard var job = jobs[cell], job.outbox.files.values.contains(where: { $0.ref.sha256 == stored.sha256 }) else { continue }
                 let (messages, abandon) = job.outbox.stored(stored, connected: link.isConnected)
                 jobs[cell] = job
+                // The coordinator holds it now (by hash): the snapshot in the outbox is no longer needed.
+                if stored.status == .ok, let path = job.outbox.files.values.first(where: { $0.ref.sha256 == stored.sha256 })?.path {
+                    try? FileManager.default.removeItem(atPath: path)
+                }
                 messages.forEach(send)
                 if let abandon { drop(cell, because: abandon) }
             }
@@ -302,7 +306,7 @@ public final class WorkerAgent {
                 outboxDirectory: "\(options.workDirectory)/outbox", cacheDirectory: options.cacheDirectory ?? "\(options.workDirectory)/cache",
                 codeVersion: options.codeVersion)
             job.started = true
-            if let resume = assign.resume { job.outbox = JobOutbox(cell: cell, attempt: assign.attempt, epoch: 0); log("resuming from \(resume.name) \(resume.sha256.prefix(12))…") }
+            if let resume = assign.resume { log("resuming from \(resume.name) \(resume.sha256.prefix(12))…") }
             jobs[cell] = job
             JobRunner.start(spec, inbox: inbox, cancel: job.cancel)
         } catch {
