@@ -1,0 +1,180 @@
+// ProtocolBenchmark: checkpoint streaming throughput and metrics-to-ledger latency over a real loopback socket pair.
+import Crypto
+import Foundation
+import Synchronization
+import WireProtocol
+import WorkerKit
+
+/// Measures the coordinator's receiving path as the protocol runs it: a worker-side thread with a DEALER offers a
+/// file and streams it by credit (`JobOutbox`, 256 KiB chunks, window 4); a coordinator-side thread with a ROUTER
+/// writes it through `TransferReceiver` (append, SHA-256, fsync, rename) and answers STORED. Then METRICS reports
+/// go one at a time into a `Ledger` (WAL, synchronous=FULL) and the time until each METRICS_ACK is taken — an upper
+/// bound of "metrics reach the database".
+public struct ProtocolBenchmark {
+    public var megabytes = 512
+    public var metricsReports = 200
+    public var endpoint = "tcp://127.0.0.1:*"
+    public var settings = CoordinatorSettings()
+
+    public init() {}
+
+    public struct Result: Sendable, Codable {
+        public var bytes: Int64
+        public var streamSeconds: Double
+        public var gigabytesPerSecond: Double
+        public var metricsMedianMs: Double
+        public var metricsP99Ms: Double
+        public var metricsMaxMs: Double
+    }
+
+    private final class Box: Sendable {
+        let endpoint = Mutex<String?>(nil)
+        let failure = Mutex<String?>(nil)
+        let ready = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+    }
+
+    public func run(directory: String) throws -> Result {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let source = "\(directory)/payload.bin"
+        var generator = SystemRandomNumberGenerator()
+        let size = megabytes << 20
+        var hasher = SHA256()
+        guard FileManager.default.createFile(atPath: source, contents: nil), let writer = FileHandle(forWritingAtPath: source) else {
+            throw ArtifactStoreError("\(source): cannot create")
+        }
+        var words = [UInt64](repeating: 0, count: 1 << 17)
+        for _ in 0..<(size >> 20) {
+            for index in words.indices { words[index] = generator.next() }
+            let block = words.withUnsafeBytes { Array($0) }
+            hasher.update(data: block)
+            try writer.write(contentsOf: block)
+        }
+        try writer.close()
+        let ref = ArtifactRef(name: "payload.bin", sha256: Hex.encode(hasher.finalize()), size: Int64(size))
+
+        let box = Box()
+        let state = "\(directory)/state"
+        let settings = self.settings
+        let reports = metricsReports
+        let bindTo = endpoint
+        let coordinator = Thread {
+            do { try Self.serve(bindTo, state: state, settings: settings, box: box) } catch {
+                box.failure.withLock { $0 = "coordinator side: \(error)" }
+                box.ready.signal()
+            }
+            box.finished.signal()
+        }
+        coordinator.start()
+        box.ready.wait()
+        if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
+        guard let bound = box.endpoint.withLock({ $0 }) else { throw ArtifactStoreError("the coordinator side did not bind") }
+        let result = try Self.drive(bound, file: source, ref: ref, chunkBytes: settings.chunkBytes, reports: reports)
+        box.finished.wait()
+        if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
+        return result
+    }
+
+    /// The coordinator side: ROUTER, transfer receiver, ledger; stops after the metrics reports.
+    private static func serve(_ endpoint: String, state: String, settings: CoordinatorSettings, box: Box) throws {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context, type: .router)
+        defer { socket.close() }
+        try socket.configureCoordinatorRouter(maxFrameBytes: FrameLimits(maxChunkBytes: settings.chunkBytes).socketMaxFrameBytes)
+        try socket.bind(endpoint)
+        box.endpoint.withLock { $0 = (try? socket.lastEndpoint) ?? endpoint }
+        box.ready.signal()
+        let store = try ArtifactStore(stateDirectory: state)
+        let receiver = try TransferReceiver(stateDirectory: state, store: store, window: settings.window)
+        let ledger = try Ledger(directory: state)
+        let cell = String(repeating: "c", count: 64)
+        _ = try ledger.addCells([CellRecord(id: cell, variant: "bench", seed: 0, stage: "2", configJSON: "{}", position: 0, epochs: 1)])
+        while true {
+            _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 1000)
+            while let frames = try socket.receive(), let peer = frames.first {
+                let message = try MessageCodec.decode(Array(frames.dropFirst()))
+                var replies: [Message] = []
+                switch message {
+                case .offer(let offer):
+                    if case .send(let reply) = try receiver.accept(offer) { replies.append(reply) }
+                case .chunk(let chunk):
+                    switch try receiver.receive(chunk) {
+                    case .send(let reply): replies.append(reply)
+                    case .stored(let offer, _): replies.append(.stored(Stored(sha256: offer.file.sha256, status: .ok)))
+                    case .mismatch(let offer): replies.append(.stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))
+                    case .none: break
+                    }
+                case .metrics(let report):
+                    _ = try ledger.appendMetrics(MetricsRecord(cell: cell, attempt: report.attempt, seq: report.seq, epoch: report.epoch,
+                                                               valMacroF1: report.valMacroF1, record: report.record, receivedAt: Date().timeIntervalSince1970))
+                    replies.append(.metricsAck(MetricsAck(cell: report.cell, attempt: report.attempt, seq: report.seq)))
+                case .disconnect:
+                    return
+                default:
+                    break
+                }
+                for reply in replies { try socket.send(to: peer, frames: MessageCodec.encode(reply), dontWait: false) }
+            }
+        }
+    }
+
+    /// The worker side: streams the file by credit, then sends metrics one at a time and times each acknowledgement.
+    private static func drive(_ endpoint: String, file: String, ref: ArtifactRef, chunkBytes: Int, reports: Int) throws -> Result {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context, type: .dealer)
+        defer { socket.close() }
+        try socket.connect(endpoint)
+        guard let reader = FileHandle(forReadingAtPath: file) else { throw ArtifactStoreError("\(file): cannot open") }
+        defer { try? reader.close() }
+        let cell = String(repeating: "c", count: 64)
+        var outbox = JobOutbox(cell: cell, attempt: 1, epoch: 0)
+        let snapshot = OutgoingFile(ref: ref, epoch: 1, path: file)
+        let report = MetricsReport(cell: cell, attempt: 1, seq: 1, epoch: 1, valMacroF1: 0.5, valLoss: 1, trainLoss: 1, seconds: 1, record: "{}")
+        let start = Date()
+        for message in outbox.addEpoch(report, files: [snapshot], connected: true) where message.command == .offer {
+            try socket.send(MessageCodec.encode(message), dontWait: false)
+        }
+        var stored = false
+        while !stored {
+            _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 5000)
+            while let frames = try socket.receive() {
+                switch try MessageCodec.decode(frames) {
+                case .credit(let credit):
+                    for order in outbox.credit(credit, chunkBytes: chunkBytes) {
+                        try reader.seek(toOffset: UInt64(order.offset))
+                        let payload = [UInt8](try reader.read(upToCount: order.length) ?? Data())
+                        let chunk = FileChunk(sha256: order.sha256, offset: order.offset, totalSize: order.totalSize, payload: payload)
+                        try socket.send(MessageCodec.encode(.chunk(chunk)), dontWait: false)
+                    }
+                case .stored(let result):
+                    guard result.status == .ok else { throw ArtifactStoreError("the streamed file was refused: \(result.status.rawValue)") }
+                    stored = true
+                default:
+                    break
+                }
+            }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        var latencies: [Double] = []
+        for seq in 1...max(1, reports) {
+            var next = report
+            next.seq = seq
+            next.epoch = seq
+            let sent = Date()
+            try socket.send(MessageCodec.encode(.metrics(next)), dontWait: false)
+            var acknowledged = false
+            while !acknowledged {
+                _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 5000)
+                while let frames = try socket.receive() {
+                    if case .metricsAck(let ack) = try MessageCodec.decode(frames), ack.seq == seq { acknowledged = true }
+                }
+            }
+            latencies.append(Date().timeIntervalSince(sent) * 1000)
+        }
+        try socket.send(MessageCodec.encode(.disconnect(Disconnect(reason: "benchmark done"))), dontWait: false)
+        latencies.sort()
+        let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
+        return Result(bytes: ref.size, streamSeconds: seconds, gigabytesPerSecond: Double(ref.size) / seconds / 1e9,
+                      metricsMedianMs: latencies[latencies.count / 2], metricsP99Ms: p99, metricsMaxMs: latencies.last ?? 0)
+    }
+}
