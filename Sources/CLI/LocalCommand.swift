@@ -24,7 +24,7 @@ struct LocalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let stateDirectory = absolute(state ?? (demo ? "ablate-demo" : "ablate-state"))
+        let stateDirectory = CoordinatorSetup.absolute(state ?? (demo ? "ablate-demo" : "ablate-state"))
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         let sweepPath = demo ? try DemoSweep.prepare(in: "\(stateDirectory)/demo", log: emit) : (sweep ?? "")
         let stop = StopSignal()
@@ -69,10 +69,6 @@ struct LocalCommand: ParsableCommand {
         process.standardError = log
         try process.run()
         return process
-    }
-
-    private func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 }
 

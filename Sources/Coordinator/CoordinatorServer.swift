@@ -80,23 +80,15 @@ public final class CoordinatorServer {
             message = try MessageCodec.decode(Array(frames.dropFirst()), limits: limits)
         } catch {
             count("dropped_\(error.reason)")
-            if case .unsupportedVersion(let version) = error {
-                try execute([.send(peer, .disconnect(Disconnect(reason: "unsupported protocol version \(version)")))], socket: socket)
-            }
+            if let refusal = error.refusal { try execute([.send(peer, .disconnect(refusal))], socket: socket) }
             return
         }
         switch message {
         case .chunk(let chunk):
-            guard scheduler.isLive(peer) else {
-                return try execute([.send(peer, .disconnect(Disconnect(reason: "unknown session")))], socket: socket)
-            }
-            try execute(scheduler.handle(.heartbeat(Heartbeat()), from: peer, now: time), socket: socket)
+            guard try refresh(peer, now: time, socket: socket) else { return }
             try transfer(receiver.receive(chunk), peer: peer, socket: socket)
         case .fetch(let fetch):
-            guard scheduler.isLive(peer) else {
-                return try execute([.send(peer, .disconnect(Disconnect(reason: "unknown session")))], socket: socket)
-            }
-            try execute(scheduler.handle(.heartbeat(Heartbeat()), from: peer, now: time), socket: socket)
+            guard try refresh(peer, now: time, socket: socket) else { return }
             try serve(fetch, peer: peer, socket: socket)
         case .statusRequest:
             var reply = scheduler.statusReply(now: time)
@@ -105,6 +97,13 @@ public final class CoordinatorServer {
         default:
             try execute(scheduler.handle(message, from: peer, now: time), socket: socket)
         }
+    }
+
+    /// CHUNK and FETCH bypass the scheduler but count as traffic of the session: the scheduler refreshes it, or
+    /// answers an unknown peer with DISCONNECT. Returns whether the peer has a live session.
+    private func refresh(_ peer: PeerID, now time: Double, socket: ZMQSocket) throws -> Bool {
+        try execute(scheduler.handle(.heartbeat(Heartbeat()), from: peer, now: time), socket: socket)
+        return scheduler.isLive(peer)
     }
 
     private func serve(_ fetch: Fetch, peer: PeerID, socket: ZMQSocket) throws {

@@ -2,6 +2,7 @@
 import DatasetKit
 import Foundation
 import WireProtocol
+import WorkerKit
 
 /// Everything the coordinator loop starts from.
 public struct CoordinatorSetup {
@@ -28,9 +29,9 @@ public struct CoordinatorSetup {
         if let pinned = sweep.datasetSHA256, pinned != contentHash {
             throw ArtifactStoreError("\(sweep.datasetPath): content hash \(contentHash) differs from the sweep's content_hash \(pinned)")
         }
-        let dataset = try fileRef(sweep.datasetPath, name: "dataset.h5")
+        let dataset = try ArtifactRef.ofFile(sweep.datasetPath, name: "dataset.h5")
         var stage1Ref: ArtifactRef?
-        if case .checkpoint(let path) = sweep.stage1 { stage1Ref = try fileRef(path, name: "stage1.h5") }
+        if case .checkpoint(let path) = sweep.stage1 { stage1Ref = try ArtifactRef.ofFile(path, name: "stage1.h5") }
         let plan = try SweepPlan.make(sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256)
 
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
@@ -65,13 +66,8 @@ public struct CoordinatorSetup {
         return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, incarnation: incarnation)
     }
 
-    static func absolute(_ path: String) -> String {
+    /// `path` made absolute against the current directory.
+    public static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    }
-
-    /// A local file as an artifact (SHA-256 of its bytes).
-    static func fileRef(_ path: String, name: String) throws -> ArtifactRef {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ArtifactStoreError("\(path): cannot read") }
-        return ArtifactRef(name: name, sha256: ContentHasher.sha256Hex(of: data), size: Int64(data.count))
     }
 }

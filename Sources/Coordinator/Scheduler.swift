@@ -98,7 +98,7 @@ public struct Scheduler: Sendable {
         if case .hello(let hello) = message { return welcome(hello, peer: peer, now: now) }
         if case .statusRequest = message { return [.send(peer, .statusReply(statusReply(now: now)))] }
         guard let sessionID = sessionOfPeer[peer] else {
-            return [.count("unknown_session"), .send(peer, .disconnect(Disconnect(reason: "unknown session")))]
+            return [.count("unknown_session"), .send(peer, .disconnect(.unknownSession))]
         }
         sessions[sessionID]?.lastHeard = now
         switch message {

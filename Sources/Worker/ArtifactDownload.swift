@@ -1,7 +1,17 @@
 // ArtifactDownload: one artifact fetched from the coordinator by hash into the worker's cache, verified before use.
-import Crypto
 import Foundation
 import WireProtocol
+
+extension ArtifactRef {
+    /// A local file as an artifact: its SHA-256 and size.
+    public static func ofFile(_ path: String, name: String) throws -> ArtifactRef {
+        let sha = try Trainer.sha256(ofFile: path)
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value else {
+            throw TrainingError.badData("\(path): cannot read its size")
+        }
+        return ArtifactRef(name: name, sha256: sha, size: size)
+    }
+}
 
 /// The worker's artifact cache: `DIR/<sha256>` files, each verified against its SHA-256 when it arrived.
 public struct ArtifactCache: Sendable {
@@ -27,9 +37,9 @@ public struct ArtifactCache: Sendable {
 public final class ArtifactDownload {
     public let ref: ArtifactRef
     private let cache: ArtifactCache
-    private var handle: FileHandle?
-    private var hasher = SHA256()
-    public private(set) var received: Int64 = 0
+    private var part: PartFile
+    /// Bytes received and verified in order so far.
+    public var received: Int64 { part.held }
     private var requested: Int64 = 0
     private var outstanding = 0
     public private(set) var failures = 0
@@ -45,19 +55,16 @@ public final class ArtifactDownload {
     public init(ref: ArtifactRef, cache: ArtifactCache) throws {
         self.ref = ref
         self.cache = cache
-        try restart()
+        part = try Self.emptyPart(ref, cache)
     }
 
-    private var partPath: String { cache.path(ref.sha256) + ".part" }
+    private static func emptyPart(_ ref: ArtifactRef, _ cache: ArtifactCache) throws -> PartFile {
+        try PartFile(path: cache.path(ref.sha256) + ".part", sha256: ref.sha256, size: ref.size, resume: false)
+    }
 
     private func restart() throws {
-        try? handle?.close()
-        guard FileManager.default.createFile(atPath: partPath, contents: nil), let handle = FileHandle(forWritingAtPath: partPath) else {
-            throw TrainingError.badData("\(partPath): cannot create the download file")
-        }
-        self.handle = handle
-        hasher = SHA256()
-        received = 0
+        part.close()
+        part = try Self.emptyPart(ref, cache)
         requested = 0
         outstanding = 0
     }
@@ -87,26 +94,19 @@ public final class ArtifactDownload {
 
     /// One DATA piece.
     public func receive(_ chunk: FileChunk) throws -> Progress {
-        guard chunk.offset == received, let handle else { return .partial }
+        guard try part.append(chunk.payload, at: chunk.offset) else { return .partial }
         outstanding = max(0, outstanding - 1)
-        try handle.write(contentsOf: chunk.payload)
-        hasher.update(data: chunk.payload)
-        received += Int64(chunk.payload.count)
-        return received >= ref.size ? try finish() : .partial
+        return part.isComplete ? try finish() : .partial
     }
 
     private func finish() throws -> Progress {
-        let digest = Hex.encode(hasher.finalize())
-        try handle?.synchronize()
-        try handle?.close()
-        handle = nil
-        guard digest == ref.sha256, received == ref.size else {
+        if let digest = try part.finish() {
             failures += 1
             try restart()
             return .corrupt("\(ref.name): received bytes hash to \(digest.prefix(12))…, expected \(ref.sha256.prefix(12))…")
         }
         let target = cache.path(ref.sha256)
-        if rename(partPath, target) != 0 {
+        if rename(part.path, target) != 0 {
             throw TrainingError.badData("\(target): cannot move the downloaded file into place (errno \(errno))")
         }
         return .complete(path: target)

@@ -1,6 +1,5 @@
 // JobRunner: one cell's training on its own thread, reporting epochs and the outcome to the network loop's inbox.
 import AblateSupport
-import Crypto
 import Foundation
 import Synchronization
 import WireProtocol
@@ -110,14 +109,12 @@ public enum JobRunner {
     /// Hashes a file and hard-links it into the outbox under its SHA-256 (the trainer replaces files by rename, so
     /// the link keeps this epoch's bytes).
     static func snapshot(_ path: String, name: String, epoch: Int, outbox: String) throws -> OutgoingFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingError.badData("\(path): cannot read")
-        }
-        let sha = Hex.encode(SHA256.hash(data: data))
+        let ref = try ArtifactRef.ofFile(path, name: name)
+        let sha = ref.sha256
         let target = "\(outbox)/\(sha)"
         if !FileManager.default.fileExists(atPath: target), link(path, target) != 0, errno != EEXIST {
             throw TrainingError.badData("\(target): cannot link \(path) (errno \(errno))")
         }
-        return OutgoingFile(ref: ArtifactRef(name: name, sha256: sha, size: Int64(data.count)), epoch: epoch, path: target)
+        return OutgoingFile(ref: ref, epoch: epoch, path: target)
     }
 }
