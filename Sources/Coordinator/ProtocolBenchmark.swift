@@ -1,4 +1,5 @@
 // ProtocolBenchmark: checkpoint streaming throughput and metrics-to-ledger latency over a real loopback socket pair.
+import AblateSupport
 import Crypto
 import Foundation
 import Synchronization
@@ -22,6 +23,9 @@ public struct ProtocolBenchmark {
         public var bytes: Int64
         public var streamSeconds: Double
         public var gigabytesPerSecond: Double
+        /// Of `streamSeconds`, the time the coordinator spent on the last chunk: its append, the file's fsync
+        /// and the rename into the store (what the disk adds to the protocol).
+        public var finalSyncSeconds: Double
         public var metricsMedianMs: Double
         public var metricsP99Ms: Double
         public var metricsMaxMs: Double
@@ -30,6 +34,7 @@ public struct ProtocolBenchmark {
     private final class Box: Sendable {
         let endpoint = Mutex<String?>(nil)
         let failure = Mutex<String?>(nil)
+        let finalSync = Mutex<Double>(0)
         let ready = DispatchSemaphore(value: 0)
         let finished = DispatchSemaphore(value: 0)
     }
@@ -37,7 +42,7 @@ public struct ProtocolBenchmark {
     public func run(directory: String) throws -> Result {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let source = "\(directory)/payload.bin"
-        var generator = SystemRandomNumberGenerator()
+        var generator = PCG64(seed: 20261122)
         let size = megabytes << 20
         var hasher = SHA256()
         guard FileManager.default.createFile(atPath: source, contents: nil), let writer = FileHandle(forWritingAtPath: source) else {
@@ -69,9 +74,10 @@ public struct ProtocolBenchmark {
         box.ready.wait()
         if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
         guard let bound = box.endpoint.withLock({ $0 }) else { throw ArtifactStoreError("the coordinator side did not bind") }
-        let result = try Self.drive(bound, file: source, ref: ref, chunkBytes: settings.chunkBytes, reports: reports)
+        var result = try Self.drive(bound, file: source, ref: ref, chunkBytes: settings.chunkBytes, reports: reports)
         box.finished.wait()
         if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
+        result.finalSyncSeconds = box.finalSync.withLock { $0 }
         return result
     }
 
@@ -98,9 +104,12 @@ public struct ProtocolBenchmark {
                 case .offer(let offer):
                     if case .send(let reply) = try receiver.accept(offer) { replies.append(reply) }
                 case .chunk(let chunk):
+                    let started = Date()
                     switch try receiver.receive(chunk) {
                     case .send(let reply): replies.append(reply)
-                    case .stored(let offer, _): replies.append(.stored(Stored(sha256: offer.file.sha256, status: .ok)))
+                    case .stored(let offer, _):
+                        box.finalSync.withLock { $0 = Date().timeIntervalSince(started) }
+                        replies.append(.stored(Stored(sha256: offer.file.sha256, status: .ok)))
                     case .mismatch(let offer): replies.append(.stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))
                     case .none: break
                     }
@@ -124,8 +133,6 @@ public struct ProtocolBenchmark {
         let socket = try ZMQSocket(context, type: .dealer)
         defer { socket.close() }
         try socket.connect(endpoint)
-        guard let reader = FileHandle(forReadingAtPath: file) else { throw ArtifactStoreError("\(file): cannot open") }
-        defer { try? reader.close() }
         let cell = String(repeating: "c", count: 64)
         var outbox = JobOutbox(cell: cell, attempt: 1, epoch: 0)
         let snapshot = OutgoingFile(ref: ref, epoch: 1, path: file)
@@ -141,8 +148,7 @@ public struct ProtocolBenchmark {
                 switch try MessageCodec.decode(frames) {
                 case .credit(let credit):
                     for order in outbox.credit(credit, chunkBytes: chunkBytes) {
-                        try reader.seek(toOffset: UInt64(order.offset))
-                        let payload = [UInt8](try reader.read(upToCount: order.length) ?? Data())
+                        let payload = try readChunk(file, offset: order.offset, length: order.length)
                         let chunk = FileChunk(sha256: order.sha256, offset: order.offset, totalSize: order.totalSize, payload: payload)
                         try socket.send(MessageCodec.encode(.chunk(chunk)), dontWait: false)
                     }
@@ -174,7 +180,7 @@ public struct ProtocolBenchmark {
         try socket.send(MessageCodec.encode(.disconnect(Disconnect(reason: "benchmark done"))), dontWait: false)
         latencies.sort()
         let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
-        return Result(bytes: ref.size, streamSeconds: seconds, gigabytesPerSecond: Double(ref.size) / seconds / 1e9,
+        return Result(bytes: ref.size, streamSeconds: seconds, gigabytesPerSecond: Double(ref.size) / seconds / 1e9, finalSyncSeconds: 0,
                       metricsMedianMs: latencies[latencies.count / 2], metricsP99Ms: p99, metricsMaxMs: latencies.last ?? 0)
     }
 }

@@ -1,4 +1,5 @@
 // PartFile: a file received in order into a `.part` file and hashed as it grows, accepted only if its SHA-256 matches.
+import AblateSupport
 import Crypto
 import Foundation
 import WireProtocol
@@ -11,33 +12,31 @@ public final class PartFile {
     public let sha256: String
     public let size: Int64
     public private(set) var held: Int64 = 0
-    private var handle: FileHandle?
+    private var file: AppendingFile?
     private var hasher = SHA256()
 
     /// Opens `path`; with `resume`, bytes already there (no more than `size`) are kept and hashed, else it starts empty.
-    public init(path: String, sha256: String, size: Int64, resume: Bool) throws {
+    /// Writeback to disk starts every `writebackBytes` (see `AppendingFile`).
+    public init(path: String, sha256: String, size: Int64, resume: Bool, writebackBytes: Int64 = 8 << 20) throws {
         self.path = path
         self.sha256 = sha256
         self.size = size
         if resume, let bytes = FileManager.default.contents(atPath: path), Int64(bytes.count) <= size {
             hasher.update(data: bytes)
             held = Int64(bytes.count)
-        } else if !FileManager.default.createFile(atPath: path, contents: nil) {
-            throw TrainingError.badData("\(path): cannot create")
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainingError.badData("\(path): cannot open for writing") }
-        try handle.truncate(atOffset: UInt64(held))
-        try handle.seekToEnd()
-        self.handle = handle
+        file = try AppendingFile(path: path, keep: held, writebackBytes: writebackBytes)
     }
 
     public var isComplete: Bool { held >= size }
 
     /// Appends `payload` when it starts at the bytes held; returns false (and writes nothing) otherwise.
     public func append(_ payload: [UInt8], at offset: Int64) throws -> Bool {
-        guard offset == held, let handle else { return false }
-        try handle.write(contentsOf: payload)
-        hasher.update(data: payload)
+        guard offset == held, let file else { return false }
+        try payload.withUnsafeBytes { bytes in
+            try file.append(bytes)
+            hasher.update(bufferPointer: bytes)
+        }
         held += Int64(payload.count)
         return true
     }
@@ -46,21 +45,20 @@ public final class PartFile {
     /// otherwise the file is removed and the digest actually received is returned.
     public func finish() throws -> String? {
         let digest = Hex.encode(hasher.finalize())
-        guard let handle else { return digest }
-        self.handle = nil
+        guard let file else { return digest }
+        self.file = nil
         guard digest == sha256, held == size else {
-            try? handle.close()
+            file.close()
             try? FileManager.default.removeItem(atPath: path)
             return digest
         }
-        try handle.synchronize()
-        try handle.close()
+        try file.syncAndClose()
         return nil
     }
 
     /// Closes without checking (a transfer abandoned or restarted).
     public func close() {
-        try? handle?.close()
-        handle = nil
+        file?.close()
+        file = nil
     }
 }

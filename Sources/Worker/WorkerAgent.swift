@@ -217,12 +217,7 @@ public final class WorkerAgent {
 
     private func sendChunk(_ order: ChunkOrder) {
         do {
-            guard let handle = FileHandle(forReadingAtPath: order.path) else {
-                throw TrainingError.badData("\(order.path): cannot open")
-            }
-            defer { try? handle.close() }
-            try handle.seek(toOffset: UInt64(order.offset))
-            var payload = [UInt8](try handle.read(upToCount: order.length) ?? Data())
+            var payload = try readChunk(order.path, offset: order.offset, length: order.length)
             if corruptNextChunk, !payload.isEmpty {
                 corruptNextChunk = false
                 payload[0] ^= 0xFF
