@@ -1,4 +1,5 @@
 // ArtifactStore: the coordinator's content-addressed files (STATE/artifacts/<sha256>) and registered local files.
+import AblateSupport
 import Foundation
 
 /// A failure of the artifact store, naming the file.
@@ -39,9 +40,6 @@ public final class ArtifactStore {
 
     /// `length` bytes at `offset` of the artifact at `path` (absolute).
     public func read(_ path: String, offset: Int64, length: Int) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ArtifactStoreError("\(path): cannot open") }
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        return [UInt8](try handle.read(upToCount: length) ?? Data())
+        try readChunk(path, offset: offset, length: length)
     }
 }

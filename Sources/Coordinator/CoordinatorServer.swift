@@ -15,6 +15,9 @@ public final class CoordinatorServer {
     private var limiter: RateLimiter<PeerID>
     private var counters: [String: Int] = [:]
     private var lastCounterFlush = 0.0
+    private var lastCollection = 0.0
+    private var collectionDue = true
+    private var orphansScanned = false
     private let log: (String) -> Void
     /// Called after every loop iteration with the scheduler (for progress displays).
     public var onProgress: ((Scheduler) -> Void)?
@@ -59,6 +62,7 @@ public final class CoordinatorServer {
                 try handle(frames, socket: socket)
             }
             try execute(scheduler.tick(now: now), socket: socket)
+            collectSupersededCheckpoints()
             flushCounters(force: false)
             onProgress?(scheduler)
         }
@@ -160,6 +164,7 @@ public final class CoordinatorServer {
                 try ledger.addCellFile(file)
             case .finishCell(let cell):
                 try results.write(cell)
+                collectionDue = true
             case .acceptOffer(let peer, let offer):
                 try transfer(receiver.accept(offer), peer: peer, socket: socket)
             case .count(let name):
@@ -167,6 +172,32 @@ public final class CoordinatorServer {
             case .log(let line):
                 log(line)
             }
+        }
+    }
+
+    /// Deletes checkpoints that a later epoch superseded, when a cell has finished (results are linked into
+    /// `runs/` by then) or at most every 30 s while cells run; a failure is logged, never fatal.
+    private func collectSupersededCheckpoints() {
+        guard collectionDue || now - lastCollection > 30 else { return }
+        collectionDue = false
+        lastCollection = now
+        do {
+            let removed = try setup.ledger.collectSupersededArtifacts()
+            var names = removed.map { String($0.path.dropFirst("artifacts/".count)) }
+            if !orphansScanned {
+                // Once per start: files whose rows a crash removed before the files themselves.
+                orphansScanned = true
+                let onDisk = (try? FileManager.default.contentsOfDirectory(atPath: setup.store.directory)) ?? []
+                names = Array(Set(names + (try setup.ledger.orphanArtifactFiles(onDisk))))
+            }
+            for name in names { unlink("\(setup.store.directory)/\(name)") }
+            scheduler.forgetArtifacts(removed.map(\.sha256))
+            if !removed.isEmpty {
+                let megabytes = Double(removed.reduce(0) { $0 + $1.size }) / 1_048_576
+                log(String(format: "removed %d superseded checkpoint(s), %.1f MiB", removed.count, megabytes))
+            }
+        } catch {
+            log("cannot collect superseded checkpoints: \(error)")
         }
     }
 

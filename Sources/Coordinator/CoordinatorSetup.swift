@@ -12,6 +12,8 @@ public struct CoordinatorSetup {
     public let store: ArtifactStore
     public let scheduler: Scheduler
     public let incarnation: Int
+    /// Held while the coordinator runs: a second coordinator on the same state directory is refused.
+    public let lock: StateLock
 
     /// Loads and checks the sweep, hashes the dataset (content and file bytes) and a given stage-1 checkpoint,
     /// opens (or resumes) the ledger in `stateDirectory`, adds the plan's cells and rebuilds the scheduler's state.
@@ -35,6 +37,7 @@ public struct CoordinatorSetup {
         let plan = try SweepPlan.make(sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256)
 
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let lock = try StateLock(stateDirectory: stateDirectory)
         let ledger = try Ledger(directory: stateDirectory)
         let incarnation = try ledger.beginRun(sweepName: sweep.name, sweepText: sweepText)
         let store = try ArtifactStore(stateDirectory: stateDirectory)
@@ -63,7 +66,7 @@ public struct CoordinatorSetup {
         }
         let scheduler = Scheduler(settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
                                   dataset: dataset, stage1Checkpoint: stage1Ref, now: now)
-        return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, incarnation: incarnation)
+        return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, incarnation: incarnation, lock: lock)
     }
 
     /// `path` made absolute against the current directory.

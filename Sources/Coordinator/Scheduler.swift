@@ -123,11 +123,20 @@ public struct Scheduler: Sendable {
         }
     }
 
+    /// Artifacts removed from the store (superseded checkpoints): an offer of one of them is transferred again.
+    public mutating func forgetArtifacts(_ shas: [String]) {
+        for sha in shas { artifactSizes[sha] = nil }
+    }
+
     /// A file of an offer has been received and verified (`file.sha256` is now in the artifact store).
     public mutating func fileStored(cell: String, attempt: Int, epoch: Int, file: ArtifactRef, peer: PeerID) -> [SchedulerAction] {
         artifactSizes[file.sha256] = file.size
         guard let sessionID = sessionOfPeer[peer], isCurrent(cell, attempt, session: sessionID) else {
             return stale("file", cell, attempt) + [.send(peer, .stored(Stored(sha256: file.sha256, status: .stale)))]
+        }
+        if let held = files[cell]?[file.name], held.attempt == attempt, held.epoch > epoch {
+            // A late copy of an older epoch's file (resent after a reconnect): the newer one stays.
+            return [.send(peer, .stored(Stored(sha256: file.sha256, status: .ok)))]
         }
         let record = CellFileRecord(cell: cell, attempt: attempt, name: file.name, epoch: epoch, sha256: file.sha256)
         files[cell, default: [:]][file.name] = record

@@ -52,6 +52,11 @@ final class SweepEndToEndTests: XCTestCase {
             }
             XCTAssertEqual(try clean.deterministicMetrics(variant: cell.variant, seed: cell.seed).count, cell.epochsDone)
         }
+        // Superseded checkpoints (every epoch's last.h5 but the final one, older best.h5) were removed.
+        var named = Set<String>()
+        for cell in cells { named.formUnion(try ledger.cellFiles(cell: cell.id, attempt: cell.attempt).map(\.sha256)) }
+        let stored = Set(try FileManager.default.contentsOfDirectory(atPath: "\(clean.state)/artifacts"))
+        XCTAssertEqual(stored, named, "the artifact store holds exactly the final files of each cell")
 
         let killed = LocalCluster(directory: directory, name: "killed")
         defer { killed.stopAll() }
