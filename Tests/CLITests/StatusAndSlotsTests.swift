@@ -1,0 +1,56 @@
+// StatusAndSlotsTests: a worker with two slots runs two cells at once; `ablate status` by ledger and by socket; one
+// coordinator per state directory.
+import CoordinatorKit
+import Foundation
+import TestSupport
+import XCTest
+
+final class StatusAndSlotsTests: XCTestCase {
+    /// One worker with `--slots 2` holds two running cells at the same time; while it does, `status --connect`
+    /// (the running coordinator) and `status --state` (the ledger) both list them on that worker; a second
+    /// coordinator on the same state directory is refused; the sweep completes with each cell run once.
+    func testTwoSlotsStatusBothWaysAndASecondCoordinatorRefused() throws {
+        let directory = TemporaryDirectory()
+        let dataset = try LocalCluster.dataset(in: directory)
+        directory.write("sweep.yaml", text: """
+            name: slots
+            dataset: \(dataset)
+            stage1: {epochs: 1, width: 16, seed: 42}
+            baseline: a
+            seeds: [1, 2]
+            train: {width: 16, epochs: 6}
+            variants:
+              a: {loss: cb_focal}
+
+            """)
+        let cluster = LocalCluster(directory: directory, name: "slots")
+        defer { cluster.stopAll() }
+        try cluster.startCoordinator(sweep: directory.file("sweep.yaml"))
+        try cluster.startWorker("duo", arguments: ["--slots", "2"])
+        try cluster.wait("two cells running on worker duo at once", timeout: 180) {
+            cluster.cells().filter { $0.state == .running && $0.worker == "duo" }.count == 2
+        }
+
+        let live = try AblateBinary.run(["status", "--connect", cluster.endpoint])
+        XCTAssertEqual(live.status, 0, live.stderr)
+        XCTAssertTrue(live.stdout.hasPrefix("sweep slots\n"), live.stdout)
+        let stored = try AblateBinary.run(["status", "--state", cluster.state])
+        XCTAssertEqual(stored.status, 0, stored.stderr)
+        for output in [live.stdout, stored.stdout] {
+            let rows = output.split(separator: "\n").filter { $0.contains("duo") }
+            XCTAssertGreaterThanOrEqual(rows.count, 2, "both running cells are listed on their worker:\n\(output)")
+        }
+
+        let second = try AblateBinary.run(["coordinator", "--sweep", directory.file("sweep.yaml"), "--state", cluster.state,
+                                           "--bind", "ipc://\(directory.file("second.sock"))"])
+        XCTAssertNotEqual(second.status, 0)
+        XCTAssertTrue(second.stderr.contains("in use by another coordinator (pid \(cluster.coordinator?.processIdentifier ?? 0))"), second.stderr)
+
+        XCTAssertEqual(try cluster.waitForCoordinator(timeout: 240), 0, cluster.logTails())
+        let ledger = try cluster.ledger()
+        for cell in cluster.cells() {
+            XCTAssertEqual(cell.state, .done)
+            XCTAssertEqual(try ledger.attempts(cell: cell.id).count, 1)
+        }
+    }
+}
