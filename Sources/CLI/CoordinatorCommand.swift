@@ -29,7 +29,7 @@ struct CoordinatorCommand: ParsableCommand {
         let setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, log: emit)
         let server = try CoordinatorServer(setup: setup, endpoint: bind, log: emit)
         try server.run(untilFinished: !keepServing, shouldStop: { stop.isRaised })
-        let cells = try setup.ledger.cells()
+        let cells = try setup.ledger.plannedCells()
         emit(ComparisonTable(cells: cells, baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
         if stop.isRaised { emit("stopped; state saved in \(state)") }
     }

@@ -49,7 +49,7 @@ struct LocalCommand: ParsableCommand {
         try server.run(untilFinished: true, shouldStop: { stop.isRaised })
         display.final(server.state)
         emit("")
-        emit(ComparisonTable(cells: try setup.ledger.cells(), baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
+        emit(ComparisonTable(cells: try setup.ledger.plannedCells(), baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
         emit("results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)")
         if stop.isRaised { throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)") }
     }

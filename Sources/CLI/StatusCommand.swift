@@ -33,7 +33,7 @@ struct StatusCommand: ParsableCommand {
         if let state {
             let ledger = try Ledger(readingDirectory: state)
             let name = try ledger.sweepName() ?? "?"
-            return "sweep \(name)\n" + StatusTable.text(StatusTable.rows(try ledger.cells()))
+            return "sweep \(name)\n" + StatusTable.text(StatusTable.rows(try ledger.plannedCells()))
         }
         guard let connect else { return "" }
         let reply = try StatusClient.request(connect, timeoutMs: 3000)

@@ -50,8 +50,8 @@ public struct CoordinatorSetup {
                        dependsOn: cell.dependsOn, position: index, epochs: cell.config.epochs)
         }
         let added = try ledger.addCells(records)
-        let planned = Set(plan.cells.map(\.id))
-        let cells = try ledger.cells().filter { planned.contains($0.id) }
+        try ledger.setPlan(plan.cells.map(\.id))
+        let cells = try ledger.plannedCells()
         log("sweep \(sweep.name): \(cells.count) cells (\(added) new, \(cells.filter { $0.state == .done }.count) done); coordinator incarnation \(incarnation)")
 
         var files: [CellFileRecord] = []

@@ -18,6 +18,22 @@ extension Ledger {
         }
     }
 
+    /// Marks exactly the cells in `ids` as the current plan (the sweep as last submitted); every other cell stays in
+    /// the ledger with its history but is left out of `plannedCells()`.
+    public func setPlan(_ ids: [String]) throws {
+        try write("set the plan of \(ids.count) cells") { db in
+            try db.execute(sql: "UPDATE cells SET planned = 0")
+            for id in ids { try db.execute(sql: "UPDATE cells SET planned = 1 WHERE id = ?", arguments: [id]) }
+        }
+    }
+
+    /// The cells of the current plan, in sweep order (all cells when no plan was ever set).
+    public func plannedCells() throws -> [CellRecord] {
+        try read("read planned cells") { db in
+            try CellRecord.filter(sql: "planned = 1").order(Column("position"), Column("id")).fetchAll(db)
+        }
+    }
+
     /// Every cell, in sweep order (`position`, then id).
     public func cells() throws -> [CellRecord] {
         try read("read cells") { try Ledger.allCells($0) }

@@ -4,15 +4,25 @@ import GRDB
 /// The ledger's schema: one migration per version, applied in order when a writer opens the ledger.
 enum LedgerSchema {
     /// Schema version written by the newest migration (also stored in `meta.schema_version`).
-    static let version = 1
+    static let version = 2
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: version1)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: version2)
+        }
         return migrator
     }
+
+    /// Version 2: `cells.planned` marks the cells of the sweep as last submitted (1) apart from cells of earlier
+    /// versions of it that a changed variant replaced (0); status and reports show the planned ones.
+    private static let version2 = """
+        ALTER TABLE cells ADD COLUMN planned INTEGER NOT NULL DEFAULT 1 CHECK (planned IN (0, 1));
+        UPDATE meta SET schema_version = 2;
+        """
 
     private static let version1 = """
         CREATE TABLE meta (

@@ -1,4 +1,4 @@
-// LedgerCollectionTests: which received checkpoints are superseded and may be deleted.
+// LedgerCollectionTests: which received checkpoints are superseded and may be deleted; which cells are planned.
 import CoordinatorKit
 import Foundation
 import TestSupport
@@ -31,5 +31,22 @@ final class LedgerCollectionTests: XCTestCase {
         for kept in ["2", "3", "5"] as [Character] { XCTAssertNotNil(try ledger.artifact(F.id(kept)), "artifact \(kept) kept") }
         XCTAssertEqual(try ledger.collectSupersededArtifacts(), [], "a second pass finds nothing")
         XCTAssertEqual(try ledger.orphanArtifactFiles([F.id("1"), F.id("2"), "stray"]), [F.id("1"), "stray"])
+    }
+}
+
+/// The plan: cells of the sweep as last submitted, apart from cells an edited variant left behind.
+final class LedgerPlanTests: XCTestCase {
+    func testPlannedCellsAreTheLastSubmittedOnesAndTheRestKeepTheirHistory() throws {
+        let dir = TemporaryDirectory("ledger")
+        let ledger = try Ledger(directory: dir.path)
+        let (a, b, c) = (F.cell("a", position: 0), F.cell("b", position: 1), F.cell("c", position: 2))
+        _ = try ledger.addCells([a, b])
+        XCTAssertEqual(try ledger.plannedCells().map(\.id), [a.id, b.id], "with no plan set, every cell is planned")
+        _ = try ledger.addCells([c])
+        try ledger.setPlan([a.id, c.id])
+        XCTAssertEqual(try ledger.plannedCells().map(\.id), [a.id, c.id])
+        XCTAssertEqual(try ledger.cells().map(\.id), [a.id, b.id, c.id], "the replaced cell stays in the ledger")
+        let reader = try Ledger(readingDirectory: dir.path)
+        XCTAssertEqual(try reader.plannedCells().map(\.id), [a.id, c.id])
     }
 }
