@@ -65,11 +65,11 @@ final class CurveKeyTests: XCTestCase {
 
     func testMalformedKeyFilesNameTheFile() throws {
         let path = "\(directory)/bad.key"
-        FileManager.default.createFile(atPath: path, contents: Data("# comment\nnot-a-key\n".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: Data("# comment\nnot-a-key\n".utf8), attributes: [.posixPermissions: 0o600])
         XCTAssertThrowsError(try CurveKeyFile.readSecret(path)) { XCTAssertTrue("\($0)".hasPrefix(path), "\($0)") }
         let mismatched = "\(directory)/mismatch.key"
         let text = "\(try CurveKeyPair.generate().secretKey)\n\(try CurveKeyPair.generate().publicKey)\n"
-        FileManager.default.createFile(atPath: mismatched, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: mismatched, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         XCTAssertThrowsError(try CurveKeyFile.readSecret(mismatched)) { XCTAssertTrue("\($0)".contains("does not belong"), "\($0)") }
         XCTAssertThrowsError(try CurveKeyFile.readPublic("\(directory)/missing.pub")) { XCTAssertTrue("\($0)".contains("missing.pub"), "\($0)") }
     }
@@ -83,7 +83,7 @@ final class CurveKeyTests: XCTestCase {
         chmod(keysDirectory, 0o755)
         try FileManager.default.removeItem(atPath: "\(keysDirectory)/gpu0.key")
         try FileManager.default.removeItem(atPath: "\(keysDirectory)/gpu1.key")
-        FileManager.default.createFile(atPath: "\(keysDirectory)/README", contents: Data("ignored".utf8))
+        _ = FileManager.default.createFile(atPath: "\(keysDirectory)/README", contents: Data("ignored".utf8))
         XCTAssertEqual(try AuthorizedKeys.load(directory: keysDirectory), ["gpu0.pub": first.publicKey, "gpu1.pub": second.publicKey])
         chmod("\(keysDirectory)/gpu1.pub", 0o666)
         XCTAssertThrowsError(try AuthorizedKeys.load(directory: keysDirectory)) { XCTAssertTrue("\($0)".contains("chmod go-w"), "\($0)") }
