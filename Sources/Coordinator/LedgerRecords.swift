@@ -84,7 +84,7 @@ public struct AttemptRecord: Sendable, Equatable, Codable {
     public var session: String
     public var startedAt: Double
     public var endedAt: Double?
-    /// "done", "failed", "lost", "released" or "cancelled"; nil while the attempt runs.
+    /// "done", "failed", "lost" or "cancelled"; nil while the attempt runs.
     public var outcome: String?
     public var reason: String?
 

@@ -299,7 +299,7 @@ public struct Scheduler: Sendable {
         sessions[session]?.slots = 0
         guard isCurrent(release.cell, release.attempt, session: session) else { return stale("release", release.cell, release.attempt) }
         sessions[session]?.held[release.cell] = nil
-        return requeue(release.cell, now: now, outcome: "released", reason: "released by its worker (\(release.reason))") + assign(now: now)
+        return requeue(release.cell, now: now, outcome: "lost", reason: "released by its worker (\(release.reason))") + assign(now: now)
     }
 
     private mutating func fail(_ failed: Failed, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {

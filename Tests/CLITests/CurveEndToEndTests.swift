@@ -24,10 +24,10 @@ final class CurveEndToEndTests: XCTestCase {
         directory.write("sweep.yaml", text: """
             name: curve
             dataset: \(dataset)
-            stage1: {epochs: 1, width: 8, seed: 42, max_train_rows: 600, max_val_rows: 200}
+            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
             baseline: a
             seeds: [1]
-            train: {width: 8, epochs: 2, max_train_rows: 600, max_val_rows: 200}
+            train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
             variants:
               a: {loss: cb_focal, gamma: 2.0}
 

@@ -39,10 +39,10 @@ final class MultiHostTests: XCTestCase {
         directory.write("sweep.yaml", text: """
             name: multihost
             dataset: \(dataset)
-            stage1: {epochs: 1, width: 8, seed: 42, max_train_rows: 600, max_val_rows: 200}
+            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
             baseline: a
             seeds: [1]
-            train: {width: 8, epochs: 8, max_train_rows: 1200, max_val_rows: 300}
+            train: {width: 16, epochs: 8, max_train_rows: 1200, max_val_rows: 300}
             variants:
               a: {loss: cb_focal, gamma: 2.0}
 

@@ -75,10 +75,10 @@ final class SystemdNotifyTests: XCTestCase {
         directory.write("sweep.yaml", text: """
             name: notify
             dataset: \(dataset)
-            stage1: {epochs: 1, width: 8, seed: 42, max_train_rows: 600, max_val_rows: 200}
+            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
             baseline: a
             seeds: [1]
-            train: {width: 8, epochs: 300, max_train_rows: 600, max_val_rows: 200}
+            train: {width: 16, epochs: 300, max_train_rows: 600, max_val_rows: 200}
             variants:
               a: {loss: cb_focal, gamma: 2.0}
 
@@ -133,6 +133,8 @@ final class SystemdNotifyTests: XCTestCase {
         let cell = try XCTUnwrap(try ledger.cells().first { $0.stage == "2" })
         XCTAssertEqual(cell.state, .pending, "the released cell waits for another worker")
         XCTAssertEqual(cell.failures, 0)
-        XCTAssertEqual(try ledger.attempts(cell: cell.id).map(\.outcome), ["released"])
+        let attempts = try ledger.attempts(cell: cell.id)
+        XCTAssertEqual(attempts.map(\.outcome), ["lost"])
+        XCTAssertTrue(attempts.first?.reason?.hasPrefix("released by its worker") ?? false, "\(attempts)")
     }
 }

@@ -214,7 +214,8 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(assigns(scheduler.handle(hello("b"), from: peerB, now: 0.5)).isEmpty)
         let actions = scheduler.handle(.release(Release(cell: Self.cellID(1), attempt: 1, reason: "stopping")), from: peerA, now: 1)
         let ended = actions.compactMap { if case .saveCell(_, _, let ending?) = $0 { ending } else { nil } }
-        XCTAssertEqual(ended.map(\.outcome), ["released"])
+        XCTAssertEqual(ended.map(\.outcome), ["lost"])
+        XCTAssertTrue(ended.first?.reason?.hasPrefix("released by its worker") ?? false)
         XCTAssertEqual(ended.first?.attempt, 1)
         let given = assigns(actions)
         XCTAssertEqual(given.map(\.0), [peerB], "requeued at once on the other worker, not back to the stopping one")
