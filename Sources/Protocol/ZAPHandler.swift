@@ -3,6 +3,10 @@ import CZeroMQ
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One authentication decision of the handler (the client's Z85 public key and its address).
 public struct ZAPDecision: Sendable, Equatable {
     public let publicKey: String
@@ -102,8 +106,8 @@ public final class ZAPHandler: Sendable {
                     try socket.send(reply(to: request), dontWait: false)
                 }
             } catch {
-                // A REP socket whose reply failed is out of step; nothing sensible remains but to keep serving.
-                continue
+                // Fail closed and keep serving; a pause keeps a persistent error from spinning this thread.
+                usleep(10_000)
             }
         }
     }

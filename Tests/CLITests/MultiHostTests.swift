@@ -59,7 +59,7 @@ final class MultiHostTests: XCTestCase {
         }
 
         try processes.start("coordinator", ["coordinator", "--sweep", directory.file("sweep.yaml"), "--state", state, "--bind", endpoint,
-                                            "--heartbeat-ms", "200", "--liveness", "5",
+                                            "--heartbeat-ms", "200", "--liveness", "5", "--keep-serving",
                                             "--curve-secret-key", "\(keys)/coordinator.key", "--authorized-keys", authorized],
                             environment: environment, wrapper: on("a"))
         try processes.waitForLog("coordinator", containing: "listening on \(endpoint)", timeout: 60)
@@ -85,7 +85,15 @@ final class MultiHostTests: XCTestCase {
         Thread.sleep(forTimeInterval: 1)
         XCTAssertEqual(try lab(["link", "b", "up"], prefix: prefix).status, 0)
 
-        XCTAssertEqual(try processes.waitForExit("coordinator", timeout: 90), 0, processes.tails())
+        // b comes back (a new session) and learns its attempt was superseded; the sweep still ends once.
+        try processes.wait("b to reconnect", timeout: 40) { processes.logText("b").components(separatedBy: "connected: session").count > 2 }
+        try processes.wait("both cells done", timeout: 90) { cells().count == 2 && cells().allSatisfy { $0.state == .done } }
+        try processes.wait("b to drop its superseded attempt", timeout: 20) {
+            let log = processes.logText("b")
+            return log.contains("attempt \(cell.attempt) dropped") || log.contains("attempt \(cell.attempt): stale")
+        }
+        try processes.signal("coordinator", SIGTERM)
+        XCTAssertEqual(try processes.waitForExit("coordinator", timeout: 30), 0, processes.tails())
         let ledger = try Ledger(readingDirectory: state)
         let finished = try ledger.cells()
         XCTAssertEqual(finished.map(\.state), [.done, .done], processes.tails())
