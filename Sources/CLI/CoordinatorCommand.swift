@@ -37,8 +37,14 @@ struct CoordinatorCommand: ParsableCommand {
         server.shouldReloadKeys = { hangup.take() }
         server.onListening = { endpoint in notifier.ready(status: "serving \(setup.sweep.name) on \(endpoint)") }
         server.onProgress = { scheduler in notifier.tick(status: ServiceStatus.coordinator(scheduler)) }
-        defer { notifier.stopping(status: "stopping; state saved in \(state)") }
-        try server.run(untilFinished: !keepServing, shouldStop: { stop.isRaised })
+        var stopping = false
+        defer { if !stopping { notifier.stopping(status: "sweep finished; stopping") } }
+        try server.run(untilFinished: !keepServing, shouldStop: {
+            guard stop.isRaised else { return false }
+            if !stopping { notifier.stopping(status: "stopping: saving state") }
+            stopping = true
+            return true
+        })
         let cells = try setup.ledger.cells()
         emit(ComparisonTable(cells: cells, baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
         try setup.ledger.close()

@@ -147,13 +147,12 @@ public enum CurveKeyFile {
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
         Glibc.close(fd)
-        guard written == bytes.count, synced, fchmodPath(temporary, mode), rename(temporary, path) == 0 else {
+        // chmod again: the process's umask may have narrowed the mode given to open.
+        guard written == bytes.count, synced, chmod(temporary, mode) == 0, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw CurveKeyError("\(path): cannot write")
         }
     }
-
-    private static func fchmodPath(_ path: String, _ mode: mode_t) -> Bool { chmod(path, mode) == 0 }
 }
 
 /// The keys a CURVE client (worker, status client) uses: its own pair and the coordinator's public key.

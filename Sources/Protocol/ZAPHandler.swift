@@ -55,10 +55,12 @@ public final class ZAPHandler: Sendable {
         }
     }
 
-    /// Stops the thread and waits for it to close its socket.
+    /// Stops the thread and waits for it to close its socket (later calls do nothing). Call it when done: the
+    /// thread holds the handler and its context until then.
     public func stop() {
         let running = state.withLock { state -> Bool in
             state.stopping = true
+            defer { state.started = false }
             return state.started
         }
         if running { finished.wait() }

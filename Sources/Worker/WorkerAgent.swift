@@ -83,8 +83,9 @@ public final class WorkerAgent {
 
     private var now: Double { Date().timeIntervalSince(clockStart) }
 
-    /// Runs until `shouldStop` returns true (checked at least every 100 ms); running jobs are then cancelled at
-    /// their next batch (their last completed epoch stays the resume point).
+    /// Runs until `shouldStop` returns true (checked at least every 100 ms), then stops gracefully: running jobs
+    /// are cancelled at their next batch (their last completed epoch stays the resume point), what they produced
+    /// is flushed and their cells are released, within `options.stopTimeout`.
     public func run(shouldStop: () -> Bool) throws {
         perform(link.start(now: now))
         while !shouldStop() { try serviceOnce() }
