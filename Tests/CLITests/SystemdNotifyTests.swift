@@ -100,8 +100,8 @@ final class SystemdNotifyTests: XCTestCase {
                                        "--stop-timeout", "10"],
                             environment: ["NOTIFY_SOCKET": workerSocket.address, "WATCHDOG_USEC": "1000000"])
         try processes.wait("READY=1 from the worker", timeout: 30) { !workerSocket.times(of: "READY=1").isEmpty }
-        try processes.wait("the worker's STATUS naming its job", timeout: 60) {
-            workerSocket.datagrams.contains { $0.text.contains("STATUS=connected; running a/seed-1") }
+        try processes.wait("the worker's STATUS naming its job past its first epoch", timeout: 90) {
+            workerSocket.datagrams.contains { $0.text.range(of: "STATUS=connected; running a/seed-1 epoch [1-9]", options: .regularExpression) != nil }
         }
         Thread.sleep(forTimeInterval: 2)
 
@@ -133,6 +133,14 @@ final class SystemdNotifyTests: XCTestCase {
         let cell = try XCTUnwrap(try ledger.cells().first { $0.stage == "2" })
         XCTAssertEqual(cell.state, .pending, "the released cell waits for another worker")
         XCTAssertEqual(cell.failures, 0)
+        // What the worker had finished before the stop was flushed: the coordinator holds the checkpoint of the
+        // epoch it released at, so the next attempt resumes there.
+        let workerLog = processes.logText("worker")
+        let released = try XCTUnwrap(workerLog.split(separator: "\n").first { $0.contains("released at epoch") }, workerLog)
+        let epoch = try XCTUnwrap(released.split(separator: " ").last.flatMap { Int($0) })
+        XCTAssertGreaterThanOrEqual(epoch, 1)
+        XCTAssertEqual(cell.resumeEpoch, epoch, "checkpoint of the last completed epoch is stored centrally")
+        XCTAssertEqual(cell.epochsDone, epoch)
         let attempts = try ledger.attempts(cell: cell.id)
         XCTAssertEqual(attempts.map(\.outcome), ["lost"])
         XCTAssertTrue(attempts.first?.reason?.hasPrefix("released by its worker") ?? false, "\(attempts)")
