@@ -6,9 +6,9 @@ import WireProtocol
 
 /// `--curve-secret-key FILE --server-public-key FILE`: both or neither.
 struct CurveClientOptions: ParsableArguments {
-    @Option(name: .customLong("curve-secret-key"), help: "This client's CURVE secret key file (from `ablate keygen`; mode 0600).")
+    @Option(name: .customLong("curve-secret-key"), help: ArgumentHelp("This client's CURVE secret key file (from `ablate keygen`; mode 0600).", valueName: "FILE"))
     var curveSecretKey: String?
-    @Option(name: .customLong("server-public-key"), help: "The coordinator's CURVE public key file (.pub).")
+    @Option(name: .customLong("server-public-key"), help: ArgumentHelp("The coordinator's CURVE public key file (.pub).", valueName: "FILE"))
     var serverPublicKey: String?
 
     func validate() throws {
@@ -26,9 +26,9 @@ struct CurveClientOptions: ParsableArguments {
 
 /// The coordinator's `--curve-secret-key FILE --authorized-keys DIR --insecure`.
 struct CurveServerOptions: ParsableArguments {
-    @Option(name: .customLong("curve-secret-key"), help: "The coordinator's CURVE secret key file (from `ablate keygen`; mode 0600).")
+    @Option(name: .customLong("curve-secret-key"), help: ArgumentHelp("The coordinator's CURVE secret key file (from `ablate keygen`; mode 0600).", valueName: "FILE"))
     var curveSecretKey: String?
-    @Option(name: .customLong("authorized-keys"), help: "Directory of the workers' .pub files allowed to connect (re-read on SIGHUP).")
+    @Option(name: .customLong("authorized-keys"), help: ArgumentHelp("Directory of the workers' .pub files allowed to connect (re-read on SIGHUP).", valueName: "DIR"))
     var authorizedKeys: String?
     @Flag(help: "Allow a non-loopback bind without CURVE (anyone who can reach the port can take jobs and send results).")
     var insecure = false
