@@ -1,4 +1,5 @@
 // CoordinatorCommand: `ablate coordinator`, serve a sweep to workers and keep its state in a directory.
+import AblateSupport
 import ArgumentParser
 import CoordinatorKit
 import Foundation
@@ -17,6 +18,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Silent heartbeat intervals before a worker is declared dead.") var liveness = 5
     @Option(name: .customLong("restart-grace-ms"), help: "After a restart, how long running cells wait for their worker before being requeued.") var restartGraceMs = 15_000
     @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).") var keepServing = false
+    @OptionGroup var curve: CurveServerOptions
 
     func run() throws {
         var settings = CoordinatorSettings()
@@ -25,12 +27,27 @@ struct CoordinatorCommand: ParsableCommand {
         settings.restartGraceMs = restartGraceMs
         let problems = settings.problems()
         guard problems.isEmpty else { throw RunFailure(message: problems.joined(separator: "; ")) }
+        let security = try curve.security(endpoint: bind, log: emit)
         let stop = StopSignal()
+        let hangup = HangupSignal()
+        let notifier = SystemdNotifier()
         let setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, log: emit)
         let server = try CoordinatorServer(setup: setup, endpoint: bind, log: emit)
-        try server.run(untilFinished: !keepServing, shouldStop: { stop.isRaised })
+        server.security = security
+        server.shouldReloadKeys = { hangup.take() }
+        server.onListening = { endpoint in notifier.ready(status: "serving \(setup.sweep.name) on \(endpoint)") }
+        server.onProgress = { scheduler in notifier.tick(status: ServiceStatus.coordinator(scheduler)) }
+        var stopping = false
+        defer { if !stopping { notifier.stopping(status: "sweep finished; stopping") } }
+        try server.run(untilFinished: !keepServing, shouldStop: {
+            guard stop.isRaised else { return false }
+            if !stopping { notifier.stopping(status: "stopping: saving state") }
+            stopping = true
+            return true
+        })
         let cells = try setup.ledger.plannedCells()
         emit(ComparisonTable(cells: cells, baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
+        try setup.ledger.close()
         if stop.isRaised { emit("stopped; state saved in \(state)") }
     }
 }

@@ -13,6 +13,7 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "State directory of a coordinator (read-only; works while it runs).") var state: String?
     @Option(help: "Endpoint of a running coordinator (adds ETAs).") var connect: String?
     @Flag(help: "Refresh every second until interrupted.") var watch = false
+    @OptionGroup var curve: CurveClientOptions
 
     func validate() throws {
         guard (state == nil) != (connect == nil) else { throw ValidationError("give exactly one of --state DIR and --connect ENDPOINT") }
@@ -36,18 +37,19 @@ struct StatusCommand: ParsableCommand {
             return "sweep \(name)\n" + StatusTable.text(StatusTable.rows(try ledger.plannedCells()))
         }
         guard let connect else { return "" }
-        let reply = try StatusClient.request(connect, timeoutMs: 3000)
+        let reply = try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys())
         return "sweep \(reply.sweep)\n" + StatusTable.text(reply.rows)
     }
 }
 
 /// One STATUS_REQUEST over a short-lived DEALER.
 enum StatusClient {
-    static func request(_ endpoint: String, timeoutMs: Int) throws -> StatusReply {
+    static func request(_ endpoint: String, timeoutMs: Int, curve: CurveClientKeys? = nil) throws -> StatusReply {
         let context = try ZMQContext()
         let socket = try ZMQSocket(context, type: .dealer)
         defer { socket.close() }
         try socket.configureWorkerDealer()
+        if let curve { try socket.configureCurveClient(curve) }
         try socket.connect(endpoint)
         let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
         var sent = false

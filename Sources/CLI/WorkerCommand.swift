@@ -1,4 +1,5 @@
 // WorkerCommand: `ablate worker`, train cells assigned by a coordinator and stream their results back.
+import AblateSupport
 import ArgumentParser
 import Foundation
 import WorkerKit
@@ -16,10 +17,13 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "GPU index this worker owns (reported to the coordinator).") var gpu: Int?
     @Option(help: "Jobs run at once.") var slots = 1
     @Option(name: .customLong("cache-dir"), help: "Frozen-prefix cache directory (default WORK_DIR/cache).") var cacheDir: String?
+    @Option(name: .customLong("stop-timeout"), help: "Seconds a stop (SIGTERM) may take to flush results and release the running cells.") var stopTimeout = 30.0
+    @OptionGroup var curve: CurveClientOptions
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
+        guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
     }
 
     func run() throws {
@@ -30,9 +34,25 @@ struct WorkerCommand: ParsableCommand {
         options.slots = slots
         options.codeVersion = AblateVersion.string
         options.cacheDirectory = cacheDir
+        options.curve = try curve.keys()
+        options.stopTimeout = stopTimeout
         let stop = StopSignal()
+        let notifier = SystemdNotifier()
         let agent = try WorkerAgent(options: options, log: { emit("[\(options.name)] \($0)") })
-        emit("[\(options.name)] connecting to \(connect)")
-        try agent.run(shouldStop: { stop.isRaised })
+        var announced = false
+        agent.onTick = { [connect] activity in
+            let status = ServiceStatus.worker(connected: activity.connected, endpoint: connect, jobs: activity.jobs)
+            if activity.connected, !announced {
+                announced = true
+                notifier.ready(status: status)
+            }
+            notifier.tick(status: status)
+        }
+        emit("[\(options.name)] connecting to \(connect)\(options.curve == nil ? "" : " (CURVE)")")
+        try agent.run(shouldStop: {
+            guard stop.isRaised else { return false }
+            notifier.stopping(status: "stopping: flushing and releasing cells")
+            return true
+        })
     }
 }

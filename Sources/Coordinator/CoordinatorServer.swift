@@ -23,6 +23,10 @@ public final class CoordinatorServer {
     public var onProgress: ((Scheduler) -> Void)?
     /// Called once the socket is bound, with the actual endpoint (a `tcp://…:*` bind gets its port here).
     public var onListening: ((String) -> Void)?
+    /// CURVE on the ROUTER with a ZAP allowlist (nil: plaintext; the caller enforces the loopback rule).
+    public var security: CoordinatorSecurity?
+    /// Polled every loop iteration; true re-reads the authorized keys (the CLI raises it on SIGHUP).
+    public var shouldReloadKeys: (() -> Bool)?
 
     public init(setup: CoordinatorSetup, endpoint: String, log: @escaping (String) -> Void) throws {
         self.setup = setup
@@ -46,9 +50,13 @@ public final class CoordinatorServer {
     /// Serves until every cell is done or failed (when `untilFinished`) or `shouldStop` returns true.
     public func run(untilFinished: Bool, shouldStop: () -> Bool) throws {
         let context = try ZMQContext()
+        // The ZAP handler must be serving before the CURVE socket binds.
+        let gate = try security.map { try CurveGate(security: $0, context: context, log: log) }
+        defer { gate?.stop() }
         let socket = try ZMQSocket(context, type: .router)
         defer { socket.close() }
         try socket.configureCoordinatorRouter(maxFrameBytes: limits.socketMaxFrameBytes)
+        if let gate { try socket.configureCurveServer(secretKey: gate.security.pair.secretKey) }
         try socket.bind(endpoint)
         let bound = (try? socket.lastEndpoint) ?? endpoint
         log("listening on \(bound)")
@@ -63,6 +71,10 @@ public final class CoordinatorServer {
             }
             try execute(scheduler.tick(now: now), socket: socket)
             collectSupersededCheckpoints()
+            if let gate {
+                if shouldReloadKeys?() == true { gate.reload() }
+                gate.drain().forEach(count)
+            }
             flushCounters(force: false)
             onProgress?(scheduler)
         }

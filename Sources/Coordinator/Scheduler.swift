@@ -118,6 +118,8 @@ public struct Scheduler: Sendable {
             return finish(done, session: sessionID, peer: peer, now: now)
         case .failed(let failed):
             return fail(failed, session: sessionID, peer: peer, now: now)
+        case .release(let release):
+            return self.release(release, session: sessionID, now: now)
         default:
             return [.count("unexpected_\(message.command)")]
         }
@@ -298,6 +300,15 @@ public struct Scheduler: Sendable {
             .log("cell \(cell.variant)/seed-\(cell.seed) done (attempt \(done.attempt))"),
             .send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .ok))),
         ] + assign(now: now)
+    }
+
+    /// RELEASE: a stopping worker gives the cell back. It is requeued at once (no failure counted) and the session
+    /// takes no new cells; a stale attempt is only counted.
+    private mutating func release(_ release: Release, session: String, now: Double) -> [SchedulerAction] {
+        sessions[session]?.slots = 0
+        guard isCurrent(release.cell, release.attempt, session: session) else { return stale("release", release.cell, release.attempt) }
+        sessions[session]?.held[release.cell] = nil
+        return requeue(release.cell, now: now, outcome: "lost", reason: "released by its worker (\(release.reason))") + assign(now: now)
     }
 
     private mutating func fail(_ failed: Failed, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {

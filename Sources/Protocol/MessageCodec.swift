@@ -26,6 +26,7 @@ public enum MessageCodec {
         case .doneAck(let body): return head + [json(body)]
         case .failed(let body): return head + [json(body)]
         case .cancel(let body): return head + [json(body)]
+        case .release(let body): return head + [json(body)]
         case .disconnect(let body): return head + [json(body)]
         case .statusRequest(let body): return head + [json(body)]
         case .statusReply(let body): return head + [json(body)]
@@ -82,6 +83,7 @@ public enum MessageCodec {
         case .doneAck: return .doneAck(try json(header, command))
         case .failed: return .failed(try json(header, command))
         case .cancel: return .cancel(try json(header, command))
+        case .release: return .release(try json(header, command))
         case .disconnect: return .disconnect(try json(header, command))
         case .statusRequest: return .statusRequest(try json(header, command))
         case .statusReply: return .statusReply(try json(header, command))

@@ -45,6 +45,7 @@ enum MessageValidation {
         case .doneAck(let ack): fields.cell(ack.cell, ack.attempt)
         case .failed(let failed): fields.cell(failed.cell, failed.attempt)
         case .cancel(let cancel): fields.cell(cancel.cell, cancel.attempt)
+        case .release(let release): fields.cell(release.cell, release.attempt)
         case .statusReply(let reply):
             for (index, row) in reply.rows.enumerated() { fields.digest(row.cell, "rows[\(index)].cell") }
         case .metrics, .chunk, .data, .disconnect, .statusRequest: break

@@ -31,6 +31,7 @@ public enum Command: UInt8, Sendable, CaseIterable {
     case disconnect = 18
     case statusRequest = 19
     case statusReply = 20
+    case release = 21
 }
 
 /// A file known by its content: SHA-256 (lower-case hex) and size. `name` says what it is for (`dataset.h5`,
@@ -321,6 +322,19 @@ public struct Cancel: Codable, Sendable, Equatable {
     }
 }
 
+/// Worker → coordinator: the worker is stopping (SIGTERM) and gives the cell back unfinished; the coordinator
+/// requeues it at once, without counting a failure. Fenced by `attempt`.
+public struct Release: Codable, Sendable, Equatable {
+    public var cell: String
+    public var attempt: Int
+    public var reason: String
+    public init(cell: String, attempt: Int, reason: String) {
+        self.cell = cell
+        self.attempt = attempt
+        self.reason = reason
+    }
+}
+
 /// Coordinator → worker: the session is unknown or expired (or the version is refused); say HELLO again.
 public struct Disconnect: Codable, Sendable, Equatable {
     public var reason: String
@@ -392,6 +406,7 @@ public enum Message: Sendable, Equatable {
     case disconnect(Disconnect)
     case statusRequest(StatusRequest)
     case statusReply(StatusReply)
+    case release(Release)
 
     public var command: Command {
         switch self {
@@ -415,6 +430,7 @@ public enum Message: Sendable, Equatable {
         case .disconnect: .disconnect
         case .statusRequest: .statusRequest
         case .statusReply: .statusReply
+        case .release: .release
         }
     }
 }

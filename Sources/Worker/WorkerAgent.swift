@@ -15,12 +15,23 @@ public struct WorkerOptions: Sendable {
     public var codeVersion = "dev"
     /// Prefix caches (nil = under the work directory).
     public var cacheDirectory: String?
+    /// CURVE keys for the connection (nil: plaintext).
+    public var curve: CurveClientKeys?
+    /// Seconds a stop may take to cancel training, flush what was produced and release the cells.
+    public var stopTimeout: Double = 30
 
     public init(endpoint: String, name: String, workDirectory: String) {
         self.endpoint = endpoint
         self.name = name
         self.workDirectory = workDirectory
     }
+}
+
+/// What the worker is doing, given to `WorkerAgent.onTick` after every loop iteration.
+public struct WorkerActivity: Sendable, Equatable {
+    public var connected: Bool
+    /// `variant/seed-N epoch E` of each job in hand, sorted.
+    public var jobs: [String]
 }
 
 /// Connects to a coordinator, fetches what cells need, trains them on their own threads and streams metrics and
@@ -33,6 +44,8 @@ public final class WorkerAgent {
         var cancel = CancelFlag()
         var waitingFor: Set<String> = []
         var started = false
+        /// The training thread has returned (set while stopping).
+        var ended = false
     }
 
     public let options: WorkerOptions
@@ -52,6 +65,10 @@ public final class WorkerAgent {
     private let log: (String) -> Void
     /// Flips one byte of the first chunk sent (fault injection for tests; `ABLATE_TEST_CORRUPT_FIRST_CHUNK=1`).
     private var corruptNextChunk = ProcessInfo.processInfo.environment["ABLATE_TEST_CORRUPT_FIRST_CHUNK"] == "1"
+    /// Set once a stop was asked for: no new cells, running ones are given back.
+    private var stopping = false
+    /// Called after every loop iteration (at most ~100 ms apart): the systemd watchdog and status hook.
+    public var onTick: ((WorkerActivity) -> Void)?
 
     public init(options: WorkerOptions, log: @escaping (String) -> Void) throws {
         self.options = options
@@ -66,27 +83,55 @@ public final class WorkerAgent {
 
     private var now: Double { Date().timeIntervalSince(clockStart) }
 
-    /// Runs until `shouldStop` returns true (checked at least every 100 ms); running jobs are then cancelled at
-    /// their next batch (their last completed epoch stays the resume point).
+    /// Runs until `shouldStop` returns true (checked at least every 100 ms), then stops gracefully: running jobs
+    /// are cancelled at their next batch (their last completed epoch stays the resume point), what they produced
+    /// is flushed and their cells are released, within `options.stopTimeout`.
     public func run(shouldStop: () -> Bool) throws {
         perform(link.start(now: now))
-        while !shouldStop() {
-            _ = try ZMQPoller(sockets: socket.map { [$0] } ?? [], fds: [inbox.doorbell.fd]).poll(timeoutMs: 100)
-            while let socket, let frames = try socket.receive() {
-                do {
-                    handle(try MessageCodec.decode(frames))
-                } catch {
-                    log("dropped a malformed message from the coordinator: \(error)")
-                }
-            }
-            for event in inbox.drain() { handle(event) }
-            // A HELLO sent before the connection completed was not queued (ZMQ_IMMEDIATE): try again.
-            if helloPending { perform([.sendHello]) }
-            perform(link.tick(now: now))
-        }
+        while !shouldStop() { try serviceOnce() }
+        try stopGracefully()
         for job in jobs.values { job.cancel.set() }
         socket?.close()
         socket = nil
+    }
+
+    /// One loop iteration: wait up to 100 ms, handle messages and training events, heartbeats.
+    private func serviceOnce() throws {
+        _ = try ZMQPoller(sockets: socket.map { [$0] } ?? [], fds: [inbox.doorbell.fd]).poll(timeoutMs: 100)
+        while let socket, let frames = try socket.receive() {
+            do {
+                handle(try MessageCodec.decode(frames))
+            } catch {
+                log("dropped a malformed message from the coordinator: \(error)")
+            }
+        }
+        for event in inbox.drain() { handle(event) }
+        // A HELLO sent before the connection completed was not queued (ZMQ_IMMEDIATE): try again.
+        if helloPending { perform([.sendHello]) }
+        perform(link.tick(now: now))
+        onTick?(WorkerActivity(connected: link.isConnected,
+                               jobs: jobs.values.map { "\($0.spec.variant)/seed-\($0.spec.seed) epoch \($0.outbox.epoch)" }.sorted()))
+    }
+
+    /// A stop (SIGTERM): take no new cells, cancel training at its next batch (the last completed epoch is the
+    /// resume point), flush the metrics and files produced so far, then RELEASE each cell still held so the
+    /// coordinator requeues it at once. Bounded by `options.stopTimeout`.
+    private func stopGracefully() throws {
+        stopping = true
+        let deadline = Date().addingTimeInterval(options.stopTimeout)
+        for job in jobs.values { job.cancel.set() }
+        if !jobs.isEmpty { log("stopping: cancelling \(jobs.count) job(s); flushing for at most \(Int(options.stopTimeout)) s") }
+        func settled(_ job: Job) -> Bool {
+            (!job.started || job.ended) && job.outbox.metrics.isEmpty && job.outbox.files.values.allSatisfy(\.stored)
+        }
+        while Date() < deadline, link.isConnected, !jobs.values.allSatisfy(settled) { try serviceOnce() }
+        guard link.isConnected, let socket else { return }
+        for job in jobs.values.sorted(by: { $0.spec.cell < $1.spec.cell }) {
+            send(.release(Release(cell: job.spec.cell, attempt: job.spec.attempt, reason: "worker \(options.name) stopping")))
+            log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(job.spec.attempt) released at epoch \(job.outbox.epoch)")
+        }
+        // Closing with a short linger lets the RELEASE messages leave.
+        try socket.setOption(ZMQOption.linger, Int32(2000))
     }
 
     // MARK: - Sending
@@ -115,6 +160,7 @@ public final class WorkerAgent {
                 do {
                     let fresh = try ZMQSocket(context, type: .dealer)
                     try fresh.configureWorkerDealer()
+                    if let curve = options.curve { try fresh.configureCurveClient(curve) }
                     try fresh.connect(options.endpoint)
                     socket = fresh
                 } catch {
@@ -232,6 +278,10 @@ public final class WorkerAgent {
     // MARK: - Assignments and artifacts
 
     private func accept(_ assign: Assign) {
+        if stopping {
+            send(.release(Release(cell: assign.cell, attempt: assign.attempt, reason: "worker \(options.name) stopping")))
+            return
+        }
         if let existing = jobs[assign.cell] {
             if existing.spec.attempt == assign.attempt { return }
             drop(assign.cell, because: "superseded by attempt \(assign.attempt)")
@@ -326,7 +376,8 @@ public final class WorkerAgent {
             guard jobs[cell]?.outbox.attempt == attempt else { return }
             fail(cell, reason: reason, deterministic: deterministic)
         case .cancelled(let cell, let attempt):
-            if jobs[cell]?.outbox.attempt == attempt { jobs[cell] = nil }
+            guard jobs[cell]?.outbox.attempt == attempt else { return }
+            if stopping { jobs[cell]?.ended = true } else { jobs[cell] = nil }
         case .log(let line):
             log(line)
         }

@@ -207,4 +207,31 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(scheduler.tick(now: 0.5).filter { if case .send(_, .heartbeat) = $0 { true } else { false } }.count, 0)
         XCTAssertEqual(scheduler.tick(now: 1.2).filter { if case .send(_, .heartbeat) = $0 { true } else { false } }.count, 2)
     }
+
+    func testReleasedCellIsRequeuedAtOnceWithoutAFailureAndFenced() throws {
+        var scheduler = makeScheduler([Self.cell(1)])
+        XCTAssertEqual(assigns(scheduler.handle(hello("a"), from: peerA, now: 0)).map(\.1.attempt), [1])
+        XCTAssertTrue(assigns(scheduler.handle(hello("b"), from: peerB, now: 0.5)).isEmpty)
+        let actions = scheduler.handle(.release(Release(cell: Self.cellID(1), attempt: 1, reason: "stopping")), from: peerA, now: 1)
+        let ended = actions.compactMap { if case .saveCell(_, _, let ending?) = $0 { ending } else { nil } }
+        XCTAssertEqual(ended.map(\.outcome), ["lost"])
+        XCTAssertTrue(ended.first?.reason?.hasPrefix("released by its worker") ?? false)
+        XCTAssertEqual(ended.first?.attempt, 1)
+        let given = assigns(actions)
+        XCTAssertEqual(given.map(\.0), [peerB], "requeued at once on the other worker, not back to the stopping one")
+        XCTAssertEqual(given.map(\.1.attempt), [2])
+        let cell = try XCTUnwrap(scheduler.cells[Self.cellID(1)])
+        XCTAssertEqual(cell.failures, 0, "a release is not a failure")
+        XCTAssertEqual(cell.worker, "b")
+        // A repeated or late RELEASE of the old attempt changes nothing.
+        let stale = scheduler.handle(.release(Release(cell: Self.cellID(1), attempt: 1, reason: "stopping")), from: peerA, now: 2)
+        XCTAssertTrue(stale.contains(.count("stale_release")))
+        XCTAssertTrue(assigns(stale).isEmpty)
+        XCTAssertEqual(scheduler.cells[Self.cellID(1)]?.state, .running)
+        XCTAssertEqual(scheduler.cells[Self.cellID(1)]?.attempt, 2)
+        // A RELEASE naming the current attempt from a session that does not hold it is fenced too.
+        let foreign = scheduler.handle(.release(Release(cell: Self.cellID(1), attempt: 2, reason: "stopping")), from: peerA, now: 3)
+        XCTAssertTrue(foreign.contains(.count("stale_release")))
+        XCTAssertEqual(scheduler.cells[Self.cellID(1)]?.worker, "b")
+    }
 }

@@ -70,7 +70,7 @@ final class DecodeErrorTests: XCTestCase {
         assertError([sig, [], []], .commandFrameSize(0))
         assertError([sig, [3, 3], []], .commandFrameSize(2))
         assertError([sig, [0], []], .unknownCommand(0))
-        assertError([sig, [21], [], []], .unknownCommand(21))
+        assertError([sig, [22], [], []], .unknownCommand(22))
         assertError([sig, [255]], .unknownCommand(255))
         XCTAssertEqual(DecodeError.unknownCommand(0).reason, "command")
     }

@@ -64,4 +64,11 @@ final class GoldenWireBytesTests: XCTestCase {
             ascii(#"{"sha256":"\#(Samples.sha)","status":"hash_mismatch"}"#),
         ])
     }
+
+    func testRelease() throws {
+        try assertGolden(.release(Release(cell: Samples.cell, attempt: 2, reason: "worker stopping")), [
+            "41424c01", "15",
+            ascii(#"{"attempt":2,"cell":"\#(Samples.cell)","reason":"worker stopping"}"#),
+        ])
+    }
 }

@@ -55,5 +55,6 @@ enum Samples {
                         cell: otherCell, variant: "no-aux", seed: 2, stage: "stage2", state: "pending", worker: nil,
                         attempt: 0, epoch: 0, epochs: 30, bestValMacroF1: nil, etaSeconds: nil),
                 ])),
+        .release(Release(cell: cell, attempt: 2, reason: "worker stopping")),
     ]
 }

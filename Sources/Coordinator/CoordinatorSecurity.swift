@@ -1,0 +1,72 @@
+// CoordinatorSecurity: the coordinator's CURVE settings, its ZAP gate (allowlist reloads, rejection log) and key fingerprints.
+import Crypto
+import Foundation
+import WireProtocol
+
+/// CURVE for the coordinator's ROUTER: its key pair and the directory of authorized worker `.pub` files.
+public struct CoordinatorSecurity: Sendable {
+    public let pair: CurveKeyPair
+    public let authorizedKeysDirectory: String
+
+    public init(pair: CurveKeyPair, authorizedKeysDirectory: String) {
+        self.pair = pair
+        self.authorizedKeysDirectory = authorizedKeysDirectory
+    }
+
+    /// Reads `--curve-secret-key FILE` (refused when group or others can read it) and checks the directory loads.
+    public static func load(secretKeyFile: String, authorizedKeysDirectory: String) throws -> CoordinatorSecurity {
+        let security = CoordinatorSecurity(pair: try CurveKeyFile.readSecret(secretKeyFile), authorizedKeysDirectory: authorizedKeysDirectory)
+        _ = try AuthorizedKeys.load(directory: authorizedKeysDirectory)
+        return security
+    }
+}
+
+/// Short, stable names for public keys in logs.
+public enum KeyFingerprint {
+    /// The first 16 hex digits of the SHA-256 of the key's 32 bytes (of its text when it is not a Z85 key).
+    public static func of(_ z85: String) -> String {
+        let bytes = CurveKeys.bytes(z85) ?? Array(z85.utf8)
+        return SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The ZAP handler of one coordinator run: started before the ROUTER binds, fed the allowlist again on request,
+/// and asked by the loop for what it decided (rejections are logged with the key's fingerprint).
+final class CurveGate {
+    let security: CoordinatorSecurity
+    private let handler: ZAPHandler
+    private let log: (String) -> Void
+
+    /// Loads the allowlist and starts the handler on `context`.
+    init(security: CoordinatorSecurity, context: ZMQContext, log: @escaping (String) -> Void) throws {
+        self.security = security
+        self.log = log
+        let keys = try AuthorizedKeys.load(directory: security.authorizedKeysDirectory)
+        handler = ZAPHandler(context: context, allowlist: Set(keys.values))
+        try handler.start()
+        log("CURVE on: server key \(KeyFingerprint.of(security.pair.publicKey)), \(keys.count) authorized worker key(s) in \(security.authorizedKeysDirectory)")
+    }
+
+    func stop() { handler.stop() }
+
+    /// Reads the authorized keys again; on an error the previous allowlist stays and the error is logged.
+    func reload() {
+        do {
+            let keys = try AuthorizedKeys.load(directory: security.authorizedKeysDirectory)
+            handler.replaceAllowlist(Set(keys.values))
+                log("authorized keys reloaded: \(keys.count) key(s)")
+        } catch {
+            log("authorized keys not reloaded (the previous list stays): \(error)")
+        }
+    }
+
+    /// Logs the handler's rejections; returns the counter names to add (`zap_accepted`, `zap_rejected`).
+    func drain() -> [String] {
+        handler.takeDecisions().map { decision in
+            if decision.accepted { return "zap_accepted" }
+            let who = decision.publicKey.isEmpty ? "no CURVE key (\(decision.mechanism))" : "key \(KeyFingerprint.of(decision.publicKey))"
+            log("refused a connection from \(decision.address): \(who) is not authorized")
+            return "zap_rejected"
+        }
+    }
+}

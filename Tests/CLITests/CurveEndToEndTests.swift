@@ -1,0 +1,130 @@
+// CurveEndToEndTests: real processes with CURVE — keygen, permission and bind refusals, a listed worker completes a
+// sweep while unlisted and plaintext ones get nothing, and a removed key is locked out after SIGHUP.
+import CoordinatorKit
+import Foundation
+import TestSupport
+import XCTest
+
+final class CurveEndToEndTests: XCTestCase {
+    /// `ablate keygen` into `directory/keys`; returns the public key text.
+    private func keygen(_ directory: TemporaryDirectory, _ name: String) throws -> String {
+        let result = try AblateBinary.run(["keygen", "--out", directory.file("keys"), "--name", name])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("fingerprint"), result.stdout)
+        let text = try String(contentsOfFile: directory.file("keys/\(name).pub"), encoding: .utf8)
+        return try XCTUnwrap(text.split(separator: "\n").last.map(String.init))
+    }
+
+    private func authorize(_ directory: TemporaryDirectory, _ name: String) throws {
+        try FileManager.default.copyItem(atPath: directory.file("keys/\(name).pub"), toPath: directory.file("authorized/\(name).pub"))
+    }
+
+    private func tinySweep(_ directory: TemporaryDirectory) throws -> String {
+        let dataset = try LocalCluster.dataset(in: directory)
+        directory.write("sweep.yaml", text: """
+            name: curve
+            dataset: \(dataset)
+            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
+            baseline: a
+            seeds: [1]
+            train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
+            variants:
+              a: {loss: cb_focal, gamma: 2.0}
+
+            """)
+        return directory.file("sweep.yaml")
+    }
+
+    func testKeygenPermissionsAndTheLoopbackRule() throws {
+        let directory = TemporaryDirectory()
+        _ = try keygen(directory, "coordinator")
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.file("keys/coordinator.key"))
+        XCTAssertEqual(attributes[.posixPermissions] as? Int, 0o600)
+        XCTAssertNotEqual(try AblateBinary.run(["keygen", "--out", directory.file("keys"), "--name", "coordinator"]).status, 0,
+                          "keygen refuses to overwrite")
+        let sweep = try tinySweep(directory)
+        try FileManager.default.createDirectory(atPath: directory.file("authorized"), withIntermediateDirectories: true)
+        chmod(directory.file("authorized"), 0o755)
+        let base = ["coordinator", "--sweep", sweep, "--state", directory.file("state")]
+
+        chmod(directory.file("keys/coordinator.key"), 0o644)
+        let loose = try AblateBinary.run(base + ["--bind", "tcp://127.0.0.1:0", "--curve-secret-key", directory.file("keys/coordinator.key"),
+                                                 "--authorized-keys", directory.file("authorized")])
+        XCTAssertNotEqual(loose.status, 0)
+        XCTAssertTrue((loose.stdout + loose.stderr).contains("chmod 600 \(directory.file("keys/coordinator.key"))"), loose.stderr)
+        chmod(directory.file("keys/coordinator.key"), 0o600)
+
+        let open = try AblateBinary.run(base + ["--bind", "tcp://0.0.0.0:0"])
+        XCTAssertNotEqual(open.status, 0)
+        XCTAssertTrue(open.stderr.contains("not a loopback address"), open.stderr)
+        XCTAssertNotEqual(try AblateBinary.run(base + ["--bind", "tcp://0.0.0.0:0", "--curve-secret-key", directory.file("keys/coordinator.key")]).status, 0,
+                          "the key flags come in pairs")
+
+        let processes = ServiceProcesses(directory: directory)
+        defer { processes.stopAll() }
+        try processes.start("insecure", base + ["--bind", "tcp://0.0.0.0:*", "--insecure", "--keep-serving"])
+        let log = try processes.waitForLog("insecure", containing: "listening on", timeout: 60)
+        XCTAssertTrue(log.contains("WARNING: serving tcp://0.0.0.0:* without CURVE"), log)
+    }
+
+    func testOnlyListedKeysGetJobsAndARemovedKeyIsLockedOutAfterSIGHUP() throws {
+        let directory = TemporaryDirectory()
+        _ = try keygen(directory, "coordinator")
+        _ = try keygen(directory, "good")
+        let badKey = try keygen(directory, "bad")
+        try FileManager.default.createDirectory(atPath: directory.file("authorized"), withIntermediateDirectories: true)
+        chmod(directory.file("authorized"), 0o755)
+        try authorize(directory, "good")
+        let sweep = try tinySweep(directory)
+        let keys = directory.file("keys")
+        let processes = ServiceProcesses(directory: directory)
+        defer { processes.stopAll() }
+
+        try processes.start("coordinator", ["coordinator", "--sweep", sweep, "--state", directory.file("state"), "--bind", "tcp://127.0.0.1:*",
+                                            "--heartbeat-ms", "200", "--keep-serving",
+                                            "--curve-secret-key", "\(keys)/coordinator.key", "--authorized-keys", directory.file("authorized")])
+        let log = try processes.waitForLog("coordinator", containing: "listening on", timeout: 60)
+        XCTAssertTrue(log.contains("CURVE on"), log)
+        let endpoint = try XCTUnwrap(log.split(separator: "\n").first { $0.contains("listening on") }?.split(separator: " ").last.map(String.init))
+        func worker(_ name: String, key: String?) -> [String] {
+            ["worker", "--connect", endpoint, "--work-dir", directory.file("work-\(name)"), "--name", name]
+                + (key.map { ["--curve-secret-key", "\(keys)/\($0).key", "--server-public-key", "\(keys)/coordinator.pub"] } ?? [])
+        }
+        // The unlisted and plaintext workers start first, so they would get the first cell if they were admitted.
+        try processes.start("bad", worker("bad", key: "bad"))
+        try processes.start("plain", worker("plain", key: nil))
+        try processes.waitForLog("coordinator", containing: "key \(KeyFingerprint.of(badKey)) is not authorized", timeout: 20)
+        try processes.start("good", worker("good", key: "good"))
+
+        let state = directory.file("state")
+        try processes.wait("both cells done", timeout: 180) {
+            let cells = (try? Ledger(readingDirectory: state).cells()) ?? []
+            return cells.count == 2 && cells.allSatisfy { $0.state == .done }
+        }
+        let ledger = try Ledger(readingDirectory: state)
+        XCTAssertEqual(try ledger.workers().map(\.name), ["good"], "only the listed worker ever had a session")
+        for cell in try ledger.cells() {
+            XCTAssertEqual(try ledger.attempts(cell: cell.id).map(\.worker), ["good"])
+        }
+        XCTAssertGreaterThanOrEqual(try ledger.counters()["zap_rejected"] ?? 0, 1)
+        XCTAssertFalse(processes.logText("bad").contains("assigned"))
+        XCTAssertFalse(processes.logText("plain").contains("assigned"))
+
+        // `ablate status --connect` with a listed key works; without keys it gets no answer.
+        let status = ["status", "--connect", endpoint, "--curve-secret-key", "\(keys)/good.key", "--server-public-key", "\(keys)/coordinator.pub"]
+        let listed = try AblateBinary.run(status)
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertTrue(listed.stdout.contains("sweep curve"), listed.stdout)
+        XCTAssertNotEqual(try AblateBinary.run(["status", "--connect", endpoint]).status, 0)
+
+        // Remove the key and reload: the next connection with it is refused.
+        try FileManager.default.removeItem(atPath: directory.file("authorized/good.pub"))
+        try processes.signal("coordinator", SIGHUP)
+        try processes.waitForLog("coordinator", containing: "authorized keys reloaded: 0 key(s)", timeout: 10)
+        let refused = try AblateBinary.run(status)
+        XCTAssertNotEqual(refused.status, 0, "a removed key is locked out at its next connection")
+        XCTAssertTrue(refused.stderr.contains("no answer"), refused.stderr)
+        try processes.signal("coordinator", SIGTERM)
+        XCTAssertEqual(try processes.waitForExit("coordinator", timeout: 20), 0)
+    }
+}

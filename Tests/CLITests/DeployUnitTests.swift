@@ -1,0 +1,65 @@
+// DeployUnitTests: `systemd-analyze verify` on deploy/'s units, and shell syntax of the install and Slurm scripts.
+import Foundation
+import TestSupport
+import XCTest
+
+/// Checks the files under deploy/ with the tools that will run them (skipped where a tool is absent).
+final class DeployUnitTests: XCTestCase {
+    /// The repository root (this file is Tests/CLITests/DeployUnitTests.swift).
+    private var root: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    private func tool(_ name: String) -> String? {
+        ["/usr/bin/\(name)", "/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    func testUnitsPassSystemdAnalyzeVerify() throws {
+        guard let analyze = tool("systemd-analyze") else {
+            throw XCTSkip("systemd-analyze is not installed (Debian package systemd); units not verified")
+        }
+        let directory = TemporaryDirectory("ablate-units")
+        // verify checks that ExecStart's binary exists: point the units at the built one.
+        var paths: [String] = []
+        for unit in ["ablate-coordinator.service", "ablate-worker@.service"] {
+            let text = try String(contentsOfFile: "\(root)/deploy/\(unit)", encoding: .utf8)
+            XCTAssertTrue(text.contains("ExecStart=/usr/local/bin/ablate "), unit)
+            directory.write(unit, text: text.replacingOccurrences(of: "/usr/local/bin/ablate", with: AblateBinary.path))
+        }
+        paths.append(directory.file("ablate-coordinator.service"))
+        // A template is verified through an instance name linked to it.
+        try FileManager.default.createSymbolicLink(atPath: directory.file("ablate-worker@0.service"), withDestinationPath: "ablate-worker@.service")
+        paths.append(directory.file("ablate-worker@0.service"))
+        let result = try Subprocess.capture(analyze, ["verify", "--man=no"] + paths)
+        let complaints = (result.stdout + result.stderr).split(separator: "\n").filter { $0.contains("ablate") }
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertEqual(complaints, [], "systemd-analyze warned about the units")
+    }
+
+    func testUnitsCarryTheRequiredSettings() throws {
+        let coordinator = try String(contentsOfFile: "\(root)/deploy/ablate-coordinator.service", encoding: .utf8)
+        let worker = try String(contentsOfFile: "\(root)/deploy/ablate-worker@.service", encoding: .utf8)
+        for (name, text) in [("coordinator", coordinator), ("worker", worker)] {
+            for line in ["Type=notify", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
+                         "PrivateTmp=yes", "User=ablate", "StateDirectory=", "WatchdogSec="] {
+                XCTAssertTrue(text.contains("\n\(line)"), "\(name) unit lacks \(line)")
+            }
+            XCTAssertTrue(text.contains("EnvironmentFile=/etc/ablate/"), name)
+        }
+        for part in ["Environment=CUDA_VISIBLE_DEVICES=%i", "--gpu %i", "--name %H-gpu%i", "CacheDirectory="] {
+            XCTAssertTrue(worker.contains(part), "worker unit lacks \(part)")
+        }
+        XCTAssertTrue(coordinator.contains("ExecReload=/bin/kill -HUP $MAINPID"))
+        for file in ["etc/coordinator.env", "etc/worker.env", "README.md", "install.sh", "slurm/ablate-workers.sbatch"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(root)/deploy/\(file)"), file)
+        }
+    }
+
+    func testScriptsParse() throws {
+        for (shell, script) in [("sh", "deploy/install.sh"), ("bash", "deploy/slurm/ablate-workers.sbatch"), ("bash", "scripts/netns-lab.sh")] {
+            guard let path = tool(shell) else { continue }
+            let result = try Subprocess.capture(path, ["-n", "\(root)/\(script)"])
+            XCTAssertEqual(result.status, 0, "\(script): \(result.stderr)")
+        }
+    }
+}
