@@ -16,6 +16,9 @@ struct SweepParts {
     var baseline: String?
     var seeds: [UInt64]?
     var train = SettingsBlock()
+    /// The `train` block's `command` and `timeout_s`: every variant's unless it gives its own.
+    var defaultCommand: [String]?
+    var defaultTimeoutSeconds: Double?
     /// The variants that could be read (each bad one has reported its problems).
     var variants: [SweepVariant]?
     var variantEntries: [SweepEntry] = []
@@ -94,8 +97,11 @@ enum SweepParser {
             ]
             parts.train =
                 SweepSettings.readBlock(
-                    entry.value, path: entry.path, stage: parts.stage, extras: [], forbidden: forbidden,
+                    entry.value, path: entry.path, stage: parts.stage, extras: SweepVariants.extraKeys, forbidden: forbidden,
                     reader: &reader) ?? SettingsBlock()
+            let defaults = SweepVariants.readExtras(parts.train.extras, reader: &reader)
+            parts.defaultCommand = defaults.command
+            parts.defaultTimeoutSeconds = defaults.timeoutSeconds
         }
         if let entry = top["variants"] { SweepVariants.read(entry, into: &parts, reader: &reader) }
         if let entry = top["baseline"], let baseline = reader.string(entry) {

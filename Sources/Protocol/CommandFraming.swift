@@ -24,6 +24,7 @@ extension Command {
         case .disconnect: "DISCONNECT"
         case .statusRequest: "STATUS_REQUEST"
         case .statusReply: "STATUS_REPLY"
+        case .log: "LOG"
         }
     }
 

@@ -29,6 +29,7 @@ public enum MessageCodec {
         case .disconnect(let body): return head + [json(body)]
         case .statusRequest(let body): return head + [json(body)]
         case .statusReply(let body): return head + [json(body)]
+        case .log(let body): return head + [json(body)]
         }
     }
 
@@ -85,6 +86,7 @@ public enum MessageCodec {
         case .disconnect: return .disconnect(try json(header, command))
         case .statusRequest: return .statusRequest(try json(header, command))
         case .statusReply: return .statusReply(try json(header, command))
+        case .log: return .log(try json(header, command))
         }
     }
 
