@@ -114,7 +114,7 @@ public struct OutputWatcher: Sendable {
     }
 
     private struct Fields: Decodable {
-        var epoch: Int
+        var epoch: Double
         var valMacroF1: Double
         var valLoss: Double?
         var trainLoss: Double?
@@ -140,11 +140,18 @@ public struct OutputWatcher: Sendable {
             let key = context.codingPath.last?.stringValue ?? "?"
             let kind = key == "epoch" ? "an integer" : "a number"
             throw MetricsLineError(line: line, problem: "'\(key)' is not \(kind)")
+        } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {
+            let key = context.codingPath.last?.stringValue ?? "?"
+            throw MetricsLineError(line: line, problem: "'\(key)' is not \(key == "epoch" ? "an integer" : "a number")")
         } catch {
             throw MetricsLineError(line: line, problem: "not valid JSON (values must be finite numbers)")
         }
-        guard fields.epoch >= 0 else { throw MetricsLineError(line: line, problem: "'epoch' is \(fields.epoch), must be at least 0") }
-        return MetricsLine(line: line, epoch: fields.epoch, valMacroF1: fields.valMacroF1, valLoss: fields.valLoss ?? .nan,
+        guard fields.epoch == fields.epoch.rounded(), abs(fields.epoch) < 1e9 else {
+            throw MetricsLineError(line: line, problem: "'epoch' is not an integer")
+        }
+        let epoch = Int(fields.epoch)
+        guard epoch >= 0 else { throw MetricsLineError(line: line, problem: "'epoch' is \(epoch), must be at least 0") }
+        return MetricsLine(line: line, epoch: epoch, valMacroF1: fields.valMacroF1, valLoss: fields.valLoss ?? .nan,
                            trainLoss: fields.trainLoss ?? .nan, seconds: fields.seconds ?? 0, record: text)
     }
 
