@@ -12,6 +12,8 @@ struct SweepParts {
     var stage1: Stage1Source?
     var stage1Entry: SweepEntry?
     var stage1Settings: [SweepEntry] = []
+    /// Neither `stage1_checkpoint` nor `stage1` was given.
+    var stage1Missing = false
     var stage: ModelStage = .stage2
     var baseline: String?
     var seeds: [UInt64]?
@@ -104,6 +106,15 @@ enum SweepParser {
             parts.defaultTimeoutSeconds = defaults.timeoutSeconds
         }
         if let entry = top["variants"] { SweepVariants.read(entry, into: &parts, reader: &reader) }
+        if parts.stage1Missing {
+            if let variants = parts.variants, !variants.isEmpty, variants.allSatisfy({ $0.command != nil }) {
+                parts.stage1 = Stage1Source.none
+            } else {
+                reader.report(
+                    root, "stage1_checkpoint",
+                    "missing: give stage1_checkpoint (an existing checkpoint) or stage1 (a stage-1 training job)")
+            }
+        }
         if let entry = top["baseline"], let baseline = reader.string(entry) {
             parts.baseline = baseline
             if let names = parts.variantNames, !names.isEmpty, !names.contains(baseline) {
@@ -168,9 +179,8 @@ enum SweepParser {
         let job = top["stage1"]
         switch (checkpoint, job) {
         case (nil, nil):
-            reader.report(
-                root, "stage1_checkpoint",
-                "missing: give stage1_checkpoint (an existing checkpoint) or stage1 (a stage-1 training job)")
+            // Decided once the variants are read: a sweep whose variants all run commands needs no stage-1 model.
+            parts.stage1Missing = true
         case (.some(let first), .some(let second)):
             let later = first.line > second.line ? first : second
             reader.report(later, "give either stage1_checkpoint or stage1, not both")

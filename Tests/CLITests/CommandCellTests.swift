@@ -13,11 +13,9 @@ final class CommandCellTests: XCTestCase {
         let dataset = try LocalCluster.dataset(in: directory)
         let names = variants.keys.sorted()
         let lines = names.map { "  \($0): \(variants[$0] ?? "{}")" }.joined(separator: "\n")
-        directory.write("stage1-placeholder.bin", text: "unused by command cells")
         directory.write("sweep.yaml", text: """
             name: commands
             dataset: \(dataset)
-            stage1_checkpoint: \(directory.file("stage1-placeholder.bin"))
             baseline: \(names[0])
             seeds: [42]
             max_attempts: \(maxAttempts)

@@ -311,6 +311,10 @@ final class SweepTests: XCTestCase {
         let c1 = try XCTUnwrap(plan.cells.first { $0.variant == "c" && $0.seed == 1 })
         XCTAssertEqual(commands[c1.id], CellCommand(argv: ["sh", "other.sh", "c", "128"], timeoutSeconds: 5), "a setting the variant does not write comes from its resolved config")
 
+        let noStage1 = text.replacingOccurrences(of: "stage1_checkpoint: s1.h5\n", with: "")
+        XCTAssertEqual(try Sweep.parse(text: noStage1).stage1, Stage1Source.none, "commands only: no stage-1 model needed")
+        let nativeToo = noStage1.replacingOccurrences(of: "train: {epochs: 7, command:", with: "train: {epochs: 7, unused_command:")
+        XCTAssertTrue(sweepProblems(nativeToo)?.problems.contains { $0.key == "stage1_checkpoint" } == true, "a native variant needs one")
         let unknown = try XCTUnwrap(sweepProblems(text.replacingOccurrences(of: "\"{variant}\"", with: "\"{variante}\"")))
         XCTAssertEqual(unknown.problems.map(\.key), ["variants.c.command"])
         XCTAssertEqual(unknown.problems.first?.line, 10)
