@@ -20,7 +20,8 @@ CLASSES = 3
 
 
 def load_split(path, split, max_rows=None):
-    """The split's stage-2 rows: inputs scaled to [0, 1] (N x 1 x B x B) and labels, in file order."""
+    """The split's stage-2 rows, in file order: inputs (N x 2 x B x B: each block standardised, and the samples
+    scaled to [-1, 1]) and labels."""
     with h5py.File(path, "r") as f:
         scale = float((1 << int(f.attrs["bit_depth"])) - 1)
         ids = f[f"{split}/labels"][:]
@@ -29,13 +30,15 @@ def load_split(path, split, max_rows=None):
             rows = rows[:max_rows]
         blocks = f[f"{split}/blocks"][:][rows].astype(np.float32) / scale
     labels = np.array([STAGE2[int(ids[r])] for r in rows], dtype=np.int64)
-    return torch.from_numpy(blocks).unsqueeze(1), torch.from_numpy(labels)
+    x = torch.from_numpy(blocks).unsqueeze(1)
+    mean, std = x.mean(dim=(2, 3), keepdim=True), x.std(dim=(2, 3), keepdim=True) + 1e-3
+    return torch.cat([(x - mean) / std, 2 * x - 1], 1), torch.from_numpy(labels)
 
 
 class SmallNet(nn.Module):
     def __init__(self, width=16):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, width, 3, padding=1)
+        self.conv1 = nn.Conv2d(2, width, 3, padding=1)
         self.conv2 = nn.Conv2d(width, 2 * width, 3, padding=1)
         self.head = nn.Linear(2 * width, CLASSES)
 
@@ -45,13 +48,14 @@ class SmallNet(nn.Module):
         return self.head(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def loss_fn(name, gamma):
+def loss_fn(name, gamma, weights):
+    """Class-weighted cross-entropy or focal loss (weights: inverse class frequencies)."""
     if name == "ce":
-        return lambda logits, y: F.cross_entropy(logits, y)
+        return lambda logits, y: F.cross_entropy(logits, y, weight=weights)
     if name == "focal":
         def focal(logits, y):
             logp = F.log_softmax(logits, 1).gather(1, y[:, None]).squeeze(1)
-            return (-(1 - logp.exp()) ** gamma * logp).mean()
+            return (-weights[y] * (1 - logp.exp()) ** gamma * logp).sum() / weights[y].sum()
         return focal
     raise SystemExit(f"train.py: unknown --loss '{name}' (ce or focal)")
 
@@ -80,8 +84,8 @@ def main():
     parser.add_argument("--gamma", type=float, default=config.get("gamma") or 2.0)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--max-train-rows", type=int, default=None)
     parser.add_argument("--out", default=os.environ.get("ABLATE_OUT"))
     parser.add_argument("--dataset", default=os.environ.get("ABLATE_DATASET"))
@@ -96,7 +100,8 @@ def main():
     x_val, y_val = x_val.to(device), y_val.to(device)
     model = SmallNet().to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
-    criterion = loss_fn(args.loss, args.gamma)
+    counts = torch.bincount(y_train, minlength=CLASSES).float().clamp(min=1)
+    criterion = loss_fn(args.loss, args.gamma, (len(y_train) / (CLASSES * counts)).to(device))
     start_epoch, best_f1, best_logits, best_epoch = 1, -1.0, None, 0
 
     resume = os.environ.get("ABLATE_RESUME")
@@ -122,7 +127,7 @@ def main():
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total, batches = total + float(loss), batches + 1
+            total, batches = total + loss.item(), batches + 1
         model.eval()
         with torch.no_grad():
             logits = model(x_val)
