@@ -9,7 +9,7 @@ import XCTest
 /// Real coordinator and worker processes running /bin/sh scripts that follow docs/bring-your-own-trainer.md.
 final class CommandCellTests: XCTestCase {
     /// Writes a sweep of `variants` (YAML flow mappings by name) and returns its path.
-    private func writeSweep(_ directory: TemporaryDirectory, variants: [String: String], maxAttempts: Int = 3) throws -> String {
+    private func writeSweep(_ directory: TemporaryDirectory, variants: [String: String], maxAttempts: Int = 3, seeds: [UInt64] = [42]) throws -> String {
         let dataset = try LocalCluster.dataset(in: directory)
         let names = variants.keys.sorted()
         let lines = names.map { "  \($0): \(variants[$0] ?? "{}")" }.joined(separator: "\n")
@@ -17,7 +17,7 @@ final class CommandCellTests: XCTestCase {
             name: commands
             dataset: \(dataset)
             baseline: \(names[0])
-            seeds: [42]
+            seeds: [\(seeds.map(String.init).joined(separator: ", "))]
             max_attempts: \(maxAttempts)
             variants:
             \(lines)
@@ -154,5 +154,34 @@ final class CommandCellTests: XCTestCase {
         XCTAssertEqual(cell.state, .done, cluster.logTails())
         XCTAssertEqual(cell.attempt, 2, "requeued once")
         XCTAssertEqual(cell.epochsDone, 2)
+    }
+
+    func testGpusGiveEachConcurrentJobItsOwnDevice() throws {
+        let directory = TemporaryDirectory()
+        let pinned = script(directory, "pinned.sh", """
+            sleep 1
+            echo "{\\"epoch\\": 1, \\"val_macro_f1\\": 0.5, \\"cuda\\": \\"$CUDA_VISIBLE_DEVICES\\", \\"gpu\\": \\"$1\\"}" >> "$ABLATE_OUT/metrics.jsonl"
+
+            """)
+        let sweep = try writeSweep(directory, variants: ["pinned": #"{command: [/bin/sh, "\#(pinned)", "{gpu}"]}"#], seeds: [1, 2])
+        let cluster = LocalCluster(directory: directory, name: "gpus")
+        defer { cluster.stopAll() }
+        try cluster.startCoordinator(sweep: sweep)
+        try cluster.startWorker("w", arguments: ["--gpus", "3,5"])
+        XCTAssertEqual(try cluster.waitForCoordinator(timeout: 120), 0, cluster.logTails())
+        var devices: [String] = []
+        for seed: UInt64 in [1, 2] {
+            let line = try String(contentsOfFile: "\(cluster.state)/runs/pinned/seed-\(seed)/metrics.jsonl", encoding: .utf8)
+            let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertEqual(record["cuda"] as? String, record["gpu"] as? String, "{gpu} is the job's CUDA_VISIBLE_DEVICES")
+            devices.append(record["cuda"] as? String ?? "")
+        }
+        XCTAssertEqual(devices.sorted(), ["3", "5"], "the two concurrent jobs ran on different GPUs")
+
+        let both = try AblateBinary.run(["worker", "--connect", cluster.endpoint, "--work-dir", directory.file("x"), "--gpu", "0", "--gpus", "0,1"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.stderr.contains("--gpu and --gpus cannot be combined"), both.stderr)
+        let bad = try AblateBinary.run(["worker", "--connect", cluster.endpoint, "--work-dir", directory.file("x"), "--gpus", "0,x"])
+        XCTAssertTrue(bad.stderr.contains("--gpus '0,x': expected GPU indices separated by commas"), bad.stderr)
     }
 }

@@ -53,9 +53,9 @@ final class LocalCluster {
                                  "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"], log: "coordinator.log")
     }
 
-    func startWorker(_ name: String, environment: [String: String] = [:]) throws {
+    func startWorker(_ name: String, environment: [String: String] = [:], arguments: [String] = []) throws {
         workers[name] = try spawn(["worker", "--connect", endpoint, "--work-dir", directory.file("work-\(name)"), "--name", name,
-                                   "--cache-dir", directory.file("prefix-cache")], log: "worker-\(name).log", environment: environment)
+                                   "--cache-dir", directory.file("prefix-cache")] + arguments, log: "worker-\(name).log", environment: environment)
     }
 
     func signal(worker name: String, _ number: Int32) throws {
