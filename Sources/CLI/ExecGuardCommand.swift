@@ -30,8 +30,7 @@ struct ExecGuardCommand: ParsableCommand {
         let stop = StopSignal()
         // The parent may have died between spawning the guard and now: then nothing is started.
         guard getppid() == parent else { throw ExitCode(143) }
-        var environment = ProcessInfo.processInfo.environment
-        environment["ABLATE_GUARD_PID"] = String(getpid())
+        let environment = ProcessInfo.processInfo.environment
         let pid: pid_t
         do {
             pid = try ProcessGroup.spawn(command, environment: environment, output: nil)

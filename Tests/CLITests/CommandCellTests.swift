@@ -124,9 +124,9 @@ final class CommandCellTests: XCTestCase {
         try cluster.wait("the command and its child to be gone", timeout: 5) { !started.contains(where: isAlive) }
     }
 
-    func testACommandDiesWithItsKilledWorkerAndTheCellFinishesElsewhere() throws {
-        let directory = TemporaryDirectory()
-        let pidFile = directory.file("slow.pids")
+    /// A sweep of one cell whose first attempt reports epoch 1, then hangs with a child (pids in `pidFile`); later
+    /// attempts finish after 4 s with epoch 2.
+    private func slowSweep(_ directory: TemporaryDirectory, pidFile: String) throws -> String {
         let slow = script(directory, "slow.sh", """
             echo '{"epoch": 1, "val_macro_f1": 0.25}' >> "$ABLATE_OUT/metrics.jsonl"
             if [ "$ABLATE_ATTEMPT" = 1 ]; then
@@ -134,26 +134,63 @@ final class CommandCellTests: XCTestCase {
               echo $$ $! > "\(pidFile)"
               wait
             fi
+            sleep 4
             echo '{"epoch": 2, "val_macro_f1": 0.5}' >> "$ABLATE_OUT/metrics.jsonl"
 
             """)
-        let sweep = try writeSweep(directory, variants: ["slow": #"{command: [/bin/sh, "\#(slow)"]}"#])
-        let cluster = LocalCluster(directory: directory, name: "kill")
-        defer { cluster.stopAll() }
+        return try writeSweep(directory, variants: ["slow": #"{command: [/bin/sh, "\#(slow)"]}"#])
+    }
+
+    /// Starts worker `a` on the slow sweep, waits for its command and returns the command's and its child's pids.
+    private func startSlowCommand(_ cluster: LocalCluster, sweep: String, pidFile: String) throws -> [pid_t] {
         try cluster.startCoordinator(sweep: sweep)
         try cluster.startWorker("a")
         try cluster.wait("the first attempt's command to run", timeout: 60) {
             (try? pids(pidFile).count) == 2 && cluster.cells().first?.epochsDone == 1
         }
-        let started = try pids(pidFile)
-        try cluster.signal(worker: "a", SIGKILL)
-        try cluster.wait("the command's group to end with its worker", timeout: 5) { !started.contains(where: isAlive) }
-        try cluster.startWorker("b")
+        return try pids(pidFile)
+    }
+
+    /// The slow cell ended done on its second attempt.
+    private func assertFinishedOnSecondAttempt(_ cluster: LocalCluster) throws {
         XCTAssertEqual(try cluster.waitForCoordinator(timeout: 120), 0, cluster.logTails())
         let cell = try XCTUnwrap(cluster.cells().first)
         XCTAssertEqual(cell.state, .done, cluster.logTails())
         XCTAssertEqual(cell.attempt, 2, "requeued once")
         XCTAssertEqual(cell.epochsDone, 2)
+    }
+
+    func testACommandDiesWithItsKilledWorkerAndTheCellFinishesElsewhere() throws {
+        for signal in [SIGKILL, SIGTERM] {
+            let directory = TemporaryDirectory()
+            let pidFile = directory.file("slow.pids")
+            let cluster = LocalCluster(directory: directory, name: "signal\(signal)")
+            defer { cluster.stopAll() }
+            let started = try startSlowCommand(cluster, sweep: try slowSweep(directory, pidFile: pidFile), pidFile: pidFile)
+            try cluster.signal(worker: "a", signal)
+            try cluster.wait("the command's group to end with its worker (signal \(signal))", timeout: 5) { !started.contains(where: isAlive) }
+            try cluster.startWorker("b")
+            try assertFinishedOnSecondAttempt(cluster)
+        }
+    }
+
+    /// A frozen worker's cell goes to another worker; when it thaws, the coordinator cancels its attempt and the
+    /// worker ends the command's group.
+    func testACancelFromTheCoordinatorEndsTheCommandsGroup() throws {
+        let directory = TemporaryDirectory()
+        let pidFile = directory.file("slow.pids")
+        let cluster = LocalCluster(directory: directory, name: "cancel")
+        defer { cluster.stopAll() }
+        let started = try startSlowCommand(cluster, sweep: try slowSweep(directory, pidFile: pidFile), pidFile: pidFile)
+        try cluster.signal(worker: "a", SIGSTOP)
+        try cluster.startWorker("b")
+        try cluster.wait("the frozen worker's cell to go to worker b", timeout: 30) { cluster.cells().first?.attempt == 2 }
+        XCTAssertTrue(started.allSatisfy(isAlive), "a frozen worker's command is left alone")
+        try cluster.signal(worker: "a", SIGCONT)
+        try cluster.wait("the thawed worker to cancel its command", timeout: 20) { !started.contains(where: isAlive) }
+        try assertFinishedOnSecondAttempt(cluster)
+        let log = (try? String(contentsOfFile: directory.file("worker-a.log"), encoding: .utf8)) ?? ""
+        XCTAssertTrue(log.contains("cancelled by the coordinator"), log)
     }
 
     func testGpusGiveEachConcurrentJobItsOwnDevice() throws {
