@@ -2,12 +2,15 @@
 import Foundation
 
 /// Reads the lines a command appends to its log. Lines to forward are batched at most once per `interval`
-/// seconds; a batch holds at most `maxBatch` lines (the oldest are dropped first, and a note says how many), and
-/// a line is cut at `maxLineBytes`. The last `tailCount` lines are always kept.
+/// seconds; a batch holds at most `maxBatch` lines and `maxBatchBytes` bytes of text (the oldest are dropped
+/// first, and a note says how many), and a line is cut at `maxLineBytes`. The byte limit keeps a LOG message well
+/// under the coordinator's JSON header limit (1 MiB) even when every byte needs a 6-byte JSON escape. The last
+/// `tailCount` lines are always kept.
 public struct CommandOutput: Sendable {
     public let path: String
     public var interval = 1.0
     public var maxBatch = 500
+    public var maxBatchBytes = 128 * 1024
     public var maxLineBytes = 4096
     public var tailCount = 20
     /// The most read from the file per `read()`.
@@ -58,7 +61,15 @@ public struct CommandOutput: Sendable {
     public mutating func takeBatch(now: Double, force: Bool = false) -> [String]? {
         guard !batch.isEmpty, force || now - lastSent >= interval else { return nil }
         lastSent = now
-        var lines = batch
+        var bytes = 0
+        var kept = 0
+        for line in batch.reversed() {
+            bytes += line.utf8.count + 1
+            if bytes > maxBatchBytes { break }
+            kept += 1
+        }
+        dropped += batch.count - kept
+        var lines = Array(batch.suffix(kept))
         if dropped > 0 { lines.insert("[\(dropped) earlier lines not forwarded; see the worker's log]", at: 0) }
         batch.removeAll()
         dropped = 0

@@ -89,6 +89,11 @@ final class OutputWatcherTests: XCTestCase {
         XCTAssertNil(output.takeBatch(now: 0.5), "within the interval")
         XCTAssertEqual(output.takeBatch(now: 1.0), ["partial"])
         XCTAssertTrue(output.tailText.hasSuffix("line 30\npartial"))
+        output.maxBatchBytes = 25
+        try append(directory, "log.txt", "0123456789\nabcdefghij\nklmnopqrst\n")
+        output.read()
+        XCTAssertEqual(output.takeBatch(now: 5), ["[1 earlier lines not forwarded; see the worker's log]", "abcdefghij", "klmnopqrst"],
+                       "a batch keeps the newest lines that fit its byte limit")
     }
 
     func testCommandSummaryIsReadableAsADigest() throws {
