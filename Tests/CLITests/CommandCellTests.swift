@@ -124,18 +124,21 @@ final class CommandCellTests: XCTestCase {
         try cluster.wait("the command and its child to be gone", timeout: 5) { !started.contains(where: isAlive) }
     }
 
-    /// A sweep of one cell whose first attempt reports epoch 1, then hangs with a child (pids in `pidFile`); later
-    /// attempts finish after 4 s with epoch 2.
+    /// A sweep of one cell whose first attempt writes `last.h5`, reports epoch 1, then hangs with a child (pids in
+    /// `pidFile`); a later attempt resumes: after 4 s it reports epoch 2 with what `$ABLATE_RESUME` held.
     private func slowSweep(_ directory: TemporaryDirectory, pidFile: String) throws -> String {
         let slow = script(directory, "slow.sh", """
-            echo '{"epoch": 1, "val_macro_f1": 0.25}' >> "$ABLATE_OUT/metrics.jsonl"
             if [ "$ABLATE_ATTEMPT" = 1 ]; then
+              echo "state after epoch 1" > "$ABLATE_OUT/last.h5.tmp"
+              mv "$ABLATE_OUT/last.h5.tmp" "$ABLATE_OUT/last.h5"
+              echo '{"epoch": 1, "val_macro_f1": 0.25}' >> "$ABLATE_OUT/metrics.jsonl"
               sleep 1000 &
               echo $$ $! > "\(pidFile)"
               wait
             fi
             sleep 4
-            echo '{"epoch": 2, "val_macro_f1": 0.5}' >> "$ABLATE_OUT/metrics.jsonl"
+            resumed=$(cat "$ABLATE_RESUME")
+            echo "{\\"epoch\\": 2, \\"val_macro_f1\\": 0.5, \\"resumed_from\\": \\"$resumed\\"}" >> "$ABLATE_OUT/metrics.jsonl"
 
             """)
         return try writeSweep(directory, variants: ["slow": #"{command: [/bin/sh, "\#(slow)"]}"#])
@@ -145,19 +148,22 @@ final class CommandCellTests: XCTestCase {
     private func startSlowCommand(_ cluster: LocalCluster, sweep: String, pidFile: String) throws -> [pid_t] {
         try cluster.startCoordinator(sweep: sweep)
         try cluster.startWorker("a")
-        try cluster.wait("the first attempt's command to run", timeout: 60) {
-            (try? pids(pidFile).count) == 2 && cluster.cells().first?.epochsDone == 1
+        try cluster.wait("the first attempt's command to run and its last.h5 to be stored", timeout: 60) {
+            (try? pids(pidFile).count) == 2 && cluster.cells().first?.resumeEpoch == 1
         }
         return try pids(pidFile)
     }
 
-    /// The slow cell ended done on its second attempt.
+    /// The slow cell ended done on its second attempt, which resumed from the first attempt's `last.h5`.
     private func assertFinishedOnSecondAttempt(_ cluster: LocalCluster) throws {
         XCTAssertEqual(try cluster.waitForCoordinator(timeout: 120), 0, cluster.logTails())
         let cell = try XCTUnwrap(cluster.cells().first)
         XCTAssertEqual(cell.state, .done, cluster.logTails())
         XCTAssertEqual(cell.attempt, 2, "requeued once")
         XCTAssertEqual(cell.epochsDone, 2)
+        let lines = try String(contentsOfFile: "\(cluster.state)/runs/slow/seed-42/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines, [#"{"epoch": 1, "val_macro_f1": 0.25}"#, #"{"epoch": 2, "val_macro_f1": 0.5, "resumed_from": "state after epoch 1"}"#],
+                       "epoch 1 from the first attempt, epoch 2 from the second, which got the first's last.h5 in $ABLATE_RESUME")
     }
 
     func testACommandDiesWithItsKilledWorkerAndTheCellFinishesElsewhere() throws {
