@@ -2,6 +2,8 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// One epoch line of `metrics.jsonl`.
@@ -187,7 +189,12 @@ public struct OutputWatcher: Sendable {
     private static func signature(of path: String) -> Signature? {
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        #if os(Linux)
+        let modified = info.st_mtim
+        #else
+        let modified = info.st_mtimespec
+        #endif
+        let mtime = Int64(modified.tv_sec) * 1_000_000_000 + Int64(modified.tv_nsec)
         return Signature(size: Int64(info.st_size), mtime: mtime, inode: UInt64(info.st_ino))
     }
 }

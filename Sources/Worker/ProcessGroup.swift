@@ -52,7 +52,13 @@ public enum ProcessGroup {
         throws(ProcessGroupError) -> pid_t
     {
         guard let program = argv.first, !program.isEmpty else { throw ProcessGroupError("cannot start an empty command") }
+        #if os(Linux)
         var attributes = posix_spawnattr_t()
+        var actions = posix_spawn_file_actions_t()
+        #else
+        var attributes: posix_spawnattr_t?
+        var actions: posix_spawn_file_actions_t?
+        #endif
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         var defaults = sigset_t()
@@ -69,7 +75,6 @@ public enum ProcessGroup {
         }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
-        var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
