@@ -86,19 +86,27 @@ final class CommandCellTests: XCTestCase {
     func testAFailingCommandIsRetriedThenFailedWithItsLogTail() throws {
         let directory = TemporaryDirectory()
         let sweep = try writeSweep(
-            directory, variants: ["broken": #"{command: [/bin/sh, -c, "echo about to fail on seed {seed}; exit 1"]}"#], maxAttempts: 2)
+            directory,
+            variants: [
+                "broken": #"{command: [/bin/sh, -c, "echo about to fail on seed {seed}; exit 1"]}"#,
+                "badline": #"{command: [/bin/sh, -c, "echo '{\"epoch\": 1}' >> {out}/metrics.jsonl; sleep 30"]}"#,
+            ], maxAttempts: 2)
         let cluster = LocalCluster(directory: directory, name: "fail")
         defer { cluster.stopAll() }
         try cluster.startCoordinator(sweep: sweep)
         try cluster.startWorker("w")
         XCTAssertEqual(try cluster.waitForCoordinator(timeout: 120), 0, cluster.logTails())
-        let cell = try XCTUnwrap(cluster.cells().first)
+        let cell = try XCTUnwrap(cluster.cells().first { $0.variant == "broken" })
         XCTAssertEqual(cell.state, .failed)
         XCTAssertEqual(cell.attempt, 2, "retried once, then failed")
         let reason = try XCTUnwrap(cell.reason)
         XCTAssertTrue(reason.contains("2 attempts failed"), reason)
         XCTAssertTrue(reason.contains("exit status 1"), reason)
         XCTAssertTrue(reason.contains("about to fail on seed 42"), reason)
+        let bad = try XCTUnwrap(cluster.cells().first { $0.variant == "badline" })
+        XCTAssertEqual(bad.state, .failed)
+        XCTAssertEqual(bad.attempt, 1, "a contract violation is not retried")
+        XCTAssertTrue(bad.reason?.hasPrefix("metrics.jsonl line 1: missing 'val_macro_f1'") == true, bad.reason ?? "")
     }
 
     func testAHungCommandIsKilledAtItsTimeoutWithItsChildren() throws {
