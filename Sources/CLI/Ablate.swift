@@ -9,7 +9,7 @@ public struct Ablate: ParsableCommand {
         version: AblateVersion.string,
         subcommands: [
             LocalCommand.self, CoordinatorCommand.self, WorkerCommand.self, StatusCommand.self, DataCommand.self, TrainCommand.self,
-            PredictCommand.self, BenchCommand.self, KeygenCommand.self, VersionCommand.self,
+            PredictCommand.self, BenchCommand.self, KeygenCommand.self, VersionCommand.self, ExecGuardCommand.self,
         ])
 
     public init() {}

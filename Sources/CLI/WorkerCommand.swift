@@ -14,24 +14,53 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .customLong("work-dir"), help: "Working directory (artifact cache, runs, outbox).") var workDir: String
     @Option(help: "Worker name (default: HOST-gpuIDX with --gpu, else HOST-PID).") var name: String?
     @Option(help: "OpenBLAS threads per job.") var threads = 1
-    @Option(help: "GPU index this worker owns (reported to the coordinator).") var gpu: Int?
-    @Option(help: "Jobs run at once.") var slots = 1
+    @Option(help: "GPU index this worker owns: its command jobs run with CUDA_VISIBLE_DEVICES set to it.") var gpu: Int?
+    @Option(help: "GPU indices, e.g. 0,1,2,3: one slot per GPU, each command job pinned to its own.") var gpus: String?
+    @Option(help: "Jobs run at once (default 1; with --gpus, one per GPU).") var slots: Int?
     @Option(name: .customLong("cache-dir"), help: "Frozen-prefix cache directory (default WORK_DIR/cache).") var cacheDir: String?
     @Option(name: .customLong("stop-timeout"), help: "Seconds a stop (SIGTERM) may take to flush results and release the running cells.") var stopTimeout = 30.0
     @OptionGroup var curve: CurveClientOptions
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
+        guard (slots ?? 1) >= 1 else { throw ValidationError("--slots must be at least 1") }
         guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
+        if gpus != nil {
+            guard gpu == nil else { throw ValidationError("--gpu and --gpus cannot be combined: give --gpus for several GPUs, --gpu for one") }
+            let list = try gpuList()
+            if let slots, slots != list.count {
+                throw ValidationError("--slots \(slots) differs from the \(list.count) GPUs of --gpus (one slot per GPU); leave --slots out")
+            }
+        }
+    }
+
+    /// `--gpus` as indices: distinct non-negative integers separated by commas.
+    func gpuList() throws -> [Int] {
+        guard let gpus else { return [] }
+        let parts = gpus.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let list = parts.compactMap { Int($0) }.filter { $0 >= 0 }
+        guard list.count == parts.count, !list.isEmpty else {
+            throw ValidationError("--gpus '\(gpus)': expected GPU indices separated by commas, e.g. 0,1,2,3")
+        }
+        guard Set(list).count == list.count else { throw ValidationError("--gpus '\(gpus)': an index is given twice") }
+        return list
+    }
+
+    /// This executable, which runs `exec-guard` around user commands.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     func run() throws {
         let host = ProcessInfo.processInfo.hostName
-        var options = WorkerOptions(endpoint: connect, name: name ?? (gpu.map { "\(host)-gpu\($0)" } ?? "\(host)-\(getpid())"), workDirectory: workDir)
+        let gpuList = try gpuList()
+        let defaultName = gpuList.isEmpty ? (gpu.map { "\(host)-gpu\($0)" } ?? "\(host)-\(getpid())") : "\(host)-gpus\(gpuList.map(String.init).joined(separator: "-"))"
+        var options = WorkerOptions(endpoint: connect, name: name ?? defaultName, workDirectory: workDir)
         options.threads = threads
         options.gpu = gpu
-        options.slots = slots
+        options.gpus = gpuList
+        options.slots = gpuList.isEmpty ? (slots ?? 1) : gpuList.count
+        options.execGuard = Self.executablePath
         options.codeVersion = AblateVersion.string
         options.cacheDirectory = cacheDir
         options.curve = try curve.keys()

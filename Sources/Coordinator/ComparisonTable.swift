@@ -26,7 +26,7 @@ public struct ComparisonTable: Sendable {
         for variant in variants {
             let mine = cells.filter { $0.variant == variant }
             let summaries = mine.compactMap { cell in cell.summaryJSON.flatMap { try? SummaryDigest.fromJSON($0) } }
-            let f1 = summaries.compactMap { $0.best?.val.macroF1 }
+            let f1 = summaries.compactMap(\.bestMacroF1)
             let mean = f1.isEmpty ? nil : f1.reduce(0, +) / Double(f1.count)
             var sd: Double?
             if let mean, f1.count > 1 { sd = (f1.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(f1.count - 1)).squareRoot() }

@@ -11,6 +11,7 @@ public final class CoordinatorServer {
     private var scheduler: Scheduler
     private let receiver: TransferReceiver
     private let results: ResultsWriter
+    private let logs: CommandLogWriter
     private let limits: FrameLimits
     private var limiter: RateLimiter<PeerID>
     private var counters: [String: Int] = [:]
@@ -35,6 +36,7 @@ public final class CoordinatorServer {
         self.log = log
         receiver = try TransferReceiver(stateDirectory: setup.store.stateDirectory, store: setup.store, window: setup.scheduler.settings.window)
         results = ResultsWriter(ledger: setup.ledger, store: setup.store)
+        logs = CommandLogWriter(store: setup.store)
         limits = FrameLimits(maxChunkBytes: setup.scheduler.settings.chunkBytes)
         limiter = RateLimiter(ratePerSecond: Double(setup.scheduler.settings.maxMessagesPerSecond))
         // Cells finished before a crash that interrupted their results are written again (idempotent).
@@ -179,6 +181,8 @@ public final class CoordinatorServer {
                 collectionDue = true
             case .acceptOffer(let peer, let offer):
                 try transfer(receiver.accept(offer), peer: peer, socket: socket)
+            case .appendLog(let cell, let attempt, let lines):
+                if let problem = logs.append(lines, variant: cell.variant, seed: cell.seed, attempt: attempt) { log(problem) }
             case .count(let name):
                 count(name)
             case .log(let line):

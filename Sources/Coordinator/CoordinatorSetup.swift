@@ -65,7 +65,7 @@ public struct CoordinatorSetup {
             }
         }
         let scheduler = Scheduler(settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
-                                  dataset: dataset, stage1Checkpoint: stage1Ref, now: now)
+                                  dataset: dataset, stage1Checkpoint: stage1Ref, now: now, commands: try CommandPlaceholders.commands(for: plan))
         return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, incarnation: incarnation, lock: lock)
     }
 

@@ -26,6 +26,8 @@ public enum SchedulerAction: Equatable, Sendable {
     case finishCell(CellRecord)
     /// A current offer of a file the coordinator lacks: the transfer receiver takes it from here.
     case acceptOffer(PeerID, Offer)
+    /// Output lines of a command cell's current attempt: append them to that attempt's log.
+    case appendLog(CellRecord, attempt: Int, lines: [String])
     /// Increment a named counter (dropped, stale, …).
     case count(String)
     case log(String)
@@ -62,12 +64,17 @@ public struct Scheduler: Sendable {
     private var epochSeconds: [String: Double] = [:]
     private var lastHeartbeatSent = -Double.infinity
     private var sessionCounter = 0
+    /// Bring-your-own-trainer cells' commands by cell id (placeholders of the coordinator filled in).
+    private let commands: [String: CellCommand]
 
     /// Builds the state from the ledger: `cells` in plan order, their stored files, the artifacts held (SHA-256 →
     /// size). Cells that were running keep their attempt for the restart grace, waiting for their worker.
+    /// `commands` gives the user command of each bring-your-own-trainer cell (the others use the native trainer).
     public init(settings: CoordinatorSettings, incarnation: String, cells: [CellRecord], files: [CellFileRecord],
-                artifacts: [String: Int64], dataset: ArtifactRef, stage1Checkpoint: ArtifactRef?, now: Double) {
+                artifacts: [String: Int64], dataset: ArtifactRef, stage1Checkpoint: ArtifactRef?, now: Double,
+                commands: [String: CellCommand] = [:]) {
         self.settings = settings
+        self.commands = commands
         self.incarnation = incarnation
         self.artifactSizes = artifacts
         self.dataset = dataset
@@ -120,6 +127,11 @@ public struct Scheduler: Sendable {
             return fail(failed, session: sessionID, peer: peer, now: now)
         case .release(let release):
             return self.release(release, session: sessionID, now: now)
+        case .log(let output):
+            guard isCurrent(output.cell, output.attempt, session: sessionID), let cell = cells[output.cell] else {
+                return [.count("stale_log")]
+            }
+            return [.appendLog(cell, attempt: output.attempt, lines: output.lines)]
         default:
             return [.count("unexpected_\(message.command)")]
         }
@@ -370,7 +382,8 @@ public struct Scheduler: Sendable {
             actions.append(.log("cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) → \(target.worker)\(resume == nil ? "" : " (resuming after epoch \(cell.resumeEpoch))")"))
             actions.append(.send(target.peer, .assign(Assign(
                 cell: id, attempt: cell.attempt, variant: cell.variant, seed: cell.seed, config: cell.configJSON,
-                dataset: dataset, stage1: cell.stage == ModelStage.stage1.rawValue ? nil : stage1, resume: resume))))
+                dataset: dataset, stage1: cell.stage == ModelStage.stage1.rawValue ? nil : stage1, resume: resume,
+                command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds))))
         }
         return actions
     }

@@ -87,6 +87,8 @@ public enum Stage1Source: Sendable, Equatable {
     /// A stage-1 training job the cells depend on — key `stage1`: its config is the stage-1 defaults with the
     /// block's own keys applied (the `train` block does not apply to it).
     case train(TrainingConfig)
+    /// No stage-1 model: allowed when every variant runs its own command (neither key is given).
+    case none
 }
 
 /// One setting as written in the file: its key and its value's YAML text (lists as `[3, 4]`).

@@ -12,10 +12,15 @@ struct SweepParts {
     var stage1: Stage1Source?
     var stage1Entry: SweepEntry?
     var stage1Settings: [SweepEntry] = []
+    /// Neither `stage1_checkpoint` nor `stage1` was given.
+    var stage1Missing = false
     var stage: ModelStage = .stage2
     var baseline: String?
     var seeds: [UInt64]?
     var train = SettingsBlock()
+    /// The `train` block's `command` and `timeout_s`: every variant's unless it gives its own.
+    var defaultCommand: [String]?
+    var defaultTimeoutSeconds: Double?
     /// The variants that could be read (each bad one has reported its problems).
     var variants: [SweepVariant]?
     var variantEntries: [SweepEntry] = []
@@ -94,10 +99,22 @@ enum SweepParser {
             ]
             parts.train =
                 SweepSettings.readBlock(
-                    entry.value, path: entry.path, stage: parts.stage, extras: [], forbidden: forbidden,
+                    entry.value, path: entry.path, stage: parts.stage, extras: SweepVariants.extraKeys, forbidden: forbidden,
                     reader: &reader) ?? SettingsBlock()
+            let defaults = SweepVariants.readExtras(parts.train.extras, reader: &reader)
+            parts.defaultCommand = defaults.command
+            parts.defaultTimeoutSeconds = defaults.timeoutSeconds
         }
         if let entry = top["variants"] { SweepVariants.read(entry, into: &parts, reader: &reader) }
+        if parts.stage1Missing {
+            if let variants = parts.variants, !variants.isEmpty, variants.allSatisfy({ $0.command != nil }) {
+                parts.stage1 = Stage1Source.none
+            } else {
+                reader.report(
+                    root, "stage1_checkpoint",
+                    "missing: give stage1_checkpoint (an existing checkpoint) or stage1 (a stage-1 training job)")
+            }
+        }
         if let entry = top["baseline"], let baseline = reader.string(entry) {
             parts.baseline = baseline
             if let names = parts.variantNames, !names.isEmpty, !names.contains(baseline) {
@@ -162,9 +179,8 @@ enum SweepParser {
         let job = top["stage1"]
         switch (checkpoint, job) {
         case (nil, nil):
-            reader.report(
-                root, "stage1_checkpoint",
-                "missing: give stage1_checkpoint (an existing checkpoint) or stage1 (a stage-1 training job)")
+            // Decided once the variants are read: a sweep whose variants all run commands needs no stage-1 model.
+            parts.stage1Missing = true
         case (.some(let first), .some(let second)):
             let later = first.line > second.line ? first : second
             reader.report(later, "give either stage1_checkpoint or stage1, not both")

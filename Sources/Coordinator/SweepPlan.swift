@@ -86,8 +86,10 @@ public struct SweepPlan: Sendable, Equatable {
             throw SweepPlanError.datasetHashMismatch(path: sweep.datasetPath, pinned: pinned, actual: dataset)
         }
         var stage1Cell: PlannedCell?
-        let stage1Reference: String
+        let stage1Reference: String?
         switch sweep.stage1 {
+        case .none:
+            stage1Reference = nil
         case .checkpoint(let path):
             guard let given = stage1CheckpointSHA256 else { throw SweepPlanError.missingStage1CheckpointHash(path: path) }
             stage1Reference = try checkedHash(given, what: "stage-1 checkpoint SHA-256")

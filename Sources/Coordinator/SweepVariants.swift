@@ -46,23 +46,10 @@ enum SweepVariants {
                 entry.value, path: entry.path, stage: parts.stage, extras: extraKeys, forbidden: forbidden,
                 reader: &reader)
         else { return nil }
-        var command: [String]?
-        var timeout: Double?
-        for extra in block.extras {
-            if extra.key == "command" {
-                command = reader.stringList(extra)
-                bad = bad || command == nil
-            } else if let seconds = reader.number(extra) {
-                if seconds > 0 {
-                    timeout = seconds
-                } else {
-                    reader.report(extra, "\(seconds) must be positive")
-                    bad = true
-                }
-            } else {
-                bad = true
-            }
-        }
+        let own = readExtras(block.extras, reader: &reader)
+        bad = bad || own.bad
+        let command = own.command ?? parts.defaultCommand
+        let timeout = own.timeoutSeconds ?? parts.defaultTimeoutSeconds
         guard
             let (resolved, valid) = SweepSettings.resolve(
                 stage: parts.stage, layers: [parts.train.settings, block.settings],
@@ -79,6 +66,40 @@ enum SweepVariants {
         return SweepVariant(
             name: entry.key, overrides: overrides, config: config, command: command, timeoutSeconds: timeout)
     }
+
+    /// Reads `command` and `timeout_s` of a variant or of the `train` block; `bad` when one could not be read.
+    static func readExtras(_ extras: [SweepEntry], reader: inout SweepReader) -> (command: [String]?, timeoutSeconds: Double?, bad: Bool) {
+        var command: [String]?
+        var timeout: Double?
+        var bad = false
+        for extra in extras {
+            if extra.key == "command" {
+                command = reader.stringList(extra)
+                if let argv = command {
+                    for argument in argv {
+                        for name in CommandPlaceholderText.names(in: argument) where !placeholderNames.contains(name) {
+                            reader.report(extra, "unknown placeholder {\(name)} in '\(argument)'; use {seed}, {variant}, {out}, {gpu} or a training setting")
+                            bad = true
+                        }
+                    }
+                }
+                bad = bad || command == nil
+            } else if let seconds = reader.number(extra) {
+                if seconds > 0 {
+                    timeout = seconds
+                } else {
+                    reader.report(extra, "\(seconds) must be positive")
+                    bad = true
+                }
+            } else {
+                bad = true
+            }
+        }
+        return (command, timeout, bad)
+    }
+
+    /// Every placeholder a command may use: the coordinator's, the worker's and every training setting.
+    static let placeholderNames: Set<String> = Set(["seed", "variant"] + SweepSettings.knownKeys).union(CommandPlaceholders.workerFilled)
 
     /// Checks across variants: no two resolve to the same cells, and a stage-1 job builds the backbone width the
     /// cells use.

@@ -25,6 +25,7 @@ extension Command {
         case .statusRequest: "STATUS_REQUEST"
         case .statusReply: "STATUS_REPLY"
         case .release: "RELEASE"
+        case .log: "LOG"
         }
     }
 

@@ -30,6 +30,7 @@ public enum MessageCodec {
         case .disconnect(let body): return head + [json(body)]
         case .statusRequest(let body): return head + [json(body)]
         case .statusReply(let body): return head + [json(body)]
+        case .log(let body): return head + [json(body)]
         }
     }
 
@@ -87,6 +88,7 @@ public enum MessageCodec {
         case .disconnect: return .disconnect(try json(header, command))
         case .statusRequest: return .statusRequest(try json(header, command))
         case .statusReply: return .statusReply(try json(header, command))
+        case .log: return .log(try json(header, command))
         }
     }
 

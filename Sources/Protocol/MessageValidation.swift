@@ -22,6 +22,7 @@ enum MessageValidation {
             fields.artifact(assign.dataset, "dataset")
             if let stage1 = assign.stage1 { fields.artifact(stage1, "stage1") }
             if let resume = assign.resume { fields.artifact(resume, "resume") }
+            if let timeout = assign.timeoutSeconds, !(timeout > 0) { fields.invalid("timeout_seconds", "must be a positive number of seconds") }
         case .metricsAck(let ack):
             fields.cell(ack.cell, ack.attempt)
             fields.atLeast(ack.seq, 0, "seq")
@@ -46,6 +47,7 @@ enum MessageValidation {
         case .failed(let failed): fields.cell(failed.cell, failed.attempt)
         case .cancel(let cancel): fields.cell(cancel.cell, cancel.attempt)
         case .release(let release): fields.cell(release.cell, release.attempt)
+        case .log(let log): fields.cell(log.cell, log.attempt)
         case .statusReply(let reply):
             for (index, row) in reply.rows.enumerated() { fields.digest(row.cell, "rows[\(index)].cell") }
         case .metrics, .chunk, .data, .disconnect, .statusRequest: break
@@ -64,6 +66,8 @@ private struct FieldChecker {
     private mutating func fail(_ text: String) {
         if problem == nil { problem = "\(command.wireName) header: \(text)" }
     }
+
+    mutating func invalid(_ field: String, _ why: String) { fail("field '\(field)' \(why)") }
 
     mutating func digest(_ value: String, _ field: String) {
         if !Hex.isDigest(value) { fail("field '\(field)' is not 64 lower-case hex digits") }

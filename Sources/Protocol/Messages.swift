@@ -32,6 +32,7 @@ public enum Command: UInt8, Sendable, CaseIterable {
     case statusRequest = 19
     case statusReply = 20
     case release = 21
+    case log = 22
 }
 
 /// A file known by its content: SHA-256 (lower-case hex) and size. `name` says what it is for (`dataset.h5`,
@@ -128,7 +129,9 @@ public struct Assign: Codable, Sendable, Equatable {
     public var resume: ArtifactRef?
     /// The user command for bring-your-own-trainer cells (argv, placeholders filled); nil for the native trainer.
     public var command: [String]?
-    public init(cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef, stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil) {
+    /// The attempt's time limit in seconds (the worker ends a command that runs longer); nil for none.
+    public var timeoutSeconds: Double?
+    public init(cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef, stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil) {
         self.cell = cell
         self.attempt = attempt
         self.variant = variant
@@ -138,6 +141,7 @@ public struct Assign: Codable, Sendable, Equatable {
         self.stage1 = stage1
         self.resume = resume
         self.command = command
+        self.timeoutSeconds = timeoutSeconds
     }
 }
 
@@ -382,6 +386,19 @@ public struct StatusReply: Codable, Sendable, Equatable {
     }
 }
 
+/// Worker → coordinator: output lines of a job's command (best effort: never acknowledged nor resent).
+public struct LogLines: Codable, Sendable, Equatable {
+    public var cell: String
+    public var attempt: Int
+    /// Lines in order, without their newlines.
+    public var lines: [String]
+    public init(cell: String, attempt: Int, lines: [String]) {
+        self.cell = cell
+        self.attempt = attempt
+        self.lines = lines
+    }
+}
+
 /// Every message of the protocol.
 public enum Message: Sendable, Equatable {
     case hello(Hello)
@@ -407,6 +424,7 @@ public enum Message: Sendable, Equatable {
     case statusRequest(StatusRequest)
     case statusReply(StatusReply)
     case release(Release)
+    case log(LogLines)
 
     public var command: Command {
         switch self {
@@ -431,6 +449,7 @@ public enum Message: Sendable, Equatable {
         case .statusRequest: .statusRequest
         case .statusReply: .statusReply
         case .release: .release
+        case .log: .log
         }
     }
 }

@@ -70,6 +70,17 @@ public struct JobOutbox: Sendable {
         return messages
     }
 
+    /// Files completed outside an epoch report (a command's checkpoints): streamed like an epoch's files.
+    public mutating func addFiles(_ newFiles: [OutgoingFile], connected: Bool) -> [Message] {
+        var messages: [Message] = []
+        for var file in newFiles {
+            file.awaitingCredit = connected
+            files[file.ref.name] = file
+            if connected { messages.append(offer(file)) }
+        }
+        return messages
+    }
+
     /// The run ended; the outcome is reported once every file is stored.
     public mutating func finish(_ outcome: Outcome, connected: Bool) -> [Message] {
         self.outcome = outcome

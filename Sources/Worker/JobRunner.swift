@@ -11,6 +11,10 @@ public enum WorkerEvent: Sendable {
     case failed(cell: String, attempt: Int, reason: String, deterministic: Bool)
     case cancelled(cell: String, attempt: Int)
     case log(String)
+    /// Files a command completed between epochs (streamed like an epoch's files).
+    case files(cell: String, attempt: Int, files: [OutgoingFile])
+    /// Output lines of a command, for the coordinator's copy of its log (best effort).
+    case output(cell: String, attempt: Int, lines: [String])
 }
 
 /// A queue of events with an eventfd doorbell that wakes the network loop's `zmq_poll`.

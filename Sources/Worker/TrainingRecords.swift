@@ -100,6 +100,11 @@ public struct SummaryDigest: Decodable, Sendable {
     public var best: EpochRecord?
     public var last: EpochRecord?
     public var seconds: Double
+    /// The best epoch's validation macro-F1 as a command cell's summary gives it (native summaries have `best`).
+    public var bestValMacroF1: Double?
+
+    /// The best epoch's validation macro-F1, from `best` or, for a command cell, `best_val_macro_f1`.
+    public var bestMacroF1: Double? { best?.val.macroF1 ?? bestValMacroF1 }
 
     /// Reads the digest of a `summary.json` text.
     public static func fromJSON(_ text: String) throws -> SummaryDigest {

@@ -19,6 +19,12 @@ public struct WorkerOptions: Sendable {
     public var curve: CurveClientKeys?
     /// Seconds a stop may take to cancel training, flush what was produced and release the cells.
     public var stopTimeout: Double = 30
+    /// GPUs of one-slot-per-GPU mode (`--gpus`): each command job is pinned to a free one. Empty: every job uses
+    /// `gpu` (or none).
+    public var gpus: [Int] = []
+    /// The `ablate` executable whose `exec-guard` starts user commands so that they die with this process; nil
+    /// starts them directly (see `CommandJobSpec.execGuard`).
+    public var execGuard: String?
 
     public init(endpoint: String, name: String, workDirectory: String) {
         self.endpoint = endpoint
@@ -46,6 +52,8 @@ public final class WorkerAgent {
         var started = false
         /// The training thread has returned (set while stopping).
         var ended = false
+        /// The GPU a command job was pinned to, until its process ended.
+        var gpu: Int?
     }
 
     public let options: WorkerOptions
@@ -340,6 +348,13 @@ public final class WorkerAgent {
     private func startIfReady(_ cell: String) {
         guard var job = jobs[cell], job.waitingFor.isEmpty, !job.started else { return }
         let assign = job.spec
+        if let command = assign.command {
+            job.started = true
+            job.gpu = options.gpus.isEmpty ? options.gpu : options.gpus.first { gpu in !jobs.values.contains { $0.gpu == gpu } }
+            jobs[cell] = job
+            startCommand(assign, command: command, gpu: job.gpu, cancel: job.cancel)
+            return
+        }
         do {
             var config = try TrainingConfig.fromJSON(assign.config)
             config.threads = options.threads
@@ -360,6 +375,16 @@ public final class WorkerAgent {
         }
     }
 
+    private func startCommand(_ assign: Assign, command: [String], gpu: Int?, cancel: CancelFlag) {
+        let spec = CommandJobSpec(
+            assign: assign, argv: command, runDirectory: "\(options.workDirectory)/runs/\(assign.cell)-a\(assign.attempt)",
+            outboxDirectory: "\(options.workDirectory)/outbox", gpu: gpu, datasetPath: cache.path(assign.dataset.sha256),
+            stage1Path: assign.stage1.map { cache.path($0.sha256) }, resumePath: assign.resume.map { cache.path($0.sha256) },
+            execGuard: options.execGuard, timeoutSeconds: assign.timeoutSeconds)
+        if let resume = assign.resume { log("resuming from \(resume.name) \(resume.sha256.prefix(12))…") }
+        CommandJob.start(spec, inbox: inbox, cancel: cancel)
+    }
+
     // MARK: - Events from training threads
 
     private func handle(_ event: WorkerEvent) {
@@ -368,12 +393,21 @@ public final class WorkerAgent {
             guard var job = jobs[cell], job.outbox.attempt == attempt else { return }
             job.outbox.addEpoch(report, files: files, connected: link.isConnected).forEach(send)
             jobs[cell] = job
+        case .files(let cell, let attempt, let files):
+            guard var job = jobs[cell], job.outbox.attempt == attempt else { return }
+            job.outbox.addFiles(files, connected: link.isConnected).forEach(send)
+            jobs[cell] = job
+        case .output(let cell, let attempt, let lines):
+            guard jobs[cell]?.outbox.attempt == attempt, link.isConnected else { return }
+            send(.log(LogLines(cell: cell, attempt: attempt, lines: lines)))
         case .finished(let cell, let attempt, let summary):
             guard var job = jobs[cell], job.outbox.attempt == attempt else { return }
+            job.gpu = nil
             job.outbox.finish(.done(summary: summary), connected: link.isConnected).forEach(send)
             jobs[cell] = job
         case .failed(let cell, let attempt, let reason, let deterministic):
             guard jobs[cell]?.outbox.attempt == attempt else { return }
+            jobs[cell]?.gpu = nil
             fail(cell, reason: reason, deterministic: deterministic)
         case .cancelled(let cell, let attempt):
             guard jobs[cell]?.outbox.attempt == attempt else { return }

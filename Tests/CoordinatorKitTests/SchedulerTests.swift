@@ -76,6 +76,26 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(sent(stale, to: peerA).count, 1)
     }
 
+    func testCommandCellsGetTheirCommandAndTimeoutAndTheirLogLinesAreKeptForTheCurrentAttemptOnly() {
+        var held = [Self.dataset.sha256: Self.dataset.size]
+        held[Self.stage1.sha256] = Self.stage1.size
+        let command = CellCommand(argv: ["python3", "t.py", "--seed", "42", "--out", "{out}"], timeoutSeconds: 30)
+        var scheduler = Scheduler(settings: CoordinatorSettings(), incarnation: "1", cells: [Self.cell(1), Self.cell(2)], files: [],
+                                  artifacts: held, dataset: Self.dataset, stage1Checkpoint: Self.stage1, now: 0,
+                                  commands: [Self.cellID(1): command])
+        let given = assigns(scheduler.handle(hello("w1", slots: 2), from: peerA, now: 0)).map(\.1)
+        XCTAssertEqual(given.map(\.command), [command.argv, nil])
+        XCTAssertEqual(given.map(\.timeoutSeconds), [30, nil])
+        let lines = ["epoch 1", "epoch 2"]
+        let current = scheduler.handle(.log(LogLines(cell: Self.cellID(1), attempt: 1, lines: lines)), from: peerA, now: 1)
+        XCTAssertEqual(current.count, 1)
+        guard case .appendLog(let cell, let attempt, let appended) = current.first else { return XCTFail("\(current)") }
+        XCTAssertEqual([cell.id, "\(attempt)"] + appended, [Self.cellID(1), "1"] + lines)
+        XCTAssertEqual(scheduler.handle(.log(LogLines(cell: Self.cellID(1), attempt: 2, lines: lines)), from: peerA, now: 1), [.count("stale_log")])
+        XCTAssertEqual(scheduler.handle(.log(LogLines(cell: Self.cellID(1), attempt: 1, lines: lines)), from: peerB, now: 1),
+                       [.count("unknown_session"), .send(peerB, .disconnect(.unknownSession))])
+    }
+
     func testSilentWorkerIsDeclaredDeadAndItsCellResumesElsewhereFromTheLastCheckpoint() {
         var scheduler = makeScheduler([Self.cell(1)])
         _ = scheduler.handle(hello("w1"), from: peerA, now: 0)

@@ -284,6 +284,43 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(stage1Cells.problems.map(\.key), ["stage"])
     }
 
+    func testTrainBlockGivesEveryVariantADefaultCommand() throws {
+        let text = """
+            name: byo
+            dataset: d.h5
+            stage1_checkpoint: s1.h5
+            baseline: a
+            seeds: [1, 2]
+            train: {epochs: 7, command: [python3, train.py, --loss, "{loss}", --seed, "{seed}", --out, "{out}"], timeout_s: 600}
+            variants:
+              a: {loss: ce}
+              b: {loss: poly, epsilon: 2.0}
+              c: {command: [sh, other.sh, "{variant}", "{batch_size}"], timeout_s: 5}
+            """
+        let sweep = try Sweep.parse(text: text, workingDirectory: "/w")
+        XCTAssertEqual(sweep.train.map(\.key), ["epochs"], "command and timeout_s are not training settings")
+        XCTAssertEqual(sweep.variants.map(\.command?.first), ["python3", "python3", "sh"])
+        XCTAssertEqual(sweep.variants.map(\.timeoutSeconds), [600, 600, 5])
+        XCTAssertEqual(sweep.variants[0].config.epochs, 7)
+
+        let plan = try SweepPlan.make(sweep, datasetContentHash: String(repeating: "a", count: 64), stage1CheckpointSHA256: String(repeating: "b", count: 64))
+        let commands = try CommandPlaceholders.commands(for: plan)
+        XCTAssertEqual(commands.count, 6)
+        let b2 = try XCTUnwrap(plan.cells.first { $0.variant == "b" && $0.seed == 2 })
+        XCTAssertEqual(commands[b2.id]?.argv, ["python3", "train.py", "--loss", "poly", "--seed", "2", "--out", "{out}"])
+        let c1 = try XCTUnwrap(plan.cells.first { $0.variant == "c" && $0.seed == 1 })
+        XCTAssertEqual(commands[c1.id], CellCommand(argv: ["sh", "other.sh", "c", "128"], timeoutSeconds: 5), "a setting the variant does not write comes from its resolved config")
+
+        let noStage1 = text.replacingOccurrences(of: "stage1_checkpoint: s1.h5\n", with: "")
+        XCTAssertEqual(try Sweep.parse(text: noStage1).stage1, Stage1Source.none, "commands only: no stage-1 model needed")
+        let nativeToo = noStage1.replacingOccurrences(of: "train: {epochs: 7, command:", with: "train: {epochs: 7, unused_command:")
+        XCTAssertTrue(sweepProblems(nativeToo)?.problems.contains { $0.key == "stage1_checkpoint" } == true, "a native variant needs one")
+        let unknown = try XCTUnwrap(sweepProblems(text.replacingOccurrences(of: "\"{variant}\"", with: "\"{variante}\"")))
+        XCTAssertEqual(unknown.problems.map(\.key), ["variants.c.command"])
+        XCTAssertEqual(unknown.problems.first?.line, 10)
+        XCTAssertTrue(unknown.problems[0].message.contains("unknown placeholder {variante}"), unknown.problems[0].message)
+    }
+
     func testStage1JobMustBuildTheCellsBackboneWidth() throws {
         let text = """
             name: w

@@ -70,7 +70,7 @@ final class DecodeErrorTests: XCTestCase {
         assertError([sig, [], []], .commandFrameSize(0))
         assertError([sig, [3, 3], []], .commandFrameSize(2))
         assertError([sig, [0], []], .unknownCommand(0))
-        assertError([sig, [22], [], []], .unknownCommand(22))
+        assertError([sig, [23], [], []], .unknownCommand(23))
         assertError([sig, [255]], .unknownCommand(255))
         XCTAssertEqual(DecodeError.unknownCommand(0).reason, "command")
     }
@@ -200,6 +200,13 @@ final class DecodeErrorTests: XCTestCase {
         assertMalformed(frames(.welcome(welcome)), "'heartbeat_ms' is 0")
         let offer = Offer(cell: Samples.cell, attempt: 1, epoch: 1, file: ArtifactRef(name: "a", sha256: Samples.sha, size: -1))
         assertMalformed(frames(.offer(offer)), "'file.size' is -1")
+        var assign = Samples.all[3]
+        if case .assign(var body) = assign {
+            body.timeoutSeconds = 0
+            assign = .assign(body)
+        }
+        assertMalformed(frames(assign), "ASSIGN header: field 'timeout_seconds' must be a positive number of seconds")
+        assertMalformed(frames(.log(LogLines(cell: "bad", attempt: 1, lines: []))), "LOG header: field 'cell'")
         XCTAssertEqual(DecodeError.malformedHeader("x").reason, "header")
     }
 }

@@ -58,6 +58,24 @@ final class GoldenWireBytesTests: XCTestCase {
         ])
     }
 
+    func testAssignWithCommandAndTimeout() throws {
+        let assign = Assign(
+            cell: Samples.cell, attempt: 1, variant: "v", seed: 7, config: "{}", dataset: ArtifactRef(name: "d", sha256: Samples.sha, size: 3),
+            stage1: nil, resume: nil, command: ["sh", "run.sh", "7"], timeoutSeconds: 90)
+        try assertGolden(.assign(assign), [
+            "41424c01", "04",
+            ascii(#"{"attempt":1,"cell":"\#(Samples.cell)","command":["sh","run.sh","7"],"config":"{}","#
+                + #""dataset":{"name":"d","sha256":"\#(Samples.sha)","size":3},"seed":7,"timeout_seconds":90,"variant":"v"}"#),
+        ])
+    }
+
+    func testLog() throws {
+        try assertGolden(.log(LogLines(cell: Samples.cell, attempt: 2, lines: ["epoch 1", "done"])), [
+            "41424c01", "16",
+            ascii(#"{"attempt":2,"cell":"\#(Samples.cell)","lines":["epoch 1","done"]}"#),
+        ])
+    }
+
     func testStored() throws {
         try assertGolden(.stored(Stored(sha256: Samples.sha, status: .hashMismatch)), [
             "41424c01", "0a",

@@ -2,7 +2,7 @@
 import WireProtocol
 import XCTest
 
-/// Encodes one message of each of the 20 commands and decodes it back.
+/// Encodes one message of each of the 21 commands and decodes it back.
 final class MessageRoundTripTests: XCTestCase {
     func testSamplesCoverEveryCommand() {
         XCTAssertEqual(Samples.all.map(\.command), Command.allCases)

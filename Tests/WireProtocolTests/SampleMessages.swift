@@ -28,7 +28,7 @@ enum Samples {
             Assign(
                 cell: cell, attempt: 1, variant: "baseline", seed: UInt64.max, config: #"{"epochs":30}"#,
                 dataset: dataset, stage1: ArtifactRef(name: "stage1.h5", sha256: sha, size: 10), resume: nil,
-                command: ["python", "train.py", "--seed", "7"])),
+                command: ["python", "train.py", "--seed", "7"], timeoutSeconds: 3600)),
         .metrics(metrics),
         .metricsAck(MetricsAck(cell: cell, attempt: 2, seq: 3)),
         .offer(Offer(cell: cell, attempt: 2, epoch: 3, file: ArtifactRef(name: "last.h5", sha256: sha, size: 600_000))),
@@ -56,5 +56,6 @@ enum Samples {
                         attempt: 0, epoch: 0, epochs: 30, bestValMacroF1: nil, etaSeconds: nil),
                 ])),
         .release(Release(cell: cell, attempt: 2, reason: "worker stopping")),
+        .log(LogLines(cell: cell, attempt: 2, lines: ["epoch 1: loss 0.5", "", "warning: \u{1B}[1mbold\u{1B}[0m"])),
     ]
 }

@@ -1,0 +1,84 @@
+// CellCommand: a user trainer's command line for one cell, with the coordinator's placeholders filled in.
+import Foundation
+import WorkerKit
+
+/// What a worker runs for a bring-your-own-trainer cell: its argv (`{seed}`, `{variant}` and training settings
+/// filled in; `{out}` and `{gpu}` left for the worker) and its per-attempt time limit.
+public struct CellCommand: Sendable, Equatable {
+    public var argv: [String]
+    public var timeoutSeconds: Double?
+
+    public init(argv: [String], timeoutSeconds: Double?) {
+        self.argv = argv
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// A placeholder in a command that nothing fills.
+public struct CommandPlaceholderError: Error, CustomStringConvertible, Equatable {
+    public var variant: String
+    public var argument: String
+    public var name: String
+    public var description: String {
+        "variant '\(variant)': command argument '\(argument)' uses {\(name)}, which is neither seed, variant, out, gpu nor a training setting"
+    }
+}
+
+/// The coordinator's side of command placeholders (syntax: `CommandPlaceholderText`).
+public enum CommandPlaceholders {
+    /// Placeholders the worker fills: its output directory and its GPU index.
+    public static let workerFilled: Set<String> = ["out", "gpu"]
+
+    /// The coordinator's values for one cell: `seed`, `variant`, every top-level training setting of its resolved
+    /// config (scalars only), overridden by the `train` block's and then the variant's settings as written.
+    public static func values(seed: UInt64, variant: String, config: TrainingConfig, written: [SettingOverride]) -> [String: String] {
+        var values: [String: String] = [:]
+        if let object = try? JSONDecoder().decode([String: Scalar].self, from: Data(config.canonicalJSON().utf8)) {
+            for (key, value) in object { values[key] = value.text }
+        }
+        for setting in written { values[setting.key] = setting.value }
+        values["seed"] = String(seed)
+        values["variant"] = variant
+        return values
+    }
+
+    /// A top-level value of a config's JSON as placeholder text (nil for lists and objects).
+    private struct Scalar: Decodable {
+        var text: String?
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let value = try? container.decode(String.self) {
+                text = value
+            } else if let value = try? container.decode(Bool.self) {
+                text = value ? "true" : "false"
+            } else if let value = try? container.decode(Int64.self) {
+                text = String(value)
+            } else if let value = try? container.decode(Double.self) {
+                text = "\(value)"
+            }
+        }
+    }
+
+    /// Fills the coordinator's placeholders of `argv`; `{out}` and `{gpu}` stay for the worker.
+    /// - Throws: `CommandPlaceholderError` for a placeholder nothing fills.
+    public static func fill(_ argv: [String], values: [String: String], variant: String) throws -> [String] {
+        try argv.map { argument in
+            for name in CommandPlaceholderText.names(in: argument) where values[name] == nil && !workerFilled.contains(name) {
+                throw CommandPlaceholderError(variant: variant, argument: argument, name: name)
+            }
+            return CommandPlaceholderText.substitute(argument) { values[$0] }
+        }
+    }
+
+    /// The filled command of every command cell of `plan`, by cell id.
+    public static func commands(for plan: SweepPlan) throws -> [String: CellCommand] {
+        var commands: [String: CellCommand] = [:]
+        for cell in plan.cells {
+            guard let argv = cell.command else { continue }
+            let written = plan.sweep.train + (plan.sweep.variant(named: cell.variant)?.overrides ?? [])
+            let values = values(seed: cell.seed, variant: cell.variant, config: cell.config, written: written)
+            commands[cell.id] = CellCommand(argv: try fill(argv, values: values, variant: cell.variant), timeoutSeconds: cell.timeoutSeconds)
+        }
+        return commands
+    }
+}
