@@ -1,19 +1,19 @@
 // PartFile: a file received in order into a `.part` file and hashed as it grows, accepted only if its SHA-256 matches.
 import AblateSupport
-import Crypto
 import Foundation
 import WireProtocol
 
 /// The receiving end of a hashed transfer, shared by the coordinator (checkpoints from workers) and the worker
 /// (artifacts fetched from the coordinator): pieces are appended only when they continue the bytes held, the
-/// SHA-256 is updated as they arrive, and `finish` says whether the whole matches before the caller renames it.
+/// SHA-256 is updated as they arrive (on a `BackgroundDigest` queue, overlapping the next receive and write), and
+/// `finish` says whether the whole matches before the caller renames it.
 public final class PartFile {
     public let path: String
     public let sha256: String
     public let size: Int64
     public private(set) var held: Int64 = 0
     private var file: AppendingFile?
-    private var hasher = SHA256()
+    private let digest = BackgroundDigest()
 
     /// Opens `path`; with `resume`, bytes already there (no more than `size`) are kept and hashed, else it starts empty.
     /// Writeback to disk starts every `writebackBytes` (see `AppendingFile`).
@@ -22,7 +22,7 @@ public final class PartFile {
         self.sha256 = sha256
         self.size = size
         if resume, let bytes = FileManager.default.contents(atPath: path), Int64(bytes.count) <= size {
-            hasher.update(data: bytes)
+            digest.updateNow(bytes)
             held = Int64(bytes.count)
         }
         file = try AppendingFile(path: path, keep: held, writebackBytes: writebackBytes)
@@ -33,10 +33,8 @@ public final class PartFile {
     /// Appends `payload` when it starts at the bytes held; returns false (and writes nothing) otherwise.
     public func append(_ payload: [UInt8], at offset: Int64) throws -> Bool {
         guard offset == held, let file else { return false }
-        try payload.withUnsafeBytes { bytes in
-            try file.append(bytes)
-            hasher.update(bufferPointer: bytes)
-        }
+        try payload.withUnsafeBytes { try file.append($0) }
+        digest.update(payload)
         held += Int64(payload.count)
         return true
     }
@@ -44,7 +42,7 @@ public final class PartFile {
     /// Closes the file. Returns nil when the bytes hash to `sha256` (the file is then fsynced, ready to rename);
     /// otherwise the file is removed and the digest actually received is returned.
     public func finish() throws -> String? {
-        let digest = Hex.encode(hasher.finalize())
+        let digest = self.digest.finish()
         guard let file else { return digest }
         self.file = nil
         guard digest == sha256, held == size else {
