@@ -1,0 +1,54 @@
+// ApproximateRandomization: the paired approximate-randomization test of Δ macro-F1 (swap the systems row by row).
+import AblateSupport
+
+/// Paired approximate randomization (Noreen, *Computer-Intensive Methods for Testing Hypotheses*, 1989): under
+/// the null hypothesis the variant's and the baseline's predictions of a row are exchangeable, so each round
+/// swaps them on every row independently with probability ½ (all seed pairs of a row together) and recomputes
+/// Δ = mean macro-F1 of the variant's seeds − that of the baseline's. The two-sided p-value is
+/// `(count + 1) / (rounds + 1)` where `count` is the number of rounds with |Δ| ≥ |Δ observed| (up to 1e-12):
+/// the observed assignment counts as one of the equally likely ones, so p is never 0 and the test stays valid
+/// with a finite number of rounds.
+///
+/// Random stream: `numpy.random.default_rng(seed)`; round r swaps row i when the next draw of `integers(0, 2)`
+/// is 1 (rows in order, rounds in order, the same swaps for every comparison).
+public enum ApproximateRandomization {
+    /// The tolerance under which a round's |Δ| counts as reaching the observed one (floating-point noise).
+    public static let tolerance = 1e-12
+
+    /// Two-sided p-values for every comparison (all over the same rows).
+    public static func pValues(_ comparisons: [RowPatterns], rounds: Int, seed: UInt64) throws -> [Double] {
+        guard let rows = comparisons.first?.rowCount else { return [] }
+        guard comparisons.allSatisfy({ $0.rowCount == rows }) else {
+            throw ReportError("approximate randomization: the comparisons do not share the same validation rows")
+        }
+        guard rounds >= 1 else { throw ReportError("approximate randomization: rounds must be at least 1") }
+        var scratch = comparisons.map { RowPatterns.Scratch(classes: $0.classes, cells: 2 * $0.pairs) }
+        var classDelta: [Double] = []
+        let observed = comparisons.enumerated().map { v, comparison in
+            abs(comparison.delta(counts: comparison.counts, swapped: nil, perClass: &classDelta, scratch: &scratch[v]))
+        }
+        var reached = [Int](repeating: 0, count: comparisons.count)
+        var generator = NumPyGenerator(seed: seed).bitGenerator
+        var swap = [Bool](repeating: false, count: rows)
+        var kept = comparisons.map { [Int](repeating: 0, count: $0.patternCount) }
+        var swapped = kept
+        for _ in 0..<rounds {
+            for row in 0..<rows { swap[row] = generator.lemireBelow(2) == 1 }
+            for (v, comparison) in comparisons.enumerated() {
+                for p in 0..<comparison.patternCount {
+                    kept[v][p] = 0
+                    swapped[v][p] = 0
+                }
+                comparison.rowPattern.withUnsafeBufferPointer { patterns in
+                    for row in 0..<rows {
+                        let p = Int(patterns[row])
+                        if swap[row] { swapped[v][p] += 1 } else { kept[v][p] += 1 }
+                    }
+                }
+                let delta = comparison.delta(counts: kept[v], swapped: swapped[v], perClass: &classDelta, scratch: &scratch[v])
+                if abs(delta) >= observed[v] - tolerance { reached[v] += 1 }
+            }
+        }
+        return reached.map { Double($0 + 1) / Double(rounds + 1) }
+    }
+}
