@@ -2,6 +2,7 @@
 import AblateSupport
 import Foundation
 import ReportKit
+import TestSupport
 import XCTest
 
 /// Compares ReportKit's statistics with scripts/report_reference.py on its committed fixture (3 variants × 3 seeds ×
@@ -55,6 +56,7 @@ final class SignificanceReferenceTests: XCTestCase {
                 XCTAssertEqual(mine, theirs, accuracy: 0.1, "\(name): CI bound")
             }
         }
+        XCTAssertLessThan(largest, 1e-6, "the same resampling stream should give the same bounds")
         print("bootstrap: largest CI-bound difference to the NumPy reference \(largest) pp (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
     }
 
@@ -70,6 +72,7 @@ final class SignificanceReferenceTests: XCTestCase {
             XCTAssertEqual(p[index], expected.p_value, accuracy: 0.01, "\(name): p")
             XCTAssertEqual(adjusted, expected.p_holm, accuracy: 0.01, "\(name): p-Holm")
         }
+        XCTAssertLessThan(largest, 1e-12, "the same swap stream should give the same p-values")
         print("randomization: largest p / p-Holm difference to the NumPy reference \(largest)")
     }
 }
