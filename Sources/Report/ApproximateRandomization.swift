@@ -29,23 +29,42 @@ public enum ApproximateRandomization {
         }
         var reached = [Int](repeating: 0, count: comparisons.count)
         var generator = NumPyGenerator(seed: seed).bitGenerator
-        var swap = [Bool](repeating: false, count: rows)
-        var kept = comparisons.map { [Int](repeating: 0, count: $0.patternCount) }
-        var swapped = kept
+        // Row i of comparison v counts into slot offsets[v] + pattern, of the kept or the swapped counts.
+        var offsets: [Int] = []
+        var slots = 0
+        for comparison in comparisons {
+            offsets.append(slots)
+            slots += comparison.patternCount
+        }
+        let width = comparisons.count
+        var slotOfRow = [Int32](repeating: 0, count: rows * width)
+        for (v, comparison) in comparisons.enumerated() {
+            for row in 0..<rows { slotOfRow[row * width + v] = Int32(offsets[v]) + comparison.rowPattern[row] }
+        }
+        var kept = [Int](repeating: 0, count: slots)
+        var swapped = [Int](repeating: 0, count: slots)
         for _ in 0..<rounds {
-            for row in 0..<rows { swap[row] = generator.lemireBelow(2) == 1 }
-            for (v, comparison) in comparisons.enumerated() {
-                for p in 0..<comparison.patternCount {
-                    kept[v][p] = 0
-                    swapped[v][p] = 0
-                }
-                comparison.rowPattern.withUnsafeBufferPointer { patterns in
-                    for row in 0..<rows {
-                        let p = Int(patterns[row])
-                        if swap[row] { swapped[v][p] += 1 } else { kept[v][p] += 1 }
+            kept.withUnsafeMutableBufferPointer { kept in
+                swapped.withUnsafeMutableBufferPointer { swapped in
+                    slotOfRow.withUnsafeBufferPointer { slotOfRow in
+                        for i in kept.indices {
+                            kept[i] = 0
+                            swapped[i] = 0
+                        }
+                        for row in 0..<rows {
+                            let base = row * width
+                            if generator.lemireBelow(2) == 1 {
+                                for v in 0..<width { swapped[Int(slotOfRow[base + v])] += 1 }
+                            } else {
+                                for v in 0..<width { kept[Int(slotOfRow[base + v])] += 1 }
+                            }
+                        }
                     }
                 }
-                let delta = comparison.delta(counts: kept[v], swapped: swapped[v], perClass: &classDelta, scratch: &scratch[v])
+            }
+            for (v, comparison) in comparisons.enumerated() {
+                let range = offsets[v]..<(offsets[v] + comparison.patternCount)
+                let delta = comparison.delta(counts: Array(kept[range]), swapped: Array(swapped[range]), perClass: &classDelta, scratch: &scratch[v])
                 if abs(delta) >= observed[v] - tolerance { reached[v] += 1 }
             }
         }

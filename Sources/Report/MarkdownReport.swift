@@ -37,7 +37,7 @@ public enum MarkdownReport {
                         "\(cells.filter(\.earlyStopped).count)/\(cells.count)", f.number(variant.trainableShare.map { 100 * $0 }),
                         f.spread(wall, 1), f.number(variant.workerHours, 3)])
         }
-        out += "\n## Significance\n\n" + verdictTable(report) + "\n"
+        out += "\n## Significance\n\n" + verdictTable(report)
         out += "\n## Cells (best epoch; last epoch apart)\n\n"
         out += row(["Variant", "Seed", "Best epoch", "Val F1", "Precision", "Recall", "Accuracy", "ECE"] + report.classNames
                    + ["Last epoch", "Last val F1", "Trainable %", "Wall (s)", "Worker-h"])

@@ -7,6 +7,13 @@ public struct DeltaInterval: Sendable, Equatable, Codable {
     public var highPP: Double
     public var perClassLowPP: [Double]
     public var perClassHighPP: [Double]
+
+    public init(lowPP: Double, highPP: Double, perClassLowPP: [Double], perClassHighPP: [Double]) {
+        self.lowPP = lowPP
+        self.highPP = highPP
+        self.perClassLowPP = perClassLowPP
+        self.perClassHighPP = perClassHighPP
+    }
 }
 
 /// The paired bootstrap (Efron & Tibshirani, *An Introduction to the Bootstrap*, 1993, ch. 13 percentile

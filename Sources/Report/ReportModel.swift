@@ -27,6 +27,18 @@ public struct CellProvenance: Sendable, Equatable, Codable {
     public var host: String?
     public var blasCore: String
     public var blasThreads: Int
+
+    public init(configSHA256: String, datasetSHA256: String, stage1SHA256: String, codeVersion: String?, worker: String?, host: String?,
+                blasCore: String, blasThreads: Int) {
+        self.configSHA256 = configSHA256
+        self.datasetSHA256 = datasetSHA256
+        self.stage1SHA256 = stage1SHA256
+        self.codeVersion = codeVersion
+        self.worker = worker
+        self.host = host
+        self.blasCore = blasCore
+        self.blasThreads = blasThreads
+    }
 }
 
 /// One finished cell (variant × seed): the best epoch's metrics, the last epoch's kept apart, the training facts.
