@@ -2,6 +2,7 @@
 import ArgumentParser
 import CoordinatorKit
 import Foundation
+import ReportKit
 
 /// Runs a sweep: binds a ROUTER, assigns cells to workers, stores metrics, checkpoints and results under --state.
 struct CoordinatorCommand: ParsableCommand {
@@ -28,7 +29,11 @@ struct CoordinatorCommand: ParsableCommand {
         let stop = StopSignal()
         let setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, log: emit)
         let server = try CoordinatorServer(setup: setup, endpoint: bind, log: emit)
+        let refresher = ReportRefresher(stateDirectory: state, log: { emit($0) })
+        server.onProgress = { scheduler in refresher.poll { scheduler.finishedCellCount } }
         try server.run(untilFinished: !keepServing, shouldStop: { stop.isRaised })
+        refresher.update(finishedCells: server.state.finishedCellCount, force: true)
+        refresher.wait()
         let cells = try setup.ledger.cells()
         emit(ComparisonTable(cells: cells, baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
         if stop.isRaised { emit("stopped; state saved in \(state)") }
