@@ -11,7 +11,7 @@ public enum HTMLReport {
             <html lang="en"><head><meta charset="utf-8"><title>\(title)</title>
             <style>
             body{font-family:sans-serif;margin:24px;max-width:1100px;color:#111;background:#fff}
-            table{border-collapse:collapse;margin:8px 0 20px}th,td{border:1px solid #bbb;padding:3px 8px;text-align:right}
+            table{border-collapse:collapse;margin:8px 0 20px}th,td{border:1px solid #bbb;padding:3px 8px;text-align:right;white-space:nowrap}
             th{background:#eef}td:first-child,th:first-child{text-align:left}.warn{color:#a40}figure{margin:12px 0}
             </style></head><body>
             <h1>\(title)</h1>

@@ -43,7 +43,7 @@ public enum SVGPlots {
         for (_, comparison) in compared {
             values += [comparison.deltaPP, comparison.interval?.lowPP ?? comparison.deltaPP, comparison.interval?.highPP ?? comparison.deltaPP]
         }
-        var plot = Plot(width: 640, height: Double(60 + 34 * compared.count), left: 150, right: 30, top: 20, bottom: 40)
+        var plot = Plot(width: 760, height: Double(60 + 34 * compared.count), left: 270, right: 30, top: 20, bottom: 40)
         plot.xRange = padded(values.min() ?? -1, values.max() ?? 1)
         plot.yRange = (0, Double(compared.count))
         plot.xAxis(label: "Δ macro-F1 vs \(report.baseline) (pp)")
