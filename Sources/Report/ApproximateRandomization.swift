@@ -22,11 +22,9 @@ public enum ApproximateRandomization {
             throw ReportError("approximate randomization: the comparisons do not share the same validation rows")
         }
         guard rounds >= 1 else { throw ReportError("approximate randomization: rounds must be at least 1") }
-        var scratch = comparisons.map { RowPatterns.Scratch(classes: $0.classes, cells: 2 * $0.pairs) }
+        var scratch = comparisons.map { RowPatterns.Scratch($0) }
         var classDelta: [Double] = []
-        let observed = comparisons.enumerated().map { v, comparison in
-            abs(comparison.delta(counts: comparison.counts, swapped: nil, perClass: &classDelta, scratch: &scratch[v]))
-        }
+        let observed = comparisons.map { abs($0.delta(counts: $0.counts, perClass: &classDelta)) }
         var reached = [Int](repeating: 0, count: comparisons.count)
         var generator = NumPyGenerator(seed: seed).bitGenerator
         // Row i of comparison v counts into slot offsets[v] + pattern, of the kept or the swapped counts.
@@ -46,26 +44,29 @@ public enum ApproximateRandomization {
         for _ in 0..<rounds {
             kept.withUnsafeMutableBufferPointer { kept in
                 swapped.withUnsafeMutableBufferPointer { swapped in
+                    for i in kept.indices {
+                        kept[i] = 0
+                        swapped[i] = 0
+                    }
+                    var stream = generator
                     slotOfRow.withUnsafeBufferPointer { slotOfRow in
-                        for i in kept.indices {
-                            kept[i] = 0
-                            swapped[i] = 0
-                        }
                         for row in 0..<rows {
                             let base = row * width
-                            if generator.lemireBelow(2) == 1 {
+                            if stream.lemireBelow(2) == 1 {
                                 for v in 0..<width { swapped[Int(slotOfRow[base + v])] += 1 }
                             } else {
                                 for v in 0..<width { kept[Int(slotOfRow[base + v])] += 1 }
                             }
                         }
                     }
+                    generator = stream
+                    for (v, comparison) in comparisons.enumerated() {
+                        let range = offsets[v]..<(offsets[v] + comparison.patternCount)
+                        let delta = comparison.delta(counts: UnsafeBufferPointer(rebasing: kept[range]),
+                                                     swapped: UnsafeBufferPointer(rebasing: swapped[range]), perClass: &classDelta, scratch: &scratch[v])
+                        if abs(delta) >= observed[v] - tolerance { reached[v] += 1 }
+                    }
                 }
-            }
-            for (v, comparison) in comparisons.enumerated() {
-                let range = offsets[v]..<(offsets[v] + comparison.patternCount)
-                let delta = comparison.delta(counts: Array(kept[range]), swapped: Array(swapped[range]), perClass: &classDelta, scratch: &scratch[v])
-                if abs(delta) >= observed[v] - tolerance { reached[v] += 1 }
             }
         }
         return reached.map { Double($0 + 1) / Double(rounds + 1) }

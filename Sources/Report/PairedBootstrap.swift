@@ -54,7 +54,7 @@ public enum PairedBootstrap {
             deltas[v].reserveCapacity(resamples)
             perClass[v] = [[Double]](repeating: [], count: comparison.classes)
         }
-        var scratch = comparisons.map { RowPatterns.Scratch(classes: $0.classes, cells: 2 * $0.pairs) }
+        var scratch = comparisons.map { RowPatterns.Scratch($0) }
         var generator = NumPyGenerator(seed: seed).bitGenerator
         var counts = [Int](repeating: 0, count: slots)
         var classDelta: [Double] = []
@@ -62,18 +62,20 @@ public enum PairedBootstrap {
         for _ in 0..<resamples {
             counts.withUnsafeMutableBufferPointer { counts in
                 for i in counts.indices { counts[i] = 0 }
+                var stream = generator
                 slotOfRow.withUnsafeBufferPointer { slotOfRow in
                     for _ in 0..<rows {
-                        let row = Int(generator.lemireBelow(bound))
-                        for v in 0..<width { counts[Int(slotOfRow[row * width + v])] += 1 }
+                        let base = Int(stream.lemireBelow(bound)) * width
+                        for v in 0..<width { counts[Int(slotOfRow[base + v])] += 1 }
                     }
                 }
-            }
-            for (v, comparison) in comparisons.enumerated() {
-                let own = Array(counts[offsets[v]..<(offsets[v] + comparison.patternCount)])
-                let delta = comparison.delta(counts: own, swapped: nil, perClass: &classDelta, scratch: &scratch[v])
-                deltas[v].append(100 * delta)
-                for c in 0..<comparison.classes { perClass[v][c].append(100 * classDelta[c]) }
+                generator = stream
+                for (v, comparison) in comparisons.enumerated() {
+                    let own = UnsafeBufferPointer(rebasing: counts[offsets[v]..<(offsets[v] + comparison.patternCount)])
+                    let delta = comparison.delta(counts: own, swapped: nil, perClass: &classDelta, scratch: &scratch[v])
+                    deltas[v].append(100 * delta)
+                    for c in 0..<comparison.classes { perClass[v][c].append(100 * classDelta[c]) }
+                }
             }
         }
         let low = alpha / 2

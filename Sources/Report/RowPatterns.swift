@@ -67,57 +67,63 @@ public struct RowPatterns: Sendable {
     /// rows with the two sides' predictions exchanged; nil for none). F1 is scikit-learn's with
     /// `zero_division=0`, macro-averaged over all classes.
     public func delta(counts: [Int], swapped: [Int]? = nil, perClass: inout [Double]) -> Double {
-        var scratch = Scratch(classes: classes, cells: 2 * pairs)
-        return delta(counts: counts, swapped: swapped, perClass: &perClass, scratch: &scratch)
-    }
-
-    /// Reusable buffers for `delta`.
-    struct Scratch {
-        var truePositives: [Int]
-        var predicted: [Int]
-        var actual: [Int]
-        init(classes: Int, cells: Int) {
-            truePositives = [Int](repeating: 0, count: classes * cells)
-            predicted = [Int](repeating: 0, count: classes * cells)
-            actual = [Int](repeating: 0, count: classes)
+        var scratch = Scratch(self)
+        return counts.withUnsafeBufferPointer { counts in
+            guard let swapped else { return delta(counts: counts, swapped: nil, perClass: &perClass, scratch: &scratch) }
+            return swapped.withUnsafeBufferPointer { swapped in delta(counts: counts, swapped: swapped, perClass: &perClass, scratch: &scratch) }
         }
     }
 
-    func delta(counts: [Int], swapped: [Int]?, perClass: inout [Double], scratch: inout Scratch) -> Double {
+    /// Per-pattern confusion-matrix slots and reusable buffers for `delta`.
+    struct Scratch {
+        /// `own[p * cells + j]`: the slot `j·K² + label·K + prediction` that a row of pattern p adds to for cell j.
+        var own: [Int32]
+        /// The same with the partner cell's prediction (a swapped row).
+        var partner: [Int32]
+        /// Confusion matrices of every cell, flattened.
+        var confusion: [Int]
+
+        init(_ patterns: RowPatterns) {
+            let k = patterns.classes
+            let cells = 2 * patterns.pairs
+            let width = 1 + cells
+            own = []
+            partner = []
+            own.reserveCapacity(patterns.patternCount * cells)
+            partner.reserveCapacity(patterns.patternCount * cells)
+            for p in 0..<patterns.patternCount {
+                let label = Int(patterns.codes[p * width])
+                for j in 0..<cells {
+                    let other = j < patterns.pairs ? j + patterns.pairs : j - patterns.pairs
+                    own.append(Int32(j * k * k + label * k + Int(patterns.codes[p * width + 1 + j])))
+                    partner.append(Int32(j * k * k + label * k + Int(patterns.codes[p * width + 1 + other])))
+                }
+            }
+            confusion = [Int](repeating: 0, count: cells * k * k)
+        }
+    }
+
+    func delta(counts: UnsafeBufferPointer<Int>, swapped: UnsafeBufferPointer<Int>?, perClass: inout [Double], scratch: inout Scratch) -> Double {
         let k = classes
         let cells = 2 * pairs
-        let width = 1 + cells
-        for i in scratch.truePositives.indices {
-            scratch.truePositives[i] = 0
-            scratch.predicted[i] = 0
-        }
-        for i in 0..<k { scratch.actual[i] = 0 }
-        codes.withUnsafeBufferPointer { codes in
-            scratch.truePositives.withUnsafeMutableBufferPointer { tp in
-                scratch.predicted.withUnsafeMutableBufferPointer { predicted in
-                    for p in 0..<self.counts.count {
-                        let kept = counts[p]
-                        let exchanged = swapped?[p] ?? 0
-                        let total = kept + exchanged
-                        if total == 0 { continue }
-                        let base = p * width
-                        let label = Int(codes[base])
-                        scratch.actual[label] += total
-                        for j in 0..<cells {
-                            // A swapped row gives cell j the prediction of its partner on the other side.
-                            let partner = j < pairs ? j + pairs : j - pairs
-                            let own = Int(codes[base + 1 + j])
-                            let other = Int(codes[base + 1 + partner])
-                            if kept > 0 {
-                                predicted[j * k + own] += kept
-                                if own == label { tp[j * k + label] += kept }
-                            }
-                            if exchanged > 0 {
-                                predicted[j * k + other] += exchanged
-                                if other == label { tp[j * k + label] += exchanged }
-                            }
-                        }
-                    }
+        let patterns = self.counts.count
+        scratch.confusion.withUnsafeMutableBufferPointer { confusion in
+            for i in confusion.indices { confusion[i] = 0 }
+            scratch.own.withUnsafeBufferPointer { own in
+                for p in 0..<patterns {
+                    let kept = counts[p]
+                    if kept == 0 { continue }
+                    let base = p * cells
+                    for j in 0..<cells { confusion[Int(own[base + j])] += kept }
+                }
+            }
+            guard let swapped else { return }
+            scratch.partner.withUnsafeBufferPointer { partner in
+                for p in 0..<patterns {
+                    let exchanged = swapped[p]
+                    if exchanged == 0 { continue }
+                    let base = p * cells
+                    for j in 0..<cells { confusion[Int(partner[base + j])] += exchanged }
                 }
             }
         }
@@ -128,10 +134,18 @@ public struct RowPatterns: Sendable {
         let weight = 1 / Double(pairs)
         for j in 0..<cells {
             let sign = j < pairs ? weight : -weight
+            let matrix = j * k * k
             var macro = 0.0
             for c in 0..<k {
-                let tp = scratch.truePositives[j * k + c]
-                let f1 = tp == 0 ? 0 : 2 * Double(tp) / Double(scratch.predicted[j * k + c] + scratch.actual[c])
+                let tp = scratch.confusion[matrix + c * k + c]
+                guard tp > 0 else { continue }
+                var predicted = 0
+                var actual = 0
+                for other in 0..<k {
+                    predicted += scratch.confusion[matrix + other * k + c]
+                    actual += scratch.confusion[matrix + c * k + other]
+                }
+                let f1 = 2 * Double(tp) / Double(predicted + actual)
                 macro += f1
                 perClass[c] += sign * f1
             }
