@@ -5,7 +5,7 @@ import Foundation
 import ReportKit
 
 /// The report formats `ablate report` writes.
-enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+enum ReportFormat: String, CaseIterable {
     case md, csv, json, html
 
     /// The rendered report.
@@ -29,10 +29,13 @@ struct ReportCommand: ParsableCommand {
         discussion: "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with plots).")
 
     @Option(help: "State directory of a coordinator.") var state: String
-    @Option(help: "Output format: md, csv, json or html.") var format: ReportFormat = .md
+    @Option(help: "Output format: md, csv, json or html.") var format = "md"
     @Option(help: "Write to this file (atomically) instead of standard output.") var out: String?
 
     func run() throws {
+        guard let format = ReportFormat(rawValue: format) else {
+            throw RunFailure(message: "--format \(format): unknown format (expected md, csv, json or html)")
+        }
         let report: SweepReport
         do { report = try ReportBuilder.build(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
         let text = format.render(report)
