@@ -71,7 +71,7 @@ public enum MarkdownReport {
                         "**\(c.verdict.rawValue)**", rule, c.seedsNeeded.map(String.init) ?? "—"])
         }
         out += "\nΔ vs `\(report.baseline)` over the seeds both finished; CI: paired bootstrap over validation rows (\(s.resamples) resamples, seed \(s.seed)); "
-        out += "p: paired approximate randomization (\(s.resamples) rounds), Holm-corrected over \(report.variants.count - 1) variant(s); "
+        out += "p: paired approximate randomization (\(s.resamples) rounds), Holm-corrected over the \(report.variants.filter { $0.comparison?.pValue != nil }.count) tested variant(s); "
         out += "verdict needs |Δ| > \(f.number(s.thresholdPP, 1)) pp, p-Holm ≤ \(f.number(s.alpha, 3)) and a CI excluding 0.\n"
         return out
     }
