@@ -43,8 +43,17 @@ public enum ReportBuilder {
                                             classes: reference.classes))
             tested.append(variant)
         }
-        let intervals = try PairedBootstrap.intervals(patterns, resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha)
-        let pValues = try ApproximateRandomization.pValues(patterns, rounds: settings.resamples, seed: settings.seed &+ 1)
+        var intervals: [DeltaInterval] = []
+        var pValues: [Double] = []
+        do {
+            intervals = try PairedBootstrap.intervals(patterns, resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha)
+            pValues = try ApproximateRandomization.pValues(patterns, rounds: settings.resamples, seed: settings.seed &+ 1)
+        } catch {
+            warnings.append("no paired tests: \(error)")
+            tested = []
+            intervals = []
+            pValues = []
+        }
         let holm = HolmBonferroni.adjust(pValues.map { Optional($0) })
 
         var variants: [VariantReport] = []
