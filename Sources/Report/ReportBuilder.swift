@@ -39,9 +39,13 @@ public enum ReportBuilder {
                 warnings.append("\(variant): predictions missing or on other validation rows; no paired test")
                 continue
             }
-            patterns.append(try RowPatterns(labels: reference.labels, variant: left.map(\.predicted), baseline: right.map(\.predicted),
-                                            classes: reference.classes))
-            tested.append(variant)
+            do {
+                patterns.append(try RowPatterns(labels: reference.labels, variant: left.map(\.predicted), baseline: right.map(\.predicted),
+                                                classes: reference.classes))
+                tested.append(variant)
+            } catch {
+                warnings.append("\(variant): no paired test: \(error)")
+            }
         }
         var intervals: [DeltaInterval] = []
         var pValues: [Double] = []
