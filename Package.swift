@@ -46,9 +46,13 @@ let package = Package(
             ],
             path: "Sources/Coordinator"),
         .target(
+            name: "ReportKit",
+            dependencies: ["CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport"],
+            path: "Sources/Report"),
+        .target(
             name: "AblateCLI",
             dependencies: [
-                "DatasetKit", "HDF5Kit", "WireProtocol", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport",
+                "DatasetKit", "HDF5Kit", "WireProtocol", "NN", "WorkerKit", "CoordinatorKit", "ReportKit", "AblateSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -78,6 +82,12 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/CoordinatorKitTests"),
+        .testTarget(
+            name: "ReportKitTests",
+            dependencies: [
+                "ReportKit", "CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport", "TestSupport",
+            ],
+            path: "Tests/ReportKitTests", resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "TestSupport"],
             path: "Tests/CLITests"),

@@ -3,6 +3,7 @@ import AblateSupport
 import ArgumentParser
 import CoordinatorKit
 import Foundation
+import ReportKit
 
 /// Runs a sweep: binds a ROUTER, assigns cells to workers, stores metrics, checkpoints and results under --state.
 struct CoordinatorCommand: ParsableCommand {
@@ -36,7 +37,11 @@ struct CoordinatorCommand: ParsableCommand {
         server.security = security
         server.shouldReloadKeys = { hangup.take() }
         server.onListening = { endpoint in notifier.ready(status: "serving \(setup.sweep.name) on \(endpoint)") }
-        server.onProgress = { scheduler in notifier.tick(status: ServiceStatus.coordinator(scheduler)) }
+        let refresher = ReportRefresher(stateDirectory: state, log: { emit($0) })
+        server.onProgress = { scheduler in
+            notifier.tick(status: ServiceStatus.coordinator(scheduler))
+            refresher.poll { scheduler.finishedCellCount }
+        }
         var stopping = false
         defer { if !stopping { notifier.stopping(status: "sweep finished; stopping") } }
         try server.run(untilFinished: !keepServing, shouldStop: {
@@ -45,6 +50,8 @@ struct CoordinatorCommand: ParsableCommand {
             stopping = true
             return true
         })
+        refresher.update(finishedCells: server.state.finishedCellCount, force: true)
+        refresher.wait()
         let cells = try setup.ledger.plannedCells()
         emit(ComparisonTable(cells: cells, baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
         try setup.ledger.close()

@@ -3,6 +3,7 @@ import ArgumentParser
 import CoordinatorKit
 import DatasetKit
 import Foundation
+import ReportKit
 
 /// Runs a whole sweep on this machine over loopback: the coordinator in this process, N `ablate worker`
 /// processes beside it; shows progress and ends with the comparison table.
@@ -41,7 +42,11 @@ struct LocalCommand: ParsableCommand {
             }
         }
         let display = ProgressDisplay(sweep: setup.sweep.name)
-        server.onProgress = { display.update($0) }
+        let refresher = ReportRefresher(stateDirectory: stateDirectory, log: { line in logLine(line, stateDirectory) })
+        server.onProgress = { scheduler in
+            display.update(scheduler)
+            refresher.poll { scheduler.finishedCellCount }
+        }
         defer {
             for child in children where child.isRunning { child.terminate() }
             for child in children { child.waitUntilExit() }
@@ -49,9 +54,21 @@ struct LocalCommand: ParsableCommand {
         try server.run(untilFinished: true, shouldStop: { stop.isRaised })
         display.final(server.state)
         emit("")
-        emit(ComparisonTable(cells: try setup.ledger.plannedCells(), baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
+        refresher.wait()
+        emit(finalReport(stateDirectory: stateDirectory))
         emit("results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)")
         if stop.isRaised { throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)") }
+    }
+
+    /// The Markdown verdict table; the report files (report.md, .csv, .json, .html) are rewritten beside the ledger.
+    private func finalReport(stateDirectory: String) -> String {
+        do {
+            let report = try ReportBuilder.build(stateDirectory: stateDirectory)
+            try ReportFiles.write(report, stateDirectory: stateDirectory)
+            return MarkdownReport.verdictTable(report) + "\nreport: \(stateDirectory)/report.{md,csv,json,html}"
+        } catch {
+            return "report: \(error)"
+        }
     }
 
     private func spawnWorker(_ index: Int, endpoint: String, stateDirectory: String) throws -> Process {

@@ -1,0 +1,48 @@
+// ReportCommand: `ablate report`, a sweep's significance report from its state directory as Markdown, CSV, JSON or HTML.
+import AblateSupport
+import ArgumentParser
+import Foundation
+import ReportKit
+
+/// The report formats `ablate report` writes.
+enum ReportFormat: String, CaseIterable {
+    case md, csv, json, html
+
+    /// The rendered report.
+    func render(_ report: SweepReport) -> String {
+        switch self {
+        case .md: MarkdownReport.render(report)
+        case .csv: CSVReport.render(report)
+        case .json: JSONReport.render(report)
+        case .html: HTMLReport.render(report)
+        }
+    }
+}
+
+/// Reads a state directory (read-only, also while its coordinator runs) and writes the comparison with the
+/// baseline: per-cell best-epoch metrics, per-variant spreads, paired bootstrap CIs, approximate-randomization
+/// p-values with Holm's correction, verdicts and provenance warnings.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Judge a sweep: best-epoch tables, paired CIs, corrected p-values, verdicts, provenance warnings.",
+        discussion: "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with plots).")
+
+    @Option(help: "State directory of a coordinator.") var state: String
+    @Option(help: "Output format: md, csv, json or html.") var format = "md"
+    @Option(help: "Write to this file (atomically) instead of standard output.") var out: String?
+
+    func run() throws {
+        guard let format = ReportFormat(rawValue: format) else {
+            throw RunFailure(message: "--format \(format): unknown format (expected md, csv, json or html)")
+        }
+        let report: SweepReport
+        do { report = try ReportBuilder.build(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
+        let text = format.render(report)
+        guard let out else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        do { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) } catch { throw RunFailure(message: "\(error)") }
+    }
+}

@@ -1,0 +1,90 @@
+// MarkdownReport: the report as Markdown — the research comparison's three tables, significance, cells, warnings.
+import Foundation
+
+/// Renders a `SweepReport` as Markdown tables ready to paste into a thesis.
+public enum MarkdownReport {
+    /// The whole report: overall, per-class and training tables, the significance table, the cells, the warnings.
+    public static func render(_ report: SweepReport) -> String {
+        let f = ReportFormatting.self
+        var out = "# Sweep \(report.sweep)\n\n"
+        out += "Baseline `\(report.baseline)`; every number of a row is from the best epoch (highest validation macro-F1) of each run; "
+        out += "mean ± sd over seeds, in %.\n\n"
+        out += "## Overall (validation, best epoch)\n\n"
+        out += row(["Variant", "Seeds", "Val F1", "Δ (pp)", "Precision", "Recall", "Accuracy", "ECE"])
+        out += rule(8)
+        for variant in report.variants {
+            let delta = variant.isBaseline ? "baseline" : f.signed(variant.comparison?.deltaPP)
+            out += row([variant.name, seedsText(variant), f.spread(variant.macroF1), delta, f.spread(variant.macroPrecision),
+                        f.spread(variant.macroRecall), f.spread(variant.accuracy), f.spread(variant.ece, 4)])
+        }
+        out += "\n## Per-class F1 (validation, best epoch)\n\n"
+        out += row(["Variant"] + report.classNames + report.classNames.map { "Δ \($0) (pp)" })
+        out += rule(1 + 2 * report.classNames.count)
+        for variant in report.variants {
+            let spreads = report.classNames.indices.map { f.spread(variant.perClassF1.indices.contains($0) ? variant.perClassF1[$0] : nil) }
+            let deltas = report.classNames.indices.map { c in
+                variant.isBaseline ? "—" : f.signed(variant.comparison.flatMap { $0.perClassDeltaPP.indices.contains(c) ? $0.perClassDeltaPP[c] : nil })
+            }
+            out += row([variant.name] + spreads + deltas)
+        }
+        out += "\n## Training details\n\n"
+        out += row(["Variant", "Best epoch", "Epochs run", "Early stopped", "Trainable %", "Wall time (s)", "Worker-hours"])
+        out += rule(7)
+        for variant in report.variants {
+            let cells = report.cells.filter { $0.variant == variant.name }
+            let wall = Spread(cells.map(\.wallSeconds))
+            out += row([variant.name, f.spread(variant.bestEpoch, 1), f.spread(variant.epochsRun, 1),
+                        "\(cells.filter(\.earlyStopped).count)/\(cells.count)", f.number(variant.trainableShare.map { 100 * $0 }),
+                        f.spread(wall, 1), f.number(variant.workerHours, 3)])
+        }
+        out += "\n## Significance\n\n" + verdictTable(report)
+        out += "\n## Cells (best epoch; last epoch apart)\n\n"
+        out += row(["Variant", "Seed", "Best epoch", "Val F1", "Precision", "Recall", "Accuracy", "ECE"] + report.classNames
+                   + ["Last epoch", "Last val F1", "Trainable %", "Wall (s)", "Worker-h"])
+        out += rule(13 + report.classNames.count)
+        for cell in report.cells {
+            let best = cell.best
+            out += row([cell.variant, "\(cell.seed)", "\(cell.bestEpoch)", f.number(100 * best.macroF1), f.number(100 * best.macroPrecision),
+                        f.number(100 * best.macroRecall), f.number(100 * best.accuracy), f.number(best.ece, 4)]
+                       + best.f1.map { f.number(100 * $0) }
+                       + [cell.last.map { "\($0.epoch)" } ?? "—", f.number(cell.last.map { 100 * $0.macroF1 }),
+                          f.number(100 * cell.trainableShare), f.number(cell.wallSeconds, 1), f.number(cell.workerHours, 3)])
+        }
+        out += "\n## Warnings\n\n"
+        out += report.warnings.isEmpty ? "None.\n" : report.warnings.map { "- \($0)\n" }.joined()
+        return out
+    }
+
+    /// The significance table alone (what `ablate local` prints at the end), with a legend line.
+    public static func verdictTable(_ report: SweepReport) -> String {
+        let f = ReportFormatting.self
+        let s = report.significance
+        var out = row(["Variant", "Seeds", "Δ F1 (pp)", "\(f.level(s.alpha)) % CI (pp)", "p", "p-Holm", "Verdict", "Seed rule (Δ > \(f.number(s.thresholdPP, 1)) pp)", "Seeds needed"])
+        out += rule(9)
+        for variant in report.variants where !variant.isBaseline {
+            guard let c = variant.comparison else {
+                out += row([variant.name, seedsText(variant), "—", "—", "—", "—", Verdict.untested.rawValue, "—", "—"])
+                continue
+            }
+            let rule = c.seedRule.rawValue + (c.seedRule.disagrees(with: c.verdict) ? " (differs)" : "")
+            out += row([variant.name, "\(c.pairedSeeds.count)", f.signed(c.deltaPP), f.interval(c.interval), f.pValue(c.pValue), f.pValue(c.pHolm),
+                        "**\(c.verdict.rawValue)**", rule, c.seedsNeeded.map(String.init) ?? "—"])
+        }
+        out += "\nΔ vs `\(report.baseline)` over the seeds both finished; CI: paired bootstrap over validation rows (\(s.resamples) resamples, seed \(s.seed)); "
+        out += "p: paired approximate randomization (\(s.resamples) rounds), Holm-corrected over the \(report.variants.filter { $0.comparison?.pValue != nil }.count) tested variant(s); "
+        out += "verdict needs |Δ| > \(f.number(s.thresholdPP, 1)) pp, p-Holm ≤ \(f.number(s.alpha, 3)) and a CI excluding 0.\n"
+        return out
+    }
+
+    private static func seedsText(_ variant: VariantReport) -> String {
+        "\(variant.seeds.count)" + (variant.failedSeeds > 0 ? " (+\(variant.failedSeeds) failed)" : "")
+    }
+
+    private static func row(_ cells: [String]) -> String {
+        "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+    }
+
+    private static func rule(_ count: Int) -> String {
+        "|" + String(repeating: "---|", count: count) + "\n"
+    }
+}

@@ -1,0 +1,144 @@
+// ReportBuilder: from loaded cells to a SweepReport — spreads per variant, paired tests, Holm, verdicts, provenance.
+import CoordinatorKit
+import Foundation
+import NN
+
+/// Computes a report from `ReportInputs`.
+public enum ReportBuilder {
+    /// Loads `stateDirectory` and builds its report.
+    public static func build(stateDirectory: String, now: Double = Date().timeIntervalSince1970) throws -> SweepReport {
+        try build(try ReportLoader.load(stateDirectory: stateDirectory), now: now)
+    }
+
+    /// Builds the report: per-variant spreads over seeds, then for every variant but the baseline Δ over the seeds
+    /// both finished, the paired bootstrap interval and approximate-randomization p-value over the validation
+    /// rows (all comparisons in one pass over the same resampled rows), Holm across the variants, the verdicts and
+    /// the power hint; plus provenance warnings.
+    public static func build(_ inputs: ReportInputs, now: Double = Date().timeIntervalSince1970) throws -> SweepReport {
+        var warnings = inputs.warnings
+        let settings = inputs.significance
+        let byVariant = Dictionary(grouping: inputs.cells, by: \.report.variant)
+        let baseCells = byVariant[inputs.baseline] ?? []
+        if baseCells.isEmpty { warnings.append("the baseline \(inputs.baseline) has no finished cell yet; no comparison") }
+        let reference = baseCells.lazy.compactMap(\.predictions).first
+        warnings += predictionChecks(inputs.cells, reference: reference)
+
+        // Paired comparisons with usable predictions, all over the reference rows.
+        var patterns: [RowPatterns] = []
+        var tested: [String] = []
+        var paired: [String: [UInt64]] = [:]
+        for variant in inputs.variants where variant != inputs.baseline {
+            let mine = byVariant[variant] ?? []
+            let seeds = mine.map(\.report.seed).filter { seed in baseCells.contains { $0.report.seed == seed } }.sorted()
+            paired[variant] = seeds
+            guard !seeds.isEmpty, let reference else { continue }
+            let left = seeds.compactMap { seed in mine.first { $0.report.seed == seed }?.predictions }
+            let right = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.predictions }
+            let usable = (left + right).allSatisfy { $0.labels == reference.labels && $0.classes == reference.classes }
+            guard left.count == seeds.count, right.count == seeds.count, usable else {
+                warnings.append("\(variant): predictions missing or on other validation rows; no paired test")
+                continue
+            }
+            do {
+                patterns.append(try RowPatterns(labels: reference.labels, variant: left.map(\.predicted), baseline: right.map(\.predicted),
+                                                classes: reference.classes))
+                tested.append(variant)
+            } catch {
+                warnings.append("\(variant): no paired test: \(error)")
+            }
+        }
+        var intervals: [DeltaInterval] = []
+        var pValues: [Double] = []
+        do {
+            intervals = try PairedBootstrap.intervals(patterns, resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha)
+            pValues = try ApproximateRandomization.pValues(patterns, rounds: settings.resamples, seed: settings.seed &+ 1)
+        } catch {
+            warnings.append("no paired tests: \(error)")
+            tested = []
+            intervals = []
+            pValues = []
+        }
+        let holm = HolmBonferroni.adjust(pValues.map { Optional($0) })
+
+        var variants: [VariantReport] = []
+        let baseF1 = Spread(baseCells.map { 100 * $0.report.best.macroF1 })
+        for variant in inputs.variants {
+            let cells = (byVariant[variant] ?? []).map(\.report)
+            var report = variantReport(variant, cells: cells, isBaseline: variant == inputs.baseline, failed: inputs.failed[variant] ?? 0,
+                                       classes: inputs.classNames.count)
+            if variant != inputs.baseline, let seeds = paired[variant], !seeds.isEmpty {
+                let index = tested.firstIndex(of: variant)
+                let mine = seeds.compactMap { seed in cells.first { $0.seed == seed } }
+                let theirs = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.report }
+                let delta = 100 * (mean(mine.map(\.best.macroF1)) - mean(theirs.map(\.best.macroF1)))
+                let perClass = (0..<inputs.classNames.count).map { c in
+                    100 * (mean(mine.map { $0.best.f1[safe: c] }) - mean(theirs.map { $0.best.f1[safe: c] }))
+                }
+                let interval = index.map { intervals[$0] }
+                let pHolm = index.flatMap { holm[$0] }
+                report.comparison = Comparison(
+                    pairedSeeds: seeds, deltaPP: delta, perClassDeltaPP: perClass, interval: interval, pValue: index.map { pValues[$0] },
+                    pHolm: pHolm,
+                    verdict: Verdict.judge(deltaPP: delta, thresholdPP: settings.thresholdPP, pHolm: pHolm, interval: interval, alpha: settings.alpha),
+                    seedRule: SeedRule.judge(deltaPP: delta, thresholdPP: settings.thresholdPP),
+                    seedsNeeded: PowerHint.seedsNeeded(variantSD: report.macroF1?.sd, baselineSD: baseF1?.sd, thresholdPP: settings.thresholdPP,
+                                                       alpha: settings.alpha))
+            }
+            variants.append(report)
+        }
+        let records = inputs.cells.map {
+            ProvenanceRecord(variant: $0.report.variant, seed: $0.report.seed, configJSON: $0.configJSON, provenance: $0.report.provenance)
+        }
+        warnings += Provenance.warnings(records: records, baseline: inputs.baseline, variants: inputs.variants, declared: inputs.declared)
+        let order = Dictionary(uniqueKeysWithValues: inputs.variants.enumerated().map { ($1, $0) })
+        let cells = inputs.cells.map(\.report).sorted { (order[$0.variant] ?? 0, $0.seed) < (order[$1.variant] ?? 0, $1.seed) }
+        return SweepReport(
+            sweep: inputs.sweepName, baseline: inputs.baseline, classNames: inputs.classNames,
+            significance: SignificanceSummary(thresholdPP: settings.thresholdPP, alpha: settings.alpha, resamples: settings.resamples, seed: settings.seed),
+            cells: cells, variants: variants, warnings: warnings, generatedAt: now)
+    }
+
+    private static func variantReport(_ name: String, cells: [CellReport], isBaseline: Bool, failed: Int, classes: Int) -> VariantReport {
+        let hours = cells.reduce(0) { $0 + $1.workerHours }
+        return VariantReport(
+            name: name, isBaseline: isBaseline, seeds: cells.map(\.seed).sorted(), failedSeeds: failed,
+            macroF1: Spread(cells.map { 100 * $0.best.macroF1 }), macroPrecision: Spread(cells.map { 100 * $0.best.macroPrecision }),
+            macroRecall: Spread(cells.map { 100 * $0.best.macroRecall }), accuracy: Spread(cells.map { 100 * $0.best.accuracy }),
+            ece: Spread(cells.map(\.best.ece)),
+            perClassF1: (0..<classes).compactMap { c in Spread(cells.map { 100 * $0.best.f1[safe: c] }) },
+            bestEpoch: Spread(cells.map { Double($0.bestEpoch) }), epochsRun: Spread(cells.map { Double($0.epochsRun) }),
+            trainableShare: cells.first?.trainableShare, workerHours: hours, comparison: nil)
+    }
+
+    /// Checks each cell's predictions against the reference rows and against its own best-epoch macro-F1.
+    private static func predictionChecks(_ cells: [LoadedCell], reference: CellPredictions?) -> [String] {
+        var warnings: [String] = []
+        for cell in cells {
+            guard let predictions = cell.predictions else { continue }
+            let name = "\(cell.report.variant) seed \(cell.report.seed)"
+            if let reference, predictions.labels != reference.labels {
+                warnings.append("\(name): predictions.h5 is over other validation rows than the baseline's (\(predictions.labels.count) vs \(reference.labels.count) rows)")
+                continue
+            }
+            var confusion = [[Int]](repeating: [Int](repeating: 0, count: predictions.classes), count: predictions.classes)
+            for (label, predicted) in zip(predictions.labels, predictions.predicted) where label >= 0 && label < predictions.classes {
+                confusion[label][predicted] += 1
+            }
+            let f1 = ClassificationMetrics(confusion: confusion, loss: 0).macroF1
+            if abs(f1 - cell.report.best.macroF1) > 1e-6 {
+                warnings.append("\(name): predictions.h5 gives macro-F1 " + String(format: "%.4f%% but the best epoch records %.4f%%", 100 * f1,
+                                                                                              100 * cell.report.best.macroF1))
+            }
+        }
+        return warnings
+    }
+
+    private static func mean(_ values: [Double]) -> Double {
+        values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+    }
+}
+
+extension Array where Element == Double {
+    /// The element at `index`, NaN when out of range.
+    subscript(safe index: Int) -> Double { indices.contains(index) ? self[index] : .nan }
+}

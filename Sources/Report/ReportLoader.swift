@@ -1,0 +1,149 @@
+// ReportLoader: gathers a sweep's finished cells from a state directory (ledger, runs/<variant>/seed-<seed>/ files).
+import CoordinatorKit
+import DatasetKit
+import Foundation
+import NN
+import WorkerKit
+
+/// One finished cell as read from the state directory.
+public struct LoadedCell: Sendable {
+    public var report: CellReport
+    /// The cell's resolved config as stored in the ledger.
+    public var configJSON: String
+    /// Best-epoch validation predictions, when `predictions.h5` was readable.
+    var predictions: CellPredictions?
+}
+
+/// Everything a report is computed from.
+public struct ReportInputs: Sendable {
+    public var sweepName: String
+    public var baseline: String
+    /// Variants in sweep order.
+    public var variants: [String]
+    /// The keys each variant's own block sets (its declared overrides).
+    public var declared: [String: Set<String>]
+    public var significance: SignificanceSettings
+    public var classNames: [String]
+    public var cells: [LoadedCell]
+    /// Failed cells per variant.
+    public var failed: [String: Int]
+    public var warnings: [String]
+}
+
+/// Reads a state directory without writing to it (the ledger is opened read-only, so this works while the
+/// coordinator runs).
+public enum ReportLoader {
+    /// Loads every finished cell of the recorded sweep. Throws `ReportError` (or the ledger's error) when the
+    /// directory is not a state directory, its sweep cannot be read, or no cell has finished.
+    public static func load(stateDirectory: String) throws -> ReportInputs {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ReportError("\(stateDirectory): no such state directory")
+        }
+        let ledger = try Ledger(readingDirectory: stateDirectory)
+        defer { try? ledger.close() }
+        guard let text = try ledger.sweepText() else { throw ReportError("\(stateDirectory): no sweep recorded in the ledger yet") }
+        let sweep: Sweep
+        do {
+            sweep = try Sweep.parse(text: text, sourceName: "\(stateDirectory)/\(Ledger.fileName) (recorded sweep)", workingDirectory: stateDirectory)
+        } catch {
+            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+            throw ReportError("\(stateDirectory): the recorded sweep does not parse: \(first)")
+        }
+        let names = sweep.variants.map(\.name)
+        var warnings: [String] = []
+        let all = try ledger.cells().filter { $0.stage != ModelStage.stage1.rawValue && $0.variant != SweepPlan.stage1VariantName }
+        let strays = Set(all.map(\.variant)).subtracting(names).sorted()
+        if !strays.isEmpty { warnings.append("cells of variants no longer in the sweep are left out: \(strays.joined(separator: ", "))") }
+        let planned = Set(try ledger.plannedCells().map(\.id))
+        let replaced = all.filter { names.contains($0.variant) && !planned.contains($0.id) }
+        if !replaced.isEmpty {
+            warnings.append("\(replaced.count) cell(s) of an earlier version of the sweep (a variant's settings changed since) are left out")
+        }
+        let mine = all.filter { names.contains($0.variant) && planned.contains($0.id) }
+        var failed: [String: Int] = [:]
+        for cell in mine where cell.state == .failed { failed[cell.variant, default: 0] += 1 }
+        var latest: [String: CellRecord] = [:]
+        var duplicates: [String: Int] = [:]
+        for cell in mine where cell.state == .done && cell.summaryJSON != nil {
+            let key = "\(cell.variant)\u{0}\(cell.seed)"
+            if let held = latest[key] {
+                duplicates[key, default: 1] += 1
+                if cell.updatedAt > held.updatedAt { latest[key] = cell }
+            } else {
+                latest[key] = cell
+            }
+        }
+        for (key, count) in duplicates.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "\u{0}")
+            warnings.append("\(parts.first ?? "") seed \(parts.last ?? ""): \(count) finished cells with different configs (the sweep was edited); the latest is used")
+        }
+        let done = latest.values.sorted { ($0.position, $0.id) < ($1.position, $1.id) }
+        guard !done.isEmpty else { throw ReportError("\(stateDirectory): no finished cells yet") }
+        let workers = Dictionary(try ledger.workers().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var cells: [LoadedCell] = []
+        for record in done {
+            do {
+                let attempts = try ledger.attempts(cell: record.id)
+                cells.append(try loadCell(record, attempts: attempts, workers: workers, stateDirectory: stateDirectory, warnings: &warnings))
+            } catch {
+                warnings.append("\(record.variant) seed \(record.seed): left out: \(error)")
+            }
+        }
+        for cell in cells {
+            guard let variant = sweep.variant(named: cell.report.variant) else { continue }
+            let differences = Provenance.differences(configJSON: cell.configJSON, expected: variant.config(seed: cell.report.seed).canonicalJSON())
+            if !differences.isEmpty {
+                warnings.append("\(cell.report.variant) seed \(cell.report.seed): config differs from the sweep file: \(differences.joined(separator: ", "))")
+            }
+        }
+        let stage = Stage(rawValue: sweep.stage.rawValue)
+        let classes = cells.first?.report.best.f1.count ?? 0
+        let classNames = stage.map(\.classNames).flatMap { $0.count == classes ? $0 : nil } ?? (0..<classes).map { "class \($0)" }
+        var declared: [String: Set<String>] = [:]
+        for variant in sweep.variants { declared[variant.name] = Set(variant.overrides.map(\.key)) }
+        return ReportInputs(sweepName: sweep.name, baseline: sweep.baseline, variants: names, declared: declared,
+                            significance: sweep.significance, classNames: classNames, cells: cells, failed: failed, warnings: warnings)
+    }
+
+    private static func loadCell(_ record: CellRecord, attempts: [AttemptRecord], workers: [String: WorkerRecord], stateDirectory: String,
+                                 warnings: inout [String]) throws -> LoadedCell {
+        let name = "\(record.variant) seed \(record.seed)"
+        guard let summaryText = record.summaryJSON else { throw ReportError("no summary") }
+        let digest = try SummaryDigest.fromJSON(summaryText)
+        let facts = try SummaryFacts.fromJSON(summaryText)
+        guard let bestRecord = digest.best else { throw ReportError("summary has no best epoch (status \(digest.status.rawValue))") }
+        let final = attempts.last { $0.attempt == record.attempt }
+        let worker = final.flatMap { workers[$0.worker] }
+        let hours = attempts.reduce(0.0) { $0 + max(0, ($1.endedAt ?? $1.startedAt) - $1.startedAt) } / 3600
+        let provenance = CellProvenance(
+            configSHA256: ContentHasher.sha256Hex(of: Array(record.configJSON.utf8)), datasetSHA256: facts.datasetSHA256,
+            stage1SHA256: facts.stage1SHA256, codeVersion: worker?.codeVersion, worker: final?.worker, host: worker?.host,
+            blasCore: facts.blasCore, blasThreads: facts.blasThreads)
+        let directory = "\(stateDirectory)/\(ResultsWriter.relativeDirectory(variant: record.variant, seed: record.seed))"
+        var history = try MetricsHistory.read("\(directory)/metrics.jsonl")
+        if history.isEmpty { history = [EpochValue(epoch: bestRecord.epoch, value: bestRecord.val.macroF1)] }
+        var predictions: CellPredictions?
+        let predictionsPath = "\(directory)/predictions.h5"
+        if FileManager.default.fileExists(atPath: predictionsPath) {
+            do {
+                let read = try CellPredictions.read(predictionsPath)
+                predictions = read
+                if read.epoch != digest.bestEpoch {
+                    warnings.append("\(name): predictions.h5 is of epoch \(read.epoch) but the best epoch is \(digest.bestEpoch)")
+                }
+            } catch {
+                warnings.append("\(name): predictions.h5 unreadable (\(error)); no paired test for it")
+            }
+        } else {
+            warnings.append("\(name): no predictions.h5; no paired test for it")
+        }
+        let report = CellReport(
+            variant: record.variant, seed: record.seed, cellID: record.id, status: digest.status.rawValue, best: EpochMetrics(bestRecord),
+            last: digest.last.map(EpochMetrics.init), bestEpoch: digest.bestEpoch, epochsRun: digest.epochsRun, epochsPlanned: record.epochs,
+            earlyStopped: digest.status == .earlyStopped, totalParameters: facts.parameters.total,
+            trainableParameters: facts.parameters.trainable, trainableShare: facts.parameters.trainableShare, wallSeconds: digest.seconds,
+            workerHours: hours, attempts: max(record.attempt, attempts.count), provenance: provenance, history: history)
+        return LoadedCell(report: report, configJSON: record.configJSON, predictions: predictions)
+    }
+}

@@ -1,0 +1,159 @@
+// ReportModel: the values a sweep report holds — per cell (one epoch per row), per variant, comparisons, warnings.
+
+/// The validation metrics of one epoch (every field from that same epoch).
+public struct EpochMetrics: Sendable, Equatable, Codable {
+    public var epoch: Int
+    public var macroF1: Double
+    public var macroPrecision: Double
+    public var macroRecall: Double
+    public var accuracy: Double
+    public var ece: Double
+    public var loss: Double
+    public var f1: [Double]
+    public var precision: [Double]
+    public var recall: [Double]
+    /// `confusion[true][predicted]`.
+    public var confusion: [[Int]]
+}
+
+/// Where a cell's result came from: what it was computed from and on what.
+public struct CellProvenance: Sendable, Equatable, Codable {
+    /// SHA-256 of the cell's resolved config (canonical JSON, seed included).
+    public var configSHA256: String
+    public var datasetSHA256: String
+    public var stage1SHA256: String
+    public var codeVersion: String?
+    public var worker: String?
+    public var host: String?
+    public var blasCore: String
+    public var blasThreads: Int
+
+    public init(configSHA256: String, datasetSHA256: String, stage1SHA256: String, codeVersion: String?, worker: String?, host: String?,
+                blasCore: String, blasThreads: Int) {
+        self.configSHA256 = configSHA256
+        self.datasetSHA256 = datasetSHA256
+        self.stage1SHA256 = stage1SHA256
+        self.codeVersion = codeVersion
+        self.worker = worker
+        self.host = host
+        self.blasCore = blasCore
+        self.blasThreads = blasThreads
+    }
+}
+
+/// One finished cell (variant × seed): the best epoch's metrics, the last epoch's kept apart, the training facts.
+public struct CellReport: Sendable, Equatable, Codable {
+    public var variant: String
+    public var seed: UInt64
+    public var cellID: String
+    /// `completed`, `early_stopped` or `diverged`.
+    public var status: String
+    public var best: EpochMetrics
+    public var last: EpochMetrics?
+    public var bestEpoch: Int
+    public var epochsRun: Int
+    public var epochsPlanned: Int
+    public var earlyStopped: Bool
+    public var totalParameters: Int
+    public var trainableParameters: Int
+    public var trainableShare: Double
+    /// Training seconds of the final attempt (`summary.json`).
+    public var wallSeconds: Double
+    /// Worker time over every attempt of the cell (assigned until ended), in hours.
+    public var workerHours: Double
+    public var attempts: Int
+    public var provenance: CellProvenance
+    /// Validation macro-F1 per epoch (epoch, value), from `metrics.jsonl`.
+    public var history: [EpochValue]
+}
+
+/// One number of one epoch.
+public struct EpochValue: Sendable, Equatable, Codable {
+    public var epoch: Int
+    public var value: Double
+
+    public init(epoch: Int, value: Double) {
+        self.epoch = epoch
+        self.value = value
+    }
+}
+
+/// Mean, sample standard deviation (nil under 2 values), minimum and maximum of a metric over a variant's seeds.
+public struct Spread: Sendable, Equatable, Codable {
+    public var mean: Double
+    public var sd: Double?
+    public var min: Double
+    public var max: Double
+
+    /// The spread of `values`; nil when empty.
+    public init?(_ values: [Double]) {
+        guard let first = values.first else { return nil }
+        let mean = values.reduce(0, +) / Double(values.count)
+        self.mean = mean
+        sd = values.count > 1 ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot() : nil
+        min = values.reduce(first, Swift.min)
+        max = values.reduce(first, Swift.max)
+    }
+}
+
+/// A variant against the baseline, over the seeds both have finished (paired by seed).
+public struct Comparison: Sendable, Equatable, Codable {
+    /// The seeds compared (finished by both the variant and the baseline).
+    public var pairedSeeds: [UInt64]
+    /// Mean best-epoch macro-F1 of the variant's paired seeds minus the baseline's, in points.
+    public var deltaPP: Double
+    public var perClassDeltaPP: [Double]
+    /// Paired-bootstrap interval at 1 − α (nil without predictions).
+    public var interval: DeltaInterval?
+    /// Paired approximate-randomization p-value (nil without predictions).
+    public var pValue: Double?
+    /// Holm–Bonferroni-corrected over the sweep's variants.
+    public var pHolm: Double?
+    public var verdict: Verdict
+    /// The research pipeline's rule on the same Δ.
+    public var seedRule: SeedRule
+    /// Seeds per variant that would resolve a threshold-sized difference (`PowerHint`).
+    public var seedsNeeded: Int?
+}
+
+/// One variant over its finished seeds.
+public struct VariantReport: Sendable, Equatable, Codable {
+    public var name: String
+    public var isBaseline: Bool
+    public var seeds: [UInt64]
+    public var failedSeeds: Int
+    public var macroF1: Spread?
+    public var macroPrecision: Spread?
+    public var macroRecall: Spread?
+    public var accuracy: Spread?
+    public var ece: Spread?
+    public var perClassF1: [Spread]
+    public var bestEpoch: Spread?
+    public var epochsRun: Spread?
+    public var trainableShare: Double?
+    public var workerHours: Double
+    /// Against the baseline; nil for the baseline itself and for variants without a paired seed.
+    public var comparison: Comparison?
+}
+
+/// A whole sweep's report.
+public struct SweepReport: Sendable, Equatable, Codable {
+    public var sweep: String
+    public var baseline: String
+    public var classNames: [String]
+    public var significance: SignificanceSummary
+    public var cells: [CellReport]
+    public var variants: [VariantReport]
+    /// Provenance and consistency warnings, one line each.
+    public var warnings: [String]
+    /// Unix time at which the report was made.
+    public var generatedAt: Double
+}
+
+/// The settings the comparisons used.
+public struct SignificanceSummary: Sendable, Equatable, Codable {
+    public var thresholdPP: Double
+    public var alpha: Double
+    public var resamples: Int
+    public var seed: UInt64
+}

@@ -1,0 +1,40 @@
+// ReportRefresherTests: report files appear in the state directory on a change; errors are logged, not thrown.
+import Foundation
+import ReportKit
+import XCTest
+
+final class ReportRefresherTests: XCTestCase {
+    /// Collects log lines from the refresher's thread.
+    private final class Lines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func append(_ line: String) { lock.withLock { lines.append(line) } }
+        var all: [String] { lock.withLock { lines } }
+    }
+
+    func testWritesEveryFormatWhenTheCountChanges() throws {
+        let fixture = try StateDirectoryFixture.make()
+        let lines = Lines()
+        let refresher = ReportRefresher(stateDirectory: fixture.state, log: { lines.append($0) })
+        refresher.update(finishedCells: 0)
+        refresher.wait()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(fixture.state)/report.md"), "nothing finished, nothing written")
+        refresher.update(finishedCells: 9)
+        refresher.update(finishedCells: 9)
+        refresher.wait()
+        for name in ["report.md", "report.csv", "report.json", "report.html"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(fixture.state)/\(name)"), name)
+        }
+        let markdown = try String(contentsOfFile: "\(fixture.state)/report.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("**better**"))
+        XCTAssertEqual(lines.all, [])
+    }
+
+    func testErrorsAreLogged() {
+        let lines = Lines()
+        let refresher = ReportRefresher(stateDirectory: "/nonexistent/state", log: { lines.append($0) })
+        refresher.update(finishedCells: 1)
+        refresher.wait()
+        XCTAssertEqual(lines.all, ["report: not refreshed: /nonexistent/state: no such state directory"])
+    }
+}
