@@ -11,5 +11,21 @@ if command -v python3 >/dev/null 2>&1 && ! python3 -c "import h5py" >/dev/null 2
         || echo "test: h5py could not be installed; the h5py interoperability test will be skipped"
 fi
 
+# Optional Debian packages: without them the tests that need them are skipped with a message.
+#   chromium: renders the HTML report headless and checks the screenshot is not blank;
+#   iproute2: `ip netns` for the multi-host test (which also needs root);
+#   systemd:  `systemd-analyze verify` on the deploy/ units.
+optional=()
+command -v chromium >/dev/null 2>&1 || optional+=(chromium)
+command -v ip >/dev/null 2>&1 || optional+=(iproute2)
+command -v systemd-analyze >/dev/null 2>&1 || optional+=(systemd)
+if ((${#optional[@]})); then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    echo "test: installing optional ${optional[*]}"
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${optional[@]}"; } >/dev/null 2>&1 \
+        || echo "test: could not install ${optional[*]}; the tests that need them will be skipped"
+fi
+
 swift build --build-tests
 swift test
