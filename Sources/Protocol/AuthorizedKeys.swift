@@ -25,9 +25,7 @@ public enum AuthorizedKeys {
     }
 
     private static func requireNotWritableByOthers(_ path: String) throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw CurveKeyError("\(path): cannot read (\(String(cString: strerror(errno))))") }
-        let mode = info.st_mode & 0o777
+        let mode = try CurveKeyFile.permissions(path)
         if mode & 0o022 != 0 {
             throw CurveKeyError("\(path) is writable by group or others (mode \(String(mode, radix: 8))); run: chmod go-w \(path)")
         }

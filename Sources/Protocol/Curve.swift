@@ -119,10 +119,15 @@ public enum CurveKeyFile {
     }
 
     /// Throws unless `path` exists and its mode gives group and others no access (the `chmod 600` rule).
-    public static func requirePrivate(_ path: String) throws {
+    /// The permission bits of `path` (`stat`), or an error naming it.
+    static func permissions(_ path: String) throws -> mode_t {
         var info = stat()
         guard stat(path, &info) == 0 else { throw CurveKeyError("\(path): cannot read (\(String(cString: strerror(errno))))") }
-        let mode = info.st_mode & 0o777
+        return info.st_mode & 0o777
+    }
+
+    public static func requirePrivate(_ path: String) throws {
+        let mode = try permissions(path)
         if mode & 0o077 != 0 {
             throw CurveKeyError("\(path) is accessible by group or others (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
         }

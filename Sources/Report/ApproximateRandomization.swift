@@ -28,17 +28,8 @@ public enum ApproximateRandomization {
         var reached = [Int](repeating: 0, count: comparisons.count)
         var generator = NumPyGenerator(seed: seed).bitGenerator
         // Row i of comparison v counts into slot offsets[v] + pattern, of the kept or the swapped counts.
-        var offsets: [Int] = []
-        var slots = 0
-        for comparison in comparisons {
-            offsets.append(slots)
-            slots += comparison.patternCount
-        }
+        let (offsets, slots, slotOfRow) = RowPatterns.slotTable(comparisons, rows: rows)
         let width = comparisons.count
-        var slotOfRow = [Int32](repeating: 0, count: rows * width)
-        for (v, comparison) in comparisons.enumerated() {
-            for row in 0..<rows { slotOfRow[row * width + v] = Int32(offsets[v]) + comparison.rowPattern[row] }
-        }
         var kept = [Int](repeating: 0, count: slots)
         var swapped = [Int](repeating: 0, count: slots)
         for _ in 0..<rounds {

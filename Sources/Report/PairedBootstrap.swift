@@ -37,17 +37,8 @@ public enum PairedBootstrap {
         guard rows > 1, rows <= Int(UInt32.max) else { throw ReportError("paired bootstrap: \(rows) validation rows") }
         guard resamples >= 1 else { throw ReportError("paired bootstrap: resamples must be at least 1") }
         // Row i of comparison v counts into slot offsets[v] + pattern.
-        var offsets: [Int] = []
-        var slots = 0
-        for comparison in comparisons {
-            offsets.append(slots)
-            slots += comparison.patternCount
-        }
+        let (offsets, slots, slotOfRow) = RowPatterns.slotTable(comparisons, rows: rows)
         let width = comparisons.count
-        var slotOfRow = [Int32](repeating: 0, count: rows * width)
-        for (v, comparison) in comparisons.enumerated() {
-            for row in 0..<rows { slotOfRow[row * width + v] = Int32(offsets[v]) + comparison.rowPattern[row] }
-        }
         var deltas = [[Double]](repeating: [], count: width)
         var perClass = [[[Double]]](repeating: [], count: width)
         for (v, comparison) in comparisons.enumerated() {

@@ -21,6 +21,24 @@ public struct RowPatterns: Sendable {
     /// Number of rows.
     public var rowCount: Int { rowPattern.count }
 
+    /// Where each row of each comparison counts when several comparisons share their rows: comparison `v`'s
+    /// patterns take slots `offsets[v] ..< offsets[v] + patternCount`, and `slotOfRow[row * count + v]` is the slot of
+    /// that row's pattern (rows × comparisons, row-major).
+    static func slotTable(_ comparisons: [RowPatterns], rows: Int) -> (offsets: [Int], slots: Int, slotOfRow: [Int32]) {
+        var offsets: [Int] = []
+        var slots = 0
+        for comparison in comparisons {
+            offsets.append(slots)
+            slots += comparison.patternCount
+        }
+        let width = comparisons.count
+        var slotOfRow = [Int32](repeating: 0, count: rows * width)
+        for (v, comparison) in comparisons.enumerated() {
+            for row in 0..<rows { slotOfRow[row * width + v] = Int32(offsets[v]) + comparison.rowPattern[row] }
+        }
+        return (offsets, slots, slotOfRow)
+    }
+
     /// Groups rows. `variant[j]` and `baseline[j]` are the per-row predicted classes of the j-th seed pair; every
     /// array has one entry per row of `labels`, and every class lies in `0..<classes`.
     public init(labels: [Int], variant: [[Int]], baseline: [[Int]], classes: Int) throws {

@@ -79,13 +79,7 @@ final class LocalCluster {
 
     /// Polls `condition` every 50 ms until it holds or `timeout` seconds pass (then fails with the logs' tails).
     func wait(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        XCTFail("timed out after \(Int(timeout)) s waiting for \(what)\n\(logTails())")
-        throw XCTSkip("timed out")
+        try pollUntil(what, timeout: timeout, logs: logTails, condition)
     }
 
     /// Waits for the coordinator to exit (it does when every cell is done or failed) and returns its status.
@@ -121,4 +115,16 @@ final class LocalCluster {
             return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
     }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass; then fails the test with `logs()` (the
+/// processes' log tails) and throws to end it.
+func pollUntil(_ what: String, timeout: Double, logs: () -> String, _ condition: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    XCTFail("timed out after \(Int(timeout)) s waiting for \(what)\n\(logs())")
+    throw XCTSkip("timed out")
 }

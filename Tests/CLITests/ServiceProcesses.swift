@@ -47,13 +47,7 @@ final class ServiceProcesses {
 
     /// Polls until `condition` holds or `timeout` seconds pass; then fails with the logs' tails and throws.
     func wait(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        XCTFail("timed out after \(Int(timeout)) s waiting for \(what)\n\(tails())")
-        throw XCTSkip("timed out")
+        try pollUntil(what, timeout: timeout, logs: tails, condition)
     }
 
     /// Waits until `name`'s log contains `text`; returns the log.
