@@ -20,7 +20,8 @@ public enum ReportFiles {
 
 /// Keeps a running sweep's report files current: when the number of finished cells changes, the report is
 /// rebuilt and rewritten on a background thread (never on the caller's, so a coordinator loop is not held up by
-/// the resampling), one rebuild at a time, with a change during a rebuild answered by one more rebuild after it.
+/// the resampling), one rebuild at a time; a change during a rebuild or the rest after it (see `earliestNext`) is
+/// picked up by the first poll after them, and a forced update (the sweep's end) waits for nothing.
 /// Errors are logged, never thrown: a report problem must not stop the coordinator.
 public final class ReportRefresher: @unchecked Sendable {
     private let stateDirectory: String
@@ -30,6 +31,10 @@ public final class ReportRefresher: @unchecked Sendable {
     private var lastPoll = Date.distantPast
     private var running = false
     private var pending = false
+    /// No unforced rebuild starts before this: a rebuild that took d seconds is followed by 9 × d seconds of rest,
+    /// so refreshing costs at most about a tenth of a core beside the training it reports on.
+    private var earliestNext = Date.distantPast
+    private static let restFactor = 9.0
 
     /// A refresher for the report files of `stateDirectory`; `log` receives one line per failed rebuild.
     public init(stateDirectory: String, log: @escaping @Sendable (String) -> Void) {
@@ -50,6 +55,8 @@ public final class ReportRefresher: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard force || finishedCells != lastCount, finishedCells > 0 else { return }
+        // An unforced change seen while resting or rebuilding stays unseen, so a later poll picks it up.
+        if !force && (running || Date() < earliestNext) { return }
         lastCount = finishedCells
         if running {
             pending = true
@@ -70,13 +77,16 @@ public final class ReportRefresher: @unchecked Sendable {
 
     private func rebuildLoop() {
         while true {
+            let started = Date()
             do {
                 let report = try ReportBuilder.build(stateDirectory: stateDirectory)
                 try ReportFiles.write(report, stateDirectory: stateDirectory)
             } catch {
                 log("report: not refreshed: \(error)")
             }
+            let ended = Date()
             lock.lock()
+            earliestNext = ended.addingTimeInterval(Self.restFactor * ended.timeIntervalSince(started))
             if pending {
                 pending = false
                 lock.unlock()

@@ -30,6 +30,23 @@ final class ReportRefresherTests: XCTestCase {
         XCTAssertEqual(lines.all, [])
     }
 
+    /// After a rebuild the refresher rests nine times as long as it took: a change seen at once is left for a later
+    /// poll, while a forced update (the end of a sweep) rebuilds at once.
+    func testAChangeRightAfterARebuildWaitsButAForcedOneDoesNot() throws {
+        let fixture = try StateDirectoryFixture.make()
+        let refresher = ReportRefresher(stateDirectory: fixture.state, log: { _ in })
+        refresher.update(finishedCells: 9)
+        refresher.wait()
+        let report = "\(fixture.state)/report.md"
+        try FileManager.default.removeItem(atPath: report)
+        refresher.update(finishedCells: 10)
+        refresher.wait()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: report), "a change right after a rebuild waits for the rest to end")
+        refresher.update(finishedCells: 10, force: true)
+        refresher.wait()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: report))
+    }
+
     func testErrorsAreLogged() {
         let lines = Lines()
         let refresher = ReportRefresher(stateDirectory: "/nonexistent/state", log: { lines.append($0) })
