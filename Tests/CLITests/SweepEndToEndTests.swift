@@ -57,6 +57,7 @@ final class SweepEndToEndTests: XCTestCase {
         for cell in cells { named.formUnion(try ledger.cellFiles(cell: cell.id, attempt: cell.attempt).map(\.sha256)) }
         let stored = Set(try FileManager.default.contentsOfDirectory(atPath: "\(clean.state)/artifacts"))
         XCTAssertEqual(stored, named, "the artifact store holds exactly the final files of each cell")
+        try checkReportCommand(state: clean.state, directory: directory)
 
         let killed = LocalCluster(directory: directory, name: "killed")
         defer { killed.stopAll() }
@@ -142,5 +143,29 @@ final class SweepEndToEndTests: XCTestCase {
         let workerLog = (try? String(contentsOfFile: directory.file("worker-a.log"), encoding: .utf8)) ?? ""
         let sessions = workerLog.components(separatedBy: "connected: session").count - 1
         if sessions >= 2 { XCTAssertGreaterThan(fenced, 0, "the thawed worker's messages were fenced: \(counters)") }
+    }
+
+    /// `ablate report` on the finished sweep: JSON with both variants judged against the baseline, Markdown written
+    /// atomically to `--out`; a missing state directory is a one-line error.
+    private func checkReportCommand(state: String, directory: TemporaryDirectory) throws {
+        let json = try AblateBinary.run(["report", "--state", state, "--format", "json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["baseline"] as? String, "cb_focal")
+        let variants = try XCTUnwrap(object["variants"] as? [[String: Any]])
+        XCTAssertEqual(Set(variants.compactMap { $0["name"] as? String }), Set(Self.variants))
+        let poly = try XCTUnwrap(variants.first { $0["name"] as? String == "poly" })
+        XCTAssertNotNil(poly["verdict"] as? String, "\(poly)")
+        XCTAssertNotNil(poly["p_holm"] as? Double, "\(poly)")
+        XCTAssertEqual((object["cells"] as? [Any])?.count, 4)
+
+        let markdown = directory.file("report.md")
+        let written = try AblateBinary.run(["report", "--state", state, "--out", markdown])
+        XCTAssertEqual(written.status, 0, written.stderr)
+        XCTAssertTrue(try String(contentsOfFile: markdown, encoding: .utf8).contains("## Significance"))
+
+        let missing = try AblateBinary.run(["report", "--state", directory.file("no-such-state")])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
     }
 }
