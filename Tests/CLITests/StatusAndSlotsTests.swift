@@ -1,5 +1,5 @@
-// StatusAndSlotsTests: a worker with two slots runs two cells at once; `ablate status` by ledger and by socket; one
-// coordinator per state directory.
+// StatusAndSlotsTests: a worker with two slots runs two cells at once; `ablate status` by ledger, by socket and
+// `--watch`; one coordinator per state directory.
 import CoordinatorKit
 import Foundation
 import TestSupport
@@ -52,5 +52,25 @@ final class StatusAndSlotsTests: XCTestCase {
             XCTAssertEqual(cell.state, .done)
             XCTAssertEqual(try ledger.attempts(cell: cell.id).count, 1)
         }
+        try checkWatchRefreshesUntilInterrupted(state: cluster.state, directory: directory)
+    }
+
+    /// `status --watch` prints the table again every second until SIGINT, then exits 0.
+    private func checkWatchRefreshesUntilInterrupted(state: String, directory: TemporaryDirectory) throws {
+        let output = directory.file("watch.out")
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: output))
+        let watch = Process()
+        watch.executableURL = URL(fileURLWithPath: AblateBinary.path)
+        watch.arguments = ["status", "--state", state, "--watch"]
+        watch.standardOutput = handle
+        try watch.run()
+        Thread.sleep(forTimeInterval: 2.5)
+        kill(watch.processIdentifier, SIGINT)
+        watch.waitUntilExit()
+        try handle.close()
+        XCTAssertEqual(watch.terminationStatus, 0)
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        XCTAssertGreaterThanOrEqual(text.components(separatedBy: "sweep slots\n").count - 1, 2, text)
     }
 }
