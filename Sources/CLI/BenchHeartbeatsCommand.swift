@@ -110,7 +110,7 @@ struct BenchHeartbeatsCommand: ParsableCommand {
             throw RunFailure(message: "\(logPath): cannot create")
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe")
+        process.executableURL = URL(fileURLWithPath: ownExecutablePath)
         process.arguments = ["coordinator", "--sweep", sweepPath, "--state", "\(directory)/state", "--bind", endpoint,
                              "--heartbeat-ms", "\(heartbeatMs)", "--keep-serving"]
         process.standardOutput = log

@@ -21,7 +21,7 @@ public enum KernelSelection {
         setenv("OPENBLAS_CORETYPE", preferred, 1)
         setenv(marker, "1", 1)
         // Execute the resolved binary (not /proc/self/exe itself) so the process keeps its name ("ablate").
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
+        let executable = ownExecutablePath
         let arguments = CommandLine.arguments
         var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         pointers.append(nil)
@@ -29,4 +29,10 @@ public enum KernelSelection {
         // execv returns only on failure: carry on with the kernel OpenBLAS chose.
         for pointer in pointers { free(pointer) }
     }
+}
+
+/// This process's executable, resolved from `/proc/self/exe` (for re-executing it and starting child `ablate`
+/// processes: workers, coordinators, command guards).
+var ownExecutablePath: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
 }

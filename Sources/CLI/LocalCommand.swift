@@ -79,7 +79,7 @@ struct LocalCommand: ParsableCommand {
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw RunFailure(message: "\(logPath): cannot open") }
         try log.seekToEnd()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe")
+        process.executableURL = URL(fileURLWithPath: ownExecutablePath)
         process.arguments = ["worker", "--connect", endpoint, "--work-dir", "\(stateDirectory)/workers/local-\(index)",
                              "--name", "local-\(index)", "--threads", "\(threads)", "--cache-dir", "\(stateDirectory)/workers/cache"]
         process.standardOutput = log

@@ -46,11 +46,6 @@ struct WorkerCommand: ParsableCommand {
         return list
     }
 
-    /// This executable, which runs `exec-guard` around user commands.
-    static var executablePath: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
-
     func run() throws {
         let host = ProcessInfo.processInfo.hostName
         let gpuList = try gpuList()
@@ -60,7 +55,7 @@ struct WorkerCommand: ParsableCommand {
         options.gpu = gpu
         options.gpus = gpuList
         options.slots = gpuList.isEmpty ? (slots ?? 1) : gpuList.count
-        options.execGuard = Self.executablePath
+        options.execGuard = ownExecutablePath
         options.codeVersion = AblateVersion.string
         options.cacheDirectory = cacheDir
         options.curve = try curve.keys()

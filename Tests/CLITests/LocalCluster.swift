@@ -32,20 +32,7 @@ final class LocalCluster {
     }
 
     private func spawn(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: AblateBinary.path)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let path = directory.file(log)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
-        try handle.seekToEnd()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        try launchLogged([AblateBinary.path] + arguments, environment: environment, log: directory.file(log))
     }
 
     func startCoordinator(sweep: String, restartGraceMs: Int = 3000) throws {
@@ -89,12 +76,7 @@ final class LocalCluster {
         return process.terminationStatus
     }
 
-    func logTails() -> String {
-        directory.entries().filter { $0.hasSuffix(".log") }.sorted().map { name in
-            let text = (try? String(contentsOfFile: directory.file(name), encoding: .utf8)) ?? ""
-            return "--- \(name)\n" + text.split(separator: "\n").suffix(25).joined(separator: "\n")
-        }.joined(separator: "\n")
-    }
+    func logTails() -> String { CLITests.logTails(in: directory) }
 
     func stopAll() {
         for process in workers.values where process.isRunning {

@@ -19,24 +19,8 @@ final class ServiceProcesses {
     /// Starts `ablate ARGUMENTS` as `name` (its log is `name.log`), through `wrapper` when given.
     @discardableResult
     func start(_ name: String, _ arguments: [String], environment: [String: String] = [:], wrapper: [String] = []) throws -> Process {
-        let process = Process()
-        if wrapper.isEmpty {
-            process.executableURL = URL(fileURLWithPath: AblateBinary.path)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: wrapper[0])
-            process.arguments = Array(wrapper.dropFirst()) + [AblateBinary.path] + arguments
-        }
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let path = log(name)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
-        try handle.seekToEnd()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let argv = wrapper.isEmpty ? [AblateBinary.path] + arguments : wrapper + [AblateBinary.path] + arguments
+        let process = try launchLogged(argv, environment: environment, log: log(name))
         processes[name] = process
         return process
     }
@@ -69,15 +53,36 @@ final class ServiceProcesses {
     }
 
     /// The last lines of every log.
-    func tails() -> String {
-        directory.entries().filter { $0.hasSuffix(".log") }.sorted().map { name in
-            let text = (try? String(contentsOfFile: directory.file(name), encoding: .utf8)) ?? ""
-            return "--- \(name)\n" + text.split(separator: "\n").suffix(25).joined(separator: "\n")
-        }.joined(separator: "\n")
-    }
+    func tails() -> String { logTails(in: directory) }
 
     func stopAll() {
         for process in processes.values where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         for process in processes.values { process.waitUntilExit() }
     }
+}
+
+/// Starts `argv` (an absolute executable path, then its arguments) with `environment` added to this process's,
+/// its output and errors appended to the file `log` (created if missing).
+func launchLogged(_ argv: [String], environment: [String: String], log: String) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: argv[0])
+    process.arguments = Array(argv.dropFirst())
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+    let handle = try XCTUnwrap(FileHandle(forWritingAtPath: log))
+    try handle.seekToEnd()
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    return process
+}
+
+/// The last 25 lines of every `.log` file in `directory`, each under its name.
+func logTails(in directory: TemporaryDirectory) -> String {
+    directory.entries().filter { $0.hasSuffix(".log") }.sorted().map { name in
+        let text = (try? String(contentsOfFile: directory.file(name), encoding: .utf8)) ?? ""
+        return "--- \(name)\n" + text.split(separator: "\n").suffix(25).joined(separator: "\n")
+    }.joined(separator: "\n")
 }
