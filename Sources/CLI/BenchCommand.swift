@@ -16,7 +16,7 @@ struct BenchTrainCommand: ParsableCommand {
         commandName: "train", abstract: "Training and inference throughput of the research Stage-2 model, with PyTorch CPU beside it.")
 
     @Option(help: "Seconds per measurement.") var seconds: Double = 10
-    @Option(help: "OpenBLAS threads (PyTorch gets the same).") var threads: Int = 1
+    @Option(help: "Compute threads (PyTorch gets the same).") var threads: Int = 1
     @Option(name: .customLong("cache-rows"), help: "Rows whose prefix output is computed to time the cache build.") var cacheRows: Int = 8192
     @Option(help: "Write the results as JSON here.") var json: String?
     @Option(name: .customLong("torch-script"), help: "PyTorch baseline script.") var torchScript: String = "bench/torch_baseline.py"

@@ -16,7 +16,7 @@ struct LocalCommand: ParsableCommand {
     @Option(help: "Sweep file (YAML).") var sweep: String?
     @Flag(help: "Generate a synthetic dataset and a demo sweep (five losses × 2 seeds) and run it.") var demo = false
     @Option(help: "Worker processes.") var workers = 2
-    @Option(help: "OpenBLAS threads per worker.") var threads = 1
+    @Option(help: "Compute threads per worker.") var threads = 1
     @Option(help: "State directory (default ablate-demo with --demo, else ablate-state).") var state: String?
 
     func validate() throws {

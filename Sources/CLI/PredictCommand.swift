@@ -43,7 +43,7 @@ struct PredictCommand: ParsableCommand {
         BLAS.setThreadCount(config.threads)
         let dataset = try DatasetFile(path: data)
         let stageData = try StageData.load(dataset, split: split, stage: config.stage)
-        let (_, logits, _) = Trainer.predict(model, stageData)
+        let (_, logits, _) = Trainer.predict(model, stageData, threads: config.threads)
         let classes = config.stage.head.classes
         let datasetHash = try dataset.computeContentHash()
         try AtomicFile.write(to: out, overwrite: force ? .replace : .fail) { temporary in

@@ -34,7 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("lr-head")) var lrHead: Double?
     @Option(name: .customLong("lr-backbone")) var lrBackbone: Double?
     @Option(help: "Seed.") var seed: UInt64?
-    @Option(help: "OpenBLAS threads (results depend on it).") var threads: Int?
+    @Option(help: "Compute threads (results do not depend on it).") var threads: Int?
     @Option(name: .customLong("max-train-rows"), help: "Use only the first N training rows of the stage.") var maxTrainRows: Int?
     @Option(name: .customLong("max-val-rows"), help: "Use only the first N validation rows of the stage.") var maxValRows: Int?
     @Option(help: "Resume from a last.h5 of the same run.") var resume: String?

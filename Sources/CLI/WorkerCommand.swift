@@ -13,7 +13,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Coordinator endpoint, e.g. tcp://coordinator:5555.") var connect: String
     @Option(name: .customLong("work-dir"), help: "Working directory (artifact cache, runs, outbox).") var workDir: String
     @Option(help: "Worker name (default: HOST-gpuIDX with --gpu, else HOST-PID).") var name: String?
-    @Option(help: "OpenBLAS threads per job.") var threads = 1
+    @Option(help: "Compute threads per job (results do not depend on it).") var threads = 1
     @Option(help: "GPU index this worker owns: its command jobs run with CUDA_VISIBLE_DEVICES set to it.") var gpu: Int?
     @Option(help: "GPU indices, e.g. 0,1,2,3: one slot per GPU, each command job pinned to its own.") var gpus: String?
     @Option(help: "Jobs run at once (default 1; with --gpus, one per GPU).") var slots: Int?

@@ -18,13 +18,25 @@ public enum BLAS {
     /// know; SkylakeX measured 1.8× faster per training epoch here.
     public static var preferredCoreType: String? { cpuHasAVX512 ? "SkylakeX" : nil }
 
-    /// OpenBLAS's current thread count.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// Threads a GEMM is split over (`ComputePool`'s width); OpenBLAS itself always runs single-threaded.
+    public static var threadCount: Int { ComputePool.shared.width }
 
-    /// Sets OpenBLAS's thread count (results depend on it: record it with every run).
+    /// Sets the threads GEMMs are split over. Results do not depend on it (tested); it is recorded with every
+    /// run all the same.
     public static func setThreadCount(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        _ = libraryIsSingleThreaded
+        ComputePool.shared.setWidth(count)
     }
+
+    /// OpenBLAS set to one thread, once, before its first use: its own threads would spin while Ablate's loops
+    /// run, and their count changes results.
+    private static let libraryIsSingleThreaded: Bool = {
+        openblas_set_num_threads(1)
+        return true
+    }()
+
+    /// OpenBLAS's own thread count (1 once any run has set the thread count).
+    public static var libraryThreadCount: Int { Int(openblas_get_num_threads()) }
 
     /// Row counts are padded to this multiple in forward GEMMs whose rows are batch rows: OpenBLAS computes a
     /// remainder of rows with edge kernels that round differently, so without padding a row's result would
@@ -40,6 +52,9 @@ public enum BLAS {
     public static let flopCounter = Atomic<Int>(0)
 
     /// `C = alpha · op(A) · op(B) + beta · C` with row-major `A` (m×k after `op`), `B` (k×n after `op`), `C` (m×n).
+    /// Products of at least `splitMinimum` multiply-adds per thread are split over `ComputePool.shared`: into
+    /// blocks of rows at multiples of 32, else of columns at multiples of 64, so that each element is computed
+    /// as without the split.
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -47,12 +62,45 @@ public enum BLAS {
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
         if m == 0 || n == 0 { return }
+        _ = libraryIsSingleThreaded
         flopCounter.add(2 * m * n * k, ordering: .relaxed)
-        let lda = transposeA ? m : k
-        let ldb = transposeB ? k : n
+        let lda = max(1, transposeA ? m : k)
+        let ldb = max(1, transposeB ? k : n)
+        let parts = ComputePool.shared.width
+        let rowBlock = (m + parts - 1) / parts
+        let rowStep = (rowBlock + 31) / 32 * 32
+        let columnStep = ((n + parts - 1) / parts + 63) / 64 * 64
+        if parts > 1 && rowStep < m && rowStep * n * k >= splitMinimum {
+            ComputePool.shared.run { part in
+                let first = part * rowStep
+                guard first < m else { return }
+                let rows = min(rowStep, m - first)
+                call(transposeA, transposeB, rows, n, k, alpha, a + (transposeA ? first : first * lda), lda, b, ldb, beta, c + first * n, n)
+            }
+        } else if parts > 1 && columnStep < n && m * columnStep * k >= splitMinimum {
+            ComputePool.shared.run { part in
+                let first = part * columnStep
+                guard first < n else { return }
+                let columns = min(columnStep, n - first)
+                call(transposeA, transposeB, m, columns, k, alpha, a, lda, b + (transposeB ? first * ldb : first), ldb, beta, c + first, n)
+            }
+        } else {
+            call(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+        }
+    }
+
+    /// Multiply-adds a block of a split GEMM must have at least: below this OpenBLAS may take its small-matrix
+    /// path, whose rounding differs, and the hand-off costs more than it saves.
+    public static let splitMinimum = 1 << 17
+
+    private static func call(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(max(1, lda)), b, Int32(max(1, ldb)), beta, c, Int32(max(1, n)))
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(max(1, ldc)))
     }
 }
 

@@ -105,17 +105,33 @@ public final class ParameterStore {
     /// Whether `ref` receives gradients.
     public func isTrainable(_ ref: ParameterRef) -> Bool { entries[ref.index].trainable }
 
-    /// Freezes or unfreezes every parameter whose name starts with `prefix`.
+    /// Freezes or unfreezes every parameter whose name starts with `prefix`; a tensor whose state changes gets a
+    /// zero gradient (what `zeroGradients` relies on for frozen tensors).
     public func setTrainable(_ trainable: Bool, prefix: String) {
         for i in entries.indices where entries[i].kind == .parameter && entries[i].name.hasPrefix(prefix) {
+            if entries[i].trainable != trainable {
+                (gradientStorage + entries[i].offset).update(repeating: 0, count: entries[i].count)
+            }
             entries[i].trainable = trainable
         }
     }
 
-    /// Sets every gradient to zero.
+    /// Sets every trainable tensor's gradient to zero. Frozen tensors and buffers never receive gradients (layers
+    /// check `isTrainable` before accumulating), so theirs stay zero without rewriting them each step: for a
+    /// Stage-2 model that skips 11 M of its 11.4 M floats.
     public func zeroGradients() {
-        gradientStorage.update(repeating: 0, count: totalCount)
+        var start = 0
+        var end = 0
+        for entry in entries where entry.trainable {
+            if entry.offset != end {
+                (gradientStorage + start).update(repeating: 0, count: end - start)
+                start = entry.offset
+            }
+            end = entry.offset + entry.count
+        }
+        (gradientStorage + start).update(repeating: 0, count: end - start)
     }
+
 
     /// A copy of the named tensor's values.
     public func array(_ ref: ParameterRef) -> [Float] {

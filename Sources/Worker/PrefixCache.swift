@@ -11,7 +11,8 @@ import NN
 /// once per key and shared by every epoch, variant and seed on the host.
 ///
 /// The key covers the dataset content hash, the stage-1 checkpoint hash, the prefix definition (stage, width,
-/// last prefix stage), the rows used, and the OpenBLAS kernel and thread count. The file stores a SHA-256 of
+/// last prefix stage), the rows used, and the OpenBLAS kernel. It is built with OpenBLAS single-threaded in each of
+/// the run's threads (`ParallelBatches`), so runs with any `--threads` share it. The file stores a SHA-256 of
 /// its features; a file whose key or checksum does not match is rebuilt, never used.
 public enum PrefixCache {
     public static let formatName = "ablate-prefix-cache"
@@ -41,13 +42,14 @@ public enum PrefixCache {
             "stage1 \(stage1Hash)",
             "stage \(config.stage.rawValue) width \(config.width) prefix stem+layer1…layer\(lastStage + 1) eval",
             "rows train \(trainRows) (max \(config.maxTrainRows.map(String.init) ?? "all")) val \(valRows) (max \(config.maxValRows.map(String.init) ?? "all"))",
-            "blas \(BLAS.coreName) threads \(BLAS.threadCount)",
+            "blas \(BLAS.coreName), one OpenBLAS thread per batch",
         ].joined(separator: "\n")
     }
 
     /// The prefix outputs of `train` and `val` (row-major, `rowShape` per row), from the cache or freshly built.
     public static func features(
-        model: PartitionModel, train: StageData, val: StageData, keyText: String, directory: String, log: (String) -> Void
+        model: PartitionModel, train: StageData, val: StageData, keyText: String, directory: String, threads: Int = 1,
+        log: (String) -> Void
     ) throws -> (train: [Float], val: [Float], rowShape: [Int]) {
         let path = "\(directory)/prefix-\(ContentHasher.sha256Hex(of: Array(keyText.utf8)).prefix(32)).h5"
         if FileManager.default.fileExists(atPath: path) {
@@ -60,8 +62,8 @@ public enum PrefixCache {
             }
         }
         let start = Date()
-        let trainFeatures = try compute(model, train)
-        let valFeatures = try compute(model, val)
+        let trainFeatures = try compute(model, train, threads: threads)
+        let valFeatures = try compute(model, val, threads: threads)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let rowShape = trainFeatures.rowShape
         try AtomicFile.write(to: path, overwrite: .replace) { temporary in
@@ -79,22 +81,29 @@ public enum PrefixCache {
         return (trainFeatures.values, valFeatures.values, rowShape)
     }
 
-    /// The prefix output of every row, in batches of 256 (eval mode).
-    static func compute(_ model: PartitionModel, _ data: StageData) throws -> (values: [Float], rowShape: [Int]) {
-        var cache = PartitionModel.Cache()
+    /// The prefix output of every row, in batches of 256 (eval mode) spread over `threads` threads; 64 batches
+    /// at a time, so the per-batch outputs never hold more than 16 MiB beside the result.
+    static func compute(_ model: PartitionModel, _ data: StageData, threads: Int) throws -> (values: [Float], rowShape: [Int]) {
+        let batchRows = 256
+        let batches = (data.count + batchRows - 1) / batchRows
+        let shared = ParallelBatches.Shared(model)
         var values: [Float] = []
         var rowShape: [Int] = []
-        let indices = Array(0..<data.count)
-        var start = 0
-        while start < data.count {
-            let end = min(data.count, start + 256)
-            let (x, _) = data.batch(indices[start..<end])
-            guard let y = model.forwardPrefix(x, cache: &cache) else {
-                throw TrainingError.badConfig("the model has no frozen prefix to cache")
+        for first in stride(from: 0, to: batches, by: 64) {
+            let outputs = ParallelBatches.map(count: min(64, batches - first), threads: threads) { offset -> Tensor? in
+                let start = (first + offset) * batchRows
+                let (x, _) = data.batch(ArraySlice(start..<min(data.count, start + batchRows)))
+                var cache = PartitionModel.Cache()
+                return shared.value.forwardPrefix(x, cache: &cache)
             }
-            rowShape = Array(y.shape.dropFirst())
-            values += y.data
-            start = end
+            for output in outputs {
+                guard let y = output else { throw TrainingError.badConfig("the model has no frozen prefix to cache") }
+                if values.isEmpty {
+                    rowShape = Array(y.shape.dropFirst())
+                    values.reserveCapacity(data.count * rowShape.reduce(1, *))
+                }
+                values += y.data
+            }
         }
         return (values, rowShape)
     }

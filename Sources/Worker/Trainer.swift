@@ -79,7 +79,8 @@ public final class Trainer {
             } else if let last = model.frozenPrefixLastStage {
                 let key = PrefixCache.keyText(config: config, lastStage: last, datasetHash: datasetHash, stage1Hash: stage1Hash, trainRows: train.count, valRows: val.count)
                 let features = try PrefixCache.features(
-                    model: model, train: train, val: val, keyText: key, directory: cacheDirectory ?? PrefixCache.defaultDirectory(), log: log)
+                    model: model, train: train, val: val, keyText: key, directory: cacheDirectory ?? PrefixCache.defaultDirectory(),
+                    threads: config.threads, log: log)
                 trainInputs = train.replacingInputs(features.train, rowShape: features.rowShape)
                 valInputs = val.replacingInputs(features.val, rowShape: features.rowShape)
                 fromPrefix = true
@@ -213,7 +214,7 @@ public final class Trainer {
 
     /// Validation in eval mode (the loss is the mean over rows), and the logits of every row.
     func evaluate(_ model: PartitionModel, _ loss: Loss, _ data: StageData, fromPrefix: Bool) -> (ClassificationMetrics, [Float]) {
-        let (probabilities, logits, lossSum) = Self.predict(model, data, loss: loss, fromPrefix: fromPrefix)
+        let (probabilities, logits, lossSum) = Self.predict(model, data, loss: loss, fromPrefix: fromPrefix, threads: config.threads)
         let metrics = ClassificationMetrics(probabilities: probabilities, labels: data.labels, classes: data.classes, loss: lossSum / Double(max(data.count, 1)))
         return (metrics, logits)
     }
@@ -224,23 +225,32 @@ public final class Trainer {
         return model.forward(x, mode: mode, random: &random, cache: &cache)
     }
 
-    /// Eval-mode probabilities and logits of every row (batches of 256), and the summed loss when `loss` is given.
-    public static func predict(_ model: PartitionModel, _ data: StageData, loss: Loss? = nil, fromPrefix: Bool = false) -> (probabilities: [Float], logits: [Float], lossSum: Double) {
-        var cache = PartitionModel.Cache()
-        var unused = PCG64(seed: 0)
+    /// Eval-mode probabilities and logits of every row (batches of 256, spread over `threads` threads with
+    /// `ParallelBatches`; the results do not depend on the thread count), and the summed loss when `loss` is given.
+    public static func predict(
+        _ model: PartitionModel, _ data: StageData, loss: Loss? = nil, fromPrefix: Bool = false, threads: Int = 1
+    ) -> (probabilities: [Float], logits: [Float], lossSum: Double) {
+        let batchRows = 256
+        let shared = ParallelBatches.Shared(model)
+        let outputs = ParallelBatches.map(count: (data.count + batchRows - 1) / batchRows, threads: threads) { batch in
+            let start = batch * batchRows
+            let end = min(data.count, start + batchRows)
+            let (x, y) = data.batch(ArraySlice(start..<end))
+            var cache = PartitionModel.Cache()
+            var unused = PCG64(seed: 0)
+            let logits = forward(shared.value, x, fromPrefix: fromPrefix, mode: .evaluation, random: &unused, cache: &cache)
+            let batchLoss = loss.map { $0.evaluate(logits: logits, labels: y).loss * Double(end - start) } ?? 0
+            return (softmax(logits), logits.data, batchLoss)
+        }
         var probabilities: [Float] = []
         var logits: [Float] = []
         var lossSum = 0.0
-        let indices = Array(0..<data.count)
-        var start = 0
-        while start < data.count {
-            let end = min(data.count, start + 256)
-            let (x, y) = data.batch(indices[start..<end])
-            let batchLogits = forward(model, x, fromPrefix: fromPrefix, mode: .evaluation, random: &unused, cache: &cache)
-            if let loss { lossSum += loss.evaluate(logits: batchLogits, labels: y).loss * Double(end - start) }
-            probabilities += softmax(batchLogits)
-            logits += batchLogits.data
-            start = end
+        probabilities.reserveCapacity(data.count * data.classes)
+        logits.reserveCapacity(data.count * data.classes)
+        for output in outputs {
+            probabilities += output.0
+            logits += output.1
+            lossSum += output.2
         }
         return (probabilities, logits, lossSum)
     }

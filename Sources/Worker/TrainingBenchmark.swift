@@ -44,15 +44,17 @@ public struct TrainingBenchmark {
         let labels = (0..<batchSize).map { _ in random.bounded(3) }
         var cache = PartitionModel.Cache()
 
-        // Cache build: the prefix's output for `cacheRows` rows, batches of 256.
+        // Cache build: the prefix's output for `cacheRows` rows, batches of 256 spread over the threads as
+        // `PrefixCache` builds it.
         let buildRows = Tensor(shape: [256, 1, 16, 16], data: (0..<(256 * 256)).map { _ in Float(random.bounded(1024)) / 1023 })
+        let shared = ParallelBatches.Shared(model)
+        let buildBatches = max(1, cacheRows / 256)
         let buildStart = Date()
-        var built = 0
-        while built < cacheRows {
-            _ = model.forwardPrefix(buildRows, cache: &cache)
-            built += 256
+        _ = ParallelBatches.map(count: buildBatches, threads: threads) { _ in
+            var batchCache = PartitionModel.Cache()
+            return shared.value.forwardPrefix(buildRows, cache: &batchCache)?.count ?? 0
         }
-        let buildRate = Double(built) / Date().timeIntervalSince(buildStart)
+        let buildRate = Double(buildBatches * 256) / Date().timeIntervalSince(buildStart)
         log(String(format: "cache build: %.0f rows/s", buildRate))
         guard let features = model.forwardPrefix(blocks, cache: &cache) else {
             preconditionFailure("the Stage-2 model has a frozen prefix")
@@ -78,8 +80,14 @@ public struct TrainingBenchmark {
         }
         log(String(format: "training without the cache (backbone_bn: train): %.0f samples/s", uncached.rate))
 
-        let inference = measure {
-            _ = model.forward(blocks, mode: .evaluation, random: &random, cache: &cache)
+        // Inference as validation and `ablate predict` run it: batches spread over the threads.
+        let inferenceBatches = 4 * threads
+        let inference = measure(rowsPerStep: inferenceBatches * batchSize) {
+            _ = ParallelBatches.map(count: inferenceBatches, threads: threads) { _ in
+                var batchCache = PartitionModel.Cache()
+                var unused = PCG64(seed: 0)
+                return shared.value.forward(blocks, mode: .evaluation, random: &unused, cache: &batchCache).count
+            }
         }
         log(String(format: "inference: %.0f samples/s", inference.rate))
 
@@ -91,14 +99,14 @@ public struct TrainingBenchmark {
             gflopsCachedTraining: cachedFlops, peakResidentMebibytes: Self.peakResidentMiB())
     }
 
-    /// Runs `step` once to warm up, then repeatedly for at least `seconds`.
-    private func measure(_ step: () -> Void) -> (rate: Double, seconds: Double) {
+    /// Runs `step` (a batch, or `rowsPerStep` rows) once to warm up, then repeatedly for at least `seconds`.
+    private func measure(rowsPerStep: Int? = nil, _ step: () -> Void) -> (rate: Double, seconds: Double) {
         step()
         let start = Date()
         var samples = 0
         repeat {
             step()
-            samples += batchSize
+            samples += rowsPerStep ?? batchSize
         } while Date().timeIntervalSince(start) < seconds
         let elapsed = Date().timeIntervalSince(start)
         return (Double(samples) / elapsed, elapsed)

@@ -42,7 +42,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var earlyStoppingPatience: Int = 15
     public var sampler: SamplerKind
     public var seed: UInt64 = 42
-    /// OpenBLAS threads (results depend on it).
+    /// Compute threads: GEMMs are split over them and eval-mode batches spread over them (`ComputePool`,
+    /// `ParallelBatches`); results do not depend on the count.
     public var threads: Int = 1
     /// Use only the first rows of a split (for demos and tests); nil = all.
     public var maxTrainRows: Int?

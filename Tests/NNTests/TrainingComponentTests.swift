@@ -39,6 +39,56 @@ struct TrainingComponentTests {
         }
     }
 
+    /// The 8-lane update against the plain loop of PyTorch's single-tensor AdamW, bitwise, on a tensor whose
+    /// length (37) leaves a scalar tail, over five steps of varied gradients (zeros and tiny values included).
+    @Test func adamWLanesEqualThePlainLoop() {
+        let store = ParameterStore()
+        let x = store.add("adapters.x", shape: [37])
+        store.set(x, (0..<37).map { Float($0) * 0.03 - 0.5 })
+        let optimizer = AdamW(store: store, groups: [AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3)])
+        var p = store.array(x), m = [Float](repeating: 0, count: 37), v = m
+        for step in 1...5 {
+            let g: [Float] = (0..<37).map { (i: Int) -> Float in
+                if i % 7 == 0 { return 0 }
+                if i % 5 == 0 { return 1e-21 }
+                return Float(i - 18) * 0.01 * Float(step)
+            }
+            store.zeroGradients()
+            for (i, value) in g.enumerated() { store.gradients(x)[i] = value }
+            optimizer.update(store)
+            let c1 = Float(1 - Foundation.pow(0.9, Double(step)))
+            let c2 = Float((1 - Foundation.pow(0.999, Double(step))).squareRoot())
+            let lr: Float = 1e-3, b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-8
+            for i in 0..<37 {
+                p[i] *= 1 - lr * 0.01
+                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                let denominator: Float = v[i].squareRoot() / c2 + eps
+                p[i] -= lr / c1 * m[i] / denominator
+            }
+            let actual = store.array(x)
+            let differing = (0..<37).filter { actual[$0].bitPattern != p[$0].bitPattern }
+            #expect(differing.isEmpty, "step \(step): elements \(differing) differ from the plain loop")
+        }
+    }
+
+    /// `zeroGradients` clears trainable tensors only; freezing or unfreezing a tensor clears its gradient.
+    @Test func zeroGradientsSkipsFrozenTensors() {
+        let store = ParameterStore()
+        let a = store.add("adapters.a", shape: [3])
+        let f = store.add("backbone.f", shape: [2])
+        let h = store.add("head.h", shape: [2])
+        for ref in [a, f, h] { for i in 0..<ref.count { store.gradients(ref)[i] = 1 } }
+        store.setTrainable(false, prefix: "backbone.")
+        #expect((0..<2).allSatisfy { store.gradients(f)[$0] == 0 })
+        store.gradients(f)[0] = 5
+        store.zeroGradients()
+        #expect((0..<3).allSatisfy { store.gradients(a)[$0] == 0 } && (0..<2).allSatisfy { store.gradients(h)[$0] == 0 })
+        #expect(store.gradients(f)[0] == 5, "a frozen tensor's gradient is not rewritten")
+        store.setTrainable(true, prefix: "backbone.")
+        #expect(store.gradients(f)[0] == 0, "unfreezing clears the gradient")
+    }
+
     @Test func plateauSchedulerAndEarlyStopping() throws {
         let schedule = try #require(try Self.fixture()["schedule"] as? [String: Any])
         let metrics = try #require(schedule["metrics"] as? [Double])

@@ -50,33 +50,42 @@ public final class BatchNorm2d {
         var mean = [Float](repeating: 0, count: c)
         var invStd = [Float](repeating: 0, count: c)
         if mode == .train {
-            // Per channel, values are summed in (batch, position) order; memory is walked contiguously.
+            // Per channel, values are summed in (batch, position) order; memory is walked contiguously. Threads
+            // take ranges of channels, so each sum keeps that order.
             var sums = [Double](repeating: 0, count: c)
-            x.data.withUnsafeBufferPointer { xp in
-                for b in 0..<n {
-                    for ch in 0..<c {
-                        let base = (b * c + ch) * spatial
-                        var s = sums[ch]
-                        for i in 0..<spatial { s += Double(xp[base + i]) }
-                        sums[ch] = s
-                    }
-                }
-            }
-            let mu = sums.map { $0 / Double(m) }
             var squares = [Double](repeating: 0, count: c)
+            let parallel = x.count >= ComputePool.parallelMinimum
             x.data.withUnsafeBufferPointer { xp in
-                for b in 0..<n {
-                    for ch in 0..<c {
-                        let base = (b * c + ch) * spatial
-                        var q = squares[ch]
-                        for i in 0..<spatial {
-                            let d = Double(xp[base + i]) - mu[ch]
-                            q += d * d
+                sums.withUnsafeMutableBufferPointer { sp in
+                    squares.withUnsafeMutableBufferPointer { qp in
+                        let sp = sp, qp = qp
+                        ComputePool.shared.forRanges(c, parallel: parallel) { channels in
+                            for b in 0..<n {
+                                for ch in channels {
+                                    let base = (b * c + ch) * spatial
+                                    var s = sp[ch]
+                                    for i in 0..<spatial { s += Double(xp[base + i]) }
+                                    sp[ch] = s
+                                }
+                            }
+                            for ch in channels { sp[ch] /= Double(m) }
+                            for b in 0..<n {
+                                for ch in channels {
+                                    let base = (b * c + ch) * spatial
+                                    let mu = sp[ch]
+                                    var q = qp[ch]
+                                    for i in 0..<spatial {
+                                        let d = Double(xp[base + i]) - mu
+                                        q += d * d
+                                    }
+                                    qp[ch] = q
+                                }
+                            }
                         }
-                        squares[ch] = q
                     }
                 }
             }
+            let mu = sums
             if m > 1 { store.counters[batchesTracked] += 1 }
             for ch in 0..<c {
                 mean[ch] = Float(mu[ch])
@@ -97,10 +106,13 @@ public final class BatchNorm2d {
         }
         var y = Tensor(zeros: x.shape)
         var normalized = [Float](repeating: 0, count: x.count)
+        let parallel = x.count >= ComputePool.parallelMinimum
         x.data.withUnsafeBufferPointer { xp in
             normalized.withUnsafeMutableBufferPointer { np in
                 y.data.withUnsafeMutableBufferPointer { yp in
-                    for b in 0..<n {
+                    let np = np, yp = yp
+                    ComputePool.shared.forRanges(n, parallel: parallel) { images in
+                    for b in images {
                         for ch in 0..<c {
                             let base = (b * c + ch) * spatial
                             let mu = mean[ch], scale = invStd[ch], g = gamma[ch], shift = beta[ch]
@@ -110,6 +122,7 @@ public final class BatchNorm2d {
                                 yp[base + i] = g * xhat + shift
                             }
                         }
+                    }
                     }
                 }
             }
@@ -130,10 +143,16 @@ public final class BatchNorm2d {
         let trainable = store.isTrainable(weight)
         var sumDy = [Double](repeating: 0, count: c)
         var sumDyXhat = [Double](repeating: 0, count: c)
-        dy.data.withUnsafeBufferPointer { dp in
+        // The per-channel sums feed γ/β gradients and train-mode dX; a frozen eval-mode layer needs neither.
+        let parallel = dy.count >= ComputePool.parallelMinimum
+        if trainable || cache.mode == .train { dy.data.withUnsafeBufferPointer { dp in
             cache.normalized.withUnsafeBufferPointer { np in
+                sumDy.withUnsafeMutableBufferPointer { sdBuffer in
+                sumDyXhat.withUnsafeMutableBufferPointer { sxBuffer in
+                let sumDy = sdBuffer, sumDyXhat = sxBuffer
+                ComputePool.shared.forRanges(c, parallel: parallel) { channels in
                 for b in 0..<n {
-                    for ch in 0..<c {
+                    for ch in channels {
                         let base = (b * c + ch) * spatial
                         var s = sumDy[ch], q = sumDyXhat[ch]
                         for i in 0..<spatial {
@@ -144,8 +163,11 @@ public final class BatchNorm2d {
                         sumDyXhat[ch] = q
                     }
                 }
+                }
+                }
+                }
             }
-        }
+        } }
         if trainable {
             let dGamma = store.gradients(weight)
             let dBeta = store.gradients(bias)
@@ -156,13 +178,16 @@ public final class BatchNorm2d {
         }
         var dx = Tensor(zeros: dy.shape)
         let train = cache.mode == .train
+        let invStd = cache.invStd
         dy.data.withUnsafeBufferPointer { dp in
             cache.normalized.withUnsafeBufferPointer { np in
                 dx.data.withUnsafeMutableBufferPointer { xp in
-                    for b in 0..<n {
+                    let xp = xp
+                    ComputePool.shared.forRanges(n, parallel: parallel) { images in
+                    for b in images {
                         for ch in 0..<c {
                             let base = (b * c + ch) * spatial
-                            let scale = gamma[ch] * cache.invStd[ch]
+                            let scale = gamma[ch] * invStd[ch]
                             if train {
                                 let meanDy = Float(sumDy[ch]) / m
                                 let meanDyXhat = Float(sumDyXhat[ch]) / m
@@ -171,6 +196,7 @@ public final class BatchNorm2d {
                                 for i in 0..<spatial { xp[base + i] = scale * dp[base + i] }
                             }
                         }
+                    }
                     }
                 }
             }

@@ -1,4 +1,5 @@
 // Conv2d+SmallMap: convolution on small maps as one GEMM per output position over the batch, skipping padding taps.
+import Synchronization
 
 /// For maps of at most `Conv2d.smallMapLimit` output positions (16×16 inputs make layer2 2×2 and layer3/layer4,
 /// spatial attention and the adapters 1×1), most kernel taps of a padded 3×3 or 7×7 convolution read only zeros.
@@ -49,7 +50,7 @@ extension Conv2d {
         for t in taps { mask |= 1 << UInt64(t.ky * kernel + t.kx) }
         let key = GatherKey(group: g, taps: mask)
         let version = store.versions[weight.index]
-        if let cached = gatheredWeights[key], cached.version == version { return cached.values }
+        if let cached = gatheredWeights.withLock({ $0[key] }), cached.version == version { return cached.values }
         let weights = store.values(weight)
         let k = cg * taps.count
         var wp = [Float](repeating: 0, count: og * k)
@@ -59,7 +60,7 @@ extension Conv2d {
                 for ci in 0..<cg { wp[o * k + ti * cg + ci] = weights[base + ci * kk] }
             }
         }
-        gatheredWeights[key] = (version, wp)
+        gatheredWeights.withLock { $0[key] = (version, wp) }
         return wp
     }
 
@@ -72,10 +73,13 @@ extension Conv2d {
         let plane = h * w
         return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.data.withUnsafeBufferPointer { xp in
-                for b in 0..<n {
-                    for ch in 0..<c {
-                        let source = (b * c + ch) * plane
-                        for p in 0..<plane { out[(b * plane + p) * c + ch] = xp[source + p] }
+                let out = out
+                ComputePool.shared.forRanges(n, parallel: x.count >= ComputePool.parallelMinimum) { images in
+                    for b in images {
+                        for ch in 0..<c {
+                            let source = (b * c + ch) * plane
+                            for p in 0..<plane { out[(b * plane + p) * c + ch] = xp[source + p] }
+                        }
                     }
                 }
             }
@@ -95,11 +99,14 @@ extension Conv2d {
         }
         return [Float](unsafeUninitializedCapacity: rows * k) { a, initialized in
             xt.withUnsafeBufferPointer { xp in
-                for b in 0..<n {
-                    for (ti, t) in taps.enumerated() {
-                        let source = ((b * h + t.iy) * w + t.ix) * c + g * cg
-                        let target = b * k + ti * cg
-                        for ci in 0..<cg { a[target + ci] = xp[source + ci] }
+                let a = a
+                ComputePool.shared.forRanges(n, parallel: n * k >= ComputePool.parallelMinimum) { images in
+                    for b in images {
+                        for (ti, t) in taps.enumerated() {
+                            let source = ((b * h + t.iy) * w + t.ix) * c + g * cg
+                            let target = b * k + ti * cg
+                            for ci in 0..<cg { a[target + ci] = xp[source + ci] }
+                        }
                     }
                 }
             }
@@ -144,6 +151,11 @@ extension Conv2d {
                 let rows = BLAS.paddedRows(n)
                 let a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: rows)
                 let wp = weightColumns(group: g, taps: taps, store)
+                if groups == 1 && outPlane == 1 && rows == n {
+                    // One position, one group, no padding rows: the product is the output itself.
+                    BLAS.sgemm(transposeB: true, m: rows, n: og, k: k, a: a, b: wp, c: &y.data)
+                    continue
+                }
                 var yp = [Float](repeating: 0, count: rows * og)
                 BLAS.sgemm(transposeB: true, m: rows, n: og, k: k, a: a, b: wp, c: &yp)
                 if groups == 1 && outPlane == 1 {
@@ -190,9 +202,14 @@ extension Conv2d {
         for g in 0..<groups {
             for (p, taps) in plan.enumerated() where !taps.isEmpty {
                 let k = cg * taps.count
-                var dyp = [Float](repeating: 0, count: n * og)
-                for b in 0..<n {
-                    for o in 0..<og { dyp[b * og + o] = dy.data[(b * outChannels + g * og + o) * outPlane + p] }
+                // With one group and one position, dY already is the operand `[N, O]`.
+                let dyp = groups == 1 && outPlane == 1 ? dy.data : [Float](unsafeUninitializedCapacity: n * og) { buffer, initialized in
+                    dy.data.withUnsafeBufferPointer { dp in
+                        for b in 0..<n {
+                            for o in 0..<og { buffer[b * og + o] = dp[(b * outChannels + g * og + o) * outPlane + p] }
+                        }
+                    }
+                    initialized = n * og
                 }
                 if weightGradient {
                     let a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: n)
@@ -207,6 +224,11 @@ extension Conv2d {
                 }
                 if inputGradient {
                     let wp = weightColumns(group: g, taps: taps, store)
+                    if inputIsOperand(h: h, w: w, taps: taps) && plan.count == 1 {
+                        // The only position and tap: dX (still zero) is the product itself; beta 1 adds to zeros.
+                        BLAS.sgemm(m: n, n: k, k: og, a: dyp, b: wp, beta: 1, c: &dx.data)
+                        continue
+                    }
                     var da = [Float](repeating: 0, count: n * k)
                     BLAS.sgemm(m: n, n: k, k: og, a: dyp, b: wp, c: &da)
                     if inputIsOperand(h: h, w: w, taps: taps) {

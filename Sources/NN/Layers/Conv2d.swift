@@ -1,4 +1,5 @@
 // Conv2d: 2-D convolution (stride, padding, groups incl. depth-wise, optional bias); forward and backward via im2col + sgemm.
+import Synchronization
 
 /// `torch.nn.Conv2d` with square kernels, NCHW input and OIHW weights (`[out, in/groups, k, k]`).
 ///
@@ -18,7 +19,8 @@ public final class Conv2d {
     public let weight: ParameterRef
     public let bias: ParameterRef?
     /// Weight columns gathered for a tap set (small-map path), valid while the weight's store version is unchanged.
-    var gatheredWeights: [GatherKey: (version: Int, values: [Float])] = [:]
+    /// Locked: eval-mode forward passes of one model run on several threads (`ParallelBatches`).
+    let gatheredWeights = Mutex<[GatherKey: (version: Int, values: [Float])]>([:])
 
     struct GatherKey: Hashable {
         let group: Int

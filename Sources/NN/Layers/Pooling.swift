@@ -27,7 +27,9 @@ public struct MaxPool2d: Sendable {
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 argmax.withUnsafeMutableBufferPointer { ap in
-                    for plane in 0..<(n * c) {
+                    let yp = yp, ap = ap
+                    ComputePool.shared.forRanges(n * c, parallel: x.count >= ComputePool.parallelMinimum) { planes in
+                    for plane in planes {
                         let base = plane * h * w
                         for oy in 0..<ho {
                             let y0 = max(0, oy * stride - padding), y1 = min(h, oy * stride - padding + kernel)
@@ -49,6 +51,7 @@ public struct MaxPool2d: Sendable {
                                 ap[out] = Int32(bestIndex)
                             }
                         }
+                    }
                     }
                 }
             }

@@ -1,0 +1,140 @@
+// ComputePool: the training thread plus width − 1 helper threads that split one operation (a GEMM) between them.
+import COpenBLAS
+import Foundation
+import Synchronization
+
+/// Ablate's own compute threads. OpenBLAS runs single-threaded; `BLAS.sgemm` splits a large product into
+/// `width` row (or column) blocks and runs one block per thread, the caller's included. The split points are
+/// multiples of 32 rows or 64 columns, so every output element is computed by the same OpenBLAS kernel over
+/// the same reduction order as without the split: results do not depend on the width (tested).
+///
+/// Helpers spin on a generation counter for a short while after each call, since the next GEMM of a training
+/// step follows within microseconds, and then sleep on a semaphore. A call made while the pool is busy (from a
+/// `ParallelBatches` thread, or nested) runs serially on its caller. Not for the Swift concurrency pool.
+public final class ComputePool: @unchecked Sendable {
+    public init() {}
+
+    /// The process's pool; `BLAS.setThreadCount` sets its width.
+    public static let shared = ComputePool()
+
+    /// Polls (each with a PAUSE) of a waiting helper before it sleeps.
+    static let spinLimit = 2_000
+
+    private final class Helper: Sendable {
+        let sleeping = Atomic<Bool>(false)
+        let wake = DispatchSemaphore(value: 0)
+    }
+
+    private let busy = Atomic<Bool>(false)
+    private let generation = Atomic<Int>(0)
+    private let pending = Atomic<Int>(0)
+    private let widthValue = Atomic<Int>(1)
+    /// Written by the dispatching thread before `generation` is bumped (release), read by helpers after (acquire).
+    private var job: ((Int) -> Void)?
+    private let activeHelpers = Atomic<Int>(0)
+    private let helpersLock = NSLock()
+    private var helpers: [Helper] = []
+
+    /// Threads taking part in a `run`, the caller included.
+    public var width: Int { widthValue.load(ordering: .relaxed) }
+
+    /// Sets the width, starting helper threads as needed (they are never stopped; idle ones sleep).
+    public func setWidth(_ newWidth: Int) {
+        let target = max(1, newWidth)
+        helpersLock.withLock {
+            while helpers.count < target - 1 {
+                let helper = Helper()
+                let index = helpers.count + 1
+                helpers.append(helper)
+                // The generation is read here, before any `run` that could need this helper, not when the thread
+                // starts: a helper that started after its first call would wait for the next one forever.
+                let seen = generation.load(ordering: .acquiring)
+                let thread = Thread { [self] in helperLoop(helper, index: index, seen: seen) }
+                thread.name = "ablate-compute-\(index)"
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+        }
+        widthValue.store(target, ordering: .relaxed)
+    }
+
+    /// Runs `body(part)` for `part` in `0..<width`, part 0 on the caller, and returns when all have finished.
+    /// Serial (every part on the caller, in order) when the width is 1 or the pool is busy.
+    public func run(_ body: @escaping (Int) -> Void) {
+        let parts = width
+        guard parts > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        job = body
+        activeHelpers.store(parts - 1, ordering: .relaxed)
+        pending.store(parts - 1, ordering: .relaxed)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        let active = helpersLock.withLock { Array(helpers.prefix(parts - 1)) }
+        for helper in active where helper.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+            helper.wake.signal()
+        }
+        body(0)
+        var spins = 0
+        while pending.load(ordering: .acquiring) != 0 {
+            spins += 1
+            if spins > Self.spinLimit { sched_yield() } else { ablate_cpu_relax() }
+        }
+        job = nil
+    }
+
+    /// Splits `0..<count` into `width` contiguous ranges and runs `body` on each, one per thread; one range on
+    /// the caller when `parallel` is false (work too small to be worth a hand-off). Each range must be
+    /// independent of the others, so that results do not depend on the split.
+    public func forRanges(_ count: Int, parallel: Bool, _ body: @escaping (Range<Int>) -> Void) {
+        let parts = width
+        guard parallel, parts > 1, count > 1 else {
+            body(0..<count)
+            return
+        }
+        let step = (count + parts - 1) / parts
+        run { part in
+            let start = min(count, part * step)
+            let end = min(count, start + step)
+            if start < end { body(start..<end) }
+        }
+    }
+
+    /// Elements an elementwise loop should have before `forRanges` splits it.
+    public static let parallelMinimum = 1 << 15
+
+    /// Runs `body` with the pool held, so that every `run` inside it (on any thread) is serial.
+    public func serially<T>(_ body: () throws -> T) rethrows -> T {
+        while !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged { sched_yield() }
+        defer { busy.store(false, ordering: .releasing) }
+        return try body()
+    }
+
+    private func helperLoop(_ helper: Helper, index: Int, seen start: Int) {
+        var seen = start
+        while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                spins += 1
+                if spins < Self.spinLimit {
+                    ablate_cpu_relax()
+                    continue
+                }
+                // Sleep unless a call arrived meanwhile; whoever clears `sleeping` owns the wake-up.
+                helper.sleeping.store(true, ordering: .sequentiallyConsistent)
+                if generation.load(ordering: .sequentiallyConsistent) != seen {
+                    if !helper.sleeping.exchange(false, ordering: .sequentiallyConsistent) { helper.wake.wait() }
+                } else {
+                    helper.wake.wait()
+                }
+                spins = 0
+            }
+            seen = generation.load(ordering: .acquiring)
+            if index <= activeHelpers.load(ordering: .relaxed), let job {
+                job(index)
+                pending.subtract(1, ordering: .releasing)
+            }
+        }
+    }
+}
