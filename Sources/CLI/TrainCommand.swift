@@ -44,7 +44,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let settings = try resolvedConfig()
         try settings.validate()
-        FileHandle.standardOutput.write(Data("training stage \(settings.stage.rawValue) (width \(settings.width), loss \(settings.loss), backbone_bn \(settings.backboneBN.rawValue), seed \(settings.seed), \(settings.threads) BLAS thread(s), kernel \(BLAS.coreName)) → \(out)\n".utf8))
+        FileHandle.standardOutput.write(Data("training stage \(settings.stage.rawValue) (width \(settings.width), loss \(settings.loss), backbone_bn \(settings.backboneBN.rawValue), seed \(settings.seed), \(settings.threads) compute thread(s), kernel \(BLAS.coreName)) → \(out)\n".utf8))
         // Each epoch's line is written at once (print is block-buffered into pipes and journals).
         let trainer = Trainer(config: settings, datasetPath: data, stage1CheckpointPath: stage1Checkpoint, outputDirectory: out,
                               log: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) })

@@ -5,8 +5,9 @@ import Foundation
 public struct ProvenanceRecord: Sendable, Equatable {
     public var variant: String
     public var seed: UInt64
-    /// Every resolved config key but `seed`, plus `dataset`, `stage1_checkpoint`, `code_version`, `blas_core` and
-    /// `blas_threads`.
+    /// Every resolved config key but `seed` and `threads`, plus `dataset`, `stage1_checkpoint`, `code_version` and
+    /// `blas_core`. The thread count is left out: results do not depend on it (the trainer's threading is tested
+    /// bit for bit), so workers with different `--threads` are not a difference.
     public var values: [String: String]
 
     /// A record from a cell's config JSON and provenance.
@@ -15,11 +16,11 @@ public struct ProvenanceRecord: Sendable, Equatable {
         self.seed = seed
         var values = Provenance.flatten(configJSON: configJSON)
         values["seed"] = nil
+        values["threads"] = nil
         values["dataset"] = provenance.datasetSHA256
         values["stage1_checkpoint"] = provenance.stage1SHA256
         values["code_version"] = provenance.codeVersion ?? "unknown"
         values["blas_core"] = provenance.blasCore
-        values["blas_threads"] = String(provenance.blasThreads)
         self.values = values
     }
 
@@ -32,7 +33,7 @@ public struct ProvenanceRecord: Sendable, Equatable {
 
 /// Finds what differs where it should not. A variant may differ from the baseline only in the keys the sweep
 /// declares for either of them (their `overrides`); anything else — another config value (the research
-/// pipeline's `lr_head: 0.001 vs 0.0001`), dataset, stage-1 checkpoint, code version, BLAS kernel or threads —
+/// pipeline's `lr_head: 0.001 vs 0.0001`), dataset, stage-1 checkpoint, code version, BLAS kernel —
 /// is a warning naming the key and both values. Cells of one variant must agree with each other in everything
 /// but the seed. Worker hosts are recorded but not compared (cells are spread over machines by design).
 public enum Provenance {

@@ -63,6 +63,8 @@ struct TrainingComponentTests {
                 p[i] *= 1 - lr * 0.01
                 m[i] = b1 * m[i] + (1 - b1) * g[i]
                 v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                if abs(m[i]) < Float.leastNormalMagnitude { m[i] = 0 }
+                if v[i] < Float.leastNormalMagnitude { v[i] = 0 }
                 let denominator: Float = v[i].squareRoot() / c2 + eps
                 p[i] -= lr / c1 * m[i] / denominator
             }
@@ -70,6 +72,22 @@ struct TrainingComponentTests {
             let differing = (0..<37).filter { actual[$0].bitPattern != p[$0].bitPattern }
             #expect(differing.isEmpty, "step \(step): elements \(differing) differ from the plain loop")
         }
+    }
+
+    /// A first moment left to decay (gradient zero after one step) reaches exactly zero instead of sticking at
+    /// the smallest subnormal, as plain IEEE arithmetic would (0.9 × 1.4·10⁻⁴⁵ rounds back to 1.4·10⁻⁴⁵).
+    @Test func adamWMomentsDoNotStickInTheSubnormalRange() {
+        let store = ParameterStore()
+        let x = store.add("adapters.x", shape: [20])
+        let optimizer = AdamW(store: store, groups: [AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3)])
+        for step in 0..<1200 {
+            store.zeroGradients()
+            if step == 0 { for i in 0..<20 { store.gradients(x)[i] = 1e-3 } }
+            optimizer.update(store)
+        }
+        let moments = (0..<20).map { optimizer.firstMoment[x.offset + $0] }
+        #expect(moments.allSatisfy { $0 == 0 }, "first moments after 1,199 zero gradients: \(moments.prefix(3))")
+        #expect(Float(0.9) * Float.leastNonzeroMagnitude == Float.leastNonzeroMagnitude, "the rounding this guards against")
     }
 
     /// `zeroGradients` clears trainable tensors only; freezing or unfreezing a tensor clears its gradient.

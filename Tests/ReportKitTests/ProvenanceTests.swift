@@ -3,11 +3,23 @@ import ReportKit
 import XCTest
 
 final class ProvenanceTests: XCTestCase {
-    private func record(_ variant: String, seed: UInt64 = 1, lrHead: String, loss: String = "cb_focal", stage1: String = "e") -> ProvenanceRecord {
-        let config = "{\"loss\":\"\(loss)\",\"lr_head\":\(lrHead),\"seed\":\(seed),\"stage\":\"2\"}"
+    private func record(_ variant: String, seed: UInt64 = 1, lrHead: String, loss: String = "cb_focal", stage1: String = "e",
+                        threads: Int = 1, core: String = "Haswell") -> ProvenanceRecord {
+        let config = "{\"loss\":\"\(loss)\",\"lr_head\":\(lrHead),\"seed\":\(seed),\"stage\":\"2\",\"threads\":\(threads)}"
         return ProvenanceRecord(variant: variant, seed: seed, configJSON: config, provenance: CellProvenance(
             configSHA256: "", datasetSHA256: String(repeating: "d", count: 64), stage1SHA256: String(repeating: stage1, count: 64),
-            codeVersion: "0.1.0", worker: "w", host: "h", blasCore: "Haswell", blasThreads: 1))
+            codeVersion: "0.1.0", worker: "w", host: "h", blasCore: core, blasThreads: threads))
+    }
+
+    /// Results do not depend on the thread count (tested in NNTests' threading suite), so cells trained with
+    /// different `threads` are not a difference; another OpenBLAS kernel is.
+    func testThreadsAreRecordedNotCompared() {
+        let warnings = Provenance.warnings(records: [record("variant", lrHead: "0.0001", threads: 4), record("base", lrHead: "0.0001", threads: 1)],
+                                           baseline: "base", variants: ["base", "variant"], declared: [:])
+        XCTAssertEqual(warnings, [])
+        let kernels = Provenance.warnings(records: [record("variant", lrHead: "0.0001", core: "SkylakeX"), record("base", lrHead: "0.0001")],
+                                          baseline: "base", variants: ["base", "variant"], declared: [:])
+        XCTAssertEqual(kernels, ["variant vs baseline base: blas_core: SkylakeX vs Haswell (not a declared override)"])
     }
 
     func testUndeclaredHeadLearningRateIsNamed() {

@@ -4,12 +4,28 @@ import Foundation
 /// `torch.nn.ReLU`: max(x, 0); the gradient passes where the output is positive.
 public enum ReLU {
     public static func forward(_ x: Tensor) -> Tensor {
-        Tensor(shape: x.shape, data: x.data.map { max($0, 0) })
+        Tensor(shape: x.shape, data: pointwise(x.data, x.data) { value, _ in max(value, 0) })
     }
 
     /// `output` is the forward result.
     public static func backward(_ dy: Tensor, output: Tensor) -> Tensor {
-        Tensor(shape: dy.shape, data: zip(dy.data, output.data).map { $1 > 0 ? $0 : 0 })
+        Tensor(shape: dy.shape, data: pointwise(dy.data, output.data) { gradient, out in out > 0 ? gradient : 0 })
+    }
+
+    /// `f(a[i], b[i])` for every element, split into ranges over `ComputePool.shared` when large.
+    @inline(__always)
+    static func pointwise(_ a: [Float], _ b: [Float], _ f: @escaping (Float, Float) -> Float) -> [Float] {
+        [Float](unsafeUninitializedCapacity: a.count) { out, initialized in
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    let out = out
+                    ComputePool.shared.forRanges(a.count, parallel: a.count >= ComputePool.parallelMinimum) { range in
+                        for i in range { out[i] = f(ap[i], bp[i]) }
+                    }
+                }
+            }
+            initialized = a.count
+        }
     }
 }
 

@@ -161,8 +161,16 @@ extension Conv2d {
                 if groups == 1 && outPlane == 1 {
                     y.data.replaceSubrange(0..<(n * og), with: yp[0..<(n * og)])
                 } else {
-                    for b in 0..<n {
-                        for o in 0..<og { y.data[(b * outChannels + g * og + o) * outPlane + p] = yp[b * og + o] }
+                    let outChannels = outChannels
+                    y.data.withUnsafeMutableBufferPointer { yBuffer in
+                        yp.withUnsafeBufferPointer { source in
+                            let target = yBuffer
+                            ComputePool.shared.forRanges(n, parallel: n * og >= ComputePool.parallelMinimum) { images in
+                                for b in images {
+                                    for o in 0..<og { target[(b * outChannels + g * og + o) * outPlane + p] = source[b * og + o] }
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -81,6 +81,13 @@ public final class AdamW {
 
     /// One tensor's update, 8 lanes at a time with a scalar tail; every element goes through the same IEEE
     /// operations in the same order either way, so the lanes change speed, not results.
+    ///
+    /// One deliberate departure from PyTorch: a moment below the smallest normal float (1.2·10⁻³⁸) is set to
+    /// zero. A parameter whose gradient stays zero (a dead ReLU unit's weights) has its first moment decay by β₁
+    /// into the subnormal range, where round-to-nearest keeps it at the smallest subnormal forever, and every
+    /// later step then takes the CPU's slow subnormal path (measured: AdamW grew from 3 % to 9 % of a research
+    /// run's time). Such a moment moves its parameter by less than 10⁻³⁶, far below the parameter's own
+    /// rounding, so the flush changes the moments' bits, not the model.
     static func update(
         count: Int, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
         v: UnsafeMutablePointer<Float>, decay: Float, stepSize: Float, _ c: Constants
@@ -96,6 +103,8 @@ public final class AdamW {
             pi *= decay
             mi = c.b1 * mi + (1 - c.b1) * gi
             vi = c.b2 * vi + (1 - c.b2) * gi * gi
+            mi.replace(with: 0, where: (mi .< Float.leastNormalMagnitude) .& (mi .> -Float.leastNormalMagnitude))
+            vi.replace(with: 0, where: vi .< Float.leastNormalMagnitude)
             let denominator = vi.squareRoot() / c.correction2Sqrt + c.epsilon
             pi -= stepSize * mi / denominator
             UnsafeMutableRawPointer(p + i).storeBytes(of: pi, as: Lanes.self)
@@ -107,6 +116,8 @@ public final class AdamW {
             p[i] *= decay
             m[i] = c.b1 * m[i] + (1 - c.b1) * g[i]
             v[i] = c.b2 * v[i] + (1 - c.b2) * g[i] * g[i]
+            if abs(m[i]) < Float.leastNormalMagnitude { m[i] = 0 }
+            if v[i] < Float.leastNormalMagnitude { v[i] = 0 }
             let denominator = v[i].squareRoot() / c.correction2Sqrt + c.epsilon
             p[i] -= stepSize * m[i] / denominator
             i += 1
