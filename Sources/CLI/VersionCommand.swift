@@ -18,6 +18,6 @@ struct VersionCommand: ParsableCommand {
         print("ablate \(AblateVersion.string)")
         print("libzmq \(ZeroMQ.version) (curve: \(ZeroMQ.has("curve") ? "yes" : "no"))")
         print("hdf5 \(HDF5Executor.libraryVersion)")
-        print("openblas core \(BLAS.coreName), \(BLAS.threadCount) thread(s)")
+        print("openblas core \(BLAS.coreName) (run single-threaded; ablate splits GEMMs over its own --threads)")
     }
 }

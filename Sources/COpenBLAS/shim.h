@@ -1,4 +1,4 @@
-/* COpenBLAS: OpenBLAS's CBLAS interface and its runtime controls (thread count, kernel name), plus a CPU probe and a spin-wait hint. */
+/* COpenBLAS: OpenBLAS's CBLAS interface and its runtime controls (thread count, kernel name), plus a CPU probe. */
 #ifndef ABLATE_COPENBLAS_SHIM_H
 #define ABLATE_COPENBLAS_SHIM_H
 #include <cblas.h>
@@ -18,11 +18,8 @@ static inline int ablate_cpu_has_avx512(void) {
     const unsigned int f = 1u << 16, dq = 1u << 17, bw = 1u << 30, vl = 1u << 31;
     return (ebx & f) && (ebx & dq) && (ebx & bw) && (ebx & vl);
 }
-/* A spin-wait hint (PAUSE): lets a sibling hardware thread run and saves power while a thread polls. */
-static inline void ablate_cpu_relax(void) { __builtin_ia32_pause(); }
 #else
 static inline int ablate_cpu_has_avx512(void) { return 0; }
-static inline void ablate_cpu_relax(void) {}
 #endif
 
 #endif

@@ -1,24 +1,31 @@
-// ComputePool: the training thread plus width − 1 helper threads that split one operation (a GEMM) between them.
-import COpenBLAS
+// ComputePool: the training thread plus width − 1 helper threads that split one operation (a GEMM, a loop) between them.
 import Foundation
 import Synchronization
 
 /// Ablate's own compute threads. OpenBLAS runs single-threaded; `BLAS.sgemm` splits a large product into
 /// `width` row (or column) blocks and runs one block per thread, the caller's included. The split points are
 /// multiples of 32 rows or 64 columns, so every output element is computed by the same OpenBLAS kernel over
-/// the same reduction order as without the split: results do not depend on the width (tested).
+/// the same reduction order as without the split: results do not depend on the width (tested). Elementwise,
+/// BatchNorm, pooling and gather loops split into independent ranges through `forRanges`.
 ///
 /// Helpers spin on a generation counter for a short while after each call, since the next GEMM of a training
 /// step follows within microseconds, and then sleep on a semaphore. A call made while the pool is busy (from a
 /// `ParallelBatches` thread, or nested) runs serially on its caller. Not for the Swift concurrency pool.
 public final class ComputePool: @unchecked Sendable {
-    public init() {}
-
     /// The process's pool; `BLAS.setThreadCount` sets its width.
     public static let shared = ComputePool()
 
-    /// Polls (each with a PAUSE) of a waiting helper before it sleeps.
-    static let spinLimit = 2_000
+    /// Polls of a waiting helper before it sleeps (a few milliseconds: the gaps between a training step's
+    /// parallel operations are far shorter, so helpers sleep only between steps' phases or runs).
+    static let spinLimit = 100_000
+
+    /// Between polls: a plain re-read, and every 64th time `sched_yield`, as OpenBLAS's own threads wait. No
+    /// PAUSE instruction: under KVM a PAUSE loop can trigger pause-loop exits that deschedule the spinning vCPU,
+    /// and with one, cached training on this VM sometimes ran at a tenth of its usual speed.
+    @inline(__always)
+    static func pause(_ spins: Int) {
+        if spins & 63 == 0 { sched_yield() }
+    }
 
     private final class Helper: Sendable {
         let sleeping = Atomic<Bool>(false)
@@ -34,6 +41,9 @@ public final class ComputePool: @unchecked Sendable {
     private let activeHelpers = Atomic<Int>(0)
     private let helpersLock = NSLock()
     private var helpers: [Helper] = []
+
+    /// A pool of width 1; `shared` is the one the layers use.
+    public init() {}
 
     /// Threads taking part in a `run`, the caller included.
     public var width: Int { widthValue.load(ordering: .relaxed) }
@@ -51,7 +61,7 @@ public final class ComputePool: @unchecked Sendable {
                 let seen = generation.load(ordering: .acquiring)
                 let thread = Thread { [self] in helperLoop(helper, index: index, seen: seen) }
                 thread.name = "ablate-compute-\(index)"
-                thread.stackSize = 1 << 20
+                thread.stackSize = 4 << 20
                 thread.start()
             }
         }
@@ -79,7 +89,7 @@ public final class ComputePool: @unchecked Sendable {
         var spins = 0
         while pending.load(ordering: .acquiring) != 0 {
             spins += 1
-            if spins > Self.spinLimit { sched_yield() } else { ablate_cpu_relax() }
+            Self.pause(spins)
         }
         job = nil
     }
@@ -118,7 +128,7 @@ public final class ComputePool: @unchecked Sendable {
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
                 if spins < Self.spinLimit {
-                    ablate_cpu_relax()
+                    Self.pause(spins)
                     continue
                 }
                 // Sleep unless a call arrived meanwhile; whoever clears `sleeping` owns the wake-up.

@@ -110,7 +110,7 @@ public final class Trainer {
 
         let info = { (epoch: Int, kind: CheckpointInfo.Kind) in
             CheckpointInfo(kind: kind, configJSON: self.config.canonicalJSON(), datasetHash: datasetHash, stage1Hash: stage1Hash,
-                           seed: self.config.seed, epoch: epoch, codeVersion: self.codeVersion, blasCore: BLAS.coreName, blasThreads: BLAS.threadCount)
+                           seed: self.config.seed, epoch: epoch, codeVersion: self.codeVersion, blasCore: BLAS.coreName, blasThreads: self.config.threads)
         }
         var random = PCG64(restoring: state.random)
         var divergedAt: Int?
@@ -171,7 +171,7 @@ public final class Trainer {
             parameters: .init(total: counts.total, trainable: counts.trainable, trainableShare: Double(counts.trainable) / Double(max(counts.total, 1))),
             classWeights: loss.classWeights, trainRows: train.count, valRows: val.count,
             seconds: Date().timeIntervalSince(start), config: config, datasetSHA256: datasetHash, stage1SHA256: stage1Hash,
-            blasCore: BLAS.coreName, blasThreads: BLAS.threadCount)
+            blasCore: BLAS.coreName, blasThreads: self.config.threads)
         if state.status != .running {
             try AtomicFile.write(Array((try RunJSON.encode(summary, pretty: true) + "\n").utf8), to: path("summary.json"))
         }

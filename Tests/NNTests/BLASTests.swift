@@ -41,6 +41,9 @@ struct BLASTests {
     @Test func runtimeReportsCoreAndThreads() {
         #expect(!BLAS.coreName.isEmpty && BLAS.coreName != "unknown")
         let before = BLAS.threadCount
+        BLAS.setThreadCount(2)
+        #expect(BLAS.threadCount == 2)
+        #expect(BLAS.libraryThreadCount == 1, "OpenBLAS itself stays single-threaded; Ablate splits the work")
         BLAS.setThreadCount(1)
         #expect(BLAS.threadCount == 1)
         BLAS.setThreadCount(before)

@@ -4,23 +4,30 @@ import Foundation
 /// `torch.nn.ReLU`: max(x, 0); the gradient passes where the output is positive.
 public enum ReLU {
     public static func forward(_ x: Tensor) -> Tensor {
-        Tensor(shape: x.shape, data: pointwise(x.data, x.data) { value, _ in max(value, 0) })
+        Tensor(shape: x.shape, data: elementwise(x.data, x.data) { input, _, out, range in
+            for i in range { out[i] = max(input[i], 0) }
+        })
     }
 
     /// `output` is the forward result.
     public static func backward(_ dy: Tensor, output: Tensor) -> Tensor {
-        Tensor(shape: dy.shape, data: pointwise(dy.data, output.data) { gradient, out in out > 0 ? gradient : 0 })
+        Tensor(shape: dy.shape, data: elementwise(dy.data, output.data) { gradient, forward, out, range in
+            for i in range { out[i] = forward[i] > 0 ? gradient[i] : 0 }
+        })
     }
 
-    /// `f(a[i], b[i])` for every element, split into ranges over `ComputePool.shared` when large.
-    @inline(__always)
-    static func pointwise(_ a: [Float], _ b: [Float], _ f: @escaping (Float, Float) -> Float) -> [Float] {
+    /// A new array filled by `loop(a, b, out, range)` over ranges of the elements, split over
+    /// `ComputePool.shared` when large.
+    static func elementwise(
+        _ a: [Float], _ b: [Float],
+        _ loop: @escaping (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>, Range<Int>) -> Void
+    ) -> [Float] {
         [Float](unsafeUninitializedCapacity: a.count) { out, initialized in
             a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in
                     let out = out
                     ComputePool.shared.forRanges(a.count, parallel: a.count >= ComputePool.parallelMinimum) { range in
-                        for i in range { out[i] = f(ap[i], bp[i]) }
+                        loop(ap, bp, out, range)
                     }
                 }
             }

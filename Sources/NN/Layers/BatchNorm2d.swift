@@ -47,45 +47,11 @@ public final class BatchNorm2d {
         let beta = store.values(bias)
         let rMean = store.values(runningMean)
         let rVar = store.values(runningVar)
+        let layout = Layout(n: n, c: c, spatial: spatial, parallel: x.count >= ComputePool.parallelMinimum)
         var mean = [Float](repeating: 0, count: c)
         var invStd = [Float](repeating: 0, count: c)
         if mode == .train {
-            // Per channel, values are summed in (batch, position) order; memory is walked contiguously. Threads
-            // take ranges of channels, so each sum keeps that order.
-            var sums = [Double](repeating: 0, count: c)
-            var squares = [Double](repeating: 0, count: c)
-            let parallel = x.count >= ComputePool.parallelMinimum
-            x.data.withUnsafeBufferPointer { xp in
-                sums.withUnsafeMutableBufferPointer { sp in
-                    squares.withUnsafeMutableBufferPointer { qp in
-                        let sp = sp, qp = qp
-                        ComputePool.shared.forRanges(c, parallel: parallel) { channels in
-                            for b in 0..<n {
-                                for ch in channels {
-                                    let base = (b * c + ch) * spatial
-                                    var s = sp[ch]
-                                    for i in 0..<spatial { s += Double(xp[base + i]) }
-                                    sp[ch] = s
-                                }
-                            }
-                            for ch in channels { sp[ch] /= Double(m) }
-                            for b in 0..<n {
-                                for ch in channels {
-                                    let base = (b * c + ch) * spatial
-                                    let mu = sp[ch]
-                                    var q = qp[ch]
-                                    for i in 0..<spatial {
-                                        let d = Double(xp[base + i]) - mu
-                                        q += d * d
-                                    }
-                                    qp[ch] = q
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            let mu = sums
+            let (mu, squares) = x.data.withUnsafeBufferPointer { Self.momentSums($0, layout) }
             if m > 1 { store.counters[batchesTracked] += 1 }
             for ch in 0..<c {
                 mean[ch] = Float(mu[ch])
@@ -104,25 +70,25 @@ public final class BatchNorm2d {
                 invStd[ch] = 1 / (rVar[ch] + eps).squareRoot()
             }
         }
-        var y = Tensor(zeros: x.shape)
+        let affine = (0..<c).map { (mean: mean[$0], scale: invStd[$0], gamma: gamma[$0], beta: beta[$0]) }
         var normalized = [Float](repeating: 0, count: x.count)
-        let parallel = x.count >= ComputePool.parallelMinimum
+        var y = Tensor(zeros: x.shape)
         x.data.withUnsafeBufferPointer { xp in
             normalized.withUnsafeMutableBufferPointer { np in
                 y.data.withUnsafeMutableBufferPointer { yp in
                     let np = np, yp = yp
-                    ComputePool.shared.forRanges(n, parallel: parallel) { images in
-                    for b in images {
-                        for ch in 0..<c {
-                            let base = (b * c + ch) * spatial
-                            let mu = mean[ch], scale = invStd[ch], g = gamma[ch], shift = beta[ch]
-                            for i in 0..<spatial {
-                                let xhat = (xp[base + i] - mu) * scale
-                                np[base + i] = xhat
-                                yp[base + i] = g * xhat + shift
+                    ComputePool.shared.forRanges(n, parallel: layout.parallel) { images in
+                        for b in images {
+                            for ch in 0..<c {
+                                let base = (b * c + ch) * spatial
+                                let a = affine[ch]
+                                for i in 0..<spatial {
+                                    let xhat = (xp[base + i] - a.mean) * a.scale
+                                    np[base + i] = xhat
+                                    yp[base + i] = a.gamma * xhat + a.beta
+                                }
                             }
                         }
-                    }
                     }
                 }
             }
@@ -141,33 +107,15 @@ public final class BatchNorm2d {
         let m = Float(n * spatial)
         let gamma = store.values(weight)
         let trainable = store.isTrainable(weight)
+        let layout = Layout(n: n, c: c, spatial: spatial, parallel: dy.count >= ComputePool.parallelMinimum)
+        // The per-channel sums feed γ/β gradients and train-mode dX; a frozen eval-mode layer needs neither.
         var sumDy = [Double](repeating: 0, count: c)
         var sumDyXhat = [Double](repeating: 0, count: c)
-        // The per-channel sums feed γ/β gradients and train-mode dX; a frozen eval-mode layer needs neither.
-        let parallel = dy.count >= ComputePool.parallelMinimum
-        if trainable || cache.mode == .train { dy.data.withUnsafeBufferPointer { dp in
-            cache.normalized.withUnsafeBufferPointer { np in
-                sumDy.withUnsafeMutableBufferPointer { sdBuffer in
-                sumDyXhat.withUnsafeMutableBufferPointer { sxBuffer in
-                let sumDy = sdBuffer, sumDyXhat = sxBuffer
-                ComputePool.shared.forRanges(c, parallel: parallel) { channels in
-                for b in 0..<n {
-                    for ch in channels {
-                        let base = (b * c + ch) * spatial
-                        var s = sumDy[ch], q = sumDyXhat[ch]
-                        for i in 0..<spatial {
-                            s += Double(dp[base + i])
-                            q += Double(dp[base + i]) * Double(np[base + i])
-                        }
-                        sumDy[ch] = s
-                        sumDyXhat[ch] = q
-                    }
-                }
-                }
-                }
-                }
+        if trainable || cache.mode == .train {
+            (sumDy, sumDyXhat) = dy.data.withUnsafeBufferPointer { dp in
+                cache.normalized.withUnsafeBufferPointer { np in Self.gradientSums(dp, np, layout) }
             }
-        } }
+        }
         if trainable {
             let dGamma = store.gradients(weight)
             let dBeta = store.gradients(bias)
@@ -176,31 +124,101 @@ public final class BatchNorm2d {
                 dBeta[ch] += Float(sumDy[ch])
             }
         }
-        var dx = Tensor(zeros: dy.shape)
         let train = cache.mode == .train
-        let invStd = cache.invStd
+        // Per channel: dX = scale·(dY − mean dY − x̂·mean(dY·x̂)) in train mode, scale·dY in eval mode.
+        let terms = (0..<c).map { ch in
+            (scale: gamma[ch] * cache.invStd[ch], meanDy: train ? Float(sumDy[ch]) / m : 0, meanDyXhat: train ? Float(sumDyXhat[ch]) / m : 0)
+        }
+        var dx = Tensor(zeros: dy.shape)
         dy.data.withUnsafeBufferPointer { dp in
             cache.normalized.withUnsafeBufferPointer { np in
                 dx.data.withUnsafeMutableBufferPointer { xp in
                     let xp = xp
-                    ComputePool.shared.forRanges(n, parallel: parallel) { images in
-                    for b in images {
-                        for ch in 0..<c {
-                            let base = (b * c + ch) * spatial
-                            let scale = gamma[ch] * invStd[ch]
-                            if train {
-                                let meanDy = Float(sumDy[ch]) / m
-                                let meanDyXhat = Float(sumDyXhat[ch]) / m
-                                for i in 0..<spatial { xp[base + i] = scale * (dp[base + i] - meanDy - np[base + i] * meanDyXhat) }
-                            } else {
-                                for i in 0..<spatial { xp[base + i] = scale * dp[base + i] }
+                    ComputePool.shared.forRanges(n, parallel: layout.parallel) { images in
+                        for b in images {
+                            for ch in 0..<c {
+                                let base = (b * c + ch) * spatial
+                                let t = terms[ch]
+                                if train {
+                                    for i in 0..<spatial { xp[base + i] = t.scale * (dp[base + i] - t.meanDy - np[base + i] * t.meanDyXhat) }
+                                } else {
+                                    for i in 0..<spatial { xp[base + i] = t.scale * dp[base + i] }
+                                }
                             }
                         }
-                    }
                     }
                 }
             }
         }
         return dx
+    }
+
+    /// The shape of one pass and whether its loops are split over the compute pool.
+    struct Layout {
+        let n, c, spatial: Int
+        let parallel: Bool
+    }
+
+    /// Per channel, the batch mean and the sum of squared deviations from it, in Double. Each channel's values
+    /// are summed in (batch, position) order on one thread; threads take ranges of channels.
+    static func momentSums(_ x: UnsafeBufferPointer<Float>, _ l: Layout) -> (mean: [Double], squares: [Double]) {
+        var mean = [Double](repeating: 0, count: l.c)
+        var squares = [Double](repeating: 0, count: l.c)
+        let count = Double(l.n * l.spatial)
+        mean.withUnsafeMutableBufferPointer { meanBuffer in
+            squares.withUnsafeMutableBufferPointer { squareBuffer in
+                let sums = meanBuffer, deviations = squareBuffer
+                ComputePool.shared.forRanges(l.c, parallel: l.parallel) { channels in
+                    for b in 0..<l.n {
+                        for ch in channels {
+                            let base = (b * l.c + ch) * l.spatial
+                            var s = sums[ch]
+                            for i in 0..<l.spatial { s += Double(x[base + i]) }
+                            sums[ch] = s
+                        }
+                    }
+                    for ch in channels { sums[ch] /= count }
+                    for b in 0..<l.n {
+                        for ch in channels {
+                            let base = (b * l.c + ch) * l.spatial
+                            let mu = sums[ch]
+                            var q = deviations[ch]
+                            for i in 0..<l.spatial {
+                                let d = Double(x[base + i]) - mu
+                                q += d * d
+                            }
+                            deviations[ch] = q
+                        }
+                    }
+                }
+            }
+        }
+        return (mean, squares)
+    }
+
+    /// Per channel, Σ dY and Σ dY·x̂ in Double, in (batch, position) order; threads take ranges of channels.
+    static func gradientSums(_ dy: UnsafeBufferPointer<Float>, _ xhat: UnsafeBufferPointer<Float>, _ l: Layout) -> ([Double], [Double]) {
+        var sumDy = [Double](repeating: 0, count: l.c)
+        var sumDyXhat = [Double](repeating: 0, count: l.c)
+        sumDy.withUnsafeMutableBufferPointer { dyBuffer in
+            sumDyXhat.withUnsafeMutableBufferPointer { productBuffer in
+                let sums = dyBuffer, products = productBuffer
+                ComputePool.shared.forRanges(l.c, parallel: l.parallel) { channels in
+                    for b in 0..<l.n {
+                        for ch in channels {
+                            let base = (b * l.c + ch) * l.spatial
+                            var s = sums[ch], q = products[ch]
+                            for i in 0..<l.spatial {
+                                s += Double(dy[base + i])
+                                q += Double(dy[base + i]) * Double(xhat[base + i])
+                            }
+                            sums[ch] = s
+                            products[ch] = q
+                        }
+                    }
+                }
+            }
+        }
+        return (sumDy, sumDyXhat)
     }
 }
