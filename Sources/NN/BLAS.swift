@@ -52,9 +52,9 @@ public enum BLAS {
     public static let flopCounter = Atomic<Int>(0)
 
     /// `C = alpha · op(A) · op(B) + beta · C` with row-major `A` (m×k after `op`), `B` (k×n after `op`), `C` (m×n).
-    /// Products of at least `splitMinimum` multiply-adds per thread are split over `ComputePool.shared`: into
-    /// blocks of rows at multiples of 32, else of columns at multiples of 64, so that each element is computed
-    /// as without the split.
+    /// Products large enough for the regular kernels even in blocks (`splitKeepsKernels`) are split over
+    /// `ComputePool.shared`: into blocks of rows at multiples of 32, else of columns at multiples of 64, so that
+    /// each element is computed as without the split.
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -70,14 +70,17 @@ public enum BLAS {
         let rowBlock = (m + parts - 1) / parts
         let rowStep = (rowBlock + 31) / 32 * 32
         let columnStep = ((n + parts - 1) / parts + 63) / 64 * 64
-        if parts > 1 && rowStep < m && rowStep * n * k >= splitMinimum {
+        let splittable = { (blockMACs: Int) in
+            splitKeepsKernels(blockMACs: blockMACs, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta)
+        }
+        if parts > 1 && rowStep < m && splittable(rowStep * n * k) {
             ComputePool.shared.run { part in
                 let first = part * rowStep
                 guard first < m else { return }
                 let rows = min(rowStep, m - first)
                 call(transposeA, transposeB, rows, n, k, alpha, a + (transposeA ? first : first * lda), lda, b, ldb, beta, c + first * n, n)
             }
-        } else if parts > 1 && columnStep < n && m * columnStep * k >= splitMinimum {
+        } else if parts > 1 && columnStep < n && splittable(m * columnStep * k) {
             ComputePool.shared.run { part in
                 let first = part * columnStep
                 guard first < n else { return }
@@ -89,9 +92,16 @@ public enum BLAS {
         }
     }
 
-    /// Multiply-adds a block of a split GEMM must have at least: below this OpenBLAS may take its small-matrix
-    /// path, whose rounding differs, and the hand-off costs more than it saves.
-    public static let splitMinimum = 1 << 17
+    /// Whether a block of `blockMACs` multiply-adds (and so the whole product, which is larger) runs on
+    /// OpenBLAS's regular GEMM kernels. OpenBLAS 0.3.21 takes other kernels, which round differently, for small
+    /// products: its small-matrix kernels when m·n·k ≤ 100³, and for untransposed row-major products with
+    /// alpha 1 and beta 0 its SkylakeX "direct" kernel when m·n·k < 28·512². A product is split only when its
+    /// blocks are past both limits, so that the split changes no element's kernel.
+    static func splitKeepsKernels(blockMACs: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float) -> Bool {
+        if blockMACs <= 1_000_000 { return false }
+        if !transposeA && !transposeB && alpha == 1 && beta == 0 && blockMACs < 28 * 512 * 512 { return false }
+        return true
+    }
 
     private static func call(
         _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
