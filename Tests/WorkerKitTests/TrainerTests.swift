@@ -272,6 +272,41 @@ struct TrainerTests {
         #expect(a.tensors.allSatisfy { c.tensors[$0.key]?.values == $0.value.values }, "weights after a rebuild")
     }
 
+    /// Results do not depend on `threads`: the research-width Stage-2 model (its GEMMs large enough to be split)
+    /// built its prefix cache, trained from it and validated at 1 and at 2 threads, ending with bitwise the same
+    /// weights, optimizer moments and per-epoch metrics.
+    @Test func threadsDoNotChangeResults() throws {
+        var stage1 = TrainingFixture.stage1Config()
+        stage1.width = 64
+        stage1.epochs = 1
+        stage1.maxTrainRows = 128
+        stage1.maxValRows = 64
+        let stage1Directory = fixture.dir.file("stage1-width64")
+        _ = try Trainer(config: stage1, datasetPath: fixture.datasetPath, stage1CheckpointPath: nil,
+                        outputDirectory: stage1Directory, log: { _ in }).run()
+        var outputs: [String] = []
+        for threads in [1, 2] {
+            var config = TrainingFixture.stage2Config()
+            config.width = 64
+            config.batchSize = 128
+            config.epochs = 2
+            config.threads = threads
+            let output = fixture.dir.file("threads-\(threads)")
+            let trainer = Trainer(config: config, datasetPath: fixture.datasetPath, stage1CheckpointPath: "\(stage1Directory)/best.h5",
+                                  outputDirectory: output, log: { _ in })
+            trainer.cacheDirectory = fixture.dir.file("cache-threads-\(threads)")
+            _ = try trainer.run()
+            outputs.append(output)
+        }
+        BLAS.setThreadCount(1)
+        let a = try Checkpoint.read("\(outputs[0])/last.h5")
+        let b = try Checkpoint.read("\(outputs[1])/last.h5")
+        #expect(a.tensors.allSatisfy { b.tensors[$0.key]?.values == $0.value.values }, "weights differ between 1 and 2 threads")
+        #expect(a.secondMoment.allSatisfy { b.secondMoment[$0.key] == $0.value }, "optimizer moments differ between 1 and 2 threads")
+        #expect(try readRecords(outputs[0]).map(\.deterministicPart) == readRecords(outputs[1]).map(\.deterministicPart))
+        #expect(b.info.blasThreads == 2)
+    }
+
     /// With `backbone_bn: train` the prefix is not fixed: the trainer falls back by itself and says why.
     @Test func prefixCacheFallsBack() throws {
         var config = TrainingFixture.stage2Config()
