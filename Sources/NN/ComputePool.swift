@@ -114,9 +114,11 @@ public final class ComputePool: @unchecked Sendable {
     /// Elements an elementwise loop should have before `forRanges` splits it.
     public static let parallelMinimum = 1 << 15
 
-    /// Runs `body` with the pool held, so that every `run` inside it (on any thread) is serial.
+    /// Runs `body` with the pool held, so that every `run` inside it (on any thread) is serial. When another
+    /// job of the process (a second `--slots` slot) holds the pool, `body` runs at once without it: its runs then
+    /// find the pool busy or split, which changes speed, never results.
     public func serially<T>(_ body: () throws -> T) rethrows -> T {
-        while !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged { sched_yield() }
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return try body() }
         defer { busy.store(false, ordering: .releasing) }
         return try body()
     }
