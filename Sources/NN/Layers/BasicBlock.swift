@@ -42,23 +42,22 @@ public final class BasicBlock {
     public func forward(_ x: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout Cache) -> Tensor {
         let a = bn1.forward(conv1.forward(x, store, cache: &cache.conv1), store, mode: mode, cache: &cache.bn1)
         cache.hidden = ReLU.forward(a)
-        var y = bn2.forward(conv2.forward(cache.hidden, store, cache: &cache.conv2), store, mode: mode, cache: &cache.bn2)
+        let y = bn2.forward(conv2.forward(cache.hidden, store, cache: &cache.conv2), store, mode: mode, cache: &cache.bn2)
         let shortcut = downsample.map { d in
             d.bn.forward(d.conv.forward(x, store, cache: &cache.downConv), store, mode: mode, cache: &cache.downBN)
         } ?? x
-        for i in 0..<y.count { y.data[i] = max(y.data[i] + shortcut.data[i], 0) }
-        cache.output = y
-        return y
+        let output = Tensor(shape: y.shape, data: Pointwise.sumReLU(y.data, shortcut.data))
+        cache.output = output
+        return output
     }
 
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
         let dSum = ReLU.backward(dy, output: cache.output)
         let dHidden = conv2.backward(bn2.backward(dSum, store, cache: cache.bn2), store, cache: cache.conv2)
-        var dx = conv1.backward(bn1.backward(ReLU.backward(dHidden, output: cache.hidden), store, cache: cache.bn1), store, cache: cache.conv1)
+        let dx = conv1.backward(bn1.backward(ReLU.backward(dHidden, output: cache.hidden), store, cache: cache.bn1), store, cache: cache.conv1)
         let dShortcut = downsample.map { d in
             d.conv.backward(d.bn.backward(dSum, store, cache: cache.downBN), store, cache: cache.downConv)
         } ?? dSum
-        for i in 0..<dx.count { dx.data[i] += dShortcut.data[i] }
-        return dx
+        return Tensor(shape: dx.shape, data: Pointwise.sum(dx.data, dShortcut.data))
     }
 }

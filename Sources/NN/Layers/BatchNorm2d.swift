@@ -70,27 +70,22 @@ public final class BatchNorm2d {
                 invStd[ch] = 1 / (rVar[ch] + eps).squareRoot()
             }
         }
-        let affine = (0..<c).map { (mean: mean[$0], scale: invStd[$0], gamma: gamma[$0], beta: beta[$0]) }
-        var normalized = [Float](repeating: 0, count: x.count)
-        var y = Tensor(zeros: x.shape)
-        x.data.withUnsafeBufferPointer { xp in
-            normalized.withUnsafeMutableBufferPointer { np in
-                y.data.withUnsafeMutableBufferPointer { yp in
-                    let np = np, yp = yp
-                    ComputePool.shared.forRanges(n, parallel: layout.parallel) { images in
-                        for b in images {
-                            for ch in 0..<c {
-                                let base = (b * c + ch) * spatial
-                                let a = affine[ch]
-                                for i in 0..<spatial {
-                                    let xhat = (xp[base + i] - a.mean) * a.scale
-                                    np[base + i] = xhat
-                                    yp[base + i] = a.gamma * xhat + a.beta
-                                }
+        // Both outputs are written in full, so neither is zero-filled first.
+        var normalized: [Float] = []
+        let y = Tensor(shape: x.shape) { yp in
+            normalized = [Float](unsafeUninitializedCapacity: x.count) { nb, initialized in
+                x.data.withUnsafeBufferPointer { xb in
+                    mean.withUnsafeBufferPointer { mb in
+                        invStd.withUnsafeBufferPointer { sb in
+                            guard let xp = xb.baseAddress, let np = nb.baseAddress, let mp = mb.baseAddress, let sp = sb.baseAddress else { return }
+                            let affine = Affine(mean: mp, scale: sp, gamma: gamma, beta: beta)
+                            ComputePool.shared.forRanges(n, parallel: layout.parallel) { images in
+                                Self.normalize(xp, np, yp, affine, images: images, layout)
                             }
                         }
                     }
                 }
+                initialized = x.count
             }
         }
         cache.normalized = normalized
@@ -126,23 +121,20 @@ public final class BatchNorm2d {
         }
         let train = cache.mode == .train
         // Per channel: dX = scale·(dY − mean dY − x̂·mean(dY·x̂)) in train mode, scale·dY in eval mode.
-        let terms = (0..<c).map { ch in
-            (scale: gamma[ch] * cache.invStd[ch], meanDy: train ? Float(sumDy[ch]) / m : 0, meanDyXhat: train ? Float(sumDyXhat[ch]) / m : 0)
-        }
-        var dx = Tensor(zeros: dy.shape)
-        dy.data.withUnsafeBufferPointer { dp in
-            cache.normalized.withUnsafeBufferPointer { np in
-                dx.data.withUnsafeMutableBufferPointer { xp in
-                    let xp = xp
-                    ComputePool.shared.forRanges(n, parallel: layout.parallel) { images in
-                        for b in images {
-                            for ch in 0..<c {
-                                let base = (b * c + ch) * spatial
-                                let t = terms[ch]
-                                if train {
-                                    for i in 0..<spatial { xp[base + i] = t.scale * (dp[base + i] - t.meanDy - np[base + i] * t.meanDyXhat) }
-                                } else {
-                                    for i in 0..<spatial { xp[base + i] = t.scale * dp[base + i] }
+        let scale = (0..<c).map { gamma[$0] * cache.invStd[$0] }
+        let meanDy = (0..<c).map { train ? Float(sumDy[$0]) / m : 0 }
+        let meanDyXhat = (0..<c).map { train ? Float(sumDyXhat[$0]) / m : 0 }
+        return Tensor(shape: dy.shape) { xp in
+            dy.data.withUnsafeBufferPointer { db in
+                cache.normalized.withUnsafeBufferPointer { nb in
+                    scale.withUnsafeBufferPointer { sb in
+                        meanDy.withUnsafeBufferPointer { mb in
+                            meanDyXhat.withUnsafeBufferPointer { hb in
+                                guard let dp = db.baseAddress, let np = nb.baseAddress, let sp = sb.baseAddress, let mp = mb.baseAddress,
+                                      let hp = hb.baseAddress else { return }
+                                let terms = GradientTerms(scale: sp, meanDy: mp, meanDyXhat: hp, train: train)
+                                ComputePool.shared.forRanges(n, parallel: layout.parallel) { images in
+                                    Self.inputGradient(dp, np, xp, terms, images: images, layout)
                                 }
                             }
                         }
@@ -150,7 +142,85 @@ public final class BatchNorm2d {
                 }
             }
         }
-        return dx
+    }
+
+    /// Per-channel values of the forward pass: x̂ = (x − mean)·scale, y = γ·x̂ + β.
+    struct Affine {
+        let mean, scale, gamma, beta: UnsafePointer<Float>
+        init(mean: UnsafePointer<Float>, scale: UnsafePointer<Float>, gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>) {
+            self.mean = mean
+            self.scale = scale
+            self.gamma = UnsafePointer(gamma)
+            self.beta = UnsafePointer(beta)
+        }
+    }
+
+    /// x̂ and y of `images`. Planes of one position (1×1 maps) are rows of channels, taken 16 channels at a time;
+    /// every element goes through the same two operations either way.
+    static func normalize(
+        _ x: UnsafePointer<Float>, _ xhat: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ a: Affine,
+        images: Range<Int>, _ l: Layout
+    ) {
+        typealias V = Pointwise.Lanes
+        for b in images {
+            var ch = 0
+            if l.spatial == 1 {
+                let row = b * l.c
+                while ch + V.scalarCount <= l.c {
+                    let h = (Pointwise.load(x, row + ch) - Pointwise.load(a.mean, ch)) * Pointwise.load(a.scale, ch)
+                    Pointwise.store(h, xhat, row + ch)
+                    Pointwise.store(Pointwise.load(a.gamma, ch) * h + Pointwise.load(a.beta, ch), y, row + ch)
+                    ch += V.scalarCount
+                }
+            }
+            for channel in ch..<l.c {
+                let base = (b * l.c + channel) * l.spatial
+                let mean = a.mean[channel], scale = a.scale[channel], gamma = a.gamma[channel], beta = a.beta[channel]
+                for i in base..<(base + l.spatial) {
+                    let h = (x[i] - mean) * scale
+                    xhat[i] = h
+                    y[i] = gamma * h + beta
+                }
+            }
+        }
+    }
+
+    /// Per-channel terms of dX = scale·(dY − mean dY − x̂·mean(dY·x̂)) in train mode, scale·dY in eval mode.
+    struct GradientTerms {
+        let scale, meanDy, meanDyXhat: UnsafePointer<Float>
+        let train: Bool
+    }
+
+    /// dX of `images`, 16 channels at a time on 1×1 maps as in `normalize`.
+    static func inputGradient(
+        _ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ t: GradientTerms,
+        images: Range<Int>, _ l: Layout
+    ) {
+        typealias V = Pointwise.Lanes
+        for b in images {
+            var ch = 0
+            if l.spatial == 1 {
+                let row = b * l.c
+                while ch + V.scalarCount <= l.c {
+                    let g = Pointwise.load(dy, row + ch)
+                    let scale = Pointwise.load(t.scale, ch)
+                    let value = t.train
+                        ? scale * (g - Pointwise.load(t.meanDy, ch) - Pointwise.load(xhat, row + ch) * Pointwise.load(t.meanDyXhat, ch))
+                        : scale * g
+                    Pointwise.store(value, dx, row + ch)
+                    ch += V.scalarCount
+                }
+            }
+            for channel in ch..<l.c {
+                let base = (b * l.c + channel) * l.spatial
+                let scale = t.scale[channel], meanDy = t.meanDy[channel], meanDyXhat = t.meanDyXhat[channel]
+                if t.train {
+                    for i in base..<(base + l.spatial) { dx[i] = scale * (dy[i] - meanDy - xhat[i] * meanDyXhat) }
+                } else {
+                    for i in base..<(base + l.spatial) { dx[i] = scale * dy[i] }
+                }
+            }
+        }
     }
 
     /// The shape of one pass and whether its loops are split over the compute pool.

@@ -44,41 +44,56 @@ public final class ConvAdapter {
         cache.afterBN = ReLU.forward(bn.forward(down.forward(h, store, cache: &cache.down), store, mode: mode, cache: &cache.bn))
         cache.afterDW = ReLU.forward(depthwise.forward(cache.afterBN, store, cache: &cache.depthwise))
         cache.delta = up.forward(cache.afterDW, store, cache: &cache.up)
-        let a = store.values(alpha)
-        var y = h
+        let a = UnsafePointer(store.values(alpha))
         let spatial = height * width
-        for b in 0..<n {
-            for ch in 0..<c {
-                for i in 0..<spatial {
-                    let index = (b * c + ch) * spatial + i
-                    y.data[index] += a[ch] * cache.delta.data[index]
+        let delta = cache.delta
+        return Tensor(shape: h.shape) { yp in
+            h.data.withUnsafeBufferPointer { hb in
+                delta.data.withUnsafeBufferPointer { db in
+                    guard let hp = hb.baseAddress, let dp = db.baseAddress else { return }
+                    ComputePool.shared.forRanges(n, parallel: h.count >= ComputePool.parallelMinimum) { images in
+                        for b in images {
+                            for ch in 0..<c {
+                                let base = (b * c + ch) * spatial
+                                for i in base..<(base + spatial) { yp[i] = hp[i] + a[ch] * dp[i] }
+                            }
+                        }
+                    }
                 }
             }
         }
-        return y
     }
 
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
         let (n, c, height, width) = dy.nchw
         let spatial = height * width
-        let a = store.values(alpha)
+        let a = UnsafePointer(store.values(alpha))
         let dAlpha = store.gradients(alpha)
         let trainable = store.isTrainable(alpha)
-        var dDelta = dy
-        for b in 0..<n {
-            for ch in 0..<c {
-                for i in 0..<spatial {
-                    let index = (b * c + ch) * spatial + i
-                    if trainable { dAlpha[ch] += dy.data[index] * cache.delta.data[index] }
-                    dDelta.data[index] *= a[ch]
+        // dΔ = α ⊙ dY; dα sums dY ⊙ Δ per channel over images and positions in that order, so the split is by channel
+        // (each thread walks every image for its channels).
+        let dDelta = Tensor(shape: dy.shape) { out in
+            dy.data.withUnsafeBufferPointer { yb in
+                cache.delta.data.withUnsafeBufferPointer { db in
+                    guard let gp = yb.baseAddress, let dp = db.baseAddress else { return }
+                    ComputePool.shared.forRanges(c, parallel: dy.count >= ComputePool.parallelMinimum) { channels in
+                        for b in 0..<n {
+                            for ch in channels {
+                                let base = (b * c + ch) * spatial
+                                for i in base..<(base + spatial) {
+                                    if trainable { dAlpha[ch] += gp[i] * dp[i] }
+                                    out[i] = gp[i] * a[ch]
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
         let dAfterDW = up.backward(dDelta, store, cache: cache.up)
         let dAfterBN = depthwise.backward(ReLU.backward(dAfterDW, output: cache.afterDW), store, cache: cache.depthwise)
         let dDown = bn.backward(ReLU.backward(dAfterBN, output: cache.afterBN), store, cache: cache.bn)
-        var dx = down.backward(dDown, store, cache: cache.down)
-        for i in 0..<dx.count { dx.data[i] += dy.data[i] }
-        return dx
+        let dDownInput = down.backward(dDown, store, cache: cache.down)
+        return Tensor(shape: dy.shape, data: Pointwise.sum(dDownInput.data, dy.data))
     }
 }

@@ -24,10 +24,10 @@ public struct Dropout: Sendable {
         let scale = 1 / (1 - probability)
         let threshold = UInt32((Double(probability) * 4_294_967_296).rounded(.down))
         cache.mask = (0..<x.count).map { _ in random.nextUInt32() >= threshold ? scale : 0 }
-        return Tensor(shape: x.shape, data: zip(x.data, cache.mask).map(*))
+        return Tensor(shape: x.shape, data: Pointwise.product(x.data, cache.mask))
     }
 
     public func backward(_ dy: Tensor, cache: Cache) -> Tensor {
-        cache.mask.isEmpty ? dy : Tensor(shape: dy.shape, data: zip(dy.data, cache.mask).map(*))
+        cache.mask.isEmpty ? dy : Tensor(shape: dy.shape, data: Pointwise.product(dy.data, cache.mask))
     }
 }

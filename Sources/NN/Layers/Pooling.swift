@@ -61,10 +61,26 @@ public struct MaxPool2d: Sendable {
         return y
     }
 
+    /// Each output's gradient goes to its window's maximum. Windows stay inside their plane, so planes are
+    /// independent; within one, gradients are added in output order.
     public func backward(_ dy: Tensor, cache: Cache) -> Tensor {
         var dx = Tensor(zeros: cache.inputShape)
-        for (i, index) in cache.argmax.enumerated() where index >= 0 {
-            dx.data[Int(index)] += dy.data[i]
+        let (n, c, _, _) = dx.nchw
+        let planes = n * c
+        guard planes > 0 else { return dx }
+        let outputsPerPlane = dy.count / planes
+        let parallel = dx.count >= ComputePool.parallelMinimum
+        dy.data.withUnsafeBufferPointer { db in
+            cache.argmax.withUnsafeBufferPointer { ab in
+                dx.data.withUnsafeMutableBufferPointer { xb in
+                    guard let dp = db.baseAddress, let ap = ab.baseAddress, let xp = xb.baseAddress else { return }
+                    ComputePool.shared.forRanges(planes, parallel: parallel) { range in
+                        for i in (range.lowerBound * outputsPerPlane)..<(range.upperBound * outputsPerPlane) where ap[i] >= 0 {
+                            xp[Int(ap[i])] += dp[i]
+                        }
+                    }
+                }
+            }
         }
         return dx
     }
@@ -75,22 +91,28 @@ public enum GlobalAvgPool {
     public static func forward(_ x: Tensor) -> Tensor {
         let (n, c, h, w) = x.nchw
         let spatial = h * w
-        var y = Tensor(zeros: [n, c])
-        for plane in 0..<(n * c) {
-            var sum: Float = 0
-            for i in 0..<spatial { sum += x.data[plane * spatial + i] }
-            y.data[plane] = sum / Float(spatial)
+        return Tensor(shape: [n, c]) { yp in
+            x.data.withUnsafeBufferPointer { xb in
+                guard let xp = xb.baseAddress else { return }
+                for plane in 0..<(n * c) {
+                    var sum: Float = 0
+                    for i in (plane * spatial)..<((plane + 1) * spatial) { sum += xp[i] }
+                    yp[plane] = sum / Float(spatial)
+                }
+            }
         }
-        return y
     }
 
     public static func backward(_ dy: Tensor, inputShape: [Int]) -> Tensor {
         let spatial = inputShape[2] * inputShape[3]
-        var dx = Tensor(zeros: inputShape)
-        for plane in 0..<dy.count {
-            let g = dy.data[plane] / Float(spatial)
-            for i in 0..<spatial { dx.data[plane * spatial + i] = g }
+        return Tensor(shape: inputShape) { dxp in
+            dy.data.withUnsafeBufferPointer { db in
+                guard let dp = db.baseAddress else { return }
+                for plane in 0..<dy.count {
+                    let g = dp[plane] / Float(spatial)
+                    for i in (plane * spatial)..<((plane + 1) * spatial) { dxp[i] = g }
+                }
+            }
         }
-        return dx
     }
 }

@@ -24,58 +24,101 @@ public final class SpatialAttention {
     public func forward(_ x: Tensor, _ store: ParameterStore, cache: inout Cache) -> Tensor {
         let (n, c, h, w) = x.nchw
         let spatial = h * w
-        var pooled = Tensor(zeros: [n, 2, h, w])
-        cache.argmax = [Int32](repeating: 0, count: n * spatial)
-        for b in 0..<n {
-            for i in 0..<spatial {
-                var sum: Float = 0
-                var best = -Float.infinity
-                var bestChannel = 0
-                for ch in 0..<c {
-                    let v = x.data[(b * c + ch) * spatial + i]
-                    sum += v
-                    if v > best {
-                        best = v
-                        bestChannel = ch
+        let parallel = x.count >= ComputePool.parallelMinimum
+        var argmax = [Int32](repeating: 0, count: n * spatial)
+        // Per position: the channel mean (summed in channel order) and the first maximal channel.
+        let pooled = Tensor(shape: [n, 2, h, w]) { pp in
+            x.data.withUnsafeBufferPointer { xb in
+                argmax.withUnsafeMutableBufferPointer { ab in
+                    guard let xp = xb.baseAddress, let ap = ab.baseAddress else { return }
+                    ComputePool.shared.forRanges(n, parallel: parallel) { images in
+                        for b in images {
+                            for i in 0..<spatial {
+                                var sum: Float = 0
+                                var best = -Float.infinity
+                                var bestChannel = 0
+                                for ch in 0..<c {
+                                    let v = xp[(b * c + ch) * spatial + i]
+                                    sum += v
+                                    if v > best {
+                                        best = v
+                                        bestChannel = ch
+                                    }
+                                }
+                                pp[(b * 2) * spatial + i] = sum / Float(c)
+                                pp[(b * 2 + 1) * spatial + i] = best
+                                ap[b * spatial + i] = Int32(bestChannel)
+                            }
+                        }
                     }
                 }
-                pooled.data[(b * 2) * spatial + i] = sum / Float(c)
-                pooled.data[(b * 2 + 1) * spatial + i] = best
-                cache.argmax[b * spatial + i] = Int32(bestChannel)
             }
         }
-        cache.gate = Sigmoid.forward(conv.forward(pooled, store, cache: &cache.conv))
+        cache.argmax = argmax
+        let gate = Sigmoid.forward(conv.forward(pooled, store, cache: &cache.conv))
+        cache.gate = gate
         cache.input = x
-        var y = x
-        for b in 0..<n {
-            for ch in 0..<c {
-                for i in 0..<spatial { y.data[(b * c + ch) * spatial + i] *= cache.gate.data[b * spatial + i] }
+        return Tensor(shape: x.shape) { yp in
+            x.data.withUnsafeBufferPointer { xb in
+                gate.data.withUnsafeBufferPointer { gb in
+                    guard let xp = xb.baseAddress, let gp = gb.baseAddress else { return }
+                    ComputePool.shared.forRanges(n, parallel: parallel) { images in
+                        for b in images {
+                            for ch in 0..<c {
+                                let base = (b * c + ch) * spatial
+                                for i in 0..<spatial { yp[base + i] = xp[base + i] * gp[b * spatial + i] }
+                            }
+                        }
+                    }
+                }
             }
         }
-        return y
     }
 
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
         let (n, c, h, w) = dy.nchw
         let spatial = h * w
-        var dx = dy
+        let parallel = dy.count >= ComputePool.parallelMinimum
+        // dX = dY ⊙ gate; the gate's gradient sums dY ⊙ X over channels, in channel order.
         var dGate = Tensor(zeros: [n, 1, h, w])
-        for b in 0..<n {
-            for ch in 0..<c {
-                for i in 0..<spatial {
-                    let index = (b * c + ch) * spatial + i
-                    dGate.data[b * spatial + i] += dy.data[index] * cache.input.data[index]
-                    dx.data[index] *= cache.gate.data[b * spatial + i]
+        var dx = Tensor(shape: dy.shape) { dxp in
+            dy.data.withUnsafeBufferPointer { db in
+                cache.input.data.withUnsafeBufferPointer { xb in
+                    cache.gate.data.withUnsafeBufferPointer { gb in
+                        dGate.data.withUnsafeMutableBufferPointer { sb in
+                            guard let dp = db.baseAddress, let xp = xb.baseAddress, let gp = gb.baseAddress, let sp = sb.baseAddress else { return }
+                            ComputePool.shared.forRanges(n, parallel: parallel) { images in
+                                for b in images {
+                                    for ch in 0..<c {
+                                        let base = (b * c + ch) * spatial
+                                        for i in 0..<spatial {
+                                            sp[b * spatial + i] += dp[base + i] * xp[base + i]
+                                            dxp[base + i] = dp[base + i] * gp[b * spatial + i]
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
         let dPooled = conv.backward(Sigmoid.backward(dGate, output: cache.gate), store, cache: cache.conv)
-        for b in 0..<n {
-            for i in 0..<spatial {
-                let dMean = dPooled.data[(b * 2) * spatial + i] / Float(c)
-                for ch in 0..<c { dx.data[(b * c + ch) * spatial + i] += dMean }
-                let maxChannel = Int(cache.argmax[b * spatial + i])
-                dx.data[(b * c + maxChannel) * spatial + i] += dPooled.data[(b * 2 + 1) * spatial + i]
+        // The mean's gradient goes to every channel, the max's to the first maximal one.
+        dPooled.data.withUnsafeBufferPointer { pb in
+            cache.argmax.withUnsafeBufferPointer { ab in
+                dx.data.withUnsafeMutableBufferPointer { xb in
+                    guard let pp = pb.baseAddress, let ap = ab.baseAddress, let dxp = xb.baseAddress else { return }
+                    ComputePool.shared.forRanges(n, parallel: parallel) { images in
+                        for b in images {
+                            for i in 0..<spatial {
+                                let dMean = pp[(b * 2) * spatial + i] / Float(c)
+                                for ch in 0..<c { dxp[(b * c + ch) * spatial + i] += dMean }
+                                dxp[(b * c + Int(ap[b * spatial + i])) * spatial + i] += pp[(b * 2 + 1) * spatial + i]
+                            }
+                        }
+                    }
+                }
             }
         }
         return dx

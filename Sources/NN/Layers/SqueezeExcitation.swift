@@ -33,35 +33,67 @@ public final class SqueezeExcitation {
         cache.hidden = ReLU.forward(fc1.forward(squeezed, store, cache: &cache.fc1))
         cache.gate = Sigmoid.forward(fc2.forward(cache.hidden, store, cache: &cache.fc2))
         cache.input = x
-        var y = x
         let spatial = h * w
-        for plane in 0..<(n * c) {
-            let g = cache.gate.data[plane]
-            for i in 0..<spatial { y.data[plane * spatial + i] *= g }
+        let gate = cache.gate
+        return Tensor(shape: x.shape) { yp in
+            x.data.withUnsafeBufferPointer { xb in
+                gate.data.withUnsafeBufferPointer { gb in
+                    guard let xp = xb.baseAddress, let gp = gb.baseAddress else { return }
+                    ComputePool.shared.forRanges(n * c, parallel: x.count >= ComputePool.parallelMinimum) { planes in
+                        for plane in planes {
+                            let g = gp[plane], base = plane * spatial
+                            for i in base..<(base + spatial) { yp[i] = xp[i] * g }
+                        }
+                    }
+                }
+            }
         }
-        return y
     }
 
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
         let (n, c, h, w) = dy.nchw
         let spatial = h * w
-        var dx = dy
-        var dGate = Tensor(zeros: [n, c])
-        for plane in 0..<(n * c) {
-            let g = cache.gate.data[plane]
-            var sum: Float = 0
-            for i in 0..<spatial {
-                sum += dy.data[plane * spatial + i] * cache.input.data[plane * spatial + i]
-                dx.data[plane * spatial + i] *= g
+        let parallel = dy.count >= ComputePool.parallelMinimum
+        // dX = dY ⊙ s (per channel), and ds = Σ over each plane of dY ⊙ X, summed in plane order.
+        var dGateData = [Float](repeating: 0, count: n * c)
+        var dx = Tensor(shape: dy.shape) { dxp in
+            dy.data.withUnsafeBufferPointer { db in
+                cache.input.data.withUnsafeBufferPointer { xb in
+                    cache.gate.data.withUnsafeBufferPointer { gb in
+                        dGateData.withUnsafeMutableBufferPointer { sb in
+                            guard let dp = db.baseAddress, let xp = xb.baseAddress, let gp = gb.baseAddress, let sp = sb.baseAddress else { return }
+                            ComputePool.shared.forRanges(n * c, parallel: parallel) { planes in
+                                for plane in planes {
+                                    let g = gp[plane], base = plane * spatial
+                                    var sum: Float = 0
+                                    for i in base..<(base + spatial) {
+                                        sum += dp[i] * xp[i]
+                                        dxp[i] = dp[i] * g
+                                    }
+                                    sp[plane] = sum
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            dGate.data[plane] = sum
         }
-        let dPre2 = Sigmoid.backward(dGate, output: cache.gate)
+        let dPre2 = Sigmoid.backward(Tensor(shape: [n, c], data: dGateData), output: cache.gate)
         let dHidden = fc2.backward(dPre2, store, cache: cache.fc2)
         let dPre1 = ReLU.backward(dHidden, output: cache.hidden)
         let dSqueezed = fc1.backward(dPre1, store, cache: cache.fc1)
-        let dFromGate = GlobalAvgPool.backward(dSqueezed, inputShape: dy.shape)
-        for i in 0..<dx.count { dx.data[i] += dFromGate.data[i] }
+        // The squeeze's gradient, dS / (h·w) on every element of its plane, added in place.
+        dSqueezed.data.withUnsafeBufferPointer { sb in
+            dx.data.withUnsafeMutableBufferPointer { xb in
+                guard let sp = sb.baseAddress, let dxp = xb.baseAddress else { return }
+                ComputePool.shared.forRanges(n * c, parallel: parallel) { planes in
+                    for plane in planes {
+                        let g = sp[plane] / Float(spatial), base = plane * spatial
+                        for i in base..<(base + spatial) { dxp[i] += g }
+                    }
+                }
+            }
+        }
         return dx
     }
 }
