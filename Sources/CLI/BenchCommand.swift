@@ -41,7 +41,8 @@ struct BenchTrainCommand: ParsableCommand {
         row("training samples/s, no cache (backbone_bn train)", result.trainSamplesPerSecondUncached, torch?["train_samples_per_s"])
         row("inference samples/s", result.inferenceSamplesPerSecond, torch?["inference_samples_per_s"])
         print(String(format: "cache build: %.0f rows/s (research scale, 190,856 rows: %.1f s)", result.cacheBuildRowsPerSecond, result.cacheBuildSecondsResearchScale))
-        print(String(format: "sgemm GFLOP/s during cached training: %.1f; peak resident memory %.0f MiB", result.gflopsCachedTraining, result.peakResidentMebibytes))
+        print(String(format: "sgemm GFLOP/s during cached training: %.1f; peak resident memory %.0f MiB; minor page faults per cached step: %.1f",
+                     result.gflopsCachedTraining, result.peakResidentMebibytes, result.pageFaultsPerCachedStep))
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

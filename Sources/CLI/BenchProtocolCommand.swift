@@ -27,6 +27,10 @@ struct BenchProtocolCommand: ParsableCommand {
         let streamed = result.streamSeconds - result.finalSyncSeconds
         print(String(format: "  of which the last chunk's fsync + rename: %.3f s; before it: %.3f s = %.2f GB/s", result.finalSyncSeconds,
                      streamed, Double(result.bytes) / max(streamed, 1e-9) / 1e9))
+        let gigabytes = Double(result.bytes) / 1e9
+        print(String(format: "  CPU while streaming (both ends, all threads): %.3f s = %.2f core-seconds per GB; at that cost %d cores stream at most %.2f GB/s",
+                     result.streamCPUSeconds, result.streamCPUSeconds / gigabytes, ProcessInfo.processInfo.activeProcessorCount,
+                     Double(ProcessInfo.processInfo.activeProcessorCount) * gigabytes / max(result.streamCPUSeconds, 1e-9)))
         print(String(format: "metrics → ledger → ack: median %.2f ms, p99 %.2f ms, max %.2f ms over %d reports (SQLite WAL, synchronous=FULL)",
                      result.metricsMedianMs, result.metricsP99Ms, result.metricsMaxMs, reports))
         if let json {

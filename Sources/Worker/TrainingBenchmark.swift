@@ -27,6 +27,9 @@ public struct TrainingBenchmark {
         public var cacheBuildSecondsResearchScale: Double
         public var gflopsCachedTraining: Double
         public var peakResidentMebibytes: Double
+        /// Minor page faults per cached training step after the warm-up step (buffers recycled by the
+        /// allocator, not freshly mapped, give 0).
+        public var pageFaultsPerCachedStep: Double
     }
 
     public func run(log: (String) -> Void = { _ in }) -> Result {
@@ -96,20 +99,33 @@ public struct TrainingBenchmark {
             trainSamplesPerSecondCached: cached.rate, trainSamplesPerSecondUncached: uncached.rate,
             inferenceSamplesPerSecond: inference.rate, cacheBuildRowsPerSecond: buildRate,
             cacheBuildSecondsResearchScale: Double(152_600 + 38_256) / buildRate,
-            gflopsCachedTraining: cachedFlops, peakResidentMebibytes: Self.peakResidentMiB())
+            gflopsCachedTraining: cachedFlops, peakResidentMebibytes: Self.peakResidentMiB(),
+            pageFaultsPerCachedStep: cached.faultsPerStep)
     }
 
     /// Runs `step` (a batch, or `rowsPerStep` rows) once to warm up, then repeatedly for at least `seconds`.
-    private func measure(rowsPerStep: Int? = nil, _ step: () -> Void) -> (rate: Double, seconds: Double) {
+    /// Also counts the process's minor page faults per step: a step whose buffers come back from the allocator
+    /// without touching fresh pages has none.
+    private func measure(rowsPerStep: Int? = nil, _ step: () -> Void) -> (rate: Double, seconds: Double, faultsPerStep: Double) {
         step()
+        let faultsBefore = Self.minorPageFaults()
         let start = Date()
         var samples = 0
+        var steps = 0
         repeat {
             step()
             samples += rowsPerStep ?? batchSize
+            steps += 1
         } while Date().timeIntervalSince(start) < seconds
         let elapsed = Date().timeIntervalSince(start)
-        return (Double(samples) / elapsed, elapsed)
+        return (Double(samples) / elapsed, elapsed, Double(Self.minorPageFaults() - faultsBefore) / Double(steps))
+    }
+
+    /// Minor page faults of the whole process so far.
+    static func minorPageFaults() -> Int {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        return usage.ru_minflt
     }
 
     /// VmHWM from /proc/self/status, in MiB (0 where unavailable).
