@@ -142,7 +142,7 @@ public struct ProtocolBenchmark {
         let snapshot = OutgoingFile(ref: ref, epoch: 1, path: file)
         let report = MetricsReport(cell: cell, attempt: 1, seq: 1, epoch: 1, valMacroF1: 0.5, valLoss: 1, trainLoss: 1, seconds: 1, record: "{}")
         let start = Date()
-        let cpuAtStart = processCPUSeconds()
+        let cpuAtStart = ProcessUsage.now().cpuSeconds
         for message in outbox.addEpoch(report, files: [snapshot], connected: true) where message.command == .offer {
             try socket.send(MessageCodec.encode(message), dontWait: false)
         }
@@ -166,7 +166,7 @@ public struct ProtocolBenchmark {
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        let cpuSeconds = processCPUSeconds() - cpuAtStart
+        let cpuSeconds = ProcessUsage.now().cpuSeconds - cpuAtStart
         var latencies: [Double] = []
         for seq in 1...max(1, reports) {
             var next = report
@@ -189,11 +189,4 @@ public struct ProtocolBenchmark {
         return Result(bytes: ref.size, streamSeconds: seconds, gigabytesPerSecond: Double(ref.size) / seconds / 1e9, finalSyncSeconds: 0,
                       streamCPUSeconds: cpuSeconds, metricsMedianMs: latencies[latencies.count / 2], metricsP99Ms: p99, metricsMaxMs: latencies.last ?? 0)
     }
-}
-
-/// User + system CPU seconds of this process so far (every thread).
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }

@@ -108,7 +108,7 @@ public struct TrainingBenchmark {
     /// without touching fresh pages has none.
     private func measure(rowsPerStep: Int? = nil, _ step: () -> Void) -> (rate: Double, seconds: Double, faultsPerStep: Double) {
         step()
-        let faultsBefore = Self.minorPageFaults()
+        let faultsBefore = ProcessUsage.now().minorPageFaults
         let start = Date()
         var samples = 0
         var steps = 0
@@ -118,14 +118,7 @@ public struct TrainingBenchmark {
             steps += 1
         } while Date().timeIntervalSince(start) < seconds
         let elapsed = Date().timeIntervalSince(start)
-        return (Double(samples) / elapsed, elapsed, Double(Self.minorPageFaults() - faultsBefore) / Double(steps))
-    }
-
-    /// Minor page faults of the whole process so far.
-    static func minorPageFaults() -> Int {
-        var usage = rusage()
-        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
-        return usage.ru_minflt
+        return (Double(samples) / elapsed, elapsed, Double(ProcessUsage.now().minorPageFaults - faultsBefore) / Double(steps))
     }
 
     /// VmHWM from /proc/self/status, in MiB (0 where unavailable).

@@ -61,22 +61,22 @@ public final class AdamW {
         firstMoment.withUnsafeMutableBufferPointer { mBuffer in
             secondMoment.withUnsafeMutableBufferPointer { vBuffer in
                 guard let m = mBuffer.baseAddress, let v = vBuffer.baseAddress else { return }
-                var tensors: [Tensor] = []
+                var slices: [Slice] = []
                 for (entryIndex, groupIndex) in members {
                     let entry = store.entries[entryIndex]
                     let ref = ParameterRef(index: entryIndex, offset: entry.offset, count: entry.count)
                     store.touch(ref)
                     let lr = Float(groups[groupIndex].learningRate)
-                    tensors.append(Tensor(
+                    slices.append(Slice(
                         count: entry.count, p: store.values(ref), g: store.gradients(ref), m: m + entry.offset, v: v + entry.offset,
                         decay: 1 - lr * Float(groups[groupIndex].weightDecay), stepSize: lr / constants.correction1))
                 }
                 // Every element's update is independent of the others, so the trainable elements, taken tensor
                 // after tensor, are split into one range per thread.
-                let total = tensors.reduce(0) { $0 + $1.count }
+                let total = slices.reduce(0) { $0 + $1.count }
                 ComputePool.shared.forRanges(total, parallel: total >= ComputePool.parallelMinimum) { range in
                     var start = 0
-                    for t in tensors {
+                    for t in slices {
                         let low = max(range.lowerBound, start) - start, high = min(range.upperBound, start + t.count) - start
                         if low < high {
                             Self.update(count: high - low, p: t.p + low, g: t.g + low, m: t.m + low, v: t.v + low,
@@ -90,7 +90,7 @@ public final class AdamW {
     }
 
     /// One trainable tensor's buffers and step scalars.
-    private struct Tensor {
+    private struct Slice {
         let count: Int
         let p, g, m, v: UnsafeMutablePointer<Float>
         let decay, stepSize: Float
