@@ -28,4 +28,13 @@ if ((${#optional[@]})); then
 fi
 
 swift build --build-tests
-swift test
+# The whole log is kept; on failure its failing lines are repeated last, so a log's tail names what failed
+# (XCTest reports before swift-testing, whose output would otherwise end the log).
+log="$(mktemp -t ablate-test-XXXXXX.log)"
+status=0
+swift test 2>&1 | tee "$log" || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "test: swift test exited with $status; the failures (full log: $log):"
+    grep -E "error: |: failed|✘|Fatal error|Test Case .* failed" "$log" | tail -n 60 || true
+fi
+exit "$status"
