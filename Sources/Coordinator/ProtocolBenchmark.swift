@@ -7,7 +7,7 @@ import WireProtocol
 import WorkerKit
 
 /// Measures the coordinator's receiving path as the protocol runs it: a worker-side thread with a DEALER offers a
-/// file and streams it by credit (`JobOutbox`, 256 KiB chunks, window 4); a coordinator-side thread with a ROUTER
+/// file and streams it by credit (`JobOutbox`, 256 KiB chunks read straight into the frames libzmq sends, window 4); a coordinator-side thread with a ROUTER
 /// writes it through `TransferReceiver` (append, SHA-256, fsync, rename) and answers STORED. Then METRICS reports
 /// go one at a time into a `Ledger` (WAL, synchronous=FULL) and the time until each METRICS_ACK is taken — an upper
 /// bound of "metrics reach the database".
@@ -153,9 +153,7 @@ public struct ProtocolBenchmark {
                 switch try MessageCodec.decode(frames) {
                 case .credit(let credit):
                     for order in outbox.credit(credit, chunkBytes: chunkBytes) {
-                        let payload = try readChunk(file, offset: order.offset, length: order.length)
-                        let chunk = FileChunk(sha256: order.sha256, offset: order.offset, totalSize: order.totalSize, payload: payload)
-                        try socket.send(MessageCodec.encode(.chunk(chunk)), dontWait: false)
+                        try socket.sendChunk(order, dontWait: false)
                     }
                 case .stored(let result):
                     guard result.status == .ok else { throw ArtifactStoreError("the streamed file was refused: \(result.status.rawValue)") }

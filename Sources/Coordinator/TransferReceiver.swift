@@ -20,6 +20,8 @@ public final class TransferReceiver {
     private struct Incoming {
         var offer: Offer
         var file: PartFile
+        /// Chunks appended since the last CREDIT.
+        var uncredited = 0
     }
 
     private let incomingDirectory: String
@@ -42,6 +44,7 @@ public final class TransferReceiver {
         let sha = offer.file.sha256
         if var existing = incoming[sha] {
             existing.offer = offer
+            existing.uncredited = 0
             incoming[sha] = existing
             return .send(.credit(Credit(sha256: sha, offset: existing.file.held, chunks: window)))
         }
@@ -51,17 +54,32 @@ public final class TransferReceiver {
         return .send(.credit(Credit(sha256: sha, offset: file.held, chunks: window)))
     }
 
+    /// Chunks appended between two CREDITs: half the window (at least one), so the worker always has half a
+    /// window in flight while a CREDIT travels, and there is one CREDIT per two chunks rather than per chunk.
+    public var creditEvery: Int { max(1, window / 2) }
+
     /// One CHUNK: appended when it continues the bytes held; duplicates are ignored and a gap gets a fresh credit.
+    /// Every `creditEvery` appended chunks are answered with one CREDIT for a whole window from the bytes held.
     public func receive(_ chunk: FileChunk) throws -> Outcome {
-        guard let transfer = incoming[chunk.sha256] else { return .none }
+        guard var transfer = incoming[chunk.sha256] else { return .none }
         let file = transfer.file
+        let credit = Message.credit(Credit(sha256: chunk.sha256, offset: file.held, chunks: window))
         guard chunk.totalSize == transfer.offer.file.size, try file.append(chunk.payload, at: chunk.offset) else {
             if chunk.offset > file.held {
-                return .send(.credit(Credit(sha256: chunk.sha256, offset: file.held, chunks: window)))
+                transfer.uncredited = 0
+                incoming[chunk.sha256] = transfer
+                return .send(credit)
             }
             return .none
         }
         if file.isComplete { return try complete(chunk.sha256) }
+        transfer.uncredited += 1
+        guard transfer.uncredited >= creditEvery else {
+            incoming[chunk.sha256] = transfer
+            return .none
+        }
+        transfer.uncredited = 0
+        incoming[chunk.sha256] = transfer
         return .send(.credit(Credit(sha256: chunk.sha256, offset: file.held, chunks: window)))
     }
 

@@ -75,11 +75,16 @@ public enum ChunkLayout {
     /// The header bytes of `chunk`. The SHA-256 must be 64 hex digits (32 zero bytes are written otherwise);
     /// negative offsets or sizes are written as 0.
     public static func encodeHeader(_ chunk: FileChunk) -> [UInt8] {
+        encodeHeader(sha256: chunk.sha256, offset: chunk.offset, totalSize: chunk.totalSize, length: chunk.payload.count)
+    }
+
+    /// The header of a chunk of `length` payload bytes, for a payload that travels as its own `ZMQPayload`.
+    public static func encodeHeader(sha256: String, offset: Int64, totalSize: Int64, length: Int) -> [UInt8] {
         var writer = BinaryWriter(capacity: headerSize)
-        writer.write(bytes: Hex.digestBytes(chunk.sha256) ?? [UInt8](repeating: 0, count: 32))
-        writer.write(UInt64(clamping: chunk.offset))
-        writer.write(UInt64(clamping: chunk.totalSize))
-        writer.write(UInt32(clamping: chunk.payload.count))
+        writer.write(bytes: Hex.digestBytes(sha256) ?? [UInt8](repeating: 0, count: 32))
+        writer.write(UInt64(clamping: offset))
+        writer.write(UInt64(clamping: totalSize))
+        writer.write(UInt32(clamping: length))
         return writer.bytes
     }
 

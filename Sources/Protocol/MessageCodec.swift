@@ -34,6 +34,13 @@ public enum MessageCodec {
         }
     }
 
+    /// The first three frames of a CHUNK (or DATA, with `data`) whose payload of `length` bytes follows as a
+    /// `ZMQPayload`: with that payload as the fourth frame, the message is the one `encode` gives for the same chunk.
+    public static func encodeChunkHead(sha256: String, offset: Int64, totalSize: Int64, length: Int, data: Bool = false) -> [[UInt8]] {
+        [ProtocolVersion.signature, [(data ? Command.data : Command.chunk).rawValue],
+         ChunkLayout.encodeHeader(sha256: sha256, offset: offset, totalSize: totalSize, length: length)]
+    }
+
     /// Decodes one message, refusing anything malformed with the first problem found, checked in this order:
     /// at least one frame; signature and version; command byte; frame count for the command; frame sizes against
     /// `limits`; then the header's content.

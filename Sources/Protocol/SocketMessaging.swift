@@ -11,11 +11,35 @@ extension ZMQSocket {
     /// `EHOSTUNREACH` from a ROUTER with `ZMQ_ROUTER_MANDATORY` whose peer is gone.
     @discardableResult
     public func send(_ frames: [[UInt8]], dontWait: Bool = true) throws(ZMQError) -> Bool {
-        let handle = try openHandle("zmq_send")
         guard !frames.isEmpty else { throw ZMQError(operation: "zmq_send: message has no frames", code: EINVAL) }
+        return try send(frames, moreToCome: false, dontWait: dontWait)
+    }
+
+    /// Sends `head` and then `payload` as the last frame of one multipart message, the payload without a copy (see
+    /// `ZMQPayload`). Returns false, sending nothing, when the message cannot be queued now (`EAGAIN`).
+    @discardableResult
+    public func send(_ head: [[UInt8]], then payload: ZMQPayload, dontWait: Bool = true) throws(ZMQError) -> Bool {
+        guard try send(head, moreToCome: true, dontWait: dontWait) else { return false }
+        // libzmq queues the rest of a message whose first frame it took, so only a payload sent alone can meet a full queue.
+        guard try payload.send(on: openHandle("zmq_msg_send"), flags: dontWait ? ZMQ_DONTWAIT : 0) else {
+            if head.isEmpty { return false }
+            throw ZMQError(operation: "zmq_msg_send (payload after the head)", code: EAGAIN)
+        }
+        return true
+    }
+
+    /// ROUTER: sends `head` and then `payload` to the peer with routing id `identity`.
+    @discardableResult
+    public func send(to identity: [UInt8], head: [[UInt8]], then payload: ZMQPayload, dontWait: Bool = true) throws(ZMQError) -> Bool {
+        try send([identity] + head, then: payload, dontWait: dontWait)
+    }
+
+    /// Sends `frames`, each but the last with `ZMQ_SNDMORE` (the last too when `moreToCome`).
+    private func send(_ frames: [[UInt8]], moreToCome: Bool, dontWait: Bool) throws(ZMQError) -> Bool {
+        let handle = try openHandle("zmq_send")
         let base: Int32 = dontWait ? ZMQ_DONTWAIT : 0
         for (index, frame) in frames.enumerated() {
-            let flags = base | (index < frames.count - 1 ? ZMQ_SNDMORE : 0)
+            let flags = base | (moreToCome || index < frames.count - 1 ? ZMQ_SNDMORE : 0)
             while true {
                 let sent = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
                 if sent >= 0 { break }

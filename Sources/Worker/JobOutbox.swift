@@ -29,6 +29,14 @@ public struct ChunkOrder: Sendable, Equatable {
     public var offset: Int64
     public var length: Int
     public var totalSize: Int64
+
+    public init(sha256: String, path: String, offset: Int64, length: Int, totalSize: Int64) {
+        self.sha256 = sha256
+        self.path = path
+        self.offset = offset
+        self.length = length
+        self.totalSize = totalSize
+    }
 }
 
 /// The outbound side of one job (docs/protocol.md, items 8–11), pure: it returns the messages to send and the

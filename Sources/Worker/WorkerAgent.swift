@@ -270,16 +270,19 @@ public final class WorkerAgent {
     }
 
     private func sendChunk(_ order: ChunkOrder) {
+        guard let socket else { return }
+        let corrupt = corruptNextChunk && order.length > 0
         do {
-            var payload = try readChunk(order.path, offset: order.offset, length: order.length)
-            if corruptNextChunk, !payload.isEmpty {
+            guard try socket.sendChunk(order, corruptFirstByte: corrupt) else { return }
+            link.sent(now: now)
+            if corrupt {
                 corruptNextChunk = false
-                payload[0] ^= 0xFF
                 log("fault injection: corrupted the chunk at offset \(order.offset) of \(order.sha256.prefix(12))…")
             }
-            send(.chunk(FileChunk(sha256: order.sha256, offset: order.offset, totalSize: order.totalSize, payload: payload)))
-        } catch {
+        } catch let error as FileWriteError {
             log("cannot read \(order.path): \(error)")
+        } catch {
+            log("send failed: \(error)")
         }
     }
 

@@ -66,6 +66,45 @@ final class SocketTests: XCTestCase {
         XCTAssertNil(try router.receive(), "nothing else is waiting")
     }
 
+    /// A CHUNK whose payload is written into a `ZMQPayload` and sent without a copy arrives as the very frames
+    /// `MessageCodec.encode` gives for the same chunk, both ways (DEALER → ROUTER and ROUTER → DEALER as DATA).
+    func testPayloadSentInPlaceArrivesAsTheEncodedChunk() throws {
+        let context = try ZMQContext()
+        let (router, dealer) = try pair(context)
+        let bytes = (0..<300_000).map { UInt8(($0 * 7) % 253) }
+        let chunk = FileChunk(sha256: Samples.sha, offset: 1_000, totalSize: 400_000, payload: bytes)
+
+        func payload() throws -> ZMQPayload {
+            let payload = try ZMQPayload(count: bytes.count)
+            payload.withUnsafeMutableBytes { $0.copyBytes(from: bytes) }
+            return payload
+        }
+        let head = MessageCodec.encodeChunkHead(sha256: chunk.sha256, offset: chunk.offset, totalSize: chunk.totalSize, length: bytes.count)
+        let deadline = Date().addingTimeInterval(5)
+        while try !dealer.send(head, then: try payload()) {
+            guard Date() < deadline else { return XCTFail("DEALER never connected") }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        let incoming = try XCTUnwrap(try receive(router))
+        XCTAssertEqual(Array(incoming.dropFirst()), MessageCodec.encode(.chunk(chunk)))
+
+        let dataHead = MessageCodec.encodeChunkHead(sha256: chunk.sha256, offset: chunk.offset, totalSize: chunk.totalSize,
+                                                    length: bytes.count, data: true)
+        XCTAssertTrue(try router.send(to: incoming[0], head: dataHead, then: try payload()))
+        XCTAssertEqual(try XCTUnwrap(try receive(dealer)), MessageCodec.encode(.data(chunk)))
+    }
+
+    /// With no peer to queue for, a payload-only send reports `EAGAIN` as false and the unsent payload is freed.
+    func testPayloadWithNothingToQueueForIsNotSent() throws {
+        let context = try ZMQContext()
+        let dealer = try ZMQSocket(context, type: .dealer)
+        try dealer.configureWorkerDealer()
+        try dealer.connect("tcp://127.0.0.1:9")
+        XCTAssertFalse(try dealer.send([], then: try ZMQPayload(count: 10)))
+        XCTAssertFalse(try dealer.send(MessageCodec.encodeChunkHead(sha256: Samples.sha, offset: 0, totalSize: 10, length: 10),
+                                       then: try ZMQPayload(count: 10)))
+    }
+
     func testRouterMandatorySendToUnknownPeerThrowsHostUnreachable() throws {
         let context = try ZMQContext()
         let router = try ZMQSocket(context, type: .router)

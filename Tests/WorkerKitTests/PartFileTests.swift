@@ -68,4 +68,49 @@ final class PartFileTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("/nonexistent/ablate-file: cannot open"), "\(error)")
         }
     }
+    /// `sendChunk` reads a file's range straight into the frame it sends: the ROUTER receives the CHUNK that
+    /// `MessageCodec.encode` gives for the same bytes (first byte flipped when asked); a file shorter than the order
+    /// says is an error naming it, and nothing is sent.
+    func testSendChunkSendsTheFilesBytesAsOneChunk() throws {
+        let directory = TemporaryDirectory()
+        let source = bytes(300_001, seed: 3)
+        directory.write("source.bin", bytes: source)
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context, type: .router)
+        try router.configureCoordinatorRouter(maxFrameBytes: FrameLimits().socketMaxFrameBytes)
+        try router.bind("tcp://127.0.0.1:*")
+        let dealer = try ZMQSocket(context, type: .dealer)
+        try dealer.configureWorkerDealer()
+        try dealer.connect(try router.lastEndpoint)
+        func receive() throws -> [[UInt8]] {
+            for _ in 0..<100 {
+                if let frames = try router.receive() { return Array(frames.dropFirst()) }
+                _ = try ZMQPoller(sockets: [router]).poll(timeoutMs: 50)
+            }
+            throw FileWriteError(path: "router", detail: "nothing arrived")
+        }
+
+        let order = ChunkOrder(sha256: sha(source), path: directory.file("source.bin"), offset: 100_000, length: 200_001, totalSize: 300_001)
+        let deadline = Date().addingTimeInterval(5)
+        while try !dealer.sendChunk(order) {
+            guard Date() < deadline else { return XCTFail("DEALER never connected") }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        let expected = FileChunk(sha256: order.sha256, offset: 100_000, totalSize: 300_001, payload: Array(source[100_000...]))
+        XCTAssertEqual(try receive(), MessageCodec.encode(.chunk(expected)))
+
+        XCTAssertTrue(try dealer.sendChunk(order, corruptFirstByte: true))
+        var corrupted = expected
+        corrupted.payload[0] ^= 0xFF
+        XCTAssertEqual(try receive(), MessageCodec.encode(.chunk(corrupted)))
+
+        var beyond = order
+        beyond.length = 200_002
+        XCTAssertThrowsError(try dealer.sendChunk(beyond)) { error in
+            XCTAssertTrue("\(error)".contains("source.bin"), "\(error)")
+            XCTAssertTrue("\(error)".contains("before the 300001 bytes offered"), "\(error)")
+        }
+        _ = try ZMQPoller(sockets: [router]).poll(timeoutMs: 200)
+        XCTAssertNil(try router.receive(), "nothing was sent for the short read")
+    }
 }
