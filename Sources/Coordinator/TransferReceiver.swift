@@ -63,12 +63,11 @@ public final class TransferReceiver {
     public func receive(_ chunk: FileChunk) throws -> Outcome {
         guard var transfer = incoming[chunk.sha256] else { return .none }
         let file = transfer.file
-        let credit = Message.credit(Credit(sha256: chunk.sha256, offset: file.held, chunks: window))
         guard chunk.totalSize == transfer.offer.file.size, try file.append(chunk.payload, at: chunk.offset) else {
             if chunk.offset > file.held {
                 transfer.uncredited = 0
                 incoming[chunk.sha256] = transfer
-                return .send(credit)
+                return .send(.credit(Credit(sha256: chunk.sha256, offset: file.held, chunks: window)))
             }
             return .none
         }
