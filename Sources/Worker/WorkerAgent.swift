@@ -66,6 +66,8 @@ public final class WorkerAgent {
     private let cache: ArtifactCache
     private let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     private var helloPending = false
+    /// A message the protocol needs delivered could not be queued while connected (see `send`).
+    private var undelivered = false
     private let host = ProcessInfo.processInfo.hostName
     private var chunkBytes = 256 * 1024
     private var window = 4
@@ -116,6 +118,10 @@ public final class WorkerAgent {
         for event in inbox.drain() { handle(event) }
         // A HELLO sent before the connection completed was not queued (ZMQ_IMMEDIATE): try again.
         if helloPending { perform([.sendHello]) }
+        if undelivered {
+            undelivered = false
+            perform(link.undelivered(now: now))
+        }
         perform(link.tick(now: now))
         onTick?(WorkerActivity(connected: link.isConnected,
                                jobs: jobs.values.map { "\($0.spec.variant)/seed-\($0.spec.seed) epoch \($0.outbox.epoch)" }.sorted()))
@@ -145,7 +151,13 @@ public final class WorkerAgent {
     // MARK: - Sending
 
     /// Sends without blocking; false when the message could not be queued (no connection yet: ZMQ_IMMEDIATE).
-    private func send(_ message: Message) { _ = trySend(message) }
+    /// Sends a message the protocol needs delivered; one that cannot be queued while connected reopens the session
+    /// (at the next loop iteration), whose start resends everything unacknowledged.
+    private func send(_ message: Message) {
+        guard !trySend(message), link.isConnected else { return }
+        if case .heartbeat = message { return }
+        undelivered = true
+    }
 
     private func trySend(_ message: Message) -> Bool {
         guard let socket else { return false }
@@ -273,7 +285,10 @@ public final class WorkerAgent {
         guard let socket else { return }
         let corrupt = corruptNextChunk && order.length > 0
         do {
-            guard try socket.sendChunk(order, corruptFirstByte: corrupt) else { return }
+            guard try socket.sendChunk(order, corruptFirstByte: corrupt) else {
+                if link.isConnected { undelivered = true }
+                return
+            }
             link.sent(now: now)
             if corrupt {
                 corruptNextChunk = false

@@ -68,6 +68,14 @@ public struct WorkerLink: Sendable {
         }
     }
 
+    /// A message that the protocol needs delivered (not a heartbeat) could not be queued while connected: what was
+    /// in flight can no longer be trusted to arrive in order, so the session is reopened at once, and its start
+    /// resends everything unacknowledged (docs/protocol.md, "Sessions and heartbeats").
+    public mutating func undelivered(now: Double) -> [LinkAction] {
+        guard isConnected else { return [] }
+        return [.log("a message could not be queued to the coordinator; opening a new session")] + reconnect(now: now)
+    }
+
     /// A message was sent (any message counts as a heartbeat).
     public mutating func sent(now: Double) {
         if isConnected { lastHeartbeat = now }

@@ -167,7 +167,7 @@ final class CommandCellTests: XCTestCase {
         XCTAssertEqual(try cluster.waitForCoordinator(timeout: 120), 0, cluster.logTails())
         let cell = try XCTUnwrap(cluster.cells().first)
         XCTAssertEqual(cell.state, .done, cluster.logTails())
-        // Requeued once; once more only if worker b's 1-second liveness window (200 ms heartbeats) ran out on a
+        // Requeued once; once more only if worker b's 2-second liveness window (400 ms heartbeats) ran out on a
         // slow machine, in which case that attempt must have been lost, never done.
         let attempts = try cluster.ledger().attempts(cell: cell.id)
         let history = attempts.map { "attempt \($0.attempt) on \($0.worker): \($0.outcome ?? "open") \($0.reason ?? "")" }.joined(separator: "; ")

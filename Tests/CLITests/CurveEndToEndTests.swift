@@ -81,7 +81,7 @@ final class CurveEndToEndTests: XCTestCase {
         defer { processes.stopAll() }
 
         try processes.start("coordinator", ["coordinator", "--sweep", sweep, "--state", directory.file("state"), "--bind", "tcp://127.0.0.1:*",
-                                            "--heartbeat-ms", "200", "--keep-serving",
+                                            "--heartbeat-ms", "400", "--keep-serving",
                                             "--curve-secret-key", "\(keys)/coordinator.key", "--authorized-keys", directory.file("authorized")])
         let log = try processes.waitForLog("coordinator", containing: "listening on", timeout: 60)
         XCTAssertTrue(log.contains("CURVE on"), log)

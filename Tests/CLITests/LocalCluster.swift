@@ -12,8 +12,9 @@ final class LocalCluster {
     let endpoint: String
     private(set) var coordinator: Process?
     private(set) var workers: [String: Process] = [:]
-    /// Heartbeat interval for the processes (short, so liveness windows are about a second).
-    let heartbeatMs = 200
+    /// Heartbeat interval for the processes: short, so liveness windows are 2 s, yet long enough that a test machine
+    /// stalling for a second does not expire a live worker.
+    let heartbeatMs = 400
 
     init(directory: TemporaryDirectory, name: String) {
         self.directory = directory

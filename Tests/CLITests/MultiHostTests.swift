@@ -59,7 +59,7 @@ final class MultiHostTests: XCTestCase {
         }
 
         try processes.start("coordinator", ["coordinator", "--sweep", directory.file("sweep.yaml"), "--state", state, "--bind", endpoint,
-                                            "--heartbeat-ms", "200", "--liveness", "5", "--keep-serving",
+                                            "--heartbeat-ms", "400", "--liveness", "5", "--keep-serving",
                                             "--curve-secret-key", "\(keys)/coordinator.key", "--authorized-keys", authorized],
                             environment: environment, wrapper: on("a"))
         try processes.waitForLog("coordinator", containing: "listening on \(endpoint)", timeout: 60)

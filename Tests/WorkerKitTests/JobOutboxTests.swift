@@ -41,6 +41,21 @@ final class JobOutboxTests: XCTestCase {
         XCTAssertEqual(more.map(\.length), [188])
     }
 
+    /// A chunk that could not be queued is never followed by credit alone (a CREDIT after a gap carries the offset
+    /// the coordinator holds, which the worker cannot tell from an ordinary one); the new session that the worker
+    /// opens instead offers the file again and sends from the offset of the CREDIT that answers.
+    func testANewSessionResendsFromTheOffsetTheCoordinatorHolds() {
+        var outbox = JobOutbox(cell: cell, attempt: 1, epoch: 0)
+        let last = file("last.h5", size: 1000)
+        _ = outbox.addEpoch(report(1), files: [last], connected: true)
+        XCTAssertEqual(outbox.credit(Credit(sha256: last.ref.sha256, offset: 0, chunks: 2), chunkBytes: 256).map(\.offset), [0, 256])
+        // The chunk at 256 was lost; the coordinator's gap CREDIT from 256 does not rewind a session in progress.
+        XCTAssertEqual(outbox.credit(Credit(sha256: last.ref.sha256, offset: 256, chunks: 2), chunkBytes: 256).map(\.offset), [512])
+        let resent = outbox.resendAll()
+        XCTAssertEqual(resent, [.metrics(report(1)), .offer(Offer(cell: cell, attempt: 1, epoch: 1, file: last.ref))])
+        XCTAssertEqual(outbox.credit(Credit(sha256: last.ref.sha256, offset: 256, chunks: 4), chunkBytes: 256).map(\.offset), [256, 512, 768])
+    }
+
     func testOutcomeWaitsForEveryFileAndAMismatchOffersAgain() {
         var outbox = JobOutbox(cell: cell, attempt: 1, epoch: 0)
         let best = file("best.h5", size: 10, sha: "c")

@@ -16,6 +16,19 @@ final class WorkerLinkTests: XCTestCase {
         XCTAssertTrue(link.isConnected)
     }
 
+    func testAnUndeliveredMessageReopensTheSessionOnlyWhileConnected() {
+        var link = WorkerLink()
+        XCTAssertEqual(link.start(now: 0), [.reopenSocket, .sendHello])
+        XCTAssertEqual(link.undelivered(now: 0.05), [], "before WELCOME nothing is owed to a session")
+        _ = link.received(welcome, now: 0.1)
+        let actions = link.undelivered(now: 2)
+        XCTAssertEqual(Array(actions.suffix(2)), [.reopenSocket, .sendHello])
+        XCTAssertFalse(link.isConnected)
+        XCTAssertEqual(link.phase, .helloSent)
+        XCTAssertTrue(link.received(welcome, now: 2.1).contains { if case .sessionStarted = $0 { true } else { false } },
+                      "the next WELCOME starts a session, which resends what is unacknowledged")
+    }
+
     func testHeartbeatsOncePerIntervalWhileConnected() {
         var link = WorkerLink()
         _ = link.start(now: 0)
