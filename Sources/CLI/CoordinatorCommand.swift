@@ -52,9 +52,8 @@ struct CoordinatorCommand: ParsableCommand {
         })
         refresher.update(finishedCells: server.state.finishedCellCount, force: true)
         refresher.wait()
-        let cells = try setup.ledger.plannedCells()
-        emit(ComparisonTable(cells: cells, baseline: setup.sweep.baseline, variants: setup.sweep.variants.map(\.name)).text())
         try setup.ledger.close()
+        emit(FinalReport.text(stateDirectory: state))
         if stop.isRaised { emit("stopped; state saved in \(state)") }
     }
 }

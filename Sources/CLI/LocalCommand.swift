@@ -6,7 +6,7 @@ import Foundation
 import ReportKit
 
 /// Runs a whole sweep on this machine over loopback: the coordinator in this process, N `ablate worker`
-/// processes beside it; shows progress and ends with the comparison table.
+/// processes beside it; shows progress and ends with the verdict table.
 struct LocalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "local",
@@ -55,20 +55,9 @@ struct LocalCommand: ParsableCommand {
         display.final(server.state)
         emit("")
         refresher.wait()
-        emit(finalReport(stateDirectory: stateDirectory))
+        emit(FinalReport.text(stateDirectory: stateDirectory))
         emit("results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)")
         if stop.isRaised { throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)") }
-    }
-
-    /// The Markdown verdict table; the report files (report.md, .csv, .json, .html) are rewritten beside the ledger.
-    private func finalReport(stateDirectory: String) -> String {
-        do {
-            let report = try ReportBuilder.build(stateDirectory: stateDirectory)
-            try ReportFiles.write(report, stateDirectory: stateDirectory)
-            return MarkdownReport.verdictTable(report) + "\nreport: \(stateDirectory)/report.{md,csv,json,html}"
-        } catch {
-            return "report: \(error)"
-        }
     }
 
     private func spawnWorker(_ index: Int, endpoint: String, stateDirectory: String) throws -> Process {
