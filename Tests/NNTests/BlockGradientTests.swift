@@ -38,14 +38,16 @@ struct BlockGradientTests {
         }
     }
 
-    @Test func squeezeExcitation() {
+    /// On 2×2 maps and on 1×1 maps (layer4's, which take the lane path).
+    @Test(arguments: [2, 1])
+    func squeezeExcitation(size: Int) {
         let store = ParameterStore()
         let se = SqueezeExcitation(store, "se", channels: 32)
         Self.randomize(store, seed: 1)
         var random = TestRandom(2)
-        let x = random.tensor([3, 32, 2, 2])
+        let x = random.tensor([3, 32, size, size])
         var cache = SqueezeExcitation.Cache()
-        Self.check("SE", store: store, x: x, forward: { se.forward($0, store, cache: &cache) }, backward: { se.backward($0, store, cache: cache) })
+        Self.check("SE \(size)×\(size)", store: store, x: x, forward: { se.forward($0, store, cache: &cache) }, backward: { se.backward($0, store, cache: cache) })
     }
 
     @Test func spatialAttention() {
@@ -79,14 +81,17 @@ struct BlockGradientTests {
         Self.check("BasicBlock identity", store: store, x: x, forward: { block.forward($0, store, bn: .train, cache: &cache) }, backward: { block.backward($0, store, cache: cache) }, eps: 3e-3)
     }
 
-    @Test func convAdapter() {
+    /// On 2×2 maps, and on 1×1 maps (the research adapters' on 16×16 inputs, which take the lane paths) with 20
+    /// channels, so that a lane vector and a tail are both checked.
+    @Test(arguments: [(2, 8), (1, 20)])
+    func convAdapter(size: Int, channels: Int) {
         let store = ParameterStore()
-        let adapter = ConvAdapter(store, "adapter", channels: 8, reduction: 2)
+        let adapter = ConvAdapter(store, "adapter", channels: channels, reduction: 2)
         Self.randomize(store, seed: 9)
         var random = TestRandom(10)
-        let x = random.tensor([4, 8, 2, 2])
+        let x = random.tensor([4, channels, size, size])
         var cache = ConvAdapter.Cache()
-        Self.check("ConvAdapter", store: store, x: x, forward: { adapter.forward($0, store, bn: .train, cache: &cache) }, backward: { adapter.backward($0, store, cache: cache) }, eps: 3e-3)
+        Self.check("ConvAdapter \(size)×\(size)", store: store, x: x, forward: { adapter.forward($0, store, bn: .train, cache: &cache) }, backward: { adapter.backward($0, store, cache: cache) }, eps: 3e-3)
     }
 
     /// The stem as the backbone runs it: conv 7×7/2 → BatchNorm (train) → ReLU → max-pool 3×3/2.

@@ -53,11 +53,19 @@ extension Conv2d {
         if let cached = gatheredWeights.withLock({ $0[key] }), cached.version == version { return cached.values }
         let weights = store.values(weight)
         let k = cg * taps.count
+        // A 1×1 kernel's group `g` already is `W_p`, row after row: one copy.
+        if kk == 1 {
+            let wp = Array(UnsafeBufferPointer(start: weights + g * og * cg, count: og * k))
+            gatheredWeights.withLock { $0[key] = (version, wp) }
+            return wp
+        }
         var wp = [Float](repeating: 0, count: og * k)
-        for o in 0..<og {
-            for (ti, t) in taps.enumerated() {
-                let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
-                for ci in 0..<cg { wp[o * k + ti * cg + ci] = weights[base + ci * kk] }
+        wp.withUnsafeMutableBufferPointer { target in
+            for o in 0..<og {
+                for (ti, t) in taps.enumerated() {
+                    let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
+                    for ci in 0..<cg { target[o * k + ti * cg + ci] = weights[base + ci * kk] }
+                }
             }
         }
         gatheredWeights.withLock { $0[key] = (version, wp) }
@@ -130,13 +138,24 @@ extension Conv2d {
         let kk = kernel * kernel
         let outPlane = ho * wo
         if isDepthwise {
-            for b in 0..<n {
-                for ch in 0..<c {
-                    let input = (b * c + ch) * h * w
-                    for (p, taps) in plan.enumerated() {
-                        var sum: Float = 0
-                        for t in taps { sum += x.data[input + t.iy * w + t.ix] * weights[ch * kk + t.ky * kernel + t.kx] }
-                        y.data[(b * outChannels + ch) * outPlane + p] = sum
+            let taps = DepthwiseTaps(plan, kernel: kernel, width: w)
+            let outChannels = outChannels
+            x.data.withUnsafeBufferPointer { xb in
+                y.data.withUnsafeMutableBufferPointer { yb in
+                    guard let xp = xb.baseAddress, let yp = yb.baseAddress else { return }
+                    // Each channel's outputs depend on that channel alone: channels are split over the threads.
+                    ComputePool.shared.forRanges(c, parallel: n * c * taps.count >= ComputePool.parallelMinimum) { channels in
+                        for b in 0..<n {
+                            for ch in channels {
+                                let input = xp + (b * c + ch) * h * w, kernelBase = weights + ch * kk
+                                let out = yp + (b * outChannels + ch) * outPlane
+                                for p in 0..<outPlane {
+                                    var sum: Float = 0
+                                    for j in taps.range(p) { sum += input[taps.input[j]] * kernelBase[taps.kernel[j]] }
+                                    out[p] = sum
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -189,15 +208,30 @@ extension Conv2d {
         let outPlane = ho * wo
         var dx = Tensor(zeros: inputGradient ? x.shape : [0])
         if isDepthwise {
-            for b in 0..<n {
-                for ch in 0..<c {
-                    let input = (b * c + ch) * h * w
-                    for (p, taps) in plan.enumerated() {
-                        let d = dy.data[(b * outChannels + ch) * outPlane + p]
-                        for t in taps {
-                            let wi = ch * kk + t.ky * kernel + t.kx
-                            if weightGradient { dWeights[wi] += d * x.data[input + t.iy * w + t.ix] }
-                            if inputGradient { dx.data[input + t.iy * w + t.ix] += d * weights[wi] }
+            let taps = DepthwiseTaps(plan, kernel: kernel, width: w)
+            let outChannels = outChannels
+            x.data.withUnsafeBufferPointer { xb in
+                dy.data.withUnsafeBufferPointer { db in
+                    dx.data.withUnsafeMutableBufferPointer { dxb in
+                        guard let xp = xb.baseAddress, let dp = db.baseAddress else { return }
+                        let dxp = dxb.baseAddress
+                        // A channel's dW and dX depend on that channel alone, so channels are split over the threads and
+                        // each channel's dW still sums over images in order.
+                        ComputePool.shared.forRanges(c, parallel: n * c * taps.count >= ComputePool.parallelMinimum) { channels in
+                            for b in 0..<n {
+                                for ch in channels {
+                                    let plane = (b * c + ch) * h * w, kernelBase = ch * kk
+                                    let gradient = dp + (b * outChannels + ch) * outPlane
+                                    for p in 0..<outPlane {
+                                        let d = gradient[p]
+                                        for j in taps.range(p) {
+                                            let wi = kernelBase + taps.kernel[j], xi = plane + taps.input[j]
+                                            if weightGradient { dWeights[wi] += d * xp[xi] }
+                                            if inputGradient, let dxp { dxp[xi] += d * weights[wi] }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -223,10 +257,18 @@ extension Conv2d {
                     let a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: n)
                     var dwp = [Float](repeating: 0, count: og * k)
                     BLAS.sgemm(transposeA: true, m: og, n: k, k: n, a: dyp, b: a, c: &dwp)
-                    for o in 0..<og {
-                        for (ti, t) in taps.enumerated() {
-                            let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
-                            for ci in 0..<cg { dWeights[base + ci * kk] += dwp[o * k + ti * cg + ci] }
+                    dwp.withUnsafeBufferPointer { source in
+                        guard let sp = source.baseAddress else { return }
+                        if kk == 1 {
+                            // A 1×1 kernel: group g's gradient rows are dW's, in the same order.
+                            Self.accumulate(sp, into: dWeights + g * og * cg, count: og * k)
+                            return
+                        }
+                        for o in 0..<og {
+                            for (ti, t) in taps.enumerated() {
+                                let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
+                                for ci in 0..<cg { dWeights[base + ci * kk] += sp[o * k + ti * cg + ci] }
+                            }
                         }
                     }
                 }
@@ -240,7 +282,12 @@ extension Conv2d {
                     var da = [Float](repeating: 0, count: n * k)
                     BLAS.sgemm(m: n, n: k, k: og, a: dyp, b: wp, c: &da)
                     if inputIsOperand(h: h, w: w, taps: taps) {
-                        for i in 0..<(n * k) { dx.data[i] += da[i] }
+                        da.withUnsafeBufferPointer { source in
+                            dx.data.withUnsafeMutableBufferPointer { target in
+                                guard let sp = source.baseAddress, let tp = target.baseAddress else { return }
+                                Self.accumulate(sp, into: tp, count: n * k)
+                            }
+                        }
                     } else {
                         for b in 0..<n {
                             for (ti, t) in taps.enumerated() {
@@ -254,4 +301,47 @@ extension Conv2d {
         }
         return dx
     }
+}
+
+extension Conv2d {
+    /// `target[i] += source[i]` for `count` elements, in lanes with a scalar tail (each element one addition).
+    static func accumulate(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + Pointwise.laneCount <= count {
+            Pointwise.store(Pointwise.load(target, i) + Pointwise.load(source, i), target, i)
+            i += Pointwise.laneCount
+        }
+        while i < count {
+            target[i] += source[i]
+            i += 1
+        }
+    }
+}
+
+/// A tap plan flattened for the depth-wise loops: position `p`'s taps are `start[p]..<start[p + 1]`, each an
+/// offset into the input plane and into the channel's kernel, in the plan's order (so sums keep their order).
+struct DepthwiseTaps {
+    let start: [Int]
+    let input: [Int]
+    let kernel: [Int]
+
+    init(_ plan: [[Conv2d.Tap]], kernel size: Int, width: Int) {
+        var start = [0], input: [Int] = [], kernel: [Int] = []
+        for taps in plan {
+            for t in taps {
+                input.append(t.iy * width + t.ix)
+                kernel.append(t.ky * size + t.kx)
+            }
+            start.append(input.count)
+        }
+        self.start = start
+        self.input = input
+        self.kernel = kernel
+    }
+
+    /// Taps over all positions.
+    var count: Int { input.count }
+
+    @inline(__always)
+    func range(_ position: Int) -> Range<Int> { start[position]..<start[position + 1] }
 }

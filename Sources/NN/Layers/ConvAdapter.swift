@@ -40,18 +40,28 @@ public final class ConvAdapter {
     }
 
     public func forward(_ h: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout Cache) -> Tensor {
-        let (n, c, height, width) = h.nchw
+        let (_, _, height, width) = h.nchw
         cache.afterBN = ReLU.forward(bn.forward(down.forward(h, store, cache: &cache.down), store, mode: mode, cache: &cache.bn))
         cache.afterDW = ReLU.forward(depthwise.forward(cache.afterBN, store, cache: &cache.depthwise))
         cache.delta = up.forward(cache.afterDW, store, cache: &cache.up)
-        let a = UnsafePointer(store.values(alpha))
+        return Self.addScaled(h, delta: cache.delta, alpha: store.values(alpha), onePosition: height * width == 1)
+    }
+
+    /// `y = h + α ⊙ Δ` per channel. On a 1×1 map (`onePosition`) an image is a row of channels and the same
+    /// operations run in lanes of channels; `OnePositionTests` checks that against the plane loop bit for bit.
+    static func addScaled(_ h: Tensor, delta: Tensor, alpha: UnsafePointer<Float>, onePosition: Bool) -> Tensor {
+        let (n, c, height, width) = h.nchw
         let spatial = height * width
-        let delta = cache.delta
+        let a = alpha
         return Tensor(shape: h.shape) { yp in
             h.data.withUnsafeBufferPointer { hb in
                 delta.data.withUnsafeBufferPointer { db in
                     guard let hp = hb.baseAddress, let dp = db.baseAddress else { return }
                     ComputePool.shared.forRanges(n, parallel: h.count >= ComputePool.parallelMinimum) { images in
+                        if onePosition {
+                            for b in images { Self.scaledSum(hp + b * c, a, dp + b * c, yp + b * c, count: c) }
+                            return
+                        }
                         for b in images {
                             for ch in 0..<c {
                                 let base = (b * c + ch) * spatial
@@ -64,24 +74,58 @@ public final class ConvAdapter {
         }
     }
 
+    /// `y = h + a ⊙ d` over `count` elements, in lanes with a scalar tail (the scalar's operations in its order).
+    @inline(__always)
+    static func scaledSum(_ h: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + Pointwise.laneCount <= count {
+            Pointwise.store(Pointwise.load(h, i) + Pointwise.load(a, i) * Pointwise.load(d, i), y, i)
+            i += Pointwise.laneCount
+        }
+        while i < count {
+            y[i] = h[i] + a[i] * d[i]
+            i += 1
+        }
+    }
+
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
+        let (_, _, height, width) = dy.nchw
+        let dDelta = Self.scaledBackward(
+            dy, delta: cache.delta, alpha: store.values(alpha), dAlpha: store.isTrainable(alpha) ? store.gradients(alpha) : nil,
+            onePosition: height * width == 1)
+        let dAfterDW = up.backward(dDelta, store, cache: cache.up)
+        let dAfterBN = depthwise.backward(ReLU.backward(dAfterDW, output: cache.afterDW), store, cache: cache.depthwise)
+        let dDown = bn.backward(ReLU.backward(dAfterBN, output: cache.afterBN), store, cache: cache.bn)
+        let dDownInput = down.backward(dDown, store, cache: cache.down)
+        return Tensor(shape: dy.shape, data: Pointwise.sum(dDownInput.data, dy.data))
+    }
+
+    /// dΔ = α ⊙ dY, and (when `dAlpha` is given) dα += Σ dY ⊙ Δ per channel over images and positions in that
+    /// order, so the split is by channel (each thread walks every image for its channels). On a 1×1 map each
+    /// image's channels are contiguous and run in lanes, images still in order.
+    static func scaledBackward(
+        _ dy: Tensor, delta: Tensor, alpha a: UnsafePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?, onePosition: Bool
+    ) -> Tensor {
         let (n, c, height, width) = dy.nchw
         let spatial = height * width
-        let a = UnsafePointer(store.values(alpha))
-        let dAlpha = store.gradients(alpha)
-        let trainable = store.isTrainable(alpha)
-        // dΔ = α ⊙ dY; dα sums dY ⊙ Δ per channel over images and positions in that order, so the split is by channel
-        // (each thread walks every image for its channels).
-        let dDelta = Tensor(shape: dy.shape) { out in
+        return Tensor(shape: dy.shape) { out in
             dy.data.withUnsafeBufferPointer { yb in
-                cache.delta.data.withUnsafeBufferPointer { db in
+                delta.data.withUnsafeBufferPointer { db in
                     guard let gp = yb.baseAddress, let dp = db.baseAddress else { return }
                     ComputePool.shared.forRanges(c, parallel: dy.count >= ComputePool.parallelMinimum) { channels in
+                        if onePosition {
+                            let low = channels.lowerBound, count = channels.count
+                            for b in 0..<n {
+                                let row = b * c + low
+                                Self.alphaGradient(gp + row, dp + row, a + low, out + row, dAlpha: dAlpha.map { $0 + low }, count: count)
+                            }
+                            return
+                        }
                         for b in 0..<n {
                             for ch in channels {
                                 let base = (b * c + ch) * spatial
                                 for i in base..<(base + spatial) {
-                                    if trainable { dAlpha[ch] += gp[i] * dp[i] }
+                                    if let dAlpha { dAlpha[ch] += gp[i] * dp[i] }
                                     out[i] = gp[i] * a[ch]
                                 }
                             }
@@ -90,10 +134,25 @@ public final class ConvAdapter {
                 }
             }
         }
-        let dAfterDW = up.backward(dDelta, store, cache: cache.up)
-        let dAfterBN = depthwise.backward(ReLU.backward(dAfterDW, output: cache.afterDW), store, cache: cache.depthwise)
-        let dDown = bn.backward(ReLU.backward(dAfterBN, output: cache.afterBN), store, cache: cache.bn)
-        let dDownInput = down.backward(dDown, store, cache: cache.down)
-        return Tensor(shape: dy.shape, data: Pointwise.sum(dDownInput.data, dy.data))
+    }
+
+    /// One image's row on a 1×1 map: `out = g ⊙ a` and, when trainable, `dα += g ⊙ d`, in lanes of channels.
+    @inline(__always)
+    static func alphaGradient(
+        _ g: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        dAlpha: UnsafeMutablePointer<Float>?, count: Int
+    ) {
+        var i = 0
+        while i + Pointwise.laneCount <= count {
+            let gi = Pointwise.load(g, i)
+            if let dAlpha { Pointwise.store(Pointwise.load(dAlpha, i) + gi * Pointwise.load(d, i), dAlpha, i) }
+            Pointwise.store(gi * Pointwise.load(a, i), out, i)
+            i += Pointwise.laneCount
+        }
+        while i < count {
+            if let dAlpha { dAlpha[i] += g[i] * d[i] }
+            out[i] = g[i] * a[i]
+            i += 1
+        }
     }
 }

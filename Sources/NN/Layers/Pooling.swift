@@ -88,9 +88,27 @@ public struct MaxPool2d: Sendable {
 
 /// `AdaptiveAvgPool2d(1)` + flatten: `[N, C, H, W]` → `[N, C]`.
 public enum GlobalAvgPool {
-    public static func forward(_ x: Tensor) -> Tensor {
+    public static func forward(_ x: Tensor) -> Tensor { forward(x, onePosition: x.nchw.h * x.nchw.w == 1) }
+
+    /// On a 1×1 map (`onePosition`: layer4 and its SE blocks on 16×16 inputs) each mean is `(0 + x) / 1`, computed
+    /// in lanes; `OnePositionTests` checks that against the plane loop bit for bit.
+    static func forward(_ x: Tensor, onePosition: Bool) -> Tensor {
         let (n, c, h, w) = x.nchw
         let spatial = h * w
+        if onePosition {
+            return Tensor(shape: [n, c], data: Pointwise.map(x.data, x.data) { xp, _, out, range in
+                let zero = Pointwise.Lanes(repeating: 0), one = Pointwise.Lanes(repeating: 1)
+                var i = range.lowerBound
+                while i + Pointwise.laneCount <= range.upperBound {
+                    Pointwise.store((zero + Pointwise.load(xp, i)) / one, out, i)
+                    i += Pointwise.laneCount
+                }
+                while i < range.upperBound {
+                    out[i] = (0 + xp[i]) / 1
+                    i += 1
+                }
+            })
+        }
         return Tensor(shape: [n, c]) { yp in
             x.data.withUnsafeBufferPointer { xb in
                 guard let xp = xb.baseAddress else { return }
@@ -104,7 +122,13 @@ public enum GlobalAvgPool {
     }
 
     public static func backward(_ dy: Tensor, inputShape: [Int]) -> Tensor {
+        backward(dy, inputShape: inputShape, onePosition: inputShape[2] * inputShape[3] == 1)
+    }
+
+    /// On a 1×1 map each gradient is `dy / 1`, which is `dy` exactly, so the array is shared, not copied.
+    static func backward(_ dy: Tensor, inputShape: [Int], onePosition: Bool) -> Tensor {
         let spatial = inputShape[2] * inputShape[3]
+        if onePosition { return dy.reshaped(inputShape) }
         return Tensor(shape: inputShape) { dxp in
             dy.data.withUnsafeBufferPointer { db in
                 guard let dp = db.baseAddress else { return }

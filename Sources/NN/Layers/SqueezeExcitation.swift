@@ -28,13 +28,31 @@ public final class SqueezeExcitation {
     }
 
     public func forward(_ x: Tensor, _ store: ParameterStore, cache: inout Cache) -> Tensor {
-        let (n, c, h, w) = x.nchw
         let squeezed = GlobalAvgPool.forward(x)
         cache.hidden = ReLU.forward(fc1.forward(squeezed, store, cache: &cache.fc1))
         cache.gate = Sigmoid.forward(fc2.forward(cache.hidden, store, cache: &cache.fc2))
         cache.input = x
+        return Self.excite(x, gate: cache.gate, onePosition: x.nchw.h * x.nchw.w == 1)
+    }
+
+    public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
+        let (n, c, h, w) = dy.nchw
+        let onePosition = h * w == 1
+        var (dx, dGate) = Self.exciteBackward(dy, input: cache.input, gate: cache.gate, onePosition: onePosition)
+        let dPre2 = Sigmoid.backward(Tensor(shape: [n, c], data: dGate), output: cache.gate)
+        let dHidden = fc2.backward(dPre2, store, cache: cache.fc2)
+        let dPre1 = ReLU.backward(dHidden, output: cache.hidden)
+        let dSqueezed = fc1.backward(dPre1, store, cache: cache.fc1)
+        Self.addSqueezeGradient(&dx, dSqueezed, onePosition: onePosition)
+        return dx
+    }
+
+    /// `y = x ⊙ s`, each plane by its channel's gate. On a 1×1 map (`onePosition`) the gate has the input's layout
+    /// and this is one product in lanes; `OnePositionTests` checks it against the plane loop bit for bit.
+    static func excite(_ x: Tensor, gate: Tensor, onePosition: Bool) -> Tensor {
+        if onePosition { return Tensor(shape: x.shape, data: Pointwise.product(x.data, gate.data)) }
+        let (n, c, h, w) = x.nchw
         let spatial = h * w
-        let gate = cache.gate
         return Tensor(shape: x.shape) { yp in
             x.data.withUnsafeBufferPointer { xb in
                 gate.data.withUnsafeBufferPointer { gb in
@@ -50,19 +68,34 @@ public final class SqueezeExcitation {
         }
     }
 
-    public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
+    /// dX = dY ⊙ s (per channel) and ds = 0 + Σ over each plane of dY ⊙ X, summed in plane order; on a 1×1 map
+    /// both are single products in lanes.
+    static func exciteBackward(_ dy: Tensor, input: Tensor, gate: Tensor, onePosition: Bool) -> (dx: Tensor, dGate: [Float]) {
+        if onePosition {
+            let dGate = Pointwise.map(dy.data, input.data) { d, x, out, range in
+                let zero = Pointwise.Lanes(repeating: 0)
+                var i = range.lowerBound
+                while i + Pointwise.laneCount <= range.upperBound {
+                    Pointwise.store(zero + Pointwise.load(d, i) * Pointwise.load(x, i), out, i)
+                    i += Pointwise.laneCount
+                }
+                while i < range.upperBound {
+                    out[i] = 0 + d[i] * x[i]
+                    i += 1
+                }
+            }
+            return (Tensor(shape: dy.shape, data: Pointwise.product(dy.data, gate.data)), dGate)
+        }
         let (n, c, h, w) = dy.nchw
         let spatial = h * w
-        let parallel = dy.count >= ComputePool.parallelMinimum
-        // dX = dY ⊙ s (per channel), and ds = Σ over each plane of dY ⊙ X, summed in plane order.
-        var dGateData = [Float](repeating: 0, count: n * c)
-        var dx = Tensor(shape: dy.shape) { dxp in
+        var dGate = [Float](repeating: 0, count: n * c)
+        let dx = Tensor(shape: dy.shape) { dxp in
             dy.data.withUnsafeBufferPointer { db in
-                cache.input.data.withUnsafeBufferPointer { xb in
-                    cache.gate.data.withUnsafeBufferPointer { gb in
-                        dGateData.withUnsafeMutableBufferPointer { sb in
+                input.data.withUnsafeBufferPointer { xb in
+                    gate.data.withUnsafeBufferPointer { gb in
+                        dGate.withUnsafeMutableBufferPointer { sb in
                             guard let dp = db.baseAddress, let xp = xb.baseAddress, let gp = gb.baseAddress, let sp = sb.baseAddress else { return }
-                            ComputePool.shared.forRanges(n * c, parallel: parallel) { planes in
+                            ComputePool.shared.forRanges(n * c, parallel: dy.count >= ComputePool.parallelMinimum) { planes in
                                 for plane in planes {
                                     let g = gp[plane], base = plane * spatial
                                     var sum: Float = 0
@@ -78,11 +111,30 @@ public final class SqueezeExcitation {
                 }
             }
         }
-        let dPre2 = Sigmoid.backward(Tensor(shape: [n, c], data: dGateData), output: cache.gate)
-        let dHidden = fc2.backward(dPre2, store, cache: cache.fc2)
-        let dPre1 = ReLU.backward(dHidden, output: cache.hidden)
-        let dSqueezed = fc1.backward(dPre1, store, cache: cache.fc1)
-        // The squeeze's gradient, dS / (h·w) on every element of its plane, added in place.
+        return (dx, dGate)
+    }
+
+    /// The squeeze's gradient, dS / (h·w) on every element of its plane, added to `dx` in place; on a 1×1 map
+    /// that is `dx + dS / 1` in lanes.
+    static func addSqueezeGradient(_ dx: inout Tensor, _ dSqueezed: Tensor, onePosition: Bool) {
+        if onePosition {
+            dx = Tensor(shape: dx.shape, data: Pointwise.map(dx.data, dSqueezed.data) { a, g, out, range in
+                let one = Pointwise.Lanes(repeating: 1)
+                var i = range.lowerBound
+                while i + Pointwise.laneCount <= range.upperBound {
+                    Pointwise.store(Pointwise.load(a, i) + Pointwise.load(g, i) / one, out, i)
+                    i += Pointwise.laneCount
+                }
+                while i < range.upperBound {
+                    out[i] = a[i] + g[i] / 1
+                    i += 1
+                }
+            })
+            return
+        }
+        let (n, c, h, w) = dx.nchw
+        let spatial = h * w
+        let parallel = dx.count >= ComputePool.parallelMinimum
         dSqueezed.data.withUnsafeBufferPointer { sb in
             dx.data.withUnsafeMutableBufferPointer { xb in
                 guard let sp = sb.baseAddress, let dxp = xb.baseAddress else { return }
@@ -94,6 +146,5 @@ public final class SqueezeExcitation {
                 }
             }
         }
-        return dx
     }
 }
