@@ -150,7 +150,6 @@ public final class WorkerAgent {
 
     // MARK: - Sending
 
-    /// Sends without blocking; false when the message could not be queued (no connection yet: ZMQ_IMMEDIATE).
     /// Sends a message the protocol needs delivered; one that cannot be queued while connected reopens the session
     /// (at the next loop iteration), whose start resends everything unacknowledged.
     private func send(_ message: Message) {
@@ -159,6 +158,7 @@ public final class WorkerAgent {
         undelivered = true
     }
 
+    /// Sends without blocking; false when the message could not be queued (no connection yet: ZMQ_IMMEDIATE).
     private func trySend(_ message: Message) -> Bool {
         guard let socket else { return false }
         do {

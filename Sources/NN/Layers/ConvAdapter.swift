@@ -49,10 +49,9 @@ public final class ConvAdapter {
 
     /// `y = h + α ⊙ Δ` per channel. On a 1×1 map (`onePosition`) an image is a row of channels and the same
     /// operations run in lanes of channels; `OnePositionTests` checks that against the plane loop bit for bit.
-    static func addScaled(_ h: Tensor, delta: Tensor, alpha: UnsafePointer<Float>, onePosition: Bool) -> Tensor {
+    static func addScaled(_ h: Tensor, delta: Tensor, alpha a: UnsafePointer<Float>, onePosition: Bool) -> Tensor {
         let (n, c, height, width) = h.nchw
         let spatial = height * width
-        let a = alpha
         return Tensor(shape: h.shape) { yp in
             h.data.withUnsafeBufferPointer { hb in
                 delta.data.withUnsafeBufferPointer { db in
