@@ -50,7 +50,7 @@ struct CoordinatorCommand: ParsableCommand {
             stopping = true
             return true
         })
-        refresher.update(finishedCells: server.state.finishedCellCount, force: true)
+        // A background refresh still running finishes first; FinalReport then builds and writes the final report.
         refresher.wait()
         try setup.ledger.close()
         emit(FinalReport.text(stateDirectory: state))
