@@ -39,6 +39,12 @@ final class SweepEndToEndTests: XCTestCase {
         try clean.startWorker("w0", environment: ["ABLATE_TEST_CORRUPT_FIRST_CHUNK": "1"])
         try clean.startWorker("w1")
         XCTAssertEqual(try clean.waitForCoordinator(timeout: 240), 0, clean.logTails())
+        // The coordinator ends with the verdict table and has written the report files beside the ledger.
+        let coordinatorLog = (try? String(contentsOfFile: directory.file("coordinator.log"), encoding: .utf8)) ?? ""
+        XCTAssertTrue(coordinatorLog.contains("| Variant | Seeds |"), clean.logTails())
+        for name in ["report.md", "report.csv", "report.json", "report.html"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(clean.state)/\(name)"), name)
+        }
         let cells = clean.cells()
         XCTAssertEqual(cells.count, 5)
         XCTAssertEqual(cells.filter { $0.state == .done }.count, 5, clean.logTails())
