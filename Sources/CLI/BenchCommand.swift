@@ -43,6 +43,8 @@ struct BenchTrainCommand: ParsableCommand {
         print(String(format: "cache build: %.0f rows/s (research scale, 190,856 rows: %.1f s)", result.cacheBuildRowsPerSecond, result.cacheBuildSecondsResearchScale))
         print(String(format: "sgemm GFLOP/s during cached training: %.1f; peak resident memory %.0f MiB; minor page faults per cached step: %.1f",
                      result.gflopsCachedTraining, result.peakResidentMebibytes, result.pageFaultsPerCachedStep))
+        print(String(format: "buffers allocated per training step (not reused from the step before): %.1f with the cache, %.1f without",
+                     result.bufferAllocationsPerCachedStep, result.bufferAllocationsPerUncachedStep))
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

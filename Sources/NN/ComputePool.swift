@@ -70,34 +70,39 @@ public final class ComputePool: @unchecked Sendable {
 
     /// Runs `body(part)` for `part` in `0..<width`, part 0 on the caller, and returns when all have finished.
     /// Serial (every part on the caller, in order) when the width is 1 or the pool is busy.
-    public func run(_ body: @escaping (Int) -> Void) {
+    /// `body` is not retained past the call (the helpers run it only between the generation bump and `pending`
+    /// reaching zero), so its context stays on the caller's stack.
+    public func run(_ body: (Int) -> Void) {
         let parts = width
         guard parts > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for part in 0..<parts { body(part) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
-        job = body
-        activeHelpers.store(parts - 1, ordering: .relaxed)
-        pending.store(parts - 1, ordering: .relaxed)
-        generation.add(1, ordering: .sequentiallyConsistent)
-        let active = helpersLock.withLock { Array(helpers.prefix(parts - 1)) }
-        for helper in active where helper.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
-            helper.wake.signal()
+        withoutActuallyEscaping(body) { body in
+            job = body
+            activeHelpers.store(parts - 1, ordering: .relaxed)
+            pending.store(parts - 1, ordering: .relaxed)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            helpersLock.withLock {
+                for helper in helpers.prefix(parts - 1) where helper.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+                    helper.wake.signal()
+                }
+            }
+            body(0)
+            var spins = 0
+            while pending.load(ordering: .acquiring) != 0 {
+                spins += 1
+                Self.pause(spins)
+            }
+            job = nil
         }
-        body(0)
-        var spins = 0
-        while pending.load(ordering: .acquiring) != 0 {
-            spins += 1
-            Self.pause(spins)
-        }
-        job = nil
     }
 
     /// Splits `0..<count` into `width` contiguous ranges and runs `body` on each, one per thread; one range on
     /// the caller when `parallel` is false (work too small to be worth a hand-off). Each range must be
     /// independent of the others, so that results do not depend on the split.
-    public func forRanges(_ count: Int, parallel: Bool, _ body: @escaping (Range<Int>) -> Void) {
+    public func forRanges(_ count: Int, parallel: Bool, _ body: (Range<Int>) -> Void) {
         let parts = width
         guard parallel, parts > 1, count > 1 else {
             body(0..<count)
@@ -123,6 +128,16 @@ public final class ComputePool: @unchecked Sendable {
         return try body()
     }
 
+    /// Runs the current job's part `index`. Its own function so that the helper's reference to the job is
+    /// released before `pending` tells the caller the part is done: `run` then leaves `withoutActuallyEscaping`
+    /// with the closure referenced by nobody else.
+    @inline(never)
+    private func runJob(_ index: Int) -> Bool {
+        guard let job else { return false }
+        job(index)
+        return true
+    }
+
     private func helperLoop(_ helper: Helper, index: Int, seen start: Int) {
         var seen = start
         while true {
@@ -143,8 +158,7 @@ public final class ComputePool: @unchecked Sendable {
                 spins = 0
             }
             seen = generation.load(ordering: .acquiring)
-            if index <= activeHelpers.load(ordering: .relaxed), let job {
-                job(index)
+            if index <= activeHelpers.load(ordering: .relaxed), runJob(index) {
                 pending.subtract(1, ordering: .releasing)
             }
         }

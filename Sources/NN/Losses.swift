@@ -66,11 +66,18 @@ public struct Loss: Sendable {
         let n = labels.count
         let k = classWeights.count
         precondition(logits.shape == [n, k], "loss: logits \(logits.shape) for \(n) labels and \(k) classes")
-        var gradient = Tensor(zeros: logits.shape)
+        let pool = BufferPool.current
+        // Every element is written below.
+        var gradient = Tensor(shape: logits.shape) { _ in }
         var total = 0.0
-        var p = [Double](repeating: 0, count: k)
-        var logP = [Double](repeating: 0, count: k)
-        var h = [Double](repeating: 0, count: k)
+        var p = pool.doubleZeros(k)
+        var logP = pool.doubleZeros(k)
+        var h = pool.doubleZeros(k)
+        defer {
+            pool.recycle(&p)
+            pool.recycle(&logP)
+            pool.recycle(&h)
+        }
         for row in 0..<n {
             let y = labels[row]
             precondition((0..<k).contains(y), "loss: label \(y) outside 0..<\(k)")

@@ -11,10 +11,10 @@ public struct Tensor: Sendable, Equatable {
         self.data = data
     }
 
-    /// A tensor of zeros.
+    /// A tensor of zeros (its buffer from this thread's `BufferPool`).
     public init(zeros shape: [Int]) {
         self.shape = shape
-        data = [Float](repeating: 0, count: shape.reduce(1, *))
+        data = BufferPool.current.zeros(shape.reduce(1, *))
     }
 
     /// Number of elements.

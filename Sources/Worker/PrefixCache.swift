@@ -92,9 +92,13 @@ public enum PrefixCache {
         for first in stride(from: 0, to: batches, by: 64) {
             let outputs = ParallelBatches.map(count: min(64, batches - first), threads: threads) { offset -> Tensor? in
                 let start = (first + offset) * batchRows
-                let (x, _) = data.batch(ArraySlice(start..<min(data.count, start + batchRows)))
+                var (x, _) = data.batch(ArraySlice(start..<min(data.count, start + batchRows)))
                 var cache = PartitionModel.Cache()
-                return shared.value.forwardPrefix(x, cache: &cache)
+                let y = shared.value.forwardPrefix(x, cache: &cache)
+                // The batch's buffers go back to this thread's pool for its next batch.
+                cache.recycle()
+                BufferPool.current.recycle(&x)
+                return y
             }
             for output in outputs {
                 guard let y = output else { throw TrainingError.badConfig("the model has no frozen prefix to cache") }

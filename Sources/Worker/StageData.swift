@@ -65,15 +65,27 @@ public struct StageData: Sendable {
 
     /// The batch of `indices` as an input tensor `[n] + rowShape` and labels.
     public func batch(_ indices: ArraySlice<Int>) -> (Tensor, [Int]) {
-        let area = rowShape.reduce(1, *)
-        var data = [Float](repeating: 0, count: indices.count * area)
         var labels: [Int] = []
-        labels.reserveCapacity(indices.count)
-        for (position, index) in indices.enumerated() {
-            for i in 0..<area { data[position * area + i] = inputs[index * area + i] }
-            labels.append(self.labels[index])
+        let x = batch(indices, labels: &labels)
+        return (x, labels)
+    }
+
+    /// The batch of `indices` as an input tensor `[n] + rowShape` (its buffer from this thread's `BufferPool`);
+    /// `labels` is replaced by the batch's labels, reusing its capacity.
+    public func batch(_ indices: ArraySlice<Int>, labels: inout [Int]) -> Tensor {
+        let area = rowShape.reduce(1, *)
+        labels.removeAll(keepingCapacity: true)
+        // Every row is copied in full.
+        let x = Tensor(shape: [indices.count] + rowShape) { target in
+            inputs.withUnsafeBufferPointer { source in
+                guard let sp = source.baseAddress else { return }
+                for (position, index) in indices.enumerated() {
+                    (target + position * area).update(from: sp + index * area, count: area)
+                }
+            }
         }
-        return (Tensor(shape: [indices.count] + rowShape, data: data), labels)
+        for index in indices { labels.append(self.labels[index]) }
+        return x
     }
 
     /// The order of training rows for one epoch.

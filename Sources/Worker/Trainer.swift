@@ -44,6 +44,8 @@ public final class Trainer {
     public func run(resume: String? = nil) throws -> TrainingSummary {
         try config.validate()
         BLAS.setThreadCount(config.threads)
+        // The run's buffers stay in this thread's pool from step to step; the next run's shapes may differ.
+        defer { BufferPool.current.removeAll() }
         let start = Date()
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
 
@@ -185,9 +187,16 @@ public final class Trainer {
         let order = data.epochOrder(config.sampler, random: &random)
         let mode = PartitionModel.Mode(
             backboneBN: config.stage.usesAdapters ? config.backboneBN.mode : .train, adapterBN: .train, dropout: true)
+        // One cache for the epoch: each step's forward pass hands the previous step's buffers to the pool and takes
+        // them back, so steps after the first allocate none.
         var cache = PartitionModel.Cache()
+        let pool = BufferPool.current
+        defer { cache.recycle() }
         var probabilities: [Float] = []
         var labels: [Int] = []
+        probabilities.reserveCapacity(order.count * data.classes)
+        labels.reserveCapacity(order.count)
+        var y: [Int] = []
         var lossSum = 0.0
         var batches = 0
         var start = 0
@@ -196,18 +205,21 @@ public final class Trainer {
             defer { start = end }
             // A final batch of one row cannot be batch-normalised in train mode (PyTorch raises): it is skipped.
             if end - start < 2 { continue }
-            let (x, y) = data.batch(order[start..<end])
+            var x = data.batch(order[start..<end], labels: &y)
             model.store.zeroGradients()
-            let logits = Self.forward(model, x, fromPrefix: fromPrefix, mode: mode, random: &random, cache: &cache)
-            let (value, gradient) = loss.evaluate(logits: logits, labels: y)
+            var logits = Self.forward(model, x, fromPrefix: fromPrefix, mode: mode, random: &random, cache: &cache)
+            var (value, gradient) = loss.evaluate(logits: logits, labels: y)
             guard value.isFinite else { return nil }
             if isCancelled?() == true { throw TrainingError.cancelled }
             model.backward(gradient, cache: cache)
             optimizer.update(model.store)
             lossSum += value
             batches += 1
-            probabilities += Self.softmax(logits)
+            Self.appendSoftmax(logits, to: &probabilities)
             labels += y
+            pool.recycle(&gradient)
+            pool.recycle(&logits)
+            pool.recycle(&x)
         }
         return ClassificationMetrics(probabilities: probabilities, labels: labels, classes: data.classes, loss: lossSum / Double(max(batches, 1)))
     }
@@ -235,12 +247,22 @@ public final class Trainer {
         let outputs = ParallelBatches.map(count: (data.count + batchRows - 1) / batchRows, threads: threads) { batch in
             let start = batch * batchRows
             let end = min(data.count, start + batchRows)
-            let (x, y) = data.batch(ArraySlice(start..<end))
+            var (x, y) = data.batch(ArraySlice(start..<end))
             var cache = PartitionModel.Cache()
             var unused = PCG64(seed: 0)
             let logits = forward(shared.value, x, fromPrefix: fromPrefix, mode: .evaluation, random: &unused, cache: &cache)
-            let batchLoss = loss.map { $0.evaluate(logits: logits, labels: y).loss * Double(end - start) } ?? 0
-            return (softmax(logits), logits.data, batchLoss)
+            var batchLoss = 0.0
+            if let loss {
+                var (value, gradient) = loss.evaluate(logits: logits, labels: y)
+                batchLoss = value * Double(end - start)
+                BufferPool.current.recycle(&gradient)
+            }
+            // The batch's buffers go back to this thread's pool for its next batch.
+            cache.recycle()
+            BufferPool.current.recycle(&x)
+            var probabilities: [Float] = []
+            appendSoftmax(logits, to: &probabilities)
+            return (probabilities, logits.data, batchLoss)
         }
         var probabilities: [Float] = []
         var logits: [Float] = []
@@ -255,17 +277,16 @@ public final class Trainer {
         return (probabilities, logits, lossSum)
     }
 
-    static func softmax(_ logits: Tensor) -> [Float] {
+    /// Appends each row's softmax probabilities of `logits` `[N, K]` to `out`.
+    static func appendSoftmax(_ logits: Tensor, to out: inout [Float]) {
         let k = logits.shape[1]
-        var out = [Float](repeating: 0, count: logits.count)
         for row in 0..<logits.shape[0] {
             var maxLogit = -Double.infinity
             for j in 0..<k { maxLogit = max(maxLogit, Double(logits.data[row * k + j])) }
             var sum = 0.0
             for j in 0..<k { sum += Foundation.exp(Double(logits.data[row * k + j]) - maxLogit) }
-            for j in 0..<k { out[row * k + j] = Float(Foundation.exp(Double(logits.data[row * k + j]) - maxLogit) / sum) }
+            for j in 0..<k { out.append(Float(Foundation.exp(Double(logits.data[row * k + j]) - maxLogit) / sum)) }
         }
-        return out
     }
 
     // MARK: - Resume and files

@@ -30,6 +30,10 @@ public struct TrainingBenchmark {
         /// Minor page faults per cached training step after the warm-up step (buffers recycled by the
         /// allocator, not freshly mapped, give 0).
         public var pageFaultsPerCachedStep: Double
+        /// Buffers per cached training step that the thread's `BufferPool` could not supply from the previous
+        /// step's and had to allocate (0 once every buffer is reused).
+        public var bufferAllocationsPerCachedStep: Double
+        public var bufferAllocationsPerUncachedStep: Double
     }
 
     public func run(log: (String) -> Void = { _ in }) -> Result {
@@ -67,9 +71,12 @@ public struct TrainingBenchmark {
         let flopsBefore = BLAS.flopCounter.load(ordering: .relaxed)
         let cached = measure {
             model.store.zeroGradients()
-            guard let logits = model.forward(prefixOutput: features, mode: trainMode, random: &random, cache: &cache) else { return }
-            model.backward(loss.evaluate(logits: logits, labels: labels).gradient, cache: cache)
+            guard var logits = model.forward(prefixOutput: features, mode: trainMode, random: &random, cache: &cache) else { return }
+            var gradient = loss.evaluate(logits: logits, labels: labels).gradient
+            model.backward(gradient, cache: cache)
             optimizer.update(model.store)
+            BufferPool.current.recycle(&gradient)
+            BufferPool.current.recycle(&logits)
         }
         let cachedFlops = Double(BLAS.flopCounter.load(ordering: .relaxed) - flopsBefore) / cached.seconds / 1e9
         log(String(format: "training with the cache: %.0f samples/s", cached.rate))
@@ -77,9 +84,12 @@ public struct TrainingBenchmark {
         let uncachedMode = PartitionModel.Mode(backboneBN: .train, adapterBN: .train, dropout: true)
         let uncached = measure {
             model.store.zeroGradients()
-            let logits = model.forward(blocks, mode: uncachedMode, random: &random, cache: &cache)
-            model.backward(loss.evaluate(logits: logits, labels: labels).gradient, cache: cache)
+            var logits = model.forward(blocks, mode: uncachedMode, random: &random, cache: &cache)
+            var gradient = loss.evaluate(logits: logits, labels: labels).gradient
+            model.backward(gradient, cache: cache)
             optimizer.update(model.store)
+            BufferPool.current.recycle(&gradient)
+            BufferPool.current.recycle(&logits)
         }
         log(String(format: "training without the cache (backbone_bn: train): %.0f samples/s", uncached.rate))
 
@@ -100,15 +110,19 @@ public struct TrainingBenchmark {
             inferenceSamplesPerSecond: inference.rate, cacheBuildRowsPerSecond: buildRate,
             cacheBuildSecondsResearchScale: Double(152_600 + 38_256) / buildRate,
             gflopsCachedTraining: cachedFlops, peakResidentMebibytes: Self.peakResidentMiB(),
-            pageFaultsPerCachedStep: cached.faultsPerStep)
+            pageFaultsPerCachedStep: cached.faultsPerStep, bufferAllocationsPerCachedStep: cached.allocationsPerStep,
+            bufferAllocationsPerUncachedStep: uncached.allocationsPerStep)
     }
 
     /// Runs `step` (a batch, or `rowsPerStep` rows) once to warm up, then repeatedly for at least `seconds`.
-    /// Also counts the process's minor page faults per step: a step whose buffers come back from the allocator
-    /// without touching fresh pages has none.
-    private func measure(rowsPerStep: Int? = nil, _ step: () -> Void) -> (rate: Double, seconds: Double, faultsPerStep: Double) {
+    /// Also counts the process's minor page faults per step (a step whose buffers come back from the allocator
+    /// without touching fresh pages has none) and the buffers this thread's pool had to allocate per step.
+    private func measure(
+        rowsPerStep: Int? = nil, _ step: () -> Void
+    ) -> (rate: Double, seconds: Double, faultsPerStep: Double, allocationsPerStep: Double) {
         step()
         let faultsBefore = ProcessUsage.now().minorPageFaults
+        let missesBefore = BufferPool.current.misses
         let start = Date()
         var samples = 0
         var steps = 0
@@ -118,7 +132,9 @@ public struct TrainingBenchmark {
             steps += 1
         } while Date().timeIntervalSince(start) < seconds
         let elapsed = Date().timeIntervalSince(start)
-        return (Double(samples) / elapsed, elapsed, Double(ProcessUsage.now().minorPageFaults - faultsBefore) / Double(steps))
+        return (
+            Double(samples) / elapsed, elapsed, Double(ProcessUsage.now().minorPageFaults - faultsBefore) / Double(steps),
+            Double(BufferPool.current.misses - missesBefore) / Double(steps))
     }
 
     /// VmHWM from /proc/self/status, in MiB (0 where unavailable).

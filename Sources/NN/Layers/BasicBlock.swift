@@ -16,6 +16,18 @@ public final class BasicBlock {
         var hidden = Tensor(zeros: [0])
         var output = Tensor(zeros: [0])
         public init() {}
+
+        /// Hands every cached buffer to `pool` (the start of the next step).
+        mutating func recycle(into pool: BufferPool) {
+            conv1.recycle(into: pool)
+            bn1.recycle(into: pool)
+            conv2.recycle(into: pool)
+            bn2.recycle(into: pool)
+            downConv.recycle(into: pool)
+            downBN.recycle(into: pool)
+            pool.recycle(&hidden)
+            pool.recycle(&output)
+        }
     }
 
     public init(_ store: ParameterStore, _ prefix: String, inChannels: Int, outChannels: Int, stride: Int) {
@@ -40,24 +52,51 @@ public final class BasicBlock {
     }
 
     public func forward(_ x: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout Cache) -> Tensor {
-        let a = bn1.forward(conv1.forward(x, store, cache: &cache.conv1), store, mode: mode, cache: &cache.bn1)
+        let pool = BufferPool.current
+        var conv1Output = conv1.forward(x, store, cache: &cache.conv1)
+        var a = bn1.forward(conv1Output, store, mode: mode, cache: &cache.bn1)
+        pool.recycle(&conv1Output)
         cache.hidden = ReLU.forward(a)
-        let y = bn2.forward(conv2.forward(cache.hidden, store, cache: &cache.conv2), store, mode: mode, cache: &cache.bn2)
-        let shortcut = downsample.map { d in
-            d.bn.forward(d.conv.forward(x, store, cache: &cache.downConv), store, mode: mode, cache: &cache.downBN)
-        } ?? x
+        pool.recycle(&a)
+        var conv2Output = conv2.forward(cache.hidden, store, cache: &cache.conv2)
+        var y = bn2.forward(conv2Output, store, mode: mode, cache: &cache.bn2)
+        pool.recycle(&conv2Output)
+        var shortcut = x
+        if let d = downsample {
+            var downOutput = d.conv.forward(x, store, cache: &cache.downConv)
+            shortcut = d.bn.forward(downOutput, store, mode: mode, cache: &cache.downBN)
+            pool.recycle(&downOutput)
+        }
         let output = Tensor(shape: y.shape, data: Pointwise.sumReLU(y.data, shortcut.data))
+        pool.recycle(&y)
+        pool.recycle(&shortcut)
         cache.output = output
         return output
     }
 
+    /// Temporaries go back to this thread's pool as soon as they are used; `dy` is the caller's.
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
-        let dSum = ReLU.backward(dy, output: cache.output)
-        let dHidden = conv2.backward(bn2.backward(dSum, store, cache: cache.bn2), store, cache: cache.conv2)
-        let dx = conv1.backward(bn1.backward(ReLU.backward(dHidden, output: cache.hidden), store, cache: cache.bn1), store, cache: cache.conv1)
-        let dShortcut = downsample.map { d in
-            d.conv.backward(d.bn.backward(dSum, store, cache: cache.downBN), store, cache: cache.downConv)
-        } ?? dSum
-        return Tensor(shape: dx.shape, data: Pointwise.sum(dx.data, dShortcut.data))
+        let pool = BufferPool.current
+        var dSum = ReLU.backward(dy, output: cache.output)
+        var dY2 = bn2.backward(dSum, store, cache: cache.bn2)
+        var dHidden = conv2.backward(dY2, store, cache: cache.conv2)
+        pool.recycle(&dY2)
+        var dA = ReLU.backward(dHidden, output: cache.hidden)
+        pool.recycle(&dHidden)
+        var dY1 = bn1.backward(dA, store, cache: cache.bn1)
+        pool.recycle(&dA)
+        var dx = conv1.backward(dY1, store, cache: cache.conv1)
+        pool.recycle(&dY1)
+        var dShortcut = dSum
+        if let d = downsample {
+            var dDown = d.bn.backward(dSum, store, cache: cache.downBN)
+            dShortcut = d.conv.backward(dDown, store, cache: cache.downConv)
+            pool.recycle(&dDown)
+        }
+        pool.recycle(&dSum)
+        let result = Tensor(shape: dx.shape, data: Pointwise.sum(dx.data, dShortcut.data))
+        pool.recycle(&dx)
+        pool.recycle(&dShortcut)
+        return result
     }
 }

@@ -23,6 +23,12 @@ public final class BatchNorm2d {
         public var mode: Mode = .eval
         public var shape: [Int] = []
         public init() {}
+
+        /// Hands the cached buffers to `pool` (the start of the next step).
+        public mutating func recycle(into pool: BufferPool) {
+            pool.recycle(&normalized)
+            pool.recycle(&invStd)
+        }
     }
 
     public init(_ store: ParameterStore, _ name: String, channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
@@ -48,10 +54,17 @@ public final class BatchNorm2d {
         let rMean = store.values(runningMean)
         let rVar = store.values(runningVar)
         let layout = Layout(n: n, c: c, spatial: spatial, parallel: x.count >= ComputePool.parallelMinimum)
-        var mean = [Float](repeating: 0, count: c)
-        var invStd = [Float](repeating: 0, count: c)
+        let pool = BufferPool.current
+        // Both written for every channel below.
+        var mean = pool.take(c)
+        defer { pool.recycle(&mean) }
+        var invStd = pool.take(c)
         if mode == .train {
-            let (mu, squares) = x.data.withUnsafeBufferPointer { Self.momentSums($0, layout) }
+            var (mu, squares) = x.data.withUnsafeBufferPointer { Self.momentSums($0, layout) }
+            defer {
+                pool.recycle(&mu)
+                pool.recycle(&squares)
+            }
             if m > 1 { store.counters[batchesTracked] += 1 }
             for ch in 0..<c {
                 mean[ch] = Float(mu[ch])
@@ -71,9 +84,9 @@ public final class BatchNorm2d {
             }
         }
         // Both outputs are written in full, so neither is zero-filled first.
-        var normalized: [Float] = []
+        var normalized = pool.take(x.count)
         let y = Tensor(shape: x.shape) { yp in
-            normalized = [Float](unsafeUninitializedCapacity: x.count) { nb, initialized in
+            normalized.withUnsafeMutableBufferPointer { nb in
                 x.data.withUnsafeBufferPointer { xb in
                     mean.withUnsafeBufferPointer { mb in
                         invStd.withUnsafeBufferPointer { sb in
@@ -85,7 +98,6 @@ public final class BatchNorm2d {
                         }
                     }
                 }
-                initialized = x.count
             }
         }
         cache.normalized = normalized
@@ -104,11 +116,16 @@ public final class BatchNorm2d {
         let trainable = store.isTrainable(weight)
         let layout = Layout(n: n, c: c, spatial: spatial, parallel: dy.count >= ComputePool.parallelMinimum)
         // The per-channel sums feed γ/β gradients and train-mode dX; a frozen eval-mode layer needs neither.
-        var sumDy = [Double](repeating: 0, count: c)
-        var sumDyXhat = [Double](repeating: 0, count: c)
+        let pool = BufferPool.current
+        var sumDy = pool.doubleZeros(c)
+        var sumDyXhat = pool.doubleZeros(c)
+        defer {
+            pool.recycle(&sumDy)
+            pool.recycle(&sumDyXhat)
+        }
         if trainable || cache.mode == .train {
-            (sumDy, sumDyXhat) = dy.data.withUnsafeBufferPointer { dp in
-                cache.normalized.withUnsafeBufferPointer { np in Self.gradientSums(dp, np, layout) }
+            dy.data.withUnsafeBufferPointer { dp in
+                cache.normalized.withUnsafeBufferPointer { np in Self.gradientSums(dp, np, layout, into: &sumDy, &sumDyXhat) }
             }
         }
         if trainable {
@@ -121,9 +138,17 @@ public final class BatchNorm2d {
         }
         let train = cache.mode == .train
         // Per channel: dX = scale·(dY − mean dY − x̂·mean(dY·x̂)) in train mode, scale·dY in eval mode.
-        let scale = (0..<c).map { gamma[$0] * cache.invStd[$0] }
-        let meanDy = (0..<c).map { train ? Float(sumDy[$0]) / m : 0 }
-        let meanDyXhat = (0..<c).map { train ? Float(sumDyXhat[$0]) / m : 0 }
+        var scale = pool.take(c), meanDy = pool.take(c), meanDyXhat = pool.take(c)
+        defer {
+            pool.recycle(&scale)
+            pool.recycle(&meanDy)
+            pool.recycle(&meanDyXhat)
+        }
+        for ch in 0..<c {
+            scale[ch] = gamma[ch] * cache.invStd[ch]
+            meanDy[ch] = train ? Float(sumDy[ch]) / m : 0
+            meanDyXhat[ch] = train ? Float(sumDyXhat[ch]) / m : 0
+        }
         return Tensor(shape: dy.shape) { xp in
             dy.data.withUnsafeBufferPointer { db in
                 cache.normalized.withUnsafeBufferPointer { nb in
@@ -232,8 +257,9 @@ public final class BatchNorm2d {
     /// Per channel, the batch mean and the sum of squared deviations from it, in Double. Each channel's values
     /// are summed in (batch, position) order on one thread; threads take ranges of channels.
     static func momentSums(_ x: UnsafeBufferPointer<Float>, _ l: Layout) -> (mean: [Double], squares: [Double]) {
-        var mean = [Double](repeating: 0, count: l.c)
-        var squares = [Double](repeating: 0, count: l.c)
+        let pool = BufferPool.current
+        var mean = pool.doubleZeros(l.c)
+        var squares = pool.doubleZeros(l.c)
         let count = Double(l.n * l.spatial)
         mean.withUnsafeMutableBufferPointer { meanBuffer in
             squares.withUnsafeMutableBufferPointer { squareBuffer in
@@ -266,10 +292,11 @@ public final class BatchNorm2d {
         return (mean, squares)
     }
 
-    /// Per channel, Σ dY and Σ dY·x̂ in Double, in (batch, position) order; threads take ranges of channels.
-    static func gradientSums(_ dy: UnsafeBufferPointer<Float>, _ xhat: UnsafeBufferPointer<Float>, _ l: Layout) -> ([Double], [Double]) {
-        var sumDy = [Double](repeating: 0, count: l.c)
-        var sumDyXhat = [Double](repeating: 0, count: l.c)
+    /// Per channel, Σ dY and Σ dY·x̂ in Double, in (batch, position) order, added to `sumDy` and `sumDyXhat`
+    /// (zeros on entry); threads take ranges of channels.
+    static func gradientSums(
+        _ dy: UnsafeBufferPointer<Float>, _ xhat: UnsafeBufferPointer<Float>, _ l: Layout, into sumDy: inout [Double], _ sumDyXhat: inout [Double]
+    ) {
         sumDy.withUnsafeMutableBufferPointer { dyBuffer in
             sumDyXhat.withUnsafeMutableBufferPointer { productBuffer in
                 let sums = dyBuffer, products = productBuffer
@@ -289,6 +316,5 @@ public final class BatchNorm2d {
                 }
             }
         }
-        return (sumDy, sumDyXhat)
     }
 }

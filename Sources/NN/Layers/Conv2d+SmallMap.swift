@@ -40,6 +40,17 @@ extension Conv2d {
 
     var isDepthwise: Bool { groups == inChannels && groups == outChannels }
 
+    /// The tap plan for `h`×`w` inputs (and its flat form for depth-wise loops), built on first use.
+    func smallMapPlan(h: Int, w: Int) -> SmallMapPlan {
+        let key = PlanKey(h: h, w: w)
+        if let plan = smallMapPlans.withLock({ $0[key] }) { return plan }
+        let (ho, wo) = outputSize(h, w)
+        let taps = tapPlan(h: h, w: w, ho: ho, wo: wo)
+        let plan = SmallMapPlan(taps: taps, depthwise: isDepthwise ? DepthwiseTaps(taps, kernel: kernel, width: w) : nil)
+        smallMapPlans.withLock { $0[key] = plan }
+        return plan
+    }
+
     /// `W_p [og, T·cg]` for group `g` and `taps`: the weights at those taps, tap-major then input channel. Cached
     /// until the weight tensor changes (frozen layers gather once); a 1×1 kernel needs no gather at all.
     func weightColumns(group g: Int, taps: [Tap], _ store: ParameterStore) -> [Float] {
@@ -53,14 +64,16 @@ extension Conv2d {
         if let cached = gatheredWeights.withLock({ $0[key] }), cached.version == version { return cached.values }
         let weights = store.values(weight)
         let k = cg * taps.count
-        // A 1×1 kernel's group `g` already is `W_p`, row after row: one copy.
-        if kk == 1 {
-            let wp = Array(UnsafeBufferPointer(start: weights + g * og * cg, count: og * k))
-            gatheredWeights.withLock { $0[key] = (version, wp) }
-            return wp
-        }
-        var wp = [Float](repeating: 0, count: og * k)
+        // The previous gather's buffer, taken out of the cache so that it is rewritten in place (a trainable layer
+        // regathers after every update).
+        var wp = gatheredWeights.withLock { $0.removeValue(forKey: key)?.values } ?? []
+        if wp.count != og * k { wp = [Float](repeating: 0, count: og * k) }
         wp.withUnsafeMutableBufferPointer { target in
+            // A 1×1 kernel's group `g` already is `W_p`, row after row: one copy.
+            if kk == 1 {
+                target.baseAddress?.update(from: weights + g * og * cg, count: og * k)
+                return
+            }
             for o in 0..<og {
                 for (ti, t) in taps.enumerated() {
                     let base = ((g * og + o) * cg) * kk + t.ky * kernel + t.kx
@@ -75,12 +88,13 @@ extension Conv2d {
     /// Whether the batch input is already the GEMM operand `A [N, C]`: one group, a 1×1 map, one tap.
     func inputIsOperand(h: Int, w: Int, taps: [Tap]) -> Bool { groups == 1 && h == 1 && w == 1 && taps.count == 1 }
 
-    /// The input in channels-last order `[N, H, W, C]`, so that a tap's channels are contiguous.
+    /// The input in channels-last order `[N, H, W, C]`, so that a tap's channels are contiguous (a pool buffer).
     static func channelsLast(_ x: Tensor) -> [Float] {
         let (n, c, h, w) = x.nchw
         let plane = h * w
-        return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
-            x.data.withUnsafeBufferPointer { xp in
+        var result = BufferPool.current.take(x.count)
+        x.data.withUnsafeBufferPointer { xp in
+            result.withUnsafeMutableBufferPointer { out in
                 let out = out
                 ComputePool.shared.forRanges(n, parallel: x.count >= ComputePool.parallelMinimum) { images in
                     for b in images {
@@ -91,8 +105,8 @@ extension Conv2d {
                     }
                 }
             }
-            initialized = x.count
         }
+        return result
     }
 
     /// `A [rows, T·cg]`: group `g`'s input at `taps` for every image (tap-major, then channel); rows past the
@@ -103,10 +117,20 @@ extension Conv2d {
         let cg = inChannels / groups
         let k = cg * taps.count
         guard let xt = channelsLast else {
-            return rows > n ? x.data + repeatElement(0, count: (rows - n) * k) : x.data
+            if rows == n { return x.data }
+            var padded = BufferPool.current.take(rows * k)
+            padded.withUnsafeMutableBufferPointer { target in
+                x.data.withUnsafeBufferPointer { source in
+                    guard let tp = target.baseAddress, let sp = source.baseAddress else { return }
+                    tp.update(from: sp, count: n * k)
+                    (tp + n * k).update(repeating: 0, count: (rows - n) * k)
+                }
+            }
+            return padded
         }
-        return [Float](unsafeUninitializedCapacity: rows * k) { a, initialized in
-            xt.withUnsafeBufferPointer { xp in
+        var operand = BufferPool.current.take(rows * k)
+        xt.withUnsafeBufferPointer { xp in
+            operand.withUnsafeMutableBufferPointer { a in
                 let a = a
                 ComputePool.shared.forRanges(n, parallel: n * k >= ComputePool.parallelMinimum) { images in
                     for b in images {
@@ -117,10 +141,10 @@ extension Conv2d {
                         }
                     }
                 }
+                for i in (n * k)..<(rows * k) { a[i] = 0 }
             }
-            for i in (n * k)..<(rows * k) { a[i] = 0 }
-            initialized = rows * k
         }
+        return operand
     }
 
     /// The channels-last copy of `x` when the small-map path needs gathers (nil for 1×1 maps with one group).
@@ -133,12 +157,12 @@ extension Conv2d {
     func forwardSmall(_ x: Tensor, _ store: ParameterStore, into y: inout Tensor) {
         let (n, c, h, w) = x.nchw
         let (ho, wo) = outputSize(h, w)
-        let plan = tapPlan(h: h, w: w, ho: ho, wo: wo)
+        let planned = smallMapPlan(h: h, w: w)
+        let plan = planned.taps
         let weights = store.values(weight)
         let kk = kernel * kernel
         let outPlane = ho * wo
-        if isDepthwise {
-            let taps = DepthwiseTaps(plan, kernel: kernel, width: w)
+        if let taps = planned.depthwise {
             let outChannels = outChannels
             x.data.withUnsafeBufferPointer { xb in
                 y.data.withUnsafeMutableBufferPointer { yb in
@@ -163,19 +187,24 @@ extension Conv2d {
         }
         let cg = inChannels / groups
         let og = outChannels / groups
-        let xt = channelsLastIfNeeded(x, plan: plan)
+        let pool = BufferPool.current
+        var xt = channelsLastIfNeeded(x, plan: plan)
+        defer { pool.recycle(&xt) }
         for g in 0..<groups {
             for (p, taps) in plan.enumerated() where !taps.isEmpty {
                 let k = cg * taps.count
                 let rows = BLAS.paddedRows(n)
-                let a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: rows)
+                var a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: rows)
+                defer { pool.recycle(&a) }
                 let wp = weightColumns(group: g, taps: taps, store)
                 if groups == 1 && outPlane == 1 && rows == n {
                     // One position, one group, no padding rows: the product is the output itself.
                     BLAS.sgemm(transposeB: true, m: rows, n: og, k: k, a: a, b: wp, c: &y.data)
                     continue
                 }
-                var yp = [Float](repeating: 0, count: rows * og)
+                // Written in full by the product (beta 0).
+                var yp = pool.take(rows * og)
+                defer { pool.recycle(&yp) }
                 BLAS.sgemm(transposeB: true, m: rows, n: og, k: k, a: a, b: wp, c: &yp)
                 if groups == 1 && outPlane == 1 {
                     y.data.replaceSubrange(0..<(n * og), with: yp[0..<(n * og)])
@@ -200,15 +229,15 @@ extension Conv2d {
     func backwardSmall(_ dy: Tensor, _ store: ParameterStore, input x: Tensor, inputGradient: Bool) -> Tensor {
         let (n, c, h, w) = x.nchw
         let (ho, wo) = outputSize(h, w)
-        let plan = tapPlan(h: h, w: w, ho: ho, wo: wo)
+        let planned = smallMapPlan(h: h, w: w)
+        let plan = planned.taps
         let weights = store.values(weight)
         let dWeights = store.gradients(weight)
         let weightGradient = store.isTrainable(weight)
         let kk = kernel * kernel
         let outPlane = ho * wo
         var dx = Tensor(zeros: inputGradient ? x.shape : [0])
-        if isDepthwise {
-            let taps = DepthwiseTaps(plan, kernel: kernel, width: w)
+        if let taps = planned.depthwise {
             let outChannels = outChannels
             x.data.withUnsafeBufferPointer { xb in
                 dy.data.withUnsafeBufferPointer { db in
@@ -240,22 +269,21 @@ extension Conv2d {
         }
         let cg = inChannels / groups
         let og = outChannels / groups
-        let xt = weightGradient ? channelsLastIfNeeded(x, plan: plan) : nil
+        let pool = BufferPool.current
+        var xt = weightGradient ? channelsLastIfNeeded(x, plan: plan) : nil
+        defer { pool.recycle(&xt) }
         for g in 0..<groups {
             for (p, taps) in plan.enumerated() where !taps.isEmpty {
                 let k = cg * taps.count
                 // With one group and one position, dY already is the operand `[N, O]`.
-                let dyp = groups == 1 && outPlane == 1 ? dy.data : [Float](unsafeUninitializedCapacity: n * og) { buffer, initialized in
-                    dy.data.withUnsafeBufferPointer { dp in
-                        for b in 0..<n {
-                            for o in 0..<og { buffer[b * og + o] = dp[(b * outChannels + g * og + o) * outPlane + p] }
-                        }
-                    }
-                    initialized = n * og
-                }
+                var dyp = groups == 1 && outPlane == 1 ? dy.data : gatherGradient(dy, group: g, position: p)
+                defer { pool.recycle(&dyp) }
                 if weightGradient {
-                    let a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: n)
-                    var dwp = [Float](repeating: 0, count: og * k)
+                    var a = gatherOperand(x, channelsLast: xt, group: g, taps: taps, rows: n)
+                    defer { pool.recycle(&a) }
+                    // Written in full by the product (beta 0).
+                    var dwp = pool.take(og * k)
+                    defer { pool.recycle(&dwp) }
                     BLAS.sgemm(transposeA: true, m: og, n: k, k: n, a: dyp, b: a, c: &dwp)
                     dwp.withUnsafeBufferPointer { source in
                         guard let sp = source.baseAddress else { return }
@@ -279,7 +307,8 @@ extension Conv2d {
                         BLAS.sgemm(m: n, n: k, k: og, a: dyp, b: wp, beta: 1, c: &dx.data)
                         continue
                     }
-                    var da = [Float](repeating: 0, count: n * k)
+                    var da = pool.take(n * k)
+                    defer { pool.recycle(&da) }
                     BLAS.sgemm(m: n, n: k, k: og, a: dyp, b: wp, c: &da)
                     if inputIsOperand(h: h, w: w, taps: taps) {
                         da.withUnsafeBufferPointer { source in
@@ -304,6 +333,22 @@ extension Conv2d {
 }
 
 extension Conv2d {
+    /// `dY [N, og]` of group `g` at output position `p` (a pool buffer).
+    func gatherGradient(_ dy: Tensor, group g: Int, position p: Int) -> [Float] {
+        let (n, _, ho, wo) = dy.nchw
+        let og = outChannels / groups
+        let outPlane = ho * wo
+        var result = BufferPool.current.take(n * og)
+        dy.data.withUnsafeBufferPointer { dp in
+            result.withUnsafeMutableBufferPointer { buffer in
+                for b in 0..<n {
+                    for o in 0..<og { buffer[b * og + o] = dp[(b * outChannels + g * og + o) * outPlane + p] }
+                }
+            }
+        }
+        return result
+    }
+
     /// `target[i] += source[i]` for `count` elements, in lanes with a scalar tail (each element one addition).
     static func accumulate(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
@@ -316,6 +361,12 @@ extension Conv2d {
             i += 1
         }
     }
+}
+
+/// The in-image taps of every output position for one input size, and for depth-wise convolutions their flat form.
+struct SmallMapPlan {
+    let taps: [[Conv2d.Tap]]
+    let depthwise: DepthwiseTaps?
 }
 
 /// A tap plan flattened for the depth-wise loops: position `p`'s taps are `start[p]..<start[p + 1]`, each an

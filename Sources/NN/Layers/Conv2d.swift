@@ -27,10 +27,20 @@ public final class Conv2d {
         let taps: UInt64
     }
 
+    /// Tap plans of the small-map path by input height and width (built once per input size).
+    let smallMapPlans = Mutex<[PlanKey: SmallMapPlan]>([:])
+
+    struct PlanKey: Hashable {
+        let h, w: Int
+    }
+
     /// What backward needs from forward.
     public struct Cache {
         public var input = Tensor(zeros: [0])
         public init() {}
+
+        /// Hands the cached input to `pool` (the start of the next step).
+        public mutating func recycle(into pool: BufferPool) { pool.recycle(&input) }
     }
 
     /// Registers `name.weight` (and `name.bias`) in `store`.
@@ -69,7 +79,10 @@ public final class Conv2d {
             cache.input = x
             return y
         }
-        var col = [Float](repeating: 0, count: k * spatial)
+        let pool = BufferPool.current
+        // im2col writes every element of the column matrix.
+        var col = pool.take(k * spatial)
+        defer { pool.recycle(&col) }
         let wp = UnsafePointer(store.values(weight))
         x.data.withUnsafeBufferPointer { xb in
             y.data.withUnsafeMutableBufferPointer { yb in
@@ -120,7 +133,10 @@ public final class Conv2d {
             return dx
         }
         var dx = Tensor(zeros: inputGradient ? x.shape : [0])
-        var col = [Float](repeating: 0, count: k * spatial)
+        // Written in full before each use: by im2col, or by the product (beta 0).
+        let pool = BufferPool.current
+        var col = pool.take(k * spatial)
+        defer { pool.recycle(&col) }
         let wp = UnsafePointer(store.values(weight))
         let dwp = store.gradients(weight)
         x.data.withUnsafeBufferPointer { xb in

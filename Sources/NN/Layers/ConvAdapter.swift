@@ -20,6 +20,17 @@ public final class ConvAdapter {
         var afterDW = Tensor(zeros: [0])
         var delta = Tensor(zeros: [0])
         public init() {}
+
+        /// Hands every cached buffer to `pool` (the start of the next step).
+        mutating func recycle(into pool: BufferPool) {
+            down.recycle(into: pool)
+            bn.recycle(into: pool)
+            depthwise.recycle(into: pool)
+            up.recycle(into: pool)
+            pool.recycle(&afterBN)
+            pool.recycle(&afterDW)
+            pool.recycle(&delta)
+        }
     }
 
     public init(_ store: ParameterStore, _ prefix: String, channels: Int, reduction: Int) {
@@ -41,8 +52,15 @@ public final class ConvAdapter {
 
     public func forward(_ h: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout Cache) -> Tensor {
         let (_, _, height, width) = h.nchw
-        cache.afterBN = ReLU.forward(bn.forward(down.forward(h, store, cache: &cache.down), store, mode: mode, cache: &cache.bn))
-        cache.afterDW = ReLU.forward(depthwise.forward(cache.afterBN, store, cache: &cache.depthwise))
+        let pool = BufferPool.current
+        var downOutput = down.forward(h, store, cache: &cache.down)
+        var normalized = bn.forward(downOutput, store, mode: mode, cache: &cache.bn)
+        pool.recycle(&downOutput)
+        cache.afterBN = ReLU.forward(normalized)
+        pool.recycle(&normalized)
+        var dwOutput = depthwise.forward(cache.afterBN, store, cache: &cache.depthwise)
+        cache.afterDW = ReLU.forward(dwOutput)
+        pool.recycle(&dwOutput)
         cache.delta = up.forward(cache.afterDW, store, cache: &cache.up)
         return Self.addScaled(h, delta: cache.delta, alpha: store.values(alpha), onePosition: height * width == 1)
     }
@@ -89,14 +107,25 @@ public final class ConvAdapter {
 
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
         let (_, _, height, width) = dy.nchw
-        let dDelta = Self.scaledBackward(
+        var dDelta = Self.scaledBackward(
             dy, delta: cache.delta, alpha: store.values(alpha), dAlpha: store.isTrainable(alpha) ? store.gradients(alpha) : nil,
             onePosition: height * width == 1)
-        let dAfterDW = up.backward(dDelta, store, cache: cache.up)
-        let dAfterBN = depthwise.backward(ReLU.backward(dAfterDW, output: cache.afterDW), store, cache: cache.depthwise)
-        let dDown = bn.backward(ReLU.backward(dAfterBN, output: cache.afterBN), store, cache: cache.bn)
-        let dDownInput = down.backward(dDown, store, cache: cache.down)
-        return Tensor(shape: dy.shape, data: Pointwise.sum(dDownInput.data, dy.data))
+        let pool = BufferPool.current
+        var dAfterDW = up.backward(dDelta, store, cache: cache.up)
+        pool.recycle(&dDelta)
+        var dDW = ReLU.backward(dAfterDW, output: cache.afterDW)
+        pool.recycle(&dAfterDW)
+        var dAfterBN = depthwise.backward(dDW, store, cache: cache.depthwise)
+        pool.recycle(&dDW)
+        var dNormalized = ReLU.backward(dAfterBN, output: cache.afterBN)
+        pool.recycle(&dAfterBN)
+        var dDown = bn.backward(dNormalized, store, cache: cache.bn)
+        pool.recycle(&dNormalized)
+        var dDownInput = down.backward(dDown, store, cache: cache.down)
+        pool.recycle(&dDown)
+        let dx = Tensor(shape: dy.shape, data: Pointwise.sum(dDownInput.data, dy.data))
+        pool.recycle(&dDownInput)
+        return dx
     }
 
     /// dΔ = α ⊙ dY, and (when `dAlpha` is given) dα += Σ dY ⊙ Δ per channel over images and positions in that

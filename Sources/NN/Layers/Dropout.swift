@@ -9,6 +9,9 @@ public struct Dropout: Sendable {
     public struct Cache {
         public var mask: [Float] = []
         public init() {}
+
+        /// Hands the mask to `pool` (the start of the next step).
+        public mutating func recycle(into pool: BufferPool) { pool.recycle(&mask) }
     }
 
     public init(probability: Float) {
@@ -23,7 +26,9 @@ public struct Dropout: Sendable {
         }
         let scale = 1 / (1 - probability)
         let threshold = UInt32((Double(probability) * 4_294_967_296).rounded(.down))
-        cache.mask = (0..<x.count).map { _ in random.nextUInt32() >= threshold ? scale : 0 }
+        var mask = BufferPool.current.take(x.count)
+        for i in 0..<mask.count { mask[i] = random.nextUInt32() >= threshold ? scale : 0 }
+        cache.mask = mask
         return Tensor(shape: x.shape, data: Pointwise.product(x.data, cache.mask))
     }
 

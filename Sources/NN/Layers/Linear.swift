@@ -10,6 +10,9 @@ public final class Linear {
     public struct Cache {
         public var input = Tensor(zeros: [0])
         public init() {}
+
+        /// Hands the cached input to `pool` (the start of the next step).
+        public mutating func recycle(into pool: BufferPool) { pool.recycle(&input) }
     }
 
     public init(_ store: ParameterStore, _ name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true) {
@@ -22,25 +25,53 @@ public final class Linear {
     public func forward(_ x: Tensor, _ store: ParameterStore, cache: inout Cache) -> Tensor {
         let n = x.shape[0]
         precondition(x.count == n * inFeatures, "linear: input shape \(x.shape), expected [N, \(inFeatures)]")
-        // Rows padded to BLAS.rowPadding so each row's result does not depend on the batch size.
+        // Rows padded to BLAS.rowPadding so each row's result does not depend on the batch size. Without padding
+        // rows the product is written straight into the output.
         let rows = BLAS.paddedRows(n)
+        let pool = BufferPool.current
         var input = x.data
-        input.append(contentsOf: repeatElement(0, count: (rows - n) * inFeatures))
-        var output = [Float](repeating: 0, count: rows * outFeatures)
-        if let bias {
-            let b = store.values(bias)
-            for row in 0..<n {
-                for o in 0..<outFeatures { output[row * outFeatures + o] = b[o] }
+        var output = pool.take(rows * outFeatures)
+        defer {
+            pool.recycle(&input)
+            pool.recycle(&output)
+        }
+        if rows > n {
+            input = pool.take(rows * inFeatures)
+            input.withUnsafeMutableBufferPointer { target in
+                x.data.withUnsafeBufferPointer { source in
+                    guard let tp = target.baseAddress, let sp = source.baseAddress else { return }
+                    tp.update(from: sp, count: n * inFeatures)
+                    (tp + n * inFeatures).update(repeating: 0, count: (rows - n) * inFeatures)
+                }
             }
         }
-        input.withUnsafeBufferPointer { xb in
-            output.withUnsafeMutableBufferPointer { yb in
+        output.withUnsafeMutableBufferPointer { yb in
+            // The bias is the product's starting value (beta 1) on the real rows; padding rows start at zero.
+            if let bias {
+                let b = store.values(bias)
+                for row in 0..<n {
+                    for o in 0..<outFeatures { yb[row * outFeatures + o] = b[o] }
+                }
+                for i in (n * outFeatures)..<(rows * outFeatures) { yb[i] = 0 }
+            }
+            input.withUnsafeBufferPointer { xb in
                 guard let xp = xb.baseAddress, let yp = yb.baseAddress else { return }
                 BLAS.sgemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: xp, b: store.values(weight), beta: bias == nil ? 0 : 1, c: yp)
             }
         }
         cache.input = x
-        return Tensor(shape: [n, outFeatures], data: Array(output[0..<(n * outFeatures)]))
+        if rows == n {
+            // The output buffer itself becomes the result (and is not recycled).
+            let result = output
+            output = []
+            return Tensor(shape: [n, outFeatures], data: result)
+        }
+        return Tensor(shape: [n, outFeatures]) { yp in
+            output.withUnsafeBufferPointer { source in
+                guard let sp = source.baseAddress else { return }
+                yp.update(from: sp, count: n * outFeatures)
+            }
+        }
     }
 
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache, inputGradient: Bool = true) -> Tensor {

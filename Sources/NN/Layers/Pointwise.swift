@@ -17,22 +17,24 @@ public enum Pointwise {
         UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Lanes.self)
     }
 
-    /// A new array of `a.count` elements, every one written by `loop(a, b, out, range)` over ranges of the
-    /// indices (split over `ComputePool.shared` when large). `b` must have at least `a.count` elements.
+    /// A new array of `a.count` elements (from this thread's `BufferPool`), every one written by
+    /// `loop(a, b, out, range)` over ranges of the indices (split over `ComputePool.shared` when large). `b` must
+    /// have at least `a.count` elements.
     public static func map(
         _ a: [Float], _ b: [Float],
-        _ loop: @escaping (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
+        _ loop: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
     ) -> [Float] {
         precondition(b.count >= a.count, "pointwise operands of \(a.count) and \(b.count) elements")
-        return [Float](unsafeUninitializedCapacity: a.count) { out, initialized in
-            a.withUnsafeBufferPointer { ab in
-                b.withUnsafeBufferPointer { bb in
-                    guard let ap = ab.baseAddress, let bp = bb.baseAddress, let op = out.baseAddress else { return }
+        var output = BufferPool.current.take(a.count)
+        a.withUnsafeBufferPointer { ab in
+            b.withUnsafeBufferPointer { bb in
+                output.withUnsafeMutableBufferPointer { ob in
+                    guard let ap = ab.baseAddress, let bp = bb.baseAddress, let op = ob.baseAddress else { return }
                     forRanges(a.count) { range in loop(ap, bp, op, range) }
                 }
             }
-            initialized = a.count
         }
+        return output
     }
 
     /// `a + b`, element by element.
@@ -84,18 +86,19 @@ public enum Pointwise {
 
     /// `body` over ranges of `0..<count`, on the pool's threads when `count` reaches `ComputePool.parallelMinimum`.
     @inline(__always)
-    public static func forRanges(_ count: Int, _ body: @escaping (Range<Int>) -> Void) {
+    public static func forRanges(_ count: Int, _ body: (Range<Int>) -> Void) {
         ComputePool.shared.forRanges(count, parallel: count >= ComputePool.parallelMinimum, body)
     }
 }
 
 extension Tensor {
     /// A tensor whose elements `fill` writes, without zero-filling them first; `fill` must write every element.
+    /// The buffer comes from this thread's `BufferPool`.
     public init(shape: [Int], writingEvery fill: (UnsafeMutablePointer<Float>) -> Void) {
-        let count = shape.reduce(1, *)
-        self.init(shape: shape, data: [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        var data = BufferPool.current.take(shape.reduce(1, *))
+        data.withUnsafeMutableBufferPointer { buffer in
             if let base = buffer.baseAddress { fill(base) }
-            initialized = count
-        })
+        }
+        self.init(shape: shape, data: data)
     }
 }

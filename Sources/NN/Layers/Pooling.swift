@@ -10,6 +10,9 @@ public struct MaxPool2d: Sendable {
         public var argmax: [Int32] = []
         public var inputShape: [Int] = []
         public init() {}
+
+        /// Hands the cached indices to `pool` (the start of the next step).
+        public mutating func recycle(into pool: BufferPool) { pool.recycle(&argmax) }
     }
 
     public init(kernel: Int, stride: Int, padding: Int) {
@@ -22,8 +25,9 @@ public struct MaxPool2d: Sendable {
         let (n, c, h, w) = x.nchw
         let ho = (h + 2 * padding - kernel) / stride + 1
         let wo = (w + 2 * padding - kernel) / stride + 1
-        var y = Tensor(zeros: [n, c, ho, wo])
-        var argmax = [Int32](repeating: -1, count: y.count)
+        // Every output and index is written below.
+        var y = Tensor(shape: [n, c, ho, wo]) { _ in }
+        var argmax = BufferPool.current.indices(y.count, repeating: -1)
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 argmax.withUnsafeMutableBufferPointer { ap in

@@ -11,6 +11,14 @@ public final class SpatialAttention {
         var conv = Conv2d.Cache()
         var gate = Tensor(zeros: [0])
         public init() {}
+
+        /// Hands every cached buffer to `pool` (the start of the next step).
+        mutating func recycle(into pool: BufferPool) {
+            pool.recycle(&input)
+            pool.recycle(&argmax)
+            conv.recycle(into: pool)
+            pool.recycle(&gate)
+        }
     }
 
     public init(_ store: ParameterStore, _ prefix: String, kernel: Int = 7) {
@@ -25,7 +33,8 @@ public final class SpatialAttention {
         let (n, c, h, w) = x.nchw
         let spatial = h * w
         let parallel = x.count >= ComputePool.parallelMinimum
-        var argmax = [Int32](repeating: 0, count: n * spatial)
+        let pool = BufferPool.current
+        var argmax = pool.indices(n * spatial, repeating: 0)
         // Per position: the channel mean (summed in channel order) and the first maximal channel.
         let pooled = Tensor(shape: [n, 2, h, w]) { pp in
             x.data.withUnsafeBufferPointer { xb in
@@ -55,7 +64,9 @@ public final class SpatialAttention {
             }
         }
         cache.argmax = argmax
-        let gate = Sigmoid.forward(conv.forward(pooled, store, cache: &cache.conv))
+        var logits = conv.forward(pooled, store, cache: &cache.conv)
+        let gate = Sigmoid.forward(logits)
+        pool.recycle(&logits)
         cache.gate = gate
         cache.input = x
         return Tensor(shape: x.shape) { yp in
@@ -103,7 +114,12 @@ public final class SpatialAttention {
                 }
             }
         }
-        let dPooled = conv.backward(Sigmoid.backward(dGate, output: cache.gate), store, cache: cache.conv)
+        let pool = BufferPool.current
+        var dLogits = Sigmoid.backward(dGate, output: cache.gate)
+        pool.recycle(&dGate)
+        var dPooled = conv.backward(dLogits, store, cache: cache.conv)
+        pool.recycle(&dLogits)
+        defer { pool.recycle(&dPooled) }
         // The mean's gradient goes to every channel, the max's to the first maximal one.
         dPooled.data.withUnsafeBufferPointer { pb in
             cache.argmax.withUnsafeBufferPointer { ab in

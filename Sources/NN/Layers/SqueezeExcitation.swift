@@ -14,6 +14,15 @@ public final class SqueezeExcitation {
         var hidden = Tensor(zeros: [0])
         var gate = Tensor(zeros: [0])
         public init() {}
+
+        /// Hands every cached buffer to `pool` (the start of the next step).
+        mutating func recycle(into pool: BufferPool) {
+            pool.recycle(&input)
+            fc1.recycle(into: pool)
+            fc2.recycle(into: pool)
+            pool.recycle(&hidden)
+            pool.recycle(&gate)
+        }
     }
 
     public init(_ store: ParameterStore, _ prefix: String, channels: Int, reduction: Int = 16) {
@@ -28,9 +37,14 @@ public final class SqueezeExcitation {
     }
 
     public func forward(_ x: Tensor, _ store: ParameterStore, cache: inout Cache) -> Tensor {
+        let pool = BufferPool.current
         let squeezed = GlobalAvgPool.forward(x)
-        cache.hidden = ReLU.forward(fc1.forward(squeezed, store, cache: &cache.fc1))
-        cache.gate = Sigmoid.forward(fc2.forward(cache.hidden, store, cache: &cache.fc2))
+        var pre1 = fc1.forward(squeezed, store, cache: &cache.fc1)
+        cache.hidden = ReLU.forward(pre1)
+        pool.recycle(&pre1)
+        var pre2 = fc2.forward(cache.hidden, store, cache: &cache.fc2)
+        cache.gate = Sigmoid.forward(pre2)
+        pool.recycle(&pre2)
         cache.input = x
         return Self.excite(x, gate: cache.gate, onePosition: x.nchw.h * x.nchw.w == 1)
     }
@@ -38,12 +52,20 @@ public final class SqueezeExcitation {
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
         let (n, c, h, w) = dy.nchw
         let onePosition = h * w == 1
+        let pool = BufferPool.current
         var (dx, dGate) = Self.exciteBackward(dy, input: cache.input, gate: cache.gate, onePosition: onePosition)
-        let dPre2 = Sigmoid.backward(Tensor(shape: [n, c], data: dGate), output: cache.gate)
-        let dHidden = fc2.backward(dPre2, store, cache: cache.fc2)
-        let dPre1 = ReLU.backward(dHidden, output: cache.hidden)
-        let dSqueezed = fc1.backward(dPre1, store, cache: cache.fc1)
+        var gateGradient = Tensor(shape: [n, c], data: dGate)
+        dGate = []
+        var dPre2 = Sigmoid.backward(gateGradient, output: cache.gate)
+        pool.recycle(&gateGradient)
+        var dHidden = fc2.backward(dPre2, store, cache: cache.fc2)
+        pool.recycle(&dPre2)
+        var dPre1 = ReLU.backward(dHidden, output: cache.hidden)
+        pool.recycle(&dHidden)
+        var dSqueezed = fc1.backward(dPre1, store, cache: cache.fc1)
+        pool.recycle(&dPre1)
         Self.addSqueezeGradient(&dx, dSqueezed, onePosition: onePosition)
+        pool.recycle(&dSqueezed)
         return dx
     }
 
@@ -88,7 +110,8 @@ public final class SqueezeExcitation {
         }
         let (n, c, h, w) = dy.nchw
         let spatial = h * w
-        var dGate = [Float](repeating: 0, count: n * c)
+        // Every plane's sum is written below.
+        var dGate = BufferPool.current.take(n * c)
         let dx = Tensor(shape: dy.shape) { dxp in
             dy.data.withUnsafeBufferPointer { db in
                 input.data.withUnsafeBufferPointer { xb in
@@ -118,6 +141,8 @@ public final class SqueezeExcitation {
     /// that is `dx + dS / 1` in lanes.
     static func addSqueezeGradient(_ dx: inout Tensor, _ dSqueezed: Tensor, onePosition: Bool) {
         if onePosition {
+            var previous = dx
+            defer { BufferPool.current.recycle(&previous) }
             dx = Tensor(shape: dx.shape, data: Pointwise.map(dx.data, dSqueezed.data) { a, g, out, range in
                 let one = Pointwise.Lanes(repeating: 1)
                 var i = range.lowerBound

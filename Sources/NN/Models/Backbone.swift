@@ -21,6 +21,14 @@ public final class Backbone {
         var conv1 = Conv2d.Cache(), bn1 = BatchNorm2d.Cache(), pool = MaxPool2d.Cache()
         var activated = Tensor(zeros: [0])
         public init() {}
+
+        /// Hands every cached buffer to `pool` (the start of the next step).
+        mutating func recycle(into pool: BufferPool) {
+            conv1.recycle(into: pool)
+            bn1.recycle(into: pool)
+            self.pool.recycle(into: pool)
+            pool.recycle(&activated)
+        }
     }
 
     public struct StageCache {
@@ -28,6 +36,13 @@ public final class Backbone {
         var se = SqueezeExcitation.Cache()
         var spatial = SpatialAttention.Cache()
         public init() {}
+
+        /// Hands every cached buffer to `pool` (the start of the next step).
+        mutating func recycle(into pool: BufferPool) {
+            for index in blocks.indices { blocks[index].recycle(into: pool) }
+            se.recycle(into: pool)
+            spatial.recycle(into: pool)
+        }
     }
 
     public init(_ store: ParameterStore, prefix: String = "backbone", width: Int = 64) {
@@ -60,14 +75,25 @@ public final class Backbone {
 
     /// conv1 → bn1 → ReLU → maxpool.
     public func forwardStem(_ x: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout StemCache) -> Tensor {
-        cache.activated = ReLU.forward(bn1.forward(conv1.forward(x, store, cache: &cache.conv1), store, mode: mode, cache: &cache.bn1))
+        let pool = BufferPool.current
+        var convOutput = conv1.forward(x, store, cache: &cache.conv1)
+        var normalized = bn1.forward(convOutput, store, mode: mode, cache: &cache.bn1)
+        pool.recycle(&convOutput)
+        cache.activated = ReLU.forward(normalized)
+        pool.recycle(&normalized)
         return maxpool.forward(cache.activated, cache: &cache.pool)
     }
 
     /// Backward through the stem; the input gradient is not needed (the input is data).
     public func backwardStem(_ dy: Tensor, _ store: ParameterStore, cache: StemCache) {
-        let dActivated = ReLU.backward(maxpool.backward(dy, cache: cache.pool), output: cache.activated)
-        _ = conv1.backward(bn1.backward(dActivated, store, cache: cache.bn1), store, cache: cache.conv1, inputGradient: false)
+        let pool = BufferPool.current
+        var dPooled = maxpool.backward(dy, cache: cache.pool)
+        var dActivated = ReLU.backward(dPooled, output: cache.activated)
+        pool.recycle(&dPooled)
+        var dNormalized = bn1.backward(dActivated, store, cache: cache.bn1)
+        pool.recycle(&dActivated)
+        _ = conv1.backward(dNormalized, store, cache: cache.conv1, inputGradient: false)
+        pool.recycle(&dNormalized)
     }
 
     /// layerK → seK (→ spatial attention for K = 4); `stage` is 0…3.
@@ -81,12 +107,18 @@ public final class Backbone {
         return y
     }
 
+    /// Each intermediate gradient goes back to this thread's pool once the next one is computed; `dy` is the caller's.
     public func backwardStage(_ stage: Int, _ dy: Tensor, _ store: ParameterStore, cache: StageCache) -> Tensor {
+        let pool = BufferPool.current
         var d = dy
-        if stage == 3 { d = spatialAttention.backward(d, store, cache: cache.spatial) }
-        d = se[stage].backward(d, store, cache: cache.se)
+        func step(_ next: Tensor) {
+            pool.recycle(&d)
+            d = next
+        }
+        if stage == 3 { step(spatialAttention.backward(d, store, cache: cache.spatial)) }
+        step(se[stage].backward(d, store, cache: cache.se))
         for (index, block) in layers[stage].enumerated().reversed() {
-            d = block.backward(d, store, cache: cache.blocks[index])
+            step(block.backward(d, store, cache: cache.blocks[index]))
         }
         return d
     }

@@ -12,6 +12,13 @@ public final class ClassificationHead {
         var activations: [Tensor] = []
         var dropouts: [Dropout.Cache] = []
         public init() {}
+
+        /// Hands every cached buffer to `pool` (the start of the next step).
+        mutating func recycle(into pool: BufferPool) {
+            for index in linears.indices { linears[index].recycle(into: pool) }
+            for index in activations.indices { pool.recycle(&activations[index]) }
+            for index in dropouts.indices { dropouts[index].recycle(into: pool) }
+        }
     }
 
     public init(_ store: ParameterStore, _ prefix: String, inFeatures: Int, hidden: [Int], dropout: Float, classes: Int) {
@@ -33,28 +40,42 @@ public final class ClassificationHead {
     }
 
     public func forward(_ x: Tensor, _ store: ParameterStore, training: Bool, random: inout PCG64, cache: inout Cache) -> Tensor {
-        cache.linears = Array(repeating: Linear.Cache(), count: linears.count)
-        cache.activations = []
-        cache.dropouts = Array(repeating: Dropout.Cache(), count: linears.count - 1)
+        // The cache's arrays are sized once and reused by every later pass.
+        if cache.linears.count != linears.count {
+            cache.linears = Array(repeating: Linear.Cache(), count: linears.count)
+            cache.activations = Array(repeating: Tensor(zeros: [0]), count: linears.count - 1)
+            cache.dropouts = Array(repeating: Dropout.Cache(), count: linears.count - 1)
+        }
+        let pool = BufferPool.current
         var y = x
         for (index, linear) in linears.enumerated() {
-            y = linear.forward(y, store, cache: &cache.linears[index])
+            var next = linear.forward(y, store, cache: &cache.linears[index])
             if index < linears.count - 1 {
-                y = ReLU.forward(y)
-                cache.activations.append(y)
-                y = dropout.forward(y, training: training, random: &random, cache: &cache.dropouts[index])
+                var preActivation = next
+                next = ReLU.forward(preActivation)
+                pool.recycle(&preActivation)
+                cache.activations[index] = next
+                next = dropout.forward(next, training: training, random: &random, cache: &cache.dropouts[index])
             }
+            y = next
         }
         return y
     }
 
+    /// Temporaries go back to this thread's pool as soon as they are used; `dy` is the caller's.
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
+        let pool = BufferPool.current
         var d = dy
         for index in linears.indices.reversed() {
             if index < linears.count - 1 {
-                d = ReLU.backward(dropout.backward(d, cache: cache.dropouts[index]), output: cache.activations[index])
+                var dDropout = dropout.backward(d, cache: cache.dropouts[index])
+                pool.recycle(&d)
+                d = ReLU.backward(dDropout, output: cache.activations[index])
+                pool.recycle(&dDropout)
             }
-            d = linears[index].backward(d, store, cache: cache.linears[index])
+            let next = linears[index].backward(d, store, cache: cache.linears[index])
+            pool.recycle(&d)
+            d = next
         }
         return d
     }

@@ -75,6 +75,16 @@ public final class PartitionModel {
         var pooledShape: [Int] = []
         var head = ClassificationHead.Cache()
         public init() {}
+
+        /// Hands every buffer of the previous pass to this thread's `BufferPool`, which the next pass takes them
+        /// from (each forward pass starts with this, so a reused cache makes steps allocate no buffers).
+        public mutating func recycle() {
+            let pool = BufferPool.current
+            stem.recycle(into: pool)
+            for index in stages.indices { stages[index].recycle(into: pool) }
+            for index in adapters.indices { adapters[index].recycle(into: pool) }
+            head.recycle(into: pool)
+        }
     }
 
     /// Builds the model and initialises it from `seed` (backbone as torchvision, adapters and head per spec).
@@ -101,6 +111,7 @@ public final class PartitionModel {
 
     /// Logits `[N, classes]` for input `[N, 1, H, W]`.
     public func forward(_ x: Tensor, mode: Mode, random: inout PCG64, cache: inout Cache) -> Tensor {
+        cache.recycle()
         let stem = backbone.forwardStem(x, store, bn: mode.backboneBN, cache: &cache.stem)
         return forward(stem, fromStage: 0, mode: mode, random: &random, cache: &cache)
     }
@@ -115,6 +126,7 @@ public final class PartitionModel {
     /// The frozen prefix's output (eval mode) for input `[N, 1, H, W]`: what the prefix cache stores.
     public func forwardPrefix(_ x: Tensor, cache: inout Cache) -> Tensor? {
         guard let last = frozenPrefixLastStage else { return nil }
+        cache.recycle()
         var y = backbone.forwardStem(x, store, bn: .eval, cache: &cache.stem)
         for stage in 0...last {
             y = backbone.forwardStage(stage, y, store, bn: .eval, cache: &cache.stages[stage])
@@ -125,6 +137,7 @@ public final class PartitionModel {
     /// Logits from the prefix's output (`forwardPrefix`): the first adapter, the rest of the backbone, the head.
     public func forward(prefixOutput: Tensor, mode: Mode, random: inout PCG64, cache: inout Cache) -> Tensor? {
         guard let last = frozenPrefixLastStage, let adapter = adapters[last] else { return nil }
+        cache.recycle()
         let y = adapter.forward(prefixOutput, store, bn: mode.adapterBN, cache: &cache.adapters[last])
         return forward(y, fromStage: last + 1, mode: mode, random: &random, cache: &cache)
     }
@@ -139,7 +152,11 @@ public final class PartitionModel {
             }
         }
         cache.pooledShape = y.shape
-        return head.forward(GlobalAvgPool.forward(y), store, training: mode.dropout, random: &random, cache: &cache.head)
+        var pooled = GlobalAvgPool.forward(y)
+        BufferPool.current.recycle(&y)
+        let logits = head.forward(pooled, store, training: mode.dropout, random: &random, cache: &cache.head)
+        BufferPool.current.recycle(&pooled)
+        return logits
     }
 
     /// Accumulates the gradients of every trainable tensor for upstream gradient `dLogits`; stops as soon as
@@ -147,13 +164,20 @@ public final class PartitionModel {
     public func backward(_ dLogits: Tensor, cache: Cache) {
         let backboneTrainable = !config.stage.usesAdapters
         let firstAdapter = adapters.keys.min() ?? 4
+        let pool = BufferPool.current
+        // Each intermediate gradient goes back to the pool once the next one is computed.
         var d = GlobalAvgPool.backward(head.backward(dLogits, store, cache: cache.head), inputShape: cache.pooledShape)
+        defer { pool.recycle(&d) }
+        func step(_ next: Tensor) {
+            pool.recycle(&d)
+            d = next
+        }
         for stage in (0..<4).reversed() {
             if let adapter = adapters[stage] {
-                d = adapter.backward(d, store, cache: cache.adapters[stage])
+                step(adapter.backward(d, store, cache: cache.adapters[stage]))
             }
             if !backboneTrainable && stage <= firstAdapter { return }
-            d = backbone.backwardStage(stage, d, store, cache: cache.stages[stage])
+            step(backbone.backwardStage(stage, d, store, cache: cache.stages[stage]))
         }
         if backboneTrainable { backbone.backwardStem(d, store, cache: cache.stem) }
     }

@@ -33,6 +33,8 @@ public final class AdamW {
     public var secondMoment: [Float]
     /// (store entry index, group index) of every trainable tensor.
     public let members: [(entry: Int, group: Int)]
+    /// The step's per-tensor slices, kept so that later steps refill the same array.
+    private var slices: [Slice] = []
 
     public init(store: ParameterStore, groups: [Group], beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8) {
         self.groups = groups
@@ -62,6 +64,9 @@ public final class AdamW {
             secondMoment.withUnsafeMutableBufferPointer { vBuffer in
                 guard let m = mBuffer.baseAddress, let v = vBuffer.baseAddress else { return }
                 var slices: [Slice] = []
+                swap(&slices, &self.slices)
+                defer { swap(&slices, &self.slices) }
+                slices.removeAll(keepingCapacity: true)
                 for (entryIndex, groupIndex) in members {
                     let entry = store.entries[entryIndex]
                     let ref = ParameterRef(index: entryIndex, offset: entry.offset, count: entry.count)
