@@ -107,6 +107,14 @@ public final class BufferPool {
         tensor.shape = [0]
     }
 
+    /// Replaces `tensor` by `body(tensor)` and takes the old buffer back (one step of a chain of layers whose
+    /// intermediate results nothing keeps).
+    public func replace(_ tensor: inout Tensor, with body: (Tensor) -> Tensor) {
+        var old = tensor
+        tensor = body(old)
+        recycle(&old)
+    }
+
     // MARK: Doubles and indices
 
     /// `count` zeros in double precision (per-channel sums).

@@ -53,50 +53,40 @@ public final class BasicBlock {
 
     public func forward(_ x: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout Cache) -> Tensor {
         let pool = BufferPool.current
-        var conv1Output = conv1.forward(x, store, cache: &cache.conv1)
-        var a = bn1.forward(conv1Output, store, mode: mode, cache: &cache.bn1)
-        pool.recycle(&conv1Output)
-        cache.hidden = ReLU.forward(a)
-        pool.recycle(&a)
-        var conv2Output = conv2.forward(cache.hidden, store, cache: &cache.conv2)
-        var y = bn2.forward(conv2Output, store, mode: mode, cache: &cache.bn2)
-        pool.recycle(&conv2Output)
+        var hidden = conv1.forward(x, store, cache: &cache.conv1)
+        pool.replace(&hidden) { bn1.forward($0, store, mode: mode, cache: &cache.bn1) }
+        pool.replace(&hidden) { ReLU.forward($0) }
+        cache.hidden = hidden
+        var y = conv2.forward(hidden, store, cache: &cache.conv2)
+        pool.replace(&y) { bn2.forward($0, store, mode: mode, cache: &cache.bn2) }
         var shortcut = x
         if let d = downsample {
-            var downOutput = d.conv.forward(x, store, cache: &cache.downConv)
-            shortcut = d.bn.forward(downOutput, store, mode: mode, cache: &cache.downBN)
-            pool.recycle(&downOutput)
+            shortcut = d.conv.forward(x, store, cache: &cache.downConv)
+            pool.replace(&shortcut) { d.bn.forward($0, store, mode: mode, cache: &cache.downBN) }
         }
-        let output = Tensor(shape: y.shape, data: Pointwise.sumReLU(y.data, shortcut.data))
-        pool.recycle(&y)
+        pool.replace(&y) { Tensor(shape: $0.shape, data: Pointwise.sumReLU($0.data, shortcut.data)) }
         pool.recycle(&shortcut)
-        cache.output = output
-        return output
+        cache.output = y
+        return y
     }
 
     /// Temporaries go back to this thread's pool as soon as they are used; `dy` is the caller's.
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
         let pool = BufferPool.current
         var dSum = ReLU.backward(dy, output: cache.output)
-        var dY2 = bn2.backward(dSum, store, cache: cache.bn2)
-        var dHidden = conv2.backward(dY2, store, cache: cache.conv2)
-        pool.recycle(&dY2)
-        var dA = ReLU.backward(dHidden, output: cache.hidden)
-        pool.recycle(&dHidden)
-        var dY1 = bn1.backward(dA, store, cache: cache.bn1)
-        pool.recycle(&dA)
-        var dx = conv1.backward(dY1, store, cache: cache.conv1)
-        pool.recycle(&dY1)
+        var dx = bn2.backward(dSum, store, cache: cache.bn2)
+        pool.replace(&dx) { conv2.backward($0, store, cache: cache.conv2) }
+        pool.replace(&dx) { ReLU.backward($0, output: cache.hidden) }
+        pool.replace(&dx) { bn1.backward($0, store, cache: cache.bn1) }
+        pool.replace(&dx) { conv1.backward($0, store, cache: cache.conv1) }
         var dShortcut = dSum
         if let d = downsample {
-            var dDown = d.bn.backward(dSum, store, cache: cache.downBN)
-            dShortcut = d.conv.backward(dDown, store, cache: cache.downConv)
-            pool.recycle(&dDown)
+            dShortcut = d.bn.backward(dSum, store, cache: cache.downBN)
+            pool.replace(&dShortcut) { d.conv.backward($0, store, cache: cache.downConv) }
         }
-        pool.recycle(&dSum)
-        let result = Tensor(shape: dx.shape, data: Pointwise.sum(dx.data, dShortcut.data))
-        pool.recycle(&dx)
+        pool.replace(&dx) { Tensor(shape: $0.shape, data: Pointwise.sum($0.data, dShortcut.data)) }
         pool.recycle(&dShortcut)
-        return result
+        pool.recycle(&dSum)
+        return dx
     }
 }

@@ -53,14 +53,13 @@ public final class ConvAdapter {
     public func forward(_ h: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout Cache) -> Tensor {
         let (_, _, height, width) = h.nchw
         let pool = BufferPool.current
-        var downOutput = down.forward(h, store, cache: &cache.down)
-        var normalized = bn.forward(downOutput, store, mode: mode, cache: &cache.bn)
-        pool.recycle(&downOutput)
-        cache.afterBN = ReLU.forward(normalized)
-        pool.recycle(&normalized)
-        var dwOutput = depthwise.forward(cache.afterBN, store, cache: &cache.depthwise)
-        cache.afterDW = ReLU.forward(dwOutput)
-        pool.recycle(&dwOutput)
+        var afterBN = down.forward(h, store, cache: &cache.down)
+        pool.replace(&afterBN) { bn.forward($0, store, mode: mode, cache: &cache.bn) }
+        pool.replace(&afterBN) { ReLU.forward($0) }
+        cache.afterBN = afterBN
+        var afterDW = depthwise.forward(afterBN, store, cache: &cache.depthwise)
+        pool.replace(&afterDW) { ReLU.forward($0) }
+        cache.afterDW = afterDW
         cache.delta = up.forward(cache.afterDW, store, cache: &cache.up)
         return Self.addScaled(h, delta: cache.delta, alpha: store.values(alpha), onePosition: height * width == 1)
     }
@@ -107,25 +106,18 @@ public final class ConvAdapter {
 
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
         let (_, _, height, width) = dy.nchw
-        var dDelta = Self.scaledBackward(
+        var d = Self.scaledBackward(
             dy, delta: cache.delta, alpha: store.values(alpha), dAlpha: store.isTrainable(alpha) ? store.gradients(alpha) : nil,
             onePosition: height * width == 1)
         let pool = BufferPool.current
-        var dAfterDW = up.backward(dDelta, store, cache: cache.up)
-        pool.recycle(&dDelta)
-        var dDW = ReLU.backward(dAfterDW, output: cache.afterDW)
-        pool.recycle(&dAfterDW)
-        var dAfterBN = depthwise.backward(dDW, store, cache: cache.depthwise)
-        pool.recycle(&dDW)
-        var dNormalized = ReLU.backward(dAfterBN, output: cache.afterBN)
-        pool.recycle(&dAfterBN)
-        var dDown = bn.backward(dNormalized, store, cache: cache.bn)
-        pool.recycle(&dNormalized)
-        var dDownInput = down.backward(dDown, store, cache: cache.down)
-        pool.recycle(&dDown)
-        let dx = Tensor(shape: dy.shape, data: Pointwise.sum(dDownInput.data, dy.data))
-        pool.recycle(&dDownInput)
-        return dx
+        pool.replace(&d) { up.backward($0, store, cache: cache.up) }
+        pool.replace(&d) { ReLU.backward($0, output: cache.afterDW) }
+        pool.replace(&d) { depthwise.backward($0, store, cache: cache.depthwise) }
+        pool.replace(&d) { ReLU.backward($0, output: cache.afterBN) }
+        pool.replace(&d) { bn.backward($0, store, cache: cache.bn) }
+        pool.replace(&d) { down.backward($0, store, cache: cache.down) }
+        pool.replace(&d) { Tensor(shape: dy.shape, data: Pointwise.sum($0.data, dy.data)) }
+        return d
     }
 
     /// dΔ = α ⊙ dY, and (when `dAlpha` is given) dα += Σ dY ⊙ Δ per channel over images and positions in that

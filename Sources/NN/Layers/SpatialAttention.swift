@@ -64,9 +64,8 @@ public final class SpatialAttention {
             }
         }
         cache.argmax = argmax
-        var logits = conv.forward(pooled, store, cache: &cache.conv)
-        let gate = Sigmoid.forward(logits)
-        pool.recycle(&logits)
+        var gate = conv.forward(pooled, store, cache: &cache.conv)
+        pool.replace(&gate) { Sigmoid.forward($0) }
         cache.gate = gate
         cache.input = x
         return Tensor(shape: x.shape) { yp in
@@ -115,10 +114,10 @@ public final class SpatialAttention {
             }
         }
         let pool = BufferPool.current
-        var dLogits = Sigmoid.backward(dGate, output: cache.gate)
-        pool.recycle(&dGate)
-        var dPooled = conv.backward(dLogits, store, cache: cache.conv)
-        pool.recycle(&dLogits)
+        var dPooled = dGate
+        dGate = Tensor(zeros: [0])
+        pool.replace(&dPooled) { Sigmoid.backward($0, output: cache.gate) }
+        pool.replace(&dPooled) { conv.backward($0, store, cache: cache.conv) }
         defer { pool.recycle(&dPooled) }
         // The mean's gradient goes to every channel, the max's to the first maximal one.
         dPooled.data.withUnsafeBufferPointer { pb in

@@ -38,13 +38,12 @@ public final class SqueezeExcitation {
 
     public func forward(_ x: Tensor, _ store: ParameterStore, cache: inout Cache) -> Tensor {
         let pool = BufferPool.current
-        let squeezed = GlobalAvgPool.forward(x)
-        var pre1 = fc1.forward(squeezed, store, cache: &cache.fc1)
-        cache.hidden = ReLU.forward(pre1)
-        pool.recycle(&pre1)
-        var pre2 = fc2.forward(cache.hidden, store, cache: &cache.fc2)
-        cache.gate = Sigmoid.forward(pre2)
-        pool.recycle(&pre2)
+        var hidden = fc1.forward(GlobalAvgPool.forward(x), store, cache: &cache.fc1)
+        pool.replace(&hidden) { ReLU.forward($0) }
+        cache.hidden = hidden
+        var gate = fc2.forward(hidden, store, cache: &cache.fc2)
+        pool.replace(&gate) { Sigmoid.forward($0) }
+        cache.gate = gate
         cache.input = x
         return Self.excite(x, gate: cache.gate, onePosition: x.nchw.h * x.nchw.w == 1)
     }
@@ -54,16 +53,13 @@ public final class SqueezeExcitation {
         let onePosition = h * w == 1
         let pool = BufferPool.current
         var (dx, dGate) = Self.exciteBackward(dy, input: cache.input, gate: cache.gate, onePosition: onePosition)
-        var gateGradient = Tensor(shape: [n, c], data: dGate)
+        // The gate's gradient, back through σ, fc2, ReLU and fc1 to the squeeze.
+        var dSqueezed = Tensor(shape: [n, c], data: dGate)
         dGate = []
-        var dPre2 = Sigmoid.backward(gateGradient, output: cache.gate)
-        pool.recycle(&gateGradient)
-        var dHidden = fc2.backward(dPre2, store, cache: cache.fc2)
-        pool.recycle(&dPre2)
-        var dPre1 = ReLU.backward(dHidden, output: cache.hidden)
-        pool.recycle(&dHidden)
-        var dSqueezed = fc1.backward(dPre1, store, cache: cache.fc1)
-        pool.recycle(&dPre1)
+        pool.replace(&dSqueezed) { Sigmoid.backward($0, output: cache.gate) }
+        pool.replace(&dSqueezed) { fc2.backward($0, store, cache: cache.fc2) }
+        pool.replace(&dSqueezed) { ReLU.backward($0, output: cache.hidden) }
+        pool.replace(&dSqueezed) { fc1.backward($0, store, cache: cache.fc1) }
         Self.addSqueezeGradient(&dx, dSqueezed, onePosition: onePosition)
         pool.recycle(&dSqueezed)
         return dx
@@ -141,20 +137,20 @@ public final class SqueezeExcitation {
     /// that is `dx + dS / 1` in lanes.
     static func addSqueezeGradient(_ dx: inout Tensor, _ dSqueezed: Tensor, onePosition: Bool) {
         if onePosition {
-            var previous = dx
-            defer { BufferPool.current.recycle(&previous) }
-            dx = Tensor(shape: dx.shape, data: Pointwise.map(dx.data, dSqueezed.data) { a, g, out, range in
-                let one = Pointwise.Lanes(repeating: 1)
-                var i = range.lowerBound
-                while i + Pointwise.laneCount <= range.upperBound {
-                    Pointwise.store(Pointwise.load(a, i) + Pointwise.load(g, i) / one, out, i)
-                    i += Pointwise.laneCount
-                }
-                while i < range.upperBound {
-                    out[i] = a[i] + g[i] / 1
-                    i += 1
-                }
-            })
+            BufferPool.current.replace(&dx) { dx in
+                Tensor(shape: dx.shape, data: Pointwise.map(dx.data, dSqueezed.data) { a, g, out, range in
+                    let one = Pointwise.Lanes(repeating: 1)
+                    var i = range.lowerBound
+                    while i + Pointwise.laneCount <= range.upperBound {
+                        Pointwise.store(Pointwise.load(a, i) + Pointwise.load(g, i) / one, out, i)
+                        i += Pointwise.laneCount
+                    }
+                    while i < range.upperBound {
+                        out[i] = a[i] + g[i] / 1
+                        i += 1
+                    }
+                })
+            }
             return
         }
         let (n, c, h, w) = dx.nchw

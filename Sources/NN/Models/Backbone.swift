@@ -76,24 +76,20 @@ public final class Backbone {
     /// conv1 → bn1 → ReLU → maxpool.
     public func forwardStem(_ x: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout StemCache) -> Tensor {
         let pool = BufferPool.current
-        var convOutput = conv1.forward(x, store, cache: &cache.conv1)
-        var normalized = bn1.forward(convOutput, store, mode: mode, cache: &cache.bn1)
-        pool.recycle(&convOutput)
-        cache.activated = ReLU.forward(normalized)
-        pool.recycle(&normalized)
-        return maxpool.forward(cache.activated, cache: &cache.pool)
+        var activated = conv1.forward(x, store, cache: &cache.conv1)
+        pool.replace(&activated) { bn1.forward($0, store, mode: mode, cache: &cache.bn1) }
+        pool.replace(&activated) { ReLU.forward($0) }
+        cache.activated = activated
+        return maxpool.forward(activated, cache: &cache.pool)
     }
 
     /// Backward through the stem; the input gradient is not needed (the input is data).
     public func backwardStem(_ dy: Tensor, _ store: ParameterStore, cache: StemCache) {
         let pool = BufferPool.current
-        var dPooled = maxpool.backward(dy, cache: cache.pool)
-        var dActivated = ReLU.backward(dPooled, output: cache.activated)
-        pool.recycle(&dPooled)
-        var dNormalized = bn1.backward(dActivated, store, cache: cache.bn1)
-        pool.recycle(&dActivated)
-        _ = conv1.backward(dNormalized, store, cache: cache.conv1, inputGradient: false)
-        pool.recycle(&dNormalized)
+        var d = maxpool.backward(dy, cache: cache.pool)
+        pool.replace(&d) { ReLU.backward($0, output: cache.activated) }
+        pool.replace(&d) { bn1.backward($0, store, cache: cache.bn1) }
+        pool.replace(&d) { conv1.backward($0, store, cache: cache.conv1, inputGradient: false) }
     }
 
     /// layerK → seK (→ spatial attention for K = 4); `stage` is 0…3.
@@ -111,14 +107,10 @@ public final class Backbone {
     public func backwardStage(_ stage: Int, _ dy: Tensor, _ store: ParameterStore, cache: StageCache) -> Tensor {
         let pool = BufferPool.current
         var d = dy
-        func step(_ next: Tensor) {
-            pool.recycle(&d)
-            d = next
-        }
-        if stage == 3 { step(spatialAttention.backward(d, store, cache: cache.spatial)) }
-        step(se[stage].backward(d, store, cache: cache.se))
+        if stage == 3 { pool.replace(&d) { spatialAttention.backward($0, store, cache: cache.spatial) } }
+        pool.replace(&d) { se[stage].backward($0, store, cache: cache.se) }
         for (index, block) in layers[stage].enumerated().reversed() {
-            step(block.backward(d, store, cache: cache.blocks[index]))
+            pool.replace(&d) { block.backward($0, store, cache: cache.blocks[index]) }
         }
         return d
     }

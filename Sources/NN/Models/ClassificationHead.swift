@@ -49,15 +49,12 @@ public final class ClassificationHead {
         let pool = BufferPool.current
         var y = x
         for (index, linear) in linears.enumerated() {
-            var next = linear.forward(y, store, cache: &cache.linears[index])
+            y = linear.forward(y, store, cache: &cache.linears[index])
             if index < linears.count - 1 {
-                var preActivation = next
-                next = ReLU.forward(preActivation)
-                pool.recycle(&preActivation)
-                cache.activations[index] = next
-                next = dropout.forward(next, training: training, random: &random, cache: &cache.dropouts[index])
+                pool.replace(&y) { ReLU.forward($0) }
+                cache.activations[index] = y
+                y = dropout.forward(y, training: training, random: &random, cache: &cache.dropouts[index])
             }
-            y = next
         }
         return y
     }
@@ -68,14 +65,10 @@ public final class ClassificationHead {
         var d = dy
         for index in linears.indices.reversed() {
             if index < linears.count - 1 {
-                var dDropout = dropout.backward(d, cache: cache.dropouts[index])
-                pool.recycle(&d)
-                d = ReLU.backward(dDropout, output: cache.activations[index])
-                pool.recycle(&dDropout)
+                pool.replace(&d) { dropout.backward($0, cache: cache.dropouts[index]) }
+                pool.replace(&d) { ReLU.backward($0, output: cache.activations[index]) }
             }
-            let next = linears[index].backward(d, store, cache: cache.linears[index])
-            pool.recycle(&d)
-            d = next
+            pool.replace(&d) { linears[index].backward($0, store, cache: cache.linears[index]) }
         }
         return d
     }

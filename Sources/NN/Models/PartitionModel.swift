@@ -152,11 +152,10 @@ public final class PartitionModel {
             }
         }
         cache.pooledShape = y.shape
-        var pooled = GlobalAvgPool.forward(y)
-        BufferPool.current.recycle(&y)
-        let logits = head.forward(pooled, store, training: mode.dropout, random: &random, cache: &cache.head)
-        BufferPool.current.recycle(&pooled)
-        return logits
+        let pool = BufferPool.current
+        pool.replace(&y) { GlobalAvgPool.forward($0) }
+        pool.replace(&y) { head.forward($0, store, training: mode.dropout, random: &random, cache: &cache.head) }
+        return y
     }
 
     /// Accumulates the gradients of every trainable tensor for upstream gradient `dLogits`; stops as soon as
@@ -168,16 +167,12 @@ public final class PartitionModel {
         // Each intermediate gradient goes back to the pool once the next one is computed.
         var d = GlobalAvgPool.backward(head.backward(dLogits, store, cache: cache.head), inputShape: cache.pooledShape)
         defer { pool.recycle(&d) }
-        func step(_ next: Tensor) {
-            pool.recycle(&d)
-            d = next
-        }
         for stage in (0..<4).reversed() {
             if let adapter = adapters[stage] {
-                step(adapter.backward(d, store, cache: cache.adapters[stage]))
+                pool.replace(&d) { adapter.backward($0, store, cache: cache.adapters[stage]) }
             }
             if !backboneTrainable && stage <= firstAdapter { return }
-            step(backbone.backwardStage(stage, d, store, cache: cache.stages[stage]))
+            pool.replace(&d) { backbone.backwardStage(stage, $0, store, cache: cache.stages[stage]) }
         }
         if backboneTrainable { backbone.backwardStem(d, store, cache: cache.stem) }
     }
