@@ -49,6 +49,9 @@ public final class BufferPool {
 
     public init() {}
 
+    /// The shape a recycled tensor is left with (one shared array, so recycling allocates nothing).
+    static let emptyShape = [0]
+
     /// This thread's pool.
     public static var current: BufferPool {
         if let raw = pthread_getspecific(threadKey) { return Unmanaged<BufferPool>.fromOpaque(raw).takeUnretainedValue() }
@@ -104,7 +107,7 @@ public final class BufferPool {
     /// Takes the tensor's buffer back and leaves the tensor empty.
     public func recycle(_ tensor: inout Tensor) {
         recycle(&tensor.data)
-        tensor.shape = [0]
+        tensor.shape = Self.emptyShape
     }
 
     /// Replaces `tensor` by `body(tensor)` and takes the old buffer back (one step of a chain of layers whose

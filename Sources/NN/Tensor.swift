@@ -25,6 +25,19 @@ public struct Tensor: Sendable, Equatable {
         Tensor(shape: newShape, data: data)
     }
 
+    /// The shape `[n, c, h, w]`, reusing `cached` when it already holds those values: a layer keeps its output's
+    /// shape in its cache, so that steps after the first do not allocate a new shape array.
+    public static func reusingShape(_ cached: inout [Int], _ n: Int, _ c: Int, _ h: Int, _ w: Int) -> [Int] {
+        if cached.count != 4 || cached[0] != n || cached[1] != c || cached[2] != h || cached[3] != w { cached = [n, c, h, w] }
+        return cached
+    }
+
+    /// The shape `[n, c]`, reusing `cached` as above.
+    public static func reusingShape(_ cached: inout [Int], _ n: Int, _ c: Int) -> [Int] {
+        if cached.count != 2 || cached[0] != n || cached[1] != c { cached = [n, c] }
+        return cached
+    }
+
     /// Batch size, channels, height, width of a 4-D tensor.
     public var nchw: (n: Int, c: Int, h: Int, w: Int) {
         precondition(shape.count == 4, "expected an NCHW tensor, got shape \(shape)")

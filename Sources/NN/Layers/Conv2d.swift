@@ -37,6 +37,7 @@ public final class Conv2d {
     /// What backward needs from forward.
     public struct Cache {
         public var input = Tensor(zeros: [0])
+        var outputShape: [Int] = []
         public init() {}
 
         /// Hands the cached input to `pool` (the start of the next step).
@@ -72,7 +73,7 @@ public final class Conv2d {
         let og = outChannels / groups
         let k = cg * kernel * kernel
         let spatial = ho * wo
-        var y = Tensor(zeros: [n, outChannels, ho, wo])
+        var y = Tensor(zeros: Tensor.reusingShape(&cache.outputShape, n, outChannels, ho, wo))
         if useSmallMapPath, spatial <= Self.smallMapLimit {
             forwardSmall(x, store, into: &y)
             addBias(&y, store)

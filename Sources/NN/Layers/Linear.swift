@@ -9,6 +9,7 @@ public final class Linear {
 
     public struct Cache {
         public var input = Tensor(zeros: [0])
+        var outputShape: [Int] = []
         public init() {}
 
         /// Hands the cached input to `pool` (the start of the next step).
@@ -60,13 +61,14 @@ public final class Linear {
             }
         }
         cache.input = x
+        let shape = Tensor.reusingShape(&cache.outputShape, n, outFeatures)
         if rows == n {
             // The output buffer itself becomes the result (and is not recycled).
             let result = output
             output = []
-            return Tensor(shape: [n, outFeatures], data: result)
+            return Tensor(shape: shape, data: result)
         }
-        return Tensor(shape: [n, outFeatures]) { yp in
+        return Tensor(shape: shape) { yp in
             output.withUnsafeBufferPointer { source in
                 guard let sp = source.baseAddress else { return }
                 yp.update(from: sp, count: n * outFeatures)

@@ -9,6 +9,7 @@ public struct MaxPool2d: Sendable {
     public struct Cache {
         public var argmax: [Int32] = []
         public var inputShape: [Int] = []
+        var outputShape: [Int] = []
         public init() {}
 
         /// Hands the cached indices to `pool` (the start of the next step).
@@ -26,7 +27,7 @@ public struct MaxPool2d: Sendable {
         let ho = (h + 2 * padding - kernel) / stride + 1
         let wo = (w + 2 * padding - kernel) / stride + 1
         // Every output and index is written below.
-        var y = Tensor(shape: [n, c, ho, wo]) { _ in }
+        var y = Tensor(shape: Tensor.reusingShape(&cache.outputShape, n, c, ho, wo)) { _ in }
         var argmax = BufferPool.current.indices(y.count, repeating: -1)
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
@@ -92,15 +93,27 @@ public struct MaxPool2d: Sendable {
 
 /// `AdaptiveAvgPool2d(1)` + flatten: `[N, C, H, W]` → `[N, C]`.
 public enum GlobalAvgPool {
-    public static func forward(_ x: Tensor) -> Tensor { forward(x, onePosition: x.nchw.h * x.nchw.w == 1) }
+    public static func forward(_ x: Tensor) -> Tensor {
+        var shape: [Int] = []
+        return forward(x, onePosition: x.nchw.h * x.nchw.w == 1, shape: &shape)
+    }
+
+    /// The same, with the output shape `[N, C]` taken from (or stored in) `shape`, a caller's cache.
+    public static func forward(_ x: Tensor, shape: inout [Int]) -> Tensor { forward(x, onePosition: x.nchw.h * x.nchw.w == 1, shape: &shape) }
 
     /// On a 1×1 map (`onePosition`: layer4 and its SE blocks on 16×16 inputs) each mean is `(0 + x) / 1`, computed
     /// in lanes; `OnePositionTests` checks that against the plane loop bit for bit.
     static func forward(_ x: Tensor, onePosition: Bool) -> Tensor {
+        var shape: [Int] = []
+        return forward(x, onePosition: onePosition, shape: &shape)
+    }
+
+    static func forward(_ x: Tensor, onePosition: Bool, shape cachedShape: inout [Int]) -> Tensor {
         let (n, c, h, w) = x.nchw
         let spatial = h * w
+        let shape = Tensor.reusingShape(&cachedShape, n, c)
         if onePosition {
-            return Tensor(shape: [n, c], data: Pointwise.map(x.data, x.data) { xp, _, out, range in
+            return Tensor(shape: shape, data: Pointwise.map(x.data, x.data) { xp, _, out, range in
                 let zero = Pointwise.Lanes(repeating: 0), one = Pointwise.Lanes(repeating: 1)
                 var i = range.lowerBound
                 while i + Pointwise.laneCount <= range.upperBound {
@@ -113,7 +126,7 @@ public enum GlobalAvgPool {
                 }
             })
         }
-        return Tensor(shape: [n, c]) { yp in
+        return Tensor(shape: shape) { yp in
             x.data.withUnsafeBufferPointer { xb in
                 guard let xp = xb.baseAddress else { return }
                 for plane in 0..<(n * c) {

@@ -10,6 +10,7 @@ public final class SpatialAttention {
         var argmax: [Int32] = []
         var conv = Conv2d.Cache()
         var gate = Tensor(zeros: [0])
+        var pooledShape: [Int] = []
         public init() {}
 
         /// Hands every cached buffer to `pool` (the start of the next step).
@@ -36,7 +37,7 @@ public final class SpatialAttention {
         let pool = BufferPool.current
         var argmax = pool.indices(n * spatial, repeating: 0)
         // Per position: the channel mean (summed in channel order) and the first maximal channel.
-        let pooled = Tensor(shape: [n, 2, h, w]) { pp in
+        let pooled = Tensor(shape: Tensor.reusingShape(&cache.pooledShape, n, 2, h, w)) { pp in
             x.data.withUnsafeBufferPointer { xb in
                 argmax.withUnsafeMutableBufferPointer { ab in
                     guard let xp = xb.baseAddress, let ap = ab.baseAddress else { return }
@@ -90,7 +91,7 @@ public final class SpatialAttention {
         let spatial = h * w
         let parallel = dy.count >= ComputePool.parallelMinimum
         // dX = dY ⊙ gate; the gate's gradient sums dY ⊙ X over channels, in channel order.
-        var dGate = Tensor(zeros: [n, 1, h, w])
+        var dGate = Tensor(zeros: cache.gate.shape)
         var dx = Tensor(shape: dy.shape) { dxp in
             dy.data.withUnsafeBufferPointer { db in
                 cache.input.data.withUnsafeBufferPointer { xb in
@@ -114,8 +115,9 @@ public final class SpatialAttention {
             }
         }
         let pool = BufferPool.current
+        // The gate's gradient, back through σ and the convolution to the pooled maps.
         var dPooled = dGate
-        dGate = Tensor(zeros: [0])
+        pool.recycle(&dGate)
         pool.replace(&dPooled) { Sigmoid.backward($0, output: cache.gate) }
         pool.replace(&dPooled) { conv.backward($0, store, cache: cache.conv) }
         defer { pool.recycle(&dPooled) }

@@ -13,6 +13,7 @@ public final class SqueezeExcitation {
         var fc2 = Linear.Cache()
         var hidden = Tensor(zeros: [0])
         var gate = Tensor(zeros: [0])
+        var squeezedShape: [Int] = []
         public init() {}
 
         /// Hands every cached buffer to `pool` (the start of the next step).
@@ -38,7 +39,7 @@ public final class SqueezeExcitation {
 
     public func forward(_ x: Tensor, _ store: ParameterStore, cache: inout Cache) -> Tensor {
         let pool = BufferPool.current
-        var hidden = fc1.forward(GlobalAvgPool.forward(x), store, cache: &cache.fc1)
+        var hidden = fc1.forward(GlobalAvgPool.forward(x, shape: &cache.squeezedShape), store, cache: &cache.fc1)
         pool.replace(&hidden) { ReLU.forward($0) }
         cache.hidden = hidden
         var gate = fc2.forward(hidden, store, cache: &cache.fc2)
@@ -49,12 +50,12 @@ public final class SqueezeExcitation {
     }
 
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
-        let (n, c, h, w) = dy.nchw
+        let (_, _, h, w) = dy.nchw
         let onePosition = h * w == 1
         let pool = BufferPool.current
         var (dx, dGate) = Self.exciteBackward(dy, input: cache.input, gate: cache.gate, onePosition: onePosition)
         // The gate's gradient, back through σ, fc2, ReLU and fc1 to the squeeze.
-        var dSqueezed = Tensor(shape: [n, c], data: dGate)
+        var dSqueezed = Tensor(shape: cache.gate.shape, data: dGate)
         dGate = []
         pool.replace(&dSqueezed) { Sigmoid.backward($0, output: cache.gate) }
         pool.replace(&dSqueezed) { fc2.backward($0, store, cache: cache.fc2) }

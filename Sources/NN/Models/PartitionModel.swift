@@ -73,6 +73,7 @@ public final class PartitionModel {
         var stages = [Backbone.StageCache](repeating: Backbone.StageCache(), count: 4)
         var adapters = [ConvAdapter.Cache](repeating: ConvAdapter.Cache(), count: 4)
         var pooledShape: [Int] = []
+        var featureShape: [Int] = []
         var head = ClassificationHead.Cache()
         public init() {}
 
@@ -153,7 +154,7 @@ public final class PartitionModel {
         }
         cache.pooledShape = y.shape
         let pool = BufferPool.current
-        pool.replace(&y) { GlobalAvgPool.forward($0) }
+        pool.replace(&y) { GlobalAvgPool.forward($0, shape: &cache.featureShape) }
         pool.replace(&y) { head.forward($0, store, training: mode.dropout, random: &random, cache: &cache.head) }
         return y
     }
