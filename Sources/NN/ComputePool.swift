@@ -70,8 +70,9 @@ public final class ComputePool: @unchecked Sendable {
 
     /// Runs `body(part)` for `part` in `0..<width`, part 0 on the caller, and returns when all have finished.
     /// Serial (every part on the caller, in order) when the width is 1 or the pool is busy.
-    /// `body` is not retained past the call (the helpers run it only between the generation bump and `pending`
-    /// reaching zero), so its context stays on the caller's stack.
+    /// `body` does not escape: the helpers run it only between the generation bump and `pending` reaching zero.
+    /// A serial run allocates nothing; a parallel one allocates the small wrapper `withoutActuallyEscaping` hands
+    /// the helpers.
     public func run(_ body: (Int) -> Void) {
         let parts = width
         guard parts > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
