@@ -39,8 +39,9 @@ public final class BufferPool {
     var floats = FreeList<Float>()
     var doubles = FreeList<Double>()
     var indices = FreeList<Int32>()
-    /// Elements (of each type) the pool keeps at most; a buffer given back beyond it is released.
-    public var retainedLimit = 1 << 28
+    /// Elements (of each type) the pool keeps at most, 2²⁶ (256 MiB of floats, far above a research-model step's
+    /// working set); a buffer given back beyond it is released.
+    public var retainedLimit = 1 << 26
     /// Takes the pool served from a buffer it held, and takes that had to allocate.
     public private(set) var hits = 0
     public private(set) var misses = 0
