@@ -80,12 +80,8 @@ struct BufferPoolTests {
             pool.removeAll()
             pool.retainedLimit = keepsBuffers ? savedLimit : 0
             let model = PartitionModel(ModelConfig(stage: stage, width: 8), seed: 3)
-            let optimizer = AdamW(store: model.store, groups: [
-                AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
-                AdamW.Group(name: "backbone", prefix: "backbone.", learningRate: 1e-4),
-                AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
-            ])
-            let loss = Loss(kind: .cbFocal(gamma: 2, beta: 0.9999), classWeights: Array([1, 0.5, 0.7].prefix(classes)))
+            let optimizer = ThreadingTests.researchOptimizer(model)
+            let loss = ThreadingTests.researchLoss(classes: classes)
             var prefixCache = PartitionModel.Cache()
             let input = fromPrefix ? model.forwardPrefix(x, cache: &prefixCache) ?? x : x
             var cache = PartitionModel.Cache()

@@ -31,7 +31,9 @@ struct OnePositionTests {
     @Test func globalAveragePooling() {
         Self.forEachCase { n, c, label in
             let x = Self.tensor(n, c, seed: 1)
-            Self.expectSame(GlobalAvgPool.forward(x, onePosition: true).data, GlobalAvgPool.forward(x, onePosition: false).data, "GAP forward, \(label)")
+            var lanesShape: [Int] = [], planesShape: [Int] = []
+            Self.expectSame(GlobalAvgPool.forward(x, onePosition: true, shape: &lanesShape).data,
+                            GlobalAvgPool.forward(x, onePosition: false, shape: &planesShape).data, "GAP forward, \(label)")
             let dy = Tensor(shape: [n, c], data: PointwiseTests.values(n * c, seed: 2))
             Self.expectSame(GlobalAvgPool.backward(dy, inputShape: x.shape, onePosition: true).data,
                             GlobalAvgPool.backward(dy, inputShape: x.shape, onePosition: false).data, "GAP backward, \(label)")

@@ -78,12 +78,8 @@ struct ThreadingTests {
         for width in [1, 2] {
             BLAS.setThreadCount(width)
             let model = PartitionModel(ModelConfig(stage: stage), seed: 3)
-            let optimizer = AdamW(store: model.store, groups: [
-                AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
-                AdamW.Group(name: "backbone", prefix: "backbone.", learningRate: 1e-4),
-                AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
-            ])
-            let loss = Loss(kind: .cbFocal(gamma: 2, beta: 0.9999), classWeights: Array([1, 0.5, 0.7].prefix(classes)))
+            let optimizer = Self.researchOptimizer(model)
+            let loss = Self.researchLoss(classes: classes)
             var cache = PartitionModel.Cache()
             var random = PCG64(seed: 9)
             let mode = PartitionModel.Mode(backboneBN: backboneBN, adapterBN: .train, dropout: true)
@@ -99,6 +95,20 @@ struct ThreadingTests {
         #expect(Self.differing(outcomes[0].logits, outcomes[1].logits).isEmpty, "\(stage), BN \(backboneBN): logits differ between 1 and 2 threads")
         #expect(Self.differing(outcomes[0].gradients, outcomes[1].gradients).isEmpty, "\(stage), BN \(backboneBN): gradients differ between 1 and 2 threads")
         #expect(Self.differing(outcomes[0].values, outcomes[1].values).isEmpty, "\(stage), BN \(backboneBN): parameters after AdamW differ between 1 and 2 threads")
+    }
+
+    /// AdamW with the research protocol's groups and learning rates (adapters 1e-3, backbone and head 1e-4).
+    static func researchOptimizer(_ model: PartitionModel) -> AdamW {
+        AdamW(store: model.store, groups: [
+            AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
+            AdamW.Group(name: "backbone", prefix: "backbone.", learningRate: 1e-4),
+            AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
+        ])
+    }
+
+    /// Class-balanced focal loss (γ 2) over the first `classes` of three fixed class weights.
+    static func researchLoss(classes: Int) -> Loss {
+        Loss(kind: .cbFocal(gamma: 2, beta: 0.9999), classWeights: Array([1, 0.5, 0.7].prefix(classes)))
     }
 
     /// Prefix outputs computed by `ParallelBatches` on 2 threads, in batch order, equal one thread's.

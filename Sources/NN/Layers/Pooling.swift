@@ -103,11 +103,6 @@ public enum GlobalAvgPool {
 
     /// On a 1×1 map (`onePosition`: layer4 and its SE blocks on 16×16 inputs) each mean is `(0 + x) / 1`, computed
     /// in lanes; `OnePositionTests` checks that against the plane loop bit for bit.
-    static func forward(_ x: Tensor, onePosition: Bool) -> Tensor {
-        var shape: [Int] = []
-        return forward(x, onePosition: onePosition, shape: &shape)
-    }
-
     static func forward(_ x: Tensor, onePosition: Bool, shape cachedShape: inout [Int]) -> Tensor {
         let (n, c, h, w) = x.nchw
         let spatial = h * w
