@@ -12,18 +12,45 @@ struct BenchProtocolCommand: ParsableCommand {
     @Option(help: "Metrics reports to time.") var reports = 200
     @Option(help: "Endpoint to bind (tcp://127.0.0.1:* or ipc://PATH).") var endpoint = "tcp://127.0.0.1:*"
     @Option(help: "Scratch directory (removed afterwards); the coordinator's state directory is inside it.") var directory = "/tmp/ablate-bench-protocol"
-    @Option(help: "Write the results as JSON here.") var json: String?
+    @Option(help: "Chunk size in KiB (the coordinator's setting).") var chunkKib = 256
+    @Option(help: "Chunks in flight (the coordinator's credit window).") var window = 4
+    @Option(help: "Times to run the whole measurement; with more than one, the median and range of the streaming rate follow.") var runs = 1
+    @Option(help: "Write the results as JSON here (the last run's).") var json: String?
+
+    func validate() throws {
+        guard megabytes >= 1 else { throw ValidationError("--megabytes: \(megabytes) must be at least 1") }
+        guard runs >= 1 else { throw ValidationError("--runs: \(runs) must be at least 1") }
+        var settings = CoordinatorSettings()
+        settings.chunkBytes = chunkKib * 1024
+        settings.window = window
+        if let problem = settings.problems().first { throw ValidationError("--chunk-kib/--window: \(problem)") }
+    }
 
     func run() throws {
         var benchmark = ProtocolBenchmark()
         benchmark.megabytes = megabytes
         benchmark.metricsReports = reports
         benchmark.endpoint = endpoint
+        benchmark.settings.chunkBytes = chunkKib * 1024
+        benchmark.settings.window = window
+        var rates: [Double] = []
+        for _ in 0..<runs {
+            let result = try measure(benchmark)
+            rates.append(result.gigabytesPerSecond)
+        }
+        if runs > 1 {
+            rates.sort()
+            let median = rates.count % 2 == 1 ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2
+            print(String(format: "checkpoint streaming over %d runs: median %.2f GB/s, range %.2f–%.2f GB/s", runs, median, rates[0], rates[rates.count - 1]))
+        }
+    }
+
+    private func measure(_ benchmark: ProtocolBenchmark) throws -> ProtocolBenchmark.Result {
         try? FileManager.default.removeItem(atPath: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let result = try benchmark.run(directory: directory)
-        print(String(format: "checkpoint streaming: %d MiB in %.3f s = %.2f GB/s (256 KiB chunks, window 4, SHA-256 checked, fsync + rename) over %@",
-                     megabytes, result.streamSeconds, result.gigabytesPerSecond, endpoint))
+        print(String(format: "checkpoint streaming: %d MiB in %.3f s = %.2f GB/s (%d KiB chunks, window %d, SHA-256 checked, fsync + rename) over %@",
+                     megabytes, result.streamSeconds, result.gigabytesPerSecond, chunkKib, window, endpoint))
         let streamed = result.streamSeconds - result.finalSyncSeconds
         print(String(format: "  of which the last chunk's fsync + rename: %.3f s; before it: %.3f s = %.2f GB/s", result.finalSyncSeconds,
                      streamed, Double(result.bytes) / max(streamed, 1e-9) / 1e9))
@@ -38,5 +65,6 @@ struct BenchProtocolCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(result).write(to: URL(fileURLWithPath: json), options: .atomic)
         }
+        return result
     }
 }

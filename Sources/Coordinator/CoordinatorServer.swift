@@ -67,7 +67,7 @@ public final class CoordinatorServer {
             if untilFinished && scheduler.isFinished { break }
             _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 50)
             var handled = 0
-            while handled < 10_000, let frames = try socket.receive() {
+            while handled < 10_000, let frames = try socket.receiveFrames() {
                 handled += 1
                 try handle(frames, socket: socket)
             }
@@ -89,8 +89,8 @@ public final class CoordinatorServer {
 
     // MARK: - Input
 
-    private func handle(_ frames: [[UInt8]], socket: ZMQSocket) throws {
-        guard let peer = frames.first, frames.count > 1 else { return count("dropped_frames") }
+    private func handle(_ frames: [FrameBytes], socket: ZMQSocket) throws {
+        guard let peer = frames.first?.array, frames.count > 1 else { return count("dropped_frames") }
         let time = now
         guard limiter.allow(peer: peer, now: time) else { return count("dropped_rate") }
         let message: Message

@@ -7,7 +7,7 @@ import WireProtocol
 import WorkerKit
 
 /// Measures the coordinator's receiving path as the protocol runs it: a worker-side thread with a DEALER offers a
-/// file and streams it by credit (`JobOutbox`, 256 KiB chunks read straight into the frames libzmq sends, window 4); a coordinator-side thread with a ROUTER
+/// file and streams it by credit (`JobOutbox`, 256 KiB chunks lent to libzmq from the file's mapping, window 4); a coordinator-side thread with a ROUTER
 /// writes it through `TransferReceiver` (append, SHA-256, fsync, rename) and answers STORED. Then METRICS reports
 /// go one at a time into a `Ledger` (WAL, synchronous=FULL) and the time until each METRICS_ACK is taken — an upper
 /// bound of "metrics reach the database".
@@ -78,7 +78,7 @@ public struct ProtocolBenchmark {
         box.ready.wait()
         if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
         guard let bound = box.endpoint.withLock({ $0 }) else { throw ArtifactStoreError("the coordinator side did not bind") }
-        var result = try Self.drive(bound, file: source, ref: ref, chunkBytes: settings.chunkBytes, reports: reports)
+        var result = try Self.drive(bound, file: source, ref: ref, chunkBytes: settings.chunkBytes, reports: reports, box: box)
         box.finished.wait()
         if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
         result.finalSyncSeconds = box.finalSync.withLock { $0 }
@@ -90,7 +90,8 @@ public struct ProtocolBenchmark {
         let context = try ZMQContext()
         let socket = try ZMQSocket(context, type: .router)
         defer { socket.close() }
-        try socket.configureCoordinatorRouter(maxFrameBytes: FrameLimits(maxChunkBytes: settings.chunkBytes).socketMaxFrameBytes)
+        let limits = FrameLimits(maxChunkBytes: settings.chunkBytes)
+        try socket.configureCoordinatorRouter(maxFrameBytes: limits.socketMaxFrameBytes)
         try socket.bind(endpoint)
         box.endpoint.withLock { $0 = (try? socket.lastEndpoint) ?? endpoint }
         box.ready.signal()
@@ -101,8 +102,8 @@ public struct ProtocolBenchmark {
         _ = try ledger.addCells([CellRecord(id: cell, variant: "bench", seed: 0, stage: "2", configJSON: "{}", position: 0, epochs: 1)])
         while true {
             _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 1000)
-            while let frames = try socket.receive(), let peer = frames.first {
-                let message = try MessageCodec.decode(Array(frames.dropFirst()))
+            while let frames = try socket.receiveFrames(), let peer = frames.first?.array {
+                let message = try MessageCodec.decode(Array(frames.dropFirst()), limits: limits)
                 var replies: [Message] = []
                 switch message {
                 case .offer(let offer):
@@ -132,10 +133,19 @@ public struct ProtocolBenchmark {
     }
 
     /// The worker side: streams the file by credit, then sends metrics one at a time and times each acknowledgement.
-    private static func drive(_ endpoint: String, file: String, ref: ArtifactRef, chunkBytes: Int, reports: Int) throws -> Result {
+    private static func drive(_ endpoint: String, file: String, ref: ArtifactRef, chunkBytes: Int, reports: Int, box: Box) throws -> Result {
+        /// Waits for a reply; gives up with the coordinator side's error, or after 10 s of silence.
+        func awaitReply(_ socket: ZMQSocket, for what: String) throws {
+            let silent = Date()
+            while try ZMQPoller(sockets: [socket]).poll(timeoutMs: 200).readableSockets.isEmpty {
+                if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
+                guard Date().timeIntervalSince(silent) < 10 else { throw ArtifactStoreError("no \(what) from the coordinator side for 10 s") }
+            }
+        }
         let context = try ZMQContext()
         let socket = try ZMQSocket(context, type: .dealer)
         defer { socket.close() }
+        try socket.configureWorkerDealer()
         try socket.connect(endpoint)
         let cell = String(repeating: "c", count: 64)
         var outbox = JobOutbox(cell: cell, attempt: 1, epoch: 0)
@@ -146,14 +156,15 @@ public struct ProtocolBenchmark {
         for message in outbox.addEpoch(report, files: [snapshot], connected: true) where message.command == .offer {
             try socket.send(MessageCodec.encode(message), dontWait: false)
         }
+        let chunks = ChunkSource()
         var stored = false
         while !stored {
-            _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 5000)
+            try awaitReply(socket, for: "CREDIT or STORED")
             while let frames = try socket.receive() {
                 switch try MessageCodec.decode(frames) {
                 case .credit(let credit):
                     for order in outbox.credit(credit, chunkBytes: chunkBytes) {
-                        try socket.sendChunk(order, dontWait: false)
+                        try socket.sendChunk(order, from: chunks, dontWait: false)
                     }
                 case .stored(let result):
                     guard result.status == .ok else { throw ArtifactStoreError("the streamed file was refused: \(result.status.rawValue)") }
@@ -174,7 +185,7 @@ public struct ProtocolBenchmark {
             try socket.send(MessageCodec.encode(.metrics(next)), dontWait: false)
             var acknowledged = false
             while !acknowledged {
-                _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 5000)
+                try awaitReply(socket, for: "METRICS_ACK")
                 while let frames = try socket.receive() {
                     if case .metricsAck(let ack) = try MessageCodec.decode(frames), ack.seq == seq { acknowledged = true }
                 }

@@ -89,7 +89,7 @@ public enum ChunkLayout {
     }
 
     /// Decodes a header and its payload frame; `name` (CHUNK or DATA) labels errors.
-    public static func decode(header: [UInt8], payload: [UInt8], name: String) throws(DecodeError) -> FileChunk {
+    public static func decode(header: [UInt8], payload: FrameBytes, name: String) throws(DecodeError) -> FileChunk {
         guard header.count == headerSize else {
             throw .malformedHeader("\(name) header: \(header.count) bytes, expected \(headerSize)")
         }

@@ -11,7 +11,7 @@ public enum MessageCodec {
         let head = [ProtocolVersion.signature, [message.command.rawValue]]
         switch message {
         case .metrics(let report): return head + [MetricsLayout.encode(report)]
-        case .chunk(let chunk), .data(let chunk): return head + [ChunkLayout.encodeHeader(chunk), chunk.payload]
+        case .chunk(let chunk), .data(let chunk): return head + [ChunkLayout.encodeHeader(chunk), chunk.payload.array]
         case .hello(let body): return head + [json(body)]
         case .welcome(let body): return head + [json(body)]
         case .heartbeat(let body): return head + [json(body)]
@@ -45,11 +45,19 @@ public enum MessageCodec {
     /// at least one frame; signature and version; command byte; frame count for the command; frame sizes against
     /// `limits`; then the header's content.
     public static func decode(_ frames: [[UInt8]], limits: FrameLimits = .init()) throws(DecodeError) -> Message {
+        try decode(frames.map(FrameBytes.init), limits: limits)
+    }
+
+    /// `decode` for frames as `ZMQSocket.receiveFrames` gives them: a CHUNK's or DATA's payload stays in the
+    /// received message; every other frame is read as an array.
+    public static func decode(_ frames: [FrameBytes], limits: FrameLimits = .init()) throws(DecodeError) -> Message {
         guard let signature = frames.first else { throw .empty }
-        try checkSignature(signature)
+        guard signature.count == ProtocolVersion.signature.count else { throw .wrongSignature }
+        try checkSignature(signature.array)
         guard frames.count >= 2 else { throw .missingCommand }
         guard frames[1].count == 1 else { throw .commandFrameSize(frames[1].count) }
-        guard let command = Command(rawValue: frames[1][0]) else { throw .unknownCommand(frames[1][0]) }
+        let commandByte = frames[1].array[0]
+        guard let command = Command(rawValue: commandByte) else { throw .unknownCommand(commandByte) }
         guard frames.count == command.frameCount else {
             throw .wrongFrameCount(command: command, count: frames.count)
         }
@@ -58,7 +66,7 @@ public enum MessageCodec {
         if command.hasPayload, frames[3].count > limits.maxChunkBytes {
             throw .frameTooLarge(index: 3, size: frames[3].count)
         }
-        let message = try decodeBody(command, frames)
+        let message = try decodeBody(command, header: frames[2].array, payload: command.hasPayload ? frames[3] : nil)
         try MessageValidation.check(message, limits: limits)
         return message
     }
@@ -71,12 +79,11 @@ public enum MessageCodec {
         guard frame[3] == ProtocolVersion.major else { throw .unsupportedVersion(frame[3]) }
     }
 
-    private static func decodeBody(_ command: Command, _ frames: [[UInt8]]) throws(DecodeError) -> Message {
-        let header = frames[2]
+    private static func decodeBody(_ command: Command, header: [UInt8], payload: FrameBytes?) throws(DecodeError) -> Message {
         switch command {
         case .metrics: return .metrics(try MetricsLayout.decode(header))
-        case .chunk: return .chunk(try ChunkLayout.decode(header: header, payload: frames[3], name: "CHUNK"))
-        case .data: return .data(try ChunkLayout.decode(header: header, payload: frames[3], name: "DATA"))
+        case .chunk: return .chunk(try ChunkLayout.decode(header: header, payload: payload ?? FrameBytes([]), name: "CHUNK"))
+        case .data: return .data(try ChunkLayout.decode(header: header, payload: payload ?? FrameBytes([]), name: "DATA"))
         case .hello: return .hello(try json(header, command))
         case .welcome: return .welcome(try json(header, command))
         case .heartbeat: return .heartbeat(try json(header, command))

@@ -218,12 +218,17 @@ public struct FileChunk: Sendable, Equatable {
     public var offset: Int64
     /// The whole file's size.
     public var totalSize: Int64
-    public var payload: [UInt8]
-    public init(sha256: String, offset: Int64, totalSize: Int64, payload: [UInt8]) {
+    /// The bytes; a received payload stays in its libzmq message (see `FrameBytes`).
+    public var payload: FrameBytes
+    public init(sha256: String, offset: Int64, totalSize: Int64, payload: FrameBytes) {
         self.sha256 = sha256
         self.offset = offset
         self.totalSize = totalSize
         self.payload = payload
+    }
+
+    public init(sha256: String, offset: Int64, totalSize: Int64, payload: [UInt8]) {
+        self.init(sha256: sha256, offset: offset, totalSize: totalSize, payload: FrameBytes(payload))
     }
 }
 

@@ -61,30 +61,43 @@ extension ZMQSocket {
 
     /// Receives one whole multipart message (a ROUTER's starts with the peer's routing id), or nil when none is
     /// waiting (`EAGAIN`). At most `partLimit` parts are kept; the rest of a longer message is read and discarded,
-    /// so it still shows too many parts to be a protocol message.
+    /// so it still shows too many parts to be a protocol message. Every part is copied into an array; see
+    /// `receiveFrames` for the path that keeps large parts where libzmq received them.
     public func receive(dontWait: Bool = true, partLimit: Int = 16) throws(ZMQError) -> [[UInt8]]? {
+        try receiveFrames(dontWait: dontWait, partLimit: partLimit, keepingPartsOver: Int.max)?.map(\.array)
+    }
+
+    /// `receive`, but a part larger than `keepingPartsOver` bytes is not copied: its `FrameBytes` keeps the libzmq
+    /// message (a CHUNK's payload then goes from libzmq's buffer to the file and the hash directly).
+    public func receiveFrames(dontWait: Bool = true, partLimit: Int = 16, keepingPartsOver threshold: Int = 16 << 10) throws(ZMQError) -> [FrameBytes]? {
         let handle = try openHandle("zmq_msg_recv")
-        var parts: [[UInt8]] = []
+        var parts: [FrameBytes] = []
         var message = zmq_msg_t()
         guard zmq_msg_init(&message) == 0 else { throw .current("zmq_msg_init") }
         defer { zmq_msg_close(&message) }
         var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
+        var received = 0
         while true {
             if zmq_msg_recv(&message, handle, flags) < 0 {
                 let code = zmq_errno()
                 if code == EINTR { continue }
-                if code == EAGAIN, parts.isEmpty { return nil }
-                throw ZMQError(operation: "zmq_msg_recv (part \(parts.count))", code: code)
+                if code == EAGAIN, received == 0 { return nil }
+                throw ZMQError(operation: "zmq_msg_recv (part \(received))", code: code)
             }
+            received += 1
+            // Read before a move empties the message.
+            let more = zmq_msg_more(&message) == 1
             if parts.count < partLimit {
                 let size = zmq_msg_size(&message)
-                if size > 0, let data = zmq_msg_data(&message) {
-                    parts.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
+                if size > threshold {
+                    parts.append(try FrameBytes(moving: &message))
+                } else if size > 0, let data = zmq_msg_data(&message) {
+                    parts.append(FrameBytes(Array(UnsafeRawBufferPointer(start: data, count: size))))
                 } else {
-                    parts.append([])
+                    parts.append(FrameBytes([]))
                 }
             }
-            guard zmq_msg_more(&message) == 1 else { return parts }
+            guard more else { return parts }
             // The remaining parts of a multipart message have arrived with its first.
             flags = 0
         }

@@ -23,7 +23,7 @@ public final class BackgroundDigest: @unchecked Sendable {
     }
 
     /// Queues `bytes` for hashing after every piece given before.
-    public func update(_ bytes: [UInt8]) {
+    public func update(_ bytes: FrameBytes) {
         slots.wait()
         queue.async { [self] in
             bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }

@@ -31,12 +31,17 @@ public final class PartFile {
     public var isComplete: Bool { held >= size }
 
     /// Appends `payload` when it starts at the bytes held; returns false (and writes nothing) otherwise.
-    public func append(_ payload: [UInt8], at offset: Int64) throws -> Bool {
+    /// A received payload is written and hashed from the libzmq message it arrived in, without a copy.
+    public func append(_ payload: FrameBytes, at offset: Int64) throws -> Bool {
         guard offset == held, let file else { return false }
-        try payload.withUnsafeBytes { try file.append($0) }
+        try payload.withUnsafeBytes { (bytes) throws(FileWriteError) in try file.append(bytes) }
         digest.update(payload)
         held += Int64(payload.count)
         return true
+    }
+
+    public func append(_ payload: [UInt8], at offset: Int64) throws -> Bool {
+        try append(FrameBytes(payload), at: offset)
     }
 
     /// Closes the file. Returns nil when the bytes hash to `sha256` (the file is then fsynced, ready to rename);

@@ -62,6 +62,8 @@ public final class WorkerAgent {
     private var link = WorkerLink()
     private var jobs: [String: Job] = [:]
     private var downloads: [String: ArtifactDownload] = [:]
+    /// The outbox file being streamed, mapped (see `ChunkSource`).
+    private let chunkSource = ChunkSource()
     private let inbox: WorkerInbox
     private let cache: ArtifactCache
     private let incarnation = String(UInt64.random(in: 1...UInt64.max), radix: 16)
@@ -108,7 +110,7 @@ public final class WorkerAgent {
     /// One loop iteration: wait up to 100 ms, handle messages and training events, heartbeats.
     private func serviceOnce() throws {
         _ = try ZMQPoller(sockets: socket.map { [$0] } ?? [], fds: [inbox.doorbell.fd]).poll(timeoutMs: 100)
-        while let socket, let frames = try socket.receive() {
+        while let socket, let frames = try socket.receiveFrames() {
             do {
                 handle(try MessageCodec.decode(frames))
             } catch {
@@ -239,6 +241,7 @@ public final class WorkerAgent {
                 jobs[cell] = job
                 // The coordinator holds it now (by hash): the snapshot in the outbox is no longer needed.
                 if stored.status == .ok, let path = job.outbox.files.values.first(where: { $0.ref.sha256 == stored.sha256 })?.path {
+                    chunkSource.forget(path)
                     try? FileManager.default.removeItem(atPath: path)
                 }
                 messages.forEach(send)
@@ -285,7 +288,7 @@ public final class WorkerAgent {
         guard let socket else { return }
         let corrupt = corruptNextChunk && order.length > 0
         do {
-            guard try socket.sendChunk(order, corruptFirstByte: corrupt) else {
+            guard try socket.sendChunk(order, from: chunkSource, corruptFirstByte: corrupt) else {
                 if link.isConnected { undelivered = true }
                 return
             }

@@ -11,7 +11,7 @@ final class TransferReceiverTests: XCTestCase {
 
     private func digest(_ bytes: [UInt8]) -> String {
         let digest = BackgroundDigest()
-        digest.update(bytes)
+        digest.update(FrameBytes(bytes))
         return digest.finish()
     }
 

@@ -68,9 +68,10 @@ final class PartFileTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("/nonexistent/ablate-file: cannot open"), "\(error)")
         }
     }
-    /// `sendChunk` reads a file's range straight into the frame it sends: the ROUTER receives the CHUNK that
-    /// `MessageCodec.encode` gives for the same bytes (first byte flipped when asked); a file shorter than the order
-    /// says is an error naming it, and nothing is sent.
+    /// `sendChunk` lends a file's range to libzmq from its mapping: the ROUTER receives the CHUNK that
+    /// `MessageCodec.encode` gives for the same bytes, also when the source unmaps the file while the frame is still
+    /// queued, and `receiveFrames` keeps that payload in the received message. With the first byte flipped (read with
+    /// `pread` instead), the same. A file shorter than the order says is an error naming it, and nothing is sent.
     func testSendChunkSendsTheFilesBytesAsOneChunk() throws {
         let directory = TemporaryDirectory()
         let source = bytes(300_001, seed: 3)
@@ -91,22 +92,35 @@ final class PartFileTests: XCTestCase {
         }
 
         let order = ChunkOrder(sha256: sha(source), path: directory.file("source.bin"), offset: 100_000, length: 200_001, totalSize: 300_001)
+        let chunks = ChunkSource()
         let deadline = Date().addingTimeInterval(5)
-        while try !dealer.sendChunk(order) {
+        while try !dealer.sendChunk(order, from: chunks) {
             guard Date() < deadline else { return XCTFail("DEALER never connected") }
             Thread.sleep(forTimeInterval: 0.01)
         }
         let expected = FileChunk(sha256: order.sha256, offset: 100_000, totalSize: 300_001, payload: Array(source[100_000...]))
         XCTAssertEqual(try receive(), MessageCodec.encode(.chunk(expected)))
 
-        XCTAssertTrue(try dealer.sendChunk(order, corruptFirstByte: true))
-        var corrupted = expected
-        corrupted.payload[0] ^= 0xFF
-        XCTAssertEqual(try receive(), MessageCodec.encode(.chunk(corrupted)))
+        // Unmapped by the source at once: the frame still queued keeps the mapping alive until libzmq has sent it.
+        // Received without a copy: the payload stays in the libzmq message.
+        XCTAssertTrue(try dealer.sendChunk(order, from: chunks))
+        chunks.forget(order.path)
+        _ = try ZMQPoller(sockets: [router]).poll(timeoutMs: 5000)
+        let frames = try XCTUnwrap(try router.receiveFrames(dontWait: false))
+        XCTAssertTrue(frames[4].isKeptMessage, "a 200,001-byte payload is kept as received")
+        XCTAssertFalse(frames[3].isKeptMessage, "the header is copied")
+        guard case .chunk(let received) = try MessageCodec.decode(Array(frames.dropFirst())) else { return XCTFail("not a CHUNK") }
+        XCTAssertEqual(received, expected)
+        XCTAssertEqual(received.payload.array, Array(source[100_000...]))
+
+        XCTAssertTrue(try dealer.sendChunk(order, from: chunks, corruptFirstByte: true))
+        var corrupted = Array(source[100_000...])
+        corrupted[0] ^= 0xFF
+        XCTAssertEqual(try receive(), MessageCodec.encode(.chunk(FileChunk(sha256: order.sha256, offset: 100_000, totalSize: 300_001, payload: corrupted))))
 
         var beyond = order
         beyond.length = 200_002
-        XCTAssertThrowsError(try dealer.sendChunk(beyond)) { error in
+        XCTAssertThrowsError(try dealer.sendChunk(beyond, from: chunks)) { error in
             XCTAssertTrue("\(error)".contains("source.bin"), "\(error)")
             XCTAssertTrue("\(error)".contains("before the 300001 bytes offered"), "\(error)")
         }
