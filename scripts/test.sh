@@ -28,6 +28,14 @@ if ((${#optional[@]})); then
 fi
 
 swift build --build-tests
+# The tests run on the OpenBLAS kernels `ablate` itself selects (OpenBLAS picks them when the library loads, so
+# the test process needs them in its environment): e.g. Sandybridge where OpenBLAS's own Zen kernels fail the
+# row-invariance probe that the trainer's bitwise guarantees rest on. A value already set is kept.
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    kernel="$("$(swift build --show-bin-path)/ablate" version | sed -n 's/^openblas core \([A-Za-z0-9]*\).*/\1/p')"
+    if [ -n "$kernel" ]; then export OPENBLAS_CORETYPE="$kernel"; fi
+fi
+echo "test: OpenBLAS kernels: ${OPENBLAS_CORETYPE:-as OpenBLAS detects them}"
 # The whole log is kept; on failure its failing lines are repeated last, so a log's tail names what failed
 # (XCTest reports before swift-testing, whose output would otherwise end the log).
 log="$(mktemp -t ablate-test-XXXXXX.log)"

@@ -7,19 +7,22 @@ import Glibc
 #endif
 
 /// OpenBLAS selects its kernels when the library is loaded, before `main` runs, from `OPENBLAS_CORETYPE` or
-/// its own CPU detection. On an AVX-512 CPU that the library does not recognise, `ablate` sets
-/// `OPENBLAS_CORETYPE=SkylakeX` and re-executes itself once; a value the user set is always kept.
+/// its own CPU detection. When `BLAS.preferredCoreType` names another family (SkylakeX on an AVX-512 CPU the
+/// library does not recognise; a row-invariant family where the loaded one fails that probe), `ablate` sets
+/// `OPENBLAS_CORETYPE` and re-executes itself, at most once per family; a value the user set is always kept.
 public enum KernelSelection {
+    /// Set by `ablate` itself: the families it has re-executed with, comma-separated.
     static let marker = "ABLATE_BLAS_KERNEL_SELECTED"
 
     /// Re-executes the process with the preferred kernel when needed; returns normally otherwise.
     public static func reexecIfNeeded() {
         let environment = ProcessInfo.processInfo.environment
-        guard environment["OPENBLAS_CORETYPE"] == nil, environment[marker] == nil,
-              let preferred = BLAS.preferredCoreType, BLAS.coreName != preferred
+        let tried = environment[marker].map { $0.split(separator: ",").map(String.init) } ?? []
+        let userChose = environment["OPENBLAS_CORETYPE"] != nil && environment[marker] == nil
+        guard !userChose, let preferred = BLAS.preferredCoreType, BLAS.coreName != preferred, !tried.contains(preferred)
         else { return }
         setenv("OPENBLAS_CORETYPE", preferred, 1)
-        setenv(marker, "1", 1)
+        setenv(marker, (tried + [preferred]).joined(separator: ","), 1)
         // Execute the resolved binary (not /proc/self/exe itself) so the process keeps its name ("ablate").
         let executable = ownExecutablePath
         let arguments = CommandLine.arguments

@@ -18,8 +18,19 @@ static inline int ablate_cpu_has_avx512(void) {
     const unsigned int f = 1u << 16, dq = 1u << 17, bw = 1u << 30, vl = 1u << 31;
     return (ebx & f) && (ebx & dq) && (ebx & bw) && (ebx & vl);
 }
+/* 1 when the CPU has AVX and the OS saves the AVX register state (XCR0 bits 1 and 2): what OpenBLAS's
+   Sandybridge kernels use. */
+static inline int ablate_cpu_has_avx(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    if (!(ecx & (1u << 27)) || !(ecx & (1u << 28))) return 0; /* OSXSAVE, AVX */
+    unsigned int xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    return (xcr0_lo & 0x6u) == 0x6u;
+}
 #else
 static inline int ablate_cpu_has_avx512(void) { return 0; }
+static inline int ablate_cpu_has_avx(void) { return 0; }
 #endif
 
 #endif

@@ -13,10 +13,22 @@ public enum BLAS {
     /// Whether the CPU and OS support the AVX-512 subsets OpenBLAS's SkylakeX kernels use (cpuid + XCR0).
     public static var cpuHasAVX512: Bool { ablate_cpu_has_avx512() == 1 }
 
-    /// The kernel family Ablate selects on this CPU: `SkylakeX` when it has AVX-512, else nil (OpenBLAS's own
-    /// detection). Debian's OpenBLAS 0.3.21 picks Haswell or even Prescott kernels on AVX-512 CPUs it does not
-    /// know; SkylakeX measured 1.8× faster per training epoch here.
-    public static var preferredCoreType: String? { cpuHasAVX512 ? "SkylakeX" : nil }
+    /// Whether the CPU and OS support AVX (what OpenBLAS's Sandybridge kernels use).
+    public static var cpuHasAVX: Bool { ablate_cpu_has_avx() == 1 }
+
+    /// The kernel family Ablate wants on this CPU, when it is not the one loaded (nil: keep the loaded one).
+    /// `SkylakeX` on AVX-512 CPUs: Debian's OpenBLAS 0.3.21 picks Haswell or even Prescott kernels on AVX-512
+    /// CPUs it does not know, and SkylakeX measured 1.8× faster per training epoch. Otherwise OpenBLAS's own
+    /// choice, unless it fails `kernelIsRowInvariant`; then `rowInvariantFallback`.
+    public static var preferredCoreType: String? {
+        if cpuHasAVX512 && coreName != "SkylakeX" { return "SkylakeX" }
+        return kernelIsRowInvariant ? nil : rowInvariantFallback
+    }
+
+    /// The kernel family taken when the loaded one fails the row-invariance probe: `Sandybridge` with AVX, else
+    /// `Prescott`. Both passed it on an AMD EPYC (Zen 3), where OpenBLAS's own choice (`Zen`, Haswell's kernels)
+    /// did not; they are slower there (32–40 against 47–73 GFLOP/s on the training step's shapes).
+    public static var rowInvariantFallback: String { cpuHasAVX ? "Sandybridge" : "Prescott" }
 
     /// Threads a GEMM is split over (`ComputePool`'s width); OpenBLAS itself always runs single-threaded.
     public static var threadCount: Int { ComputePool.shared.width }
@@ -30,7 +42,7 @@ public enum BLAS {
 
     /// OpenBLAS set to one thread, once, before its first use: its own threads would spin while Ablate's loops
     /// run, and their count changes results.
-    private static let libraryIsSingleThreaded: Bool = {
+    static let libraryIsSingleThreaded: Bool = {
         openblas_set_num_threads(1)
         return true
     }()
@@ -98,12 +110,14 @@ public enum BLAS {
     /// alpha 1 and beta 0 its SkylakeX "direct" kernel when m·n·k < 28·512². A product is split only when its
     /// blocks are past both limits, so that the split changes no element's kernel.
     static func splitKeepsKernels(blockMACs: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float) -> Bool {
+        // A kernel whose rows depend on their position would give another result for every block.
+        if !kernelIsRowInvariant { return false }
         if blockMACs <= 1_000_000 { return false }
         if !transposeA && !transposeB && alpha == 1 && beta == 0 && blockMACs < 28 * 512 * 512 { return false }
         return true
     }
 
-    private static func call(
+    static func call(
         _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
         _ c: UnsafeMutablePointer<Float>, _ ldc: Int

@@ -95,7 +95,9 @@ struct DataCommandTests {
         #expect(result.stdout.contains("openblas core"))
     }
 
-    /// On an AVX-512 CPU the binary selects OpenBLAS's SkylakeX kernels itself; a user's OPENBLAS_CORETYPE wins.
+    /// On an AVX-512 CPU the binary selects OpenBLAS's SkylakeX kernels itself, and anywhere it ends on kernels
+    /// that pass the row-invariance probe (re-executing with Sandybridge or Prescott where OpenBLAS's own choice,
+    /// e.g. Zen, fails it). A user's OPENBLAS_CORETYPE wins, and `version` says when it is not row-invariant.
     @Test func kernelSelection() throws {
         let auto = try AblateBinary.run(["version"], environment: ["OPENBLAS_CORETYPE": nil, "ABLATE_BLAS_KERNEL_SELECTED": nil])
         if BLAS.cpuHasAVX512 {
@@ -103,8 +105,11 @@ struct DataCommandTests {
         } else {
             #expect(!auto.stdout.contains("SkylakeX"))
         }
+        #expect(auto.stdout.contains("(row-invariant;"), "\(auto.stdout)")
         let chosen = try AblateBinary.run(["version"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
         #expect(chosen.stdout.contains("openblas core Haswell"), "\(chosen.stdout)")
+        let prescott = try AblateBinary.run(["version"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        #expect(prescott.stdout.contains("openblas core Prescott (row-invariant;"), "\(prescott.stdout)")
     }
 
     /// The benchmark runs end to end and prints every figure (a smoke test: nothing here is timed or compared).
