@@ -50,8 +50,9 @@ struct CoordinatorCommand: ParsableCommand {
             stopping = true
             return true
         })
-        // A background refresh still running finishes first; FinalReport then builds and writes the final report.
-        refresher.wait()
+        // A background refresh still computing is dropped (nothing it builds is written after `close`); FinalReport
+        // builds and writes the final report.
+        refresher.close()
         try setup.ledger.close()
         emit(FinalReport.text(stateDirectory: state))
         if stop.isRaised { emit("stopped; state saved in \(state)") }

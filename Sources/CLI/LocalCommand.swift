@@ -54,7 +54,9 @@ struct LocalCommand: ParsableCommand {
         try server.run(untilFinished: true, shouldStop: { stop.isRaised })
         display.final(server.state)
         emit("")
-        refresher.wait()
+        // A background refresh still computing is dropped, not waited for: the final report is built from the
+        // finished state anyway, and is the last one written.
+        refresher.close()
         emit(FinalReport.text(stateDirectory: stateDirectory))
         emit("results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)")
         if stop.isRaised { throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)") }

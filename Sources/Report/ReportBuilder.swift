@@ -2,6 +2,7 @@
 import CoordinatorKit
 import Foundation
 import NN
+import Synchronization
 
 /// Computes a report from `ReportInputs`.
 public enum ReportBuilder {
@@ -50,8 +51,7 @@ public enum ReportBuilder {
         var intervals: [DeltaInterval] = []
         var pValues: [Double] = []
         do {
-            intervals = try PairedBootstrap.intervals(patterns, resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha)
-            pValues = try ApproximateRandomization.pValues(patterns, rounds: settings.resamples, seed: settings.seed &+ 1)
+            (intervals, pValues) = try pairedTests(patterns, settings: settings)
         } catch {
             warnings.append("no paired tests: \(error)")
             tested = []
@@ -96,6 +96,26 @@ public enum ReportBuilder {
             sweep: inputs.sweepName, baseline: inputs.baseline, classNames: inputs.classNames,
             significance: SignificanceSummary(thresholdPP: settings.thresholdPP, alpha: settings.alpha, resamples: settings.resamples, seed: settings.seed),
             cells: cells, variants: variants, warnings: warnings, generatedAt: now)
+    }
+
+    /// The bootstrap intervals and the approximate-randomization p-values, computed at the same time on two
+    /// threads: each has its own random stream, so the results are those of running them one after the other.
+    private static func pairedTests(_ patterns: [RowPatterns], settings: SignificanceSettings) throws -> ([DeltaInterval], [Double]) {
+        let intervals = Mutex<Result<[DeltaInterval], any Error>?>(nil)
+        let pValues = Mutex<Result<[Double], any Error>?>(nil)
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 {
+                let result = Result { try PairedBootstrap.intervals(patterns, resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha) }
+                intervals.withLock { $0 = result }
+            } else {
+                let result = Result { try ApproximateRandomization.pValues(patterns, rounds: settings.resamples, seed: settings.seed &+ 1) }
+                pValues.withLock { $0 = result }
+            }
+        }
+        guard let bootstrap = intervals.withLock({ $0 }), let randomization = pValues.withLock({ $0 }) else {
+            throw ReportError("paired tests: a computation did not run")
+        }
+        return (try bootstrap.get(), try randomization.get())
     }
 
     private static func variantReport(_ name: String, cells: [CellReport], isBaseline: Bool, failed: Int, classes: Int) -> VariantReport {

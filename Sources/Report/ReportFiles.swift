@@ -21,7 +21,9 @@ public enum ReportFiles {
 /// Keeps a running sweep's report files current: when the number of finished cells changes, the report is
 /// rebuilt and rewritten on a background thread (never on the caller's, so a coordinator loop is not held up by
 /// the resampling), one rebuild at a time; a change during a rebuild or the rest after it (see `earliestNext`) is
-/// picked up by the first poll after them, and a forced update (the sweep's end) waits for nothing.
+/// picked up by the first poll after them, and a forced update (the sweep's end) waits for nothing. The rebuild
+/// thread runs in SCHED_IDLE (`IdlePriority`): it takes no CPU that training on the same cores wants, so a sweep
+/// whose workers fill the machine is not slowed by its own report. `close` ends it for the final report.
 /// Errors are logged, never thrown: a report problem must not stop the coordinator.
 public final class ReportRefresher: @unchecked Sendable {
     private let stateDirectory: String
@@ -31,8 +33,12 @@ public final class ReportRefresher: @unchecked Sendable {
     private var lastPoll = Date.distantPast
     private var running = false
     private var pending = false
-    /// No unforced rebuild starts before this: a rebuild that took d seconds is followed by 9 × d seconds of rest,
-    /// so refreshing costs at most about a tenth of a core beside the training it reports on.
+    /// Set by `close`: no rebuild writes files any more.
+    private var closed = false
+    private var ranIdle = false
+    /// No unforced rebuild starts before this: a rebuild that used d seconds of CPU is followed by 9 × d seconds
+    /// of rest, so refreshing takes at most about a tenth of a core even where a core is idle for it (CPU time,
+    /// not wall time: a rebuild that waited for idle CPU did not cost more).
     private var earliestNext = Date.distantPast
     private static let restFactor = 9.0
 
@@ -54,7 +60,7 @@ public final class ReportRefresher: @unchecked Sendable {
     public func update(finishedCells: Int, force: Bool = false) {
         lock.lock()
         defer { lock.unlock() }
-        guard force || finishedCells != lastCount, finishedCells > 0 else { return }
+        guard !closed, force || finishedCells != lastCount, finishedCells > 0 else { return }
         // An unforced change seen while resting or rebuilding stays unseen, so a later poll picks it up.
         if !force && (running || Date() < earliestNext) { return }
         lastCount = finishedCells
@@ -75,18 +81,41 @@ public final class ReportRefresher: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Whether the last rebuild thread ran in SCHED_IDLE (false before the first, and off Linux).
+    public var lastRebuildRanIdle: Bool { lock.withLock { ranIdle } }
+
+    /// Stops refreshing without waiting for a rebuild in progress: once `close` returns, no rebuild writes the
+    /// report files (one that was writing has finished), so the caller's final report is the last written. A
+    /// rebuild still computing is dropped when done.
+    public func close() {
+        lock.lock()
+        closed = true
+        pending = false
+        lock.unlock()
+    }
+
     private func rebuildLoop() {
+        let idle = IdlePriority.applyToCurrentThread() && IdlePriority.isCurrentThreadIdle
+        lock.withLock { ranIdle = idle }
         while true {
-            let started = Date()
+            let cpuBefore = ProcessUsage.currentThreadCPUSeconds()
+            let report: SweepReport?
             do {
-                let report = try ReportBuilder.build(stateDirectory: stateDirectory)
-                try ReportFiles.write(report, stateDirectory: stateDirectory)
+                report = try ReportBuilder.build(stateDirectory: stateDirectory)
             } catch {
+                report = nil
                 log("report: not refreshed: \(error)")
             }
-            let ended = Date()
             lock.lock()
-            earliestNext = ended.addingTimeInterval(Self.restFactor * ended.timeIntervalSince(started))
+            // Written under the lock, so `close` cannot return while a stale report is being written.
+            if let report, !closed {
+                do {
+                    try ReportFiles.write(report, stateDirectory: stateDirectory)
+                } catch {
+                    log("report: not refreshed: \(error)")
+                }
+            }
+            earliestNext = Date().addingTimeInterval(Self.restFactor * (ProcessUsage.currentThreadCPUSeconds() - cpuBefore))
             if pending {
                 pending = false
                 lock.unlock()

@@ -1,4 +1,5 @@
 // ReportRefresherTests: report files appear in the state directory on a change; errors are logged, not thrown.
+import AblateSupport
 import Foundation
 import ReportKit
 import XCTest
@@ -45,6 +46,35 @@ final class ReportRefresherTests: XCTestCase {
         refresher.update(finishedCells: 10, force: true)
         refresher.wait()
         XCTAssertTrue(FileManager.default.fileExists(atPath: report))
+    }
+
+    /// Rebuilds run in Linux's SCHED_IDLE class, so they take no CPU from training workers on the same cores;
+    /// the caller's thread keeps its own class.
+    func testRebuildsRunOnIdleCPUOnly() throws {
+        #if os(Linux)
+        let fixture = try StateDirectoryFixture.make()
+        let refresher = ReportRefresher(stateDirectory: fixture.state, log: { _ in })
+        XCTAssertFalse(refresher.lastRebuildRanIdle)
+        refresher.update(finishedCells: 9)
+        refresher.wait()
+        XCTAssertTrue(refresher.lastRebuildRanIdle)
+        XCTAssertFalse(IdlePriority.isCurrentThreadIdle, "only the rebuild thread is lowered")
+        #else
+        throw XCTSkip("SCHED_IDLE is Linux's")
+        #endif
+    }
+
+    /// After `close` nothing is rebuilt or written, forced or not: the caller's final report stays the last one.
+    func testNothingIsWrittenAfterClose() throws {
+        let fixture = try StateDirectoryFixture.make()
+        let refresher = ReportRefresher(stateDirectory: fixture.state, log: { _ in })
+        refresher.close()
+        refresher.update(finishedCells: 9)
+        refresher.update(finishedCells: 10, force: true)
+        refresher.poll { 11 }
+        refresher.wait()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(fixture.state)/report.md"))
+        XCTAssertFalse(refresher.lastRebuildRanIdle, "no rebuild started")
     }
 
     func testErrorsAreLogged() {
