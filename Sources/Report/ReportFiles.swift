@@ -35,6 +35,9 @@ public final class ReportRefresher: @unchecked Sendable {
     private var pending = false
     /// Set by `close`: no rebuild writes files any more.
     private var closed = false
+    /// A rebuild is writing the files (outside the lock, so the coordinator's thread never waits on a
+    /// SCHED_IDLE thread's disk writes; only `close` waits for it).
+    private var writing = false
     private var ranIdle = false
     /// No unforced rebuild starts before this: a rebuild that used d seconds of CPU is followed by 9 × d seconds
     /// of rest, so refreshing takes at most about a tenth of a core even where a core is idle for it (CPU time,
@@ -91,6 +94,7 @@ public final class ReportRefresher: @unchecked Sendable {
         lock.lock()
         closed = true
         pending = false
+        while writing { lock.wait() }
         lock.unlock()
     }
 
@@ -107,13 +111,18 @@ public final class ReportRefresher: @unchecked Sendable {
                 log("report: not refreshed: \(error)")
             }
             lock.lock()
-            // Written under the lock, so `close` cannot return while a stale report is being written.
+            // `close` waits while `writing`, so it cannot return while a stale report is being written.
             if let report, !closed {
+                writing = true
+                lock.unlock()
                 do {
                     try ReportFiles.write(report, stateDirectory: stateDirectory)
                 } catch {
                     log("report: not refreshed: \(error)")
                 }
+                lock.lock()
+                writing = false
+                lock.broadcast()
             }
             earliestNext = Date().addingTimeInterval(Self.restFactor * (ProcessUsage.currentThreadCPUSeconds() - cpuBefore))
             if pending {
