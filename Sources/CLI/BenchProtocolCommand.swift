@@ -2,6 +2,7 @@
 import ArgumentParser
 import CoordinatorKit
 import Foundation
+import ReportKit
 
 /// Streams a file through the real transfer path and times metrics into the ledger; prints what it measured.
 struct BenchProtocolCommand: ParsableCommand {
@@ -40,7 +41,7 @@ struct BenchProtocolCommand: ParsableCommand {
         }
         if runs > 1 {
             rates.sort()
-            let median = rates.count % 2 == 1 ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2
+            let median = PairedBootstrap.percentile(rates, 0.5)
             print(String(format: "checkpoint streaming over %d runs: median %.2f GB/s, range %.2f–%.2f GB/s", runs, median, rates[0], rates[rates.count - 1]))
         }
     }
