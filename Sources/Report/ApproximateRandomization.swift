@@ -30,26 +30,24 @@ public enum ApproximateRandomization {
         // Row i of comparison v counts into slot offsets[v] + pattern, of the kept or the swapped counts.
         let (offsets, slots, slotOfRow) = RowPatterns.slotTable(comparisons, rows: rows)
         let width = comparisons.count
+        // Every row of a slot is either kept or swapped, so a round counts only the swapped rows and takes the
+        // kept counts as the slot's total less those.
+        var total = [Int](repeating: 0, count: slots)
+        for slot in slotOfRow { total[Int(slot)] += 1 }
         var kept = [Int](repeating: 0, count: slots)
         var swapped = [Int](repeating: 0, count: slots)
         for _ in 0..<rounds {
             kept.withUnsafeMutableBufferPointer { kept in
                 swapped.withUnsafeMutableBufferPointer { swapped in
-                    for i in kept.indices {
-                        kept[i] = 0
-                        swapped[i] = 0
-                    }
+                    for i in swapped.indices { swapped[i] = 0 }
                     var stream = generator
                     slotOfRow.withUnsafeBufferPointer { slotOfRow in
-                        for row in 0..<rows {
+                        for row in 0..<rows where stream.lemireBelow(2) == 1 {
                             let base = row * width
-                            if stream.lemireBelow(2) == 1 {
-                                for v in 0..<width { swapped[Int(slotOfRow[base + v])] += 1 }
-                            } else {
-                                for v in 0..<width { kept[Int(slotOfRow[base + v])] += 1 }
-                            }
+                            for v in 0..<width { swapped[Int(slotOfRow[base + v])] += 1 }
                         }
                     }
+                    for i in kept.indices { kept[i] = total[i] - swapped[i] }
                     generator = stream
                     for (v, comparison) in comparisons.enumerated() {
                         let range = offsets[v]..<(offsets[v] + comparison.patternCount)

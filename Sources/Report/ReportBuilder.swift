@@ -6,16 +6,18 @@ import Synchronization
 
 /// Computes a report from `ReportInputs`.
 public enum ReportBuilder {
-    /// Loads `stateDirectory` and builds its report.
-    public static func build(stateDirectory: String, now: Double = Date().timeIntervalSince1970) throws -> SweepReport {
-        try build(try ReportLoader.load(stateDirectory: stateDirectory), now: now)
+    /// Loads `stateDirectory` and builds its report. `parallel: false` keeps the work on the calling thread (the
+    /// report refresh, whose SCHED_IDLE class a thread of Dispatch's pool would not have).
+    public static func build(stateDirectory: String, now: Double = Date().timeIntervalSince1970, parallel: Bool = true) throws -> SweepReport {
+        try build(try ReportLoader.load(stateDirectory: stateDirectory), now: now, parallel: parallel)
     }
 
     /// Builds the report: per-variant spreads over seeds, then for every variant but the baseline Δ over the seeds
     /// both finished, the paired bootstrap interval and approximate-randomization p-value over the validation
     /// rows (all comparisons in one pass over the same resampled rows), Holm across the variants, the verdicts and
-    /// the power hint; plus provenance warnings.
-    public static func build(_ inputs: ReportInputs, now: Double = Date().timeIntervalSince1970) throws -> SweepReport {
+    /// the power hint; plus provenance warnings. The two paired tests run on two threads when `parallel`, else one
+    /// after the other on the calling thread (same results).
+    public static func build(_ inputs: ReportInputs, now: Double = Date().timeIntervalSince1970, parallel: Bool = true) throws -> SweepReport {
         var warnings = inputs.warnings
         let settings = inputs.significance
         let byVariant = Dictionary(grouping: inputs.cells, by: \.report.variant)
@@ -51,7 +53,7 @@ public enum ReportBuilder {
         var intervals: [DeltaInterval] = []
         var pValues: [Double] = []
         do {
-            (intervals, pValues) = try pairedTests(patterns, settings: settings)
+            (intervals, pValues) = try pairedTests(patterns, settings: settings, parallel: parallel)
         } catch {
             warnings.append("no paired tests: \(error)")
             tested = []
@@ -99,11 +101,12 @@ public enum ReportBuilder {
     }
 
     /// The bootstrap intervals and the approximate-randomization p-values, computed at the same time on two
-    /// threads: each has its own random stream, so the results are those of running them one after the other.
-    private static func pairedTests(_ patterns: [RowPatterns], settings: SignificanceSettings) throws -> ([DeltaInterval], [Double]) {
+    /// threads when `parallel`: each has its own random stream, so the results are those of running them one after
+    /// the other.
+    private static func pairedTests(_ patterns: [RowPatterns], settings: SignificanceSettings, parallel: Bool) throws -> ([DeltaInterval], [Double]) {
         let intervals = Mutex<Result<[DeltaInterval], any Error>?>(nil)
         let pValues = Mutex<Result<[Double], any Error>?>(nil)
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
+        let run: @Sendable (Int) -> Void = { part in
             if part == 0 {
                 let result = Result { try PairedBootstrap.intervals(patterns, resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha) }
                 intervals.withLock { $0 = result }
@@ -111,6 +114,12 @@ public enum ReportBuilder {
                 let result = Result { try ApproximateRandomization.pValues(patterns, rounds: settings.resamples, seed: settings.seed &+ 1) }
                 pValues.withLock { $0 = result }
             }
+        }
+        if parallel {
+            DispatchQueue.concurrentPerform(iterations: 2, execute: run)
+        } else {
+            run(0)
+            run(1)
         }
         guard let bootstrap = intervals.withLock({ $0 }), let randomization = pValues.withLock({ $0 }) else {
             throw ReportError("paired tests: a computation did not run")

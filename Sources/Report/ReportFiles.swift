@@ -105,7 +105,7 @@ public final class ReportRefresher: @unchecked Sendable {
             let cpuBefore = ProcessUsage.currentThreadCPUSeconds()
             let report: SweepReport?
             do {
-                report = try ReportBuilder.build(stateDirectory: stateDirectory)
+                report = try ReportBuilder.build(stateDirectory: stateDirectory, parallel: false)
             } catch {
                 report = nil
                 log("report: not refreshed: \(error)")

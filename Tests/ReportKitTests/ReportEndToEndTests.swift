@@ -6,6 +6,16 @@ import ReportKit
 import XCTest
 
 final class ReportEndToEndTests: XCTestCase {
+    /// The paired tests give the same report whether they run on two threads (the final report) or one after the
+    /// other on the caller's (the SCHED_IDLE refresh): each has its own random stream.
+    func testSequentialAndParallelPairedTestsAgree() throws {
+        let fixture = try StateDirectoryFixture.make()
+        let parallel = try ReportBuilder.build(stateDirectory: fixture.state, now: 1_800_000_000, parallel: true)
+        let sequential = try ReportBuilder.build(stateDirectory: fixture.state, now: 1_800_000_000, parallel: false)
+        XCTAssertEqual(sequential, parallel)
+        XCTAssertTrue(parallel.variants.contains { $0.comparison?.pValue != nil }, "the fixture has paired tests to compare")
+    }
+
     func testVerdictsAndBestEpochRows() throws {
         let fixture = try StateDirectoryFixture.make()
         let report = try ReportBuilder.build(stateDirectory: fixture.state)
