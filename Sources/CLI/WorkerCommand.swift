@@ -19,12 +19,16 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Jobs run at once (default 1; with --gpus, one per GPU).") var slots: Int?
     @Option(name: .customLong("cache-dir"), help: "Frozen-prefix cache directory (default WORK_DIR/cache).") var cacheDir: String?
     @Option(name: .customLong("stop-timeout"), help: "Seconds a stop (SIGTERM) may take to flush results and release the running cells.") var stopTimeout = 30.0
+    @Option(name: .customLong("checkpoint-interval"),
+            help: "Least seconds between epochs whose checkpoints are streamed (first and last always; metrics every epoch; 0: every epoch).")
+    var checkpointInterval = 10.0
     @OptionGroup var curve: CurveClientOptions
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard (slots ?? 1) >= 1 else { throw ValidationError("--slots must be at least 1") }
         guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
+        guard checkpointInterval >= 0, checkpointInterval.isFinite else { throw ValidationError("--checkpoint-interval must be a number of seconds ≥ 0") }
         if gpus != nil {
             guard gpu == nil else { throw ValidationError("--gpu and --gpus cannot be combined: give --gpus for several GPUs, --gpu for one") }
             let list = try gpuList()
@@ -60,6 +64,7 @@ struct WorkerCommand: ParsableCommand {
         options.cacheDirectory = cacheDir
         options.curve = try curve.keys()
         options.stopTimeout = stopTimeout
+        options.checkpointInterval = checkpointInterval
         let stop = StopSignal()
         let notifier = SystemdNotifier()
         let agent = try WorkerAgent(options: options, log: { emit("[\(options.name)] \($0)") })

@@ -58,6 +58,8 @@ public struct JobSpec: Sendable {
     public var outboxDirectory: String
     public var cacheDirectory: String?
     public var codeVersion: String
+    /// Least seconds between two epochs whose files are streamed (`CheckpointCadence`; 0: every epoch).
+    public var checkpointInterval: Double = 0
 }
 
 /// Starts the training thread of one job (BLAS and HDF5 never run on the cooperative pool).
@@ -80,9 +82,14 @@ public enum JobRunner {
         trainer.codeVersion = spec.codeVersion
         trainer.cacheDirectory = spec.cacheDirectory
         trainer.isCancelled = { cancel.isSet }
+        let cadence = Mutex(CheckpointCadence(interval: spec.checkpointInterval))
+        let clockStart = Date()
         trainer.onEpoch = { outputs in
             do {
-                let files = try outputs.files.map { name in
+                let names = cadence.withLock {
+                    $0.filesToSend(after: outputs.record.epoch, wrote: outputs.files, finished: outputs.finished, now: Date().timeIntervalSince(clockStart))
+                }
+                let files = try names.map { name in
                     try snapshot("\(spec.runDirectory)/\(name)", name: name, epoch: outputs.record.epoch, outbox: spec.outboxDirectory)
                 }
                 let record = outputs.record
@@ -102,6 +109,16 @@ public enum JobRunner {
                 inbox.post(.finished(cell: cell, attempt: attempt, summary: try RunJSON.encode(summary)))
             }
         } catch TrainingError.cancelled {
+            // The last completed epoch's files, if they had not gone yet, are its resume point.
+            let (names, epoch) = cadence.withLock { $0.flush() }
+            do {
+                let files = try names.map { name in
+                    try snapshot("\(spec.runDirectory)/\(name)", name: name, epoch: epoch, outbox: spec.outboxDirectory)
+                }
+                if !files.isEmpty { inbox.post(.files(cell: cell, attempt: attempt, files: files)) }
+            } catch {
+                inbox.post(.log("[\(tag)] cannot snapshot epoch \(epoch)'s files: \(error)"))
+            }
             inbox.post(.cancelled(cell: cell, attempt: attempt))
         } catch TrainingError.badConfig(let detail) {
             inbox.post(.failed(cell: cell, attempt: attempt, reason: "invalid training settings: \(detail)", deterministic: true))

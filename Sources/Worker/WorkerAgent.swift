@@ -19,6 +19,9 @@ public struct WorkerOptions: Sendable {
     public var curve: CurveClientKeys?
     /// Seconds a stop may take to cancel training, flush what was produced and release the cells.
     public var stopTimeout: Double = 30
+    /// Least seconds between two epochs whose checkpoint files are streamed (`CheckpointCadence`): the first and
+    /// last epochs' always go, METRICS every epoch. 0 streams every epoch's files.
+    public var checkpointInterval: Double = 10
     /// GPUs of one-slot-per-GPU mode (`--gpus`): each command job is pinned to a free one. Empty: every job uses
     /// `gpu` (or none).
     public var gpus: [Int] = []
@@ -385,7 +388,7 @@ public final class WorkerAgent {
                 assign: assign, config: config, datasetPath: cache.path(assign.dataset.sha256), stage1Path: assign.stage1.map { cache.path($0.sha256) },
                 resumePath: assign.resume.map { cache.path($0.sha256) }, runDirectory: runDirectory,
                 outboxDirectory: "\(options.workDirectory)/outbox", cacheDirectory: options.cacheDirectory ?? "\(options.workDirectory)/cache",
-                codeVersion: options.codeVersion)
+                codeVersion: options.codeVersion, checkpointInterval: options.checkpointInterval)
             job.started = true
             if let resume = assign.resume { log("resuming from \(resume.name) \(resume.sha256.prefix(12))…") }
             jobs[cell] = job
