@@ -54,7 +54,7 @@ struct CoordinatorCommand: ParsableCommand {
         // builds and writes the final report.
         refresher.close()
         try setup.ledger.close()
-        emit(FinalReport.text(stateDirectory: state))
+        emit(FinalReport.text(stateDirectory: state, cache: refresher.pairedTests))
         if stop.isRaised { emit("stopped; state saved in \(state)") }
     }
 }

@@ -52,12 +52,14 @@ struct LocalCommand: ParsableCommand {
             for child in children { child.waitUntilExit() }
         }
         try server.run(untilFinished: true, shouldStop: { stop.isRaised })
+        // The workers have nothing left to do: they stop while the final report is computed.
+        for child in children where child.isRunning { child.terminate() }
         display.final(server.state)
         emit("")
         // A background refresh still computing is dropped, not waited for: the final report is built from the
         // finished state anyway, and is the last one written.
         refresher.close()
-        emit(FinalReport.text(stateDirectory: stateDirectory))
+        emit(FinalReport.text(stateDirectory: stateDirectory, cache: refresher.pairedTests))
         emit("results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)")
         if stop.isRaised { throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)") }
     }

@@ -7,9 +7,11 @@ import Synchronization
 /// Computes a report from `ReportInputs`.
 public enum ReportBuilder {
     /// Loads `stateDirectory` and builds its report. `parallel: false` keeps the work on the calling thread (the
-    /// report refresh, whose SCHED_IDLE class a thread of Dispatch's pool would not have).
-    public static func build(stateDirectory: String, now: Double = Date().timeIntervalSince1970, parallel: Bool = true) throws -> SweepReport {
-        try build(try ReportLoader.load(stateDirectory: stateDirectory), now: now, parallel: parallel)
+    /// report refresh, whose SCHED_IDLE class a thread of Dispatch's pool would not have). With `cache`, paired
+    /// tests an earlier build computed are taken from it (the same results).
+    public static func build(stateDirectory: String, now: Double = Date().timeIntervalSince1970, parallel: Bool = true,
+                             cache: PairedTestCache? = nil) throws -> SweepReport {
+        try build(try ReportLoader.load(stateDirectory: stateDirectory), now: now, parallel: parallel, cache: cache)
     }
 
     /// Builds the report: per-variant spreads over seeds, then for every variant but the baseline Δ over the seeds
@@ -17,7 +19,8 @@ public enum ReportBuilder {
     /// rows (all comparisons in one pass over the same resampled rows), Holm across the variants, the verdicts and
     /// the power hint; plus provenance warnings. The two paired tests run on two threads when `parallel`, else one
     /// after the other on the calling thread (same results).
-    public static func build(_ inputs: ReportInputs, now: Double = Date().timeIntervalSince1970, parallel: Bool = true) throws -> SweepReport {
+    public static func build(_ inputs: ReportInputs, now: Double = Date().timeIntervalSince1970, parallel: Bool = true,
+                             cache: PairedTestCache? = nil) throws -> SweepReport {
         var warnings = inputs.warnings
         let settings = inputs.significance
         let byVariant = Dictionary(grouping: inputs.cells, by: \.report.variant)
@@ -53,7 +56,7 @@ public enum ReportBuilder {
         var intervals: [DeltaInterval] = []
         var pValues: [Double] = []
         do {
-            (intervals, pValues) = try pairedTests(patterns, settings: settings, parallel: parallel)
+            (intervals, pValues) = try pairedTests(patterns, settings: settings, parallel: parallel, cache: cache)
         } catch {
             warnings.append("no paired tests: \(error)")
             tested = []
@@ -98,6 +101,24 @@ public enum ReportBuilder {
             sweep: inputs.sweepName, baseline: inputs.baseline, classNames: inputs.classNames,
             significance: SignificanceSummary(thresholdPP: settings.thresholdPP, alpha: settings.alpha, resamples: settings.resamples, seed: settings.seed),
             cells: cells, variants: variants, warnings: warnings, generatedAt: now)
+    }
+
+    /// `pairedTests` of the comparisons `cache` does not hold; the rest from it.
+    private static func pairedTests(_ patterns: [RowPatterns], settings: SignificanceSettings, parallel: Bool, cache: PairedTestCache?) throws
+        -> ([DeltaInterval], [Double])
+    {
+        guard let cache else { return try pairedTests(patterns, settings: settings, parallel: parallel) }
+        let keys = patterns.map { PairedTestCache.Key($0, settings) }
+        var entries = keys.map(cache.entry)
+        let missing = entries.indices.filter { entries[$0] == nil }
+        let (intervals, pValues) = try pairedTests(missing.map { patterns[$0] }, settings: settings, parallel: parallel)
+        for (position, index) in missing.enumerated() {
+            let entry = PairedTestCache.Entry(interval: intervals[position], pValue: pValues[position])
+            cache.store(entry, for: keys[index])
+            entries[index] = entry
+        }
+        let held = entries.compactMap { $0 }
+        return (held.map(\.interval), held.map(\.pValue))
     }
 
     /// The bootstrap intervals and the approximate-randomization p-values, computed at the same time on two

@@ -45,6 +45,9 @@ public final class ReportRefresher: @unchecked Sendable {
     private var earliestNext = Date.distantPast
     private static let restFactor = 9.0
 
+    /// Paired tests of earlier rebuilds, for the next ones and for the caller's final report.
+    public let pairedTests = PairedTestCache()
+
     /// A refresher for the report files of `stateDirectory`; `log` receives one line per failed rebuild.
     public init(stateDirectory: String, log: @escaping @Sendable (String) -> Void) {
         self.stateDirectory = stateDirectory
@@ -105,7 +108,7 @@ public final class ReportRefresher: @unchecked Sendable {
             let cpuBefore = ProcessUsage.currentThreadCPUSeconds()
             let report: SweepReport?
             do {
-                report = try ReportBuilder.build(stateDirectory: stateDirectory, parallel: false)
+                report = try ReportBuilder.build(stateDirectory: stateDirectory, parallel: false, cache: pairedTests)
             } catch {
                 report = nil
                 log("report: not refreshed: \(error)")

@@ -4,7 +4,7 @@
 /// their pattern (true class, predicted class of each cell). Resampling or swapping rows only changes how many
 /// rows of each pattern there are, and each cell's confusion matrix follows from those counts, so the statistics
 /// cost O(patterns × cells) per resample instead of O(rows × cells).
-public struct RowPatterns: Sendable {
+public struct RowPatterns: Sendable, Hashable {
     /// Number of classes.
     public let classes: Int
     /// Number of seed pairs (cells per side).

@@ -6,6 +6,26 @@ import ReportKit
 import XCTest
 
 final class ReportEndToEndTests: XCTestCase {
+    /// A cache filled by a build that lacked one variant's cells gives, for the whole sweep, the report built
+    /// without it: each comparison's tests depend only on its own rows and the settings. The second build with the
+    /// cache computes only the comparison that was missing, and a third takes all from it.
+    func testCachedPairedTestsGiveTheUncachedReport() throws {
+        let fixture = try StateDirectoryFixture.make()
+        let inputs = try ReportLoader.load(stateDirectory: fixture.state)
+        let fresh = try ReportBuilder.build(inputs, now: 1_800_000_000)
+        let tested = fresh.variants.filter { $0.comparison?.pValue != nil }.map(\.name)
+        XCTAssertGreaterThanOrEqual(tested.count, 2, "the fixture compares several variants")
+        var partial = inputs
+        partial.cells.removeAll { $0.report.variant == tested[0] }
+        let cache = PairedTestCache()
+        _ = try ReportBuilder.build(partial, now: 1_800_000_000, cache: cache)
+        XCTAssertEqual(cache.count, tested.count - 1)
+        XCTAssertEqual(try ReportBuilder.build(inputs, now: 1_800_000_000, cache: cache), fresh)
+        XCTAssertEqual(cache.count, tested.count)
+        XCTAssertEqual(try ReportBuilder.build(inputs, now: 1_800_000_000, parallel: false, cache: cache), fresh)
+        XCTAssertEqual(cache.count, tested.count)
+    }
+
     /// The paired tests give the same report whether they run on two threads (the final report) or one after the
     /// other on the caller's (the SCHED_IDLE refresh): each has its own random stream.
     func testSequentialAndParallelPairedTestsAgree() throws {
