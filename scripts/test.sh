@@ -30,9 +30,15 @@ fi
 swift build --build-tests
 # The tests run on the OpenBLAS kernels `ablate` itself selects (OpenBLAS picks them when the library loads, so
 # the test process needs them in its environment): e.g. Sandybridge where OpenBLAS's own Zen kernels fail the
-# row-invariance probe that the trainer's bitwise guarantees rest on. A value already set is kept.
+# row-invariance probe that the trainer's bitwise guarantees rest on. A value already set is kept unless its kernels
+# fail that probe (some environments preset e.g. Haswell, whose kernels do).
+ablate="$(swift build --show-bin-path)/ablate"
+if [ -n "${OPENBLAS_CORETYPE:-}" ] && "$ablate" version | grep -q "NOT row-invariant"; then
+    echo "test: the preset OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE fails the row-invariance probe; using the kernels ablate selects"
+    unset OPENBLAS_CORETYPE
+fi
 if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-    kernel="$("$(swift build --show-bin-path)/ablate" version | sed -n 's/^openblas core \([A-Za-z0-9]*\).*/\1/p')"
+    kernel="$("$ablate" version | sed -n 's/^openblas core \([A-Za-z0-9]*\).*/\1/p')"
     if [ -n "$kernel" ]; then export OPENBLAS_CORETYPE="$kernel"; fi
 fi
 echo "test: OpenBLAS kernels: ${OPENBLAS_CORETYPE:-as OpenBLAS detects them}"
