@@ -95,13 +95,16 @@ struct DataCommandTests {
         #expect(result.stdout.contains("openblas core"))
     }
 
-    /// On an AVX-512 CPU the binary selects OpenBLAS's SkylakeX kernels itself, and anywhere it ends on kernels
+    /// On an AVX-512 CPU the binary tries OpenBLAS's SkylakeX kernels itself, and anywhere it ends on kernels
     /// that pass the row-invariance probe (re-executing with Sandybridge or Prescott where OpenBLAS's own choice,
-    /// e.g. Zen, fails it). A user's OPENBLAS_CORETYPE wins, and `version` says when it is not row-invariant.
+    /// e.g. Zen, or SkylakeX fails it). A user's OPENBLAS_CORETYPE wins, and `version` says when it is not
+    /// row-invariant.
     @Test func kernelSelection() throws {
         let auto = try AblateBinary.run(["version"], environment: ["OPENBLAS_CORETYPE": nil, "ABLATE_BLAS_KERNEL_SELECTED": nil])
         if BLAS.cpuHasAVX512 {
-            #expect(auto.stdout.contains("openblas core SkylakeX"), "\(auto.stdout)")
+            let skylake = try AblateBinary.run(["version"], environment: ["OPENBLAS_CORETYPE": "SkylakeX"])
+            let expected = skylake.stdout.contains("openblas core SkylakeX (row-invariant;") ? "SkylakeX" : BLAS.rowInvariantFallback
+            #expect(auto.stdout.contains("openblas core \(expected)"), "\(auto.stdout)")
         } else {
             #expect(!auto.stdout.contains("SkylakeX"))
         }
