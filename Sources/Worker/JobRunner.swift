@@ -83,15 +83,17 @@ public enum JobRunner {
         trainer.cacheDirectory = spec.cacheDirectory
         trainer.isCancelled = { cancel.isSet }
         let cadence = Mutex(CheckpointCadence(interval: spec.checkpointInterval))
-        let clockStart = Date()
+        /// The run directory's files `names`, snapshotted into the outbox as `epoch`'s.
+        @Sendable func snapshots(_ names: [String], epoch: Int) throws -> [OutgoingFile] {
+            try names.map { try snapshot("\(spec.runDirectory)/\($0)", name: $0, epoch: epoch, outbox: spec.outboxDirectory) }
+        }
         trainer.onEpoch = { outputs in
             do {
                 let names = cadence.withLock {
-                    $0.filesToSend(after: outputs.record.epoch, wrote: outputs.files, finished: outputs.finished, now: Date().timeIntervalSince(clockStart))
+                    $0.filesToSend(after: outputs.record.epoch, wrote: outputs.files, finished: outputs.finished,
+                                   now: ProcessInfo.processInfo.systemUptime)
                 }
-                let files = try names.map { name in
-                    try snapshot("\(spec.runDirectory)/\(name)", name: name, epoch: outputs.record.epoch, outbox: spec.outboxDirectory)
-                }
+                let files = try snapshots(names, epoch: outputs.record.epoch)
                 let record = outputs.record
                 let report = MetricsReport(
                     cell: cell, attempt: attempt, seq: record.epoch, epoch: record.epoch, valMacroF1: record.val.macroF1,
@@ -112,9 +114,7 @@ public enum JobRunner {
             // The last completed epoch's files, if they had not gone yet, are its resume point.
             let (names, epoch) = cadence.withLock { $0.flush() }
             do {
-                let files = try names.map { name in
-                    try snapshot("\(spec.runDirectory)/\(name)", name: name, epoch: epoch, outbox: spec.outboxDirectory)
-                }
+                let files = try snapshots(names, epoch: epoch)
                 if !files.isEmpty { inbox.post(.files(cell: cell, attempt: attempt, files: files)) }
             } catch {
                 inbox.post(.log("[\(tag)] cannot snapshot epoch \(epoch)'s files: \(error)"))
