@@ -1,6 +1,11 @@
 // ArtifactStore: the coordinator's content-addressed files (STATE/artifacts/<sha256>) and registered local files.
 import AblateSupport
+import Crypto
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A failure of the artifact store, naming the file.
 public struct ArtifactStoreError: Error, CustomStringConvertible {
@@ -41,5 +46,38 @@ public final class ArtifactStore {
     /// `length` bytes at `offset` of the artifact at `path` (absolute).
     public func read(_ path: String, offset: Int64, length: Int) throws -> [UInt8] {
         try readChunk(path, offset: offset, length: length)
+    }
+
+    /// Hashes the file at `path` (absolute) and compares it with `sha256`. Returns nil when it matches, else what is
+    /// wrong in a few words (missing, unreadable, or the SHA-256 it has instead).
+    public func verify(_ path: String, sha256: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return "cannot open it: \(String(cString: strerror(errno)))" }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return "cannot read it: \(String(cString: strerror(errno)))"
+            }
+            if count == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return digest == sha256 ? nil : "its bytes hash to \(digest.prefix(12))…"
+    }
+
+    /// Moves a damaged artifact out of the store to `STATE/damaged/<name>` (kept for inspection, never served).
+    /// Returns where it went, or nil when it could not be moved (it is then removed).
+    @discardableResult
+    public func quarantine(_ path: String) -> String? {
+        let folder = "\(stateDirectory)/damaged"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let target = "\(folder)/\(URL(fileURLWithPath: path).lastPathComponent)"
+        if rename(path, target) == 0 { return target }
+        unlink(path)
+        return nil
     }
 }

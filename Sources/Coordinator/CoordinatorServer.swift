@@ -19,6 +19,16 @@ public final class CoordinatorServer {
     private var lastCollection = 0.0
     private var collectionDue = true
     private var orphansScanned = false
+    private var lastBackup = 0.0
+    private var ledgerChanged = true
+    /// Artifacts whose bytes this process has checked against their SHA-256 (received ones, the hashed dataset and
+    /// stage-1 checkpoint); any other is checked before its first byte is served.
+    private var verified: Set<String>
+    /// Artifacts found damaged: never served again.
+    private var damaged: Set<String> = []
+    /// Seconds between online backups of the ledger (`STATE/ledger.backup.sqlite`) while it changes; one more is
+    /// taken when the loop ends.
+    public var backupInterval = 60.0
     private let log: (String) -> Void
     /// Called after every loop iteration with the scheduler (for progress displays).
     public var onProgress: ((Scheduler) -> Void)?
@@ -39,6 +49,7 @@ public final class CoordinatorServer {
         logs = CommandLogWriter(store: setup.store)
         limits = FrameLimits(maxChunkBytes: setup.scheduler.settings.chunkBytes)
         limiter = RateLimiter(ratePerSecond: Double(setup.scheduler.settings.maxMessagesPerSecond))
+        verified = setup.hashedAtStart
         // Cells finished before a crash that interrupted their results are written again (idempotent).
         for cell in setup.scheduler.cells.values where cell.state == .done {
             let directory = setup.store.absolute(ResultsWriter.relativeDirectory(variant: cell.variant, seed: cell.seed))
@@ -78,9 +89,11 @@ public final class CoordinatorServer {
                 gate.drain().forEach(count)
             }
             flushCounters(force: false)
+            backUpLedger(force: false)
             onProgress?(scheduler)
         }
         flushCounters(force: true)
+        backUpLedger(force: true)
         onProgress?(scheduler)
     }
 
@@ -112,6 +125,11 @@ public final class CoordinatorServer {
             var reply = scheduler.statusReply(now: time)
             reply.sweep = setup.sweep.name
             try execute([.send(peer, .statusReply(reply))], socket: socket)
+        case .done(var done):
+            if let cell = scheduler.cells[done.cell], cell.state == .running, cell.attempt == done.attempt, done.attempt > 1 {
+                done.summary = ResumedCommandSummary.merged(done.summary, merged: try results.mergedMetrics(cell))
+            }
+            try execute(scheduler.handle(.done(done), from: peer, now: time), socket: socket)
         default:
             try execute(scheduler.handle(message, from: peer, now: time), socket: socket)
         }
@@ -125,8 +143,17 @@ public final class CoordinatorServer {
     }
 
     private func serve(_ fetch: Fetch, peer: PeerID, socket: ZMQSocket) throws {
-        guard let artifact = try setup.ledger.artifact(fetch.sha256) else {
-            return try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "unknown artifact")))], socket: socket)
+        guard !damaged.contains(fetch.sha256), let artifact = try setup.ledger.artifact(fetch.sha256) else {
+            let reason = damaged.contains(fetch.sha256) ? "damaged on the coordinator" : "unknown artifact"
+            return try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: reason)))], socket: socket)
+        }
+        if !verified.contains(artifact.sha256) {
+            let path = setup.store.absolute(artifact.path)
+            if let problem = setup.store.verify(path, sha256: artifact.sha256) {
+                try execute(damage(artifact, problem: problem), socket: socket)
+                return try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "damaged on the coordinator")))], socket: socket)
+            }
+            verified.insert(artifact.sha256)
         }
         let length = min(fetch.length, limits.maxChunkBytes)
         guard fetch.offset >= 0, fetch.offset <= artifact.size else {
@@ -147,6 +174,8 @@ public final class CoordinatorServer {
         case .send(let message):
             try execute([.send(peer, message)], socket: socket)
         case .stored(let offer, let path):
+            verified.insert(offer.file.sha256)
+            damaged.remove(offer.file.sha256)
             try setup.ledger.addArtifact(ArtifactRecord(sha256: offer.file.sha256, size: offer.file.size, path: path, addedAt: now))
             try execute(scheduler.fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: peer), socket: socket)
         case .mismatch(let offer):
@@ -156,11 +185,38 @@ public final class CoordinatorServer {
         }
     }
 
+    /// The coordinator's copy of `artifact` failed its check: it is logged with its path, moved to `STATE/damaged/`
+    /// (files of the store only; a registered file of the user's stays where it is), and the cells resuming from it fall
+    /// back to their newest earlier checkpoint that passes the check, or start afresh.
+    private func damage(_ artifact: ArtifactRecord, problem: String) throws -> [SchedulerAction] {
+        let path = setup.store.absolute(artifact.path)
+        damaged.insert(artifact.sha256)
+        var note = "\(path): damaged (\(problem)); it will not be served"
+        if artifact.path.hasPrefix("artifacts/"), let moved = setup.store.quarantine(path) { note += "; moved to \(moved)" }
+        log(note)
+        var fallbacks: [String: Scheduler.ResumePoint] = [:]
+        for cell in scheduler.cellsResuming(from: artifact.sha256) {
+            for candidate in try setup.ledger.cellFiles(cell: cell.id, named: "last.h5") where !damaged.contains(candidate.sha256) {
+                guard let record = try setup.ledger.artifact(candidate.sha256) else { continue }
+                let candidatePath = setup.store.absolute(record.path)
+                if verified.contains(record.sha256) || setup.store.verify(candidatePath, sha256: record.sha256) == nil {
+                    verified.insert(record.sha256)
+                    fallbacks[cell.id] = Scheduler.ResumePoint(sha256: record.sha256, epoch: candidate.epoch, size: record.size)
+                    break
+                }
+                damaged.insert(record.sha256)
+                log("\(candidatePath): damaged too; not used")
+            }
+        }
+        return scheduler.artifactDamaged(artifact.sha256, fallbacks: fallbacks, path: path, now: now)
+    }
+
     // MARK: - Actions
 
     private func execute(_ actions: [SchedulerAction], socket: ZMQSocket) throws {
         let ledger = setup.ledger
         for action in actions {
+            if case .send = action {} else { ledgerChanged = true }
             switch action {
             case .send(let peer, let message):
                 do {
@@ -215,6 +271,15 @@ public final class CoordinatorServer {
         } catch {
             log("cannot collect superseded checkpoints: \(error)")
         }
+    }
+
+    /// An online backup of the ledger at most every `backupInterval` seconds while it changes (and when the loop
+    /// ends): `ablate ledger recover` restores it if the ledger is ever damaged. A failure is logged, never fatal.
+    private func backUpLedger(force: Bool) {
+        guard ledgerChanged, force || now - lastBackup >= backupInterval else { return }
+        lastBackup = now
+        ledgerChanged = false
+        do { try setup.ledger.backup() } catch { log("cannot back up the ledger: \(error)") }
     }
 
     private func count(_ name: String) {

@@ -12,6 +12,8 @@ public struct CoordinatorSetup {
     public let store: ArtifactStore
     public let scheduler: Scheduler
     public let incarnation: Int
+    /// Artifacts whose bytes were hashed while preparing (the dataset, a given stage-1 checkpoint).
+    public let hashedAtStart: Set<String>
     /// Held while the coordinator runs: a second coordinator on the same state directory is refused.
     public let lock: StateLock
 
@@ -58,7 +60,7 @@ public struct CoordinatorSetup {
         var artifacts: [String: Int64] = [dataset.sha256: dataset.size]
         if let stage1Ref { artifacts[stage1Ref.sha256] = stage1Ref.size }
         for cell in cells where cell.attempt > 0 {
-            let held = try ledger.cellFiles(cell: cell.id, attempt: cell.attempt)
+            let held = try ledger.resultFiles(cell: cell.id, upTo: cell.attempt)
             files += held
             for sha in held.map(\.sha256) + [cell.resumeSHA256].compactMap({ $0 }) {
                 if let artifact = try ledger.artifact(sha) { artifacts[sha] = artifact.size }
@@ -66,7 +68,8 @@ public struct CoordinatorSetup {
         }
         let scheduler = Scheduler(settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
                                   dataset: dataset, stage1Checkpoint: stage1Ref, now: now, commands: try CommandPlaceholders.commands(for: plan))
-        return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, incarnation: incarnation, lock: lock)
+        return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, incarnation: incarnation,
+                                hashedAtStart: Set([dataset.sha256] + [stage1Ref?.sha256].compactMap { $0 }), lock: lock)
     }
 
     /// `path` made absolute against the current directory.

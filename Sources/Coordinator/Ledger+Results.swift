@@ -59,6 +59,28 @@ extension Ledger {
         }
     }
 
+    /// A cell's results as of attempt `attempt`: for each file name, the record of the latest attempt up to
+    /// `attempt` that produced it. A resumed attempt that never beats the best epoch of an earlier attempt writes
+    /// no `best.h5` or `predictions.h5` of its own, so those come from the attempt that reached the best epoch.
+    public func resultFiles(cell: String, upTo attempt: Int) throws -> [CellFileRecord] {
+        try read("read result files of cell \(cell) up to attempt \(attempt)") { db in
+            try CellFileRecord.fetchAll(db, sql: """
+                SELECT f.* FROM cell_files f
+                WHERE f.cell = ? AND f.attempt = (
+                    SELECT MAX(g.attempt) FROM cell_files g WHERE g.cell = f.cell AND g.name = f.name AND g.attempt <= ?)
+                ORDER BY f.name
+                """, arguments: [cell, attempt])
+        }
+    }
+
+    /// Every file named `name` that any attempt of the cell produced, newest epoch first (then newest attempt).
+    public func cellFiles(cell: String, named name: String) throws -> [CellFileRecord] {
+        try read("read \(name) files of cell \(cell)") { db in
+            try CellFileRecord.filter(Column("cell") == cell && Column("name") == name)
+                .order(Column("epoch").desc, Column("attempt").desc).fetchAll(db)
+        }
+    }
+
     // MARK: - Workers
 
     /// Inserts or updates a worker. An update keeps the stored `firstSeen` and takes every other field from `worker`.

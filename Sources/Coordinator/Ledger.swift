@@ -38,6 +38,7 @@ public final class Ledger: Sendable {
                 }
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
+            try queue.read { try Ledger.refuseDamage($0, path: path) }
             let migrator = LedgerSchema.migrator
             if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
                 throw LedgerRefusal(.schema, "written by a newer version of ablate (schema above version \(LedgerSchema.version))")
@@ -67,6 +68,7 @@ public final class Ledger: Sendable {
             configuration.label = "ledger-reader"
             queue = try DatabaseQueue(path: path, configuration: configuration)
             let migrator = LedgerSchema.migrator
+            try queue.read { try Ledger.refuseDamage($0, path: path) }
             try queue.read { db in
                 if try migrator.hasBeenSuperseded(db) {
                     throw LedgerRefusal(.schema, "written by a newer version of ablate (schema above version \(LedgerSchema.version))")
@@ -128,6 +130,14 @@ public final class Ledger: Sendable {
             }
         } catch {
             throw LedgerError(wrapping: error, path: path, operation: operation())
+        }
+    }
+
+    /// Throws `damaged` when `PRAGMA quick_check` finds a problem (a page of any table or index that is malformed):
+    /// a damaged ledger is refused at open instead of read as if rows were missing.
+    static func refuseDamage(_ db: Database, path: String) throws {
+        if let first = try problems(db, full: false).first {
+            throw LedgerRefusal(.damaged, "the database is damaged (quick_check: \(first)); \(recoveryHint(path))")
         }
     }
 

@@ -19,7 +19,9 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
         case staleAttempt
         /// The request contradicts itself or the stored rows (e.g. an attempt for another cell).
         case invalid
-        /// SQLite or GRDB reported an error (I/O, constraint, corrupt file…).
+        /// The file is damaged (a failed quick_check or integrity check, or SQLite found a malformed page).
+        case damaged
+        /// SQLite or GRDB reported an error (I/O, constraint…).
         case database
     }
 
@@ -61,7 +63,12 @@ extension LedgerError {
             self.init(refusal.kind, path: path, operation: operation, message: refusal.message)
         case let error as DatabaseError:
             let detail = error.message ?? "\(error.resultCode)"
-            self.init(.database, path: path, operation: operation, message: "SQLite error \(error.resultCode.rawValue): \(detail)")
+            if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+                self.init(.damaged, path: path, operation: operation,
+                          message: "the database is damaged (SQLite error \(error.resultCode.rawValue): \(detail)); \(Ledger.recoveryHint(path))")
+            } else {
+                self.init(.database, path: path, operation: operation, message: "SQLite error \(error.resultCode.rawValue): \(detail)")
+            }
         default:
             let text = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
             self.init(.database, path: path, operation: operation, message: text)

@@ -3,7 +3,8 @@ import AblateSupport
 import Foundation
 
 /// Writes `metrics.jsonl` (every epoch, from the ledger), `summary.json`, and links `best.h5`, `last.h5`,
-/// `predictions.h5` from the artifact store, each replaced atomically.
+/// `predictions.h5` from the artifact store, each replaced atomically. Each file is the latest version over all
+/// attempts (`Ledger.resultFiles`): the results are a function of the cell, not of its last attempt.
 public struct ResultsWriter {
     public let ledger: Ledger
     public let store: ArtifactStore
@@ -23,7 +24,7 @@ public struct ResultsWriter {
         if let summary = cell.summaryJSON {
             try AtomicFile.write(Array((summary + "\n").utf8), to: "\(directory)/summary.json", overwrite: .replace)
         }
-        for file in try ledger.cellFiles(cell: cell.id, attempt: cell.attempt) {
+        for file in try ledger.resultFiles(cell: cell.id, upTo: cell.attempt) {
             guard let artifact = try ledger.artifact(file.sha256) else { continue }
             let source = store.absolute(artifact.path)
             let target = "\(directory)/\(file.name)"
@@ -41,11 +42,16 @@ public struct ResultsWriter {
     /// Every epoch of the cell once: for each epoch, the record of the latest attempt that reported it (a resumed
     /// attempt repeats nothing before its checkpoint, and supersedes what an earlier attempt reported after it).
     public func metricsLines(_ cell: CellRecord) throws -> String {
+        try mergedMetrics(cell).map { $0.record + "\n" }.joined()
+    }
+
+    /// The records behind `metricsLines`, by epoch.
+    public func mergedMetrics(_ cell: CellRecord) throws -> [MetricsRecord] {
         var byEpoch: [Int: MetricsRecord] = [:]
         for attempt in 1...max(1, cell.attempt) {
             for record in try ledger.metrics(cell: cell.id, attempt: attempt) { byEpoch[record.epoch] = record }
         }
         let final = try ledger.metrics(cell: cell.id, attempt: cell.attempt).map(\.epoch).max() ?? Int.max
-        return byEpoch.keys.sorted().filter { $0 <= final }.compactMap { byEpoch[$0].map { $0.record + "\n" } }.joined()
+        return byEpoch.keys.sorted().filter { $0 <= final }.compactMap { byEpoch[$0] }
     }
 }

@@ -64,8 +64,9 @@ final class LedgerDurabilityTests: XCTestCase {
         let dir = TemporaryDirectory("ledger")
         dir.write("ledger.sqlite", text: String(repeating: "not a database ", count: 100))
         XCTAssertThrowsError(try Ledger(directory: dir.path)) { error in
-            XCTAssertEqual((error as? LedgerError)?.kind, .database)
+            XCTAssertEqual((error as? LedgerError)?.kind, .damaged)
             XCTAssertTrue("\(error)".contains(dir.file("ledger.sqlite")), "\(error)")
+            XCTAssertTrue("\(error)".contains("ablate ledger recover"), "\(error)")
         }
     }
 
