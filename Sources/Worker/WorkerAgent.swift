@@ -53,7 +53,7 @@ public final class WorkerAgent {
         var cancel = CancelFlag()
         var waitingFor: Set<String> = []
         var started = false
-        /// The training thread has returned (set while stopping).
+        /// The training thread has returned (it finished, or was cancelled while stopping).
         var ended = false
         /// The GPU a command job was pinned to, until its process ended.
         var gpu: Int?
@@ -144,6 +144,9 @@ public final class WorkerAgent {
             (!job.started || job.ended) && job.outbox.metrics.isEmpty && job.outbox.files.values.allSatisfy(\.stored)
         }
         while Date() < deadline, link.isConnected, !jobs.values.allSatisfy(settled) { try serviceOnce() }
+        // Whatever the link's state (the coordinator may be gone), no training or command thread may outlive the loop:
+        // the process's exit path tears down OpenBLAS and HDF5 under a thread still inside them.
+        try waitForJobThreads(until: deadline)
         guard link.isConnected, let socket else { return }
         for job in jobs.values.sorted(by: { $0.spec.cell < $1.spec.cell }) {
             send(.release(Release(cell: job.spec.cell, attempt: job.spec.attempt, reason: "worker \(options.name) stopping")))
@@ -151,6 +154,20 @@ public final class WorkerAgent {
         }
         // Closing with a short linger lets the RELEASE messages leave.
         try socket.setOption(ZMQOption.linger, Int32(2000))
+    }
+
+    /// Serves the loop (so job-ended events are drained) until every started job's thread has returned. Past
+    /// `deadline` (a thread stuck in a call that never reaches a cancellation point), the process ends at once with
+    /// `_exit`: the cells are requeued by the coordinator like a killed worker's, and no exit handler runs under it.
+    private func waitForJobThreads(until deadline: Date) throws {
+        func running() -> [Job] { jobs.values.filter { $0.started && !$0.ended } }
+        while !running().isEmpty {
+            guard Date() < deadline else {
+                log("stopping: \(running().count) job thread(s) still running after \(Int(options.stopTimeout)) s; exiting without cleanup")
+                _exit(1)
+            }
+            try serviceOnce()
+        }
     }
 
     // MARK: - Sending
@@ -427,6 +444,7 @@ public final class WorkerAgent {
         case .finished(let cell, let attempt, let summary):
             guard var job = jobs[cell], job.outbox.attempt == attempt else { return }
             job.gpu = nil
+            job.ended = true
             job.outbox.finish(.done(summary: summary), connected: link.isConnected).forEach(send)
             jobs[cell] = job
         case .failed(let cell, let attempt, let reason, let deterministic):
@@ -435,7 +453,9 @@ public final class WorkerAgent {
             fail(cell, reason: reason, deterministic: deterministic)
         case .cancelled(let cell, let attempt):
             guard jobs[cell]?.outbox.attempt == attempt else { return }
-            if stopping { jobs[cell]?.ended = true } else { jobs[cell] = nil }
+            guard stopping, let job = jobs[cell] else { jobs[cell] = nil; return }
+            jobs[cell]?.ended = true
+            log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(attempt): its thread stopped after epoch \(job.outbox.epoch)")
         case .log(let line):
             log(line)
         }
