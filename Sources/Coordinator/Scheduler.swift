@@ -272,6 +272,13 @@ public struct Scheduler: Sendable {
             }
             actions.append(.log("worker \(hello.worker) resumes cell \(job.cell.prefix(12)) attempt \(job.attempt) at epoch \(job.epoch)"))
         }
+        // After a restart, cells the ledger gives to this worker that its HELLO does not list are not held by it any
+        // more (it stopped, restarted or finished them meanwhile): they are requeued now rather than at the grace's end.
+        for (cellID, _) in orphanDeadline.sorted(by: { $0.key < $1.key })
+        where cells[cellID]?.worker == hello.worker && session.held[cellID] == nil {
+            orphanDeadline[cellID] = nil
+            actions += requeue(cellID, now: now, outcome: "lost", reason: "worker \(hello.worker) came back without it after a coordinator restart")
+        }
         sessions[id] = session
         sessionOfPeer[peer] = id
         for old in previous {

@@ -186,6 +186,18 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(scheduler.cells[Self.cellID(2)]?.state, .pending, "no free slot: w1 still runs cell 1")
     }
 
+    func testAfterARestartAWorkerThatComesBackWithoutItsCellHasItRequeuedAtOnce() {
+        var running = Self.cell(1)
+        running.state = .running
+        running.attempt = 2
+        running.worker = "w1"
+        var scheduler = makeScheduler([running], now: 100)
+        let back = scheduler.handle(hello("w1", incarnation: "new"), from: peerA, now: 101)
+        XCTAssertTrue(back.contains { if case .saveCell(let c, nil, let end?) = $0 { c.id == Self.cellID(1) && end.outcome == "lost" } else { false } },
+                      "requeued at the HELLO, not 15 s later: \(back)")
+        XCTAssertEqual(assigns(back).map(\.1.attempt), [3], "and handed out again at once")
+    }
+
     func testReconnectOfTheSameProcessKeepsItsJobs() {
         var scheduler = makeScheduler([Self.cell(1)])
         _ = scheduler.handle(hello("w1"), from: peerA, now: 0)
