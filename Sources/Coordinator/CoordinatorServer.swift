@@ -90,6 +90,7 @@ public final class CoordinatorServer {
             flushCounters(force: false)
             onProgress?(scheduler)
         }
+        for line in throttle.flush(now: now, all: true) { log(line) }
         flushCounters(force: true)
         onProgress?(scheduler)
     }

@@ -46,10 +46,10 @@ public struct LogThrottle: Sendable {
     }
 
     /// One line per kind whose held-back lines have waited a whole interval (nothing new of that kind came to carry
-    /// the count); kinds quiet for an interval are forgotten.
-    public mutating func flush(now: Double) -> [String] {
+    /// the count); kinds quiet for an interval are forgotten. `all` reports and forgets every kind (at shutdown).
+    public mutating func flush(now: Double, all: Bool = false) -> [String] {
         var lines: [String] = []
-        for (key, state) in kinds.sorted(by: { $0.key < $1.key }) where now - state.lastShown >= interval {
+        for (key, state) in kinds.sorted(by: { $0.key < $1.key }) where all || now - state.lastShown >= interval {
             if state.suppressed > 0 {
                 lines.append("\(state.suppressed) more '\(key)' line(s) left out in the last \(Self.seconds(now - state.lastShown))")
             }
@@ -61,5 +61,5 @@ public struct LogThrottle: Sendable {
     /// Lines held back and not yet reported.
     public var pending: Int { kinds.values.reduce(0) { $0 + $1.suppressed } }
 
-    private static func seconds(_ value: Double) -> String { "\(Int(value.rounded())) s" }
+    private static func seconds(_ value: Double) -> String { value.isFinite ? "\(Int(max(0, value).rounded())) s" : "while" }
 }

@@ -32,6 +32,15 @@ final class LogThrottleTests: XCTestCase {
         XCTAssertEqual(throttle.admit("y", kind: "dropped_rate", now: 31), "y", "a quiet kind shows at once again")
     }
 
+    func testFlushingAllReportsEveryHeldCountAtOnce() {
+        var throttle = LogThrottle(interval: 10)
+        _ = throttle.admit("x", kind: "stale_offer", now: 0)
+        _ = throttle.admit("x", kind: "stale_offer", now: 2)
+        _ = throttle.admit("y", kind: "dropped_name", now: 3)
+        XCTAssertEqual(throttle.flush(now: 4, all: true), ["1 more 'stale_offer' line(s) left out in the last 4 s"])
+        XCTAssertEqual(throttle.pending, 0)
+    }
+
     func testKindsAreBounded() {
         var throttle = LogThrottle(interval: 10, maxKinds: 4)
         let shown = (0..<100).compactMap { throttle.admit("line \($0)", kind: "kind-\($0)", now: 0) }
