@@ -2,6 +2,7 @@
 import AblateSupport
 import ArgumentParser
 import Foundation
+import WireProtocol
 import WorkerKit
 
 /// Connects to a coordinator and trains what it assigns, one job per slot.
@@ -26,7 +27,7 @@ struct WorkerCommand: ParsableCommand {
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard (slots ?? 1) >= 1 else { throw ValidationError("--slots must be at least 1") }
+        guard (1...FieldLimits.maxJobsPerWorker).contains(slots ?? 1) else { throw ValidationError("--slots must be 1 … \(FieldLimits.maxJobsPerWorker)") }
         guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
         guard checkpointInterval >= 0, checkpointInterval.isFinite else { throw ValidationError("--checkpoint-interval must be a number of seconds ≥ 0") }
         if gpus != nil {

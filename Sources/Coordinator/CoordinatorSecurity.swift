@@ -60,13 +60,13 @@ final class CurveGate {
         }
     }
 
-    /// Logs the handler's rejections; returns the counter names to add (`zap_accepted`, `zap_rejected`).
-    func drain() -> [String] {
+    /// The handler's decisions since the last call: the counter to add (`zap_accepted`, `zap_rejected`) and, for a
+    /// rejection, the line to log (the caller rate-limits it).
+    func drain() -> [(counter: String, line: String?)] {
         handler.takeDecisions().map { decision in
-            if decision.accepted { return "zap_accepted" }
+            if decision.accepted { return ("zap_accepted", nil) }
             let who = decision.publicKey.isEmpty ? "no CURVE key (\(decision.mechanism))" : "key \(KeyFingerprint.of(decision.publicKey))"
-            log("refused a connection from \(decision.address): \(who) is not authorized")
-            return "zap_rejected"
+            return ("zap_rejected", "refused a connection from \(decision.address): \(who) is not authorized")
         }
     }
 }

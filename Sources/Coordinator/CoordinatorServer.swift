@@ -15,6 +15,8 @@ public final class CoordinatorServer {
     private let limits: FrameLimits
     private var limiter: RateLimiter<PeerID>
     private var counters: [String: Int] = [:]
+    /// Lines that peers can make repeat (refused, stale or excessive traffic), at most one per kind per 10 s.
+    private var throttle = LogThrottle()
     private var lastCounterFlush = 0.0
     private var lastCollection = 0.0
     private var collectionDue = true
@@ -68,6 +70,9 @@ public final class CoordinatorServer {
         defer { gate?.stop() }
         let socket = try ZMQSocket(context, type: .router)
         defer { socket.close() }
+        // Refused handshakes (a plaintext client, a wrong server key, a ZAP refusal) are counted and logged.
+        let handshakes = try HandshakeMonitor(watching: socket, context: context)
+        defer { handshakes.close() }
         try socket.configureCoordinatorRouter(maxFrameBytes: limits.socketMaxFrameBytes)
         if let gate { try socket.configureCurveServer(secretKey: gate.security.pair.secretKey) }
         try socket.bind(endpoint)
@@ -76,7 +81,7 @@ public final class CoordinatorServer {
         onListening?(bound)
         while !shouldStop() {
             if untilFinished && scheduler.isFinished { break }
-            _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 50)
+            _ = try ZMQPoller(sockets: [socket, handshakes.socket]).poll(timeoutMs: 50)
             var handled = 0
             while handled < 10_000, let frames = try socket.receiveFrames() {
                 handled += 1
@@ -86,12 +91,18 @@ public final class CoordinatorServer {
             collectSupersededCheckpoints()
             if let gate {
                 if shouldReloadKeys?() == true { gate.reload() }
-                gate.drain().forEach(count)
+                for refusal in gate.drain() { note(refusal.line, kind: refusal.counter) }
             }
+            for failure in try handshakes.drain() {
+                // A ZAP refusal is logged by the gate, with the key's fingerprint.
+                note(failure.kind == .authentication ? nil : failure.description, kind: failure.counterName)
+            }
+            for line in throttle.flush(now: now) { log(line) }
             flushCounters(force: false)
             backUpLedger(force: false)
             onProgress?(scheduler)
         }
+        for line in throttle.flush(now: now, all: true) { log(line) }
         flushCounters(force: true)
         backUpLedger(force: true)
         onProgress?(scheduler)
@@ -105,12 +116,14 @@ public final class CoordinatorServer {
     private func handle(_ frames: [FrameBytes], socket: ZMQSocket) throws {
         guard let peer = frames.first?.array, frames.count > 1 else { return count("dropped_frames") }
         let time = now
-        guard limiter.allow(peer: peer, now: time) else { return count("dropped_rate") }
+        guard limiter.allow(peer: peer, now: time) else {
+            return note("dropped messages from peer \(Self.describe(peer)): more than \(Int(limiter.ratePerSecond)) a second", kind: "dropped_rate")
+        }
         let message: Message
         do {
             message = try MessageCodec.decode(Array(frames.dropFirst()), limits: limits)
         } catch {
-            count("dropped_\(error.reason)")
+            note("dropped a message from peer \(Self.describe(peer)): \(error)", kind: "dropped_\(error.reason)")
             if let refusal = error.refusal { try execute([.send(peer, .disconnect(refusal))], socket: socket) }
             return
         }
@@ -179,8 +192,7 @@ public final class CoordinatorServer {
             try setup.ledger.addArtifact(ArtifactRecord(sha256: offer.file.sha256, size: offer.file.size, path: path, addedAt: now))
             try execute(scheduler.fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: peer), socket: socket)
         case .mismatch(let offer):
-            count("hash_mismatch")
-            log("\(offer.file.name) of cell \(offer.cell.prefix(12)) failed its SHA-256 check; asked again")
+            note("\(offer.file.name) of cell \(offer.cell.prefix(12)) failed its SHA-256 check; asked again", kind: "hash_mismatch")
             try execute([.send(peer, .stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))], socket: socket)
         }
     }
@@ -238,11 +250,15 @@ public final class CoordinatorServer {
             case .acceptOffer(let peer, let offer):
                 try transfer(receiver.accept(offer), peer: peer, socket: socket)
             case .appendLog(let cell, let attempt, let lines):
-                if let problem = logs.append(lines, variant: cell.variant, seed: cell.seed, attempt: attempt) { log(problem) }
+                if let problem = logs.append(lines, variant: cell.variant, seed: cell.seed, attempt: attempt) {
+                    if let shown = throttle.admit(problem, kind: "log_write_failed", now: now) { log(shown) }
+                }
             case .count(let name):
                 count(name)
             case .log(let line):
                 log(line)
+            case .logRepeated(let line, let kind):
+                if let shown = throttle.admit(line, kind: kind, now: now) { log(shown) }
             }
         }
     }
@@ -284,6 +300,17 @@ public final class CoordinatorServer {
 
     private func count(_ name: String) {
         counters[name, default: 0] += 1
+    }
+
+    /// Counts one event under `kind` and logs `line` through the throttle (nil: count only).
+    private func note(_ line: String?, kind: String) {
+        count(kind)
+        if let line, let shown = throttle.admit(line, kind: kind, now: now) { log(shown) }
+    }
+
+    /// A routing id in logs: its first 8 bytes in hex.
+    private static func describe(_ peer: PeerID) -> String {
+        peer.prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
     private func flushCounters(force: Bool) {

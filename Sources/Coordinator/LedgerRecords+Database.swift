@@ -88,7 +88,7 @@ extension MetricsRecord: FetchableRecord, PersistableRecord {
             attempt: try row.decode(forColumn: "attempt"),
             seq: try row.decode(forColumn: "seq"),
             epoch: try row.decode(forColumn: "epoch"),
-            valMacroF1: try row.decode(forColumn: "val_macro_f1"),
+            valMacroF1: try Self.decodeMetric(row, "val_macro_f1"),
             record: try row.decode(forColumn: "record"),
             receivedAt: try row.decode(forColumn: "received_at"))
     }
@@ -98,9 +98,21 @@ extension MetricsRecord: FetchableRecord, PersistableRecord {
         container["attempt"] = attempt
         container["seq"] = seq
         container["epoch"] = epoch
-        container["val_macro_f1"] = valMacroF1
+        container["val_macro_f1"] = Self.encodeMetric(valMacroF1)
         container["record"] = record
         container["received_at"] = receivedAt
+    }
+
+    /// SQLite turns a NaN REAL into NULL, so a NaN is stored as the text `NaN` (±infinity are REALs already): a
+    /// non-finite metric is stored as such, never dropped.
+    static func encodeMetric(_ value: Double) -> DatabaseValue {
+        value.isNaN ? "NaN".databaseValue : value.databaseValue
+    }
+
+    static func decodeMetric(_ row: Row, _ column: String) throws -> Double {
+        let value: DatabaseValue = row[column]
+        if case .string("NaN") = value.storage { return .nan }
+        return try row.decode(forColumn: column)
     }
 }
 

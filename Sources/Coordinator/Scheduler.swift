@@ -31,6 +31,9 @@ public enum SchedulerAction: Equatable, Sendable {
     /// Increment a named counter (dropped, stale, …).
     case count(String)
     case log(String)
+    /// A log line that a peer can make repeat (stale or refused traffic): written through the loop's log throttle,
+    /// at most one per `kind` per interval, with a count of the others.
+    case logRepeated(String, kind: String)
 }
 
 /// Cells, worker sessions, fencing, expiry and assignment; no I/O and no clock of its own (time is an argument, in
@@ -66,6 +69,10 @@ public struct Scheduler: Sendable {
     private var sessionCounter = 0
     /// Bring-your-own-trainer cells' commands by cell id (placeholders of the coordinator filled in).
     private let commands: [String: CellCommand]
+    /// LOG messages per cell: at most one a second, with a burst of `logBurst` (the worker sends one a second).
+    private var logRate = RateLimiter<String>(ratePerSecond: 1, burst: Scheduler.logBurst, maxPeers: 65_536)
+    /// LOG messages a cell may send at once after a quiet spell (a final batch right after a regular one).
+    public static let logBurst = 3.0
 
     /// Builds the state from the ledger: `cells` in plan order, their stored files, the artifacts held (SHA-256 →
     /// size). Cells that were running keep their attempt for the restart grace, waiting for their worker.
@@ -130,6 +137,10 @@ public struct Scheduler: Sendable {
         case .log(let output):
             guard isCurrent(output.cell, output.attempt, session: sessionID), let cell = cells[output.cell] else {
                 return [.count("stale_log")]
+            }
+            guard logRate.allow(peer: output.cell, now: now) else {
+                return [.count("dropped_log_rate"),
+                        .logRepeated("dropped LOG of cell \(output.cell.prefix(12)): more than one a second", kind: "dropped_log_rate")]
             }
             return [.appendLog(cell, attempt: output.attempt, lines: output.lines)]
         default:
@@ -245,7 +256,7 @@ public struct Scheduler: Sendable {
         sessionCounter += 1
         let id = "\(incarnation)-\(sessionCounter)"
         if let old = sessionOfPeer[peer] { sessionOfPeer[peer] = nil; sessions[old]?.peer = [] }
-        var session = Session(id: id, peer: peer, worker: hello.worker, incarnation: hello.incarnation, slots: max(1, hello.slots), lastHeard: now)
+        var session = Session(id: id, peer: peer, worker: hello.worker, incarnation: hello.incarnation, slots: hello.slots, lastHeard: now)
         actions.append(.saveWorker(WorkerRecord(
             name: hello.worker, incarnation: hello.incarnation, host: hello.host, threads: hello.threads, gpu: hello.gpu, slots: hello.slots,
             codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now)))
@@ -325,7 +336,7 @@ public struct Scheduler: Sendable {
     }
 
     private func stale(_ what: String, _ cell: String, _ attempt: Int) -> [SchedulerAction] {
-        [.count("stale_\(what)"), .log("ignored \(what) of cell \(cell.prefix(12)) attempt \(attempt): not the current attempt")]
+        [.count("stale_\(what)"), .logRepeated("ignored \(what) of cell \(cell.prefix(12)) attempt \(attempt): not the current attempt", kind: "stale_\(what)")]
     }
 
     private mutating func metrics(_ report: MetricsReport, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {
@@ -356,7 +367,7 @@ public struct Scheduler: Sendable {
         }
         let missing = done.files.filter { files[done.cell]?[$0.name]?.sha256 != $0.sha256 }
         guard missing.isEmpty else {
-            return [.log("cell \(done.cell.prefix(12)): DONE before \(missing.map(\.name).joined(separator: ", ")) arrived"),
+            return [.logRepeated("cell \(done.cell.prefix(12)): DONE before \(missing.map(\.name).joined(separator: ", ")) arrived", kind: "done_missing_files"),
                     .send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .missingFiles)))]
         }
         sessions[session]?.held[done.cell] = nil

@@ -95,10 +95,33 @@ public enum CurveKeyFile {
         return (secretPath, publicPath)
     }
 
-    /// Reads a secret key file, refusing one readable or writable by group or others.
+    /// What a key file holds.
+    public enum Kind: String, Sendable {
+        case secret = "secret key file"
+        case publicKey = "public key file"
+    }
+
+    /// The kind a key file declares: by its `ablate keygen` comment line (`# ablate CURVE secret key` or
+    /// `# ablate CURVE public key`), else by its name (`.key` or `.pub`); nil when neither says.
+    public static func declaredKind(path: String, text: String) -> Kind? {
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("#") {
+            if line.contains("CURVE secret key") { return .secret }
+            if line.contains("CURVE public key") { return .publicKey }
+        }
+        if path.hasSuffix(".key") { return .secret }
+        if path.hasSuffix(".pub") { return .publicKey }
+        return nil
+    }
+
+    /// Reads a secret key file, refusing a public key file (whatever its mode) and one readable or writable by
+    /// group or others.
     public static func readSecret(_ path: String) throws -> CurveKeyPair {
+        let text = try readText(path)
+        if declaredKind(path: path, text: text) == .publicKey {
+            throw CurveKeyError("\(path) is a public key file (.pub), not a secret key file: give the NAME.key that ablate keygen wrote with it")
+        }
         try requirePrivate(path)
-        let lines = try keyLines(path)
+        let lines = keyLines(text)
         guard let secret = lines.first else { throw CurveKeyError("\(path): no key in the file") }
         guard CurveKeys.isZ85Key(secret) else { throw CurveKeyError("\(path): the first key line is not a 40-character Z85 key") }
         let pair: CurveKeyPair
@@ -110,8 +133,13 @@ public enum CurveKeyFile {
     }
 
     /// Reads a public key file (`.pub`): one Z85 key line.
+    /// A secret key file is refused with a message that says so (and never shows its key).
     public static func readPublic(_ path: String) throws -> String {
-        let lines = try keyLines(path)
+        let text = try readText(path)
+        if declaredKind(path: path, text: text) == .secret {
+            throw CurveKeyError("\(path) is a secret key file (.key), not a public key file: give the NAME.pub that ablate keygen wrote with it")
+        }
+        let lines = keyLines(text)
         guard lines.count == 1, let key = lines.first, CurveKeys.isZ85Key(key) else {
             throw CurveKeyError("\(path): expected one 40-character Z85 public key line")
         }
@@ -133,13 +161,16 @@ public enum CurveKeyFile {
         }
     }
 
-    /// The non-comment, trimmed lines of a key file.
-    static func keyLines(_ path: String) throws -> [String] {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+    /// The text of a key file.
+    static func readText(_ path: String) throws -> String {
+        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw CurveKeyError("\(path): cannot read (\(error.localizedDescription))")
         }
-        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// The non-comment, trimmed lines of a key file's text.
+    static func keyLines(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 

@@ -21,8 +21,13 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case frameTooLarge(index: Int, size: Int)
     /// The header (frame 2), or the payload's agreement with it, is invalid; the text says which field and why.
     case malformedHeader(String)
+    /// A file name or label breaks the `PeerNames` rule; the text says which field (never the name itself).
+    case invalidName(String)
+    /// A list, text or file size is over a `FieldLimits` limit; the text says which field and the limit.
+    case overLimit(String)
 
-    /// A stable short key for drop counters: `frames`, `signature`, `version`, `command`, `size` or `header`.
+    /// A stable short key for drop counters: `frames`, `signature`, `version`, `command`, `size`, `header`, `name`
+    /// or `limit`.
     public var reason: String {
         switch self {
         case .empty, .missingCommand, .wrongFrameCount: "frames"
@@ -31,6 +36,8 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .commandFrameSize, .unknownCommand: "command"
         case .frameTooLarge: "size"
         case .malformedHeader: "header"
+        case .invalidName: "name"
+        case .overLimit: "limit"
         }
     }
 
@@ -46,7 +53,7 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .wrongFrameCount(let command, let count):
             "\(command.wireName): \(count) frames, expected \(command.frameCount)"
         case .frameTooLarge(let index, let size): "frame \(index): \(size) bytes exceeds the limit"
-        case .malformedHeader(let text): text
+        case .malformedHeader(let text), .invalidName(let text), .overLimit(let text): text
         }
     }
 

@@ -1,14 +1,21 @@
-// MessageValidation: the field checks a decoded JSON header must pass (hex ids, non-negative counters, sizes).
+// MessageValidation: the field checks a decoded header must pass (names, hex ids, counters, sizes, list lengths).
 
-/// Checks of decoded messages beyond JSON shape: cell ids and SHA-256s are 64 lower-case hex digits, counters
-/// and sizes are not negative, timing and transfer settings are positive.
+/// Checks of decoded messages beyond their shape: cell ids and SHA-256s are 64 lower-case hex digits, file names
+/// and labels follow `PeerNames`, counters and sizes are not negative, timing and transfer settings are positive,
+/// and lists, texts and file sizes stay within `FieldLimits`.
 enum MessageValidation {
     static func check(_ message: Message, limits: FrameLimits) throws(DecodeError) {
         var fields = FieldChecker(command: message.command)
         switch message {
         case .hello(let hello):
+            fields.label(hello.worker, "worker", allowEmpty: false)
+            fields.label(hello.incarnation, "incarnation", allowEmpty: false)
+            fields.label(hello.host, "host", allowEmpty: true)
+            fields.label(hello.codeVersion, "code_version", allowEmpty: true)
+            fields.label(hello.blasCore, "blas_core", allowEmpty: true)
             fields.atLeast(hello.threads, 0, "threads")
-            fields.atLeast(hello.slots, 0, "slots")
+            fields.within(hello.slots, 0...FieldLimits.maxJobsPerWorker, "slots")
+            fields.count(hello.resuming.count, FieldLimits.maxJobsPerWorker, "resuming")
             for (index, job) in hello.resuming.enumerated() { fields.job(job, "resuming[\(index)]") }
         case .welcome(let welcome):
             fields.atLeast(welcome.heartbeatMs, 1, "heartbeat_ms")
@@ -16,6 +23,7 @@ enum MessageValidation {
             fields.atLeast(welcome.chunkBytes, 1, "chunk_bytes")
             fields.atLeast(welcome.window, 1, "window")
         case .heartbeat(let heartbeat):
+            fields.count(heartbeat.progress.count, FieldLimits.maxJobsPerWorker, "progress")
             for (index, job) in heartbeat.progress.enumerated() { fields.job(job, "progress[\(index)]") }
         case .assign(let assign):
             fields.cell(assign.cell, assign.attempt)
@@ -29,7 +37,7 @@ enum MessageValidation {
         case .offer(let offer):
             fields.cell(offer.cell, offer.attempt)
             fields.atLeast(offer.epoch, 0, "epoch")
-            fields.artifact(offer.file, "file")
+            fields.artifact(offer.file, "file", fromWorker: true)
         case .credit(let credit):
             fields.digest(credit.sha256, "sha256")
             fields.atLeast(credit.offset, 0, "offset")
@@ -42,35 +50,68 @@ enum MessageValidation {
         case .fetchError(let error): fields.digest(error.sha256, "sha256")
         case .done(let done):
             fields.cell(done.cell, done.attempt)
-            for (index, file) in done.files.enumerated() { fields.artifact(file, "files[\(index)]") }
+            for (index, file) in done.files.enumerated() { fields.artifact(file, "files[\(index)]", fromWorker: true) }
         case .doneAck(let ack): fields.cell(ack.cell, ack.attempt)
         case .failed(let failed): fields.cell(failed.cell, failed.attempt)
         case .cancel(let cancel): fields.cell(cancel.cell, cancel.attempt)
         case .release(let release): fields.cell(release.cell, release.attempt)
-        case .log(let log): fields.cell(log.cell, log.attempt)
+        case .log(let log):
+            fields.cell(log.cell, log.attempt)
+            fields.logLines(log.lines)
         case .statusReply(let reply):
             for (index, row) in reply.rows.enumerated() { fields.digest(row.cell, "rows[\(index)].cell") }
-        case .metrics, .chunk, .data, .disconnect, .statusRequest: break
+        case .chunk(let chunk):
+            fields.fileSize(chunk.totalSize, "total size")
+        case .metrics, .data, .disconnect, .statusRequest: break
         }
-        if let problem = fields.problem { throw .malformedHeader(problem) }
+        if let problem = fields.problem { throw problem }
     }
 }
 
 /// Collects the first failed field check of one message.
 private struct FieldChecker {
     let command: Command
-    private(set) var problem: String?
+    private(set) var problem: DecodeError?
 
     init(command: Command) { self.command = command }
 
     private mutating func fail(_ text: String) {
-        if problem == nil { problem = "\(command.wireName) header: \(text)" }
+        if problem == nil { problem = .malformedHeader("\(command.wireName) header: \(text)") }
+    }
+
+    private mutating func failName(_ text: String) {
+        if problem == nil { problem = .invalidName("\(command.wireName) header: \(text)") }
+    }
+
+    private mutating func failLimit(_ text: String) {
+        if problem == nil { problem = .overLimit("\(command.wireName) header: \(text)") }
     }
 
     mutating func invalid(_ field: String, _ why: String) { fail("field '\(field)' \(why)") }
 
     mutating func digest(_ value: String, _ field: String) {
         if !Hex.isDigest(value) { fail("field '\(field)' is not 64 lower-case hex digits") }
+    }
+
+    mutating func fileName(_ name: String, _ field: String) {
+        if let problem = PeerNames.fileNameProblem(name) { failName("field '\(field)' \(problem)") }
+    }
+
+    mutating func label(_ text: String, _ field: String, allowEmpty: Bool) {
+        if let problem = PeerNames.labelProblem(text, allowEmpty: allowEmpty) { failName("field '\(field)' \(problem)") }
+    }
+
+    mutating func count(_ count: Int, _ maximum: Int, _ field: String) {
+        if count > maximum { failLimit("field '\(field)' lists \(count) entries, more than \(maximum)") }
+    }
+
+    mutating func logLines(_ lines: [String]) {
+        count(lines.count, FieldLimits.maxLogLines, "lines")
+        if let index = lines.firstIndex(where: { $0.utf8.count > FieldLimits.maxLogLineBytes }) {
+            failLimit("field 'lines[\(index)]' is \(lines[index].utf8.count) bytes, longer than \(FieldLimits.maxLogLineBytes)")
+        }
+        let total = FieldLimits.logBytes(lines)
+        if total > FieldLimits.maxLogBytes { failLimit("field 'lines' holds \(total) bytes, more than \(FieldLimits.maxLogBytes)") }
     }
 
     mutating func atLeast<T: BinaryInteger>(_ value: T, _ minimum: T, _ field: String) {
@@ -82,7 +123,7 @@ private struct FieldChecker {
     }
 
     mutating func cell(_ cell: String, _ attempt: Int, prefix: String = "") {
-        digest(cell, prefix + "cell")
+        if !PeerNames.isCellID(cell) { fail("field '\(prefix)cell' is not 64 lower-case hex digits") }
         atLeast(attempt, 0, prefix + "attempt")
     }
 
@@ -91,8 +132,15 @@ private struct FieldChecker {
         atLeast(job.epoch, 0, field + ".epoch")
     }
 
-    mutating func artifact(_ ref: ArtifactRef, _ field: String) {
+    /// An artifact reference; one a worker sends (`fromWorker`) may not be larger than `FieldLimits.maxFileBytes`.
+    mutating func artifact(_ ref: ArtifactRef, _ field: String, fromWorker: Bool = false) {
+        fileName(ref.name, field + ".name")
         digest(ref.sha256, field + ".sha256")
         atLeast(ref.size, 0, field + ".size")
+        if fromWorker { fileSize(ref.size, field + ".size") }
+    }
+
+    mutating func fileSize(_ size: Int64, _ field: String) {
+        if size > FieldLimits.maxFileBytes { failLimit("field '\(field)' is \(size) bytes, more than the largest file (\(FieldLimits.maxFileBytes))") }
     }
 }

@@ -1,6 +1,7 @@
 // RateLimiter: a per-peer token bucket with an injected clock and bounded memory, and drop counters by reason.
 
-/// Limits each peer to `ratePerSecond` messages per second, with bursts up to one second's worth.
+/// Limits each peer to `ratePerSecond` messages per second, with bursts up to `capacity` (one second's worth unless
+/// given).
 ///
 /// Pure: the caller passes the time (seconds on a monotonic clock). A peer silent for `capacity / ratePerSecond`
 /// seconds has a full bucket again and is forgotten, which loses nothing; at most `maxPeers` peers are tracked,
@@ -13,8 +14,8 @@ public struct RateLimiter<Peer: Hashable & Sendable>: Sendable {
 
     /// Tokens added per second.
     public let ratePerSecond: Double
-    /// Bucket size: one second's worth of messages.
-    public var capacity: Double { ratePerSecond }
+    /// Bucket size: the largest burst (one second's worth of messages by default).
+    public let capacity: Double
     /// Most peers tracked at once.
     public let maxPeers: Int
 
@@ -23,9 +24,11 @@ public struct RateLimiter<Peer: Hashable & Sendable>: Sendable {
 
     /// - Parameters:
     ///   - ratePerSecond: messages allowed per peer per second (default 20,000).
+    ///   - burst: the bucket size, at least 1 (default: `ratePerSecond`, one second's worth).
     ///   - maxPeers: most peers tracked at once (default 4,096).
-    public init(ratePerSecond: Double = 20_000, maxPeers: Int = 4096) {
+    public init(ratePerSecond: Double = 20_000, burst: Double? = nil, maxPeers: Int = 4096) {
         self.ratePerSecond = max(ratePerSecond, .leastNormalMagnitude)
+        capacity = burst.map { max($0, 1) } ?? self.ratePerSecond
         self.maxPeers = max(maxPeers, 1)
     }
 

@@ -127,6 +127,13 @@ public final class ZMQSocket {
         guard zmq_bind(handle, endpoint) == 0 else { throw .current("zmq_bind(\(endpoint))") }
     }
 
+    /// Starts reporting `events` (a mask of `ZMQ_EVENT_*`) of this socket to a PAIR socket that connects to
+    /// `endpoint` (an `inproc://` name); `events` 0 stops it (`zmq_socket_monitor`).
+    public func monitor(_ endpoint: String?, events: Int32) throws(ZMQError) {
+        let handle = try openHandle("zmq_socket_monitor(\(endpoint ?? "off"))")
+        guard zmq_socket_monitor(handle, endpoint, events) == 0 else { throw .current("zmq_socket_monitor(\(endpoint ?? "off"))") }
+    }
+
     /// Connects to an endpoint; libzmq connects (and reconnects) in the background.
     public func connect(_ endpoint: String) throws(ZMQError) {
         let handle = try openHandle("zmq_connect(\(endpoint))")

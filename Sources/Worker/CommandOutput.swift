@@ -47,6 +47,8 @@ public struct CommandOutput: Sendable {
     private mutating func add(_ bytes: [UInt8]) {
         var line = String(decoding: bytes.prefix(maxLineBytes), as: UTF8.self)
         if line.hasSuffix("\r") { line.removeLast() }
+        // Invalid UTF-8 decodes to U+FFFD (3 bytes a byte): cut again, on a character boundary, to the limit.
+        line = Self.prefix(line, bytes: maxLineBytes)
         tail.append(line)
         if tail.count > tailCount { tail.removeFirst(tail.count - tailCount) }
         batch.append(line)
@@ -61,19 +63,44 @@ public struct CommandOutput: Sendable {
     public mutating func takeBatch(now: Double, force: Bool = false) -> [String]? {
         guard !batch.isEmpty, force || now - lastSent >= interval else { return nil }
         lastSent = now
+        // The newest lines that fit, with room for the note when some are left out: the whole batch stays within
+        // `maxBatch` lines and `maxBatchBytes` (the limits the coordinator enforces).
+        let sizes = batch.reversed().map { $0.utf8.count + 1 }
         var bytes = 0
         var kept = 0
-        for line in batch.reversed() {
-            bytes += line.utf8.count + 1
-            if bytes > maxBatchBytes { break }
+        for size in sizes {
+            if kept == maxBatch || bytes + size > maxBatchBytes { break }
+            bytes += size
             kept += 1
+        }
+        while kept > 0, dropped + batch.count - kept > 0,
+              kept + 1 > maxBatch || bytes + Self.note(dropped + batch.count - kept).utf8.count + 1 > maxBatchBytes {
+            kept -= 1
+            bytes -= sizes[kept]
         }
         dropped += batch.count - kept
         var lines = Array(batch.suffix(kept))
-        if dropped > 0 { lines.insert("[\(dropped) earlier lines not forwarded; see the worker's log]", at: 0) }
+        if dropped > 0 { lines.insert(Self.note(dropped), at: 0) }
         batch.removeAll()
         dropped = 0
         return lines
+    }
+
+    /// The line that stands for `count` lines left out of a batch.
+    static func note(_ count: Int) -> String { "[\(count) earlier lines not forwarded; see the worker's log]" }
+
+    /// The longest prefix of `line` that takes at most `bytes` bytes of UTF-8.
+    static func prefix(_ line: String, bytes limit: Int) -> String {
+        guard line.utf8.count > limit else { return line }
+        var scalars = String.UnicodeScalarView()
+        var used = 0
+        for scalar in line.unicodeScalars {
+            let width = UTF8.width(scalar)
+            if used + width > limit { break }
+            used += width
+            scalars.append(scalar)
+        }
+        return String(scalars)
     }
 
     /// The last lines as one text for a failure reason.

@@ -1,5 +1,6 @@
 // OutputWatcher: a command's output directory, polled — new metrics.jsonl lines and checkpoint files once complete.
 import Foundation
+import WireProtocol
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -167,6 +168,8 @@ public struct OutputWatcher: Sendable {
         var complete: [CompletedFile] = []
         for (relative, signature) in current.sorted(by: { $0.key < $1.key }) where forwarded[relative] != signature {
             guard final || lastSeen[relative] == signature else { continue }
+            // Larger than the protocol lets a worker send: it could never be stored.
+            guard signature.size <= FieldLimits.maxFileBytes else { continue }
             forwarded[relative] = signature
             let name = (relative as NSString).lastPathComponent
             complete.append(CompletedFile(relativePath: relative, name: name, path: "\(directory)/\(relative)"))
@@ -180,7 +183,8 @@ public struct OutputWatcher: Sendable {
         var out: [String] = []
         while let relative = enumerator.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
-            if name.hasPrefix(".") || name == Self.metricsFile { continue }
+            // A name the protocol refuses (PeerNames) could never be stored: such a file is not forwarded.
+            if name.hasPrefix(".") || name == Self.metricsFile || !PeerNames.isFileName(name) { continue }
             if patterns.contains(where: { fnmatch($0, name, 0) == 0 }) { out.append(relative) }
         }
         return out

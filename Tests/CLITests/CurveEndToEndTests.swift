@@ -1,5 +1,6 @@
-// CurveEndToEndTests: real processes with CURVE — keygen, permission and bind refusals, a listed worker completes a
-// sweep while unlisted and plaintext ones get nothing, and a removed key is locked out after SIGHUP.
+// CurveEndToEndTests: real processes with CURVE — keygen, key kind, permission and bind refusals, a listed worker
+// completes a sweep while unlisted, plaintext and wrong-server-key ones get nothing (each refusal counted and logged),
+// and a removed key is locked out after SIGHUP.
 import CoordinatorKit
 import Foundation
 import TestSupport
@@ -54,6 +55,14 @@ final class CurveEndToEndTests: XCTestCase {
         XCTAssertTrue((loose.stdout + loose.stderr).contains("chmod 600 \(directory.file("keys/coordinator.key"))"), loose.stderr)
         chmod(directory.file("keys/coordinator.key"), 0o600)
 
+        // The public key file, even at mode 0600, is not taken for the secret key.
+        chmod(directory.file("keys/coordinator.pub"), 0o600)
+        let publicAsSecret = try AblateBinary.run(base + ["--bind", "tcp://127.0.0.1:0", "--curve-secret-key", directory.file("keys/coordinator.pub"),
+                                                          "--authorized-keys", directory.file("authorized")])
+        XCTAssertNotEqual(publicAsSecret.status, 0)
+        XCTAssertTrue((publicAsSecret.stdout + publicAsSecret.stderr).contains("is a public key file (.pub), not a secret key file"), publicAsSecret.stderr)
+        XCTAssertFalse(publicAsSecret.stderr.contains("CURVE on"), publicAsSecret.stderr)
+
         let open = try AblateBinary.run(base + ["--bind", "tcp://0.0.0.0:0"])
         XCTAssertNotEqual(open.status, 0)
         XCTAssertTrue(open.stderr.contains("not a loopback address"), open.stderr)
@@ -93,7 +102,12 @@ final class CurveEndToEndTests: XCTestCase {
         // The unlisted and plaintext workers start first, so they would get the first cell if they were admitted.
         try processes.start("bad", worker("bad", key: "bad"))
         try processes.start("plain", worker("plain", key: nil))
+        // A listed key with the wrong server key: its handshake cannot be decrypted.
+        try processes.start("wrongserver", ["worker", "--connect", endpoint, "--work-dir", directory.file("work-wrongserver"), "--name", "wrongserver",
+                                            "--curve-secret-key", "\(keys)/good.key", "--server-public-key", "\(keys)/bad.pub"])
         try processes.waitForLog("coordinator", containing: "key \(KeyFingerprint.of(badKey)) is not authorized", timeout: 20)
+        try processes.waitForLog("coordinator", containing: "the client does not use CURVE", timeout: 20)
+        try processes.waitForLog("coordinator", containing: "it uses another server public key", timeout: 20)
         try processes.start("good", worker("good", key: "good"))
 
         let state = directory.file("state")
@@ -126,5 +140,9 @@ final class CurveEndToEndTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("no answer"), refused.stderr)
         try processes.signal("coordinator", SIGTERM)
         XCTAssertEqual(try processes.waitForExit("coordinator", timeout: 20), 0)
+        let counters = try Ledger(readingDirectory: state).counters()
+        for name in ["handshake_refused_mechanism", "handshake_refused_cryptographic", "handshake_refused_authentication"] {
+            XCTAssertGreaterThanOrEqual(counters[name] ?? 0, 1, "\(name): \(counters)")
+        }
     }
 }

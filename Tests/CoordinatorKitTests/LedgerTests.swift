@@ -90,6 +90,23 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(try ledger.counters(), ["dropped_frames": 5, "stale_messages": 1])
     }
 
+    func testNonFiniteMetricsAreStoredAsSent() throws {
+        let dir = TemporaryDirectory("ledger")
+        let ledger = try Ledger(directory: dir.path)
+        let cell = F.cell("a", position: 0)
+        try ledger.addCells([cell])
+        try ledger.update(F.running(cell, attempt: 1), startingAttempt: F.attempt(cell, 1))
+        let values: [Double] = [.nan, .infinity, -.infinity, 0.5]
+        for (index, value) in values.enumerated() {
+            XCTAssertTrue(try ledger.appendMetrics(F.metrics(cell, attempt: 1, seq: index + 1, f1: value)), "\(value) is stored")
+        }
+        let stored = try ledger.metrics(cell: cell.id, attempt: 1).map(\.valMacroF1)
+        XCTAssertEqual(stored.count, 4, "a NaN is not dropped")
+        XCTAssertTrue(stored[0].isNaN)
+        XCTAssertEqual(Array(stored.dropFirst()), [.infinity, -.infinity, 0.5])
+        XCTAssertFalse(try ledger.appendMetrics(F.metrics(cell, attempt: 1, seq: 1, f1: 0.1)), "deduplicated as before")
+    }
+
     func testReopenKeepsEverythingAndIncarnationIncrements() throws {
         let dir = TemporaryDirectory("ledger")
         let cell = F.cell("a", position: 0)

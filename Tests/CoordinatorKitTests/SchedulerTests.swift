@@ -96,6 +96,47 @@ final class SchedulerTests: XCTestCase {
                        [.count("unknown_session"), .send(peerB, .disconnect(.unknownSession))])
     }
 
+    func testAWorkerWithZeroSlotsIsNeverAssignedACell() {
+        var scheduler = makeScheduler([Self.cell(1), Self.cell(2)])
+        let welcome = scheduler.handle(hello("w0", slots: 0), from: peerA, now: 0)
+        XCTAssertTrue(sent(welcome, to: peerA).contains { if case .welcome = $0 { true } else { false } }, "it still gets a session")
+        XCTAssertEqual(assigns(welcome).count, 0)
+        XCTAssertEqual(assigns(scheduler.tick(now: 1)).count, 0)
+        XCTAssertEqual(scheduler.sessions.values.first?.slots, 0)
+        // Cells go to a worker with slots as soon as one comes.
+        XCTAssertEqual(assigns(scheduler.handle(hello("w1"), from: peerB, now: 2)).map(\.0), [peerB])
+    }
+
+    func testAZeroSlotWorkerMayStillResumeItsRunningCell() {
+        var scheduler = makeScheduler([Self.cell(1), Self.cell(2)])
+        _ = scheduler.handle(hello("w1"), from: peerA, now: 0)
+        let back = scheduler.handle(hello("w1", incarnation: "aa", slots: 0, resuming: [JobProgress(cell: Self.cellID(1), attempt: 1, epoch: 2)]),
+                                    from: peerB, now: 1)
+        XCTAssertEqual(assigns(back).count, 0)
+        XCTAssertFalse(sent(back, to: peerB).contains { if case .cancel = $0 { true } else { false } })
+        XCTAssertEqual(scheduler.cells[Self.cellID(1)]?.state, .running)
+        XCTAssertEqual(scheduler.cells[Self.cellID(2)]?.state, .pending)
+    }
+
+    func testLogMessagesOfACellAreLimitedToAboutOneASecond() {
+        var scheduler = makeScheduler([Self.cell(1)])
+        _ = scheduler.handle(hello("w1"), from: peerA, now: 0)
+        let flood = (0..<20).map { _ in scheduler.handle(.log(LogLines(cell: Self.cellID(1), attempt: 1, lines: ["x"])), from: peerA, now: 1) }
+        let kept = flood.filter { if case .appendLog = $0.first { true } else { false } }
+        XCTAssertEqual(kept.count, Int(Scheduler.logBurst), "a burst, then nothing within the second")
+        XCTAssertTrue(flood.last?.contains(.count("dropped_log_rate")) ?? false)
+        let later = scheduler.handle(.log(LogLines(cell: Self.cellID(1), attempt: 1, lines: ["y"])), from: peerA, now: 2)
+        XCTAssertTrue(later.contains { if case .appendLog = $0 { true } else { false } }, "one a second gets through")
+    }
+
+    func testStaleTrafficIsLoggedThroughTheThrottle() {
+        var scheduler = makeScheduler([Self.cell(1)])
+        _ = scheduler.handle(hello("w1"), from: peerA, now: 0)
+        let stale = scheduler.handle(report(Self.cellID(1), attempt: 9, epoch: 1), from: peerA, now: 1)
+        XCTAssertFalse(stale.contains { if case .log = $0 { true } else { false } }, "never an unthrottled line")
+        XCTAssertTrue(stale.contains { if case .logRepeated(_, kind: "stale_metrics") = $0 { true } else { false } }, "\(stale)")
+    }
+
     func testSilentWorkerIsDeclaredDeadAndItsCellResumesElsewhereFromTheLastCheckpoint() {
         var scheduler = makeScheduler([Self.cell(1)])
         _ = scheduler.handle(hello("w1"), from: peerA, now: 0)

@@ -102,4 +102,39 @@ final class CurveKeyTests: XCTestCase {
             XCTAssertFalse(BindPolicy.isLoopback(endpoint), endpoint)
         }
     }
+
+    func testAPublicKeyFileIsNeverTakenForASecretKey() throws {
+        let paths = try CurveKeyFile.write(try CurveKeyPair.generate(), directory: directory, name: "server")
+        // Even after the `chmod 600` a loose-mode message might suggest.
+        for mode in [0o644, 0o600] {
+            chmod(paths.public, mode_t(mode))
+            XCTAssertThrowsError(try CurveKeyFile.readSecret(paths.public)) { error in
+                XCTAssertTrue("\(error)".contains("is a public key file (.pub), not a secret key file"), "\(error)")
+            }
+        }
+        // A copy under another name is still recognised by its header line.
+        let copy = "\(directory)/server-copy"
+        try FileManager.default.copyItem(atPath: paths.public, toPath: copy)
+        chmod(copy, 0o600)
+        XCTAssertThrowsError(try CurveKeyFile.readSecret(copy)) { XCTAssertTrue("\($0)".contains("is a public key file"), "\($0)") }
+    }
+
+    func testASecretKeyFileIsNeverTakenForAPublicKey() throws {
+        let pair = try CurveKeyPair.generate()
+        let paths = try CurveKeyFile.write(pair, directory: directory, name: "worker")
+        XCTAssertThrowsError(try CurveKeyFile.readPublic(paths.secret)) { error in
+            XCTAssertTrue("\(error)".contains("is a secret key file (.key), not a public key file"), "\(error)")
+            XCTAssertFalse("\(error)".contains(pair.secretKey), "the message never shows the secret key")
+        }
+        // One key line, no header, named .key: still a secret key file.
+        let bare = "\(directory)/bare.key"
+        _ = FileManager.default.createFile(atPath: bare, contents: Data("\(pair.secretKey)\n".utf8), attributes: [.posixPermissions: 0o600])
+        XCTAssertThrowsError(try CurveKeyFile.readPublic(bare)) { XCTAssertTrue("\($0)".contains("is a secret key file"), "\($0)") }
+        XCTAssertEqual(try CurveKeyFile.readSecret(bare), pair, "a one-line secret key file stays valid")
+        // A headerless file of another name is read by its content, as before.
+        let pasted = "\(directory)/server.txt"
+        _ = FileManager.default.createFile(atPath: pasted, contents: Data("\(pair.publicKey)\n".utf8), attributes: [.posixPermissions: 0o644])
+        XCTAssertEqual(try CurveKeyFile.readPublic(pasted), pair.publicKey)
+        XCTAssertEqual(CurveKeyFile.declaredKind(path: pasted, text: pair.publicKey), nil)
+    }
 }

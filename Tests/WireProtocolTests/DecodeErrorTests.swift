@@ -209,4 +209,124 @@ final class DecodeErrorTests: XCTestCase {
         assertMalformed(frames(.log(LogLines(cell: "bad", attempt: 1, lines: []))), "LOG header: field 'cell'")
         XCTAssertEqual(DecodeError.malformedHeader("x").reason, "header")
     }
+
+    // MARK: - Names and limits
+
+    /// Asserts an error with the reason key `reason` whose text contains `fragment`.
+    private func assertRefused(
+        _ message: Message, _ reason: String, _ fragment: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        guard let error = decodeError(frames(message)) else {
+            return XCTFail("\(message.command) decoded; expected a '\(reason)' error", file: file, line: line)
+        }
+        XCTAssertEqual(error.reason, reason, "\(error)", file: file, line: line)
+        XCTAssertTrue(error.description.contains(fragment), "\(error) lacks \(fragment)", file: file, line: line)
+    }
+
+    private func done(_ names: [String]) -> Message {
+        .done(Done(cell: Samples.cell, attempt: 1, summary: "{}", files: names.map { ArtifactRef(name: $0, sha256: Samples.sha, size: 1) }))
+    }
+
+    private func offer(_ name: String, size: Int64 = 1) -> Message {
+        .offer(Offer(cell: Samples.cell, attempt: 1, epoch: 1, file: ArtifactRef(name: name, sha256: Samples.sha, size: size)))
+    }
+
+    static let refusedFileNames = [
+        "../../../../escape-rel.h5", "../x", "", ".", "..", "sub/dir/x.h5", "/etc/passwd", String(repeating: "a", count: 300),
+        String(repeating: "b", count: 129), ".hidden.h5", "a\u{0}b", "new\nline.h5", "sp ace.h5", "ümlaut.h5", "back\\slash",
+        "metrics.jsonl", "summary.json", "attempt-1.log", "attempt-12.log",
+    ]
+
+    func testFileNamesPeersSendFollowTheNameRule() {
+        for name in Self.refusedFileNames {
+            assertRefused(done(["best.h5", name]), "name", "DONE header: field 'files[1].name'")
+            assertRefused(offer(name), "name", "OFFER header: field 'file.name'")
+        }
+        var assign = Samples.all[3]
+        if case .assign(var body) = assign {
+            body.dataset.name = "../dataset.h5"
+            assign = .assign(body)
+        }
+        assertRefused(assign, "name", "ASSIGN header: field 'dataset.name'")
+        // The refusal never repeats the name (it may hold anything), except a reserved one, which is safe to show.
+        XCTAssertFalse(decodeError(frames(offer("../../x\nforged log line")))?.description.contains("forged") ?? true)
+        assertRefused(offer("metrics.jsonl"), "name", "'metrics.jsonl', a name the coordinator writes itself")
+    }
+
+    func testTheNamesWorkersSendTodayAreAccepted() throws {
+        let names = ["last.h5", "best.h5", "best.slim.h5", "predictions.h5", "model_epoch-3.pt", "weights.safetensors",
+                     "x", "attempt-1.log.h5", "attempt-x.log", "metrics.jsonl.h5", String(repeating: "c", count: 128)]
+        for name in names {
+            XCTAssertNoThrow(try MessageCodec.decode(frames(offer(name))), name)
+        }
+        XCTAssertEqual(try MessageCodec.decode(frames(done(names))), done(names))
+    }
+
+    func testHelloLabelsAreShortAndPrintable() {
+        let base = Hello(worker: "w", incarnation: "i", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "v", blasCore: "b", resuming: [])
+        var hello = base
+        hello.worker = ""
+        assertRefused(.hello(hello), "name", "field 'worker' is empty")
+        hello = base
+        hello.worker = "w\nforged"
+        assertRefused(.hello(hello), "name", "field 'worker' contains a control character")
+        hello = base
+        hello.host = String(repeating: "h", count: 257)
+        assertRefused(.hello(hello), "name", "field 'host' is 257 bytes")
+        hello = base
+        hello.incarnation = "\u{1B}[2J"
+        assertRefused(.hello(hello), "name", "field 'incarnation' contains a control character")
+        hello = base
+        hello.host = ""
+        XCTAssertNoThrow(try MessageCodec.decode(frames(.hello(hello))))
+    }
+
+    func testLogMessagesOverTheSpecLimitsAreRefused() throws {
+        func log(_ lines: [String]) -> Message { .log(LogLines(cell: Samples.cell, attempt: 1, lines: lines)) }
+        assertRefused(log(Array(repeating: "x", count: 501)), "limit", "field 'lines' lists 501 entries, more than 500")
+        assertRefused(log(Array(repeating: "", count: 20_000)), "limit", "lists 20000 entries")
+        assertRefused(log(["ok", String(repeating: "y", count: 8192)]), "limit", "field 'lines[1]' is 8192 bytes, longer than 4096")
+        assertRefused(log(["ok", String(repeating: "é", count: 2049)]), "limit", "field 'lines[1]' is 4098 bytes")
+        // 40 lines of 4 KiB: each line is allowed, the message (160 KiB) is not.
+        assertRefused(log(Array(repeating: String(repeating: "z", count: 4096), count: 40)), "limit", "more than 131072")
+        let largest = Array(repeating: String(repeating: "z", count: 4095), count: 32)
+        XCTAssertEqual(FieldLimits.logBytes(largest), 131_072)
+        XCTAssertEqual(try MessageCodec.decode(frames(log(largest))), log(largest))
+        XCTAssertNoThrow(try MessageCodec.decode(frames(log(Array(repeating: "x", count: 500)))))
+    }
+
+    func testOfferedFileSizesAreBounded() throws {
+        let tooLarge = FieldLimits.maxFileBytes + 1
+        assertRefused(offer("last.h5", size: 1 << 40), "limit", "field 'file.size' is 1099511627776 bytes, more than the largest file")
+        assertRefused(offer("last.h5", size: tooLarge), "limit", "field 'file.size'")
+        assertRefused(.done(Done(cell: Samples.cell, attempt: 1, summary: "{}", files: [ArtifactRef(name: "best.h5", sha256: Samples.sha, size: tooLarge)])),
+                      "limit", "field 'files[0].size'")
+        assertRefused(.chunk(FileChunk(sha256: Samples.sha, offset: 0, totalSize: tooLarge, payload: [1])), "limit", "CHUNK header: field 'total size'")
+        XCTAssertNoThrow(try MessageCodec.decode(frames(offer("last.h5", size: FieldLimits.maxFileBytes))))
+        // Artifacts the coordinator hands out (a large dataset) are not a worker's files: no bound there.
+        var assign = Samples.all[3]
+        if case .assign(var body) = assign {
+            body.dataset.size = tooLarge
+            assign = .assign(body)
+        }
+        XCTAssertNoThrow(try MessageCodec.decode(frames(assign)))
+    }
+
+    func testJobListsAndSlotsAreBounded() throws {
+        let jobs = (0..<257).map { JobProgress(cell: Samples.cell, attempt: $0, epoch: 0) }
+        let hello = Hello(worker: "w", incarnation: "i", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "v", blasCore: "b", resuming: jobs)
+        assertRefused(.hello(hello), "limit", "field 'resuming' lists 257 entries, more than 256")
+        var many = hello
+        many.resuming = (0..<7000).map { JobProgress(cell: Samples.cell, attempt: $0, epoch: 0) }
+        assertRefused(.hello(many), "limit", "lists 7000 entries")
+        assertRefused(.heartbeat(Heartbeat(progress: jobs)), "limit", "HEARTBEAT header: field 'progress' lists 257 entries")
+        var wide = hello
+        wide.resuming = []
+        wide.slots = 257
+        assertMalformed(frames(.hello(wide)), "field 'slots' is 257, must be in 0...256")
+        var fits = hello
+        fits.resuming = Array(jobs.prefix(256))
+        fits.slots = 0
+        XCTAssertEqual(try MessageCodec.decode(frames(.hello(fits))), .hello(fits), "a worker with no slots may still resume its jobs")
+    }
 }

@@ -17,6 +17,14 @@ final class RateLimiterTests: XCTestCase {
         XCTAssertEqual(allowed(&limiter, "a", 500, at: 100), 100, "refill is capped at capacity")
     }
 
+    func testABurstSmallerThanOneSecondsWorth() {
+        var limiter = RateLimiter<String>(ratePerSecond: 1, burst: 3)
+        XCTAssertEqual(limiter.capacity, 3, accuracy: 1e-12)
+        XCTAssertEqual(allowed(&limiter, "cell", 20, at: 0), 3, "a burst of 3")
+        XCTAssertEqual(allowed(&limiter, "cell", 20, at: 1), 1, "then one a second")
+        XCTAssertEqual(allowed(&limiter, "cell", 20, at: 100), 3, "refill is capped at the burst")
+    }
+
     func testPeersAreIndependent() {
         var limiter = RateLimiter<String>(ratePerSecond: 10)
         XCTAssertEqual(allowed(&limiter, "a", 20, at: 0), 10)

@@ -1,6 +1,7 @@
 // OutputWatcherTests: a command's output directory — metrics lines (partial, blank, bad) and file completeness.
 import Foundation
 import TestSupport
+import WireProtocol
 import WorkerKit
 import XCTest
 
@@ -83,17 +84,37 @@ final class OutputWatcherTests: XCTestCase {
         output.read()
         XCTAssertEqual(output.tail.count, 20)
         XCTAssertEqual(output.tail.last, "line 30")
-        XCTAssertEqual(output.takeBatch(now: 0), ["[25 earlier lines not forwarded; see the worker's log]"] + (26...30).map { "line \($0)" })
+        XCTAssertEqual(output.takeBatch(now: 0), ["[26 earlier lines not forwarded; see the worker's log]"] + (27...30).map { "line \($0)" },
+                       "the note counts as one of the batch's lines")
         try append(directory, "log.txt", "\n")
         output.read()
         XCTAssertNil(output.takeBatch(now: 0.5), "within the interval")
         XCTAssertEqual(output.takeBatch(now: 1.0), ["partial"])
         XCTAssertTrue(output.tailText.hasSuffix("line 30\npartial"))
-        output.maxBatchBytes = 25
-        try append(directory, "log.txt", "0123456789\nabcdefghij\nklmnopqrst\n")
+        output.maxBatchBytes = 90
+        let lines = ["0", "a", "k"].map { String(repeating: $0, count: 30) }
+        try append(directory, "log.txt", lines.joined(separator: "\n") + "\n")
         output.read()
-        XCTAssertEqual(output.takeBatch(now: 5), ["[1 earlier lines not forwarded; see the worker's log]", "abcdefghij", "klmnopqrst"],
-                       "a batch keeps the newest lines that fit its byte limit")
+        // Two lines (62 bytes) fit but leave no room for the note (54): the batch is the note and the newest line.
+        XCTAssertEqual(output.takeBatch(now: 5), ["[2 earlier lines not forwarded; see the worker's log]", lines[2]],
+                       "a batch keeps the newest lines that fit its byte limit, the note included")
+    }
+
+    func testCommandOutputBatchesStayWithinTheProtocolLimits() throws {
+        let directory = TemporaryDirectory()
+        var output = CommandOutput(path: directory.file("log.txt"))
+        // Invalid UTF-8 decodes to 3-byte replacement characters; a line must still fit 4 KiB once decoded.
+        let binary = [UInt8](repeating: 0xFF, count: 5000) + [0x0A]
+        let long = Array(String(repeating: "é", count: 3000).utf8) + [0x0A]
+        let many = Array((1...700).map { "line \($0)" }.joined(separator: "\n").utf8) + [0x0A]
+        _ = FileManager.default.createFile(atPath: directory.file("log.txt"), contents: Data(binary + long + many))
+        output.read()
+        let lines = try XCTUnwrap(output.takeBatch(now: 0))
+        XCTAssertLessThanOrEqual(lines.count, FieldLimits.maxLogLines)
+        XCTAssertLessThanOrEqual(lines.map(\.utf8.count).max() ?? 0, FieldLimits.maxLogLineBytes)
+        XCTAssertLessThanOrEqual(FieldLimits.logBytes(lines), FieldLimits.maxLogBytes)
+        XCTAssertNoThrow(try MessageCodec.decode(MessageCodec.encode(.log(LogLines(cell: String(repeating: "ab", count: 32), attempt: 1, lines: lines)))))
+        XCTAssertEqual(lines.last, "line 700")
     }
 
     func testCommandSummaryIsReadableAsADigest() throws {

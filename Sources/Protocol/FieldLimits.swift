@@ -1,0 +1,21 @@
+// FieldLimits: the largest lists, texts and file sizes a decoded header may carry (docs/protocol.md, "Limits").
+
+/// Limits on the content of headers, checked at decode time after the frame sizes (`FrameLimits`). A header over
+/// any of them is refused as malformed: the receiver never sizes a loop, a file or a reply by an unchecked number.
+public enum FieldLimits {
+    /// Most slots a HELLO may announce, and most jobs a HELLO's `resuming` or a HEARTBEAT's `progress` may list.
+    public static let maxJobsPerWorker = 256
+    /// Most lines in one LOG message.
+    public static let maxLogLines = 500
+    /// Longest LOG line, in UTF-8 bytes (without its newline).
+    public static let maxLogLineBytes = 4096
+    /// Most text in one LOG message: the lines' UTF-8 bytes plus one per line (its newline).
+    public static let maxLogBytes = 128 * 1024
+    /// Largest file a worker may offer or stream (OFFER `file.size`, DONE `files[].size`, CHUNK total size): 64 GiB.
+    public static let maxFileBytes: Int64 = 64 << 30
+
+    /// The UTF-8 bytes `lines` take in an attempt log (each line plus its newline).
+    public static func logBytes(_ lines: [String]) -> Int {
+        lines.reduce(0) { $0 + $1.utf8.count + 1 }
+    }
+}
