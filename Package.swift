@@ -89,7 +89,7 @@ let package = Package(
             ],
             path: "Tests/ReportKitTests", resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "TestSupport"],
+            name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport", "TestSupport"],
             path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v6]

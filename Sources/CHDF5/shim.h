@@ -28,6 +28,7 @@ static inline unsigned ablate_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 static inline hid_t ablate_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t ablate_h5p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t ablate_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t ablate_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 static inline hid_t ablate_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t ablate_h5s_all(void) { return H5S_ALL; }
 static inline hsize_t ablate_h5s_unlimited(void) { return H5S_UNLIMITED; }

@@ -20,6 +20,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .customLong("restart-grace-ms"), help: "After a restart, how long running cells wait for their worker before being requeued.") var restartGraceMs = 15_000
     @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).") var keepServing = false
     @OptionGroup var curve: CurveServerOptions
+    @OptionGroup var fault: FaultOptions
 
     func run() throws {
         var settings = CoordinatorSettings()
@@ -28,6 +29,7 @@ struct CoordinatorCommand: ParsableCommand {
         settings.restartGraceMs = restartGraceMs
         let problems = settings.problems()
         guard problems.isEmpty else { throw RunFailure(message: problems.joined(separator: "; ")) }
+        fault.arm()
         let security = try curve.security(endpoint: bind, log: emit)
         let stop = StopSignal()
         let hangup = HangupSignal()

@@ -24,6 +24,7 @@ struct WorkerCommand: ParsableCommand {
             help: "Least seconds between epochs whose checkpoints are streamed (first and last always; metrics every epoch; 0: every epoch).")
     var checkpointInterval = 10.0
     @OptionGroup var curve: CurveClientOptions
+    @OptionGroup var fault: FaultOptions
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -52,6 +53,7 @@ struct WorkerCommand: ParsableCommand {
     }
 
     func run() throws {
+        fault.arm()
         let host = ProcessInfo.processInfo.hostName
         let gpuList = try gpuList()
         let defaultName = gpuList.isEmpty ? (gpu.map { "\(host)-gpu\($0)" } ?? "\(host)-\(getpid())") : "\(host)-gpus\(gpuList.map(String.init).joined(separator: "-"))"

@@ -1,4 +1,5 @@
 // CoordinatorServer: the coordinator's network loop — one ROUTER on this thread, around the pure scheduler.
+import AblateSupport
 import Foundation
 import WireProtocol
 
@@ -130,7 +131,9 @@ public final class CoordinatorServer {
         switch message {
         case .chunk(let chunk):
             guard try refresh(peer, now: time, socket: socket) else { return }
-            try transfer(receiver.receive(chunk), peer: peer, socket: socket)
+            let outcome = try receiver.receive(chunk)
+            if case .send = outcome { FaultPoint.shared.reach(.transfer) }
+            try transfer(outcome, peer: peer, socket: socket)
         case .fetch(let fetch):
             guard try refresh(peer, now: time, socket: socket) else { return }
             try serve(fetch, peer: peer, socket: socket)

@@ -46,6 +46,19 @@ public final class H5File: H5Location {
         return fapl
     }
 
+    /// A creation list for the file (its root group) without modification times, so the same content gives the
+    /// same bytes: a checkpoint is a function of the run, not of when it was written.
+    static func makeCreateList(_ context: H5Context) throws -> hid_t {
+        let fcpl = try h5check("H5Pcreate(file create)", context) { H5Pcreate(ablate_h5p_file_create()) }
+        do {
+            try h5check("H5Pset_obj_track_times", context) { H5Pset_obj_track_times(fcpl, false) }
+        } catch {
+            _ = HDF5Executor.shared.sync { H5Pclose(fcpl) }
+            throw error
+        }
+        return fcpl
+    }
+
     /// Creates a file on disk.
     public static func create(_ path: String, mode: CreateMode = .failIfExists) throws -> H5File {
         let context = H5Context(file: path, object: "/")
@@ -55,7 +68,9 @@ public final class H5File: H5Location {
         let fapl = try makeAccessList(context)
         defer { _ = HDF5Executor.shared.sync { H5Pclose(fapl) } }
         let flags = mode == .truncate ? ablate_h5f_acc_trunc() : ablate_h5f_acc_excl()
-        let id = try h5check("H5Fcreate", context) { H5Fcreate(path, flags, ablate_h5p_default(), fapl) }
+        let fcpl = try makeCreateList(context)
+        defer { _ = HDF5Executor.shared.sync { H5Pclose(fcpl) } }
+        let id = try h5check("H5Fcreate", context) { H5Fcreate(path, flags, fcpl, fapl) }
         return H5File(id: id, displayPath: path)
     }
 
@@ -83,9 +98,9 @@ public final class H5File: H5Location {
         let fapl = try makeAccessList(context)
         defer { _ = HDF5Executor.shared.sync { H5Pclose(fapl) } }
         try h5check("H5Pset_fapl_core", context) { H5Pset_fapl_core(fapl, 1 << 20, false) }
-        let id = try h5check("H5Fcreate", context) {
-            H5Fcreate(name, ablate_h5f_acc_excl(), ablate_h5p_default(), fapl)
-        }
+        let fcpl = try makeCreateList(context)
+        defer { _ = HDF5Executor.shared.sync { H5Pclose(fcpl) } }
+        let id = try h5check("H5Fcreate", context) { H5Fcreate(name, ablate_h5f_acc_excl(), fcpl, fapl) }
         return H5File(id: id, displayPath: name)
     }
 

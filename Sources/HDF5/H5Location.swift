@@ -35,8 +35,11 @@ extension H5Location {
     public func createGroup(_ name: String) throws -> H5Group {
         let path = childPath(name)
         let ctx = H5Context(file: file.displayPath, object: path)
+        let gcpl = try h5check("H5Pcreate(group create)", ctx) { H5Pcreate(ablate_h5p_group_create()) }
+        defer { closeAnyObject(gcpl) }
+        try h5check("H5Pset_obj_track_times", ctx) { H5Pset_obj_track_times(gcpl, false) }
         let gid = try h5check("H5Gcreate2", ctx) {
-            H5Gcreate2(id, name, ablate_h5p_default(), ablate_h5p_default(), ablate_h5p_default())
+            H5Gcreate2(id, name, ablate_h5p_default(), gcpl, ablate_h5p_default())
         }
         return H5Group(id: gid, objectPath: path, file: file)
     }
@@ -102,6 +105,8 @@ extension H5Location {
         defer { closeAnyObject(space) }
         let dcpl = try h5check("H5Pcreate(dataset create)", ctx) { H5Pcreate(ablate_h5p_dataset_create()) }
         defer { closeAnyObject(dcpl) }
+        // No modification times: the same content gives the same bytes.
+        try h5check("H5Pset_obj_track_times", ctx) { H5Pset_obj_track_times(dcpl, false) }
         if case .chunked(let rows, let deflate, let shuffle) = storage, shape.allSatisfy({ $0 > 0 }) {
             var chunk = dims
             chunk[0] = hsize_t(max(1, min(rows, shape[0])))

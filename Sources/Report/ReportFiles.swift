@@ -12,7 +12,8 @@ public enum ReportFiles {
 
     /// Writes every format into `stateDirectory`, each file replaced atomically.
     public static func write(_ report: SweepReport, stateDirectory: String) throws {
-        for (name, render) in names {
+        for (index, (name, render)) in names.enumerated() {
+            if index == 1 { FaultPoint.shared.reach(.reportRefresh) }
             try AtomicFile.write(Array(render(report).utf8), to: "\(stateDirectory)/\(name)", overwrite: .replace)
         }
     }

@@ -90,6 +90,7 @@ public enum PrefixCache {
         var values: [Float] = []
         var rowShape: [Int] = []
         for first in stride(from: 0, to: batches, by: 64) {
+            FaultPoint.shared.reach(.prefixCache)
             let outputs = ParallelBatches.map(count: min(64, batches - first), threads: threads) { offset -> Tensor? in
                 let start = (first + offset) * batchRows
                 var (x, _) = data.batch(ArraySlice(start..<min(data.count, start + batchRows)))

@@ -200,9 +200,14 @@ public final class Trainer {
         var lossSum = 0.0
         var batches = 0
         var start = 0
+        var halfway = false
         while start < order.count {
             let end = min(order.count, start + config.batchSize)
             defer { start = end }
+            if !halfway, start >= order.count / 2 {
+                halfway = true
+                FaultPoint.shared.reach(.midEpoch)
+            }
             // A final batch of one row cannot be batch-normalised in train mode (PyTorch raises): it is skipped.
             if end - start < 2 { continue }
             var x = data.batch(order[start..<end], labels: &y)

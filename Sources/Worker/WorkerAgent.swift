@@ -80,6 +80,8 @@ public final class WorkerAgent {
     private let log: (String) -> Void
     /// Flips one byte of the first chunk sent (fault injection for tests; `ABLATE_TEST_CORRUPT_FIRST_CHUNK=1`).
     private var corruptNextChunk = ProcessInfo.processInfo.environment["ABLATE_TEST_CORRUPT_FIRST_CHUNK"] == "1"
+    /// A METRICS went out and no OFFER since (where the fault-injection point `metrics-before-checkpoint` sits).
+    private var metricsAwaitOffer = false
     /// Set once a stop was asked for: no new cells, running ones are given back.
     private var stopping = false
     /// Called after every loop iteration (at most ~100 ms apart): the systemd watchdog and status hook.
@@ -175,6 +177,14 @@ public final class WorkerAgent {
     /// Sends a message the protocol needs delivered; one that cannot be queued while connected reopens the session
     /// (at the next loop iteration), whose start resends everything unacknowledged.
     private func send(_ message: Message) {
+        switch message {
+        case .metrics: metricsAwaitOffer = true
+        case .offer where metricsAwaitOffer:
+            metricsAwaitOffer = false
+            FaultPoint.shared.reach(.metricsBeforeCheckpoint)
+        case .done: FaultPoint.shared.reach(.beforeDone)
+        default: break
+        }
         guard !trySend(message), link.isConnected else { return }
         if case .heartbeat = message { return }
         undelivered = true

@@ -36,9 +36,9 @@ final class LocalCluster {
         try launchLogged([AblateBinary.path] + arguments, environment: environment, log: directory.file(log))
     }
 
-    func startCoordinator(sweep: String, restartGraceMs: Int = 3000) throws {
+    func startCoordinator(sweep: String, restartGraceMs: Int = 3000, extra: [String] = []) throws {
         coordinator = try spawn(["coordinator", "--sweep", sweep, "--state", state, "--bind", endpoint,
-                                 "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"], log: "coordinator.log")
+                                 "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"] + extra, log: "coordinator.log")
     }
 
     func startWorker(_ name: String, environment: [String: String] = [:], arguments: [String] = []) throws {
