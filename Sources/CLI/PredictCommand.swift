@@ -51,7 +51,7 @@ struct PredictCommand: ParsableCommand {
             try file.setAttribute("format", "ablate-predictions")
             try file.setAttribute("format_version", 1)
             try file.setAttribute("checkpoint", checkpoint)
-            try file.setAttribute("config", config.canonicalJSON())
+            try file.setAttribute("config", try config.canonicalJSON())
             try file.setAttribute("dataset_sha256", datasetHash)
             try file.setAttribute("split", split)
             try file.setAttribute("stage", config.stage.rawValue)

@@ -45,8 +45,8 @@ public struct CoordinatorSetup {
         if let stage1Ref, case .checkpoint(let path) = sweep.stage1 {
             try ledger.addArtifact(ArtifactRecord(sha256: stage1Ref.sha256, size: stage1Ref.size, path: absolute(path), addedAt: now))
         }
-        let records = plan.cells.enumerated().map { index, cell in
-            CellRecord(id: cell.id, variant: cell.variant, seed: cell.seed, stage: cell.stage.rawValue, configJSON: cell.config.canonicalJSON(),
+        let records = try plan.cells.enumerated().map { index, cell in
+            CellRecord(id: cell.id, variant: cell.variant, seed: cell.seed, stage: cell.stage.rawValue, configJSON: try cell.config.canonicalJSON(),
                        dependsOn: cell.dependsOn, position: index, epochs: cell.config.epochs)
         }
         let added = try ledger.addCells(records)

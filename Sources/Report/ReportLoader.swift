@@ -92,7 +92,7 @@ public enum ReportLoader {
         }
         for cell in cells {
             guard let variant = sweep.variant(named: cell.report.variant) else { continue }
-            let differences = Provenance.differences(configJSON: cell.configJSON, expected: variant.config(seed: cell.report.seed).canonicalJSON())
+            let differences = Provenance.differences(configJSON: cell.configJSON, expected: try variant.config(seed: cell.report.seed).canonicalJSON())
             if !differences.isEmpty {
                 warnings.append("\(cell.report.variant) seed \(cell.report.seed): config differs from the sweep file: \(differences.joined(separator: ", "))")
             }

@@ -110,8 +110,9 @@ public final class Trainer {
         }
         try rewriteMetricsLog(state.history)
 
+        let configJSON = try config.canonicalJSON()
         let info = { (epoch: Int, kind: CheckpointInfo.Kind) in
-            CheckpointInfo(kind: kind, configJSON: self.config.canonicalJSON(), datasetHash: datasetHash, stage1Hash: stage1Hash,
+            CheckpointInfo(kind: kind, configJSON: configJSON, datasetHash: datasetHash, stage1Hash: stage1Hash,
                            seed: self.config.seed, epoch: epoch, codeVersion: self.codeVersion, blasCore: BLAS.coreName, blasThreads: self.config.threads)
         }
         var random = PCG64(restoring: state.random)
