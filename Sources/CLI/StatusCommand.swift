@@ -17,6 +17,7 @@ struct StatusCommand: ParsableCommand {
 
     func validate() throws {
         guard (state == nil) != (connect == nil) else { throw ValidationError("give exactly one of --state DIR and --connect ENDPOINT") }
+        if let connect { try EndpointSyntax.check(connect, option: "--connect", bind: false) }
     }
 
     func run() throws {
