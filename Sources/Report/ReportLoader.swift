@@ -62,7 +62,10 @@ public enum ReportLoader {
         }
         let mine = all.filter { names.contains($0.variant) && planned.contains($0.id) }
         var failed: [String: Int] = [:]
-        for cell in mine where cell.state == .failed { failed[cell.variant, default: 0] += 1 }
+        for cell in mine where cell.state == .failed {
+            failed[cell.variant, default: 0] += 1
+            warnings.append("\(cell.variant) seed \(cell.seed): failed: \(cell.reason ?? "no reason recorded")")
+        }
         var latest: [String: CellRecord] = [:]
         var duplicates: [String: Int] = [:]
         for cell in mine where cell.state == .done && cell.summaryJSON != nil {
