@@ -5,9 +5,10 @@ import ReportKit
 /// Builds the report from the state directory, rewrites its files (report.md, .csv, .json, .html) beside the
 /// ledger and returns the Markdown verdict table with where the files are; a report that cannot be built is one
 /// line saying why (the sweep's results stay in the ledger and `runs/`). Either way, each failed cell follows
-/// with its reason. `cache`: the paired tests the running sweep's report refreshes computed.
+/// with its reason unless `listFailures` is false (`ablate local` lists them under its status table).
+/// `cache`: the paired tests the running sweep's report refreshes computed.
 enum FinalReport {
-    static func text(stateDirectory: String, cache: PairedTestCache? = nil) -> String {
+    static func text(stateDirectory: String, cache: PairedTestCache? = nil, listFailures: Bool = true) -> String {
         let table: String
         do {
             let report = try ReportBuilder.build(stateDirectory: stateDirectory, cache: cache)
@@ -16,7 +17,7 @@ enum FinalReport {
         } catch {
             table = "report: \(error)"
         }
-        return ([table] + failures(stateDirectory: stateDirectory)).joined(separator: "\n")
+        return ([table] + (listFailures ? failures(stateDirectory: stateDirectory) : [])).joined(separator: "\n")
     }
 
     /// `failed: VARIANT seed N: REASON` for each failed cell of the plan, from the ledger.

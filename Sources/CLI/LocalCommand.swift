@@ -76,7 +76,7 @@ struct LocalCommand: ParsableCommand {
         // A background refresh still computing is dropped, not waited for: the final report is built from the
         // finished state anyway, and is the last one written.
         refresher.close()
-        emit(FinalReport.text(stateDirectory: stateDirectory, cache: refresher.pairedTests))
+        emit(FinalReport.text(stateDirectory: stateDirectory, cache: refresher.pairedTests, listFailures: false))
         emit("results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)")
         if stop.isRaised { throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)") }
     }
