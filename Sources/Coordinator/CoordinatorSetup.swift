@@ -40,7 +40,15 @@ public struct CoordinatorSetup {
         var stage1Ref: ArtifactRef?
         if case .checkpoint(let path) = sweep.stage1 {
             do {
-                try Checkpoint.checkStage1(path)
+                let stage1 = try Checkpoint.checkStage1(path)
+                // The cells of the built-in trainer load its backbone: their width must be its width.
+                let others = sweep.variants.filter { $0.command == nil && $0.config.width != stage1.width }
+                if !others.isEmpty {
+                    let widths = Set(others.map(\.config.width)).sorted().map(String.init).joined(separator: ", ")
+                    throw TrainingError.badCheckpoint(
+                        path: path,
+                        detail: "is a width-\(stage1.width) stage-1 model but variants \(others.map(\.name).joined(separator: ", ")) use width \(widths)")
+                }
                 stage1Ref = try ArtifactRef.ofFile(path, name: "stage1.h5")
             } catch {
                 throw sweep.fileProblem(at: sweep.stage1CheckpointLocation, key: "stage1_checkpoint", "\(error)")

@@ -149,6 +149,11 @@ struct BadInputTests {
         let result = try Self.coordinator(sweep, state: state)
         Self.expectOneLine(result, "\(sweep):3: stage1_checkpoint: \(Self.dir.file("truncated.h5")): not an HDF5 file, or truncated")
         #expect(!FileManager.default.fileExists(atPath: state), "no planned state directory is left behind")
+        // A checkpoint whose backbone the cells cannot load (another width) is refused at planning too.
+        let wider = Self.sweep("wider.yaml") { $0.replacingOccurrences(of: "{width: 16,", with: "{width: 32,") }
+        Self.expectOneLine(try Self.coordinator(wider, state: state),
+                           "\(wider):3: stage1_checkpoint: \(Self.stage1): is a width-16 stage-1 model but variants a, b use width 32")
+        #expect(!FileManager.default.fileExists(atPath: state))
     }
 
     @Test func sweepFileProblemsNameTheFileAndKey() throws {
