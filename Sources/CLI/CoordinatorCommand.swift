@@ -4,6 +4,7 @@ import ArgumentParser
 import CoordinatorKit
 import Foundation
 import ReportKit
+import WireProtocol
 
 /// Runs a sweep: binds a ROUTER, assigns cells to workers, stores metrics, checkpoints and results under --state.
 struct CoordinatorCommand: ParsableCommand {
@@ -22,6 +23,10 @@ struct CoordinatorCommand: ParsableCommand {
     @OptionGroup var curve: CurveServerOptions
     @OptionGroup var fault: FaultOptions
 
+    func validate() throws {
+        try EndpointSyntax.check(bind, option: "--bind", bind: true)
+    }
+
     func run() throws {
         var settings = CoordinatorSettings()
         settings.heartbeatMs = heartbeatMs
@@ -34,11 +39,30 @@ struct CoordinatorCommand: ParsableCommand {
         let stop = StopSignal()
         let hangup = HangupSignal()
         let notifier = SystemdNotifier()
-        let setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, log: emit)
-        let server = try CoordinatorServer(setup: setup, endpoint: bind, log: emit)
+        // A start that fails before listening (a bad sweep or file, a bind that fails) leaves --state as it was.
+        let undo = StateDirectoryUndo(state)
+        let setup: CoordinatorSetup
+        do {
+            setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, log: emit)
+        } catch {
+            undo.undo(holdingLock: false)
+            throw error
+        }
+        let server: CoordinatorServer
+        do {
+            server = try CoordinatorServer(setup: setup, endpoint: bind, log: emit)
+        } catch {
+            try? setup.ledger.close()
+            undo.undo(holdingLock: true)
+            throw error
+        }
+        var listening = false
         server.security = security
         server.shouldReloadKeys = { hangup.take() }
-        server.onListening = { endpoint in notifier.ready(status: "serving \(setup.sweep.name) on \(endpoint)") }
+        server.onListening = { endpoint in
+            listening = true
+            notifier.ready(status: "serving \(setup.sweep.name) on \(endpoint)")
+        }
         let refresher = ReportRefresher(stateDirectory: state, log: { emit($0) })
         server.onProgress = { scheduler in
             notifier.tick(status: ServiceStatus.coordinator(scheduler))
@@ -46,12 +70,22 @@ struct CoordinatorCommand: ParsableCommand {
         }
         var stopping = false
         defer { if !stopping { notifier.stopping(status: "sweep finished; stopping") } }
-        try server.run(untilFinished: !keepServing, shouldStop: {
-            guard stop.isRaised else { return false }
-            if !stopping { notifier.stopping(status: "stopping: saving state") }
-            stopping = true
-            return true
-        })
+        do {
+            try server.run(untilFinished: !keepServing, shouldStop: {
+                guard stop.isRaised else { return false }
+                if !stopping { notifier.stopping(status: "stopping: saving state") }
+                stopping = true
+                return true
+            })
+        } catch {
+            guard !listening else { throw error }
+            try? setup.ledger.close()
+            undo.undo(holdingLock: true)
+            if let error = error as? ZMQError, error.operation.hasPrefix("zmq_bind") {
+                throw RunFailure(message: "--bind \(bind): cannot listen: \(ZeroMQ.errorText(error.code))")
+            }
+            throw error
+        }
         // A background refresh still computing is dropped (nothing it builds is written after `close`); FinalReport
         // builds and writes the final report.
         refresher.close()

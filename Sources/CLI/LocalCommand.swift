@@ -1,4 +1,5 @@
 // LocalCommand: `ablate local`, a coordinator and N worker processes on this machine, with live progress.
+import AblateSupport
 import ArgumentParser
 import CoordinatorKit
 import DatasetKit
@@ -15,23 +16,39 @@ struct LocalCommand: ParsableCommand {
 
     @Option(help: "Sweep file (YAML).") var sweep: String?
     @Flag(help: "Generate a synthetic dataset and a demo sweep (five losses × 2 seeds) and run it.") var demo = false
-    @Option(help: "Worker processes.") var workers = 2
-    @Option(help: "Compute threads per worker.") var threads = 1
+    @Option(parsing: .unconditional, help: "Worker processes.") var workers = 2
+    @Option(parsing: .unconditional, help: "Compute threads per worker.") var threads = 1
     @Option(help: "State directory (default ablate-demo with --demo, else ablate-state).") var state: String?
 
     func validate() throws {
         guard (sweep == nil) == demo else { throw ValidationError("give either --sweep FILE or --demo") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1, got \(workers)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
         let stateDirectory = CoordinatorSetup.absolute(state ?? (demo ? "ablate-demo" : "ablate-state"))
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let sweepPath = demo ? try DemoSweep.prepare(in: "\(stateDirectory)/demo", log: emit) : (sweep ?? "")
-        let stop = StopSignal()
-        let setup = try CoordinatorSetup.prepare(sweepPath: sweepPath, stateDirectory: stateDirectory, settings: CoordinatorSettings(),
+        // A start that fails (a bad sweep or file) leaves the state directory as it was.
+        let undo = StateDirectoryUndo(stateDirectory)
+        let setup: CoordinatorSetup
+        do {
+            try Directories.create(stateDirectory)
+            let sweepPath = demo ? try DemoSweep.prepare(in: "\(stateDirectory)/demo", log: emit) : (sweep ?? "")
+            setup = try CoordinatorSetup.prepare(sweepPath: sweepPath, stateDirectory: stateDirectory, settings: CoordinatorSettings(),
                                                  now: Date().timeIntervalSince1970, log: emit)
-        let server = try CoordinatorServer(setup: setup, endpoint: "tcp://127.0.0.1:*", log: { line in logLine(line, stateDirectory) })
+        } catch {
+            undo.undo(holdingLock: false)
+            throw error
+        }
+        let server: CoordinatorServer
+        do {
+            server = try CoordinatorServer(setup: setup, endpoint: "tcp://127.0.0.1:*", log: { line in logLine(line, stateDirectory) })
+        } catch {
+            try? setup.ledger.close()
+            undo.undo(holdingLock: true)
+            throw error
+        }
+        let stop = StopSignal()
         var children: [Process] = []
         server.onListening = { endpoint in
             do {
@@ -59,7 +76,7 @@ struct LocalCommand: ParsableCommand {
         // A background refresh still computing is dropped, not waited for: the final report is built from the
         // finished state anyway, and is the last one written.
         refresher.close()
-        emit(FinalReport.text(stateDirectory: stateDirectory, cache: refresher.pairedTests))
+        emit(FinalReport.text(stateDirectory: stateDirectory, cache: refresher.pairedTests, listFailures: false))
         emit("results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)")
         if stop.isRaised { throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)") }
     }

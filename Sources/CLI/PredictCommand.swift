@@ -42,16 +42,16 @@ struct PredictCommand: ParsableCommand {
         }
         BLAS.setThreadCount(config.threads)
         let dataset = try DatasetFile(path: data)
+        let datasetHash = try dataset.verifiedContentHash()
         let stageData = try StageData.load(dataset, split: split, stage: config.stage)
         let (_, logits, _) = Trainer.predict(model, stageData, threads: config.threads)
         let classes = config.stage.head.classes
-        let datasetHash = try dataset.computeContentHash()
         try AtomicFile.write(to: out, overwrite: force ? .replace : .fail) { temporary in
             let file = try H5File.create(temporary, mode: .truncate)
             try file.setAttribute("format", "ablate-predictions")
             try file.setAttribute("format_version", 1)
             try file.setAttribute("checkpoint", checkpoint)
-            try file.setAttribute("config", config.canonicalJSON())
+            try file.setAttribute("config", try config.canonicalJSON())
             try file.setAttribute("dataset_sha256", datasetHash)
             try file.setAttribute("split", split)
             try file.setAttribute("stage", config.stage.rawValue)

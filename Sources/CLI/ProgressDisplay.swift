@@ -31,12 +31,16 @@ final class ProgressDisplay {
         }
     }
 
+    /// The last table, with the reason of every failed cell under it.
     func final(_ scheduler: Scheduler) {
-        lastDraw = .distantPast
+        let rows = scheduler.statusReply(now: Date().timeIntervalSince1970).rows
+        let text = StatusTable.text(rows, reasons: StatusTable.failureReasons(Array(scheduler.cells.values)))
         if interactive {
-            update(scheduler)
+            let erase = linesDrawn > 0 ? "\u{1B}[\(linesDrawn)A\u{1B}[J" : ""
+            FileHandle.standardOutput.write(Data((erase + "sweep \(sweep)\n" + text + "\n").utf8))
+            linesDrawn = 0
         } else {
-            emit(StatusTable.text(scheduler.statusReply(now: Date().timeIntervalSince1970).rows))
+            emit(text)
         }
     }
 }

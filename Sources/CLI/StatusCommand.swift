@@ -17,6 +17,7 @@ struct StatusCommand: ParsableCommand {
 
     func validate() throws {
         guard (state == nil) != (connect == nil) else { throw ValidationError("give exactly one of --state DIR and --connect ENDPOINT") }
+        if let connect { try EndpointSyntax.check(connect, option: "--connect", bind: false) }
     }
 
     func run() throws {
@@ -34,7 +35,8 @@ struct StatusCommand: ParsableCommand {
         if let state {
             let ledger = try Ledger(readingDirectory: state)
             let name = try ledger.sweepName() ?? "?"
-            return "sweep \(name)\n" + StatusTable.text(StatusTable.rows(try ledger.plannedCells()))
+            let cells = try ledger.plannedCells()
+            return "sweep \(name)\n" + StatusTable.text(StatusTable.rows(cells), reasons: StatusTable.failureReasons(cells))
         }
         guard let connect else { return "" }
         let reply = try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys())
@@ -60,6 +62,9 @@ enum StatusClient {
                 if case .statusReply(let reply) = try? MessageCodec.decode(frames) { return reply }
             }
         }
-        throw RunFailure(message: "\(endpoint): no answer from a coordinator within \(timeoutMs / 1000) s")
+        let hint = curve == nil
+            ? "is a coordinator serving there, without CURVE?"
+            : "is a coordinator serving there, and is this key's public half in its authorized keys (an unlisted key gets no answer)?"
+        throw RunFailure(message: "\(endpoint): no answer from a coordinator within \(timeoutMs / 1000) s; \(hint)")
     }
 }

@@ -1,4 +1,5 @@
 // TrainCommand: `ablate train`, one native training run from flags and/or a YAML run file.
+import AblateSupport
 import ArgumentParser
 import Foundation
 import NN
@@ -44,6 +45,12 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let settings = try resolvedConfig()
         try settings.validate()
+        // A new run starts in a new or empty directory: it would mix its files with another run's.
+        if resume == nil, Directories.isDirectory(out), !Directories.entries(out).isEmpty {
+            throw RunFailure(message: "\(out): the output directory is not empty (give a new or empty one, or --resume its last.h5)")
+        }
+        // A run that fails before its first epoch leaves nothing behind; a later failure keeps its files.
+        let undo = Directories.outermostMissing(out)
         FileHandle.standardOutput.write(Data("training stage \(settings.stage.rawValue) (width \(settings.width), loss \(settings.loss), backbone_bn \(settings.backboneBN.rawValue), seed \(settings.seed), \(settings.threads) compute thread(s), kernel \(BLAS.coreName)) → \(out)\n".utf8))
         // Each epoch's line is written at once (print is block-buffered into pipes and journals).
         let trainer = Trainer(config: settings, datasetPath: data, stage1CheckpointPath: stage1Checkpoint, outputDirectory: out,
@@ -51,7 +58,13 @@ struct TrainCommand: ParsableCommand {
         trainer.codeVersion = AblateVersion.string
         trainer.usePrefixCache = !noPrefixCache
         trainer.cacheDirectory = cacheDir
-        let summary = try trainer.run(resume: resume)
+        let summary: TrainingSummary
+        do {
+            summary = try trainer.run(resume: resume)
+        } catch {
+            if let undo, !FileManager.default.fileExists(atPath: "\(out)/last.h5") { Directories.undo(out, created: undo, before: []) }
+            throw error
+        }
         if summary.status == .diverged {
             throw RunFailure(message: "\(out): training diverged at epoch \(summary.divergedAtEpoch ?? 0) (non-finite loss); see summary.json")
         }

@@ -14,10 +14,10 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Coordinator endpoint, e.g. tcp://coordinator:5555.") var connect: String
     @Option(name: .customLong("work-dir"), help: "Working directory (artifact cache, runs, outbox).") var workDir: String
     @Option(help: "Worker name (default: HOST-gpuIDX with --gpu, else HOST-PID).") var name: String?
-    @Option(help: "Compute threads per job (results do not depend on it).") var threads = 1
+    @Option(parsing: .unconditional, help: "Compute threads per job (results do not depend on it).") var threads = 1
     @Option(help: "GPU index this worker owns: its command jobs run with CUDA_VISIBLE_DEVICES set to it.") var gpu: Int?
     @Option(help: "GPU indices, e.g. 0,1,2,3: one slot per GPU, each command job pinned to its own.") var gpus: String?
-    @Option(help: "Jobs run at once (default 1; with --gpus, one per GPU).") var slots: Int?
+    @Option(parsing: .unconditional, help: "Jobs run at once (default 1; with --gpus, one per GPU).") var slots: Int?
     @Option(name: .customLong("cache-dir"), help: "Frozen-prefix cache directory (default WORK_DIR/cache).") var cacheDir: String?
     @Option(name: .customLong("stop-timeout"), help: "Seconds a stop (SIGTERM) may take to flush results and release the running cells.") var stopTimeout = 30.0
     @Option(name: .customLong("checkpoint-interval"),
@@ -27,6 +27,7 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var fault: FaultOptions
 
     func validate() throws {
+        try EndpointSyntax.check(connect, option: "--connect", bind: false)
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard (1...FieldLimits.maxJobsPerWorker).contains(slots ?? 1) else { throw ValidationError("--slots must be 1 … \(FieldLimits.maxJobsPerWorker)") }
         guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
@@ -68,6 +69,8 @@ struct WorkerCommand: ParsableCommand {
         options.curve = try curve.keys()
         options.stopTimeout = stopTimeout
         options.checkpointInterval = checkpointInterval
+        try EndpointSyntax.probeConnect(connect, option: "--connect")
+        do { try Directories.create(workDir) } catch let error as DirectoryError { throw RunFailure(message: "--work-dir \(error)") }
         let stop = StopSignal()
         let notifier = SystemdNotifier()
         let agent = try WorkerAgent(options: options, log: { emit("[\(options.name)] \($0)") })

@@ -31,9 +31,9 @@ public enum CommandPlaceholders {
 
     /// The coordinator's values for one cell: `seed`, `variant`, every top-level training setting of its resolved
     /// config (scalars only), overridden by the `train` block's and then the variant's settings as written.
-    public static func values(seed: UInt64, variant: String, config: TrainingConfig, written: [SettingOverride]) -> [String: String] {
+    public static func values(seed: UInt64, variant: String, config: TrainingConfig, written: [SettingOverride]) throws -> [String: String] {
         var values: [String: String] = [:]
-        if let object = try? JSONDecoder().decode([String: Scalar].self, from: Data(config.canonicalJSON().utf8)) {
+        if let object = try? JSONDecoder().decode([String: Scalar].self, from: Data(try config.canonicalJSON().utf8)) {
             for (key, value) in object { values[key] = value.text }
         }
         for setting in written { values[setting.key] = setting.value }
@@ -76,7 +76,7 @@ public enum CommandPlaceholders {
         for cell in plan.cells {
             guard let argv = cell.command else { continue }
             let written = plan.sweep.train + (plan.sweep.variant(named: cell.variant)?.overrides ?? [])
-            let values = values(seed: cell.seed, variant: cell.variant, config: cell.config, written: written)
+            let values = try values(seed: cell.seed, variant: cell.variant, config: cell.config, written: written)
             commands[cell.id] = CellCommand(argv: try fill(argv, values: values, variant: cell.variant), timeoutSeconds: cell.timeoutSeconds)
         }
         return commands

@@ -1,4 +1,5 @@
 // CoordinatorSetup: from a sweep file and a state directory to a ready scheduler — hashes, plan, ledger, artifacts.
+import AblateSupport
 import DatasetKit
 import Foundation
 import WireProtocol
@@ -17,28 +18,47 @@ public struct CoordinatorSetup {
     /// Held while the coordinator runs: a second coordinator on the same state directory is refused.
     public let lock: StateLock
 
-    /// Loads and checks the sweep, hashes the dataset (content and file bytes) and a given stage-1 checkpoint,
+    /// Loads and checks the sweep, opens and hashes the dataset (content and file bytes) and opens, checks and
+    /// hashes a given stage-1 checkpoint (a problem with either is a `SweepError` at the key naming the file), then
     /// opens (or resumes) the ledger in `stateDirectory`, adds the plan's cells and rebuilds the scheduler's state.
     public static func prepare(sweepPath: String, stateDirectory: String, settings: CoordinatorSettings, now: Double,
                                log: (String) -> Void) throws -> CoordinatorSetup {
-        let sweepText: String
-        do { sweepText = try String(contentsOfFile: sweepPath, encoding: .utf8) } catch {
-            throw ArtifactStoreError("\(sweepPath): cannot read the sweep file")
-        }
-        let sweep = try Sweep.load(path: sweepPath)
+        let sweepText = try Sweep.readText(path: sweepPath)
+        let sweep = try Sweep.parse(text: sweepText, sourceName: sweepPath)
         var effective = settings
         effective.maxAttempts = sweep.maxAttempts
-        let datasetFile = try DatasetFile(path: sweep.datasetPath)
-        let contentHash = try datasetFile.computeContentHash()
-        if let pinned = sweep.datasetSHA256, pinned != contentHash {
-            throw ArtifactStoreError("\(sweep.datasetPath): content hash \(contentHash) differs from the sweep's content_hash \(pinned)")
+        let datasetKey = sweep.datasetLocation?.key ?? "dataset"
+        let contentHash: String
+        let dataset: ArtifactRef
+        do {
+            contentHash = try DatasetFile(path: sweep.datasetPath).verifiedContentHash()
+            if let pinned = sweep.datasetSHA256, pinned != contentHash {
+                throw ArtifactStoreError("\(sweep.datasetPath): content hash \(contentHash) differs from the sweep's content_hash \(pinned)")
+            }
+            dataset = try ArtifactRef.ofFile(sweep.datasetPath, name: "dataset.h5")
+        } catch {
+            throw sweep.fileProblem(at: sweep.datasetLocation, key: datasetKey, "\(error)")
         }
-        let dataset = try ArtifactRef.ofFile(sweep.datasetPath, name: "dataset.h5")
         var stage1Ref: ArtifactRef?
-        if case .checkpoint(let path) = sweep.stage1 { stage1Ref = try ArtifactRef.ofFile(path, name: "stage1.h5") }
+        if case .checkpoint(let path) = sweep.stage1 {
+            do {
+                let stage1 = try Checkpoint.checkStage1(path)
+                // The cells of the built-in trainer load its backbone: their width must be its width.
+                let others = sweep.variants.filter { $0.command == nil && $0.config.width != stage1.width }
+                if !others.isEmpty {
+                    let widths = Set(others.map(\.config.width)).sorted().map(String.init).joined(separator: ", ")
+                    throw TrainingError.badCheckpoint(
+                        path: path,
+                        detail: "is a width-\(stage1.width) stage-1 model but variants \(others.map(\.name).joined(separator: ", ")) use width \(widths)")
+                }
+                stage1Ref = try ArtifactRef.ofFile(path, name: "stage1.h5")
+            } catch {
+                throw sweep.fileProblem(at: sweep.stage1CheckpointLocation, key: "stage1_checkpoint", "\(error)")
+            }
+        }
         let plan = try SweepPlan.make(sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256)
 
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        try Directories.create(stateDirectory)
         let lock = try StateLock(stateDirectory: stateDirectory)
         let ledger = try Ledger(directory: stateDirectory)
         let incarnation = try ledger.beginRun(sweepName: sweep.name, sweepText: sweepText)
@@ -47,8 +67,8 @@ public struct CoordinatorSetup {
         if let stage1Ref, case .checkpoint(let path) = sweep.stage1 {
             try ledger.addArtifact(ArtifactRecord(sha256: stage1Ref.sha256, size: stage1Ref.size, path: absolute(path), addedAt: now))
         }
-        let records = plan.cells.enumerated().map { index, cell in
-            CellRecord(id: cell.id, variant: cell.variant, seed: cell.seed, stage: cell.stage.rawValue, configJSON: cell.config.canonicalJSON(),
+        let records = try plan.cells.enumerated().map { index, cell in
+            CellRecord(id: cell.id, variant: cell.variant, seed: cell.seed, stage: cell.stage.rawValue, configJSON: try cell.config.canonicalJSON(),
                        dependsOn: cell.dependsOn, position: index, epochs: cell.config.epochs)
         }
         let added = try ledger.addCells(records)

@@ -12,7 +12,13 @@ public enum StatusTable {
         }
     }
 
-    public static func text(_ rows: [StatusReply.Row]) -> String {
+    /// Why each failed cell of the ledger failed, by cell id.
+    public static func failureReasons(_ cells: [CellRecord]) -> [String: String] {
+        Dictionary(cells.filter { $0.state == .failed }.map { ($0.id, $0.reason ?? "no reason recorded") }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The table, its totals line, then one line per failed cell with its reason (from `reasons`, by cell id).
+    public static func text(_ rows: [StatusReply.Row], reasons: [String: String] = [:]) -> String {
         let variantWidth = max(7, rows.map(\.variant.count).max() ?? 7)
         let workerWidth = max(6, rows.map { ($0.worker ?? "").count }.max() ?? 6)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
@@ -28,6 +34,9 @@ public enum StatusTable {
         let failed = rows.filter { $0.state == "failed" }.count
         let running = rows.filter { $0.state == "running" }.count
         lines.append("\(done)/\(rows.count) done, \(running) running, \(failed) failed")
+        for row in rows where row.state == "failed" {
+            if let reason = reasons[row.cell] { lines.append("failed: \(row.variant) seed \(row.seed): \(reason)") }
+        }
         return lines.joined(separator: "\n")
     }
 }

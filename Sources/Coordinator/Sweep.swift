@@ -29,11 +29,19 @@ public struct Sweep: Sendable, Equatable {
     public var significance: SignificanceSettings
     /// Attempts per cell before it is marked failed (`max_attempts`, default 3).
     public var maxAttempts: Int
+    /// The file's name as given to `load` or `parse` (for messages about the files the sweep names).
+    public var sourceName: String
+    /// Where the dataset's path is written (`dataset` or `dataset.path`); nil for a sweep built in code.
+    public var datasetLocation: SweepKeyLocation?
+    /// Where `stage1_checkpoint` is written; nil when the sweep has none or was built in code.
+    public var stage1CheckpointLocation: SweepKeyLocation?
 
     public init(
         name: String, datasetPath: String, datasetSHA256: String? = nil, stage1: Stage1Source,
         stage: ModelStage = .stage2, baseline: String, seeds: [UInt64], train: [SettingOverride] = [],
-        variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3
+        variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3,
+        sourceName: String = "<sweep>", datasetLocation: SweepKeyLocation? = nil,
+        stage1CheckpointLocation: SweepKeyLocation? = nil
     ) {
         self.name = name
         self.datasetPath = datasetPath
@@ -46,20 +54,62 @@ public struct Sweep: Sendable, Equatable {
         self.variants = variants
         self.significance = significance
         self.maxAttempts = maxAttempts
+        self.sourceName = sourceName
+        self.datasetLocation = datasetLocation
+        self.stage1CheckpointLocation = stage1CheckpointLocation
     }
 
     /// Reads and checks a sweep file. Relative paths in it are resolved against the working directory.
     /// - Throws: `SweepError` with every problem found (an unreadable file is one problem without a line).
     public static func load(path: String) throws -> Sweep {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason = (error as NSError).localizedDescription
-            throw SweepError(
-                sourceName: path, problems: [SweepProblem(line: 0, column: 0, key: "", message: "cannot read: \(reason)")])
+        try parse(text: readText(path: path), sourceName: path)
+    }
+
+    /// A sweep file's text.
+    /// - Throws: `SweepError` with one problem saying why it cannot be read: no such file, a directory, no
+    ///   permission, or bytes that are not UTF-8 text (with the line of the first bad byte).
+    public static func readText(path: String) throws -> String {
+        func failure(_ line: Int, _ message: String) -> SweepError {
+            SweepError(sourceName: path, problems: [SweepProblem(line: line, column: 0, key: "", message: message)])
         }
-        return try parse(text: text, sourceName: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw failure(0, "cannot read the sweep file: no such file")
+        }
+        if isDirectory.boolValue { throw failure(0, "cannot read the sweep file: it is a directory") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw failure(0, "cannot read the sweep file: permission denied or not a regular file")
+        }
+        let bytes = [UInt8](data)
+        if let offset = firstInvalidUTF8(bytes) {
+            let line = bytes[..<offset].filter { $0 == UInt8(ascii: "\n") }.count + 1
+            throw failure(line, "the sweep file is not UTF-8 text (a bad byte at offset \(offset)); save it as UTF-8")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Offset of the first byte that does not start valid UTF-8, nil when every byte is valid.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded): offset += encoded.count
+            case .error: return offset
+            case .emptyInput: return nil
+            }
+        }
+    }
+
+    /// A problem with a file the sweep names, placed at the key that names it.
+    public func fileProblem(at location: SweepKeyLocation?, key: String, _ message: String) -> SweepError {
+        SweepError(
+            sourceName: sourceName,
+            problems: [
+                SweepProblem(
+                    line: location?.line ?? 0, column: location?.column ?? 0, key: location?.key ?? key, message: message)
+            ])
     }
 
     /// Parses and checks sweep YAML.
@@ -77,6 +127,19 @@ public struct Sweep: Sendable, Equatable {
     /// The variant named `name`.
     public func variant(named name: String) -> SweepVariant? {
         variants.first { $0.name == name }
+    }
+}
+
+/// Where a key is written in a sweep file: its key path, line and column (1-based).
+public struct SweepKeyLocation: Sendable, Equatable {
+    public var key: String
+    public var line: Int
+    public var column: Int
+
+    public init(key: String, line: Int, column: Int) {
+        self.key = key
+        self.line = line
+        self.column = column
     }
 }
 

@@ -9,6 +9,8 @@ struct SweepParts {
     var name: String?
     var datasetPath: String?
     var datasetSHA256: String?
+    var datasetLocation: SweepKeyLocation?
+    var stage1CheckpointLocation: SweepKeyLocation?
     var stage1: Stage1Source?
     var stage1Entry: SweepEntry?
     var stage1Settings: [SweepEntry] = []
@@ -62,7 +64,8 @@ enum SweepParser {
         return Sweep(
             name: name, datasetPath: datasetPath, datasetSHA256: parts.datasetSHA256, stage1: stage1,
             stage: parts.stage, baseline: baseline, seeds: seeds, train: train, variants: variants,
-            significance: parts.significance, maxAttempts: parts.maxAttempts)
+            significance: parts.significance, maxAttempts: parts.maxAttempts, sourceName: sourceName,
+            datasetLocation: parts.datasetLocation, stage1CheckpointLocation: parts.stage1CheckpointLocation)
     }
 
     /// Reads the top-level entries in dependency order (stage before settings, settings before variants).
@@ -132,6 +135,7 @@ enum SweepParser {
     ) {
         guard entry.value.mapping != nil else {
             parts.datasetPath = reader.string(entry).map { absolutePath($0, in: directory) }
+            parts.datasetLocation = location(of: entry)
             return
         }
         guard let entries = reader.entries(of: entry.value, path: entry.path) else { return }
@@ -141,6 +145,7 @@ enum SweepParser {
             case "path":
                 sawPath = true
                 parts.datasetPath = reader.string(item).map { absolutePath($0, in: directory) }
+                parts.datasetLocation = location(of: item)
             case "content_hash":
                 guard let hash = reader.string(item)?.lowercased() else { break }
                 if hash.count == 64, hash.allSatisfy(\.isHexDigit) {
@@ -187,6 +192,7 @@ enum SweepParser {
         case (.some(let entry), nil):
             if let path = reader.string(entry) {
                 parts.stage1 = .checkpoint(path: absolutePath(path, in: directory))
+                parts.stage1CheckpointLocation = location(of: entry)
             }
         case (nil, .some(let entry)):
             parts.stage1Entry = entry
@@ -253,6 +259,11 @@ enum SweepParser {
                 reader.reportUnknown(item, known: known, what: "expected \(known.joined(separator: ", "))")
             }
         }
+    }
+
+    /// Where an entry's key is written.
+    static func location(of entry: SweepEntry) -> SweepKeyLocation {
+        SweepKeyLocation(key: entry.path, line: entry.line, column: entry.keyNode.mark?.column ?? 0)
     }
 
     /// `path` made absolute against `directory` (`~` expanded), with `.` and `..` removed.

@@ -94,7 +94,7 @@ public struct SweepPlan: Sendable, Equatable {
             guard let given = stage1CheckpointSHA256 else { throw SweepPlanError.missingStage1CheckpointHash(path: path) }
             stage1Reference = try checkedHash(given, what: "stage-1 checkpoint SHA-256")
         case .train(let config):
-            let id = cellID(config: config, datasetContentHash: dataset, stage1: nil, command: nil)
+            let id = try cellID(config: config, datasetContentHash: dataset, stage1: nil, command: nil)
             stage1Cell = PlannedCell(
                 id: id, variant: stage1VariantName, seed: config.seed, stage: .stage1, config: config, dependsOn: nil,
                 command: nil, timeoutSeconds: nil)
@@ -104,7 +104,7 @@ public struct SweepPlan: Sendable, Equatable {
         for variant in sweep.variants {
             for seed in sweep.seeds {
                 let config = variant.config(seed: seed)
-                let id = cellID(
+                let id = try cellID(
                     config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command)
                 cells.append(
                     PlannedCell(
@@ -120,13 +120,15 @@ public struct SweepPlan: Sendable, Equatable {
     /// command's list of strings or `null`, `config` is `config.canonicalJSON()` verbatim, `dataset` the dataset
     /// content hash and `stage1` the stage-1 checkpoint's SHA-256, `cell:<id of the stage-1 job>`, or `null` for
     /// the stage-1 job itself.
+    /// - Throws: `TrainingError.badConfig` when the config has no canonical JSON (a non-finite number): such a
+    ///   config has no id, rather than one shared with other configs.
     public static func cellID(config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?)
-        -> String
+        throws -> String
     {
         let commandJSON = command.map { "[" + $0.map(jsonString).joined(separator: ",") + "]" } ?? "null"
         let stage1JSON = stage1.map(jsonString) ?? "null"
         let text =
-            "{\"command\":\(commandJSON),\"config\":\(config.canonicalJSON()),"
+            "{\"command\":\(commandJSON),\"config\":\(try config.canonicalJSON()),"
             + "\"dataset\":\(jsonString(datasetContentHash)),\"stage1\":\(stage1JSON)}"
         return ContentHasher.sha256Hex(of: Array(text.utf8))
     }

@@ -25,7 +25,7 @@ enum SweepSettings {
         config.smoothing = 0
         config.maxTrainRows = 0
         config.maxValRows = 0
-        let object = try? JSONSerialization.jsonObject(with: Data(config.canonicalJSON().utf8))
+        let object = try? JSONSerialization.jsonObject(with: Data(((try? config.canonicalJSON()) ?? "{}").utf8))
         return ((object as? [String: Any]) ?? [:]).keys.sorted()
     }()
 

@@ -83,6 +83,25 @@ public final class DatasetFile {
     /// Reads the partition ids of a split.
     public func labels(_ split: String) throws -> [UInt8] { try readArray(split, "labels") }
 
+    /// Reads the partition ids of a split, checking that each is 0–9 (what training and prediction read).
+    public func checkedLabels(_ split: String) throws -> [UInt8] {
+        let labels = try labels(split)
+        if let bad = labels.firstIndex(where: { $0 > 9 }) {
+            throw DataInputError(file: path, position: "/\(split)/labels row \(bad)", "label \(labels[bad]) is outside 0–9")
+        }
+        return labels
+    }
+
+    /// Recomputes the content hash and checks it against the stored `content_sha256` (files without one pass).
+    /// - Throws: `DataInputError` when they differ: the arrays were changed after the file was written.
+    public func verifiedContentHash() throws -> String {
+        let hash = try computeContentHash()
+        if let stored = storedContentHash, stored != hash {
+            throw DataInputError(file: path, "content hash does not match the stored content_sha256: the arrays were changed after writing")
+        }
+        return hash
+    }
+
     /// Reads rows `rows` of a split's blocks.
     public func blocks(_ split: String, rows: Range<Int>) throws -> [UInt16] {
         try wrap("/\(split)/blocks") { try file.dataset("\(split)/blocks").read(rows: rows) }

@@ -160,6 +160,16 @@ public enum ReportBuilder {
             trainableShare: cells.first?.trainableShare, workerHours: hours, comparison: nil)
     }
 
+    /// How two cells' validation labels differ: in number, or at the first row where they disagree.
+    static func labelMismatch(_ labels: [Int], _ reference: [Int]) -> String {
+        guard labels.count == reference.count else {
+            return "it covers \(labels.count) validation rows, the baseline's \(reference.count)"
+        }
+        let row = labels.indices.first { labels[$0] != reference[$0] } ?? 0
+        return "row \(row) is labelled \(labels[row]) here and \(reference[row]) in the baseline's"
+            + " (a predictions.h5 or the dataset was changed between the runs)"
+    }
+
     /// Checks each cell's predictions against the reference rows and against its own best-epoch macro-F1.
     private static func predictionChecks(_ cells: [LoadedCell], reference: CellPredictions?) -> [String] {
         var warnings: [String] = []
@@ -167,7 +177,7 @@ public enum ReportBuilder {
             guard let predictions = cell.predictions else { continue }
             let name = "\(cell.report.variant) seed \(cell.report.seed)"
             if let reference, predictions.labels != reference.labels {
-                warnings.append("\(name): predictions.h5 is over other validation rows than the baseline's (\(predictions.labels.count) vs \(reference.labels.count) rows)")
+                warnings.append("\(name): predictions.h5 does not match the baseline's validation labels: \(labelMismatch(predictions.labels, reference.labels))")
                 continue
             }
             var confusion = [[Int]](repeating: [Int](repeating: 0, count: predictions.classes), count: predictions.classes)

@@ -62,7 +62,10 @@ public enum ReportLoader {
         }
         let mine = all.filter { names.contains($0.variant) && planned.contains($0.id) }
         var failed: [String: Int] = [:]
-        for cell in mine where cell.state == .failed { failed[cell.variant, default: 0] += 1 }
+        for cell in mine where cell.state == .failed {
+            failed[cell.variant, default: 0] += 1
+            warnings.append("\(cell.variant) seed \(cell.seed): failed: \(cell.reason ?? "no reason recorded")")
+        }
         var latest: [String: CellRecord] = [:]
         var duplicates: [String: Int] = [:]
         for cell in mine where cell.state == .done && cell.summaryJSON != nil {
@@ -92,7 +95,7 @@ public enum ReportLoader {
         }
         for cell in cells {
             guard let variant = sweep.variant(named: cell.report.variant) else { continue }
-            let differences = Provenance.differences(configJSON: cell.configJSON, expected: variant.config(seed: cell.report.seed).canonicalJSON())
+            let differences = Provenance.differences(configJSON: cell.configJSON, expected: try variant.config(seed: cell.report.seed).canonicalJSON())
             if !differences.isEmpty {
                 warnings.append("\(cell.report.variant) seed \(cell.report.seed): config differs from the sweep file: \(differences.joined(separator: ", "))")
             }

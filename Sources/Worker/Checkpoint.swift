@@ -187,11 +187,12 @@ public enum Checkpoint {
     }
 
     /// Copies every tensor of `model` whose name starts with `prefix` from `contents`; all must be present with
-    /// matching shapes, else the error lists what is missing or mismatched.
+    /// matching shapes and finite values, else the error lists what is missing, mismatched or not finite.
     public static func load(_ contents: CheckpointContents, into model: PartitionModel, prefix: String = "") throws {
         let store = model.store
         var missing: [String] = []
         var mismatched: [String] = []
+        var nonFinite: [String] = []
         for (index, entry) in store.entries.enumerated() where entry.name.hasPrefix(prefix) {
             guard let tensor = contents.tensors[entry.name] else {
                 missing.append(entry.name)
@@ -201,10 +202,19 @@ public enum Checkpoint {
                 mismatched.append("\(entry.name) \(tensor.shape) vs \(entry.shape)")
                 continue
             }
+            guard tensor.values.allSatisfy(\.isFinite) else {
+                nonFinite.append(entry.name)
+                continue
+            }
             store.set(store.ref(at: index), tensor.values)
         }
         for (index, name) in store.counterNames.enumerated() where name.hasPrefix(prefix) {
             if let value = contents.counters[name] { store.counters[index] = value } else { missing.append(name) }
+        }
+        if !nonFinite.isEmpty {
+            throw TrainingError.badCheckpoint(
+                path: contents.path,
+                detail: "tensor \(nonFinite.prefix(3).joined(separator: ", "))\(nonFinite.count > 3 ? ", …" : "") holds NaN or infinite values")
         }
         if !missing.isEmpty || !mismatched.isEmpty {
             var parts: [String] = []
@@ -226,11 +236,29 @@ public enum Checkpoint {
             guard tensor.shape == entry.shape else {
                 throw TrainingError.badCheckpoint(path: contents.path, detail: "shape mismatch: \(entry.name) \(tensor.shape) vs \(entry.shape)")
             }
+            guard tensor.values.allSatisfy(\.isFinite) else {
+                throw TrainingError.badCheckpoint(path: contents.path, detail: "tensor \(entry.name) holds NaN or infinite values")
+            }
             store.set(store.ref(at: index), tensor.values)
         }
         for (index, name) in store.counterNames.enumerated() where name.hasPrefix("backbone.") {
             if let value = contents.counters[name] { store.counters[index] = value }
         }
+    }
+
+    /// Reads a stage-1 checkpoint and loads its backbone into a fresh model of its own config: the checks a stage
+    /// 2/3 run makes of its frozen backbone (a readable Ablate checkpoint of stage 1, every backbone tensor present
+    /// with its shape and finite), made before any cell is planned on it.
+    /// - Returns: the checkpoint's config.
+    @discardableResult
+    public static func checkStage1(_ path: String) throws -> TrainingConfig {
+        let contents = try read(path)
+        let config = try contents.config()
+        guard config.stage == .stage1 else {
+            throw TrainingError.badCheckpoint(path: path, detail: "is a stage \(config.stage.rawValue) checkpoint, not stage 1")
+        }
+        try load(contents, into: PartitionModel(config.model, seed: config.seed), prefix: "backbone.")
+        return config
     }
 
     /// Restores optimizer moments and step.

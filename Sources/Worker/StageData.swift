@@ -29,7 +29,7 @@ public struct StageData: Sendable {
         guard let datasetStage = DatasetKit.Stage(rawValue: stage.rawValue) else {
             throw TrainingError.badData("unknown stage \(stage.rawValue)")
         }
-        let ids = try file.labels(split)
+        let ids = try file.checkedLabels(split)
         var (rows, labels) = datasetStage.select(partitionIDs: ids)
         if let maxRows, rows.count > maxRows {
             rows = Array(rows.prefix(maxRows))

@@ -47,10 +47,10 @@ public final class Trainer {
         // The run's buffers stay in this thread's pool from step to step; the next run's shapes may differ.
         defer { BufferPool.current.removeAll() }
         let start = Date()
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        try Directories.create(outputDirectory)
 
         let dataset = try DatasetFile(path: datasetPath)
-        let datasetHash = try dataset.computeContentHash()
+        let datasetHash = try dataset.verifiedContentHash()
         let train = try StageData.load(dataset, split: "train", stage: config.stage, maxRows: config.maxTrainRows)
         let val = try StageData.load(dataset, split: "val", stage: config.stage, maxRows: config.maxValRows)
 
@@ -110,8 +110,9 @@ public final class Trainer {
         }
         try rewriteMetricsLog(state.history)
 
+        let configJSON = try config.canonicalJSON()
         let info = { (epoch: Int, kind: CheckpointInfo.Kind) in
-            CheckpointInfo(kind: kind, configJSON: self.config.canonicalJSON(), datasetHash: datasetHash, stage1Hash: stage1Hash,
+            CheckpointInfo(kind: kind, configJSON: configJSON, datasetHash: datasetHash, stage1Hash: stage1Hash,
                            seed: self.config.seed, epoch: epoch, codeVersion: self.codeVersion, blasCore: BLAS.coreName, blasThreads: self.config.threads)
         }
         var random = PCG64(restoring: state.random)

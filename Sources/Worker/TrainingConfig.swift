@@ -160,7 +160,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if adapterLayers.contains(where: { !(1...4).contains($0) }) { problems.append("adapter_layers \(adapterLayers) must be within 1…4") }
         if epochs < 1 { problems.append("epochs must be ≥ 1") }
         if batchSize < 2 { problems.append("batch_size must be ≥ 2 (BatchNorm needs two rows)") }
-        for (name, value) in [("lr_adapter", lrAdapter), ("lr_head", lrHead), ("lr_backbone", lrBackbone)] where !(value > 0) {
+        for (name, value) in finiteSettings where !value.isFinite {
+            problems.append("\(name) must be a finite number, found \(value)")
+        }
+        for (name, value) in [("lr_adapter", lrAdapter), ("lr_head", lrHead), ("lr_backbone", lrBackbone)]
+        where value.isFinite && !(value > 0) {
             problems.append("\(name) must be positive")
         }
         if threads < 1 { problems.append("threads must be ≥ 1") }
@@ -168,12 +172,31 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if !problems.isEmpty { throw TrainingError.badConfig(problems.joined(separator: "; ")) }
     }
 
-    /// Canonical JSON (sorted keys), stored in checkpoints and used for provenance.
-    public func canonicalJSON() -> String {
+    /// Every number setting with its key (each must be finite), optional ones only when set.
+    var finiteSettings: [(String, Double)] {
+        let optional: [(String, Double?)] = [
+            ("gamma", gamma), ("beta", beta), ("epsilon", epsilon), ("gamma_pos", gammaPositive),
+            ("gamma_neg", gammaNegative), ("smoothing", smoothing),
+        ]
+        return optional.compactMap { name, value in value.map { (name, $0) } } + [
+            ("lr_adapter", lrAdapter), ("lr_head", lrHead), ("lr_backbone", lrBackbone), ("weight_decay", weightDecay),
+            ("scheduler_factor", schedulerFactor), ("scheduler_threshold", schedulerThreshold),
+        ]
+    }
+
+    /// Canonical JSON (sorted keys), stored in checkpoints and used for provenance and cell ids.
+    /// - Throws: `TrainingError.badConfig` naming the setting when one cannot be written (a non-finite number).
+    public func canonicalJSON() throws -> String {
+        if let (name, value) = finiteSettings.first(where: { !$0.1.isFinite }) {
+            throw TrainingError.badConfig("\(name) must be a finite number, found \(value); the settings have no JSON form")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        do {
+            return String(decoding: try encoder.encode(self), as: UTF8.self)
+        } catch {
+            throw TrainingError.badConfig("the settings have no JSON form")
+        }
     }
 
     /// Parses canonical JSON.

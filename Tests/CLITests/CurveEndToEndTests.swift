@@ -137,6 +137,7 @@ final class CurveEndToEndTests: XCTestCase {
         try processes.waitForLog("coordinator", containing: "authorized keys reloaded: 0 key(s)", timeout: 10)
         let refused = try AblateBinary.run(status)
         XCTAssertNotEqual(refused.status, 0, "a removed key is locked out at its next connection")
+        XCTAssertTrue(refused.stderr.contains("is this key's public half in its authorized keys"), "the likely cause is named: \(refused.stderr)")
         XCTAssertTrue(refused.stderr.contains("no answer"), refused.stderr)
         try processes.signal("coordinator", SIGTERM)
         XCTAssertEqual(try processes.waitForExit("coordinator", timeout: 20), 0)

@@ -55,6 +55,23 @@ final class StatusAndSlotsTests: XCTestCase {
         try checkWatchRefreshesUntilInterrupted(state: cluster.state, directory: directory)
     }
 
+    /// `status --state` lists each failed cell with the reason the ledger holds.
+    func testStatusGivesTheReasonOfAFailedCell() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try Ledger(directory: directory.path)
+        _ = try ledger.beginRun(sweepName: "reasons", sweepText: "name: reasons")
+        var cell = CellRecord(id: String(repeating: "a", count: 64), variant: "poly", seed: 7, stage: "2", configJSON: "{}", position: 0, epochs: 5)
+        _ = try ledger.addCells([cell])
+        try ledger.setPlan([cell.id])
+        cell.state = .failed
+        cell.reason = "diverged at epoch 1 (non-finite loss)"
+        try ledger.update(cell)
+        try ledger.close()
+        let status = try AblateBinary.run(["status", "--state", directory.path])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        XCTAssertTrue(status.stdout.contains("failed: poly seed 7: diverged at epoch 1 (non-finite loss)"), status.stdout)
+    }
+
     /// `status --watch` prints the table again every second until SIGINT, then exits 0.
     private func checkWatchRefreshesUntilInterrupted(state: String, directory: TemporaryDirectory) throws {
         let output = directory.file("watch.out")

@@ -44,13 +44,13 @@ final class SweepPlanTests: XCTestCase {
         let plan = try plan(issueExampleSweep)
         let cell = plan.cells[0]
         let text =
-            "{\"command\":null,\"config\":\(cell.config.canonicalJSON()),\"dataset\":\"\(datasetHash)\","
+            "{\"command\":null,\"config\":\(try cell.config.canonicalJSON()),\"dataset\":\"\(datasetHash)\","
             + "\"stage1\":\"\(stage1Hash)\"}"
         XCTAssertEqual(cell.id, ContentHasher.sha256Hex(of: Array(text.utf8)))
-        let withCommand = SweepPlan.cellID(
+        let withCommand = try SweepPlan.cellID(
             config: cell.config, datasetContentHash: datasetHash, stage1: nil, command: ["run", "a \"b\"\n"])
         let commandText =
-            "{\"command\":[\"run\",\"a \\\"b\\\"\\u000a\"],\"config\":\(cell.config.canonicalJSON()),"
+            "{\"command\":[\"run\",\"a \\\"b\\\"\\u000a\"],\"config\":\(try cell.config.canonicalJSON()),"
             + "\"dataset\":\"\(datasetHash)\",\"stage1\":null}"
         XCTAssertEqual(withCommand, ContentHasher.sha256Hex(of: Array(commandText.utf8)))
     }
@@ -128,12 +128,12 @@ final class SweepPlanTests: XCTestCase {
         XCTAssertEqual(job.config.loss, "focal")
         XCTAssertNil(job.dependsOn)
         XCTAssertEqual(
-            job.id, SweepPlan.cellID(config: job.config, datasetContentHash: datasetHash, stage1: nil, command: nil))
+            job.id, try SweepPlan.cellID(config: job.config, datasetContentHash: datasetHash, stage1: nil, command: nil))
         for cell in plan.cells.dropFirst() {
             XCTAssertEqual(cell.dependsOn, job.id)
             XCTAssertEqual(
                 cell.id,
-                SweepPlan.cellID(
+                try SweepPlan.cellID(
                     config: cell.config, datasetContentHash: datasetHash, stage1: "cell:\(job.id)", command: nil))
         }
         // A changed stage-1 job is a new job, and every cell that depends on it is new too.
@@ -167,5 +167,19 @@ final class SweepPlanTests: XCTestCase {
         }
         pinned.datasetSHA256 = datasetHash
         XCTAssertNoThrow(try SweepPlan.make(pinned, datasetContentHash: datasetHash.uppercased(), stage1CheckpointSHA256: stage1Hash))
+    }
+
+    func testNonFiniteConfigHasNoIdInsteadOfASharedOne() throws {
+        // A sweep built in code skips the parser's checks: its cells must not fall back to one shared config.
+        var sweep = try Sweep.parse(text: issueExampleSweep)
+        sweep.variants[1].config.gamma = .infinity
+        sweep.variants[2].config.lrAdapter = .infinity
+        XCTAssertThrowsError(try SweepPlan.make(sweep, datasetContentHash: datasetHash, stage1CheckpointSHA256: stage1Hash)) {
+            XCTAssertEqual("\($0)", "invalid training settings: gamma must be a finite number, found inf; the settings have no JSON form")
+        }
+        var config = TrainingConfig(stage: .stage2)
+        config.lrHead = -.infinity
+        XCTAssertThrowsError(try config.canonicalJSON())
+        XCTAssertThrowsError(try SweepPlan.cellID(config: config, datasetContentHash: datasetHash, stage1: nil, command: nil))
     }
 }

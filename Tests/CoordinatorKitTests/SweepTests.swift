@@ -228,6 +228,33 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(bn.message.contains("eval or train"), bn.message)
     }
 
+    func testNonFiniteNumbersAreRefusedAtTheirLine() throws {
+        let text = """
+            name: v
+            dataset: d.h5
+            stage1_checkpoint: s1.h5
+            baseline: a
+            seeds: [1]
+            train: {epochs: 2, scheduler_threshold: .nan}
+            variants:
+              a: {gamma: .inf}
+              b: {lr_adapter: .inf}
+              c: {lr_head: 1e999}
+              d: {loss: poly, epsilon: -.inf}
+            """
+        let error = try XCTUnwrap(sweepProblems(text))
+        let summary = Set(error.problems.map { "\($0.line) \($0.key)" })
+        XCTAssertEqual(
+            summary,
+            [
+                "6 train.scheduler_threshold", "8 variants.a.gamma", "9 variants.b.lr_adapter", "10 variants.c.lr_head",
+                "11 variants.d.epsilon",
+            ], "\(error)")
+        for problem in error.problems {
+            XCTAssertTrue(problem.message.contains("must be a finite number"), problem.message)
+        }
+    }
+
     func testVariantsThatResolveToTheSameSettingsAreRefused() throws {
         let text = """
             name: same

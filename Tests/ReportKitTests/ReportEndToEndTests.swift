@@ -1,6 +1,7 @@
 // ReportEndToEndTests: a report built from a real state directory — verdicts, best-epoch rows, renderers, errors.
 import CoordinatorKit
 import Foundation
+import HDF5Kit
 import NN
 import ReportKit
 import XCTest
@@ -122,6 +123,37 @@ final class ReportEndToEndTests: XCTestCase {
         }
         let report = try ReportBuilder.build(stateDirectory: fixture.state)
         XCTAssertTrue(report.warnings.contains { $0.contains("good vs baseline base: lr_head: 0.001 vs 0.0001") }, "\(report.warnings)")
+    }
+
+    func testFailedCellReasonIsAWarning() throws {
+        let fixture = try StateDirectoryFixture.make()
+        let ledger = try Ledger(directory: fixture.state)
+        let planned = try ledger.plannedCells()
+        var failed = CellRecord(id: ContentID.hex("good/4"), variant: "good", seed: 4, stage: "2", configJSON: "{}", position: planned.count, epochs: 5)
+        _ = try ledger.addCells([failed])
+        try ledger.setPlan(planned.map(\.id) + [failed.id])
+        failed.state = .failed
+        failed.reason = "diverged at epoch 2 (non-finite loss)"
+        try ledger.update(failed)
+        try ledger.close()
+        let report = try ReportBuilder.build(stateDirectory: fixture.state)
+        XCTAssertTrue(report.warnings.contains("good seed 4: failed: diverged at epoch 2 (non-finite loss)"), "\(report.warnings)")
+        XCTAssertTrue(MarkdownReport.render(report).contains("- good seed 4: failed: diverged at epoch 2"))
+    }
+
+    /// Predictions over the same number of rows whose labels differ name the first differing row, not "other rows".
+    func testChangedValidationLabelIsNamedByRow() throws {
+        let fixture = try StateDirectoryFixture.make()
+        let path = "\(fixture.state)/\(ResultsWriter.relativeDirectory(variant: "good", seed: 2))/predictions.h5"
+        let file = try H5File.open(path, writable: true)
+        var labels = try file.dataset("labels").read(as: Int64.self)
+        let original = labels[10]
+        labels[10] = (labels[10] + 1) % Int64(StateDirectoryFixture.classes)
+        try file.dataset("labels").write(labels)
+        try file.close()
+        let report = try ReportBuilder.build(stateDirectory: fixture.state)
+        let expected = "good seed 2: predictions.h5 does not match the baseline's validation labels: row 10 is labelled \(labels[10]) here and \(original) in the baseline's"
+        XCTAssertTrue(report.warnings.contains { $0.hasPrefix(expected) }, "\(report.warnings)")
     }
 
     func testBadInputIsOneLineError() throws {

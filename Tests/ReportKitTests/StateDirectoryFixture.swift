@@ -50,7 +50,7 @@ struct StateDirectoryFixture {
         var position = 0
         for variant in sweep.variants {
             for seed in sweep.seeds {
-                let config = configEdit(variant.name, seed, variant.config(seed: seed).canonicalJSON())
+                let config = configEdit(variant.name, seed, try variant.config(seed: seed).canonicalJSON())
                 let id = ContentID.hex("\(variant.name)/\(seed)")
                 var cell = CellRecord(id: id, variant: variant.name, seed: seed, stage: "2", configJSON: config, position: position, epochs: 5)
                 position += 1

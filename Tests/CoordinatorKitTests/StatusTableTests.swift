@@ -1,0 +1,24 @@
+// StatusTableTests: the status table's totals, and the reason under it of every failed cell.
+import CoordinatorKit
+import XCTest
+
+final class StatusTableTests: XCTestCase {
+    func testFailedCellsAreListedWithTheirReason() throws {
+        var done = CellRecord(id: "c1", variant: "base", seed: 1, stage: "2", configJSON: "{}", position: 0, epochs: 5)
+        done.state = .done
+        var diverged = CellRecord(id: "c2", variant: "poly", seed: 2, stage: "2", configJSON: "{}", position: 1, epochs: 5)
+        diverged.state = .failed
+        diverged.reason = "diverged at epoch 1 (non-finite loss)"
+        var silent = CellRecord(id: "c3", variant: "poly", seed: 3, stage: "2", configJSON: "{}", position: 2, epochs: 5)
+        silent.state = .failed
+        let cells = [done, diverged, silent]
+        let lines = StatusTable.text(StatusTable.rows(cells), reasons: StatusTable.failureReasons(cells)).split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(lines.suffix(3)), [
+            "1/3 done, 0 running, 2 failed",
+            "failed: poly seed 2: diverged at epoch 1 (non-finite loss)",
+            "failed: poly seed 3: no reason recorded",
+        ])
+        XCTAssertEqual(StatusTable.text(StatusTable.rows(cells)).split(separator: "\n").last, "1/3 done, 0 running, 2 failed",
+                       "without reasons the totals stay the last line (live progress prints it)")
+    }
+}
