@@ -7,9 +7,10 @@ import Glibc
 #endif
 
 /// OpenBLAS selects its kernels when the library is loaded, before `main` runs, from `OPENBLAS_CORETYPE` or
-/// its own CPU detection. When `BLAS.preferredCoreType` names another family (SkylakeX on an AVX-512 CPU the
-/// library does not recognise; a row-invariant family where the loaded one fails that probe), `ablate` sets
-/// `OPENBLAS_CORETYPE` and re-executes itself, at most once per family; a value the user set is always kept.
+/// its own CPU detection. When `BLAS.nextCoreType` names another family (SkylakeX on an AVX-512 CPU the library
+/// does not recognise; a row-invariant family where the loaded one fails that probe), `ablate` sets
+/// `OPENBLAS_CORETYPE` and re-executes itself, the families visited carried in `marker`; a value the user set is
+/// always kept.
 public enum KernelSelection {
     /// Set by `ablate` itself: the families it has re-executed with, comma-separated.
     static let marker = "ABLATE_BLAS_KERNEL_SELECTED"
@@ -19,10 +20,14 @@ public enum KernelSelection {
         let environment = ProcessInfo.processInfo.environment
         let tried = environment[marker].map { $0.split(separator: ",").map(String.init) } ?? []
         let userChose = environment["OPENBLAS_CORETYPE"] != nil && environment[marker] == nil
-        guard !userChose, let preferred = BLAS.preferredCoreType, BLAS.coreName != preferred, !tried.contains(preferred)
+        guard !userChose else { return }
+        let loaded = BLAS.coreName
+        guard let preferred = BLAS.nextCoreType(loaded: loaded, passes: BLAS.kernelIsRowInvariant, avx512: BLAS.cpuHasAVX512,
+                                                fallback: BLAS.rowInvariantFallback, visited: tried),
+              preferred != loaded, tried.count < 4
         else { return }
         setenv("OPENBLAS_CORETYPE", preferred, 1)
-        setenv(marker, (tried + [preferred]).joined(separator: ","), 1)
+        setenv(marker, (tried + [loaded, preferred]).joined(separator: ","), 1)
         // Execute the resolved binary (not /proc/self/exe itself) so the process keeps its name ("ablate").
         let executable = ownExecutablePath
         let arguments = CommandLine.arguments

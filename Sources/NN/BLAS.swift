@@ -16,13 +16,23 @@ public enum BLAS {
     /// Whether the CPU and OS support AVX (what OpenBLAS's Sandybridge kernels use).
     public static var cpuHasAVX: Bool { ablate_cpu_has_avx() == 1 }
 
-    /// The kernel family Ablate wants on this CPU, when it is not the one loaded (nil: keep the loaded one).
-    /// `SkylakeX` on AVX-512 CPUs: Debian's OpenBLAS 0.3.21 picks Haswell or even Prescott kernels on AVX-512
-    /// CPUs it does not know, and SkylakeX measured 1.8× faster per training epoch. Otherwise OpenBLAS's own
-    /// choice, unless it fails `kernelIsRowInvariant`; then `rowInvariantFallback`.
+    /// The kernel family to re-execute with, given the loaded one and the families visited so far in this chain of
+    /// re-executions (nil: keep the loaded one). A family that passes the row-invariance probe is kept, except that on
+    /// AVX-512 CPUs `SkylakeX` is tried once (Debian's OpenBLAS 0.3.21 picks Haswell or even Prescott kernels on
+    /// AVX-512 CPUs it does not know, and SkylakeX measured 1.8× faster per training epoch where it passes). A family
+    /// that fails goes to `SkylakeX` (AVX-512, not visited yet) or else to `fallback`, which passes everywhere it
+    /// was measured; a return to a visited `fallback` ends the chain there, so it always ends.
+    public static func nextCoreType(loaded: String, passes: Bool, avx512: Bool, fallback: String, visited: [String]) -> String? {
+        if passes {
+            return avx512 && loaded != "SkylakeX" && !visited.contains("SkylakeX") ? "SkylakeX" : nil
+        }
+        if avx512 && loaded != "SkylakeX" && !visited.contains("SkylakeX") { return "SkylakeX" }
+        return loaded == fallback ? nil : fallback
+    }
+
+    /// `nextCoreType` for this process (no family visited before it).
     public static var preferredCoreType: String? {
-        if cpuHasAVX512 && coreName != "SkylakeX" { return "SkylakeX" }
-        return kernelIsRowInvariant ? nil : rowInvariantFallback
+        nextCoreType(loaded: coreName, passes: kernelIsRowInvariant, avx512: cpuHasAVX512, fallback: rowInvariantFallback, visited: [])
     }
 
     /// The kernel family taken when the loaded one fails the row-invariance probe: `Sandybridge` with AVX, else

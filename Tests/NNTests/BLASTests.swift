@@ -64,4 +64,29 @@ struct BLASTests {
             #expect(BLAS.preferredCoreType == (BLAS.kernelIsRowInvariant ? nil : BLAS.rowInvariantFallback))
         }
     }
+
+    /// The chains of re-executions on the CPUs met so far all end on a row-invariant family, and SkylakeX, once
+    /// rejected, is never chosen again (an Intel Xeon whose auto-detected SkylakeX fails the probe used to end on it).
+    @Test func kernelChainsEndOnARowInvariantFamily() {
+        func chain(start: String, passing: Set<String>, avx512: Bool) -> [String] {
+            var loaded = start, visited: [String] = [], path = [start]
+            while let next = BLAS.nextCoreType(loaded: loaded, passes: passing.contains(loaded), avx512: avx512,
+                                               fallback: "Sandybridge", visited: visited), path.count < 6 {
+                visited += [loaded, next]
+                loaded = next
+                path.append(next)
+            }
+            return path
+        }
+        // Intel Xeon (AVX-512), OpenBLAS detects SkylakeX, which fails: Sandybridge, and no return to SkylakeX.
+        #expect(chain(start: "SkylakeX", passing: ["Sandybridge"], avx512: true) == ["SkylakeX", "Sandybridge"])
+        // AMD EPYC with AVX-512: Zen fails, SkylakeX fails, Sandybridge.
+        #expect(chain(start: "Zen", passing: ["Sandybridge"], avx512: true) == ["Zen", "SkylakeX", "Sandybridge"])
+        // Intel where SkylakeX passes: from Haswell (which passes) to the faster SkylakeX.
+        #expect(chain(start: "Haswell", passing: ["Haswell", "SkylakeX", "Sandybridge"], avx512: true) == ["Haswell", "SkylakeX"])
+        // AMD without AVX-512 (Zen 3): Zen fails, Sandybridge.
+        #expect(chain(start: "Zen", passing: ["Sandybridge"], avx512: false) == ["Zen", "Sandybridge"])
+        // Already row-invariant without AVX-512: kept.
+        #expect(chain(start: "Haswell", passing: ["Haswell"], avx512: false) == ["Haswell"])
+    }
 }
