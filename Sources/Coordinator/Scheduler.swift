@@ -469,7 +469,8 @@ public struct Scheduler: Sendable {
             if cell.state == .running, let seconds = epochSeconds[id] { eta = Double(max(0, cell.epochs - cell.epochsDone)) * seconds }
             return StatusReply.Row(cell: id, variant: cell.variant, seed: cell.seed, stage: cell.stage, state: cell.state.rawValue,
                                    worker: cell.worker, attempt: cell.attempt, epoch: cell.epochsDone, epochs: cell.epochs,
-                                   bestValMacroF1: cell.bestValMacroF1, etaSeconds: eta)
+                                   bestValMacroF1: cell.bestValMacroF1, etaSeconds: eta,
+                                   reason: cell.state == .failed ? (cell.reason ?? "no reason recorded") : nil)
         })
     }
 }

@@ -8,13 +8,19 @@ public enum StatusTable {
     public static func rows(_ cells: [CellRecord]) -> [StatusReply.Row] {
         cells.map {
             StatusReply.Row(cell: $0.id, variant: $0.variant, seed: $0.seed, stage: $0.stage, state: $0.state.rawValue, worker: $0.worker,
-                            attempt: $0.attempt, epoch: $0.epochsDone, epochs: $0.epochs, bestValMacroF1: $0.bestValMacroF1, etaSeconds: nil)
+                            attempt: $0.attempt, epoch: $0.epochsDone, epochs: $0.epochs, bestValMacroF1: $0.bestValMacroF1, etaSeconds: nil,
+                            reason: $0.state == .failed ? ($0.reason ?? "no reason recorded") : nil)
         }
     }
 
     /// Why each failed cell of the ledger failed, by cell id.
     public static func failureReasons(_ cells: [CellRecord]) -> [String: String] {
         Dictionary(cells.filter { $0.state == .failed }.map { ($0.id, $0.reason ?? "no reason recorded") }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The failed rows' reasons by cell id (rows from a running coordinator carry them).
+    public static func failureReasons(_ rows: [StatusReply.Row]) -> [String: String] {
+        Dictionary(rows.compactMap { row in row.reason.map { (row.cell, $0) } }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The table, its totals line, then one line per failed cell with its reason (from `reasons`, by cell id).

@@ -369,7 +369,9 @@ public struct StatusReply: Codable, Sendable, Equatable {
         public var epochs: Int
         public var bestValMacroF1: Double?
         public var etaSeconds: Double?
-        public init(cell: String, variant: String, seed: UInt64, stage: String, state: String, worker: String?, attempt: Int, epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?) {
+        /// Why a failed cell failed (absent otherwise).
+        public var reason: String?
+        public init(cell: String, variant: String, seed: UInt64, stage: String, state: String, worker: String?, attempt: Int, epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?, reason: String? = nil) {
             self.cell = cell
             self.variant = variant
             self.seed = seed
@@ -381,6 +383,7 @@ public struct StatusReply: Codable, Sendable, Equatable {
             self.epochs = epochs
             self.bestValMacroF1 = bestValMacroF1
             self.etaSeconds = etaSeconds
+            self.reason = reason
         }
     }
     public var sweep: String

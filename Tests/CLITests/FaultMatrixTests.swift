@@ -59,7 +59,7 @@ final class FaultMatrixTests: XCTestCase {
         let clean = LocalCluster(directory: directory, name: "clean")
         defer { clean.stopAll() }
         try clean.startCoordinator(sweep: sweep)
-        try clean.startWorker("clean", arguments: ["--checkpoint-interval", "0"])
+        try clean.startWorker("clean", arguments: ["--checkpoint-interval", "0"], cache: "cache-clean")
         XCTAssertEqual(try clean.waitForCoordinator(timeout: 300), 0, clean.logTails())
         let reference = try ResultSnapshot(state: clean.state)
 
@@ -82,14 +82,20 @@ final class FaultMatrixTests: XCTestCase {
         let worker = "w\(index)"
         let workerArguments = ["--checkpoint-interval", "0"]
         try cluster.startCoordinator(sweep: sweep, extra: fault.phase.inCoordinator ? pause : [])
-        try cluster.startWorker(worker, arguments: workerArguments + (fault.phase.inCoordinator ? [] : pause))
-        try cluster.wait("\(fault): the pause", timeout: 240) { FileManager.default.fileExists(atPath: marker) }
+        // Each case builds its own prefix cache (a shared one would be loaded, never built).
+        let cache = "cache-fault\(index)"
+        try cluster.startWorker(worker, arguments: workerArguments + (fault.phase.inCoordinator ? [] : pause), cache: cache)
+        let deadline = Date().addingTimeInterval(240)
+        while !FileManager.default.fileExists(atPath: marker) {
+            guard Date() < deadline else { return "the pause never came\n\(cluster.logTails())" }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         if fault.target != .coordinator { try cluster.signal(worker: worker, SIGKILL) }
         if fault.target != .worker { try cluster.killCoordinator() }
         unlink(marker)
         if fault.target != .coordinator {
             cluster.workers[worker]?.waitUntilExit()
-            try cluster.startWorker(worker, arguments: workerArguments)
+            try cluster.startWorker(worker, arguments: workerArguments, cache: cache)
         }
         if fault.target != .worker { try cluster.startCoordinator(sweep: sweep) }
         let status = try cluster.waitForCoordinator(timeout: 300)

@@ -41,9 +41,10 @@ final class LocalCluster {
                                  "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"] + extra, log: "coordinator.log")
     }
 
-    func startWorker(_ name: String, environment: [String: String] = [:], arguments: [String] = []) throws {
+    /// `cache` names the prefix-cache directory (shared by every cluster of the directory unless given).
+    func startWorker(_ name: String, environment: [String: String] = [:], arguments: [String] = [], cache: String = "prefix-cache") throws {
         workers[name] = try spawn(["worker", "--connect", endpoint, "--work-dir", directory.file("work-\(name)"), "--name", name,
-                                   "--cache-dir", directory.file("prefix-cache")] + arguments, log: "worker-\(name).log", environment: environment)
+                                   "--cache-dir", directory.file(cache)] + arguments, log: "worker-\(name).log", environment: environment)
     }
 
     func signal(worker name: String, _ number: Int32) throws {

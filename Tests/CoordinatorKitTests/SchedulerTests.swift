@@ -204,6 +204,8 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(scheduler.cells[Self.cellID(2)]?.state, .failed)
         XCTAssertEqual(scheduler.cells[Self.cellID(2)]?.reason, "diverged at epoch 2")
         XCTAssertTrue(scheduler.isFinished)
+        // `ablate status --connect` shows why (STATUS_REPLY rows carry a failed cell's reason).
+        XCTAssertEqual(scheduler.statusReply(now: 6).rows.map(\.reason), ["3 attempts failed; last: disk full", "diverged at epoch 2"])
     }
 
     func testAfterARestartARunningCellWaitsForItsWorkerThenIsRequeued() {

@@ -1,15 +1,16 @@
 // StatusTableTests: the status table's totals, and the reason under it of every failed cell.
 import CoordinatorKit
+import WireProtocol
 import XCTest
 
 final class StatusTableTests: XCTestCase {
     func testFailedCellsAreListedWithTheirReason() throws {
-        var done = CellRecord(id: "c1", variant: "base", seed: 1, stage: "2", configJSON: "{}", position: 0, epochs: 5)
+        var done = CellRecord(id: String(repeating: "1", count: 64), variant: "base", seed: 1, stage: "2", configJSON: "{}", position: 0, epochs: 5)
         done.state = .done
-        var diverged = CellRecord(id: "c2", variant: "poly", seed: 2, stage: "2", configJSON: "{}", position: 1, epochs: 5)
+        var diverged = CellRecord(id: String(repeating: "2", count: 64), variant: "poly", seed: 2, stage: "2", configJSON: "{}", position: 1, epochs: 5)
         diverged.state = .failed
         diverged.reason = "diverged at epoch 1 (non-finite loss)"
-        var silent = CellRecord(id: "c3", variant: "poly", seed: 3, stage: "2", configJSON: "{}", position: 2, epochs: 5)
+        var silent = CellRecord(id: String(repeating: "3", count: 64), variant: "poly", seed: 3, stage: "2", configJSON: "{}", position: 2, epochs: 5)
         silent.state = .failed
         let cells = [done, diverged, silent]
         let lines = StatusTable.text(StatusTable.rows(cells), reasons: StatusTable.failureReasons(cells)).split(separator: "\n").map(String.init)
@@ -20,5 +21,11 @@ final class StatusTableTests: XCTestCase {
         ])
         XCTAssertEqual(StatusTable.text(StatusTable.rows(cells)).split(separator: "\n").last, "1/3 done, 0 running, 2 failed",
                        "without reasons the totals stay the last line (live progress prints it)")
+        // Rows from a running coordinator (`status --connect`) carry the reasons themselves.
+        let rows = StatusTable.rows(cells)
+        XCTAssertEqual(StatusTable.failureReasons(rows), [diverged.id: "diverged at epoch 1 (non-finite loss)", silent.id: "no reason recorded"])
+        let decoded = try MessageCodec.decode(MessageCodec.encode(.statusReply(StatusReply(sweep: "s", rows: rows))))
+        guard case .statusReply(let reply) = decoded else { return XCTFail("\(decoded)") }
+        XCTAssertEqual(StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows)), StatusTable.text(rows, reasons: StatusTable.failureReasons(cells)))
     }
 }
