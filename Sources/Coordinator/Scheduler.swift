@@ -466,7 +466,11 @@ public struct Scheduler: Sendable {
         StatusReply(sweep: "", rows: order.compactMap { id in
             guard let cell = cells[id] else { return nil }
             var eta: Double?
-            if cell.state == .running, let seconds = epochSeconds[id] { eta = Double(max(0, cell.epochs - cell.epochsDone)) * seconds }
+            // A report without a usable epoch time (0, negative or not finite: not reported) gives no estimate.
+            if cell.state == .running, let seconds = epochSeconds[id], seconds > 0 {
+                let remaining = Double(max(0, cell.epochs - cell.epochsDone)) * seconds
+                if remaining.isFinite { eta = remaining }
+            }
             return StatusReply.Row(cell: id, variant: cell.variant, seed: cell.seed, stage: cell.stage, state: cell.state.rawValue,
                                    worker: cell.worker, attempt: cell.attempt, epoch: cell.epochsDone, epochs: cell.epochs,
                                    bestValMacroF1: cell.bestValMacroF1, etaSeconds: eta)

@@ -307,4 +307,23 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(foreign.contains(.count("stale_release")))
         XCTAssertEqual(scheduler.cells[Self.cellID(1)]?.worker, "b")
     }
+
+    func testStatusRowsGiveAnETAOnlyFromAReportedEpochTime() {
+        var scheduler = makeScheduler([Self.cell(1)])
+        _ = scheduler.handle(hello("a"), from: peerA, now: 0)
+        func eta() -> Double? { scheduler.statusReply(now: 5).rows.first?.etaSeconds }
+        XCTAssertNil(eta(), "no report yet")
+        for (epoch, seconds) in [(1, 0.0), (2, Double.nan), (3, -1), (4, Double.infinity)] {
+            let report = MetricsReport(cell: Self.cellID(1), attempt: 1, seq: epoch, epoch: epoch, valMacroF1: 0.5, valLoss: .nan,
+                                       trainLoss: .nan, seconds: seconds, record: "{}")
+            _ = scheduler.handle(.metrics(report), from: peerA, now: Double(epoch))
+            XCTAssertNil(eta(), "seconds \(seconds) means the epoch time was not reported")
+        }
+        _ = scheduler.handle(report(Self.cellID(1), attempt: 1, epoch: 5), from: peerA, now: 6)
+        XCTAssertEqual(eta(), 10, "5 epochs left × 2 s")
+        let row = scheduler.statusReply(now: 7).rows.first
+        XCTAssertEqual(row?.state, "running")
+        XCTAssertEqual(row?.worker, "a")
+        XCTAssertEqual(row?.epoch, 5)
+    }
 }
