@@ -308,6 +308,42 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(scheduler.cells[Self.cellID(1)]?.worker, "b")
     }
 
+    func testWhenTheLastCellEndsEverySessionIsToldTheSweepIsFinishedAndLaterHellosAreWelcomedAsFinished() {
+        var scheduler = makeScheduler([Self.cell(1)])
+        guard case .welcome(let first)? = sent(scheduler.handle(hello("a"), from: peerA, now: 0), to: peerA).first else {
+            return XCTFail("WELCOME expected")
+        }
+        XCTAssertNil(first.sweepFinished, "a sweep with cells left says nothing of finishing")
+        _ = scheduler.handle(hello("b", slots: 0), from: peerB, now: 0.5)
+        XCTAssertEqual(sent(scheduler.tick(now: 0.6), to: peerB), [.heartbeat(Heartbeat())])
+        let done = Message.done(Done(cell: Self.cellID(1), attempt: 1, summary: "{}", files: []))
+        XCTAssertEqual(sent(scheduler.handle(done, from: peerA, now: 1), to: peerA), [.doneAck(DoneAck(cell: Self.cellID(1), attempt: 1, status: .ok))])
+        let actions = scheduler.tick(now: 1.1)
+        XCTAssertEqual(sent(actions, to: peerA).last, .disconnect(.sweepFinished))
+        XCTAssertEqual(sent(actions, to: peerB).last, .disconnect(.sweepFinished))
+        XCTAssertTrue(scheduler.sessions.isEmpty, "the sessions end with it")
+        XCTAssertFalse(scheduler.tick(now: 2.2).contains { if case .send(_, .disconnect) = $0 { true } else { false } }, "said once")
+        // A HELLO afterwards (a coordinator that keeps serving) opens a session that is told at once.
+        guard case .welcome(let late)? = sent(scheduler.handle(hello("a", incarnation: "bb"), from: peerA, now: 3), to: peerA).first else {
+            return XCTFail("WELCOME expected")
+        }
+        XCTAssertEqual(late.sweepFinished, true)
+        XCTAssertFalse(sent(scheduler.tick(now: 4.5), to: peerA).contains(.disconnect(.sweepFinished)), "a session opened after the end stays open")
+    }
+
+    func testAHelloRightAfterTheLastCellEndedIsWelcomedAsFinishedAndNotDisconnected() {
+        var scheduler = makeScheduler([Self.cell(1)])
+        _ = scheduler.handle(hello("a"), from: peerA, now: 0)
+        _ = scheduler.handle(.done(Done(cell: Self.cellID(1), attempt: 1, summary: "{}", files: [])), from: peerA, now: 1)
+        // Before the next tick: the open session is told, then the new one is welcomed as finished.
+        let actions = scheduler.handle(hello("b"), from: peerB, now: 1.01)
+        XCTAssertEqual(sent(actions, to: peerA), [.disconnect(.sweepFinished)])
+        guard case .welcome(let welcome)? = sent(actions, to: peerB).first else { return XCTFail("WELCOME expected") }
+        XCTAssertEqual(welcome.sweepFinished, true)
+        XCTAssertFalse(scheduler.tick(now: 1.1).contains { if case .send(_, .disconnect) = $0 { true } else { false } })
+        XCTAssertEqual(scheduler.sessions.count, 1)
+    }
+
     func testStatusRowsGiveAnETAOnlyFromAReportedEpochTime() {
         var scheduler = makeScheduler([Self.cell(1)])
         _ = scheduler.handle(hello("a"), from: peerA, now: 0)
