@@ -23,6 +23,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-interval"),
             help: "Least seconds between epochs whose checkpoints are streamed (first and last always; metrics every epoch; 0: every epoch).")
     var checkpointInterval = 10.0
+    @Flag(name: .customLong("exit-when-finished"),
+          help: "Exit (status 0) once the coordinator says every cell is done or failed, instead of waiting for the next sweep.")
+    var exitWhenFinished = false
     @OptionGroup var curve: CurveClientOptions
     @OptionGroup var fault: FaultOptions
 
@@ -69,6 +72,7 @@ struct WorkerCommand: ParsableCommand {
         options.curve = try curve.keys()
         options.stopTimeout = stopTimeout
         options.checkpointInterval = checkpointInterval
+        options.exitWhenFinished = exitWhenFinished
         try EndpointSyntax.probeConnect(connect, option: "--connect")
         do { try Directories.create(workDir) } catch let error as DirectoryError { throw RunFailure(message: "--work-dir \(error)") }
         let stop = StopSignal()

@@ -103,6 +103,8 @@ public final class CoordinatorServer {
             backUpLedger(force: false)
             onProgress?(scheduler)
         }
+        // The last DONE_ACK and the DISCONNECTs `sweep finished` get a moment to leave before the socket closes.
+        if scheduler.isFinished { try? socket.setOption(ZMQOption.linger, Int32(1000)) }
         for line in throttle.flush(now: now, all: true) { log(line) }
         flushCounters(force: true)
         backUpLedger(force: true)

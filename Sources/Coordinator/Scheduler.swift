@@ -66,6 +66,8 @@ public struct Scheduler: Sendable {
     private let stage1Checkpoint: ArtifactRef?
     private var epochSeconds: [String: Double] = [:]
     private var lastHeartbeatSent = -Double.infinity
+    /// The sessions open when the sweep finished have been sent DISCONNECT `sweep finished`.
+    private var finishAnnounced = false
     private var sessionCounter = 0
     /// Bring-your-own-trainer cells' commands by cell id (placeholders of the coordinator filled in).
     private let commands: [String: CellCommand]
@@ -246,13 +248,27 @@ public struct Scheduler: Sendable {
                 actions.append(.send(session.peer, .heartbeat(Heartbeat())))
             }
         }
-        return actions + assign(now: now)
+        return actions + assign(now: now) + announceFinish(now: now)
+    }
+
+    /// Once every cell is done or failed: DISCONNECT `sweep finished` to every session open by then, which ends (later
+    /// HELLOs get a WELCOME with `sweep_finished` and keep their session).
+    private mutating func announceFinish(now: Double) -> [SchedulerAction] {
+        guard isFinished, !finishAnnounced else { return [] }
+        finishAnnounced = true
+        var actions: [SchedulerAction] = []
+        for session in sessions.values.sorted(by: { $0.id < $1.id }) {
+            actions.append(.send(session.peer, .disconnect(.sweepFinished)))
+            actions += dropSession(session.id, now: now, reason: "the sweep finished")
+        }
+        return actions
     }
 
     // MARK: - Sessions
 
     private mutating func welcome(_ hello: Hello, peer: PeerID, now: Double) -> [SchedulerAction] {
-        var actions: [SchedulerAction] = []
+        // Sessions open when the sweep finished are told first; this one is welcomed as finished instead.
+        var actions: [SchedulerAction] = announceFinish(now: now)
         sessionCounter += 1
         let id = "\(incarnation)-\(sessionCounter)"
         if let old = sessionOfPeer[peer] { sessionOfPeer[peer] = nil; sessions[old]?.peer = [] }
@@ -262,7 +278,7 @@ public struct Scheduler: Sendable {
             codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now)))
         actions.append(.send(peer, .welcome(Welcome(
             session: id, coordinatorIncarnation: incarnation, heartbeatMs: settings.heartbeatMs, liveness: settings.liveness,
-            chunkBytes: settings.chunkBytes, window: settings.window))))
+            chunkBytes: settings.chunkBytes, window: settings.window, sweepFinished: isFinished ? true : nil))))
         // Earlier sessions of the same worker name: their cells are taken over when resumed, else requeued.
         let previous = sessions.values.filter { $0.worker == hello.worker }.map(\.id).sorted()
         for job in hello.resuming {
@@ -466,7 +482,11 @@ public struct Scheduler: Sendable {
         StatusReply(sweep: "", rows: order.compactMap { id in
             guard let cell = cells[id] else { return nil }
             var eta: Double?
-            if cell.state == .running, let seconds = epochSeconds[id] { eta = Double(max(0, cell.epochs - cell.epochsDone)) * seconds }
+            // A report without a usable epoch time (0, negative or not finite: not reported) gives no estimate.
+            if cell.state == .running, let seconds = epochSeconds[id], seconds > 0 {
+                let remaining = Double(max(0, cell.epochs - cell.epochsDone)) * seconds
+                if remaining.isFinite { eta = remaining }
+            }
             return StatusReply.Row(cell: id, variant: cell.variant, seed: cell.seed, stage: cell.stage, state: cell.state.rawValue,
                                    worker: cell.worker, attempt: cell.attempt, epoch: cell.epochsDone, epochs: cell.epochs,
                                    bestValMacroF1: cell.bestValMacroF1, etaSeconds: eta,

@@ -31,7 +31,7 @@ public enum StatusTable {
         var lines = [pad("variant", variantWidth) + "  seed  stage  state    " + pad("worker", workerWidth) + "  try  epoch    best F1      ETA"]
         for row in rows {
             let f1 = row.bestValMacroF1.map { String(format: "%6.2f%%", 100 * $0) } ?? "     —"
-            let eta = row.etaSeconds.map { $0 >= 60 ? String(format: "%dm%02ds", Int($0) / 60, Int($0) % 60) : String(format: "%ds", Int($0)) } ?? "—"
+            let eta = shownSeconds(row.etaSeconds).map { $0 >= 60 ? String(format: "%dm%02ds", Int($0) / 60, Int($0) % 60) : String(format: "%ds", Int($0)) } ?? "—"
             lines.append(pad(row.variant, variantWidth) + "  " + pad("\(row.seed)", 4) + "  " + pad(row.stage, 5) + "  " + pad(row.state, 7)
                          + "  " + pad(row.worker ?? "", workerWidth) + "  " + pad("\(row.attempt)", 3) + "  " + pad("\(row.epoch)/\(row.epochs)", 7)
                          + "  " + pad(f1, 9) + "  " + eta)
@@ -44,5 +44,11 @@ public enum StatusTable {
             if let reason = reasons[row.cell] { lines.append("failed: \(row.variant) seed \(row.seed): \(reason)") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// An estimate that is a finite, non-negative number of seconds; nil for any other (a peer's) value.
+    private static func shownSeconds(_ seconds: Double?) -> Double? {
+        guard let seconds, seconds.isFinite, seconds >= 0, seconds < 1e12 else { return nil }
+        return seconds
     }
 }

@@ -72,6 +72,9 @@ extension Disconnect {
     /// The answer to a message from an unknown or expired session.
     public static let unknownSession = Disconnect(reason: "unknown session")
 
+    /// Sent to every session when the last cell is done or failed (nothing is left to assign).
+    public static let sweepFinished = Disconnect(reason: "sweep finished")
+
     /// The answer to a message of another major protocol version.
     public static func unsupportedVersion(_ major: UInt8) -> Disconnect {
         Disconnect(reason: "unsupported protocol version \(major)")

@@ -98,13 +98,17 @@ public struct Welcome: Codable, Sendable, Equatable {
     public var chunkBytes: Int
     /// Chunks in flight per transfer.
     public var window: Int
-    public init(session: String, coordinatorIncarnation: String, heartbeatMs: Int, liveness: Int, chunkBytes: Int, window: Int) {
+    /// True when every cell of the sweep is done or failed: nothing will be assigned (absent otherwise).
+    public var sweepFinished: Bool?
+    public init(session: String, coordinatorIncarnation: String, heartbeatMs: Int, liveness: Int, chunkBytes: Int, window: Int,
+                sweepFinished: Bool? = nil) {
         self.session = session
         self.coordinatorIncarnation = coordinatorIncarnation
         self.heartbeatMs = heartbeatMs
         self.liveness = liveness
         self.chunkBytes = chunkBytes
         self.window = window
+        self.sweepFinished = sweepFinished
     }
 }
 
@@ -344,7 +348,8 @@ public struct Release: Codable, Sendable, Equatable {
     }
 }
 
-/// Coordinator → worker: the session is unknown or expired (or the version is refused); say HELLO again.
+/// Coordinator → worker: the session is unknown or expired, the version is refused, or the sweep is finished; say
+/// HELLO again (see `Disconnect.sweepFinished`).
 public struct Disconnect: Codable, Sendable, Equatable {
     public var reason: String
     public init(reason: String) { self.reason = reason }

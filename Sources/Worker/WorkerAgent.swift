@@ -28,6 +28,9 @@ public struct WorkerOptions: Sendable {
     /// The `ablate` executable whose `exec-guard` starts user commands so that they die with this process; nil
     /// starts them directly (see `CommandJobSpec.execGuard`).
     public var execGuard: String?
+    /// End `run` once the coordinator says the sweep is finished (`--exit-when-finished`); otherwise the worker stays,
+    /// connected to a coordinator that keeps serving or waiting for the next one.
+    public var exitWhenFinished = false
 
     public init(endpoint: String, name: String, workDirectory: String) {
         self.endpoint = endpoint
@@ -84,6 +87,8 @@ public final class WorkerAgent {
     private var metricsAwaitOffer = false
     /// Set once a stop was asked for: no new cells, running ones are given back.
     private var stopping = false
+    /// The coordinator said the sweep is finished and `options.exitWhenFinished` is set: `run` returns.
+    private var finished = false
     /// Called after every loop iteration (at most ~100 ms apart): the systemd watchdog and status hook.
     public var onTick: ((WorkerActivity) -> Void)?
 
@@ -100,12 +105,13 @@ public final class WorkerAgent {
 
     private var now: Double { Date().timeIntervalSince(clockStart) }
 
-    /// Runs until `shouldStop` returns true (checked at least every 100 ms), then stops gracefully: running jobs
+    /// Runs until `shouldStop` returns true (checked at least every 100 ms) or, with `options.exitWhenFinished`, the
+    /// coordinator says the sweep is finished; then stops gracefully: running jobs
     /// are cancelled at their next batch (their last completed epoch stays the resume point), what they produced
     /// is flushed and their cells are released, within `options.stopTimeout`.
     public func run(shouldStop: () -> Bool) throws {
         perform(link.start(now: now))
-        while !shouldStop() { try serviceOnce() }
+        while !shouldStop(), !finished { try serviceOnce() }
         try stopGracefully()
         for job in jobs.values { job.cancel.set() }
         socket?.close()
@@ -238,6 +244,15 @@ public final class WorkerAgent {
                 for download in downloads.values {
                     download.connectionReset()
                     download.requests(window: window, chunkBytes: chunkBytes).forEach { send(.fetch($0)) }
+                }
+            case .sweepFinished:
+                // No job held can count any more. Exiting, the graceful stop cancels them and waits for their threads.
+                if options.exitWhenFinished {
+                    if !finished { log("the sweep is finished; exiting") }
+                    finished = true
+                } else {
+                    for cell in jobs.keys.sorted() { drop(cell, because: "the sweep is finished") }
+                    downloads.removeAll()
                 }
             case .log(let line):
                 log(line)

@@ -10,6 +10,8 @@ public enum LinkAction: Equatable, Sendable {
     case sendHeartbeat
     /// A session started: resend whatever is unacknowledged.
     case sessionStarted(Welcome)
+    /// The coordinator says every cell is done or failed: no job held can count any more, and nothing will be assigned.
+    case sweepFinished
     case log(String)
 }
 
@@ -60,7 +62,12 @@ public struct WorkerLink: Sendable {
             }
             phase = .connected(session: welcome.session, coordinator: welcome.coordinatorIncarnation)
             lastHeartbeat = now
+            if welcome.sweepFinished == true {
+                return actions + [.log("connected: session \(welcome.session); the sweep is finished"), .sweepFinished, .sessionStarted(welcome)]
+            }
             return actions + [.log("connected: session \(welcome.session)"), .sessionStarted(welcome)]
+        case .disconnect(let disconnect) where disconnect == .sweepFinished:
+            return [.log("the coordinator says the sweep is finished; saying HELLO again"), .sweepFinished] + reconnect(now: now)
         case .disconnect(let disconnect):
             return [.log("the coordinator closed the session (\(disconnect.reason)); saying HELLO again")] + reconnect(now: now)
         default:

@@ -8,7 +8,8 @@ import XCTest
 final class StatusAndSlotsTests: XCTestCase {
     /// One worker with `--slots 2` holds two running cells at the same time; while it does, `status --connect`
     /// (the running coordinator) and `status --state` (the ledger) both list them on that worker; a second
-    /// coordinator on the same state directory is refused; the sweep completes with each cell run once.
+    /// coordinator on the same state directory is refused; the sweep completes with each cell run once, and the
+    /// worker, started with `--exit-when-finished`, exits 0 when the coordinator says the sweep is finished.
     func testTwoSlotsStatusBothWaysAndASecondCoordinatorRefused() throws {
         let directory = TemporaryDirectory()
         let dataset = try LocalCluster.dataset(in: directory)
@@ -26,7 +27,7 @@ final class StatusAndSlotsTests: XCTestCase {
         let cluster = LocalCluster(directory: directory, name: "slots")
         defer { cluster.stopAll() }
         try cluster.startCoordinator(sweep: directory.file("sweep.yaml"))
-        try cluster.startWorker("duo", arguments: ["--slots", "2"])
+        try cluster.startWorker("duo", arguments: ["--slots", "2", "--exit-when-finished"])
         try cluster.wait("two cells running on worker duo at once", timeout: 180) {
             cluster.cells().filter { $0.state == .running && $0.worker == "duo" }.count == 2
         }
@@ -47,6 +48,11 @@ final class StatusAndSlotsTests: XCTestCase {
         XCTAssertTrue(second.stderr.contains("in use by another coordinator (pid \(cluster.coordinator?.processIdentifier ?? 0))"), second.stderr)
 
         XCTAssertEqual(try cluster.waitForCoordinator(timeout: 240), 0, cluster.logTails())
+        let worker = try XCTUnwrap(cluster.workers["duo"])
+        try cluster.wait("worker duo to exit once told the sweep is finished", timeout: 20) { !worker.isRunning }
+        XCTAssertEqual(worker.terminationStatus, 0, cluster.logTails())
+        let workerLog = (try? String(contentsOfFile: directory.file("worker-duo.log"), encoding: .utf8)) ?? ""
+        XCTAssertTrue(workerLog.contains("the sweep is finished; exiting"), workerLog)
         let ledger = try cluster.ledger()
         for cell in cluster.cells() {
             XCTAssertEqual(cell.state, .done)

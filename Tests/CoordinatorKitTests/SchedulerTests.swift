@@ -309,4 +309,59 @@ final class SchedulerTests: XCTestCase {
         XCTAssertTrue(foreign.contains(.count("stale_release")))
         XCTAssertEqual(scheduler.cells[Self.cellID(1)]?.worker, "b")
     }
+
+    func testWhenTheLastCellEndsEverySessionIsToldTheSweepIsFinishedAndLaterHellosAreWelcomedAsFinished() {
+        var scheduler = makeScheduler([Self.cell(1)])
+        guard case .welcome(let first)? = sent(scheduler.handle(hello("a"), from: peerA, now: 0), to: peerA).first else {
+            return XCTFail("WELCOME expected")
+        }
+        XCTAssertNil(first.sweepFinished, "a sweep with cells left says nothing of finishing")
+        _ = scheduler.handle(hello("b", slots: 0), from: peerB, now: 0.5)
+        XCTAssertEqual(sent(scheduler.tick(now: 0.6), to: peerB), [.heartbeat(Heartbeat())])
+        let done = Message.done(Done(cell: Self.cellID(1), attempt: 1, summary: "{}", files: []))
+        XCTAssertEqual(sent(scheduler.handle(done, from: peerA, now: 1), to: peerA), [.doneAck(DoneAck(cell: Self.cellID(1), attempt: 1, status: .ok))])
+        let actions = scheduler.tick(now: 1.1)
+        XCTAssertEqual(sent(actions, to: peerA).last, .disconnect(.sweepFinished))
+        XCTAssertEqual(sent(actions, to: peerB).last, .disconnect(.sweepFinished))
+        XCTAssertTrue(scheduler.sessions.isEmpty, "the sessions end with it")
+        XCTAssertFalse(scheduler.tick(now: 2.2).contains { if case .send(_, .disconnect) = $0 { true } else { false } }, "said once")
+        // A HELLO afterwards (a coordinator that keeps serving) opens a session that is told at once.
+        guard case .welcome(let late)? = sent(scheduler.handle(hello("a", incarnation: "bb"), from: peerA, now: 3), to: peerA).first else {
+            return XCTFail("WELCOME expected")
+        }
+        XCTAssertEqual(late.sweepFinished, true)
+        XCTAssertFalse(sent(scheduler.tick(now: 4.5), to: peerA).contains(.disconnect(.sweepFinished)), "a session opened after the end stays open")
+    }
+
+    func testAHelloRightAfterTheLastCellEndedIsWelcomedAsFinishedAndNotDisconnected() {
+        var scheduler = makeScheduler([Self.cell(1)])
+        _ = scheduler.handle(hello("a"), from: peerA, now: 0)
+        _ = scheduler.handle(.done(Done(cell: Self.cellID(1), attempt: 1, summary: "{}", files: [])), from: peerA, now: 1)
+        // Before the next tick: the open session is told, then the new one is welcomed as finished.
+        let actions = scheduler.handle(hello("b"), from: peerB, now: 1.01)
+        XCTAssertEqual(sent(actions, to: peerA), [.disconnect(.sweepFinished)])
+        guard case .welcome(let welcome)? = sent(actions, to: peerB).first else { return XCTFail("WELCOME expected") }
+        XCTAssertEqual(welcome.sweepFinished, true)
+        XCTAssertFalse(scheduler.tick(now: 1.1).contains { if case .send(_, .disconnect) = $0 { true } else { false } })
+        XCTAssertEqual(scheduler.sessions.count, 1)
+    }
+
+    func testStatusRowsGiveAnETAOnlyFromAReportedEpochTime() {
+        var scheduler = makeScheduler([Self.cell(1)])
+        _ = scheduler.handle(hello("a"), from: peerA, now: 0)
+        func eta() -> Double? { scheduler.statusReply(now: 5).rows.first?.etaSeconds }
+        XCTAssertNil(eta(), "no report yet")
+        for (epoch, seconds) in [(1, 0.0), (2, Double.nan), (3, -1), (4, Double.infinity)] {
+            let report = MetricsReport(cell: Self.cellID(1), attempt: 1, seq: epoch, epoch: epoch, valMacroF1: 0.5, valLoss: .nan,
+                                       trainLoss: .nan, seconds: seconds, record: "{}")
+            _ = scheduler.handle(.metrics(report), from: peerA, now: Double(epoch))
+            XCTAssertNil(eta(), "seconds \(seconds) means the epoch time was not reported")
+        }
+        _ = scheduler.handle(report(Self.cellID(1), attempt: 1, epoch: 5), from: peerA, now: 6)
+        XCTAssertEqual(eta(), 10, "5 epochs left × 2 s")
+        let row = scheduler.statusReply(now: 7).rows.first
+        XCTAssertEqual(row?.state, "running")
+        XCTAssertEqual(row?.worker, "a")
+        XCTAssertEqual(row?.epoch, 5)
+    }
 }

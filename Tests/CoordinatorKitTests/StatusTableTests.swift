@@ -1,4 +1,4 @@
-// StatusTableTests: the status table's totals, and the reason under it of every failed cell.
+// StatusTableTests: the status table's totals, the reason of every failed cell, and ETAs that are not finite.
 import CoordinatorKit
 import WireProtocol
 import XCTest
@@ -27,5 +27,17 @@ final class StatusTableTests: XCTestCase {
         let decoded = try MessageCodec.decode(MessageCodec.encode(.statusReply(StatusReply(sweep: "s", rows: rows))))
         guard case .statusReply(let reply) = decoded else { return XCTFail("\(decoded)") }
         XCTAssertEqual(StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows)), StatusTable.text(rows, reasons: StatusTable.failureReasons(cells)))
+    }
+
+    func row(eta: Double?) -> StatusReply.Row {
+        StatusReply.Row(cell: String(repeating: "a", count: 64), variant: "v", seed: 1, stage: "2", state: "running", worker: "w",
+                        attempt: 1, epoch: 1, epochs: 10, bestValMacroF1: 0.5, etaSeconds: eta)
+    }
+
+    func testETAsThatAreNotAFiniteNumberOfSecondsShowAsNone() {
+        let text = StatusTable.text([row(eta: 125), row(eta: .nan), row(eta: .infinity), row(eta: -3), row(eta: 1e300)])
+        let lines = text.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines[1].hasSuffix("2m05s"))
+        for line in lines[2...5] { XCTAssertTrue(line.hasSuffix("—"), line) }
     }
 }

@@ -89,4 +89,20 @@ final class GoldenWireBytesTests: XCTestCase {
             ascii(#"{"attempt":2,"cell":"\#(Samples.cell)","reason":"worker stopping"}"#),
         ])
     }
+
+    func testWelcomeSaysSweepFinishedOnlyWhenItIs() throws {
+        try assertGolden(.welcome(Welcome(session: "c-1", coordinatorIncarnation: "c", heartbeatMs: 1000, liveness: 5, chunkBytes: 262_144, window: 4)), [
+            "41424c01", "02",
+            ascii(#"{"chunk_bytes":262144,"coordinator_incarnation":"c","heartbeat_ms":1000,"liveness":5,"session":"c-1","window":4}"#),
+        ])
+        try assertGolden(.welcome(Welcome(session: "c-2", coordinatorIncarnation: "c", heartbeatMs: 1000, liveness: 5, chunkBytes: 262_144, window: 4,
+                                          sweepFinished: true)), [
+            "41424c01", "02",
+            ascii(#"{"chunk_bytes":262144,"coordinator_incarnation":"c","heartbeat_ms":1000,"liveness":5,"session":"c-2","sweep_finished":true,"window":4}"#),
+        ])
+    }
+
+    func testDisconnectSweepFinished() throws {
+        try assertGolden(.disconnect(.sweepFinished), ["41424c01", "12", ascii(#"{"reason":"sweep finished"}"#)])
+    }
 }

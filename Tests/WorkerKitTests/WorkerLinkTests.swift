@@ -76,4 +76,20 @@ final class WorkerLinkTests: XCTestCase {
         XCTAssertTrue(actions.contains(.sendHello))
         XCTAssertEqual(link.phase, .helloSent)
     }
+
+    func testTheSweepFinishingIsReportedByDisconnectAndByWelcome() {
+        var link = WorkerLink()
+        _ = link.start(now: 0)
+        XCTAssertFalse(link.received(welcome, now: 0).contains(.sweepFinished))
+        XCTAssertFalse(link.received(.disconnect(.unknownSession), now: 1).contains(.sweepFinished))
+        _ = link.received(welcome, now: 1.1)
+        let told = link.received(.disconnect(.sweepFinished), now: 2)
+        XCTAssertTrue(told.contains(.sweepFinished))
+        XCTAssertEqual(Array(told.suffix(2)), [.reopenSocket, .sendHello], "then HELLO again, as after any DISCONNECT")
+        let finished = Welcome(session: "1-2", coordinatorIncarnation: "1", heartbeatMs: 1000, liveness: 5, chunkBytes: 262_144, window: 4, sweepFinished: true)
+        let actions = link.received(.welcome(finished), now: 2.1)
+        XCTAssertTrue(actions.contains(.sweepFinished))
+        XCTAssertTrue(actions.contains { if case .sessionStarted = $0 { true } else { false } })
+        XCTAssertTrue(link.isConnected, "a coordinator that keeps serving keeps the session")
+    }
 }
