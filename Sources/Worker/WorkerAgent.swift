@@ -56,8 +56,6 @@ public final class WorkerAgent {
         var cancel = CancelFlag()
         var waitingFor: Set<String> = []
         var started = false
-        /// The training thread has returned (it finished, or was cancelled while stopping).
-        var ended = false
         /// The GPU a command job was pinned to, until its process ended.
         var gpu: Int?
     }
@@ -83,6 +81,9 @@ public final class WorkerAgent {
     private let log: (String) -> Void
     /// Flips one byte of the first chunk sent (fault injection for tests; `ABLATE_TEST_CORRUPT_FIRST_CHUNK=1`).
     private var corruptNextChunk = ProcessInfo.processInfo.environment["ABLATE_TEST_CORRUPT_FIRST_CHUNK"] == "1"
+    /// Training and command threads started and not yet returned, as `cell#attempt` (a job dropped by CANCEL may
+    /// still be finishing its batch): a stop waits for all of them.
+    private var liveThreads: Set<String> = []
     /// A METRICS went out and no OFFER since (where the fault-injection point `metrics-before-checkpoint` sits).
     private var metricsAwaitOffer = false
     /// Set once a stop was asked for: no new cells, running ones are given back.
@@ -149,7 +150,8 @@ public final class WorkerAgent {
         for job in jobs.values { job.cancel.set() }
         if !jobs.isEmpty { log("stopping: cancelling \(jobs.count) job(s); flushing for at most \(Int(options.stopTimeout)) s") }
         func settled(_ job: Job) -> Bool {
-            (!job.started || job.ended) && job.outbox.metrics.isEmpty && job.outbox.files.values.allSatisfy(\.stored)
+            !liveThreads.contains(Self.threadKey(job.spec.cell, job.spec.attempt)) && job.outbox.metrics.isEmpty
+                && job.outbox.files.values.allSatisfy(\.stored)
         }
         while Date() < deadline, link.isConnected, !jobs.values.allSatisfy(settled) { try serviceOnce() }
         // Whatever the link's state (the coordinator may be gone), no training or command thread may outlive the loop:
@@ -168,15 +170,16 @@ public final class WorkerAgent {
     /// `deadline` (a thread stuck in a call that never reaches a cancellation point), the process ends at once with
     /// `_exit`: the cells are requeued by the coordinator like a killed worker's, and no exit handler runs under it.
     private func waitForJobThreads(until deadline: Date) throws {
-        func running() -> [Job] { jobs.values.filter { $0.started && !$0.ended } }
-        while !running().isEmpty {
+        while !liveThreads.isEmpty {
             guard Date() < deadline else {
-                log("stopping: \(running().count) job thread(s) still running after \(Int(options.stopTimeout)) s; exiting without cleanup")
+                log("stopping: \(liveThreads.count) job thread(s) still running after \(Int(options.stopTimeout)) s; exiting without cleanup")
                 _exit(1)
             }
             try serviceOnce()
         }
     }
+
+    private static func threadKey(_ cell: String, _ attempt: Int) -> String { "\(cell)#\(attempt)" }
 
     // MARK: - Sending
 
@@ -416,6 +419,7 @@ public final class WorkerAgent {
         let assign = job.spec
         if let command = assign.command {
             job.started = true
+            liveThreads.insert(Self.threadKey(cell, assign.attempt))
             job.gpu = options.gpus.isEmpty ? options.gpu : options.gpus.first { gpu in !jobs.values.contains { $0.gpu == gpu } }
             jobs[cell] = job
             startCommand(assign, command: command, gpu: job.gpu, cancel: job.cancel)
@@ -434,6 +438,7 @@ public final class WorkerAgent {
             job.started = true
             if let resume = assign.resume { log("resuming from \(resume.name) \(resume.sha256.prefix(12))…") }
             jobs[cell] = job
+            liveThreads.insert(Self.threadKey(cell, assign.attempt))
             JobRunner.start(spec, inbox: inbox, cancel: job.cancel)
         } catch {
             jobs[cell] = job
@@ -455,6 +460,12 @@ public final class WorkerAgent {
 
     private func handle(_ event: WorkerEvent) {
         switch event {
+        case .finished(let cell, let attempt, _), .failed(let cell, let attempt, _, _), .cancelled(let cell, let attempt):
+            liveThreads.remove(Self.threadKey(cell, attempt))
+        default:
+            break
+        }
+        switch event {
         case .epoch(let cell, let attempt, let report, let files):
             guard var job = jobs[cell], job.outbox.attempt == attempt else { return }
             job.outbox.addEpoch(report, files: files, connected: link.isConnected).forEach(send)
@@ -469,7 +480,6 @@ public final class WorkerAgent {
         case .finished(let cell, let attempt, let summary):
             guard var job = jobs[cell], job.outbox.attempt == attempt else { return }
             job.gpu = nil
-            job.ended = true
             job.outbox.finish(.done(summary: summary), connected: link.isConnected).forEach(send)
             jobs[cell] = job
         case .failed(let cell, let attempt, let reason, let deterministic):
@@ -479,7 +489,6 @@ public final class WorkerAgent {
         case .cancelled(let cell, let attempt):
             guard jobs[cell]?.outbox.attempt == attempt else { return }
             guard stopping, let job = jobs[cell] else { jobs[cell] = nil; return }
-            jobs[cell]?.ended = true
             log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(attempt): its thread stopped after epoch \(job.outbox.epoch)")
         case .log(let line):
             log(line)
