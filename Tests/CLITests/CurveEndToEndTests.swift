@@ -20,22 +20,6 @@ final class CurveEndToEndTests: XCTestCase {
         try FileManager.default.copyItem(atPath: directory.file("keys/\(name).pub"), toPath: directory.file("authorized/\(name).pub"))
     }
 
-    private func tinySweep(_ directory: TemporaryDirectory) throws -> String {
-        let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("sweep.yaml", text: """
-            name: curve
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
-            baseline: a
-            seeds: [1]
-            train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
-            variants:
-              a: {loss: cb_focal, gamma: 2.0}
-
-            """)
-        return directory.file("sweep.yaml")
-    }
-
     func testKeygenPermissionsAndTheLoopbackRule() throws {
         let directory = TemporaryDirectory()
         _ = try keygen(directory, "coordinator")
@@ -43,7 +27,7 @@ final class CurveEndToEndTests: XCTestCase {
         XCTAssertEqual(attributes[.posixPermissions] as? Int, 0o600)
         XCTAssertNotEqual(try AblateBinary.run(["keygen", "--out", directory.file("keys"), "--name", "coordinator"]).status, 0,
                           "keygen refuses to overwrite")
-        let sweep = try tinySweep(directory)
+        let sweep = try LocalCluster.tinySweep(in: directory, name: "curve")
         try FileManager.default.createDirectory(atPath: directory.file("authorized"), withIntermediateDirectories: true)
         chmod(directory.file("authorized"), 0o755)
         let base = ["coordinator", "--sweep", sweep, "--state", directory.file("state")]
@@ -84,7 +68,7 @@ final class CurveEndToEndTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: directory.file("authorized"), withIntermediateDirectories: true)
         chmod(directory.file("authorized"), 0o755)
         try authorize(directory, "good")
-        let sweep = try tinySweep(directory)
+        let sweep = try LocalCluster.tinySweep(in: directory, name: "curve")
         let keys = directory.file("keys")
         let processes = ServiceProcesses(directory: directory)
         defer { processes.stopAll() }

@@ -32,6 +32,23 @@ final class LocalCluster {
         return path
     }
 
+    /// A one-cell sweep (plus its stage-1 job) on 600 training rows, for tests about the processes rather than training.
+    static func tinySweep(in directory: TemporaryDirectory, name: String) throws -> String {
+        let dataset = try dataset(in: directory)
+        directory.write("sweep.yaml", text: """
+            name: \(name)
+            dataset: \(dataset)
+            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
+            baseline: a
+            seeds: [1]
+            train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
+            variants:
+              a: {loss: cb_focal, gamma: 2.0}
+
+            """)
+        return directory.file("sweep.yaml")
+    }
+
     private func spawn(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         try launchLogged([AblateBinary.path] + arguments, environment: environment, log: directory.file(log))
     }

@@ -8,22 +8,6 @@ import XCTest
 
 /// Speaks the protocol from the test process (a DEALER) to an `ablate coordinator` and sends what no worker should.
 final class PeerInputEndToEndTests: XCTestCase {
-    private func tinySweep(_ directory: TemporaryDirectory) throws -> String {
-        let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("sweep.yaml", text: """
-            name: peer
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
-            baseline: a
-            seeds: [1]
-            train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
-            variants:
-              a: {loss: cb_focal, gamma: 2.0}
-
-            """)
-        return directory.file("sweep.yaml")
-    }
-
     /// Sends `message` until the socket queues it.
     private func send(_ dealer: ZMQSocket, _ message: Message) throws {
         try sendFrames(dealer, MessageCodec.encode(message))
@@ -52,7 +36,7 @@ final class PeerInputEndToEndTests: XCTestCase {
 
     func testHostileNamesSizesAndFloodsAreRefusedAndTheCoordinatorKeepsServing() throws {
         let directory = TemporaryDirectory()
-        let sweep = try tinySweep(directory)
+        let sweep = try LocalCluster.tinySweep(in: directory, name: "peer")
         let state = directory.file("state")
         let processes = ServiceProcesses(directory: directory)
         defer { processes.stopAll() }
