@@ -32,7 +32,7 @@ public final class CoordinatorServer {
     /// Artifacts found damaged: never served again.
     private var damaged: Set<String> = []
     /// Writes that failed (a full disk) and the acknowledgements behind them, retried every second.
-    private var backlog = PersistenceBacklog()
+    private let backlog = PersistenceBacklog()
     /// When part files found at start that no offer claimed are removed (nil: done, or not yet known).
     private var unclaimedPartsDue: Double?
     /// Whether the last loop iteration was paused (a change is logged).

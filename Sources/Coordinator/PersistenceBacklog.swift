@@ -6,8 +6,9 @@ import WireProtocol
 /// write, with the messages that acknowledge a write (METRICS_ACK, DONE_ACK, STORED, ASSIGN), wait here in their
 /// order and are retried every `retrySeconds`: nothing is acknowledged before it is stored, and writes of the same
 /// cell never overtake each other. Other actions (heartbeats, WELCOME, CREDIT, status replies, logs) go at once, so
-/// the coordinator keeps serving meanwhile. Pure: `perform` does the I/O, and time is an argument.
-public struct PersistenceBacklog {
+/// the coordinator keeps serving meanwhile. Pure: `perform` does the I/O, and time is an argument. A class, because
+/// `perform` may run more actions through the same backlog (a stored file's record and STORED after a credit).
+public final class PersistenceBacklog {
     /// How an action relates to persistence.
     public enum Role: Equatable, Sendable {
         /// Writes the ledger or the results.
@@ -48,7 +49,7 @@ public struct PersistenceBacklog {
     /// so is every later write or acknowledgement while the queue is not empty. Other errors are rethrown.
     /// Returns the error of a write that failed now, if any.
     @discardableResult
-    public mutating func run(_ actions: [SchedulerAction], now: Double, isRetryable: (any Error) -> Bool,
+    public func run(_ actions: [SchedulerAction], now: Double, isRetryable: (any Error) -> Bool,
                              perform: (SchedulerAction) throws -> Void) throws -> String? {
         var failed: String?
         for action in actions {
@@ -75,7 +76,7 @@ public struct PersistenceBacklog {
     /// Performs the queued actions in order once the retry time has come, stopping at the first that fails again.
     /// Returns the number performed.
     @discardableResult
-    public mutating func retry(now: Double, isRetryable: (any Error) -> Bool, perform: (SchedulerAction) throws -> Void) throws -> Int {
+    public func retry(now: Double, isRetryable: (any Error) -> Bool, perform: (SchedulerAction) throws -> Void) throws -> Int {
         guard !queue.isEmpty, now >= nextRetry else { return 0 }
         var done = 0
         while let first = queue.first {

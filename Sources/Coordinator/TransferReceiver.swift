@@ -239,8 +239,9 @@ public final class TransferReceiver {
         return .send(.credit(Credit(sha256: sha, offset: file.held, chunks: window)))
     }
 
-    /// All bytes are held: verified and moved into the store. A failure to sync or move (a full disk) keeps the part
-    /// file and holds the transfer, completed again when room returns.
+    /// All bytes are held: verified and moved into the store. A failure to write, sync or move them (a full disk: direct
+    /// writes are staged, so the last ones reach the disk here) drops the part file and holds the transfer, which the
+    /// worker restarts when room returns (it has sent every byte and waits for STORED).
     private func complete(_ sha: String, now: Double) -> Outcome {
         guard let transfer = incoming[sha], let file = transfer.file else { return .none }
         do {
@@ -252,9 +253,11 @@ public final class TransferReceiver {
             incoming[sha] = nil
             return .stored(transfer.offer, path: path)
         } catch {
+            unlink(partPath(sha))
             incoming[sha]?.file = nil
             incoming[sha]?.held = true
-            gate.writeFailed("\(error)", bytes: 0, freeBytes: freeBytes?() ?? 0, now: now)
+            incoming[sha]?.lost = true
+            gate.writeFailed("\(error)", bytes: transfer.offer.file.size, freeBytes: freeBytes?() ?? 0, now: now)
             return .none
         }
     }

@@ -37,7 +37,7 @@ final class PersistenceBacklogTests: XCTestCase {
                                   artifacts: [SchedulerTests.dataset.sha256: SchedulerTests.dataset.size],
                                   dataset: SchedulerTests.dataset, stage1Checkpoint: SchedulerTests.stage1, now: 0)
         _ = scheduler.handle(hello(), from: peer, now: 0)
-        var backlog = PersistenceBacklog(retrySeconds: 1)
+        let backlog = PersistenceBacklog(retrySeconds: 1)
         var diskFull = true
         var done: [String] = []
         let perform: (SchedulerAction) throws -> Void = { action in
@@ -64,7 +64,7 @@ final class PersistenceBacklogTests: XCTestCase {
 
     /// A retry that fails again keeps everything and waits another interval; a refusal that cannot pass is rethrown.
     func testARetryThatFailsAgainWaitsAndARefusalIsRethrown() throws {
-        var backlog = PersistenceBacklog(retrySeconds: 1)
+        let backlog = PersistenceBacklog(retrySeconds: 1)
         var attempts = 0
         let record = MetricsRecord(cell: SchedulerTests.cellID(1), attempt: 1, seq: 1, epoch: 1, valMacroF1: 0.5, record: "{}", receivedAt: 0)
         let failing: (SchedulerAction) throws -> Void = { _ in attempts += 1; throw self.full }
@@ -76,7 +76,7 @@ final class PersistenceBacklogTests: XCTestCase {
         XCTAssertEqual(attempts, 2, "the next retry waits a full interval")
         XCTAssertEqual(backlog.queue.count, 2)
 
-        var fresh = PersistenceBacklog()
+        let fresh = PersistenceBacklog()
         let refused = LedgerError(.alreadyDone, path: "ledger.sqlite", operation: "update cell", message: "done")
         XCTAssertThrowsError(try fresh.run([.storeMetrics(record)], now: 0, isRetryable: CoordinatorServer.mayPass, perform: { _ in throw refused }))
         XCTAssertTrue(fresh.isEmpty)

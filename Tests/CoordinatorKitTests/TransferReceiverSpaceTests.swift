@@ -81,6 +81,42 @@ final class TransferReceiverSpaceTests: XCTestCase {
         XCTAssertEqual(FileManager.default.contents(atPath: store.absolute(path)).map { [UInt8]($0) }, bytes)
     }
 
+    /// A chunk that the disk refuses (a one-page tmpfs; needs root) drops the part file and holds the transfer; when
+    /// a reading shows room, the worker is told to reconnect (DISCONNECT) and its new offer starts from the first byte.
+    func testAChunkTheDiskRefusesRestartsTheTransferWhenRoomReturns() throws {
+        guard getuid() == 0 else { throw XCTSkip("mounts a tmpfs and needs root; skipped") }
+        let directory = TemporaryDirectory()
+        let disk = directory.file("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let mounted = try Subprocess.capture("/bin/mount", ["-t", "tmpfs", "-o", "size=4k", "tmpfs", disk])
+        guard mounted.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mounted.stderr); skipped") }
+        defer { _ = try? Subprocess.capture("/bin/umount", ["-l", disk]) }
+        var free: Int64 = 100_000
+        let receiver = try TransferReceiver(stateDirectory: disk, store: try ArtifactStore(stateDirectory: disk), window: 8,
+                                            reserveBytes: 0, freeBytes: { free })
+        let (bytes, sha) = file(seed: 5)
+        XCTAssertEqual(try receiver.accept(offer(sha), peer: peer, now: 0), .send(.credit(Credit(sha256: sha, offset: 0, chunks: 8))))
+        // Buffered writes fail at the chunk past the page; direct ones are staged and fail when the file is completed.
+        var failedAt: Int?
+        for index in 0..<7 where failedAt == nil {
+            if case .stored = try receiver.receive(chunk(bytes, index, sha: sha), now: 0) { return XCTFail("6,500 bytes do not fit in 4 KiB") }
+            if receiver.heldCount == 1 { failedAt = index }
+        }
+        XCTAssertNotNil(failedAt, "a write past the tmpfs's one page fails")
+        XCTAssertNotNil(receiver.gate.shortage?.failure)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(disk)/incoming/\(sha).part"), "the part file is dropped")
+        XCTAssertEqual(try receiver.receive(chunk(bytes, 0, sha: sha), now: 0.1), .none, "chunks after the failure are dropped")
+        free = 0
+        XCTAssertTrue(receiver.resumeHeld(now: 1).isEmpty, "no room yet")
+        free = 100_000
+        let resumed = receiver.resumeHeld(now: 2)
+        XCTAssertEqual(resumed.map(\.peer), [peer])
+        guard case .send(.disconnect) = resumed.first?.outcome else { return XCTFail("expected DISCONNECT, got \(resumed)") }
+        XCTAssertEqual(try receiver.accept(offer(sha), peer: peer, now: 2), .send(.credit(Credit(sha256: sha, offset: 0, chunks: 8))),
+                       "the re-offer starts from the first byte")
+        XCTAssertNil(receiver.gate.shortage)
+    }
+
     /// A newer version of the same file of a cell ends the older transfer; a transfer whose attempt ended is removed;
     /// part files found at start are removed unless an offer claimed them.
     func testPartFilesThatCannotResumeAreRemoved() throws {
