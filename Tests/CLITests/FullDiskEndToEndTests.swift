@@ -41,9 +41,12 @@ final class FullDiskEndToEndTests: XCTestCase {
               a: {loss: cb_focal, gamma: 2.0}
 
             """)
+        let notify = try NotifyListener(path: directory.file("notify.sock"))
+        defer { notify.close() }
         let cluster = LocalCluster(directory: directory, name: "full", state: "\(disk)/state")
         defer { cluster.stopAll() }
-        try cluster.startCoordinator(sweep: directory.file("sweep.yaml"), arguments: ["--min-free-mb", "1"])
+        try cluster.startCoordinator(sweep: directory.file("sweep.yaml"), arguments: ["--min-free-mb", "1"],
+                                     environment: ["NOTIFY_SOCKET": notify.address])
         try cluster.startWorker("a", arguments: ["--checkpoint-interval", "0"])
         func coordinatorLog() -> String { (try? String(contentsOfFile: directory.file("coordinator.log"), encoding: .utf8)) ?? "" }
 
@@ -55,6 +58,9 @@ final class FullDiskEndToEndTests: XCTestCase {
         let status = try AblateBinary.run(["status", "--connect", cluster.endpoint])
         XCTAssertEqual(status.status, 0, status.stderr)
         XCTAssertTrue(status.stdout.contains("paused: state directory full ("), status.stdout)
+        try cluster.wait("systemd's STATUS= to say why", timeout: 10) {
+            notify.datagrams.contains { $0.text.hasPrefix("STATUS=") && $0.text.contains("; paused: state directory full (") }
+        }
         Thread.sleep(forTimeInterval: 2)
         let coordinator = try XCTUnwrap(cluster.coordinator)
         XCTAssertTrue(coordinator.isRunning, "the coordinator keeps running on a full disk\n\(cluster.logTails())")

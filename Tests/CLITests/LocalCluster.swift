@@ -37,9 +37,10 @@ final class LocalCluster {
         try launchLogged([AblateBinary.path] + arguments, environment: environment, log: directory.file(log))
     }
 
-    func startCoordinator(sweep: String, restartGraceMs: Int = 3000, arguments: [String] = []) throws {
+    func startCoordinator(sweep: String, restartGraceMs: Int = 3000, arguments: [String] = [], environment: [String: String] = [:]) throws {
         coordinator = try spawn(["coordinator", "--sweep", sweep, "--state", state, "--bind", endpoint,
-                                 "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"] + arguments, log: "coordinator.log")
+                                 "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"] + arguments,
+                                log: "coordinator.log", environment: environment)
     }
 
     func startWorker(_ name: String, environment: [String: String] = [:], arguments: [String] = []) throws {
