@@ -355,9 +355,11 @@ public final class CoordinatorServer {
     }
 
     /// Deletes checkpoints that a later epoch superseded, when a cell has finished (results are linked into
-    /// `runs/` by then) or at most every 30 s while cells run; a failure is logged, never fatal.
+    /// `runs/` by then) or at most every 30 s while cells run, never while writes wait; a failure is logged, never fatal.
     private func collectSupersededCheckpoints() {
         guard collectionDue || now - lastCollection > 30 else { return }
+        // While writes wait, the ledger may not yet name a stored file that a waiting record will: nothing is collected.
+        guard backlog.isEmpty else { return }
         collectionDue = false
         lastCollection = now
         do {
