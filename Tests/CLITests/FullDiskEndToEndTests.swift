@@ -45,6 +45,10 @@ final class FullDiskEndToEndTests: XCTestCase {
         defer { notify.close() }
         let cluster = LocalCluster(directory: directory, name: "full", state: "\(disk)/state")
         defer { cluster.stopAll() }
+        // A part file left by an earlier run that no cell can resume (none is running at start): removed at start.
+        try FileManager.default.createDirectory(atPath: "\(cluster.state)/incoming", withIntermediateDirectories: true)
+        let leftover = "\(cluster.state)/incoming/\(String(repeating: "ab", count: 32)).part"
+        XCTAssertTrue(FileManager.default.createFile(atPath: leftover, contents: Data(repeating: 7, count: 1 << 20)))
         try cluster.startCoordinator(sweep: directory.file("sweep.yaml"), arguments: ["--min-free-mb", "1"],
                                      environment: ["NOTIFY_SOCKET": notify.address])
         try cluster.startWorker("a", arguments: ["--checkpoint-interval", "0"])
@@ -52,6 +56,8 @@ final class FullDiskEndToEndTests: XCTestCase {
 
         // The disk fills while the stage-1 job trains: its metrics and files meet a full state directory.
         try cluster.wait("the stage-1 job to start", timeout: 30) { cluster.cells().contains { $0.state == .running } }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: leftover), "an abandoned part file is removed at start")
+        XCTAssertTrue(coordinatorLog().contains("removed 1 partial transfer(s)"), cluster.logTails())
         let filler = "\(disk)/filler"
         try fill(filler)
         try cluster.wait("the coordinator to say it is paused", timeout: 60) { coordinatorLog().contains("paused: state directory full") }
