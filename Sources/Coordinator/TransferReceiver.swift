@@ -114,7 +114,7 @@ public final class TransferReceiver {
             transfer.held = true
             transfer.lost = true
             incoming[chunk.sha256] = transfer
-            gate.writeFailed("\(error)", bytes: transfer.offer.file.size - file.held, freeBytes: freeBytes?() ?? 0, now: now)
+            gate.writeFailed("\(error)", bytes: transfer.offer.file.size, freeBytes: freeBytes?() ?? 0, now: now)
             return .none
         }
         guard appended else {
