@@ -292,6 +292,9 @@ public final class CoordinatorServer {
     private func storageWork(socket: ZMQSocket) throws {
         let time = now
         try backlog.retry(now: time, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
+        for failure in receiver.takeFailures() {
+            note("cannot write an incoming file: \(failure); its transfer waits and restarts when there is room", kind: "transfer_write_failed")
+        }
         for (peer, outcome) in receiver.resumeHeld(now: time) { try transfer(outcome, peer: peer, socket: socket) }
         for offer in receiver.abandon(where: { [scheduler] in !scheduler.isRunning($0.cell, attempt: $0.attempt) }) {
             log("removed the partial \(offer.file.name) of cell \(offer.cell.prefix(12)) attempt \(offer.attempt): that attempt has ended")

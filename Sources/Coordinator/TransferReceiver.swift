@@ -47,6 +47,8 @@ public final class TransferReceiver {
     public private(set) var gate: StorageGate
     /// SHA-256 of part files found at start that no offer has claimed yet.
     public private(set) var unclaimed: Set<String> = []
+    /// Writes that failed since the last `takeFailures` (for the log).
+    private var failures: [String] = []
 
     /// `freeBytes` reads the free space of the state directory's filesystem (nil: no check, credit is always granted);
     /// `reserveBytes` is what must stay free.
@@ -64,6 +66,12 @@ public final class TransferReceiver {
 
     /// Transfers in progress.
     public var activeCount: Int { incoming.count }
+
+    /// The writes that failed since the last call, one line each (what was written and the error).
+    public func takeFailures() -> [String] {
+        defer { failures.removeAll() }
+        return failures
+    }
 
     /// Transfers held for want of room.
     public var heldCount: Int { incoming.values.filter(\.held).count }
@@ -115,6 +123,7 @@ public final class TransferReceiver {
             transfer.lost = true
             incoming[chunk.sha256] = transfer
             gate.writeFailed("\(error)", bytes: transfer.offer.file.size, freeBytes: freeBytes?() ?? 0, now: now)
+            failures.append("\(transfer.offer.file.name) \(chunk.sha256.prefix(12)): \(error)")
             return .none
         }
         guard appended else {
@@ -227,6 +236,7 @@ public final class TransferReceiver {
                 transfer.held = true
                 incoming[sha] = transfer
                 gate.writeFailed("\(error)", bytes: remaining(sha), freeBytes: freeBytes?() ?? 0, now: now)
+                failures.append("\(transfer.offer.file.name) \(sha.prefix(12)): \(error)")
                 return .none
             }
         }
@@ -258,6 +268,7 @@ public final class TransferReceiver {
             incoming[sha]?.held = true
             incoming[sha]?.lost = true
             gate.writeFailed("\(error)", bytes: transfer.offer.file.size, freeBytes: freeBytes?() ?? 0, now: now)
+            failures.append("\(transfer.offer.file.name) \(sha.prefix(12)): \(error)")
             return .none
         }
     }

@@ -104,6 +104,8 @@ final class TransferReceiverSpaceTests: XCTestCase {
         }
         XCTAssertNotNil(failedAt, "a write past the tmpfs's one page fails")
         XCTAssertNotNil(receiver.gate.shortage?.failure)
+        XCTAssertEqual(receiver.takeFailures().count, 1, "the failed write is reported once, for the log")
+        XCTAssertEqual(receiver.takeFailures(), [])
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(disk)/incoming/\(sha).part"), "the part file is dropped")
         XCTAssertEqual(try receiver.receive(chunk(bytes, 0, sha: sha), now: 0.1), .none, "chunks after the failure are dropped")
         free = 0
