@@ -19,6 +19,8 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .customLong("heartbeat-ms"), help: "Heartbeat interval in milliseconds.") var heartbeatMs = 1000
     @Option(help: "Silent heartbeat intervals before a worker is declared dead.") var liveness = 5
     @Option(name: .customLong("restart-grace-ms"), help: "After a restart, how long running cells wait for their worker before being requeued.") var restartGraceMs = 15_000
+    @Option(name: .customLong("min-free-mb"), help: "Megabytes (10^6 bytes) that must stay free in the state directory's filesystem; transfers pause below it.")
+    var minFreeMB: Int64 = 256
     @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).") var keepServing = false
     @OptionGroup var curve: CurveServerOptions
     @OptionGroup var fault: FaultOptions
@@ -32,6 +34,8 @@ struct CoordinatorCommand: ParsableCommand {
         settings.heartbeatMs = heartbeatMs
         settings.liveness = liveness
         settings.restartGraceMs = restartGraceMs
+        let (bytes, overflow) = minFreeMB.multipliedReportingOverflow(by: 1_000_000)
+        settings.minFreeBytes = overflow ? Int64.max : bytes
         let problems = settings.problems()
         guard problems.isEmpty else { throw RunFailure(message: problems.joined(separator: "; ")) }
         fault.arm()
@@ -65,7 +69,7 @@ struct CoordinatorCommand: ParsableCommand {
         }
         let refresher = ReportRefresher(stateDirectory: state, log: { emit($0) })
         server.onProgress = { scheduler in
-            notifier.tick(status: ServiceStatus.coordinator(scheduler))
+            notifier.tick(status: ServiceStatus.coordinator(scheduler, paused: server.pauseReason))
             refresher.poll { scheduler.finishedCellCount }
         }
         var stopping = false

@@ -40,7 +40,7 @@ struct StatusCommand: ParsableCommand {
         }
         guard let connect else { return "" }
         let reply = try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys())
-        return "sweep \(reply.sweep)\n" + StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows))
+        return "sweep \(reply.sweep)\n" + (reply.paused.map { "\($0)\n" } ?? "") + StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows))
     }
 }
 

@@ -24,5 +24,6 @@ final class StopSignal {
 
 /// Writes a line to standard output at once (print is block-buffered into pipes and journals).
 func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    // A line that cannot be written (a full disk under a redirected output) is lost, never fatal.
+    try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
 }

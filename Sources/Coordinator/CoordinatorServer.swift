@@ -6,6 +6,8 @@ import WireProtocol
 /// Runs the protocol: decodes (dropping and counting malformed or excessive traffic), feeds the scheduler,
 /// executes its actions in order (ledger first, then replies), streams files in and artifacts out.
 /// The ROUTER is created, used and closed on the thread that calls `run`; every send is non-blocking.
+/// A full state directory never stops it: transfers wait without credit (`TransferReceiver`), writes that fail wait
+/// in the `PersistenceBacklog` with the messages that acknowledge them, and both resume by themselves.
 public final class CoordinatorServer {
     public private(set) var setup: CoordinatorSetup
     public let endpoint: String
@@ -29,6 +31,13 @@ public final class CoordinatorServer {
     private var verified: Set<String>
     /// Artifacts found damaged: never served again.
     private var damaged: Set<String> = []
+    /// Writes that failed (a full disk) and the acknowledgements behind them, retried every second.
+    private let backlog = PersistenceBacklog()
+    /// When part files found at start that no offer claimed are removed (nil: done, or not yet known).
+    private var unclaimedPartsDue: Double?
+    /// Whether the last loop iteration was paused (a change is logged).
+    private var wasPaused = false
+    private let freeBytes: () -> Int64?
     /// Seconds between online backups of the ledger (`STATE/ledger.backup.sqlite`) while it changes; one more is
     /// taken when the loop ends.
     public var backupInterval = 60.0
@@ -42,22 +51,50 @@ public final class CoordinatorServer {
     /// Polled every loop iteration; true re-reads the authorized keys (the CLI raises it on SIGHUP).
     public var shouldReloadKeys: (() -> Bool)?
 
-    public init(setup: CoordinatorSetup, endpoint: String, log: @escaping (String) -> Void) throws {
+    /// `freeBytes` reads the free space of the state directory's filesystem (nil: `statvfs`; tests simulate a full disk).
+    public init(setup: CoordinatorSetup, endpoint: String, freeBytes: (() -> Int64?)? = nil, log: @escaping (String) -> Void) throws {
         self.setup = setup
         self.endpoint = endpoint
         self.scheduler = setup.scheduler
         self.log = log
-        receiver = try TransferReceiver(stateDirectory: setup.store.stateDirectory, store: setup.store, window: setup.scheduler.settings.window)
+        let stateDirectory = setup.store.stateDirectory
+        let probe = freeBytes ?? { try? FreeSpace.available(at: stateDirectory) }
+        self.freeBytes = probe
+        receiver = try TransferReceiver(stateDirectory: stateDirectory, store: setup.store, window: setup.scheduler.settings.window,
+                                        reserveBytes: setup.scheduler.settings.minFreeBytes,
+                                        freeBytes: probe)
         results = ResultsWriter(ledger: setup.ledger, store: setup.store)
         logs = CommandLogWriter(store: setup.store)
         limits = FrameLimits(maxChunkBytes: setup.scheduler.settings.chunkBytes)
         limiter = RateLimiter(ratePerSecond: Double(setup.scheduler.settings.maxMessagesPerSecond))
         verified = setup.hashedAtStart
         // Cells finished before a crash that interrupted their results are written again (idempotent).
+        var rewrites: [SchedulerAction] = []
         for cell in setup.scheduler.cells.values where cell.state == .done {
             let directory = setup.store.absolute(ResultsWriter.relativeDirectory(variant: cell.variant, seed: cell.seed))
-            if !FileManager.default.fileExists(atPath: "\(directory)/summary.json") { try results.write(cell) }
+            if !FileManager.default.fileExists(atPath: "\(directory)/summary.json") { rewrites.append(.finishCell(cell)) }
         }
+        if let failure = try backlog.run(rewrites, now: now, isRetryable: Self.mayPass, perform: { action in
+            if case .finishCell(let cell) = action { try results.write(cell) }
+        }) {
+            log("cannot write results to the state directory: \(failure); retrying every second")
+        }
+        // Part files of transfers that no cell can resume: removed now when no cell was running, else once the cells
+        // that were running have had their restart grace and their workers time to offer them again.
+        if !setup.scheduler.cells.values.contains(where: { $0.state == .running }) {
+            removeUnclaimedParts()
+        }
+    }
+
+    /// Why the coordinator is paused (transfers held or writes waiting for room), e.g.
+    /// `paused: state directory full (3.2 MB free, need 520.0 MB)`; nil while it is not.
+    public var pauseReason: String? {
+        if let line = receiver.gate.statusLine { return line }
+        guard !backlog.isEmpty else { return nil }
+        let free = freeBytes()
+        let shown = free.map { String(format: "%.1f MB free", Double($0) / 1_000_000) } ?? "free space unknown"
+        return "paused: state directory full (\(shown), need \(String(format: "%.1f", Double(setup.scheduler.settings.minFreeBytes) / 1_000_000)) MB); "
+            + "\(backlog.queue.count) write(s) waiting"
     }
 
     /// Wall-clock seconds (the scheduler's times are stored in the ledger as Unix times).
@@ -81,7 +118,7 @@ public final class CoordinatorServer {
         log("listening on \(bound)")
         onListening?(bound)
         while !shouldStop() {
-            if untilFinished && scheduler.isFinished { break }
+            if untilFinished && scheduler.isFinished && backlog.isEmpty { break }
             _ = try ZMQPoller(sockets: [socket, handshakes.socket]).poll(timeoutMs: 50)
             var handled = 0
             while handled < 10_000, let frames = try socket.receiveFrames() {
@@ -89,6 +126,7 @@ public final class CoordinatorServer {
                 try handle(frames, socket: socket)
             }
             try execute(scheduler.tick(now: now), socket: socket)
+            try storageWork(socket: socket)
             collectSupersededCheckpoints()
             if let gate {
                 if shouldReloadKeys?() == true { gate.reload() }
@@ -102,6 +140,13 @@ public final class CoordinatorServer {
             flushCounters(force: false)
             backUpLedger(force: false)
             onProgress?(scheduler)
+        }
+        if !backlog.isEmpty {
+            try backlog.retry(now: .infinity, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
+            if !backlog.isEmpty {
+                log("\(backlog.queue.count) write(s) could not be saved (\(backlog.lastFailure ?? "the state directory is full")); "
+                    + "the work they record is redone after a restart")
+            }
         }
         // The last DONE_ACK and the DISCONNECTs `sweep finished` get a moment to leave before the socket closes.
         if scheduler.isFinished { try? socket.setOption(ZMQOption.linger, Int32(1000)) }
@@ -133,7 +178,7 @@ public final class CoordinatorServer {
         switch message {
         case .chunk(let chunk):
             guard try refresh(peer, now: time, socket: socket) else { return }
-            let outcome = try receiver.receive(chunk)
+            let outcome = try receiver.receive(chunk, now: time)
             if case .send = outcome { FaultPoint.shared.reach(.transfer) }
             try transfer(outcome, peer: peer, socket: socket)
         case .fetch(let fetch):
@@ -142,6 +187,7 @@ public final class CoordinatorServer {
         case .statusRequest:
             var reply = scheduler.statusReply(now: time)
             reply.sweep = setup.sweep.name
+            reply.paused = pauseReason
             try execute([.send(peer, .statusReply(reply))], socket: socket)
         case .done(var done):
             if let cell = scheduler.cells[done.cell], cell.state == .running, cell.attempt == done.attempt, done.attempt > 1 {
@@ -194,8 +240,9 @@ public final class CoordinatorServer {
         case .stored(let offer, let path):
             verified.insert(offer.file.sha256)
             damaged.remove(offer.file.sha256)
-            try setup.ledger.addArtifact(ArtifactRecord(sha256: offer.file.sha256, size: offer.file.size, path: path, addedAt: now))
-            try execute(scheduler.fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: peer), socket: socket)
+            let record = ArtifactRecord(sha256: offer.file.sha256, size: offer.file.size, path: path, addedAt: now)
+            try execute([.addArtifact(record)] + scheduler.fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: peer),
+                        socket: socket)
         case .mismatch(let offer):
             note("\(offer.file.name) of cell \(offer.cell.prefix(12)) failed its SHA-256 check; asked again", kind: "hash_mismatch")
             try execute([.send(peer, .stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))], socket: socket)
@@ -230,48 +277,96 @@ public final class CoordinatorServer {
 
     // MARK: - Actions
 
+    /// Runs `actions` in order; writes that fail for want of room wait in the backlog (with what acknowledges them).
     private func execute(_ actions: [SchedulerAction], socket: ZMQSocket) throws {
-        let ledger = setup.ledger
-        for action in actions {
-            if case .send = action {} else { ledgerChanged = true }
-            switch action {
-            case .send(let peer, let message):
-                do {
-                    if try !socket.send(to: peer, frames: MessageCodec.encode(message)) { count("send_backpressure") }
-                } catch {
-                    count("send_unroutable")
-                }
-            case .saveCell(let cell, let starting, let ending):
-                try ledger.update(cell, startingAttempt: starting, endingAttempt: ending.map { ($0.attempt, $0.outcome, $0.reason, $0.at) })
-            case .storeMetrics(let record):
-                _ = try ledger.appendMetrics(record)
-            case .saveWorker(let worker):
-                try ledger.upsertWorker(worker)
-            case .recordCellFile(let file):
-                try ledger.addCellFile(file)
-            case .finishCell(let cell):
-                try results.write(cell)
-                collectionDue = true
-            case .acceptOffer(let peer, let offer):
-                try transfer(receiver.accept(offer), peer: peer, socket: socket)
-            case .appendLog(let cell, let attempt, let lines):
-                if let problem = logs.append(lines, variant: cell.variant, seed: cell.seed, attempt: attempt) {
-                    if let shown = throttle.admit(problem, kind: "log_write_failed", now: now) { log(shown) }
-                }
-            case .count(let name):
-                count(name)
-            case .log(let line):
-                log(line)
-            case .logRepeated(let line, let kind):
-                if let shown = throttle.admit(line, kind: kind, now: now) { log(shown) }
+        if let failure = try backlog.run(actions, now: now, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) }) {
+            note("cannot write to the state directory: \(failure); the write and what acknowledges it wait, retried every second",
+                 kind: "state_write_failed")
+        }
+    }
+
+    /// Whether a failed write may succeed later (a full disk, an I/O error), rather than being refused for good.
+    public static func mayPass(_ error: any Error) -> Bool {
+        guard let error = error as? LedgerError else { return true }
+        return error.kind == .full || error.kind == .database
+    }
+
+    /// The full-disk work of one loop iteration: writes waiting in the backlog are retried, held transfers resume when
+    /// room returns, transfers whose attempt ended lose their part files, and a change of pause is logged.
+    private func storageWork(socket: ZMQSocket) throws {
+        let time = now
+        try backlog.retry(now: time, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
+        for failure in receiver.takeFailures() {
+            note("cannot write an incoming file: \(failure); its transfer waits and restarts when there is room", kind: "transfer_write_failed")
+        }
+        for (peer, outcome) in receiver.resumeHeld(now: time) { try transfer(outcome, peer: peer, socket: socket) }
+        for offer in receiver.abandon(where: { [scheduler] in !scheduler.isRunning($0.cell, attempt: $0.attempt) }) {
+            log("removed the partial \(offer.file.name) of cell \(offer.cell.prefix(12)) attempt \(offer.attempt): that attempt has ended")
+        }
+        if !receiver.unclaimed.isEmpty {
+            if unclaimedPartsDue == nil, !scheduler.awaitsOrphans {
+                unclaimedPartsDue = time + Double(scheduler.settings.expiryMs) / 1000
             }
+            if let due = unclaimedPartsDue, time >= due { removeUnclaimedParts() }
+        }
+        let reason = pauseReason
+        if let reason, !wasPaused {
+            log("\(reason): transfers get no credit and writes wait until there is room")
+        } else if reason == nil, wasPaused {
+            log("the state directory has room again: transfers and writes resume")
+        }
+        wasPaused = reason != nil
+    }
+
+    private func removeUnclaimedParts() {
+        let removed = receiver.removeUnclaimed()
+        if removed > 0 { log("removed \(removed) partial transfer(s) from \(setup.store.stateDirectory)/incoming that no current attempt can resume") }
+    }
+
+    private func perform(_ action: SchedulerAction, socket: ZMQSocket) throws {
+        let ledger = setup.ledger
+        if case .send = action {} else { ledgerChanged = true }
+        switch action {
+        case .send(let peer, let message):
+            do {
+                if try !socket.send(to: peer, frames: MessageCodec.encode(message)) { count("send_backpressure") }
+            } catch {
+                count("send_unroutable")
+            }
+        case .saveCell(let cell, let starting, let ending):
+            try ledger.update(cell, startingAttempt: starting, endingAttempt: ending.map { ($0.attempt, $0.outcome, $0.reason, $0.at) })
+        case .storeMetrics(let record):
+            _ = try ledger.appendMetrics(record)
+        case .saveWorker(let worker):
+            try ledger.upsertWorker(worker)
+        case .recordCellFile(let file):
+            try ledger.addCellFile(file)
+        case .addArtifact(let record):
+            try ledger.addArtifact(record)
+        case .finishCell(let cell):
+            try results.write(cell)
+            collectionDue = true
+        case .acceptOffer(let peer, let offer):
+            try transfer(receiver.accept(offer, peer: peer, now: now), peer: peer, socket: socket)
+        case .appendLog(let cell, let attempt, let lines):
+            if let problem = logs.append(lines, variant: cell.variant, seed: cell.seed, attempt: attempt) {
+                if let shown = throttle.admit(problem, kind: "log_write_failed", now: now) { log(shown) }
+            }
+        case .count(let name):
+            count(name)
+        case .log(let line):
+            log(line)
+        case .logRepeated(let line, let kind):
+            if let shown = throttle.admit(line, kind: kind, now: now) { log(shown) }
         }
     }
 
     /// Deletes checkpoints that a later epoch superseded, when a cell has finished (results are linked into
-    /// `runs/` by then) or at most every 30 s while cells run; a failure is logged, never fatal.
+    /// `runs/` by then) or at most every 30 s while cells run, never while writes wait; a failure is logged, never fatal.
     private func collectSupersededCheckpoints() {
         guard collectionDue || now - lastCollection > 30 else { return }
+        // While writes wait, the ledger may not yet name a stored file that a waiting record will: nothing is collected.
+        guard backlog.isEmpty else { return }
         collectionDue = false
         lastCollection = now
         do {
@@ -298,6 +393,8 @@ public final class CoordinatorServer {
     /// ends): `ablate ledger recover` restores it if the ledger is ever damaged. A failure is logged, never fatal.
     private func backUpLedger(force: Bool) {
         guard ledgerChanged, force || now - lastBackup >= backupInterval else { return }
+        // No copy of the ledger while the state directory lacks room; the next interval tries again.
+        guard pauseReason == nil else { return }
         lastBackup = now
         ledgerChanged = false
         do { try setup.ledger.backup() } catch { log("cannot back up the ledger: \(error)") }
@@ -321,9 +418,14 @@ public final class CoordinatorServer {
     private func flushCounters(force: Bool) {
         guard !counters.isEmpty, force || now - lastCounterFlush > 5 else { return }
         lastCounterFlush = now
+        var kept: [String: Int] = [:]
         for (name, value) in counters.sorted(by: { $0.key < $1.key }) {
-            do { try setup.ledger.addToCounter(name, value) } catch { log("cannot save counter \(name): \(error)") }
+            do { try setup.ledger.addToCounter(name, value) } catch {
+                // Kept for the next flush (a full disk passes); the line goes through the throttle.
+                kept[name] = value
+                if let shown = throttle.admit("cannot save counter \(name): \(error)", kind: "counter_write_failed", now: now) { log(shown) }
+            }
         }
-        counters.removeAll()
+        counters = kept
     }
 }

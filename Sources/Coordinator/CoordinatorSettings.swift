@@ -14,6 +14,9 @@ public struct CoordinatorSettings: Sendable, Equatable {
     public var restartGraceMs = 15_000
     /// Messages a peer may send per second before further ones are dropped (and counted).
     public var maxMessagesPerSecond = 20_000
+    /// Bytes that must stay free in the state directory's filesystem: a transfer gets credit only if its remaining
+    /// bytes (and those of the transfers flowing) leave this much (room for the ledger, results, reports and logs).
+    public var minFreeBytes: Int64 = 256 * 1_000_000
 
     public init() {}
 
@@ -29,6 +32,7 @@ public struct CoordinatorSettings: Sendable, Equatable {
         if maxAttempts < 1 { out.append("max_attempts: \(maxAttempts) must be at least 1") }
         if chunkBytes < 4096 || chunkBytes > 4 * 1024 * 1024 { out.append("chunk size: \(chunkBytes) bytes is outside 4 KiB…4 MiB") }
         if window < 1 || window > 64 { out.append("window: \(window) chunks is outside 1…64") }
+        if minFreeBytes < 0 { out.append("minimum free space: \(minFreeBytes) bytes must not be negative") }
         return out
     }
 }

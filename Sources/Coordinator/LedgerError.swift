@@ -21,6 +21,8 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
         case invalid
         /// The file is damaged (a failed quick_check or integrity check, or SQLite found a malformed page).
         case damaged
+        /// The disk (or a quota) is full: SQLite could not write (`SQLITE_FULL`); nothing of the transaction was kept.
+        case full
         /// SQLite or GRDB reported an error (I/O, constraint…).
         case database
     }
@@ -66,6 +68,8 @@ extension LedgerError {
             if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
                 self.init(.damaged, path: path, operation: operation,
                           message: "the database is damaged (SQLite error \(error.resultCode.rawValue): \(detail)); \(Ledger.recoveryHint(path))")
+            } else if error.resultCode == .SQLITE_FULL {
+                self.init(.full, path: path, operation: operation, message: "the disk is full (SQLite error \(error.resultCode.rawValue): \(detail))")
             } else {
                 self.init(.database, path: path, operation: operation, message: "SQLite error \(error.resultCode.rawValue): \(detail)")
             }

@@ -22,6 +22,8 @@ public enum SchedulerAction: Equatable, Sendable {
     case storeMetrics(MetricsRecord)
     case saveWorker(WorkerRecord)
     case recordCellFile(CellFileRecord)
+    /// A received file is now in the artifact store: record it (before the STORED that acknowledges it).
+    case addArtifact(ArtifactRecord)
     /// The cell is done: write its central results (`runs/<variant>/seed-<seed>/`).
     case finishCell(CellRecord)
     /// A current offer of a file the coordinator lacks: the transfer receiver takes it from here.
@@ -100,6 +102,15 @@ public struct Scheduler: Sendable {
 
     /// True when every cell is done or failed.
     public var isFinished: Bool { order.allSatisfy { cells[$0].map { $0.state == .done || $0.state == .failed } ?? true } }
+
+    /// Whether `attempt` of `cell` is still running (a transfer of one of its files can still be of use).
+    public func isRunning(_ cell: String, attempt: Int) -> Bool {
+        guard let record = cells[cell] else { return false }
+        return record.state == .running && record.attempt == attempt
+    }
+
+    /// Whether a cell that was running at start-up still waits for its worker (files of it may still arrive).
+    public var awaitsOrphans: Bool { !orphanDeadline.isEmpty }
 
     /// Whether `peer` has a live session (FETCH and CHUNK are served only to those).
     public func isLive(_ peer: PeerID) -> Bool { sessionOfPeer[peer] != nil }

@@ -393,9 +393,13 @@ public struct StatusReply: Codable, Sendable, Equatable {
     }
     public var sweep: String
     public var rows: [Row]
-    public init(sweep: String, rows: [Row]) {
+    /// Why the coordinator is paused (e.g. its state directory is full); absent while it is not. Optional on the
+    /// wire: older coordinators never send it, older clients ignore it.
+    public var paused: String?
+    public init(sweep: String, rows: [Row], paused: String? = nil) {
         self.sweep = sweep
         self.rows = rows
+        self.paused = paused
     }
 }
 

@@ -81,7 +81,7 @@ final class FaultMatrixTests: XCTestCase {
         let pause = ["--fault-pause", "\(fault.phase.rawValue):\(fault.occurrence)", "--fault-marker", marker]
         let worker = "w\(index)"
         let workerArguments = ["--checkpoint-interval", "0"]
-        try cluster.startCoordinator(sweep: sweep, extra: fault.phase.inCoordinator ? pause : [])
+        try cluster.startCoordinator(sweep: sweep, arguments: fault.phase.inCoordinator ? pause : [])
         // Each case builds its own prefix cache (a shared one would be loaded, never built).
         let cache = "cache-fault\(index)"
         try cluster.startWorker(worker, arguments: workerArguments + (fault.phase.inCoordinator ? [] : pause), cache: cache)

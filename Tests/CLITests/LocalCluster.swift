@@ -16,9 +16,10 @@ final class LocalCluster {
     /// stalling for a second does not expire a live worker.
     let heartbeatMs = 400
 
-    init(directory: TemporaryDirectory, name: String) {
+    /// `state` puts the state directory elsewhere (e.g. on a small filesystem); by default it is in `directory`.
+    init(directory: TemporaryDirectory, name: String, state: String? = nil) {
         self.directory = directory
-        state = directory.file("\(name)-state")
+        self.state = state ?? directory.file("\(name)-state")
         endpoint = "ipc://\(directory.file("\(name).sock"))"
     }
 
@@ -53,9 +54,10 @@ final class LocalCluster {
         try launchLogged([AblateBinary.path] + arguments, environment: environment, log: directory.file(log))
     }
 
-    func startCoordinator(sweep: String, restartGraceMs: Int = 3000, extra: [String] = []) throws {
+    func startCoordinator(sweep: String, restartGraceMs: Int = 3000, arguments: [String] = [], environment: [String: String] = [:]) throws {
         coordinator = try spawn(["coordinator", "--sweep", sweep, "--state", state, "--bind", endpoint,
-                                 "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"] + extra, log: "coordinator.log")
+                                 "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"] + arguments,
+                                log: "coordinator.log", environment: environment)
     }
 
     /// `cache` names the prefix-cache directory (shared by every cluster of the directory unless given).

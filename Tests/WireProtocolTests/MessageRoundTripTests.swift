@@ -53,6 +53,19 @@ final class MessageRoundTripTests: XCTestCase {
         XCTAssertEqual(try MessageCodec.decode(MessageCodec.encode(message)), message)
     }
 
+    /// STATUS_REPLY's optional `paused`: sent as `paused` when set, left out when not, and a reply without it (an
+    /// older coordinator's) still decodes.
+    func testStatusReplyPausedIsOptional() throws {
+        let paused = Message.statusReply(StatusReply(sweep: "x", rows: [], paused: "paused: state directory full (0.2 MB free, need 2.0 MB)"))
+        let frames = MessageCodec.encode(paused)
+        XCTAssertTrue(String(decoding: frames[2], as: UTF8.self).contains("\"paused\":\"paused: state directory full"))
+        XCTAssertEqual(try MessageCodec.decode(frames), paused)
+        let running = MessageCodec.encode(.statusReply(StatusReply(sweep: "x", rows: [])))
+        XCTAssertFalse(String(decoding: running[2], as: UTF8.self).contains("paused"))
+        let older = [running[0], running[1], Array(#"{"rows":[],"sweep":"x"}"#.utf8)]
+        XCTAssertEqual(try MessageCodec.decode(older), .statusReply(StatusReply(sweep: "x", rows: [])))
+    }
+
     func testEmptyFileChunkRoundTrips() throws {
         let message = Message.chunk(FileChunk(sha256: Samples.sha, offset: 0, totalSize: 0, payload: []))
         XCTAssertEqual(try MessageCodec.decode(MessageCodec.encode(message)), message)
