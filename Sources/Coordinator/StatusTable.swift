@@ -27,12 +27,15 @@ public enum StatusTable {
     public static func text(_ rows: [StatusReply.Row], reasons: [String: String] = [:]) -> String {
         let variantWidth = max(7, rows.map(\.variant.count).max() ?? 7)
         let workerWidth = max(6, rows.map { ($0.worker ?? "").count }.max() ?? 6)
+        // A replica's derived seeds have up to 10 digits.
+        let seedWidth = max(4, rows.map { "\($0.seed)".count }.max() ?? 4)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-        var lines = [pad("variant", variantWidth) + "  seed  stage  state    " + pad("worker", workerWidth) + "  try  epoch    best F1      ETA"]
+        var lines = [pad("variant", variantWidth) + "  " + pad("seed", seedWidth) + "  stage  state    " + pad("worker", workerWidth)
+                     + "  try  epoch    best F1      ETA"]
         for row in rows {
             let f1 = row.bestValMacroF1.map { String(format: "%6.2f%%", 100 * $0) } ?? "     —"
             let eta = shownSeconds(row.etaSeconds).map { $0 >= 60 ? String(format: "%dm%02ds", Int($0) / 60, Int($0) % 60) : String(format: "%ds", Int($0)) } ?? "—"
-            lines.append(pad(row.variant, variantWidth) + "  " + pad("\(row.seed)", 4) + "  " + pad(row.stage, 5) + "  " + pad(row.state, 7)
+            lines.append(pad(row.variant, variantWidth) + "  " + pad("\(row.seed)", seedWidth) + "  " + pad(row.stage, 5) + "  " + pad(row.state, 7)
                          + "  " + pad(row.worker ?? "", workerWidth) + "  " + pad("\(row.attempt)", 3) + "  " + pad("\(row.epoch)/\(row.epochs)", 7)
                          + "  " + pad(f1, 9) + "  " + eta)
         }

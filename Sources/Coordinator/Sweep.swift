@@ -177,16 +177,21 @@ public struct SweepVariant: Sendable, Equatable {
     public var command: [String]?
     /// A per-attempt time limit in seconds (`timeout_s`).
     public var timeoutSeconds: Double?
+    /// The variant this one replicates (`replica_of`): an A/A variant with the source's settings, command and
+    /// time limit (its `overrides` are the source's) whose cells train with other seeds (`ReplicaSeeds`); nil for
+    /// an ordinary variant.
+    public var replicaOf: String?
 
     public init(
         name: String, overrides: [SettingOverride], config: TrainingConfig, command: [String]? = nil,
-        timeoutSeconds: Double? = nil
+        timeoutSeconds: Double? = nil, replicaOf: String? = nil
     ) {
         self.name = name
         self.overrides = overrides
         self.config = config
         self.command = command
         self.timeoutSeconds = timeoutSeconds
+        self.replicaOf = replicaOf
     }
 
     /// The config of this variant's cell for `seed`.

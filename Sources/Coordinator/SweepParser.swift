@@ -123,6 +123,8 @@ enum SweepParser {
             if let names = parts.variantNames, !names.isEmpty, !names.contains(baseline) {
                 let names = names.joined(separator: ", ")
                 reader.report(entry, "'\(baseline)' is not one of the variants (\(names))")
+            } else if let source = parts.variants?.first(where: { $0.name == baseline })?.replicaOf {
+                reader.report(entry, "'\(baseline)' is a replica (of '\(source)'); make '\(source)' the baseline")
             }
         }
         if let entry = top["significance"] { readSignificance(entry, into: &parts, &reader) }

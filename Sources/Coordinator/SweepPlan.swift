@@ -10,6 +10,8 @@ public struct PlannedCell: Sendable, Equatable {
     public var id: String
     /// The variant's name (`stage1` for the stage-1 job).
     public var variant: String
+    /// The seed the cell trains with: a seed of the sweep's list, or for a replica variant the seed `ReplicaSeeds`
+    /// derives from one.
     public var seed: UInt64
     public var stage: ModelStage
     /// The complete run config (its `seed` equals `seed`).
@@ -55,7 +57,7 @@ public enum SweepPlanError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The cells of a sweep: the stage-1 job first (when the sweep trains one), then every variant in file order ×
-/// every seed in file order.
+/// every seed in file order (a replica variant's cell for a seed trains with that seed's `ReplicaSeeds` seed).
 public struct SweepPlan: Sendable, Equatable {
     /// Variant name of the stage-1 job's cell (reserved: no variant may use it).
     public static let stage1VariantName = "stage1"
@@ -101,8 +103,10 @@ public struct SweepPlan: Sendable, Equatable {
             stage1Reference = "cell:\(id)"
         }
         var cells = stage1Cell.map { [$0] } ?? []
+        let replicaSeeds = ReplicaSeeds.seeds(of: sweep)
         for variant in sweep.variants {
-            for seed in sweep.seeds {
+            for sweepSeed in sweep.seeds {
+                let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
                 let config = variant.config(seed: seed)
                 let id = try cellID(
                     config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command)

@@ -21,12 +21,30 @@ enum SweepVariants {
             reader.report(entry, "must list at least one variant")
             return
         }
+        // Ordinary variants first, so that a replica may name a variant written after it.
+        var read: [String: (variant: SweepVariant, entry: SweepEntry)] = [:]
+        var replicas: [String: SweepEntry] = [:]
+        for item in entries {
+            if let source = SweepReplicas.sourceEntry(of: item) {
+                replicas[item.key] = source
+            } else if let variant = readVariant(item, parts: parts, reader: &reader) {
+                // A variant that cannot be read has reported why; the others are still checked together.
+                read[item.key] = (variant, item)
+            }
+        }
         var variants: [SweepVariant] = []
         for item in entries {
-            // A variant that cannot be read has reported why; the others are still checked together.
-            if let variant = readVariant(item, parts: parts, reader: &reader) {
-                variants.append(variant)
-                parts.variantEntries.append(item)
+            if let source = replicas[item.key] {
+                if let variant = SweepReplicas.read(
+                    item, source: source, names: entries.map(\.key), variants: read.mapValues(\.variant),
+                    replicas: replicas, reader: &reader)
+                {
+                    variants.append(variant)
+                    parts.variantEntries.append(item)
+                }
+            } else if let held = read[item.key] {
+                variants.append(held.variant)
+                parts.variantEntries.append(held.entry)
             }
         }
         parts.variants = variants
@@ -34,13 +52,7 @@ enum SweepVariants {
 
     static func readVariant(_ entry: SweepEntry, parts: SweepParts, reader: inout SweepReader) -> SweepVariant? {
         var bad = false
-        if !SweepReader.isSafeName(entry.key) {
-            reader.report(entry, "a variant name must use only letters, digits, '.', '_' and '-'")
-            bad = true
-        } else if entry.key == SweepPlan.stage1VariantName {
-            reader.report(entry, "'\(entry.key)' is reserved for the stage-1 job")
-            bad = true
-        }
+        if !checkName(entry, reader: &reader) { bad = true }
         guard
             let block = SweepSettings.readBlock(
                 entry.value, path: entry.path, stage: parts.stage, extras: extraKeys, forbidden: forbidden,
@@ -65,6 +77,19 @@ enum SweepVariants {
         let overrides = block.settings.map { SettingOverride(key: $0.key, value: SweepParser.valueText($0.value)) }
         return SweepVariant(
             name: entry.key, overrides: overrides, config: config, command: command, timeoutSeconds: timeout)
+    }
+
+    /// Whether a variant's name is allowed; reports why not.
+    static func checkName(_ entry: SweepEntry, reader: inout SweepReader) -> Bool {
+        if !SweepReader.isSafeName(entry.key) {
+            reader.report(entry, "a variant name must use only letters, digits, '.', '_' and '-'")
+            return false
+        }
+        if entry.key == SweepPlan.stage1VariantName {
+            reader.report(entry, "'\(entry.key)' is reserved for the stage-1 job")
+            return false
+        }
+        return true
     }
 
     /// Reads `command` and `timeout_s` of a variant or of the `train` block; `bad` when one could not be read.
@@ -101,14 +126,14 @@ enum SweepVariants {
     /// Every placeholder a command may use: the coordinator's, the worker's and every training setting.
     static let placeholderNames: Set<String> = Set(["seed", "variant"] + SweepSettings.knownKeys).union(CommandPlaceholders.workerFilled)
 
-    /// Checks across variants: no two resolve to the same cells, and a stage-1 job builds the backbone width the
-    /// cells use.
+    /// Checks across variants: no two resolve to the same cells (a replica's cells differ from its source's by their
+    /// seeds), and a stage-1 job builds the backbone width the cells use.
     static func crossCheck(_ parts: SweepParts, reader: inout SweepReader) {
         guard let variants = parts.variants else { return }
         let entries = parts.variantEntries
-        for later in variants.indices {
+        for later in variants.indices where variants[later].replicaOf == nil {
             for earlier in 0..<later
-            where variants[earlier].config == variants[later].config && variants[earlier].command == variants[later].command {
+            where variants[earlier].replicaOf == nil && variants[earlier].config == variants[later].config && variants[earlier].command == variants[later].command {
                 reader.report(
                     entries[later],
                     "resolves to the same settings as variant '\(variants[earlier].name)' (line \(entries[earlier].line));"
@@ -117,7 +142,7 @@ enum SweepVariants {
             }
         }
         guard case .train(let stage1)? = parts.stage1, let stage1Entry = parts.stage1Entry else { return }
-        let mismatched = variants.filter { $0.config.width != stage1.width }
+        let mismatched = variants.filter { $0.replicaOf == nil && $0.config.width != stage1.width }
         guard !mismatched.isEmpty else { return }
         let widths = Set(mismatched.map(\.config.width)).sorted().map(String.init).joined(separator: ", ")
         let names = mismatched.map(\.name).joined(separator: ", ")

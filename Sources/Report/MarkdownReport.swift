@@ -14,7 +14,7 @@ public enum MarkdownReport {
         out += rule(8)
         for variant in report.variants {
             let delta = variant.isBaseline ? "baseline" : f.signed(variant.comparison?.deltaPP)
-            out += row([variant.name, seedsText(variant), f.spread(variant.macroF1), delta, f.spread(variant.macroPrecision),
+            out += row([label(variant), seedsText(variant), f.spread(variant.macroF1), delta, f.spread(variant.macroPrecision),
                         f.spread(variant.macroRecall), f.spread(variant.accuracy), f.spread(variant.ece, 4)])
         }
         out += "\n## Per-class F1 (validation, best epoch)\n\n"
@@ -63,17 +63,22 @@ public enum MarkdownReport {
         out += rule(9)
         for variant in report.variants where !variant.isBaseline {
             guard let c = variant.comparison else {
-                out += row([variant.name, seedsText(variant), "—", "—", "—", "—", Verdict.untested.rawValue, "—", "—"])
+                out += row([label(variant), seedsText(variant), "—", "—", "—", "—", Verdict.untested.rawValue, "—", "—"])
                 continue
             }
             let rule = c.seedRule.rawValue + (c.seedRule.disagrees(with: c.verdict) ? " (differs)" : "")
-            out += row([variant.name, "\(c.pairedSeeds.count)", f.signed(c.deltaPP), f.interval(c.interval), f.pValue(c.pValue), f.pValue(c.pHolm),
+            out += row([label(variant), "\(c.pairedSeeds.count)", f.signed(c.deltaPP), f.interval(c.interval), f.pValue(c.pValue), f.pValue(c.pHolm),
                         "**\(c.verdict.rawValue)**", rule, c.seedsNeeded.map(String.init) ?? "—"])
         }
         out += "\nΔ vs `\(report.baseline)` over the seeds both finished; CI: paired bootstrap over validation rows (\(s.resamples) resamples, seed \(s.seed)); "
         out += "p: paired approximate randomization (\(s.resamples) rounds), Holm-corrected over the \(report.variants.filter { $0.comparison?.pValue != nil }.count) tested variant(s); "
         out += "verdict needs |Δ| > \(f.number(s.thresholdPP, 1)) pp, p-Holm ≤ \(f.number(s.alpha, 3)) and a CI excluding 0.\n"
         return out
+    }
+
+    /// A variant's name, with its source when it is a replica.
+    private static func label(_ variant: VariantReport) -> String {
+        variant.replicaOf.map { "\(variant.name) (replica of \($0))" } ?? variant.name
     }
 
     private static func seedsText(_ variant: VariantReport) -> String {

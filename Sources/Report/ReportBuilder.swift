@@ -15,10 +15,11 @@ public enum ReportBuilder {
     }
 
     /// Builds the report: per-variant spreads over seeds, then for every variant but the baseline Δ over the seeds
-    /// both finished, the paired bootstrap interval and approximate-randomization p-value over the validation
-    /// rows (all comparisons in one pass over the same resampled rows), Holm across the variants, the verdicts and
-    /// the power hint; plus provenance warnings. The two paired tests run on two threads when `parallel`, else one
-    /// after the other on the calling thread (same results).
+    /// both finished (a replica's cells count for the sweep seeds their seeds derive from), the paired bootstrap
+    /// interval and approximate-randomization p-value over the validation rows (all comparisons in one pass over
+    /// the same resampled rows), Holm across the variants, the verdicts and the power hint; plus provenance warnings
+    /// and a calibration warning for each replica of the baseline judged `better` or `worse`. The two paired tests
+    /// run on two threads when `parallel`, else one after the other on the calling thread (same results).
     public static func build(_ inputs: ReportInputs, now: Double = Date().timeIntervalSince1970, parallel: Bool = true,
                              cache: PairedTestCache? = nil) throws -> SweepReport {
         var warnings = inputs.warnings
@@ -35,10 +36,10 @@ public enum ReportBuilder {
         var paired: [String: [UInt64]] = [:]
         for variant in inputs.variants where variant != inputs.baseline {
             let mine = byVariant[variant] ?? []
-            let seeds = mine.map(\.report.seed).filter { seed in baseCells.contains { $0.report.seed == seed } }.sorted()
+            let seeds = mine.map { inputs.pairingSeed($0.report) }.filter { seed in baseCells.contains { $0.report.seed == seed } }.sorted()
             paired[variant] = seeds
             guard !seeds.isEmpty, let reference else { continue }
-            let left = seeds.compactMap { seed in mine.first { $0.report.seed == seed }?.predictions }
+            let left = seeds.compactMap { seed in mine.first { inputs.pairingSeed($0.report) == seed }?.predictions }
             let right = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.predictions }
             let usable = (left + right).allSatisfy { $0.labels == reference.labels && $0.classes == reference.classes }
             guard left.count == seeds.count, right.count == seeds.count, usable else {
@@ -71,9 +72,10 @@ public enum ReportBuilder {
             let cells = (byVariant[variant] ?? []).map(\.report)
             var report = variantReport(variant, cells: cells, isBaseline: variant == inputs.baseline, failed: inputs.failed[variant] ?? 0,
                                        classes: inputs.classNames.count)
+            report.replicaOf = inputs.replicaOf[variant]
             if variant != inputs.baseline, let seeds = paired[variant], !seeds.isEmpty {
                 let index = tested.firstIndex(of: variant)
-                let mine = seeds.compactMap { seed in cells.first { $0.seed == seed } }
+                let mine = seeds.compactMap { seed in cells.first { inputs.pairingSeed($0) == seed } }
                 let theirs = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.report }
                 let delta = 100 * (mean(mine.map(\.best.macroF1)) - mean(theirs.map(\.best.macroF1)))
                 let perClass = (0..<inputs.classNames.count).map { c in
@@ -88,6 +90,7 @@ public enum ReportBuilder {
                     seedRule: SeedRule.judge(deltaPP: delta, thresholdPP: settings.thresholdPP),
                     seedsNeeded: PowerHint.seedsNeeded(variantSD: report.macroF1?.sd, baselineSD: baseF1?.sd, thresholdPP: settings.thresholdPP,
                                                        alpha: settings.alpha))
+                if let warning = calibrationWarning(report, baseline: inputs.baseline) { warnings.append(warning) }
             }
             variants.append(report)
         }
@@ -158,6 +161,15 @@ public enum ReportBuilder {
             perClassF1: (0..<classes).compactMap { c in Spread(cells.map { 100 * $0.best.f1[safe: c] }) },
             bestEpoch: Spread(cells.map { Double($0.bestEpoch) }), epochsRun: Spread(cells.map { Double($0.epochsRun) }),
             trainableShare: cells.first?.trainableShare, workerHours: hours, comparison: nil)
+    }
+
+    /// The warning for a replica of the baseline judged `better` or `worse` than it: with the same settings, a
+    /// difference that passes the rule is noise, so the rule's threshold lies below the noise floor.
+    static func calibrationWarning(_ report: VariantReport, baseline: String) -> String? {
+        guard let source = report.replicaOf, source == baseline, let verdict = report.comparison?.verdict,
+              verdict == .better || verdict == .worse
+        else { return nil }
+        return "calibration: replica \(report.name) of \(source) came out \(verdict.rawValue) — the noise floor exceeds the threshold"
     }
 
     /// How two cells' validation labels differ: in number, or at the first row where they disagree.

@@ -28,6 +28,16 @@ public struct ReportInputs: Sendable {
     /// Failed cells per variant.
     public var failed: [String: Int]
     public var warnings: [String]
+    /// Each replica variant's source (`replica_of`), by the replica's name.
+    public var replicaOf: [String: String] = [:]
+    /// Each replica variant's sweep seed per training seed (the inverse of `ReplicaSeeds`): its cells pair with
+    /// other variants' cells of that sweep seed.
+    public var sweepSeeds: [String: [UInt64: UInt64]] = [:]
+
+    /// The sweep seed `cell` pairs by: its own seed, or for a replica's cell the sweep seed it was derived from.
+    func pairingSeed(_ cell: CellReport) -> UInt64 {
+        sweepSeeds[cell.variant]?[cell.seed] ?? cell.seed
+    }
 }
 
 /// Reads a state directory without writing to it (the ledger is opened read-only, so this works while the
@@ -105,8 +115,14 @@ public enum ReportLoader {
         let classNames = stage.map(\.classNames).flatMap { $0.count == classes ? $0 : nil } ?? (0..<classes).map { "class \($0)" }
         var declared: [String: Set<String>] = [:]
         for variant in sweep.variants { declared[variant.name] = Set(variant.overrides.map(\.key)) }
+        var replicaOf: [String: String] = [:]
+        for variant in sweep.variants { replicaOf[variant.name] = variant.replicaOf }
+        let sweepSeeds = ReplicaSeeds.seeds(of: sweep).mapValues { seeds in
+            Dictionary(seeds.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        }
         return ReportInputs(sweepName: sweep.name, baseline: sweep.baseline, variants: names, declared: declared,
-                            significance: sweep.significance, classNames: classNames, cells: cells, failed: failed, warnings: warnings)
+                            significance: sweep.significance, classNames: classNames, cells: cells, failed: failed, warnings: warnings,
+                            replicaOf: replicaOf, sweepSeeds: sweepSeeds)
     }
 
     private static func loadCell(_ record: CellRecord, attempts: [AttemptRecord], workers: [String: WorkerRecord], stateDirectory: String,

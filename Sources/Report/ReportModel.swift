@@ -98,7 +98,8 @@ public struct Spread: Sendable, Equatable, Codable {
 
 /// A variant against the baseline, over the seeds both have finished (paired by seed).
 public struct Comparison: Sendable, Equatable, Codable {
-    /// The seeds compared (finished by both the variant and the baseline).
+    /// The sweep seeds compared (finished by both the variant and the baseline; a replica's cell counts for the
+    /// sweep seed its training seed derives from).
     public var pairedSeeds: [UInt64]
     /// Mean best-epoch macro-F1 of the variant's paired seeds minus the baseline's, in points.
     public var deltaPP: Double
@@ -134,6 +135,8 @@ public struct VariantReport: Sendable, Equatable, Codable {
     public var workerHours: Double
     /// Against the baseline; nil for the baseline itself and for variants without a paired seed.
     public var comparison: Comparison?
+    /// The variant this one replicates (`replica_of`), nil for an ordinary variant.
+    public var replicaOf: String? = nil
 }
 
 /// A whole sweep's report.

@@ -34,6 +34,16 @@ final class StatusTableTests: XCTestCase {
                         attempt: 1, epoch: 1, epochs: 10, bestValMacroF1: 0.5, etaSeconds: eta)
     }
 
+    /// A replica's long derived seed widens the seed column instead of shifting its row.
+    func testLongSeedsKeepTheColumnsAligned() {
+        var long = row(eta: 5)
+        long.seed = 1_444_282_647
+        let lines = StatusTable.text([row(eta: 5), long]).split(separator: "\n").map(String.init)
+        // variant (7) + 2 + seed (10 digits) + 2: every row's stage where the header's is.
+        XCTAssertEqual(lines[0].range(of: "stage")?.lowerBound.utf16Offset(in: lines[0]), 21)
+        for line in lines[1...2] { XCTAssertEqual(Array(line)[19...21].map(String.init).joined(), "  2", line) }
+    }
+
     func testETAsThatAreNotAFiniteNumberOfSecondsShowAsNone() {
         let text = StatusTable.text([row(eta: 125), row(eta: .nan), row(eta: .infinity), row(eta: -3), row(eta: 1e300)])
         let lines = text.split(separator: "\n").map(String.init)

@@ -37,10 +37,14 @@ struct StateDirectoryFixture {
     var best: [String: ClassificationMetrics] = [:]
     var last: [String: ClassificationMetrics] = [:]
 
-    /// Builds the directory; `configEdit` may change a cell's resolved config JSON before it is stored.
-    static func make(configEdit: (String, UInt64, String) -> String = { $2 }) throws -> StateDirectoryFixture {
+    /// Builds the directory of `sweepText` (by default the fixture's), whose variants predict with accuracy `skill`;
+    /// `configEdit` may change a cell's resolved config JSON before it is stored. A replica's cells have its derived
+    /// seeds, as planned.
+    static func make(sweepText: String = sweepText, skill: [String: Double] = skill,
+                     configEdit: (String, UInt64, String) -> String = { $2 }) throws -> StateDirectoryFixture {
         var fixture = StateDirectoryFixture(directory: TemporaryDirectory("ablate-report"))
         let sweep = try Sweep.parse(text: sweepText, sourceName: "fixture", workingDirectory: fixture.directory.path)
+        let replicaSeeds = ReplicaSeeds.seeds(of: sweep)
         let ledger = try Ledger(directory: fixture.state)
         _ = try ledger.beginRun(sweepName: sweep.name, sweepText: sweepText)
         try ledger.upsertWorker(WorkerRecord(name: "w1", incarnation: "i1", host: "host-a", threads: 1, gpu: nil, slots: 1,
@@ -49,7 +53,8 @@ struct StateDirectoryFixture {
         let labels = (0..<rows).map { _ in generator.bounded(classes) }
         var position = 0
         for variant in sweep.variants {
-            for seed in sweep.seeds {
+            for sweepSeed in sweep.seeds {
+                let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
                 let config = configEdit(variant.name, seed, try variant.config(seed: seed).canonicalJSON())
                 let id = ContentID.hex("\(variant.name)/\(seed)")
                 var cell = CellRecord(id: id, variant: variant.name, seed: seed, stage: "2", configJSON: config, position: position, epochs: 5)
