@@ -20,7 +20,7 @@ struct LedgerCheckCommand: ParsableCommand {
 
     func run() throws {
         let problems: [String]
-        do { problems = try Ledger(readingDirectory: state).check() } catch { throw RunFailure(message: "\(error)") }
+        do { problems = try Ledger.check(directory: state) } catch { throw RunFailure(message: "\(error)") }
         guard problems.isEmpty else {
             let path = Ledger.filePath(in: state)
             throw RunFailure(message: "\(path): damaged: \(problems.prefix(5).joined(separator: "; "))\(problems.count > 5 ? "; …" : "")"
@@ -45,7 +45,7 @@ struct LedgerRecoverCommand: ParsableCommand {
         do { lock = try StateLock(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
         defer { withExtendedLifetime(lock) {} }
         if !force, FileManager.default.fileExists(atPath: Ledger.filePath(in: state)),
-           let problems = try? Ledger(readingDirectory: state).check(), problems.isEmpty {
+           let problems = try? Ledger.check(directory: state), problems.isEmpty {
             throw RunFailure(message: "\(Ledger.filePath(in: state)): passes the full check; nothing to recover (--force restores the backup anyway)")
         }
         let recovery: Ledger.Recovery

@@ -133,8 +133,8 @@ public final class CoordinatorServer {
                 for refusal in gate.drain() { note(refusal.line, kind: refusal.counter) }
             }
             for failure in try handshakes.drain() {
-                // A ZAP refusal is logged by the gate, with the key's fingerprint.
-                note(failure.kind == .authentication ? nil : failure.description, kind: failure.counterName)
+                // A ZAP refusal is logged by the gate, with the key's fingerprint; an aborted handshake is only counted.
+                note(failure.kind == .authentication || failure.kind == .aborted ? nil : failure.description, kind: failure.counterName)
             }
             for line in throttle.flush(now: now) { log(line) }
             flushCounters(force: false)

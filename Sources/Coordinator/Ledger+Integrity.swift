@@ -14,24 +14,54 @@ extension Ledger {
     }
 
     /// The problems `PRAGMA quick_check` (or `integrity_check` when `full`) reports; empty when the file is sound.
+    /// Each problem is one line (SQLite's rows may span lines, and name the schema first: that header is dropped).
     static func problems(_ db: Database, full: Bool) throws -> [String] {
-        let lines = try String.fetchAll(db, sql: full ? "PRAGMA integrity_check(100)" : "PRAGMA quick_check(100)")
-        return lines == ["ok"] ? [] : lines
+        let rows = try String.fetchAll(db, sql: full ? "PRAGMA integrity_check(100)" : "PRAGMA quick_check(100)")
+        guard rows != ["ok"] else { return [] }
+        return rows.flatMap { $0.split(whereSeparator: \.isNewline) }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !($0.hasPrefix("***") && $0.hasSuffix("***")) }
     }
 
     /// Checks the whole file: every page, every index against its table (`PRAGMA integrity_check`) and foreign keys.
     /// Returns the problems found, empty when the ledger is sound.
     public func check() throws -> [String] {
-        try read("check integrity") { db in
-            var problems = try Ledger.problems(db, full: true)
+        try read("check integrity") { try Ledger.fullCheck($0) }
+    }
+
+    /// `check()` on the ledger of `directory` opened read-only as a plain SQLite file, so a ledger too damaged to
+    /// open as a ledger is still checked and its problems listed.
+    public static func check(directory: String) throws -> [String] {
+        let path = filePath(in: directory)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LedgerError(.missing, path: path, operation: "check", message: "no such file; is \(directory) a coordinator state directory?")
+        }
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read { try fullCheck($0) }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            return ["SQLite cannot read it: \(error.message ?? "\(error.resultCode)")"]
+        } catch {
+            throw LedgerError(wrapping: error, path: path, operation: "check")
+        }
+    }
+
+    private static func fullCheck(_ db: Database) throws -> [String] {
+        var problems = try Ledger.problems(db, full: true)
+        do {
             let orphans = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
             for row in orphans.prefix(20) {
                 let table: String = (try? row.decode(String.self, atIndex: 0)) ?? "?"
                 let parent: String = (try? row.decode(String.self, atIndex: 2)) ?? "?"
                 problems.append("a row of \(table) refers to a missing row of \(parent)")
             }
-            return problems
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+            problems.append("the foreign-key check stopped at a malformed page")
         }
+        return problems
     }
 
     /// Writes a consistent copy of the ledger to `DIR/ledger.backup.sqlite` with SQLite's online backup (the
@@ -43,6 +73,8 @@ extension Ledger {
             try AtomicFile.write(to: destination, overwrite: .replace) { temporary in
                 let copy = try DatabaseQueue(path: temporary)
                 try queue.backup(to: copy)
+                // A file of its own, with no WAL beside it (the copy inherits the ledger's WAL mode otherwise).
+                _ = try copy.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
                 let problems = try copy.read { try Ledger.problems($0, full: false) }
                 try copy.close()
                 if let first = problems.first { throw LedgerRefusal(.damaged, "the backup copy fails its check: \(first)") }

@@ -418,10 +418,13 @@ public struct Scheduler: Sendable {
         sessions[session]?.slots = 0
         guard isCurrent(release.cell, release.attempt, session: session) else { return stale("release", release.cell, release.attempt) }
         sessions[session]?.held[release.cell] = nil
-        return requeue(release.cell, now: now, outcome: "lost", reason: "released by its worker (\(release.reason))") + assign(now: now)
+        return requeue(release.cell, now: now, outcome: "lost", reason: "released by its worker (\(PrintableText.oneLine(release.reason, limit: 200)))") + assign(now: now)
     }
 
-    private mutating func fail(_ failed: Failed, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {
+    private mutating func fail(_ received: Failed, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {
+        // The reason is the worker's text: it is kept and shown on one line, without control characters.
+        var failed = received
+        failed.reason = PrintableText.oneLine(received.reason)
         guard isCurrent(failed.cell, failed.attempt, session: session), var cell = cells[failed.cell] else {
             return stale("failed", failed.cell, failed.attempt) + [.send(peer, .doneAck(DoneAck(cell: failed.cell, attempt: failed.attempt, status: .stale)))]
         }

@@ -15,12 +15,13 @@ public enum StatusTable {
 
     /// Why each failed cell of the ledger failed, by cell id.
     public static func failureReasons(_ cells: [CellRecord]) -> [String: String] {
-        Dictionary(cells.filter { $0.state == .failed }.map { ($0.id, $0.reason ?? "no reason recorded") }, uniquingKeysWith: { a, _ in a })
+        Dictionary(cells.filter { $0.state == .failed }.map { ($0.id, PrintableText.oneLine($0.reason ?? "no reason recorded")) },
+                   uniquingKeysWith: { a, _ in a })
     }
 
     /// The failed rows' reasons by cell id (rows from a running coordinator carry them).
     public static func failureReasons(_ rows: [StatusReply.Row]) -> [String: String] {
-        Dictionary(rows.compactMap { row in row.reason.map { (row.cell, $0) } }, uniquingKeysWith: { a, _ in a })
+        Dictionary(rows.compactMap { row in row.reason.map { (row.cell, PrintableText.oneLine($0)) } }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The table, its totals line, then one line per failed cell with its reason (from `reasons`, by cell id).

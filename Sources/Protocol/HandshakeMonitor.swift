@@ -13,7 +13,10 @@ public struct HandshakeFailure: Sendable, Equatable {
         case protocolError = "protocol"
         /// The ZAP handler refused the client (its key is not authorized).
         case authentication
-        /// Failed without detail (for instance the handshake timed out or the connection dropped during it).
+        /// The client closed the connection before its handshake ended (a port probe, or `ablate worker` checking
+        /// its endpoint before it starts): counted, never logged as a refusal.
+        case aborted
+        /// Failed without detail (for instance the handshake timed out).
         case other
     }
 
@@ -26,8 +29,8 @@ public struct HandshakeFailure: Sendable, Equatable {
         self.value = value
     }
 
-    /// The counter this refusal is added to: `handshake_refused_<kind>`.
-    public var counterName: String { "handshake_refused_\(kind.rawValue)" }
+    /// The counter this refusal is added to: `handshake_refused_<kind>` (`handshake_aborted` for an aborted one).
+    public var counterName: String { kind == .aborted ? "handshake_aborted" : "handshake_refused_\(kind.rawValue)" }
 
     /// One line saying what was refused and the likely reason.
     public var description: String {
@@ -36,6 +39,7 @@ public struct HandshakeFailure: Sendable, Equatable {
         case .cryptographic: "refused a connection: the client's CURVE handshake does not decrypt (it uses another server public key)"
         case .protocolError: "refused a connection: handshake protocol error 0x\(String(value, radix: 16))"
         case .authentication: "refused a connection: the client's key is not authorized (ZAP status \(value))"
+        case .aborted: "a connection closed before its handshake ended (\(ZeroMQ.errorText(Int32(bitPattern: value))))"
         case .other: "refused a connection: the handshake failed (\(ZeroMQ.errorText(Int32(bitPattern: value))))"
         }
     }
@@ -100,7 +104,9 @@ public final class HandshakeMonitor {
             default: return HandshakeFailure(kind: .protocolError, value: value)
             }
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return HandshakeFailure(kind: .authentication, value: value)
-        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return HandshakeFailure(kind: .other, value: value)
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            let code = Int32(bitPattern: value)
+            return HandshakeFailure(kind: code == ECONNRESET || code == EPIPE ? .aborted : .other, value: value)
         default: return nil
         }
     }

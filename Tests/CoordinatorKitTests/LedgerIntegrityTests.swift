@@ -58,11 +58,34 @@ final class LedgerIntegrityTests: XCTestCase {
             }
             let recovery = try Ledger.recover(directory: dir.path)
             XCTAssertTrue(FileManager.default.fileExists(atPath: recovery.damagedCopy), "the damaged file is kept")
+            for suffix in ["-wal", "-shm"] {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir.path)/\(Ledger.backupFileName)\(suffix)"), "no side file of the backup")
+            }
             let restored = try Ledger(directory: dir.path)
             XCTAssertEqual(try restored.check(), [])
             XCTAssertEqual(try restored.metrics(cell: cell.id, attempt: 1).count, 400, table)
             XCTAssertEqual(try restored.attempts(cell: cell.id).count, 1, table)
         }
+    }
+
+    /// A bogus free-block offset in a page header: quick_check's report spans lines in SQLite; the refusal and the
+    /// full check's problems are one line each, and `check(directory:)` lists them although the ledger cannot open.
+    func testADamagedPageHeaderIsReportedOnOneLineAndListedByTheFullCheck() throws {
+        let dir = TemporaryDirectory("integrity")
+        _ = try makeLedger(dir, backUp: false)
+        let path = Ledger.filePath(in: dir.path)
+        let (page, pageSize) = try rootPage(path, table: "attempts")
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: UInt64((page - 1) * pageSize + 1))
+        try handle.write(contentsOf: Data([0xFF, 0xF0]))
+        try handle.close()
+        XCTAssertThrowsError(try Ledger(readingDirectory: dir.path)) { error in
+            XCTAssertEqual((error as? LedgerError)?.kind, .damaged, "\(error)")
+            XCTAssertFalse("\(error)".contains("\n"), "one line: \(error)")
+        }
+        let problems = try Ledger.check(directory: dir.path)
+        XCTAssertFalse(problems.isEmpty)
+        for problem in problems { XCTAssertFalse(problem.contains("\n") || problem.hasPrefix("***"), problem) }
     }
 
     func testRecoveryWithoutABackupOrFromADamagedBackupIsRefused() throws {

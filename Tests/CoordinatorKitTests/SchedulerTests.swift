@@ -208,6 +208,16 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(scheduler.statusReply(now: 6).rows.map(\.reason), ["3 attempts failed; last: disk full", "diverged at epoch 2"])
     }
 
+    func testAFailureReasonIsKeptOnOneLineWithoutControlCharacters() {
+        var scheduler = makeScheduler([Self.cell(1)])
+        _ = scheduler.handle(hello("w1"), from: peerA, now: 0)
+        let reason = "exit 4; last output:\nFAKE: 9/9 done\n\u{1B}[31mRED \u{202E}evil"
+        let actions = scheduler.handle(.failed(Failed(cell: Self.cellID(1), attempt: 1, reason: reason, deterministic: true)), from: peerA, now: 1)
+        let stored = scheduler.cells[Self.cellID(1)]?.reason ?? ""
+        XCTAssertEqual(stored, "exit 4; last output: | FAKE: 9/9 done | \\u{1B}[31mRED \\u{202E}evil")
+        for case .log(let line) in actions { XCTAssertFalse(line.contains("\n") || line.contains("\u{1B}"), line) }
+    }
+
     func testAfterARestartARunningCellWaitsForItsWorkerThenIsRequeued() {
         var running = Self.cell(1)
         running.state = .running
