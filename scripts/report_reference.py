@@ -14,6 +14,14 @@ Approximate randomization: rng = default_rng(seed + 1); each round swaps row i o
 rng.integers(0, 2, size=n)[i] == 1; p = (count(|Δ*| ≥ |Δ| − 1e-12) + 1) / (rounds + 1).
 Holm: sorted ascending, p_(i) ← max_{j≤i} min(1, (m − j + 1)·p_(j)).
 
+Seed-and-row interval (the verdict's): d_s = macro-F1(variant seed s) − macro-F1(baseline seed s) in pp;
+Δ̂ = mean d_s; V_seed = var(d_s, ddof=1)/n; V_rows = var(bootstrap Δ*, ddof=1); SE = √(V_seed + V_rows);
+df = (V_seed + V_rows)² / (V_seed²/(n − 1)) capped at 1e6; CI = Δ̂ ± t.ppf(1 − α/2, df)·SE; p = 2·t.sf(|Δ̂|/SE, df),
+Holm-corrected over the variants; TOST interval Δ̂ ± t.ppf(1 − α, df)·SE. Verdict with threshold δ (pp):
+better/worse when p-Holm ≤ α, the CI excludes 0 and |Δ̂| > δ (sign of Δ̂); equivalent when the TOST interval lies
+inside (−δ, δ); else undecided, with seeds_to_decide = the smallest m > n (≤ 1000) at which
+t(df(m))·√(var(d_s)/m + V_rows) < |Δ̂| − δ (or < δ − |Δ̂| with t.ppf(1 − α) for equivalence), None if none.
+
 Usage: python3 scripts/report_reference.py [--make-inputs]
 """
 import json
@@ -85,6 +93,55 @@ def holm(p):
     return adjusted.tolist()
 
 
+MAX_DF = 1e6
+
+
+def welch_df(v_seed, v_rows, n):
+    if n < 2 or v_seed <= 0:
+        return MAX_DF
+    return min(MAX_DF, (v_seed + v_rows) ** 2 / (v_seed ** 2 / (n - 1)))
+
+
+def seed_row(per_seed, row_sd, alpha, threshold):
+    """The seed-and-row components, interval, p-value and seeds-to-decide of one comparison (before Holm)."""
+    d = np.asarray(per_seed, dtype=float)
+    n = len(d)
+    s2 = float(np.var(d, ddof=1))
+    v_seed, v_rows = s2 / n, row_sd ** 2
+    se = float(np.sqrt(v_seed + v_rows))
+    df = welch_df(v_seed, v_rows, n)
+    mean = float(d.mean())
+    half = stats.t.ppf(1 - alpha / 2, df) * se
+    one_sided = stats.t.ppf(1 - alpha, df) * se
+    p = float(2 * stats.t.sf(abs(mean) / se, df)) if se > 0 else (1.0 if mean == 0 else 0.0)
+    magnitude = abs(mean)
+    direction = magnitude > threshold
+    margin = magnitude - threshold if direction else threshold - magnitude
+    level = 1 - alpha / 2 if direction else 1 - alpha
+    seeds = None
+    if margin > 0 and stats.t.ppf(level, MAX_DF) * np.sqrt(v_rows) < margin:
+        for m in range(n + 1, 1001):
+            v = s2 / m
+            if stats.t.ppf(level, welch_df(v, v_rows, m)) * np.sqrt(v + v_rows) < margin:
+                seeds = m
+                break
+    return {"seed_row_delta_pp": mean, "per_seed_delta_pp": d.tolist(), "seed_sd_pp": float(np.sqrt(s2)),
+            "seed_variance_pp2": v_seed, "row_variance_pp2": v_rows, "se_pp": se, "df": df,
+            "seed_row_ci_low_pp": mean - half, "seed_row_ci_high_pp": mean + half,
+            "equivalence_ci_low_pp": mean - one_sided, "equivalence_ci_high_pp": mean + one_sided,
+            "seed_row_p_value": p, "seeds_to_decide_if_undecided": seeds}
+
+
+def judge(r, alpha, threshold):
+    if r["seed_row_p_holm"] <= alpha and r["seed_row_ci_low_pp"] > 0 and r["seed_row_delta_pp"] > threshold:
+        return "better"
+    if r["seed_row_p_holm"] <= alpha and r["seed_row_ci_high_pp"] < 0 and r["seed_row_delta_pp"] < -threshold:
+        return "worse"
+    if r["equivalence_ci_low_pp"] > -threshold and r["equivalence_ci_high_pp"] < threshold:
+        return "equivalent"
+    return "undecided"
+
+
 def main():
     if "--make-inputs" in sys.argv or not INPUTS.exists():
         make_inputs()
@@ -142,7 +199,19 @@ def main():
     for name in names:
         results[name]["normal_ci_pp"] = [results[name]["delta_pp"] - z * results[name]["bootstrap_sd_pp"],
                                          results[name]["delta_pp"] + z * results[name]["bootstrap_sd_pp"]]
-    EXPECTED.write_text(json.dumps({"resamples": resamples, "seed": seed, "alpha": alpha, "variants": results},
+    # The verdict's seed-and-row interval: per-seed differences plus the bootstrap's row variance.
+    threshold = data.get("threshold_pp", 1.0)
+    for name in names:
+        per_seed = [100 * delta(labels, variants[name][s:s + 1], baseline[s:s + 1], classes)[0] for s in range(len(baseline))]
+        results[name].update(seed_row(per_seed, results[name]["bootstrap_sd_pp"], alpha, threshold))
+    seed_row_holm = holm([results[name]["seed_row_p_value"] for name in names])
+    for i, name in enumerate(names):
+        results[name]["seed_row_p_holm"] = seed_row_holm[i]
+        results[name]["verdict"] = judge(results[name], alpha, threshold)
+        results[name]["seeds_to_decide"] = (results[name]["seeds_to_decide_if_undecided"]
+                                            if results[name]["verdict"] == "undecided" else None)
+    EXPECTED.write_text(json.dumps({"resamples": resamples, "seed": seed, "alpha": alpha, "threshold_pp": threshold,
+                                    "variants": results},
                                    indent=1, sort_keys=True) + "\n")
     print(json.dumps(results, indent=1, sort_keys=True))
 

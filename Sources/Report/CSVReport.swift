@@ -10,8 +10,9 @@ public enum CSVReport {
         ["kind", "variant", "seed", "seeds", "best_epoch", "epochs_run", "early_stopped", "val_macro_f1", "val_macro_f1_sd",
          "val_macro_precision", "val_macro_recall", "val_accuracy", "val_ece"]
             + classNames.map { "f1_\($0)" }
-            + ["last_epoch", "last_val_macro_f1", "delta_pp", "ci_low_pp", "ci_high_pp", "p_value", "p_holm", "verdict", "seed_rule",
-               "seeds_needed", "trainable_params", "trainable_share", "wall_seconds", "worker_hours", "config_sha256", "dataset_sha256",
+            + ["last_epoch", "last_val_macro_f1", "delta_pp", "per_seed_delta_pp", "ci_low_pp", "ci_high_pp", "seed_sd_pp", "row_se_pp", "se_pp",
+               "df", "p_value", "p_holm", "row_ci_low_pp", "row_ci_high_pp", "row_p_value", "p_seed_beats_baseline", "verdict", "seed_rule",
+               "seeds_to_decide", "seeds_needed", "trainable_params", "trainable_share", "wall_seconds", "worker_hours", "config_sha256", "dataset_sha256",
                "stage1_sha256", "code_version", "host", "blas_core", "blas_threads"]
             + classNames.map { "delta_pp_\($0)" }
     }
@@ -78,10 +79,20 @@ public enum CSVReport {
         row["delta_pp"] = num(c.deltaPP)
         row["ci_low_pp"] = num(c.interval?.lowPP)
         row["ci_high_pp"] = num(c.interval?.highPP)
+        row["per_seed_delta_pp"] = c.interval.map { $0.perSeedDeltaPP.map { "\($0)" }.joined(separator: " ") } ?? ""
+        row["seed_sd_pp"] = num(c.interval?.seedSDPP)
+        row["row_se_pp"] = num(c.rowInterval?.sdPP)
+        row["se_pp"] = num(c.interval?.standardErrorPP)
+        row["df"] = num(c.interval?.df)
         row["p_value"] = num(c.pValue)
         row["p_holm"] = num(c.pHolm)
+        row["row_ci_low_pp"] = num(c.rowInterval?.lowPP)
+        row["row_ci_high_pp"] = num(c.rowInterval?.highPP)
+        row["row_p_value"] = num(c.rowPValue)
+        row["p_seed_beats_baseline"] = num(c.probabilityOfImprovement)
         row["verdict"] = c.verdict.rawValue
         row["seed_rule"] = c.seedRule.rawValue
+        row["seeds_to_decide"] = c.seedsToDecide.map(String.init) ?? ""
         row["seeds_needed"] = c.seedsNeeded.map(String.init) ?? ""
         for (index, name) in classes.enumerated() { row["delta_pp_\(name)"] = num(c.perClassDeltaPP[safe: index]) }
         return row

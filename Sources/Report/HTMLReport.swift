@@ -26,12 +26,14 @@ public enum HTMLReport {
         return out
     }
 
-    /// Converts the Markdown report (headings, pipe tables, bullet lists, paragraphs) to HTML.
+    /// Converts the Markdown report (headings, pipe tables, bullet lists, paragraphs) to HTML; the
+    /// bullets under `## Warnings` are styled as warnings.
     static func tables(_ markdown: String) -> String {
         var out = ""
         var inTable = false
         var header = true
         var inList = false
+        var inWarnings = false
         for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             if line.hasPrefix("|") {
                 if line.hasPrefix("|---") { continue }
@@ -45,11 +47,12 @@ public enum HTMLReport {
             if inTable { out += "</table>\n"; inTable = false }
             if line.hasPrefix("- ") {
                 if !inList { out += "<ul>\n"; inList = true }
-                out += "<li class=\"warn\">\(inline(String(line.dropFirst(2))))</li>\n"
+                out += (inWarnings ? "<li class=\"warn\">" : "<li>") + "\(inline(String(line.dropFirst(2))))</li>\n"
                 continue
             }
             if inList { out += "</ul>\n"; inList = false }
             if line.hasPrefix("## ") {
+                inWarnings = line == "## Warnings"
                 out += "<h2>\(inline(String(line.dropFirst(3))))</h2>\n"
             } else if line.hasPrefix("# ") {
                 continue

@@ -70,8 +70,8 @@ public enum JSONReport {
             let spread = variant.perClassF1.indices.contains(index) ? variant.perClassF1[index] : nil
             return (name, .object(self.spread("f1", spread, scale: 100) + [
                 ("delta_pp", .optional(c?.perClassDeltaPP[safe: index])),
-                ("ci_low_pp", .optional(c?.interval?.perClassLowPP[safe: index])),
-                ("ci_high_pp", .optional(c?.interval?.perClassHighPP[safe: index])),
+                ("row_ci_low_pp", .optional(c?.rowInterval?.perClassLowPP[safe: index])),
+                ("row_ci_high_pp", .optional(c?.rowInterval?.perClassHighPP[safe: index])),
             ]))
         }
         var pairs: [(String, JSONValue)] = [
@@ -86,9 +86,20 @@ public enum JSONReport {
             ("trainable_share", .optional(variant.trainableShare)), ("worker_hours", .number(variant.workerHours)),
             ("paired_seeds", .array((c?.pairedSeeds ?? []).map { .string(String($0)) })),
             ("delta_pp", .optional(c?.deltaPP)), ("ci_low_pp", .optional(c?.interval?.lowPP)), ("ci_high_pp", .optional(c?.interval?.highPP)),
+            ("per_seed_delta_pp", c?.interval.map { .array($0.perSeedDeltaPP.map(JSONValue.number)) } ?? .null),
+            ("seed_sd_pp", .optional(c?.interval?.seedSDPP)), ("seed_variance_pp2", .optional(c?.interval?.seedVariance)),
+            ("row_variance_pp2", .optional(c?.interval?.rowVariance)), ("row_se_pp", .optional(c?.rowInterval?.sdPP)),
+            ("se_pp", .optional(c?.interval?.standardErrorPP)), ("df", .optional(c?.interval?.df)),
+            ("equivalence_ci_low_pp", .optional(c?.interval?.equivalenceLowPP)),
+            ("equivalence_ci_high_pp", .optional(c?.interval?.equivalenceHighPP)),
             ("p_value", .optional(c?.pValue)), ("p_holm", .optional(c?.pHolm)),
+            ("row_ci_low_pp", .optional(c?.rowInterval?.lowPP)), ("row_ci_high_pp", .optional(c?.rowInterval?.highPP)),
+            ("row_p_value", .optional(c?.rowPValue)),
+            ("p_seed_beats_baseline", .optional(c?.probabilityOfImprovement)),
             ("verdict", c.map { .string($0.verdict.rawValue) } ?? (variant.isBaseline ? .string("baseline") : .string(Verdict.untested.rawValue))),
             ("seed_rule", c.map { .string($0.seedRule.rawValue) } ?? .null),
+            ("summary", c.map { .string($0.sentence) } ?? .null),
+            ("seeds_to_decide", c?.seedsToDecide.map(JSONValue.int) ?? .null),
             ("seeds_needed", c?.seedsNeeded.map(JSONValue.int) ?? .null),
             ("per_class", .object(perClass)),
         ]

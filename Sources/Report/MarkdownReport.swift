@@ -55,24 +55,40 @@ public enum MarkdownReport {
         return out
     }
 
-    /// The significance table alone (what `ablate local` prints at the end), with a legend line.
+    /// The significance table alone (what `ablate local` prints at the end), one plain-language line per variant and
+    /// the legend with the rule.
     public static func verdictTable(_ report: SweepReport) -> String {
         let f = ReportFormatting.self
         let s = report.significance
-        var out = row(["Variant", "Seeds", "Δ F1 (pp)", "\(f.level(s.alpha)) % CI (pp)", "p", "p-Holm", "Verdict", "Seed rule (Δ > \(f.number(s.thresholdPP, 1)) pp)", "Seeds needed"])
-        out += rule(9)
+        var out = row(["Variant", "Seeds", "Δ F1 (pp)", "Per-seed Δ (pp)", "\(f.level(s.alpha)) % CI (pp)", "Seed SD", "Row SE", "df", "p",
+                       "p-Holm", "P(seed beats)", "Verdict", "Seed rule (Δ > \(f.number(s.thresholdPP, 1)) pp)", "Seeds to decide"])
+        out += rule(14)
+        var sentences: [String] = []
         for variant in report.variants where !variant.isBaseline {
             guard let c = variant.comparison else {
-                out += row([label(variant), seedsText(variant), "—", "—", "—", "—", Verdict.untested.rawValue, "—", "—"])
+                out += row([label(variant), seedsText(variant), "—", "—", "—", "—", "—", "—", "—", "—", "—", Verdict.untested.rawValue, "—", "—"])
                 continue
             }
             let rule = c.seedRule.rawValue + (c.seedRule.disagrees(with: c.verdict) ? " (differs)" : "")
-            out += row([label(variant), "\(c.pairedSeeds.count)", f.signed(c.deltaPP), f.interval(c.interval), f.pValue(c.pValue), f.pValue(c.pHolm),
-                        "**\(c.verdict.rawValue)**", rule, c.seedsNeeded.map(String.init) ?? "—"])
+            let perSeed = c.interval?.perSeedDeltaPP ?? (c.pairedSeeds.count == 1 ? [c.deltaPP] : [])
+            out += row([label(variant), "\(c.pairedSeeds.count)", f.signed(c.deltaPP), perSeed.isEmpty ? "—" : perSeed.map { f.signed($0) }.joined(separator: " "),
+                        f.interval(c.interval), f.number(c.interval?.seedSDPP), f.number(c.interval?.rowSEPP ?? c.rowInterval?.sdPP),
+                        f.number(c.interval?.df, 1), f.pValue(c.pValue), f.pValue(c.pHolm), f.number(c.probabilityOfImprovement),
+                        "**\(c.verdict.rawValue)**", rule, c.seedsToDecide.map(String.init) ?? "—"])
+            sentences.append("- \(variant.name): \(c.sentence)\n")
         }
-        out += "\nΔ vs `\(report.baseline)` over the seeds both finished; CI: paired bootstrap over validation rows (\(s.resamples) resamples, seed \(s.seed)); "
-        out += "p: paired approximate randomization (\(s.resamples) rounds), Holm-corrected over the \(report.variants.filter { $0.comparison?.pValue != nil }.count) tested variant(s); "
-        out += "verdict needs |Δ| > \(f.number(s.thresholdPP, 1)) pp, p-Holm ≤ \(f.number(s.alpha, 3)) and a CI excluding 0.\n"
+        let t = f.number(s.thresholdPP, 1)
+        let a = f.number(s.alpha, 3)
+        out += "\n" + sentences.joined()
+        out += "\nΔ vs `\(report.baseline)` over the seeds both finished (paired by seed; per-seed Δ = variant − baseline). "
+        out += "CI and p account for both sources of randomness: SE² = seed SD²/n + row SE² (row SE: SD of a paired bootstrap over "
+        out += "validation rows, \(s.resamples) resamples, seed \(s.seed)), Student-t with Welch–Satterthwaite df; "
+        out += "p Holm-corrected over the \(report.variants.filter { $0.comparison?.pHolm != nil }.count) tested variant(s). "
+        out += "Verdict: **better**/**worse** when p-Holm ≤ \(a), the CI excludes 0 and |Δ| > \(t) pp (sign of Δ); "
+        out += "**equivalent** when the \(f.level(2 * s.alpha)) % CI lies inside ±\(t) pp (two one-sided tests at \(a)); "
+        out += "otherwise **undecided** (also with fewer than 2 paired seeds). P(seed beats): share of (variant seed, baseline seed) pairs "
+        out += "where the variant's F1 is higher (ties ½). Seeds to decide: paired seeds per side at which the observed components "
+        out += "would decide. The row-level bootstrap CI and randomization p (each trained model fixed) are in report.json.\n"
         return out
     }
 

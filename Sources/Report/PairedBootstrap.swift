@@ -7,12 +7,15 @@ public struct DeltaInterval: Sendable, Equatable, Codable {
     public var highPP: Double
     public var perClassLowPP: [Double]
     public var perClassHighPP: [Double]
+    /// Standard deviation (ddof 1) of the resampled Δ: the row component's standard error (NaN when not computed).
+    public var sdPP: Double
 
-    public init(lowPP: Double, highPP: Double, perClassLowPP: [Double], perClassHighPP: [Double]) {
+    public init(lowPP: Double, highPP: Double, perClassLowPP: [Double], perClassHighPP: [Double], sdPP: Double = .nan) {
         self.lowPP = lowPP
         self.highPP = highPP
         self.perClassLowPP = perClassLowPP
         self.perClassHighPP = perClassHighPP
+        self.sdPP = sdPP
     }
 }
 
@@ -20,7 +23,9 @@ public struct DeltaInterval: Sendable, Equatable, Codable {
 /// intervals): each resample draws `n` validation rows with replacement, the **same** rows for the variant's
 /// and the baseline's cells; Δ = mean over the variant's seeds of their macro-F1 on those rows minus the same
 /// mean for the baseline's seeds. The interval is the (α/2, 1 − α/2) percentiles of Δ over the resamples
-/// (linear interpolation between order statistics, NumPy's default `percentile`).
+/// (linear interpolation between order statistics, NumPy's default `percentile`), and the replicates' standard
+/// deviation (ddof 1) is the row component of `SeedRowInterval`. It treats each trained model as fixed: it
+/// captures the validation set's sampling error only, not the seed's.
 ///
 /// Random stream: `numpy.random.default_rng(seed)`; resample r takes the next `n` draws of
 /// `integers(0, n)` (Lemire's method on 32-bit outputs). Every comparison of a sweep uses the same resampled
@@ -76,8 +81,16 @@ public enum PairedBootstrap {
             let classes = perClass[v].map { $0.sorted() }
             return DeltaInterval(
                 lowPP: percentile(sorted, low), highPP: percentile(sorted, high),
-                perClassLowPP: classes.map { percentile($0, low) }, perClassHighPP: classes.map { percentile($0, high) })
+                perClassLowPP: classes.map { percentile($0, low) }, perClassHighPP: classes.map { percentile($0, high) },
+                sdPP: standardDeviation(deltas[v]))
         }
+    }
+
+    /// Sample standard deviation (ddof 1, two-pass); NaN under 2 values.
+    public static func standardDeviation(_ values: [Double]) -> Double {
+        guard values.count > 1 else { return .nan }
+        let mean = values.reduce(0, +) / Double(values.count)
+        return (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
     }
 
     /// The `q`-quantile (0…1) of ascending `sorted` values with linear interpolation between order statistics

@@ -15,9 +15,11 @@ public enum ReportBuilder {
     }
 
     /// Builds the report: per-variant spreads over seeds, then for every variant but the baseline Δ over the seeds
-    /// both finished (a replica's cells count for the sweep seeds their seeds derive from), the paired bootstrap
-    /// interval and approximate-randomization p-value over the validation rows (all comparisons in one pass over
-    /// the same resampled rows), Holm across the variants, the verdicts and the power hint; plus provenance warnings
+    /// both finished (a replica's cells count for the sweep seeds their seeds derive from), the row-level paired
+    /// bootstrap (interval and SD) and approximate-randomization p-value over the validation rows (all comparisons in
+    /// one pass over the same resampled rows), the seed-and-row interval and p-value (`SeedRowInterval`: the
+    /// per-seed differences' spread plus the bootstrap's variance), Holm across the variants, the verdicts, the seeds
+    /// that would decide, the probability of improvement and the power hint; plus provenance warnings
     /// and a calibration warning for each replica of the baseline judged `better` or `worse`. The two paired tests
     /// run on two threads when `parallel`, else one after the other on the calling thread (same results).
     public static func build(_ inputs: ReportInputs, now: Double = Date().timeIntervalSince1970, parallel: Bool = true,
@@ -64,7 +66,26 @@ public enum ReportBuilder {
             intervals = []
             pValues = []
         }
-        let holm = HolmBonferroni.adjust(pValues.map { Optional($0) })
+
+        // Per variant: the per-seed differences and the seed-and-row interval (needs the row bootstrap's SD).
+        struct Judged {
+            var mine: [CellReport]
+            var theirs: [CellReport]
+            var interval: SeedRowInterval?
+        }
+        var judged: [String: Judged] = [:]
+        for variant in inputs.variants where variant != inputs.baseline {
+            guard let seeds = paired[variant], !seeds.isEmpty else { continue }
+            let cells = (byVariant[variant] ?? []).map(\.report)
+            let mine = seeds.compactMap { seed in cells.first { inputs.pairingSeed($0) == seed } }
+            let theirs = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.report }
+            let perSeed = zip(mine, theirs).map { 100 * ($0.best.macroF1 - $1.best.macroF1) }
+            let row = tested.firstIndex(of: variant).map { intervals[$0] }
+            let interval = row.flatMap { SeedRowInterval(perSeedDeltaPP: perSeed, rowSDPP: $0.sdPP, alpha: settings.alpha) }
+            judged[variant] = Judged(mine: mine, theirs: theirs, interval: interval)
+        }
+        let family = inputs.variants.filter { judged[$0]?.interval != nil }
+        let holm = Dictionary(uniqueKeysWithValues: zip(family, HolmBonferroni.adjust(family.map { judged[$0]?.interval?.pValue })))
 
         var variants: [VariantReport] = []
         let baseF1 = Spread(baseCells.map { 100 * $0.report.best.macroF1 })
@@ -73,23 +94,31 @@ public enum ReportBuilder {
             var report = variantReport(variant, cells: cells, isBaseline: variant == inputs.baseline, failed: inputs.failed[variant] ?? 0,
                                        classes: inputs.classNames.count)
             report.replicaOf = inputs.replicaOf[variant]
-            if variant != inputs.baseline, let seeds = paired[variant], !seeds.isEmpty {
+            if variant != inputs.baseline, let seeds = paired[variant], let entry = judged[variant] {
                 let index = tested.firstIndex(of: variant)
-                let mine = seeds.compactMap { seed in cells.first { inputs.pairingSeed($0) == seed } }
-                let theirs = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.report }
+                let mine = entry.mine
+                let theirs = entry.theirs
                 let delta = 100 * (mean(mine.map(\.best.macroF1)) - mean(theirs.map(\.best.macroF1)))
                 let perClass = (0..<inputs.classNames.count).map { c in
                     100 * (mean(mine.map { $0.best.f1[safe: c] }) - mean(theirs.map { $0.best.f1[safe: c] }))
                 }
-                let interval = index.map { intervals[$0] }
-                let pHolm = index.flatMap { holm[$0] }
+                let pHolm: Double? = holm[variant] ?? nil
+                let verdict = Verdict.judge(interval: entry.interval, pHolm: pHolm, thresholdPP: settings.thresholdPP, alpha: settings.alpha,
+                                            rowsTested: index != nil)
+                let seedsToDecide: Int? = verdict == .undecided
+                    ? entry.interval?.seedsToDecide(thresholdPP: settings.thresholdPP, alpha: settings.alpha) : nil
+                let hint = PowerHint.seedsNeeded(variantSD: report.macroF1?.sd, baselineSD: baseF1?.sd, thresholdPP: settings.thresholdPP,
+                                                 alpha: settings.alpha)
+                let variantF1: [Double] = mine.map { 100 * $0.best.macroF1 }
+                let baselineF1: [Double] = theirs.map { 100 * $0.best.macroF1 }
+                let improvement = ProbabilityOfImprovement.estimate(variant: variantF1, baseline: baselineF1)
+                let rowInterval: DeltaInterval? = index.map { intervals[$0] }
+                let rowPValue: Double? = index.map { pValues[$0] }
                 report.comparison = Comparison(
-                    pairedSeeds: seeds, deltaPP: delta, perClassDeltaPP: perClass, interval: interval, pValue: index.map { pValues[$0] },
-                    pHolm: pHolm,
-                    verdict: Verdict.judge(deltaPP: delta, thresholdPP: settings.thresholdPP, pHolm: pHolm, interval: interval, alpha: settings.alpha),
-                    seedRule: SeedRule.judge(deltaPP: delta, thresholdPP: settings.thresholdPP),
-                    seedsNeeded: PowerHint.seedsNeeded(variantSD: report.macroF1?.sd, baselineSD: baseF1?.sd, thresholdPP: settings.thresholdPP,
-                                                       alpha: settings.alpha))
+                    pairedSeeds: seeds, deltaPP: delta, perClassDeltaPP: perClass, interval: entry.interval, pValue: entry.interval?.pValue,
+                    pHolm: pHolm, rowInterval: rowInterval, rowPValue: rowPValue, verdict: verdict,
+                    seedRule: SeedRule.judge(deltaPP: delta, thresholdPP: settings.thresholdPP), seedsToDecide: seedsToDecide,
+                    seedsNeeded: hint, probabilityOfImprovement: improvement)
                 if let warning = calibrationWarning(report, baseline: inputs.baseline) { warnings.append(warning) }
             }
             variants.append(report)

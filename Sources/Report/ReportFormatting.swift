@@ -34,6 +34,12 @@ enum ReportFormatting {
         return "[" + signed(interval.lowPP) + ", " + signed(interval.highPP) + "]"
     }
 
+    /// `[low, high]` of a seed-and-row interval in points.
+    static func interval(_ interval: SeedRowInterval?) -> String {
+        guard let interval else { return "—" }
+        return "[" + signed(interval.lowPP) + ", " + signed(interval.highPP) + "]"
+    }
+
     /// The confidence level as a percentage (`95`).
     static func level(_ alpha: Double) -> String {
         let percent = 100 * (1 - alpha)

@@ -104,17 +104,46 @@ public struct Comparison: Sendable, Equatable, Codable {
     /// Mean best-epoch macro-F1 of the variant's paired seeds minus the baseline's, in points.
     public var deltaPP: Double
     public var perClassDeltaPP: [Double]
-    /// Paired-bootstrap interval at 1 − α (nil without predictions).
-    public var interval: DeltaInterval?
-    /// Paired approximate-randomization p-value (nil without predictions).
+    /// Δ with both sources of randomness (seeds and validation rows): the interval, df and p the verdict uses; nil
+    /// under 2 paired seeds or without predictions.
+    public var interval: SeedRowInterval?
+    /// The seed-and-row p-value (`interval.pValue`), nil without an interval.
     public var pValue: Double?
-    /// Holm–Bonferroni-corrected over the sweep's variants.
+    /// `pValue` Holm–Bonferroni-corrected over the sweep's variants.
     public var pHolm: Double?
+    /// Row level only (each trained model fixed): the paired-bootstrap interval at 1 − α over validation rows,
+    /// overall and per class, and its replicates' SD (nil without predictions).
+    public var rowInterval: DeltaInterval?
+    /// Row level only: the paired approximate-randomization p-value (nil without predictions).
+    public var rowPValue: Double?
     public var verdict: Verdict
     /// The research pipeline's rule on the same Δ.
     public var seedRule: SeedRule
+    /// Paired seeds per side at which the observed components would decide an `undecided` comparison
+    /// (`SeedRowInterval.seedsToDecide`); nil when decided or when no number of seeds can.
+    public var seedsToDecide: Int?
     /// Seeds per variant that would resolve a threshold-sized difference (`PowerHint`).
     public var seedsNeeded: Int?
+    /// P(a variant seed's macro-F1 beats a baseline seed's), U / (n·m) over the paired seeds.
+    public var probabilityOfImprovement: Double?
+
+    /// The one-line plain-language reading of the verdict.
+    public var sentence: String {
+        let f = ReportFormatting.self
+        let range = interval.map { "[" + f.signed($0.lowPP) + ", " + f.signed($0.highPP) + "]" } ?? ""
+        switch verdict {
+        case .better, .worse:
+            return "\(verdict.rawValue) by \(f.number(abs(deltaPP))) pp \(range); seeds and validation rows both accounted for"
+        case .equivalent:
+            return "equivalent: within the threshold by two one-sided tests (Δ \(f.signed(deltaPP)) pp \(range))"
+        case .undecided:
+            if pairedSeeds.count < 2 { return "undecided: one paired seed gives no seed variance; run at least 2 seeds per side" }
+            if let seedsToDecide { return "undecided: about \(seedsToDecide) seeds per side would decide it" }
+            return "undecided: no number of seeds would decide it (the validation rows' noise or Δ on the threshold)"
+        case .untested:
+            return "not tested: no paired predictions"
+        }
+    }
 }
 
 /// One variant over its finished seeds.

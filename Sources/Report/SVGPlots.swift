@@ -33,7 +33,8 @@ public enum SVGPlots {
         return plot.svg(title: "Validation macro-F1 per epoch (mean over seeds, band = min…max)")
     }
 
-    /// Δ macro-F1 (pp) of each variant with its confidence interval, the zero line and the ±threshold lines.
+    /// Δ macro-F1 (pp) of each variant with its seed-and-row confidence interval, the zero line and the labelled
+    /// ±threshold band.
     public static func forest(_ report: SweepReport) -> String {
         let rows = report.variants.filter { !$0.isBaseline }
         let compared = rows.compactMap { variant in variant.comparison.map { (variant.name, $0) } }
@@ -47,20 +48,23 @@ public enum SVGPlots {
         plot.xRange = padded(values.min() ?? -1, values.max() ?? 1)
         plot.yRange = (0, Double(compared.count))
         plot.xAxis(label: "Δ macro-F1 vs \(report.baseline) (pp)")
+        plot.add("<rect x=\"\(plot.x(-t))\" y=\"\(plot.top)\" width=\"\(plot.x(t) - plot.x(-t))\" height=\"\(plot.innerHeight)\" fill=\"#eee\"/>")
         plot.verticalLine(0, dash: String?.none, colour: "#444")
         plot.verticalLine(t, dash: "6,4", colour: "#888")
         plot.verticalLine(-t, dash: "6,4", colour: "#888")
+        let band = "±" + ReportFormatting.number(t, 1) + " pp"
+        plot.add("<text x=\"\(plot.x(0))\" y=\"\(plot.top + 12)\" text-anchor=\"middle\" fill=\"#666\">threshold \(escape(band))</text>")
         for (index, item) in compared.enumerated() {
             let y = Double(compared.count - index) - 0.5
             let c = item.1
-            let colour = c.verdict == .better ? "#2ca02c" : c.verdict == .worse ? "#d62728" : "#1f77b4"
+            let colour = c.verdict == .better ? "#2ca02c" : c.verdict == .worse ? "#d62728" : c.verdict == .equivalent ? "#9467bd" : "#1f77b4"
             if let interval = c.interval {
                 plot.add("<line x1=\"\(plot.x(interval.lowPP))\" y1=\"\(plot.y(y))\" x2=\"\(plot.x(interval.highPP))\" y2=\"\(plot.y(y))\" stroke=\"\(colour)\" stroke-width=\"3\"/>")
             }
             plot.add("<circle cx=\"\(plot.x(c.deltaPP))\" cy=\"\(plot.y(y))\" r=\"5\" fill=\"\(colour)\"/>")
             plot.add("<text x=\"\(plot.left - 8)\" y=\"\(plot.y(y) + 4)\" text-anchor=\"end\">\(escape(item.0)) (\(escape(c.verdict.rawValue)))</text>")
         }
-        return plot.svg(title: "Δ macro-F1 with \(ReportFormatting.level(report.significance.alpha)) % paired-bootstrap CI; dashed: ±\(ReportFormatting.number(t, 1)) pp threshold")
+        return plot.svg(title: "Δ macro-F1 with \(ReportFormatting.level(report.significance.alpha)) % CI over seeds and validation rows; shaded: ±\(ReportFormatting.number(t, 1)) pp threshold")
     }
 
     /// Per-class Δ F1 (pp) as grouped bars (one group per class, one bar per variant) with CI whiskers.
@@ -71,8 +75,8 @@ public enum SVGPlots {
         var values: [Double] = [0]
         for item in compared {
             values += item.2.perClassDeltaPP.filter(\.isFinite)
-            values += (item.2.interval?.perClassLowPP ?? []).filter(\.isFinite)
-            values += (item.2.interval?.perClassHighPP ?? []).filter(\.isFinite)
+            values += (item.2.rowInterval?.perClassLowPP ?? []).filter(\.isFinite)
+            values += (item.2.rowInterval?.perClassHighPP ?? []).filter(\.isFinite)
         }
         var plot = Plot(width: 640, height: 300, left: 56, right: 150, top: 20, bottom: 40)
         plot.xRange = (0, Double(classes.count))
@@ -90,14 +94,14 @@ public enum SVGPlots {
                 let top = plot.y(max(delta, 0))
                 let height = abs(plot.y(delta) - plot.y(0))
                 plot.add("<rect x=\"\(plot.x(x0))\" y=\"\(top)\" width=\"\(plot.x(x0 + barWidth) - plot.x(x0))\" height=\"\(max(height, 0.5))\" fill=\"\(colour(item.0))\"/>")
-                if let interval = item.2.interval, c < interval.perClassLowPP.count {
+                if let interval = item.2.rowInterval, c < interval.perClassLowPP.count {
                     let middle = plot.x(x0 + barWidth / 2)
                     plot.add("<line x1=\"\(middle)\" y1=\"\(plot.y(interval.perClassLowPP[c]))\" x2=\"\(middle)\" y2=\"\(plot.y(interval.perClassHighPP[c]))\" stroke=\"#222\"/>")
                 }
             }
         }
         for (slot, item) in compared.enumerated() { plot.legend(slot, item.1, colour: colour(item.0)) }
-        return plot.svg(title: "Per-class Δ F1 vs \(report.baseline) (bars: point estimate, whiskers: CI)")
+        return plot.svg(title: "Per-class Δ F1 vs \(report.baseline) (bars: point estimate, whiskers: row-level paired-bootstrap CI)")
     }
 
     /// One confusion matrix per variant (counts summed over its seeds' best epochs), shaded by row share.

@@ -4,21 +4,27 @@
 public enum Verdict: String, Sendable, Codable, Equatable {
     case better
     case worse
-    case noSignificantDifference = "no significant difference"
+    /// Within ±threshold by two one-sided tests: a documented negative result.
+    case equivalent
+    /// Neither a difference nor equivalence is shown; more seeds may decide.
+    case undecided
     /// Not enough data to test (no paired seeds, no predictions).
     case untested = "not tested"
 
-    /// The significance rule: `better` when Δ > threshold, the Holm-corrected p ≤ α and the CI's lower bound is
-    /// above 0; `worse` when Δ < −threshold, p-Holm ≤ α and the CI's upper bound is below 0; otherwise
-    /// `no significant difference`. Without a p-value or a CI: `not tested`.
-    public static func judge(deltaPP: Double, thresholdPP: Double, pHolm: Double?, interval: DeltaInterval?, alpha: Double)
-        -> Verdict
-    {
-        guard let pHolm, let interval else { return .untested }
+    /// The significance rule on the seed-and-row interval (`SeedRowInterval`):
+    /// - `better`: p-Holm ≤ α, the (1 − α) interval's lower bound > 0 and Δ̂ > threshold;
+    /// - `worse`: p-Holm ≤ α, the upper bound < 0 and Δ̂ < −threshold;
+    /// - `equivalent`: the (1 − 2α) interval lies inside (−threshold, +threshold) (two one-sided tests at α);
+    /// - `undecided`: none of these, or no interval (fewer than 2 paired seeds: the seed variance is unknown).
+    /// Without predictions (no row component, `rowsTested` false): `not tested`.
+    public static func judge(interval: SeedRowInterval?, pHolm: Double?, thresholdPP: Double, alpha: Double, rowsTested: Bool = true) -> Verdict {
+        guard rowsTested else { return .untested }
+        guard let interval, let pHolm else { return .undecided }
         let rejects = pHolm <= alpha
-        if deltaPP > thresholdPP, rejects, interval.lowPP > 0 { return .better }
-        if deltaPP < -thresholdPP, rejects, interval.highPP < 0 { return .worse }
-        return .noSignificantDifference
+        if rejects, interval.lowPP > 0, interval.deltaPP > thresholdPP { return .better }
+        if rejects, interval.highPP < 0, interval.deltaPP < -thresholdPP { return .worse }
+        if interval.equivalenceLowPP > -thresholdPP, interval.equivalenceHighPP < thresholdPP { return .equivalent }
+        return .undecided
     }
 }
 
@@ -35,10 +41,10 @@ public enum SeedRule: String, Sendable, Codable, Equatable {
         return .withinThreshold
     }
 
-    /// Whether this rule and the significance verdict say different things (e.g. `better` vs no difference).
+    /// Whether this rule and the significance verdict say different things (e.g. `better` vs `undecided`).
     public func disagrees(with verdict: Verdict) -> Bool {
         switch (self, verdict) {
-        case (.better, .better), (.worse, .worse), (.withinThreshold, .noSignificantDifference), (_, .untested): false
+        case (.better, .better), (.worse, .worse), (.withinThreshold, .equivalent), (_, .untested): false
         default: true
         }
     }

@@ -25,7 +25,25 @@ struct ReferenceFixture {
             var bootstrap_sd_pp: Double
             var p_value: Double
             var p_holm: Double
+            // The verdict's seed-and-row interval.
+            var per_seed_delta_pp: [Double]
+            var seed_row_delta_pp: Double
+            var seed_sd_pp: Double
+            var seed_variance_pp2: Double
+            var row_variance_pp2: Double
+            var se_pp: Double
+            var df: Double
+            var seed_row_ci_low_pp: Double
+            var seed_row_ci_high_pp: Double
+            var equivalence_ci_low_pp: Double
+            var equivalence_ci_high_pp: Double
+            var seed_row_p_value: Double
+            var seed_row_p_holm: Double
+            var verdict: String
+            var seeds_to_decide: Int?
+            var seeds_to_decide_if_undecided: Int?
         }
+        var threshold_pp: Double
         var variants: [String: Variant]
     }
 

@@ -32,7 +32,7 @@ final class ReplicaCalibrationTests: XCTestCase {
         XCTAssertEqual(noisy.comparison?.verdict, .better)
         XCTAssertEqual(noisy.comparison?.pairedSeeds, [1, 2, 3], "paired by the sweep seeds the replica's seeds derive from")
         XCTAssertFalse(noisy.seeds.contains(1), "its cells trained with derived seeds")
-        XCTAssertEqual(quiet.comparison?.verdict, .noSignificantDifference)
+        XCTAssertEqual(quiet.comparison?.verdict, .undecided)
         XCTAssertEqual(report.warnings, ["calibration: replica noisy of base came out better — the noise floor exceeds the threshold"])
 
         let markdown = MarkdownReport.render(report)

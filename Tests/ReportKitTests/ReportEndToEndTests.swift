@@ -73,7 +73,19 @@ final class ReportEndToEndTests: XCTestCase {
         XCTAssertEqual(good.seedRule, .better)
         XCTAssertGreaterThan(try XCTUnwrap(good.interval?.lowPP), 0)
         XCTAssertLessThanOrEqual(try XCTUnwrap(good.pHolm), 0.05)
-        XCTAssertEqual(same.verdict, .noSignificantDifference)
+        XCTAssertEqual(same.verdict, .undecided, "3 seeds cannot show equivalence within ±1 pp here")
+        // 1,200 rows: the row component alone keeps a ±1 pp equivalence out of reach, whatever the seeds.
+        XCTAssertNil(same.seedsToDecide)
+        XCTAssertTrue(same.sentence.hasPrefix("undecided: no number of seeds"), same.sentence)
+        XCTAssertTrue(good.sentence.hasPrefix("better by"), good.sentence)
+        // The verdict's interval holds both components; the row-level bootstrap and randomization are kept.
+        let components = try XCTUnwrap(good.interval)
+        XCTAssertEqual(components.perSeedDeltaPP.count, 3)
+        XCTAssertEqual(components.rowVariance, pow(try XCTUnwrap(good.rowInterval?.sdPP), 2), accuracy: 1e-12)
+        XCTAssertEqual(good.pValue, components.pValue)
+        XCTAssertNotNil(good.rowPValue)
+        XCTAssertGreaterThan(components.highPP - components.lowPP, try XCTUnwrap(good.rowInterval.map { $0.highPP - $0.lowPP }),
+                             "seed noise widens the row-only interval")
         XCTAssertEqual(good.pairedSeeds, [1, 2, 3])
         // Δ is the difference of the seeds' mean best-epoch macro-F1, in points.
         let mean = { (name: String) in [1, 2, 3].map { fixture.best["\(name)/\($0)"]?.macroF1 ?? .nan }.reduce(0, +) / 3 }
@@ -109,10 +121,14 @@ final class ReportEndToEndTests: XCTestCase {
         XCTAssertEqual((json["cells"] as? [Any])?.count, 9)
         let variants = try XCTUnwrap(json["variants"] as? [[String: Any]])
         let good = try XCTUnwrap(variants.first { $0["name"] as? String == "good" })
-        for key in ["seeds", "macro_f1_mean", "macro_f1_sd", "delta_pp", "ci_low_pp", "ci_high_pp", "p_value", "p_holm", "verdict", "per_class"] {
+        for key in ["seeds", "macro_f1_mean", "macro_f1_sd", "delta_pp", "ci_low_pp", "ci_high_pp", "p_value", "p_holm", "verdict", "per_class",
+                    "per_seed_delta_pp", "seed_sd_pp", "row_se_pp", "df", "row_ci_low_pp", "row_ci_high_pp", "row_p_value",
+                    "p_seed_beats_baseline", "summary"] {
             XCTAssertNotNil(good[key], key)
         }
         XCTAssertEqual(good["verdict"] as? String, "better")
+        XCTAssertEqual((good["per_seed_delta_pp"] as? [Double])?.count, 3)
+        XCTAssertEqual(header.filter { ["per_seed_delta_pp", "seed_sd_pp", "row_se_pp", "df", "row_p_value", "seeds_to_decide"].contains($0) }.count, 6)
         XCTAssertNotNil((good["per_class"] as? [String: Any])?["AB"])
         XCTAssertNotNil(json["warnings"] as? [Any])
     }

@@ -1,4 +1,4 @@
-// SignificanceReferenceTests: bootstrap CIs, approximate-randomization p-values and Holm against the NumPy reference.
+// SignificanceReferenceTests: bootstrap CIs, randomization p-values, the seed-and-row verdicts and Holm against NumPy/SciPy.
 import AblateSupport
 import Foundation
 import ReportKit
@@ -74,6 +74,62 @@ final class SignificanceReferenceTests: XCTestCase {
         }
         XCTAssertLessThan(largest, 1e-12, "the same swap stream should give the same p-values")
         print("randomization: largest p / p-Holm difference to the NumPy reference \(largest)")
+    }
+
+    /// The verdict's seed-and-row interval from the per-seed differences and the bootstrap's SD, against SciPy's
+    /// `t.ppf`/`t.sf`: components and df within 1e-9 (relative), interval bounds within 1e-6 pp, p and p-Holm within
+    /// 1e-9 — the inputs (the bootstrap SD) agree to ~1e-12, the rest is the Student-t's accuracy. Verdicts and
+    /// seeds-to-decide must be equal.
+    func testSeedRowIntervalsAndVerdictsMatchReference() throws {
+        let fixture = try ReferenceFixture.load()
+        let comparisons = try comparisons(fixture)
+        let intervals = try PairedBootstrap.intervals(comparisons, resamples: fixture.inputs.resamples, seed: fixture.inputs.seed,
+                                                      alpha: fixture.inputs.alpha)
+        let baseline = try XCTUnwrap(fixture.inputs.systems[fixture.inputs.baseline])
+        let threshold = fixture.expected.threshold_pp
+        let alpha = fixture.inputs.alpha
+        var judged: [SeedRowInterval] = []
+        var largest = (component: 0.0, bound: 0.0, p: 0.0)
+        for (index, name) in fixture.names.enumerated() {
+            let expected = try XCTUnwrap(fixture.expected.variants[name])
+            let variant = try XCTUnwrap(fixture.inputs.systems[name])
+            var perClass: [Double] = []
+            let perSeed = try zip(variant, baseline).map { mine, theirs in
+                let pair = try RowPatterns(labels: fixture.inputs.labels, variant: [mine], baseline: [theirs], classes: fixture.inputs.classes)
+                return 100 * pair.delta(counts: pair.counts, perClass: &perClass)
+            }
+            XCTAssertEqual(intervals[index].sdPP, expected.bootstrap_sd_pp, accuracy: 1e-9, "\(name): bootstrap SD")
+            let interval = try XCTUnwrap(SeedRowInterval(perSeedDeltaPP: perSeed, rowSDPP: intervals[index].sdPP, alpha: alpha))
+            judged.append(interval)
+            for (mine, theirs) in zip(perSeed, expected.per_seed_delta_pp) { XCTAssertEqual(mine, theirs, accuracy: 1e-9, "\(name): per-seed Δ") }
+            let components = [(interval.deltaPP, expected.seed_row_delta_pp), (interval.seedSDPP, expected.seed_sd_pp),
+                              (interval.seedVariance, expected.seed_variance_pp2), (interval.rowVariance, expected.row_variance_pp2),
+                              (interval.standardErrorPP, expected.se_pp), (interval.df, expected.df)]
+            for (mine, theirs) in components {
+                let relative = abs(mine - theirs) / max(1, abs(theirs))
+                largest.component = max(largest.component, relative)
+                XCTAssertLessThan(relative, 1e-9, "\(name): component \(mine) vs \(theirs)")
+            }
+            let bounds = [(interval.lowPP, expected.seed_row_ci_low_pp), (interval.highPP, expected.seed_row_ci_high_pp),
+                          (interval.equivalenceLowPP, expected.equivalence_ci_low_pp), (interval.equivalenceHighPP, expected.equivalence_ci_high_pp)]
+            for (mine, theirs) in bounds {
+                largest.bound = max(largest.bound, abs(mine - theirs))
+                XCTAssertEqual(mine, theirs, accuracy: 1e-6, "\(name): interval bound")
+            }
+            largest.p = max(largest.p, abs(interval.pValue - expected.seed_row_p_value))
+            XCTAssertEqual(interval.pValue, expected.seed_row_p_value, accuracy: 1e-9, "\(name): p")
+            XCTAssertEqual(interval.seedsToDecide(thresholdPP: threshold, alpha: alpha), expected.seeds_to_decide_if_undecided, "\(name): seeds to decide")
+        }
+        let holm = HolmBonferroni.adjust(judged.map(\.pValue))
+        for (index, name) in fixture.names.enumerated() {
+            let expected = try XCTUnwrap(fixture.expected.variants[name])
+            let adjusted = try XCTUnwrap(holm[index])
+            largest.p = max(largest.p, abs(adjusted - expected.seed_row_p_holm))
+            XCTAssertEqual(adjusted, expected.seed_row_p_holm, accuracy: 1e-9, "\(name): p-Holm")
+            let verdict = Verdict.judge(interval: judged[index], pHolm: adjusted, thresholdPP: threshold, alpha: alpha)
+            XCTAssertEqual(verdict.rawValue, expected.verdict, name)
+        }
+        print("seed-and-row: largest relative component difference \(largest.component), bound \(largest.bound) pp, p \(largest.p)")
     }
 }
 

@@ -37,7 +37,8 @@ struct StateDirectoryFixture {
     var best: [String: ClassificationMetrics] = [:]
     var last: [String: ClassificationMetrics] = [:]
 
-    /// Builds the directory of `sweepText` (by default the fixture's), whose variants predict with accuracy `skill`;
+    /// Builds the directory of `sweepText` (by default the fixture's), whose variants predict with accuracy `skill`
+    /// (a "variant/seed" key, by sweep seed, overrides the variant's for that seed);
     /// `configEdit` may change a cell's resolved config JSON before it is stored. A replica's cells have its derived
     /// seeds, as planned.
     static func make(sweepText: String = sweepText, skill: [String: Double] = skill,
@@ -61,7 +62,7 @@ struct StateDirectoryFixture {
                 position += 1
                 _ = try ledger.addCells([cell])
                 let predicted = labels.map { label in
-                    generator.unitDouble() < (skill[variant.name] ?? 0.5) ? label : (label + 1 + generator.bounded(classes - 1)) % classes
+                    generator.unitDouble() < (skill["\(variant.name)/\(sweepSeed)"] ?? skill[variant.name] ?? 0.5) ? label : (label + 1 + generator.bounded(classes - 1)) % classes
                 }
                 let metrics = try fixture.writeRun(variant: variant.name, seed: seed, labels: labels, predicted: predicted, config: config)
                 cell.state = .running
