@@ -74,7 +74,7 @@ struct WorkerCommand: ParsableCommand {
         options.checkpointInterval = checkpointInterval
         options.exitWhenFinished = exitWhenFinished
         try EndpointSyntax.probeConnect(connect, option: "--connect")
-        do { try Directories.create(workDir) } catch let error as DirectoryError { throw RunFailure(message: "--work-dir \(error)") }
+        do { try Directories.create(workDir) } catch let error as FileWriteError { throw RunFailure(message: "--work-dir \(error)") }
         let stop = StopSignal()
         let notifier = SystemdNotifier()
         let agent = try WorkerAgent(options: options, log: { emit("[\(options.name)] \($0)") })

@@ -1,11 +1,7 @@
 // ArtifactStore: the coordinator's content-addressed files (STATE/artifacts/<sha256>) and registered local files.
 import AblateSupport
-import Crypto
+import DatasetKit
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A failure of the artifact store, naming the file.
 public struct ArtifactStoreError: Error, CustomStringConvertible {
@@ -51,21 +47,8 @@ public final class ArtifactStore {
     /// Hashes the file at `path` (absolute) and compares it with `sha256`. Returns nil when it matches, else what is
     /// wrong in a few words (missing, unreadable, or the SHA-256 it has instead).
     public func verify(_ path: String, sha256: String) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return "cannot open it: \(String(cString: strerror(errno)))" }
-        defer { close(descriptor) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return "cannot read it: \(String(cString: strerror(errno)))"
-            }
-            if count == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
-        }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest: String
+        do { digest = try ContentHasher.sha256Hex(ofFile: path) } catch { return error.detail }
         return digest == sha256 ? nil : "its bytes hash to \(digest.prefix(12))…"
     }
 

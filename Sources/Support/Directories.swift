@@ -5,27 +5,15 @@ import Foundation
 import Glibc
 #endif
 
-/// A directory that could not be created or used: the path given, the part at fault and why, in words.
-public struct DirectoryError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// The directory asked for.
-    public let path: String
-    public let detail: String
-    public var description: String { "\(path): \(detail)" }
-
-    public init(path: String, detail: String) {
-        self.path = path
-        self.detail = detail
-    }
-}
-
 public enum Directories {
     /// Creates `path` and any missing parents (like `mkdir -p`).
     /// - Returns: the outermost directory this call created (the one to remove to undo it), nil when `path`
     ///   already was a directory.
-    /// - Throws: `DirectoryError` when a part of the path is not a directory or cannot be created.
+    /// - Throws: `FileWriteError` (the path, the part at fault and why) when a part of the path is not a directory
+    ///   or cannot be created.
     @discardableResult
     public static func create(_ path: String) throws -> String? {
-        guard !path.isEmpty else { throw DirectoryError(path: path, detail: "an empty path is not a directory") }
+        guard !path.isEmpty else { throw FileWriteError(path: path, detail: "an empty path is not a directory") }
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         var prefix = ""
         var created: String?
@@ -35,7 +23,7 @@ public enum Directories {
             if stat(prefix, &status) == 0 {
                 guard (status.st_mode & S_IFMT) == S_IFDIR else {
                     let detail = prefix == absolute ? "exists and is not a directory" : "\(prefix) is a file, not a directory"
-                    throw DirectoryError(path: path, detail: detail)
+                    throw FileWriteError(path: path, detail: detail)
                 }
                 continue
             }
@@ -45,7 +33,7 @@ public enum Directories {
                 if code == EEXIST, isDirectory(prefix) { continue }
                 if let created { try? FileManager.default.removeItem(atPath: created) }
                 let detail = prefix == absolute ? "cannot create the directory" : "cannot create the directory \(prefix)"
-                throw DirectoryError(path: path, detail: "\(detail): \(String(cString: strerror(code)))")
+                throw FileWriteError(path: path, detail: "\(detail): \(String(cString: strerror(code)))")
             }
             if created == nil { created = prefix }
         }

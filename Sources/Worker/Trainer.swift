@@ -343,10 +343,9 @@ public final class Trainer {
 
     /// SHA-256 of a file's bytes, lower-case hex (the provenance hash of a stage-1 checkpoint).
     public static func sha256(ofFile path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        do { return try ContentHasher.sha256Hex(ofFile: path) } catch {
             throw TrainingError.badCheckpoint(path: path, detail: "cannot read")
         }
-        return ContentHasher.sha256Hex(of: data)
     }
 
     static func describe(_ r: EpochRecord, total: Int, patience: Int) -> String {
