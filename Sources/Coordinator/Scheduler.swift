@@ -191,25 +191,24 @@ public struct Scheduler: Sendable {
             if let fallback { artifactSizes[fallback.sha256] = fallback.size }
             cell.resumeSHA256 = fallback?.sha256
             cell.resumeEpoch = fallback?.epoch ?? 0
-            let instead = fallback.map { "resuming from its epoch-\($0.epoch) checkpoint \($0.sha256.prefix(12))… instead" } ?? "starting afresh"
-            var ending: AttemptEnd?
-            if cell.state == .running {
-                let reason = "the coordinator's copy of its resume checkpoint \(path) is damaged"
-                ending = AttemptEnd(attempt: cell.attempt, outcome: "lost", reason: reason, at: now)
-                for (sessionID, session) in sessions.sorted(by: { $0.key < $1.key }) where session.held[id] == cell.attempt {
-                    sessions[sessionID]?.held[id] = nil
-                    actions.append(.send(session.peer, .cancel(Cancel(cell: id, attempt: cell.attempt, reason: reason))))
-                }
-                orphanDeadline[id] = nil
-                cell.state = .pending
-                cell.worker = nil
-            }
             cell.epochsDone = cell.resumeEpoch
             cell.updatedAt = now
             cells[id] = cell
+            let instead = fallback.map { "resuming from its epoch-\($0.epoch) checkpoint \($0.sha256.prefix(12))… instead" } ?? "starting afresh"
             actions.append(.log("cell \(cell.variant)/seed-\(cell.seed): resume checkpoint \(path) is damaged; \(instead) (no attempt counted)"))
             actions.append(.count("damaged_resume_checkpoint"))
-            actions.append(.saveCell(cell, starting: nil, ending: ending))
+            guard cell.state == .running else {
+                actions.append(.saveCell(cell, starting: nil, ending: nil))
+                continue
+            }
+            // The attempt handed the damaged file ends as lost (no failure counted), then its worker is told.
+            let reason = "the coordinator's copy of its resume checkpoint \(path) is damaged"
+            orphanDeadline[id] = nil
+            actions += requeue(id, now: now, outcome: "lost", reason: reason)
+            for (sessionID, session) in sessions.sorted(by: { $0.key < $1.key }) where session.held[id] == cell.attempt {
+                sessions[sessionID]?.held[id] = nil
+                actions.append(.send(session.peer, .cancel(Cancel(cell: id, attempt: cell.attempt, reason: reason))))
+            }
         }
         return actions + assign(now: now)
     }
