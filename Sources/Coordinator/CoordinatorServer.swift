@@ -325,7 +325,6 @@ public final class CoordinatorServer {
 
     private func perform(_ action: SchedulerAction, socket: ZMQSocket) throws {
         let ledger = setup.ledger
-        if case .send = action {} else { ledgerChanged = true }
         switch action {
         case .send(let peer, let message):
             do {
@@ -335,14 +334,19 @@ public final class CoordinatorServer {
             }
         case .saveCell(let cell, let starting, let ending):
             try ledger.update(cell, startingAttempt: starting, endingAttempt: ending.map { ($0.attempt, $0.outcome, $0.reason, $0.at) })
+            ledgerChanged = true
         case .storeMetrics(let record):
             _ = try ledger.appendMetrics(record)
+            ledgerChanged = true
         case .saveWorker(let worker):
             try ledger.upsertWorker(worker)
+            ledgerChanged = true
         case .recordCellFile(let file):
             try ledger.addCellFile(file)
+            ledgerChanged = true
         case .addArtifact(let record):
             try ledger.addArtifact(record)
+            ledgerChanged = true
         case .finishCell(let cell):
             try results.write(cell)
             collectionDue = true
@@ -420,7 +424,10 @@ public final class CoordinatorServer {
         lastCounterFlush = now
         var kept: [String: Int] = [:]
         for (name, value) in counters.sorted(by: { $0.key < $1.key }) {
-            do { try setup.ledger.addToCounter(name, value) } catch {
+            do {
+                try setup.ledger.addToCounter(name, value)
+                ledgerChanged = true
+            } catch {
                 // Kept for the next flush (a full disk passes); the line goes through the throttle.
                 kept[name] = value
                 if let shown = throttle.admit("cannot save counter \(name): \(error)", kind: "counter_write_failed", now: now) { log(shown) }
