@@ -17,12 +17,20 @@ public enum JSONReport {
             ("sweep", .string(report.sweep)), ("baseline", .string(report.baseline)),
             ("threshold_pp", .number(s.thresholdPP)), ("alpha", .number(s.alpha)), ("resamples", .int(s.resamples)),
             ("resample_seed", .string(String(s.seed))),
+            ("adaptive", adaptive(s.design)),
             ("class_names", .array(report.classNames.map(JSONValue.string))),
             ("generated_at", .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: report.generatedAt)))),
             ("cells", .array(report.cells.map { cell($0, classes: report.classNames) })),
             ("variants", .array(report.variants.map { variant($0, classes: report.classNames) })),
             ("warnings", .array(report.warnings.map(JSONValue.string))),
         ])
+    }
+
+    /// The adaptive-seed design, or null for a fixed list of seeds.
+    private static func adaptive(_ design: SequentialDesign?) -> JSONValue {
+        guard let design else { return .null }
+        return .object([("initial_seeds", .int(design.initialSeeds)), ("max_seeds", .int(design.maximumSeeds)),
+                        ("levels", .array(design.levels.map(JSONValue.number)))])
     }
 
     private static func epoch(_ metrics: EpochMetrics, classes: [String]) -> JSONValue {
@@ -92,7 +100,7 @@ public enum JSONReport {
             ("se_pp", .optional(c?.interval?.standardErrorPP)), ("df", .optional(c?.interval?.df)),
             ("equivalence_ci_low_pp", .optional(c?.interval?.equivalenceLowPP)),
             ("equivalence_ci_high_pp", .optional(c?.interval?.equivalenceHighPP)),
-            ("p_value", .optional(c?.pValue)), ("p_holm", .optional(c?.pHolm)),
+            ("p_value", .optional(c?.pValue)), ("p_holm", .optional(c?.pHolm)), ("level", .optional(c?.level)),
             ("row_ci_low_pp", .optional(c?.rowInterval?.lowPP)), ("row_ci_high_pp", .optional(c?.rowInterval?.highPP)),
             ("row_p_value", .optional(c?.rowPValue)),
             ("p_seed_beats_baseline", .optional(c?.probabilityOfImprovement)),

@@ -89,6 +89,12 @@ public enum MarkdownReport {
         out += "otherwise **undecided** (also with fewer than 2 paired seeds). P(seed beats): share of (variant seed, baseline seed) pairs "
         out += "where the variant's F1 is higher (ties ½). Seeds to decide: paired seeds per side at which the observed components "
         out += "would decide. The row-level bootstrap CI and randomization p (each trained model fixed) are in report.json.\n"
+        if let design = s.design {
+            let levels = design.levels
+            out += "\nAdaptive seeds (\(design.initialSeeds) to \(design.maximumSeeds) per side): each look is judged at its own level, "
+            out += "\(f.number(levels.first ?? s.alpha, 4)) before the last look and \(f.number(levels.last ?? s.alpha, 4)) at it (they sum to \(a)), "
+            out += "in place of \(a) above, and the CIs are at those levels.\n"
+        }
         return out
     }
 

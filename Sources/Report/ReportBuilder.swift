@@ -72,6 +72,7 @@ public enum ReportBuilder {
             var mine: [CellReport]
             var theirs: [CellReport]
             var interval: SeedRowInterval?
+            var level: Double
         }
         var judged: [String: Judged] = [:]
         for variant in inputs.variants where variant != inputs.baseline {
@@ -81,8 +82,9 @@ public enum ReportBuilder {
             let theirs = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.report }
             let perSeed = zip(mine, theirs).map { 100 * ($0.best.macroF1 - $1.best.macroF1) }
             let row = tested.firstIndex(of: variant).map { intervals[$0] }
-            let interval = row.flatMap { SeedRowInterval(perSeedDeltaPP: perSeed, rowSDPP: $0.sdPP, alpha: settings.alpha) }
-            judged[variant] = Judged(mine: mine, theirs: theirs, interval: interval)
+            let level = inputs.design?.level(atSeeds: perSeed.count) ?? settings.alpha
+            let interval = row.flatMap { SeedRowInterval(perSeedDeltaPP: perSeed, rowSDPP: $0.sdPP, alpha: level) }
+            judged[variant] = Judged(mine: mine, theirs: theirs, interval: interval, level: level)
         }
         let family = inputs.variants.filter { judged[$0]?.interval != nil }
         let holm = Dictionary(uniqueKeysWithValues: zip(family, HolmBonferroni.adjust(family.map { judged[$0]?.interval?.pValue })))
@@ -103,10 +105,10 @@ public enum ReportBuilder {
                     100 * (mean(mine.map { $0.best.f1[safe: c] }) - mean(theirs.map { $0.best.f1[safe: c] }))
                 }
                 let pHolm: Double? = holm[variant] ?? nil
-                let verdict = Verdict.judge(interval: entry.interval, pHolm: pHolm, thresholdPP: settings.thresholdPP, alpha: settings.alpha,
+                let verdict = Verdict.judge(interval: entry.interval, pHolm: pHolm, thresholdPP: settings.thresholdPP, alpha: entry.level,
                                             rowsTested: index != nil)
                 let seedsToDecide: Int? = verdict == .undecided
-                    ? entry.interval?.seedsToDecide(thresholdPP: settings.thresholdPP, alpha: settings.alpha) : nil
+                    ? entry.interval?.seedsToDecide(thresholdPP: settings.thresholdPP, alpha: entry.level) : nil
                 let hint = PowerHint.seedsNeeded(variantSD: report.macroF1?.sd, baselineSD: baseF1?.sd, thresholdPP: settings.thresholdPP,
                                                  alpha: settings.alpha)
                 let variantF1: [Double] = mine.map { 100 * $0.best.macroF1 }
@@ -116,7 +118,7 @@ public enum ReportBuilder {
                 let rowPValue: Double? = index.map { pValues[$0] }
                 report.comparison = Comparison(
                     pairedSeeds: seeds, deltaPP: delta, perClassDeltaPP: perClass, interval: entry.interval, pValue: entry.interval?.pValue,
-                    pHolm: pHolm, rowInterval: rowInterval, rowPValue: rowPValue, verdict: verdict,
+                    pHolm: pHolm, level: entry.level, rowInterval: rowInterval, rowPValue: rowPValue, verdict: verdict,
                     seedRule: SeedRule.judge(deltaPP: delta, thresholdPP: settings.thresholdPP), seedsToDecide: seedsToDecide,
                     seedsNeeded: hint, probabilityOfImprovement: improvement)
                 if let warning = calibrationWarning(report, baseline: inputs.baseline) { warnings.append(warning) }
@@ -131,7 +133,8 @@ public enum ReportBuilder {
         let cells = inputs.cells.map(\.report).sorted { (order[$0.variant] ?? 0, $0.seed) < (order[$1.variant] ?? 0, $1.seed) }
         return SweepReport(
             sweep: inputs.sweepName, baseline: inputs.baseline, classNames: inputs.classNames,
-            significance: SignificanceSummary(thresholdPP: settings.thresholdPP, alpha: settings.alpha, resamples: settings.resamples, seed: settings.seed),
+            significance: SignificanceSummary(thresholdPP: settings.thresholdPP, alpha: settings.alpha, resamples: settings.resamples, seed: settings.seed,
+                                              design: inputs.design),
             cells: cells, variants: variants, warnings: warnings, generatedAt: now)
     }
 

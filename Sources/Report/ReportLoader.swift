@@ -33,6 +33,9 @@ public struct ReportInputs: Sendable {
     /// Each replica variant's sweep seed per training seed (the inverse of `ReplicaSeeds`): its cells pair with
     /// other variants' cells of that sweep seed.
     public var sweepSeeds: [String: [UInt64: UInt64]] = [:]
+    /// The adaptive-seed design (`seeds: {initial, max}`), nil for a fixed list of seeds: each comparison is then
+    /// judged at its look's level.
+    public var design: SequentialDesign? = nil
 
     /// The sweep seed `cell` pairs by: its own seed, or for a replica's cell the sweep seed it was derived from.
     func pairingSeed(_ cell: CellReport) -> UInt64 {

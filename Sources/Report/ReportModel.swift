@@ -111,6 +111,9 @@ public struct Comparison: Sendable, Equatable, Codable {
     public var pValue: Double?
     /// `pValue` Holm–Bonferroni-corrected over the sweep's variants.
     public var pHolm: Double?
+    /// The level this comparison was judged at: α, or in an adaptive sweep the level of its look
+    /// (`SequentialDesign.level(atSeeds:)`); the interval is the (1 − level) interval.
+    public var level: Double = 0.05
     /// Row level only (each trained model fixed): the paired-bootstrap interval at 1 − α over validation rows,
     /// overall and per class, and its replicates' SD (nil without predictions).
     public var rowInterval: DeltaInterval?
@@ -188,4 +191,6 @@ public struct SignificanceSummary: Sendable, Equatable, Codable {
     public var alpha: Double
     public var resamples: Int
     public var seed: UInt64
+    /// The adaptive-seed design the verdicts were judged under; nil for a fixed list of seeds.
+    public var design: SequentialDesign? = nil
 }
