@@ -6,7 +6,7 @@ import WorkerKit
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks (use a release build).", subcommands: [BenchTrainCommand.self, BenchProtocolCommand.self, BenchHeartbeatsCommand.self])
+        commandName: "bench", abstract: "Benchmarks (use a release build).", subcommands: [BenchTrainCommand.self, BenchProtocolCommand.self, BenchHeartbeatsCommand.self, BenchCalibrationCommand.self])
 }
 
 /// Measures the exact Stage-2 model's throughput; runs bench/torch_baseline.py with the same settings when
