@@ -16,11 +16,11 @@ Holm: sorted ascending, p_(i) ← max_{j≤i} min(1, (m − j + 1)·p_(j)).
 
 Seed-and-row interval (the verdict's): d_s = macro-F1(variant seed s) − macro-F1(baseline seed s) in pp;
 Δ̂ = mean d_s; V_seed = var(d_s, ddof=1)/n; V_rows = var(bootstrap Δ*, ddof=1); SE = √(V_seed + V_rows);
-df = (V_seed + V_rows)² / (V_seed²/(n − 1)) capped at 1e6; CI = Δ̂ ± t.ppf(1 − α/2, df)·SE; p = 2·t.sf(|Δ̂|/SE, df),
+df = n − 1 (not Welch–Satterthwaite's, which the calibration showed too optimistic at 2–3 seeds); CI = Δ̂ ± t.ppf(1 − α/2, df)·SE; p = 2·t.sf(|Δ̂|/SE, df),
 Holm-corrected over the variants; TOST interval Δ̂ ± t.ppf(1 − α, df)·SE. Verdict with threshold δ (pp):
 better/worse when p-Holm ≤ α, the CI excludes 0 and |Δ̂| > δ (sign of Δ̂); equivalent when the TOST interval lies
 inside (−δ, δ); else undecided, with seeds_to_decide = the smallest m > n (≤ 1000) at which
-t(df(m))·√(var(d_s)/m + V_rows) < |Δ̂| − δ (or < δ − |Δ̂| with t.ppf(1 − α) for equivalence), None if none.
+t(m − 1)·√(var(d_s)/m + V_rows) < |Δ̂| − δ (or < δ − |Δ̂| with t.ppf(1 − α) for equivalence), None if none.
 
 Usage: python3 scripts/report_reference.py [--make-inputs]
 """
@@ -96,10 +96,9 @@ def holm(p):
 MAX_DF = 1e6
 
 
-def welch_df(v_seed, v_rows, n):
-    if n < 2 or v_seed <= 0:
-        return MAX_DF
-    return min(MAX_DF, (v_seed + v_rows) ** 2 / (v_seed ** 2 / (n - 1)))
+def seeds_df(n):
+    """n − 1 degrees of freedom for n paired seeds (at least 1)."""
+    return float(max(1, n - 1))
 
 
 def seed_row(per_seed, row_sd, alpha, threshold):
@@ -109,7 +108,7 @@ def seed_row(per_seed, row_sd, alpha, threshold):
     s2 = float(np.var(d, ddof=1))
     v_seed, v_rows = s2 / n, row_sd ** 2
     se = float(np.sqrt(v_seed + v_rows))
-    df = welch_df(v_seed, v_rows, n)
+    df = seeds_df(n)
     mean = float(d.mean())
     half = stats.t.ppf(1 - alpha / 2, df) * se
     one_sided = stats.t.ppf(1 - alpha, df) * se
@@ -122,7 +121,7 @@ def seed_row(per_seed, row_sd, alpha, threshold):
     if margin > 0 and stats.t.ppf(level, MAX_DF) * np.sqrt(v_rows) < margin:
         for m in range(n + 1, 1001):
             v = s2 / m
-            if stats.t.ppf(level, welch_df(v, v_rows, m)) * np.sqrt(v + v_rows) < margin:
+            if stats.t.ppf(level, seeds_df(m)) * np.sqrt(v + v_rows) < margin:
                 seeds = m
                 break
     return {"seed_row_delta_pp": mean, "per_seed_delta_pp": d.tolist(), "seed_sd_pp": float(np.sqrt(s2)),

@@ -141,7 +141,7 @@ enum CalibrationTables {
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
         let wrong = rates.filter { $0.scenario.effectMultiple > 0 }.map(\.falseVerdicts).reduce(0, +)
-        out += "\nWith a true effect, verdicts in the wrong direction: \(wrong) in \(rates.filter { $0.scenario.effectMultiple > 0 }.count * settings.simulations).\n"
+        out += "\nWith a true effect, wrong verdicts (the wrong direction, or equivalent): \(wrong) in \(rates.filter { $0.scenario.effectMultiple > 0 }.count * settings.simulations).\n"
         return out
     }
 }

@@ -63,6 +63,12 @@ public enum CalibrationSimulation {
         public var fixedSeeds: Int?
         public var adaptive: SequentialDesignShape?
 
+        public init(effectMultiple: Double, fixedSeeds: Int?, adaptive: SequentialDesignShape?) {
+            self.effectMultiple = effectMultiple
+            self.fixedSeeds = fixedSeeds
+            self.adaptive = adaptive
+        }
+
         /// The most seeds per side it may use.
         public var maximumSeeds: Int { fixedSeeds ?? adaptive?.maximum ?? 0 }
     }
@@ -88,9 +94,24 @@ public enum CalibrationSimulation {
         public var undecided: Int
         /// `better` on +e and `worse` on −e (0 without an effect).
         public var correct: Int
-        /// `better` or `worse` without an effect; the wrong direction with one.
+        /// `better` or `worse` without an effect; with one, the wrong direction, or `equivalent` when the effect exceeds
+        /// the threshold (multiple > 1).
         public var falseVerdicts: Int
         public var meanSeeds: Double
+
+        public init(scenario: Scenario, effectPP: Double, simulations: Int, better: Int, worse: Int, equivalent: Int, undecided: Int, correct: Int,
+                    falseVerdicts: Int, meanSeeds: Double) {
+            self.scenario = scenario
+            self.effectPP = effectPP
+            self.simulations = simulations
+            self.better = better
+            self.worse = worse
+            self.equivalent = equivalent
+            self.undecided = undecided
+            self.correct = correct
+            self.falseVerdicts = falseVerdicts
+            self.meanSeeds = meanSeeds
+        }
 
         public func rate(_ count: Int) -> Double { simulations > 0 ? Double(count) / Double(simulations) : .nan }
     }
@@ -237,6 +258,8 @@ public enum CalibrationSimulation {
             } else if directional {
                 let right = (outcome.verdict == .better) == (outcome.sign > 0)
                 if right { rates.correct += 1 } else { rates.falseVerdicts += 1 }
+            } else if outcome.verdict == .equivalent, scenario.effectMultiple > 1 {
+                rates.falseVerdicts += 1
             }
         }
         rates.meanSeeds = outcomes.isEmpty ? .nan : Double(seeds) / Double(outcomes.count)

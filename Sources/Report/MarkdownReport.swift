@@ -82,7 +82,7 @@ public enum MarkdownReport {
         out += "\n" + sentences.joined()
         out += "\nΔ vs `\(report.baseline)` over the seeds both finished (paired by seed; per-seed Δ = variant − baseline). "
         out += "CI and p account for both sources of randomness: SE² = seed SD²/n + row SE² (row SE: SD of a paired bootstrap over "
-        out += "validation rows, \(s.resamples) resamples, seed \(s.seed)), Student-t with Welch–Satterthwaite df; "
+        out += "validation rows, \(s.resamples) resamples, seed \(s.seed)), Student-t with n − 1 df (n paired seeds); "
         out += "p Holm-corrected over the \(report.variants.filter { $0.comparison?.pHolm != nil }.count) tested variant(s). "
         out += "Verdict: **better**/**worse** when p-Holm ≤ \(a), the CI excludes 0 and |Δ| > \(t) pp (sign of Δ); "
         out += "**equivalent** when the \(f.level(2 * s.alpha)) % CI lies inside ±\(t) pp (two one-sided tests at \(a)); "

@@ -12,14 +12,14 @@ final class VerdictTests: XCTestCase {
     }
 
     func testComponentsAndInterval() throws {
-        // d = [4, 1]: var 4.5, V_seed 2.25, V_rows 0.25, df = 2.5² / (2.25² / 1) = 1.2345…
+        // d = [4, 1]: var 4.5, V_seed 2.25, V_rows 0.25, df = n − 1 = 1 (not Welch–Satterthwaite's 1.2345…)
         let i = try interval([4, 1], rowSD: 0.5)
         XCTAssertEqual(i.deltaPP, 2.5)
         XCTAssertEqual(i.seedSDPP, 4.5.squareRoot(), accuracy: 1e-12)
         XCTAssertEqual(i.seedVariance, 2.25, accuracy: 1e-12)
         XCTAssertEqual(i.rowVariance, 0.25, accuracy: 1e-12)
         XCTAssertEqual(i.standardErrorPP, 2.5.squareRoot(), accuracy: 1e-12)
-        XCTAssertEqual(i.df, 6.25 / (2.25 * 2.25), accuracy: 1e-12)
+        XCTAssertEqual(i.df, 1)
         let half = StudentT.quantile(0.975, df: i.df) * i.standardErrorPP
         XCTAssertEqual(i.lowPP, 2.5 - half, accuracy: 1e-12)
         XCTAssertEqual(i.highPP, 2.5 + half, accuracy: 1e-12)
@@ -57,8 +57,8 @@ final class VerdictTests: XCTestCase {
     func testNoSeedVarianceUsesTheRowsAlone() throws {
         let fixed = try interval([2, 2, 2], rowSD: 0.3)
         XCTAssertEqual(fixed.seedVariance, 0)
-        XCTAssertEqual(fixed.df, SeedRowInterval.maximumDF)
-        XCTAssertEqual(fixed.highPP - fixed.lowPP, 2 * 1.959966 * 0.3, accuracy: 1e-5)
+        XCTAssertEqual(fixed.df, 2, "n − 1, also when the seeds happen to agree")
+        XCTAssertEqual(fixed.highPP - fixed.lowPP, 2 * 4.302653 * 0.3, accuracy: 1e-5)
         XCTAssertEqual(judge(fixed), .better)
         let exact = try interval([1.5, 1.5], rowSD: 0)
         XCTAssertEqual(exact.pValue, 0)
@@ -66,8 +66,8 @@ final class VerdictTests: XCTestCase {
         let nothing = try interval([0, 0], rowSD: 0)
         XCTAssertEqual(nothing.pValue, 1)
         XCTAssertEqual(judge(nothing), .equivalent)
-        XCTAssertEqual(judge(try interval([0.1, 0.1], rowSD: 0.2)), .equivalent)
-        XCTAssertEqual(judge(try interval([0.1, 0.1], rowSD: 0.7)), .undecided, "90 % interval ±1.15 reaches past ±1")
+        XCTAssertEqual(judge(try interval([0.1, 0.1, 0.1], rowSD: 0.2)), .equivalent)
+        XCTAssertEqual(judge(try interval([0.1, 0.1], rowSD: 0.2)), .undecided, "1 df: the 90 % interval ±1.26 reaches past ±1")
     }
 
     func testEquivalenceNeedsTheWholeNarrowInterval() throws {
@@ -85,7 +85,7 @@ final class VerdictTests: XCTestCase {
         // The first m at which the observed components would decide, and not m − 1.
         func width(_ m: Int) -> Double {
             let v = 4.5 / Double(m)
-            let df = SeedRowInterval.degreesOfFreedom(seedVariance: v, rowVariance: 0.25, seeds: m)
+            let df = SeedRowInterval.degreesOfFreedom(seeds: m)
             return StudentT.quantile(0.975, df: df) * (v + 0.25).squareRoot()
         }
         XCTAssertLessThan(width(seeds), 1.5)
