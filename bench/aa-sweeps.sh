@@ -56,13 +56,18 @@ done
 run_sweep large-effect large-effect "2000, 2001, 2002, 2003, 2004" \
     "  slow_adapters: {loss: cb_focal, gamma: 2.0, beta: 0.9999, lr_adapter: 1.0e-6}"
 
+# Judge every sweep again with this binary's rule (report.json is from the binary that ran the sweep).
+for dir in "$OUT"/aa-* "$OUT"/large-effect; do
+    [ -d "$dir" ] && "$ABLATE" report --state "$dir" --format json --out "$dir/verdicts.json"
+done
+
 python3 - "$OUT" "$SWEEPS" <<'PY'
 import json, sys
 out, sweeps = sys.argv[1], int(sys.argv[2])
 false = 0
 counts = {}
 for i in range(sweeps):
-    report = json.load(open(f"{out}/aa-{i}/report.json"))
+    report = json.load(open(f"{out}/aa-{i}/verdicts.json"))
     v = next(v for v in report["variants"] if v["name"] == "cb_focal_aa")
     verdict = v["verdict"]
     counts[verdict] = counts.get(verdict, 0) + 1
@@ -70,7 +75,7 @@ for i in range(sweeps):
     print(f"aa-{i:<3} seeds {len(v['paired_seeds'])}  Δ {v['delta_pp']:+6.2f} pp  CI [{v['ci_low_pp']:+7.2f}, {v['ci_high_pp']:+7.2f}]"
           f"  seed SD {v['seed_sd_pp']:.2f}  row SE {v['row_se_pp']:.2f}  p {v['p_value']:.3f}  {verdict}")
 print(f"A/A sweeps: {sweeps}; false verdicts (better/worse): {false}; " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
-report = json.load(open(f"{out}/large-effect/report.json"))
+report = json.load(open(f"{out}/large-effect/verdicts.json"))
 v = next(v for v in report["variants"] if v["name"] == "slow_adapters")
 print(f"large effect (lr_adapter 1e-6, {len(v['paired_seeds'])} seeds): Δ {v['delta_pp']:+.2f} pp "
       f"CI [{v['ci_low_pp']:+.2f}, {v['ci_high_pp']:+.2f}] p-Holm {v['p_holm']:.4f} verdict {v['verdict']}")

@@ -85,6 +85,7 @@ public enum JSONReport {
         var pairs: [(String, JSONValue)] = [
             ("name", .string(variant.name)), ("is_baseline", .bool(variant.isBaseline)),
             ("replica_of", variant.replicaOf.map(JSONValue.string) ?? .null),
+            ("replica_verdict", variant.replicaVerdict.map { .string($0.rawValue) } ?? .null),
             ("seeds", .array(variant.seeds.map { .string(String($0)) })), ("failed_seeds", .int(variant.failedSeeds)),
         ]
         pairs += spread("macro_f1", variant.macroF1, scale: 100) + spread("precision", variant.macroPrecision, scale: 100)

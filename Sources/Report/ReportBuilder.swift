@@ -123,6 +123,11 @@ public enum ReportBuilder {
                     seedsNeeded: hint, probabilityOfImprovement: improvement)
                 if let warning = calibrationWarning(report, baseline: inputs.baseline) { warnings.append(warning) }
             }
+            if let source = report.replicaOf, source != inputs.baseline {
+                let (verdict, note) = replicaCheck(variant, source: source, inputs: inputs, cells: byVariant, reference: reference)
+                report.replicaVerdict = verdict
+                if let note { warnings.append(note) }
+            }
             variants.append(report)
         }
         let records = inputs.cells.map {
@@ -202,6 +207,38 @@ public enum ReportBuilder {
               verdict == .better || verdict == .worse
         else { return nil }
         return "calibration: replica \(report.name) of \(source) came out \(verdict.rawValue) — the noise floor exceeds the threshold"
+    }
+
+    /// A replica of a variant other than the baseline against its own source, paired by sweep seed: the seed-and-row
+    /// interval at α (no Holm: one check per replica, not a claim about a variant) and the verdict rule; `better` or
+    /// `worse` is the same calibration warning as for a replica of the baseline. Nil verdict (and maybe a note) when
+    /// fewer than 2 seeds pair or predictions are missing.
+    static func replicaCheck(_ replica: String, source: String, inputs: ReportInputs, cells: [String: [LoadedCell]], reference: CellPredictions?)
+        -> (Verdict?, String?)
+    {
+        let mine = cells[replica] ?? []
+        let theirs = cells[source] ?? []
+        let seeds = mine.map { inputs.pairingSeed($0.report) }.filter { seed in theirs.contains { inputs.pairingSeed($0.report) == seed } }.sorted()
+        guard seeds.count >= 2, let reference else { return (nil, nil) }
+        let left = seeds.compactMap { seed in mine.first { inputs.pairingSeed($0.report) == seed } }
+        let right = seeds.compactMap { seed in theirs.first { inputs.pairingSeed($0.report) == seed } }
+        let predictions = (left + right).compactMap(\.predictions)
+        guard predictions.count == 2 * seeds.count, predictions.allSatisfy({ $0.labels == reference.labels && $0.classes == reference.classes }) else {
+            return (nil, "\(replica): predictions missing or on other validation rows; not checked against its source \(source)")
+        }
+        let settings = inputs.significance
+        do {
+            let patterns = try RowPatterns(labels: reference.labels, variant: left.compactMap(\.predictions).map(\.predicted),
+                                           baseline: right.compactMap(\.predictions).map(\.predicted), classes: reference.classes)
+            let rowSD = try PairedBootstrap.intervals([patterns], resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha).first?.sdPP ?? .nan
+            let deltas = zip(left, right).map { 100 * ($0.report.best.macroF1 - $1.report.best.macroF1) }
+            let interval = SeedRowInterval(perSeedDeltaPP: deltas, rowSDPP: rowSD, alpha: settings.alpha)
+            let verdict = Verdict.judge(interval: interval, pHolm: interval?.pValue, thresholdPP: settings.thresholdPP, alpha: settings.alpha)
+            guard verdict == .better || verdict == .worse else { return (verdict, nil) }
+            return (verdict, "calibration: replica \(replica) of \(source) came out \(verdict.rawValue) than \(source) — the noise floor exceeds the threshold")
+        } catch {
+            return (nil, "\(replica): not checked against its source \(source): \(error)")
+        }
     }
 
     /// How two cells' validation labels differ: in number, or at the first row where they disagree.

@@ -169,6 +169,9 @@ public struct VariantReport: Sendable, Equatable, Codable {
     public var comparison: Comparison?
     /// The variant this one replicates (`replica_of`), nil for an ordinary variant.
     public var replicaOf: String? = nil
+    /// For a replica of a variant other than the baseline: its verdict against its own source (nil otherwise, or
+    /// under 2 paired seeds).
+    public var replicaVerdict: Verdict? = nil
 }
 
 /// A whole sweep's report.

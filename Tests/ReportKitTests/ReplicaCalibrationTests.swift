@@ -43,4 +43,39 @@ final class ReplicaCalibrationTests: XCTestCase {
         XCTAssertEqual(variants.map { $0["replica_of"] as? String }, [nil, "base", "base"])
         XCTAssertEqual((json["warnings"] as? [String])?.count, 1)
     }
+
+    static let otherSourceText = """
+        name: calibration-other
+        dataset: /nonexistent/data.h5
+        stage1_checkpoint: /nonexistent/stage1.h5
+        baseline: base
+        seeds: [1, 2, 3]
+        train: {width: 16, epochs: 5}
+        variants:
+          base: {loss: cb_focal}
+          poly: {loss: poly, epsilon: 1.0}
+          poly_aa: {replica_of: poly}
+          poly_bb: {replica_of: poly}
+        significance: {threshold_pp: 1.0, resamples: 2000, seed: 3}
+        """
+
+    /// A replica of a variant other than the baseline is checked against its own source: `poly_aa` predicts far worse
+    /// than `poly` (a difference no replica should show) and is warned; `poly_bb`, alike its source, is not.
+    func testAReplicaOfAnotherVariantIsCheckedAgainstItsSource() throws {
+        let skill = ["base": 0.62, "poly": 0.72, "poly_aa": 0.60, "poly_bb": 0.72]
+        let fixture = try StateDirectoryFixture.make(sweepText: Self.otherSourceText, skill: skill)
+        let report = try ReportBuilder.build(stateDirectory: fixture.state, now: 1_800_000_000)
+        let aa = try XCTUnwrap(report.variants.first { $0.name == "poly_aa" })
+        let bb = try XCTUnwrap(report.variants.first { $0.name == "poly_bb" })
+        XCTAssertEqual(aa.replicaVerdict, .worse)
+        XCTAssertNotEqual(bb.replicaVerdict, .better)
+        XCTAssertNotEqual(bb.replicaVerdict, .worse)
+        XCTAssertNotNil(bb.replicaVerdict, "three paired seeds are checked")
+        XCTAssertNil(report.variants.first { $0.name == "poly" }?.replicaVerdict)
+        let calibration = report.warnings.filter { $0.hasPrefix("calibration:") }
+        XCTAssertEqual(calibration, ["calibration: replica poly_aa of poly came out worse than poly — the noise floor exceeds the threshold"])
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
+        let variants = try XCTUnwrap(json["variants"] as? [[String: Any]])
+        XCTAssertEqual(variants.first { $0["name"] as? String == "poly_aa" }?["replica_verdict"] as? String, "worse")
+    }
 }
