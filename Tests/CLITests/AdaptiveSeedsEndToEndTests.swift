@@ -70,7 +70,10 @@ final class AdaptiveSeedsEndToEndTests: XCTestCase {
         XCTAssertEqual(twin["level"] as? Double ?? 0, 0.025, accuracy: 1e-12, "the final look is judged at α/2")
 
         let log = try String(contentsOfFile: directory.file("coordinator.log"), encoding: .utf8)
-        XCTAssertTrue(log.contains("adaptive seeds: twin: undecided at 2 seeds, adding seed 3 of at most 4 (seed 3)"), log)
+        XCTAssertEqual(log.components(separatedBy: "adaptive seeds: twin: undecided at 2 seeds, adding seed 3 of at most 4 (seed 3)").count, 2,
+                       "seed 3 asked for once, before the restart\n\(log)")
+        XCTAssertTrue(log.contains("sweep adaptive-e2e: 2 cells of later seeds planned by earlier runs (adaptive seeds)"),
+                      "the restarted coordinator keeps seed 3's cells in its plan\n\(log)")
         XCTAssertTrue(log.contains("adaptive seeds: twin: undecided at 3 seeds, adding seed 4 of at most 4 (seed 4)"), log)
         XCTAssertTrue(log.contains("adaptive seeds: twin: undecided at the maximum of 4 seeds"), log)
 
