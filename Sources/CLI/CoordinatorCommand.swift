@@ -67,7 +67,7 @@ struct CoordinatorCommand: ParsableCommand {
             listening = true
             notifier.ready(status: "serving \(setup.sweep.name) on \(endpoint)")
         }
-        let refresher = ReportRefresher(stateDirectory: state, log: { emit($0) })
+        let refresher = ReportRefresher(stateDirectory: state, log: { emit($0) }, onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
         server.onProgress = { scheduler in
             notifier.tick(status: ServiceStatus.coordinator(scheduler, paused: server.pauseReason))
             refresher.poll { scheduler.finishedCellCount }

@@ -59,7 +59,8 @@ struct LocalCommand: ParsableCommand {
             }
         }
         let display = ProgressDisplay(sweep: setup.sweep.name)
-        let refresher = ReportRefresher(stateDirectory: stateDirectory, log: { line in logLine(line, stateDirectory) })
+        let refresher = ReportRefresher(stateDirectory: stateDirectory, log: { line in logLine(line, stateDirectory) },
+                                        onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
         server.onProgress = { scheduler in
             display.update(scheduler)
             refresher.poll { scheduler.finishedCellCount }

@@ -36,7 +36,9 @@ struct StatusCommand: ParsableCommand {
             let ledger = try Ledger(readingDirectory: state)
             let name = try ledger.sweepName() ?? "?"
             let cells = try ledger.plannedCells()
+            let adaptive = try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state)
             return "sweep \(name)\n" + StatusTable.text(StatusTable.rows(cells), reasons: StatusTable.failureReasons(cells))
+                + adaptive.map { "\n" + $0 }.joined()
         }
         guard let connect else { return "" }
         let reply = try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys())

@@ -73,7 +73,7 @@ public enum CommandPlaceholders {
     /// The filled command of every command cell of `plan`, by cell id.
     public static func commands(for plan: SweepPlan) throws -> [String: CellCommand] {
         var commands: [String: CellCommand] = [:]
-        for cell in plan.cells {
+        for cell in plan.cells + plan.laterCells {
             guard let argv = cell.command else { continue }
             let written = plan.sweep.train + (plan.sweep.variant(named: cell.variant)?.overrides ?? [])
             let values = try values(seed: cell.seed, variant: cell.variant, config: cell.config, written: written)

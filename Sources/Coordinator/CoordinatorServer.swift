@@ -50,12 +50,18 @@ public final class CoordinatorServer {
     public var security: CoordinatorSecurity?
     /// Polled every loop iteration; true re-reads the authorized keys (the CLI raises it on SIGHUP).
     public var shouldReloadKeys: (() -> Bool)?
+    /// Where the report thread leaves its verdicts for an adaptive sweep's planner (ignored for a list of seeds).
+    public let adaptiveMailbox = AdaptiveMailbox()
+    /// The adaptive-seed planner (nil for a list of seeds) and when it last ran.
+    private var adaptive: AdaptivePlanner?
+    private var lastAdaptiveStep = -Double.infinity
 
     /// `freeBytes` reads the free space of the state directory's filesystem (nil: `statvfs`; tests simulate a full disk).
     public init(setup: CoordinatorSetup, endpoint: String, freeBytes: (() -> Int64?)? = nil, log: @escaping (String) -> Void) throws {
         self.setup = setup
         self.endpoint = endpoint
         self.scheduler = setup.scheduler
+        self.adaptive = setup.adaptive
         self.log = log
         let stateDirectory = setup.store.stateDirectory
         let probe = freeBytes ?? { try? FreeSpace.available(at: stateDirectory) }
@@ -118,6 +124,7 @@ public final class CoordinatorServer {
         log("listening on \(bound)")
         onListening?(bound)
         while !shouldStop() {
+            try planAdaptiveSeeds(socket: socket)
             if untilFinished && scheduler.isFinished && backlog.isEmpty { break }
             _ = try ZMQPoller(sockets: [socket, handshakes.socket]).poll(timeoutMs: 50)
             var handled = 0
@@ -273,6 +280,38 @@ public final class CoordinatorServer {
             }
         }
         return scheduler.artifactDamaged(artifact.sha256, fallbacks: fallbacks, path: path, now: now)
+    }
+
+    // MARK: - Adaptive seeds
+
+    /// At most every 0.2 s (at once when every cell has finished): the planner decides over the scheduler's cells and
+    /// the latest verdicts; the cells it adds are stored in the ledger (one transaction) before the scheduler gets
+    /// them, and the sweep stays unfinished until it settles. A failed write is logged and tried again next time.
+    private func planAdaptiveSeeds(socket: ZMQSocket) throws {
+        guard var planner = adaptive else { return }
+        let time = now
+        guard scheduler.allCellsFinished || time - lastAdaptiveStep >= 0.2 else { return }
+        lastAdaptiveStep = time
+        let step = planner.step(cells: scheduler.cells.values, mailbox: adaptiveMailbox)
+        adaptive = planner
+        for line in step.logs { log(line) }
+        if !step.records.isEmpty {
+            do {
+                let stored = try setup.ledger.addPlannedCells(step.records)
+                ledgerChanged = true
+                try execute(scheduler.addCells(stored, now: time), socket: socket)
+            } catch where Self.mayPass(error) {
+                note("cannot add cells of a later seed: \(error); tried again", kind: "state_write_failed")
+                return
+            }
+        }
+        let settled = step.settled && step.records.isEmpty
+        scheduler.awaitingPlan = !settled
+        if settled && scheduler.allCellsFinished {
+            // The judge has seen the final cells and asks for nothing more: the plan is final.
+            adaptive = nil
+            log("adaptive seeds: settled; the sweep's plan is final")
+        }
     }
 
     // MARK: - Actions

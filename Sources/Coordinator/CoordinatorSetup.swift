@@ -12,6 +12,8 @@ public struct CoordinatorSetup {
     public let ledger: Ledger
     public let store: ArtifactStore
     public let scheduler: Scheduler
+    /// The adaptive-seed planner of an adaptive sweep (`seeds: {initial, max}`); nil for a list of seeds.
+    public let adaptive: AdaptivePlanner?
     public let incarnation: Int
     /// Artifacts whose bytes were hashed while preparing (the dataset, a given stage-1 checkpoint).
     public let hashedAtStart: Set<String>
@@ -67,12 +69,12 @@ public struct CoordinatorSetup {
         if let stage1Ref, case .checkpoint(let path) = sweep.stage1 {
             try ledger.addArtifact(ArtifactRecord(sha256: stage1Ref.sha256, size: stage1Ref.size, path: absolute(path), addedAt: now))
         }
-        let records = try plan.cells.enumerated().map { index, cell in
-            CellRecord(id: cell.id, variant: cell.variant, seed: cell.seed, stage: cell.stage.rawValue, configJSON: try cell.config.canonicalJSON(),
-                       dependsOn: cell.dependsOn, position: index, epochs: cell.config.epochs)
-        }
+        let records = try plan.cells.enumerated().map { index, cell in try SweepPlan.record(cell, position: index) }
+        // An adaptive sweep's later cells that the ledger has planned stay planned: a restart continues the same plan.
+        let plannedBefore = Set(try ledger.plannedCells().map(\.id))
+        let later = plan.laterCells.filter { plannedBefore.contains($0.id) }.map(\.id)
         let added = try ledger.addCells(records)
-        try ledger.setPlan(plan.cells.map(\.id))
+        try ledger.setPlan(plan.cells.map(\.id) + later)
         let cells = try ledger.plannedCells()
         log("sweep \(sweep.name): \(cells.count) cells (\(added) new, \(cells.filter { $0.state == .done }.count) done); coordinator incarnation \(incarnation)")
 
@@ -86,9 +88,12 @@ public struct CoordinatorSetup {
                 if let artifact = try ledger.artifact(sha) { artifacts[sha] = artifact.size }
             }
         }
-        let scheduler = Scheduler(settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
+        let adaptive = try AdaptivePlanner(plan: plan)
+        if !later.isEmpty { log("sweep \(sweep.name): \(later.count) cells of later seeds planned by earlier runs (adaptive seeds)") }
+        var scheduler = Scheduler(settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
                                   dataset: dataset, stage1Checkpoint: stage1Ref, now: now, commands: try CommandPlaceholders.commands(for: plan))
-        return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, incarnation: incarnation,
+        scheduler.awaitingPlan = adaptive != nil
+        return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, adaptive: adaptive, incarnation: incarnation,
                                 hashedAtStart: Set([dataset.sha256] + [stage1Ref?.sha256].compactMap { $0 }), lock: lock)
     }
 

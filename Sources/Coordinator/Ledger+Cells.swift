@@ -27,6 +27,26 @@ extension Ledger {
         }
     }
 
+    /// Adds `cells` to the current plan in one transaction: those whose id is not in the ledger yet are inserted,
+    /// and every one of them is marked planned (a cell already there keeps its state and history). An adaptive
+    /// sweep's coordinator adds the cells of a later seed this way (`AdaptiveSeeds`). Returns the cells as stored.
+    @discardableResult
+    public func addPlannedCells(_ cells: [CellRecord]) throws -> [CellRecord] {
+        try write("add \(cells.count) planned cells") { db in
+            var stored: [CellRecord] = []
+            for cell in cells {
+                if let held = try CellRecord.fetchOne(db, key: cell.id) {
+                    stored.append(held)
+                } else {
+                    try cell.insert(db)
+                    stored.append(cell)
+                }
+                try db.execute(sql: "UPDATE cells SET planned = 1 WHERE id = ?", arguments: [cell.id])
+            }
+            return stored
+        }
+    }
+
     /// The cells of the current plan, in sweep order (all cells when no plan was ever set).
     public func plannedCells() throws -> [CellRecord] {
         try read("read planned cells") { db in

@@ -6,16 +6,19 @@ import DatasetKit
 ///
 ///     seed(name, s, k) = (first 4 bytes of SHA-256("ablate-replica/<name>/<s>/<k>"), big-endian) & 0x7FFF_FFFF
 ///
-/// is neither a seed of the sweep's `seeds` list nor a seed already given to a replica cell (replicas in file order,
-/// each over the sweep's seeds in file order). The seeds lie in [0, 2^31), so any trainer accepts them.
+/// is neither a seed of the sweep's seed sequence nor a seed already given to a replica cell (replicas in file order,
+/// each over the sequence in order). The sequence (`Sweep.seedSequence`) is the `seeds` list, or for an adaptive sweep
+/// all `max` seeds whether or not they are ever used, so a replica's seeds do not depend on how many seeds an adaptive
+/// sweep collects. The seeds lie in [0, 2^31), so any trainer accepts them.
 public enum ReplicaSeeds {
-    /// For every replica variant of `sweep`, its training seed per sweep seed.
+    /// For every replica variant of `sweep`, its training seed per sweep seed (every seed of the sequence).
     public static func seeds(of sweep: Sweep) -> [String: [UInt64: UInt64]] {
-        var taken = Set(sweep.seeds)
+        let sequence = sweep.seedSequence
+        var taken = Set(sequence)
         var out: [String: [UInt64: UInt64]] = [:]
         for variant in sweep.variants where variant.replicaOf != nil {
             var mine: [UInt64: UInt64] = [:]
-            for seed in sweep.seeds {
+            for seed in sequence {
                 var attempt: UInt64 = 0
                 var candidate = derived(replica: variant.name, sweepSeed: seed, attempt: attempt)
                 while taken.contains(candidate) {

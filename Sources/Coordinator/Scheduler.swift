@@ -100,8 +100,36 @@ public struct Scheduler: Sendable {
 
     private var expiry: Double { Double(settings.expiryMs) / 1000 }
 
+    /// Whether more cells may still be planned (an adaptive sweep whose judge has not settled): the sweep is not
+    /// finished then even when every cell is, so workers are kept.
+    public var awaitingPlan = false
+
+    /// True when every cell is done or failed and no more cells may be planned.
+    public var isFinished: Bool { !awaitingPlan && allCellsFinished }
+
     /// True when every cell is done or failed.
-    public var isFinished: Bool { order.allSatisfy { cells[$0].map { $0.state == .done || $0.state == .failed } ?? true } }
+    public var allCellsFinished: Bool { order.allSatisfy { cells[$0].map { $0.state == .done || $0.state == .failed } ?? true } }
+
+    /// Adds cells to the plan after start (an adaptive sweep's later seeds), as the ledger stores them, after the
+    /// cells already planned; cells already known are skipped. Returns the assignments that follow.
+    public mutating func addCells(_ records: [CellRecord], now: Double) -> [SchedulerAction] {
+        var actions: [SchedulerAction] = []
+        for var cell in records where cells[cell.id] == nil {
+            if cell.state == .running {
+                // Left running by an earlier coordinator while it was not planned: its worker is not waited for.
+                let ended = AttemptEnd(attempt: cell.attempt, outcome: "lost", reason: "planned again after a restart", at: now)
+                cell.state = .pending
+                cell.worker = nil
+                cell.epochsDone = cell.resumeEpoch
+                cell.updatedAt = now
+                actions.append(.saveCell(cell, starting: nil, ending: ended))
+            }
+            cells[cell.id] = cell
+            order.append(cell.id)
+            actions.append(.log("cell \(cell.variant)/seed-\(cell.seed) added to the plan"))
+        }
+        return actions + assign(now: now)
+    }
 
     /// Whether `attempt` of `cell` is still running (a transfer of one of its files can still be of use).
     public func isRunning(_ cell: String, attempt: Int) -> Bool {

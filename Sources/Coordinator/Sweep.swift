@@ -19,8 +19,11 @@ public struct Sweep: Sendable, Equatable {
     public var stage: ModelStage
     /// The variant the others are compared against (one of `variants`).
     public var baseline: String
-    /// The seeds every variant is trained with, in file order.
+    /// The seeds every variant is trained with, in file order: the list of `seeds: [...]`, or the `initial` list of
+    /// the adaptive form `seeds: {initial: [...], max: M}`.
     public var seeds: [UInt64]
+    /// `max` of the adaptive form: the most seeds a variant may collect (see `seedSequence`); nil for a list of seeds.
+    public var maxSeeds: Int?
     /// The `train` block: settings shared by every variant, as written, in file order.
     public var train: [SettingOverride]
     /// The variants in file order.
@@ -38,7 +41,7 @@ public struct Sweep: Sendable, Equatable {
 
     public init(
         name: String, datasetPath: String, datasetSHA256: String? = nil, stage1: Stage1Source,
-        stage: ModelStage = .stage2, baseline: String, seeds: [UInt64], train: [SettingOverride] = [],
+        stage: ModelStage = .stage2, baseline: String, seeds: [UInt64], maxSeeds: Int? = nil, train: [SettingOverride] = [],
         variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3,
         sourceName: String = "<sweep>", datasetLocation: SweepKeyLocation? = nil,
         stage1CheckpointLocation: SweepKeyLocation? = nil
@@ -50,6 +53,7 @@ public struct Sweep: Sendable, Equatable {
         self.stage = stage
         self.baseline = baseline
         self.seeds = seeds
+        self.maxSeeds = maxSeeds
         self.train = train
         self.variants = variants
         self.significance = significance

@@ -19,6 +19,8 @@ struct SweepParts {
     var stage: ModelStage = .stage2
     var baseline: String?
     var seeds: [UInt64]?
+    /// `seeds.max` of the adaptive form; nil for a list of seeds.
+    var maxSeeds: Int?
     var train = SettingsBlock()
     /// The `train` block's `command` and `timeout_s`: every variant's unless it gives its own.
     var defaultCommand: [String]?
@@ -63,7 +65,7 @@ enum SweepParser {
         let train = parts.train.settings.map { SettingOverride(key: $0.key, value: valueText($0.value)) }
         return Sweep(
             name: name, datasetPath: datasetPath, datasetSHA256: parts.datasetSHA256, stage1: stage1,
-            stage: parts.stage, baseline: baseline, seeds: seeds, train: train, variants: variants,
+            stage: parts.stage, baseline: baseline, seeds: seeds, maxSeeds: parts.maxSeeds, train: train, variants: variants,
             significance: parts.significance, maxAttempts: parts.maxAttempts, sourceName: sourceName,
             datasetLocation: parts.datasetLocation, stage1CheckpointLocation: parts.stage1CheckpointLocation)
     }
@@ -94,7 +96,7 @@ enum SweepParser {
         if let entry = top["dataset"] { readDataset(entry, into: &parts, workingDirectory, &reader) }
         if let entry = top["stage"] { parts.stage = readStage(entry, &reader) ?? parts.stage }
         readStage1(top, root: root, into: &parts, workingDirectory, &reader)
-        if let entry = top["seeds"] { parts.seeds = readSeeds(entry, &reader) }
+        if let entry = top["seeds"] { readSeedsEntry(entry, into: &parts, &reader) }
         if let entry = top["train"] {
             let forbidden = [
                 "stage": "set the cells' stage once, at the top level (stage:)",
@@ -212,6 +214,57 @@ enum SweepParser {
             for entry in unused { reader.report(entry, "does not apply to loss '\(config.loss)'") }
             if valid && unused.isEmpty { parts.stage1 = .train(config) }
         }
+    }
+
+    /// `seeds`: a list of seeds, or the adaptive form `{initial: [...], max: M}` (docs/sweep-format.md).
+    static func readSeedsEntry(_ entry: SweepEntry, into parts: inout SweepParts, _ reader: inout SweepReader) {
+        guard entry.value.mapping != nil else {
+            guard entry.value.sequence != nil else {
+                reader.report(
+                    entry,
+                    "expected a list of seeds or {initial: [...], max: N}, found \(SweepReader.describe(entry.value))")
+                return
+            }
+            parts.seeds = readSeeds(entry, &reader)
+            return
+        }
+        guard let entries = reader.entries(of: entry.value, path: entry.path) else { return }
+        let known = ["initial", "max"]
+        var initial: [UInt64]?
+        var maximum: (value: Int, entry: SweepEntry)?
+        var sawInitial = false
+        var sawMax = false
+        for item in entries {
+            switch item.key {
+            case "initial":
+                sawInitial = true
+                initial = readSeeds(item, &reader)
+            case "max":
+                sawMax = true
+                guard let value = reader.int(item, atLeast: 1) else { break }
+                if value > Sweep.maximumAdaptiveSeeds {
+                    reader.report(item, "\(value) must be at most \(Sweep.maximumAdaptiveSeeds)")
+                } else {
+                    maximum = (value, item)
+                }
+            default:
+                reader.reportUnknown(item, known: known, what: "expected initial or max")
+            }
+        }
+        if !sawInitial { reader.report(entry.keyNode, "\(entry.path).initial", "missing (required)") }
+        if !sawMax { reader.report(entry.keyNode, "\(entry.path).max", "missing (required)") }
+        guard let initial, let maximum else { return }
+        guard maximum.value >= initial.count else {
+            reader.report(
+                maximum.entry, "\(maximum.value) must be at least the number of initial seeds (\(initial.count))")
+            return
+        }
+        guard Sweep.seedSequence(initial: initial, maximum: maximum.value).count == maximum.value else {
+            reader.report(maximum.entry, "the seeds after max(initial) would pass \(UInt64.max); use smaller initial seeds")
+            return
+        }
+        parts.seeds = initial
+        parts.maxSeeds = maximum.value
     }
 
     static func readSeeds(_ entry: SweepEntry, _ reader: inout SweepReader) -> [UInt64]? {

@@ -13,6 +13,8 @@ public struct PlannedCell: Sendable, Equatable {
     /// The seed the cell trains with: a seed of the sweep's list, or for a replica variant the seed `ReplicaSeeds`
     /// derives from one.
     public var seed: UInt64
+    /// The sweep seed the cell stands for: `seed`, or for a replica variant's cell the seed it was derived from.
+    public var sweepSeed: UInt64
     public var stage: ModelStage
     /// The complete run config (its `seed` equals `seed`).
     public var config: TrainingConfig
@@ -25,11 +27,12 @@ public struct PlannedCell: Sendable, Equatable {
 
     public init(
         id: String, variant: String, seed: UInt64, stage: ModelStage, config: TrainingConfig, dependsOn: String?,
-        command: [String]?, timeoutSeconds: Double?
+        command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil
     ) {
         self.id = id
         self.variant = variant
         self.seed = seed
+        self.sweepSeed = sweepSeed ?? seed
         self.stage = stage
         self.config = config
         self.dependsOn = dependsOn
@@ -57,7 +60,8 @@ public enum SweepPlanError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The cells of a sweep: the stage-1 job first (when the sweep trains one), then every variant in file order ×
-/// every seed in file order (a replica variant's cell for a seed trains with that seed's `ReplicaSeeds` seed).
+/// every seed in file order (a replica variant's cell for a seed trains with that seed's `ReplicaSeeds` seed); for an
+/// adaptive sweep those of its initial seeds, with the cells of its later seeds apart (`laterCells`).
 public struct SweepPlan: Sendable, Equatable {
     /// Variant name of the stage-1 job's cell (reserved: no variant may use it).
     public static let stage1VariantName = "stage1"
@@ -65,13 +69,18 @@ public struct SweepPlan: Sendable, Equatable {
     public var sweep: Sweep
     /// The stage-1 training job, when the sweep has `stage1:` instead of `stage1_checkpoint:`.
     public var stage1Cell: PlannedCell?
-    /// Every cell, the stage-1 job first.
+    /// Every cell of the sweep's seeds (for an adaptive sweep: of its initial seeds), the stage-1 job first.
     public var cells: [PlannedCell]
+    /// An adaptive sweep's cells of the later seeds of its sequence (`Sweep.seedSequence` after the initial seeds),
+    /// every variant in file order × those seeds in order: the cells the coordinator may add (`AdaptiveSeeds`).
+    /// Empty for a list of seeds.
+    public var laterCells: [PlannedCell]
 
-    public init(sweep: Sweep, stage1Cell: PlannedCell?, cells: [PlannedCell]) {
+    public init(sweep: Sweep, stage1Cell: PlannedCell?, cells: [PlannedCell], laterCells: [PlannedCell] = []) {
         self.sweep = sweep
         self.stage1Cell = stage1Cell
         self.cells = cells
+        self.laterCells = laterCells
     }
 
     /// Plans `sweep`'s cells.
@@ -102,21 +111,28 @@ public struct SweepPlan: Sendable, Equatable {
                 command: nil, timeoutSeconds: nil)
             stage1Reference = "cell:\(id)"
         }
-        var cells = stage1Cell.map { [$0] } ?? []
         let replicaSeeds = ReplicaSeeds.seeds(of: sweep)
-        for variant in sweep.variants {
-            for sweepSeed in sweep.seeds {
-                let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
-                let config = variant.config(seed: seed)
-                let id = try cellID(
-                    config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command)
-                cells.append(
-                    PlannedCell(
-                        id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
-                        dependsOn: stage1Cell?.id, command: variant.command, timeoutSeconds: variant.timeoutSeconds))
+        func cells(seeds: ArraySlice<UInt64>) throws -> [PlannedCell] {
+            var cells: [PlannedCell] = []
+            for variant in sweep.variants {
+                for sweepSeed in seeds {
+                    let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
+                    let config = variant.config(seed: seed)
+                    let id = try cellID(
+                        config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command)
+                    cells.append(
+                        PlannedCell(
+                            id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
+                            dependsOn: stage1Cell?.id, command: variant.command, timeoutSeconds: variant.timeoutSeconds,
+                            sweepSeed: sweepSeed))
+                }
             }
+            return cells
         }
-        return SweepPlan(sweep: sweep, stage1Cell: stage1Cell, cells: cells)
+        let sequence = sweep.seedSequence
+        let initial = (stage1Cell.map { [$0] } ?? []) + (try cells(seeds: sequence.prefix(sweep.seeds.count)))
+        let later = try cells(seeds: sequence.dropFirst(sweep.seeds.count))
+        return SweepPlan(sweep: sweep, stage1Cell: stage1Cell, cells: initial, laterCells: later)
     }
 
     /// A cell's id: the lower-case hex SHA-256 of the UTF-8 of the canonical JSON object
@@ -137,14 +153,22 @@ public struct SweepPlan: Sendable, Equatable {
         return ContentHasher.sha256Hex(of: Array(text.utf8))
     }
 
-    /// The cells of one variant, in seed order.
+    /// The cells of one variant, in seed order (the initial seeds' only, for an adaptive sweep).
     public func cells(ofVariant name: String) -> [PlannedCell] {
         cells.filter { $0.variant == name }
     }
 
-    /// The cell with id `id`.
+    /// The cell with id `id`, of the initial seeds or a later one.
     public func cell(id: String) -> PlannedCell? {
-        cells.first { $0.id == id }
+        cells.first { $0.id == id } ?? laterCells.first { $0.id == id }
+    }
+
+    /// The ledger record of `cell` at plan position `position`.
+    public static func record(_ cell: PlannedCell, position: Int) throws -> CellRecord {
+        CellRecord(
+            id: cell.id, variant: cell.variant, seed: cell.seed, stage: cell.stage.rawValue,
+            configJSON: try cell.config.canonicalJSON(), dependsOn: cell.dependsOn, position: position,
+            epochs: cell.config.epochs)
     }
 
     /// A JSON string literal: `"` and `\` escaped, control characters as `\u00xx`, everything else as is.

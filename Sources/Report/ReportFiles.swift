@@ -49,10 +49,17 @@ public final class ReportRefresher: @unchecked Sendable {
     /// Paired tests of earlier rebuilds, for the next ones and for the caller's final report.
     public let pairedTests = PairedTestCache()
 
-    /// A refresher for the report files of `stateDirectory`; `log` receives one line per failed rebuild.
-    public init(stateDirectory: String, log: @escaping @Sendable (String) -> Void) {
+    /// Called on the rebuild thread after every rebuild, even after `close`: the report or why it failed, and the
+    /// finished-cell count that started it (the report saw at least those cells).
+    private let onReport: (@Sendable (Result<SweepReport, any Error>, Int) -> Void)?
+
+    /// A refresher for the report files of `stateDirectory`; `log` receives one line per failed rebuild, `onReport`
+    /// every rebuild's outcome (an adaptive sweep's coordinator takes its verdicts from it).
+    public init(stateDirectory: String, log: @escaping @Sendable (String) -> Void,
+                onReport: (@Sendable (Result<SweepReport, any Error>, Int) -> Void)? = nil) {
         self.stateDirectory = stateDirectory
         self.log = log
+        self.onReport = onReport
     }
 
     /// At most once a second: evaluates `finishedCells` and starts a rebuild when it changed. Cheap otherwise.
@@ -107,12 +114,16 @@ public final class ReportRefresher: @unchecked Sendable {
         lock.withLock { ranIdle = idle }
         while true {
             let cpuBefore = ProcessUsage.currentThreadCPUSeconds()
+            let basis = lock.withLock { lastCount }
             let report: SweepReport?
             do {
-                report = try ReportBuilder.build(stateDirectory: stateDirectory, parallel: false, cache: pairedTests)
+                let built = try ReportBuilder.build(stateDirectory: stateDirectory, parallel: false, cache: pairedTests)
+                report = built
+                onReport?(.success(built), basis)
             } catch {
                 report = nil
                 log("report: not refreshed: \(error)")
+                onReport?(.failure(error), basis)
             }
             lock.lock()
             // `close` waits while `writing`, so it cannot return while a stale report is being written.

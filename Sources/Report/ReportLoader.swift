@@ -125,7 +125,13 @@ public enum ReportLoader {
         }
         return ReportInputs(sweepName: sweep.name, baseline: sweep.baseline, variants: names, declared: declared,
                             significance: sweep.significance, classNames: classNames, cells: cells, failed: failed, warnings: warnings,
-                            replicaOf: replicaOf, sweepSeeds: sweepSeeds)
+                            replicaOf: replicaOf, sweepSeeds: sweepSeeds, design: design(of: sweep))
+    }
+
+    /// The sequential design of an adaptive sweep (`seeds: {initial, max}`); nil for a list of seeds.
+    public static func design(of sweep: Sweep) -> SequentialDesign? {
+        guard let maximum = sweep.maxSeeds else { return nil }
+        return SequentialDesign(initialSeeds: sweep.seeds.count, maximumSeeds: maximum, alpha: sweep.significance.alpha)
     }
 
     private static func loadCell(_ record: CellRecord, attempts: [AttemptRecord], workers: [String: WorkerRecord], stateDirectory: String,
