@@ -66,7 +66,7 @@ public struct Scheduler: Sendable {
     private var artifactSizes: [String: Int64]
     private let dataset: ArtifactRef
     private let stage1Checkpoint: ArtifactRef?
-    private var epochSeconds: [String: Double] = [:]
+    private(set) var epochSeconds: [String: Double] = [:]
     private var lastHeartbeatSent = -Double.infinity
     /// The sessions open when the sweep finished have been sent DISCONNECT `sweep finished`.
     private var finishAnnounced = false
@@ -514,24 +514,5 @@ public struct Scheduler: Sendable {
                 command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds))))
         }
         return actions
-    }
-
-    // MARK: - Status
-
-    /// One row per cell, in plan order.
-    public func statusReply(now: Double) -> StatusReply {
-        StatusReply(sweep: "", rows: order.compactMap { id in
-            guard let cell = cells[id] else { return nil }
-            var eta: Double?
-            // A report without a usable epoch time (0, negative or not finite: not reported) gives no estimate.
-            if cell.state == .running, let seconds = epochSeconds[id], seconds > 0 {
-                let remaining = Double(max(0, cell.epochs - cell.epochsDone)) * seconds
-                if remaining.isFinite { eta = remaining }
-            }
-            return StatusReply.Row(cell: id, variant: cell.variant, seed: cell.seed, stage: cell.stage, state: cell.state.rawValue,
-                                   worker: cell.worker, attempt: cell.attempt, epoch: cell.epochsDone, epochs: cell.epochs,
-                                   bestValMacroF1: cell.bestValMacroF1, etaSeconds: eta,
-                                   reason: cell.state == .failed ? (cell.reason ?? "no reason recorded") : nil)
-        })
     }
 }
