@@ -62,7 +62,7 @@ struct BenchCalibrationCommand: ParsableCommand {
         do {
             pool = try CalibrationPool.load(stateDirectories: states, variants: variants.isEmpty ? nil : Set(variants))
         } catch {
-            throw ValidationError("\(error)")
+            throw RunFailure(message: "\(error)")
         }
         print("pool: \(pool.cells.count) cells of one configuration, \(pool.labels.count) validation rows, \(pool.classes) classes")
         let start = Date()
@@ -70,7 +70,7 @@ struct BenchCalibrationCommand: ParsableCommand {
         do {
             rates = try CalibrationSimulation.run(pool: pool, settings: settings) { print("  " + $0) }
         } catch {
-            throw ValidationError("\(error)")
+            throw RunFailure(message: "\(error)")
         }
         print(String(format: "simulated in %.0f s (%d simulations per design and effect, %d row resamples per look)\n",
                      Date().timeIntervalSince(start), settings.simulations, settings.resamples))

@@ -198,4 +198,12 @@ struct BadInputTests {
         Self.expectOneLine(workers, "--workers must be at least 1, got -1")
         #expect(!FileManager.default.fileExists(atPath: Self.dir.file("state-local")))
     }
+
+    @Test func calibrationInputsAreOneLine() throws {
+        let missing = try AblateBinary.run(["bench", "calibration", "--state", Self.dir.file("no-such-state")])
+        Self.expectOneLine(missing, "\(Self.dir.file("no-such-state")): no such state directory")
+        let design = try AblateBinary.run(["bench", "calibration", "--state", Self.dir.file("no-such-state"), "--adaptive", "5:3"])
+        #expect(design.status != 0)
+        #expect(design.stderr.contains("--adaptive: initial:max with 2 ≤ initial ≤ max"), "\(design.stderr)")
+    }
 }
