@@ -44,17 +44,17 @@ public enum CSVReport {
         for (index, name) in classes.enumerated() { row["f1_\(name)"] = num(b.f1[safe: index]) }
         row["last_epoch"] = cell.last.map { String($0.epoch) } ?? ""
         row["last_val_macro_f1"] = num(cell.last?.macroF1)
-        row["trainable_params"] = String(cell.trainableParameters)
+        row["trainable_params"] = cell.trainableParameters.map(String.init) ?? ""
         row["trainable_share"] = num(cell.trainableShare)
         row["wall_seconds"] = num(cell.wallSeconds)
         row["worker_hours"] = num(cell.workerHours)
         row["config_sha256"] = p.configSHA256
-        row["dataset_sha256"] = p.datasetSHA256
-        row["stage1_sha256"] = p.stage1SHA256
+        row["dataset_sha256"] = p.datasetSHA256 ?? ""
+        row["stage1_sha256"] = p.stage1SHA256 ?? ""
         row["code_version"] = p.codeVersion ?? ""
         row["host"] = p.host ?? ""
-        row["blas_core"] = p.blasCore
-        row["blas_threads"] = String(p.blasThreads)
+        row["blas_core"] = p.blasCore ?? ""
+        row["blas_threads"] = p.blasThreads.map(String.init) ?? ""
         return row
     }
 

@@ -2,7 +2,8 @@
 import Foundation
 import WorkerKit
 
-/// The parts of `summary.json` beyond `SummaryDigest`: parameters, hashes, BLAS kernel and threads.
+/// The parts of `summary.json` beyond `SummaryDigest`: parameters, hashes, BLAS kernel and threads; each nil when
+/// the summary lacks it (a command cell's summary has none of them), and `trainer` (`command` for a command cell).
 struct SummaryFacts: Decodable {
     struct Parameters: Decodable {
         var total: Int
@@ -14,15 +15,25 @@ struct SummaryFacts: Decodable {
         }
     }
 
-    var parameters: Parameters
-    var datasetSHA256: String
-    var stage1SHA256: String
-    var blasCore: String
-    var blasThreads: Int
-    var valRows: Int
+    var parameters: Parameters?
+    var datasetSHA256: String?
+    var stage1SHA256: String?
+    var blasCore: String?
+    var blasThreads: Int?
+    var valRows: Int?
+    var trainer: String?
+
+    /// Whether the summary is a command cell's (`CommandSummary`).
+    var isCommand: Bool { trainer == "command" }
+
+    /// The keys a native summary must have but this one lacks (docs/protocol.md, "summary.json").
+    var missingNativeKeys: [String] {
+        [("parameters", parameters == nil), ("dataset_sha256", datasetSHA256 == nil), ("stage1_sha256", stage1SHA256 == nil),
+         ("blas_core", blasCore == nil), ("blas_threads", blasThreads == nil), ("val_rows", valRows == nil)].filter(\.1).map(\.0)
+    }
 
     enum CodingKeys: String, CodingKey {
-        case parameters
+        case parameters, trainer
         case datasetSHA256 = "dataset_sha256"
         case stage1SHA256 = "stage1_sha256"
         case blasCore = "blas_core"
@@ -64,7 +75,8 @@ struct CellPredictions: Sendable {
     }
 }
 
-/// Validation macro-F1 per epoch from a `metrics.jsonl`.
+/// Validation macro-F1 per epoch from a `metrics.jsonl`: a native record's `val.macro_f1`, or a command's
+/// top-level `val_macro_f1` (docs/bring-your-own-trainer.md).
 enum MetricsHistory {
     private struct Line: Decodable {
         struct Val: Decodable {
@@ -72,7 +84,22 @@ enum MetricsHistory {
             enum CodingKeys: String, CodingKey { case macroF1 = "macro_f1" }
         }
         var epoch: Int
-        var val: Val
+        var macroF1: Double
+
+        enum CodingKeys: String, CodingKey {
+            case epoch, val
+            case valMacroF1 = "val_macro_f1"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            epoch = try container.decode(Int.self, forKey: .epoch)
+            if let value = try container.decodeIfPresent(Double.self, forKey: .valMacroF1) {
+                macroF1 = value
+            } else {
+                macroF1 = try container.decode(Val.self, forKey: .val).macroF1
+            }
+        }
     }
 
     /// One value per epoch (the last line of an epoch wins); empty when the file is missing.
@@ -82,12 +109,39 @@ enum MetricsHistory {
         for (index, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             do {
                 let record = try JSONDecoder().decode(Line.self, from: Data(line.utf8))
-                byEpoch[record.epoch] = record.val.macroF1
+                byEpoch[record.epoch] = record.macroF1
             } catch {
                 throw ReportError("\(path):\(index + 1): not an epoch record (\(error))")
             }
         }
         return byEpoch.keys.sorted().compactMap { epoch in byEpoch[epoch].map { EpochValue(epoch: epoch, value: $0) } }
+    }
+}
+
+/// A command cell's epoch from its `metrics.jsonl` line (kept verbatim in its summary as `best_record` and
+/// `last_record`): `val_macro_f1`, and when the command reported them `val_macro_precision`, `val_macro_recall`,
+/// `val_accuracy`, `val_ece`, `val_loss`; every other metric is NaN, the per-class lists and the confusion empty.
+enum CommandRecord {
+    /// The metrics of `record` (a JSON object); nil when it has no integer `epoch` or no numeric `val_macro_f1`.
+    static func metrics(_ record: [String: Any]) -> EpochMetrics? {
+        guard let epoch = record["epoch"] as? Int, let macroF1 = number(record["val_macro_f1"]) else { return nil }
+        func optional(_ key: String) -> Double { number(record[key]) ?? .nan }
+        return EpochMetrics(epoch: epoch, macroF1: macroF1, macroPrecision: optional("val_macro_precision"),
+                            macroRecall: optional("val_macro_recall"), accuracy: optional("val_accuracy"), ece: optional("val_ece"),
+                            loss: optional("val_loss"), f1: [], precision: [], recall: [], confusion: [])
+    }
+
+    /// The `best_record` and `last_record` objects of a command cell's `summary.json`.
+    static func records(summary text: String) throws -> (best: [String: Any]?, last: [String: Any]?) {
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw ReportError("summary.json is not a JSON object")
+        }
+        return (object["best_record"] as? [String: Any], object["last_record"] as? [String: Any])
+    }
+
+    private static func number(_ value: Any?) -> Double? {
+        guard let double = (value as? NSNumber)?.doubleValue, double.isFinite else { return nil }
+        return double
     }
 }
 

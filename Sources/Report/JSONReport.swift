@@ -51,18 +51,19 @@ public enum JSONReport {
     private static func cell(_ cell: CellReport, classes: [String]) -> JSONValue {
         let p = cell.provenance
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        func integer(_ value: Int?) -> JSONValue { value.map(JSONValue.int) ?? .null }
         return .object([
             ("variant", .string(cell.variant)), ("seed", .string(String(cell.seed))), ("cell_id", .string(cell.cellID)),
             ("status", .string(cell.status)), ("best_epoch", .int(cell.bestEpoch)), ("epochs_run", .int(cell.epochsRun)),
             ("epochs_planned", .int(cell.epochsPlanned)), ("early_stopped", .bool(cell.earlyStopped)),
             ("best", epoch(cell.best, classes: classes)), ("last", cell.last.map { epoch($0, classes: classes) } ?? .null),
-            ("parameters", .object([("total", .int(cell.totalParameters)), ("trainable", .int(cell.trainableParameters)),
-                                    ("trainable_share", .number(cell.trainableShare))])),
+            ("parameters", .object([("total", integer(cell.totalParameters)), ("trainable", integer(cell.trainableParameters)),
+                                    ("trainable_share", .optional(cell.trainableShare))])),
             ("wall_seconds", .number(cell.wallSeconds)), ("worker_hours", .number(cell.workerHours)), ("attempts", .int(cell.attempts)),
             ("provenance", .object([
-                ("config_sha256", .string(p.configSHA256)), ("dataset_sha256", .string(p.datasetSHA256)),
-                ("stage1_sha256", .string(p.stage1SHA256)), ("code_version", text(p.codeVersion)), ("worker", text(p.worker)),
-                ("host", text(p.host)), ("blas_core", .string(p.blasCore)), ("blas_threads", .int(p.blasThreads)),
+                ("config_sha256", .string(p.configSHA256)), ("dataset_sha256", text(p.datasetSHA256)),
+                ("stage1_sha256", text(p.stage1SHA256)), ("code_version", text(p.codeVersion)), ("worker", text(p.worker)),
+                ("host", text(p.host)), ("blas_core", text(p.blasCore)), ("blas_threads", integer(p.blasThreads)),
             ])),
         ])
     }
@@ -98,7 +99,7 @@ public enum JSONReport {
             ("per_seed_delta_pp", c?.interval.map { .array($0.perSeedDeltaPP.map(JSONValue.number)) } ?? .null),
             ("seed_sd_pp", .optional(c?.interval?.seedSDPP)), ("seed_variance_pp2", .optional(c?.interval?.seedVariance)),
             ("row_variance_pp2", .optional(c?.interval?.rowVariance)), ("row_se_pp", .optional(c?.rowInterval?.sdPP)),
-            ("se_pp", .optional(c?.interval?.standardErrorPP)), ("df", .optional(c?.interval?.df)),
+            ("se_pp", .optional(c?.interval?.standardErrorPP)), ("rows_tested", c.map { .bool($0.rowsTested) } ?? .null), ("df", .optional(c?.interval?.df)),
             ("equivalence_ci_low_pp", .optional(c?.interval?.equivalenceLowPP)),
             ("equivalence_ci_high_pp", .optional(c?.interval?.equivalenceHighPP)),
             ("p_value", .optional(c?.pValue)), ("p_holm", .optional(c?.pHolm)), ("level", .optional(c?.level)),

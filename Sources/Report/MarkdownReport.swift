@@ -46,9 +46,9 @@ public enum MarkdownReport {
             let best = cell.best
             out += row([cell.variant, "\(cell.seed)", "\(cell.bestEpoch)", f.number(100 * best.macroF1), f.number(100 * best.macroPrecision),
                         f.number(100 * best.macroRecall), f.number(100 * best.accuracy), f.number(best.ece, 4)]
-                       + best.f1.map { f.number(100 * $0) }
+                       + report.classNames.indices.map { f.number(100 * best.f1[safe: $0]) }
                        + [cell.last.map { "\($0.epoch)" } ?? "—", f.number(cell.last.map { 100 * $0.macroF1 }),
-                          f.number(100 * cell.trainableShare), f.number(cell.wallSeconds, 1), f.number(cell.workerHours, 3)])
+                          f.number(cell.trainableShare.map { 100 * $0 }), f.number(cell.wallSeconds, 1), f.number(cell.workerHours, 3)])
         }
         out += "\n## Warnings\n\n"
         out += report.warnings.isEmpty ? "None.\n" : report.warnings.map { "- \($0)\n" }.joined()
@@ -72,7 +72,7 @@ public enum MarkdownReport {
             let rule = c.seedRule.rawValue + (c.seedRule.disagrees(with: c.verdict) ? " (differs)" : "")
             let perSeed = c.interval?.perSeedDeltaPP ?? (c.pairedSeeds.count == 1 ? [c.deltaPP] : [])
             out += row([label(variant), "\(c.pairedSeeds.count)", f.signed(c.deltaPP), perSeed.isEmpty ? "—" : perSeed.map { f.signed($0) }.joined(separator: " "),
-                        f.interval(c.interval), f.number(c.interval?.seedSDPP), f.number(c.interval?.rowSEPP ?? c.rowInterval?.sdPP),
+                        f.interval(c.interval), f.number(c.interval?.seedSDPP), c.rowsTested ? f.number(c.interval?.rowSEPP ?? c.rowInterval?.sdPP) : "— (seeds only)",
                         f.number(c.interval?.df, 1), f.pValue(c.pValue), f.pValue(c.pHolm), f.number(c.probabilityOfImprovement),
                         "**\(c.verdict.rawValue)**", rule, c.seedsToDecide.map(String.init) ?? "—"])
             sentences.append("- \(variant.name): \(c.sentence)\n")
@@ -88,7 +88,9 @@ public enum MarkdownReport {
         out += "**equivalent** when the \(f.level(2 * s.alpha)) % CI lies inside ±\(t) pp (two one-sided tests at \(a)); "
         out += "otherwise **undecided** (also with fewer than 2 paired seeds). P(seed beats): share of (variant seed, baseline seed) pairs "
         out += "where the variant's F1 is higher (ties ½). Seeds to decide: paired seeds per side at which the observed components "
-        out += "would decide. The row-level bootstrap CI and randomization p (each trained model fixed) are in report.json.\n"
+        out += "would decide. The row-level bootstrap CI and randomization p (each trained model fixed) are in report.json. "
+        out += "Row SE \"— (seeds only)\": a side has no usable predictions.h5 (e.g. command cells that write none), so the CI, p and "
+        out += "verdict use the seed component alone (row SE 0, `rows_tested: false` in report.json).\n"
         if let design = s.design {
             let levels = design.levels
             out += "\nAdaptive seeds (\(design.initialSeeds) to \(design.maximumSeeds) per side): each look is judged at its own level, "

@@ -9,6 +9,9 @@ public struct ProvenanceRecord: Sendable, Equatable {
     /// `blas_core`. The thread count is left out: results do not depend on it (the trainer's threading is tested
     /// bit for bit), so workers with different `--threads` are not a difference.
     public var values: [String: String]
+    /// Provenance keys the cell's result does not record (a command cell's dataset hash, stage-1 hash, BLAS kernel):
+    /// unknown, not different, so they are left out of every comparison of that key.
+    public var unknown: Set<String> = []
 
     /// A record from a cell's config JSON and provenance.
     public init(variant: String, seed: UInt64, configJSON: String, provenance: CellProvenance) {
@@ -22,6 +25,8 @@ public struct ProvenanceRecord: Sendable, Equatable {
         values["code_version"] = provenance.codeVersion ?? "unknown"
         values["blas_core"] = provenance.blasCore
         self.values = values
+        unknown = Set([("dataset", provenance.datasetSHA256), ("stage1_checkpoint", provenance.stage1SHA256),
+                       ("blas_core", provenance.blasCore)].filter { $0.1 == nil }.map(\.0))
     }
 
     public init(variant: String, seed: UInt64, values: [String: String]) {
@@ -45,9 +50,10 @@ public enum Provenance {
         for variant in variants {
             guard let cells = byVariant[variant] else { continue }
             for key in keys(cells) {
-                let values = Set(cells.map { $0.values[key] ?? "unset" })
+                let known = cells.filter { !$0.unknown.contains(key) }
+                let values = Set(known.map { $0.values[key] ?? "unset" })
                 guard values.count > 1 else { continue }
-                let listing = cells.sorted { $0.seed < $1.seed }.map { "\(show(key, $0.values[key])) (seed \($0.seed))" }
+                let listing = known.sorted { $0.seed < $1.seed }.map { "\(show(key, $0.values[key])) (seed \($0.seed))" }
                 warnings.append("\(variant): its cells differ in \(key): \(listing.joined(separator: " vs "))")
             }
         }
@@ -59,7 +65,7 @@ public enum Provenance {
             for key in keys(cells + baseCells) where !allowed.contains(key) {
                 let mine = values(of: key, in: cells)
                 let theirs = values(of: key, in: baseCells)
-                guard mine != theirs else { continue }
+                guard !mine.isEmpty, !theirs.isEmpty, mine != theirs else { continue }
                 let left = mine.map { show(key, $0) }.joined(separator: " / ")
                 let right = theirs.map { show(key, $0) }.joined(separator: " / ")
                 warnings.append("\(variant) vs baseline \(baseline): \(key): \(left) vs \(right) (not a declared override)")
@@ -106,7 +112,7 @@ public enum Provenance {
     }
 
     private static func values(of key: String, in records: [ProvenanceRecord]) -> [String] {
-        Set(records.map { $0.values[key] ?? "unset" }).sorted()
+        Set(records.filter { !$0.unknown.contains(key) }.map { $0.values[key] ?? "unset" }).sorted()
     }
 
     /// Hashes shortened to 12 hex digits; other values as they are.

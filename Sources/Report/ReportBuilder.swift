@@ -18,7 +18,8 @@ public enum ReportBuilder {
     /// both finished (a replica's cells count for the sweep seeds their seeds derive from), the row-level paired
     /// bootstrap (interval and SD) and approximate-randomization p-value over the validation rows (all comparisons in
     /// one pass over the same resampled rows), the seed-and-row interval and p-value (`SeedRowInterval`: the
-    /// per-seed differences' spread plus the bootstrap's variance), Holm across the variants, the verdicts, the seeds
+    /// per-seed differences' spread plus the bootstrap's variance; the spread alone when a side has no usable
+    /// predictions, e.g. command cells without `predictions.h5`), Holm across the variants, the verdicts, the seeds
     /// that would decide, the probability of improvement and the power hint; plus provenance warnings
     /// and a calibration warning for each replica of the baseline judged `better` or `worse`. The two paired tests
     /// run on two threads when `parallel`, else one after the other on the calling thread (same results).
@@ -45,7 +46,7 @@ public enum ReportBuilder {
             let right = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.predictions }
             let usable = (left + right).allSatisfy { $0.labels == reference.labels && $0.classes == reference.classes }
             guard left.count == seeds.count, right.count == seeds.count, usable else {
-                warnings.append("\(variant): predictions missing or on other validation rows; no paired test")
+                warnings.append("\(variant): predictions missing or on other validation rows; no paired row test (seeds only)")
                 continue
             }
             do {
@@ -73,6 +74,7 @@ public enum ReportBuilder {
             var theirs: [CellReport]
             var interval: SeedRowInterval?
             var level: Double
+            var rowsTested: Bool
         }
         var judged: [String: Judged] = [:]
         for variant in inputs.variants where variant != inputs.baseline {
@@ -83,8 +85,9 @@ public enum ReportBuilder {
             let perSeed = zip(mine, theirs).map { 100 * ($0.best.macroF1 - $1.best.macroF1) }
             let row = tested.firstIndex(of: variant).map { intervals[$0] }
             let level = inputs.design?.level(atSeeds: perSeed.count) ?? settings.alpha
-            let interval = row.flatMap { SeedRowInterval(perSeedDeltaPP: perSeed, rowSDPP: $0.sdPP, alpha: level) }
-            judged[variant] = Judged(mine: mine, theirs: theirs, interval: interval, level: level)
+            // Without paired predictions the interval is the seed component alone (no row component).
+            let interval = SeedRowInterval(perSeedDeltaPP: perSeed, rowSDPP: row?.sdPP ?? 0, alpha: level)
+            judged[variant] = Judged(mine: mine, theirs: theirs, interval: interval, level: level, rowsTested: row != nil)
         }
         let family = inputs.variants.filter { judged[$0]?.interval != nil }
         let holm = Dictionary(uniqueKeysWithValues: zip(family, HolmBonferroni.adjust(family.map { judged[$0]?.interval?.pValue })))
@@ -105,8 +108,7 @@ public enum ReportBuilder {
                     100 * (mean(mine.map { $0.best.f1[safe: c] }) - mean(theirs.map { $0.best.f1[safe: c] }))
                 }
                 let pHolm: Double? = holm[variant] ?? nil
-                let verdict = Verdict.judge(interval: entry.interval, pHolm: pHolm, thresholdPP: settings.thresholdPP, alpha: entry.level,
-                                            rowsTested: index != nil)
+                let verdict = Verdict.judge(interval: entry.interval, pHolm: pHolm, thresholdPP: settings.thresholdPP, alpha: entry.level)
                 let seedsToDecide: Int? = verdict == .undecided
                     ? entry.interval?.seedsToDecide(thresholdPP: settings.thresholdPP, alpha: entry.level) : nil
                 let hint = PowerHint.seedsNeeded(variantSD: report.macroF1?.sd, baselineSD: baseF1?.sd, thresholdPP: settings.thresholdPP,
@@ -118,7 +120,7 @@ public enum ReportBuilder {
                 let rowPValue: Double? = index.map { pValues[$0] }
                 report.comparison = Comparison(
                     pairedSeeds: seeds, deltaPP: delta, perClassDeltaPP: perClass, interval: entry.interval, pValue: entry.interval?.pValue,
-                    pHolm: pHolm, level: entry.level, rowInterval: rowInterval, rowPValue: rowPValue, verdict: verdict,
+                    pHolm: pHolm, level: entry.level, rowsTested: entry.rowsTested, rowInterval: rowInterval, rowPValue: rowPValue, verdict: verdict,
                     seedRule: SeedRule.judge(deltaPP: delta, thresholdPP: settings.thresholdPP), seedsToDecide: seedsToDecide,
                     seedsNeeded: hint, probabilityOfImprovement: improvement)
                 if let warning = calibrationWarning(report, baseline: inputs.baseline) { warnings.append(warning) }
@@ -197,7 +199,7 @@ public enum ReportBuilder {
             ece: Spread(cells.map(\.best.ece)),
             perClassF1: (0..<classes).compactMap { c in Spread(cells.map { 100 * $0.best.f1[safe: c] }) },
             bestEpoch: Spread(cells.map { Double($0.bestEpoch) }), epochsRun: Spread(cells.map { Double($0.epochsRun) }),
-            trainableShare: cells.first?.trainableShare, workerHours: hours, comparison: nil)
+            trainableShare: cells.lazy.compactMap(\.trainableShare).first, workerHours: hours, comparison: nil)
     }
 
     /// The warning for a replica of the baseline judged `better` or `worse` than it: with the same settings, a

@@ -114,7 +114,7 @@ public enum ReportLoader {
             }
         }
         let stage = Stage(rawValue: sweep.stage.rawValue)
-        let classes = cells.first?.report.best.f1.count ?? 0
+        let classes = cells.map(\.report.best.f1.count).max() ?? 0
         let classNames = stage.map(\.classNames).flatMap { $0.count == classes ? $0 : nil } ?? (0..<classes).map { "class \($0)" }
         var declared: [String: Set<String>] = [:]
         for variant in sweep.variants { declared[variant.name] = Set(variant.overrides.map(\.key)) }
@@ -140,7 +140,24 @@ public enum ReportLoader {
         guard let summaryText = record.summaryJSON else { throw ReportError("no summary") }
         let digest = try SummaryDigest.fromJSON(summaryText)
         let facts = try SummaryFacts.fromJSON(summaryText)
-        guard let bestRecord = digest.best else { throw ReportError("summary has no best epoch (status \(digest.status.rawValue))") }
+        // The best and last epochs: a native summary's records, or a command cell's lines (`CommandSummary`).
+        let best: EpochMetrics
+        let last: EpochMetrics?
+        if let record = digest.best, !facts.isCommand {
+            let missing = facts.missingNativeKeys
+            guard missing.isEmpty else { throw ReportError("summary.json lacks \(missing.joined(separator: ", "))") }
+            best = EpochMetrics(record)
+            last = digest.last.map(EpochMetrics.init)
+        } else if facts.isCommand {
+            let records = try CommandRecord.records(summary: summaryText)
+            guard let record = records.best.flatMap(CommandRecord.metrics), record.epoch == digest.bestEpoch else {
+                throw ReportError("summary has no best epoch with a finite val_macro_f1")
+            }
+            best = record
+            last = records.last.flatMap(CommandRecord.metrics)
+        } else {
+            throw ReportError("summary has no best epoch (status \(digest.status.rawValue))")
+        }
         let final = attempts.last { $0.attempt == record.attempt }
         let worker = final.flatMap { workers[$0.worker] }
         let hours = attempts.reduce(0.0) { $0 + max(0, ($1.endedAt ?? $1.startedAt) - $1.startedAt) } / 3600
@@ -150,7 +167,7 @@ public enum ReportLoader {
             blasCore: facts.blasCore, blasThreads: facts.blasThreads)
         let directory = "\(stateDirectory)/\(ResultsWriter.relativeDirectory(variant: record.variant, seed: record.seed))"
         var history = try MetricsHistory.read("\(directory)/metrics.jsonl")
-        if history.isEmpty { history = [EpochValue(epoch: bestRecord.epoch, value: bestRecord.val.macroF1)] }
+        if history.isEmpty { history = [EpochValue(epoch: best.epoch, value: best.macroF1)] }
         var predictions: CellPredictions?
         let predictionsPath = "\(directory)/predictions.h5"
         if FileManager.default.fileExists(atPath: predictionsPath) {
@@ -164,13 +181,13 @@ public enum ReportLoader {
                 warnings.append("\(name): predictions.h5 unreadable (\(error)); no paired test for it")
             }
         } else {
-            warnings.append("\(name): no predictions.h5; no paired test for it")
+            warnings.append("\(name): no predictions.h5; no paired row test for it (seeds only)")
         }
         let report = CellReport(
-            variant: record.variant, seed: record.seed, cellID: record.id, status: digest.status.rawValue, best: EpochMetrics(bestRecord),
-            last: digest.last.map(EpochMetrics.init), bestEpoch: digest.bestEpoch, epochsRun: digest.epochsRun, epochsPlanned: record.epochs,
-            earlyStopped: digest.status == .earlyStopped, totalParameters: facts.parameters.total,
-            trainableParameters: facts.parameters.trainable, trainableShare: facts.parameters.trainableShare, wallSeconds: digest.seconds,
+            variant: record.variant, seed: record.seed, cellID: record.id, status: digest.status.rawValue, best: best,
+            last: last, bestEpoch: digest.bestEpoch, epochsRun: digest.epochsRun, epochsPlanned: record.epochs,
+            earlyStopped: digest.status == .earlyStopped, totalParameters: facts.parameters?.total,
+            trainableParameters: facts.parameters?.trainable, trainableShare: facts.parameters?.trainableShare, wallSeconds: digest.seconds,
             workerHours: hours, attempts: max(record.attempt, attempts.count), provenance: provenance, history: history)
         return LoadedCell(report: report, configJSON: record.configJSON, predictions: predictions)
     }

@@ -16,20 +16,21 @@ public struct EpochMetrics: Sendable, Equatable, Codable {
     public var confusion: [[Int]]
 }
 
-/// Where a cell's result came from: what it was computed from and on what.
+/// Where a cell's result came from: what it was computed from and on what. The dataset and stage-1 hashes and the
+/// BLAS kernel and threads are nil for a command cell (its `summary.json` does not record them).
 public struct CellProvenance: Sendable, Equatable, Codable {
     /// SHA-256 of the cell's resolved config (canonical JSON, seed included).
     public var configSHA256: String
-    public var datasetSHA256: String
-    public var stage1SHA256: String
+    public var datasetSHA256: String?
+    public var stage1SHA256: String?
     public var codeVersion: String?
     public var worker: String?
     public var host: String?
-    public var blasCore: String
-    public var blasThreads: Int
+    public var blasCore: String?
+    public var blasThreads: Int?
 
-    public init(configSHA256: String, datasetSHA256: String, stage1SHA256: String, codeVersion: String?, worker: String?, host: String?,
-                blasCore: String, blasThreads: Int) {
+    public init(configSHA256: String, datasetSHA256: String?, stage1SHA256: String?, codeVersion: String?, worker: String?, host: String?,
+                blasCore: String?, blasThreads: Int?) {
         self.configSHA256 = configSHA256
         self.datasetSHA256 = datasetSHA256
         self.stage1SHA256 = stage1SHA256
@@ -42,6 +43,8 @@ public struct CellProvenance: Sendable, Equatable, Codable {
 }
 
 /// One finished cell (variant × seed): the best epoch's metrics, the last epoch's kept apart, the training facts.
+/// For a command cell (`trainer: command`, docs/bring-your-own-trainer.md) the metrics the command did not report
+/// are NaN (per-class lists and the confusion matrix empty) and the facts it cannot know are nil.
 public struct CellReport: Sendable, Equatable, Codable {
     public var variant: String
     public var seed: UInt64
@@ -54,9 +57,10 @@ public struct CellReport: Sendable, Equatable, Codable {
     public var epochsRun: Int
     public var epochsPlanned: Int
     public var earlyStopped: Bool
-    public var totalParameters: Int
-    public var trainableParameters: Int
-    public var trainableShare: Double
+    /// Parameter counts and the trainable share; nil for a command cell (not reported by the command).
+    public var totalParameters: Int?
+    public var trainableParameters: Int?
+    public var trainableShare: Double?
     /// Training seconds of the final attempt (`summary.json`).
     public var wallSeconds: Double
     /// Worker time over every attempt of the cell (assigned until ended), in hours.
@@ -105,7 +109,7 @@ public struct Comparison: Sendable, Equatable, Codable {
     public var deltaPP: Double
     public var perClassDeltaPP: [Double]
     /// Δ with both sources of randomness (seeds and validation rows): the interval, df and p the verdict uses; nil
-    /// under 2 paired seeds or without predictions.
+    /// under 2 paired seeds. Without paired predictions (`rowsTested` false) it has no row component (V_rows = 0).
     public var interval: SeedRowInterval?
     /// The seed-and-row p-value (`interval.pValue`), nil without an interval.
     public var pValue: Double?
@@ -114,6 +118,8 @@ public struct Comparison: Sendable, Equatable, Codable {
     /// The level this comparison was judged at: α, or in an adaptive sweep the level of its look
     /// (`SequentialDesign.level(atSeeds:)`); the interval is the (1 − level) interval.
     public var level: Double = 0.05
+    /// Whether the row component is in `interval` (every paired cell had usable `predictions.h5`); false: seeds only.
+    public var rowsTested: Bool = true
     /// Row level only (each trained model fixed): the paired-bootstrap interval at 1 − α over validation rows,
     /// overall and per class, and its replicates' SD (nil without predictions).
     public var rowInterval: DeltaInterval?
@@ -130,19 +136,24 @@ public struct Comparison: Sendable, Equatable, Codable {
     /// P(a variant seed's macro-F1 beats a baseline seed's), U / (n·m) over the paired seeds.
     public var probabilityOfImprovement: Double?
 
+    /// The note of a comparison without paired predictions.
+    public static let seedsOnly = "seeds only, no row component (no paired predictions.h5)"
+
     /// The one-line plain-language reading of the verdict.
     public var sentence: String {
         let f = ReportFormatting.self
         let range = interval.map { "[" + f.signed($0.lowPP) + ", " + f.signed($0.highPP) + "]" } ?? ""
         switch verdict {
         case .better, .worse:
-            return "\(verdict.rawValue) by \(f.number(abs(deltaPP))) pp \(range); seeds and validation rows both accounted for"
+            let sources = rowsTested ? "seeds and validation rows both accounted for" : Self.seedsOnly
+            return "\(verdict.rawValue) by \(f.number(abs(deltaPP))) pp \(range); \(sources)"
         case .equivalent:
-            return "equivalent: within the threshold by two one-sided tests (Δ \(f.signed(deltaPP)) pp \(range))"
+            return "equivalent: within the threshold by two one-sided tests (Δ \(f.signed(deltaPP)) pp \(range))" + (rowsTested ? "" : "; \(Self.seedsOnly)")
         case .undecided:
             if pairedSeeds.count < 2 { return "undecided: one paired seed gives no seed variance; run at least 2 seeds per side" }
-            if let seedsToDecide { return "undecided: about \(seedsToDecide) seeds per side would decide it" }
-            return "undecided: no number of seeds would decide it (the validation rows' noise or Δ on the threshold)"
+            let note = rowsTested ? "" : "; \(Self.seedsOnly)"
+            if let seedsToDecide { return "undecided: about \(seedsToDecide) seeds per side would decide it" + note }
+            return "undecided: no number of seeds would decide it (the validation rows' noise or Δ on the threshold)" + note
         case .untested:
             return "not tested: no paired predictions"
         }

@@ -8,7 +8,7 @@ public enum Verdict: String, Sendable, Codable, Equatable {
     case equivalent
     /// Neither a difference nor equivalence is shown; more seeds may decide.
     case undecided
-    /// Not enough data to test (no paired seeds, no predictions).
+    /// No paired seed with the baseline.
     case untested = "not tested"
 
     /// The significance rule on the seed-and-row interval (`SeedRowInterval`):
@@ -16,9 +16,8 @@ public enum Verdict: String, Sendable, Codable, Equatable {
     /// - `worse`: p-Holm ≤ α, the upper bound < 0 and Δ̂ < −threshold;
     /// - `equivalent`: the (1 − 2α) interval lies inside (−threshold, +threshold) (two one-sided tests at α);
     /// - `undecided`: none of these, or no interval (fewer than 2 paired seeds: the seed variance is unknown).
-    /// Without predictions (no row component, `rowsTested` false): `not tested`.
-    public static func judge(interval: SeedRowInterval?, pHolm: Double?, thresholdPP: Double, alpha: Double, rowsTested: Bool = true) -> Verdict {
-        guard rowsTested else { return .untested }
+    /// Without predictions the interval has no row component (seeds only) and is judged by the same rule.
+    public static func judge(interval: SeedRowInterval?, pHolm: Double?, thresholdPP: Double, alpha: Double) -> Verdict {
         guard let interval, let pHolm else { return .undecided }
         let rejects = pHolm <= alpha
         if rejects, interval.lowPP > 0, interval.deltaPP > thresholdPP { return .better }

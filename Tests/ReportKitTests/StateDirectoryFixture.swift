@@ -40,8 +40,9 @@ struct StateDirectoryFixture {
     /// Builds the directory of `sweepText` (by default the fixture's), whose variants predict with accuracy `skill`
     /// (a "variant/seed" key, by sweep seed, overrides the variant's for that seed);
     /// `configEdit` may change a cell's resolved config JSON before it is stored. A replica's cells have its derived
-    /// seeds, as planned.
-    static func make(sweepText: String = sweepText, skill: [String: Double] = skill,
+    /// seeds, as planned. `command` writes each cell as a command cell does (docs/bring-your-own-trainer.md): the
+    /// command's own `metrics.jsonl` lines, the worker's `CommandSummary`, no `predictions.h5`.
+    static func make(sweepText: String = sweepText, skill: [String: Double] = skill, command: Bool = false,
                      configEdit: (String, UInt64, String) -> String = { $2 }) throws -> StateDirectoryFixture {
         var fixture = StateDirectoryFixture(directory: TemporaryDirectory("ablate-report"))
         let sweep = try Sweep.parse(text: sweepText, sourceName: "fixture", workingDirectory: fixture.directory.path)
@@ -64,7 +65,9 @@ struct StateDirectoryFixture {
                 let predicted = labels.map { label in
                     generator.unitDouble() < (skill["\(variant.name)/\(sweepSeed)"] ?? skill[variant.name] ?? 0.5) ? label : (label + 1 + generator.bounded(classes - 1)) % classes
                 }
-                let metrics = try fixture.writeRun(variant: variant.name, seed: seed, labels: labels, predicted: predicted, config: config)
+                let metrics = command
+                    ? try fixture.writeCommandRun(variant: variant.name, seed: seed, labels: labels, predicted: predicted)
+                    : try fixture.writeRun(variant: variant.name, seed: seed, labels: labels, predicted: predicted, config: config)
                 cell.state = .running
                 cell.attempt = 1
                 cell.worker = "w1"
@@ -117,6 +120,37 @@ struct StateDirectoryFixture {
             "blas_core": "Haswell", "blas_threads": 1,
         ]
         let text = try Self.text(summary)
+        try Array((text + "\n").utf8).write(to: "\(directory)/summary.json")
+        return (best, last, text)
+    }
+
+    /// Writes one command cell's files: `metrics.jsonl` with the command's lines (the best epoch's line also has
+    /// `val_accuracy` and `val_macro_precision`) and `summary.json` as the worker builds it; no predictions.
+    private func writeCommandRun(variant: String, seed: UInt64, labels: [Int], predicted: [Int]) throws
+        -> (best: ClassificationMetrics, last: ClassificationMetrics, summary: String)
+    {
+        let directory = "\(state)/\(ResultsWriter.relativeDirectory(variant: variant, seed: seed))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let k = Self.classes
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        for (label, guess) in zip(labels, predicted) { confusion[label][guess] += 1 }
+        let best = ClassificationMetrics(confusion: confusion, loss: 0.5)
+        var other = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        for (index, label) in labels.enumerated() { other[label][index % 3 == 0 ? label : 0] += 1 }
+        let last = ClassificationMetrics(confusion: other, loss: 0.9)
+        var lines: [MetricsLine] = []
+        for epoch in 1...5 {
+            let val = epoch == Self.bestEpoch ? best : last
+            var object: [String: Any] = ["epoch": epoch, "val_macro_f1": val.macroF1, "val_loss": val.loss, "train_loss": 0.7, "seconds": 2.0]
+            if epoch == Self.bestEpoch {
+                object["val_accuracy"] = val.accuracy
+                object["val_macro_precision"] = val.macroPrecision
+            }
+            lines.append(MetricsLine(line: epoch, epoch: epoch, valMacroF1: val.macroF1, valLoss: val.loss, trainLoss: 0.7, seconds: 2.0,
+                                     record: try Self.text(object)))
+        }
+        try Array((lines.map(\.record).joined(separator: "\n") + "\n").utf8).write(to: "\(directory)/metrics.jsonl")
+        let text = try XCTUnwrap(CommandSummary.json(lines: lines, command: ["sh", "train.sh"], seconds: 10))
         try Array((text + "\n").utf8).write(to: "\(directory)/summary.json")
         return (best, last, text)
     }

@@ -32,7 +32,15 @@ final class VerdictTests: XCTestCase {
         XCTAssertNil(SeedRowInterval(perSeedDeltaPP: [], rowSDPP: 0.1, alpha: 0.05))
         XCTAssertNil(SeedRowInterval(perSeedDeltaPP: [1, 2], rowSDPP: .nan, alpha: 0.05))
         XCTAssertEqual(judge(nil), .undecided)
-        XCTAssertEqual(Verdict.judge(interval: nil, pHolm: nil, thresholdPP: 1, alpha: 0.05, rowsTested: false), .untested)
+    }
+
+    /// Without predictions the interval is the seed component alone (row SD 0) and the same rule decides.
+    func testSeedsOnlyIntervalIsJudged() throws {
+        let seedsOnly = try interval([2.1, 1.9, 2.0], rowSD: 0)
+        XCTAssertEqual(seedsOnly.rowVariance, 0)
+        XCTAssertEqual(seedsOnly.standardErrorPP, seedsOnly.seedVariance.squareRoot(), accuracy: 1e-15)
+        XCTAssertEqual(judge(seedsOnly), .better)
+        XCTAssertEqual(judge(try interval([0.1, -0.1, 0.05, -0.05], rowSD: 0)), .equivalent)
     }
 
     func testBetterAndWorseNeedTestIntervalAndThreshold() throws {
