@@ -26,8 +26,8 @@ final class CommandReportEndToEndTests: XCTestCase {
             seeds: [1, 2, 3]
             train: {epochs: 3, command: [/bin/sh, "\(directory.file("trainer.sh"))", "{out}", "{variant}"]}
             variants:
-              base: {}
-              good: {}
+              base: {loss: cb_focal}
+              good: {loss: poly, epsilon: 1.0}
             significance: {threshold_pp: 1.0, resamples: 200}
 
             """)
