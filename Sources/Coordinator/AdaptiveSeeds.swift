@@ -164,7 +164,7 @@ public struct AdaptiveSeeds: Sendable, Equatable {
             case .better, .worse, .equivalent:
                 reasons.append((variant, "\(judgement.verdict.rawValue) at \(paired) seeds"))
             case .untested:
-                reasons.append((variant, "not tested at \(paired) seeds (no paired predictions); no more seeds"))
+                reasons.append((variant, "not tested at \(paired) seeds (no comparison); no more seeds"))
             case .undecided:
                 guard count < maximum, let next = sequence.first(where: { !planned.contains($0) }) else {
                     reasons.append((variant, "undecided at the maximum of \(maximum) seeds\(pairedNote)"))

@@ -155,7 +155,7 @@ public struct Comparison: Sendable, Equatable, Codable {
             if let seedsToDecide { return "undecided: about \(seedsToDecide) seeds per side would decide it" + note }
             return "undecided: no number of seeds would decide it (the validation rows' noise or Δ on the threshold)" + note
         case .untested:
-            return "not tested: no paired predictions"
+            return "not tested: no paired seed with the baseline"
         }
     }
 }

@@ -37,7 +37,7 @@ final class AdaptiveSeedsTests: XCTestCase {
             XCTAssertEqual(decision.additions, [], "\(verdict)")
             XCTAssertTrue(decision.settled)
             XCTAssertEqual(decision.reason("poly"), "\(verdict.rawValue) at 3 seeds")
-            XCTAssertEqual(decision.reason("focal"), "not tested at 3 seeds (no paired predictions); no more seeds")
+            XCTAssertEqual(decision.reason("focal"), "not tested at 3 seeds (no comparison); no more seeds")
         }
     }
 
