@@ -86,6 +86,17 @@ struct StateDirectoryFixture {
         return fixture
     }
 
+    /// The best epoch's metrics (of `predicted`) and the other epochs': everything predicted as class 0 except every
+    /// third row, which is right (poorer F1, different precision).
+    static func bestAndOther(labels: [Int], predicted: [Int]) -> (best: ClassificationMetrics, other: ClassificationMetrics) {
+        let k = classes
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        for (label, guess) in zip(labels, predicted) { confusion[label][guess] += 1 }
+        var other = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        for (index, label) in labels.enumerated() { other[label][index % 3 == 0 ? label : 0] += 1 }
+        return (ClassificationMetrics(confusion: confusion, loss: 0.5), ClassificationMetrics(confusion: other, loss: 0.9))
+    }
+
     /// Writes one run's files; returns its best and last metrics and its summary JSON.
     private func writeRun(variant: String, seed: UInt64, labels: [Int], predicted: [Int], config: String) throws
         -> (best: ClassificationMetrics, last: ClassificationMetrics, summary: String)
@@ -93,14 +104,7 @@ struct StateDirectoryFixture {
         let directory = "\(state)/\(ResultsWriter.relativeDirectory(variant: variant, seed: seed))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let k = Self.classes
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        for (label, guess) in zip(labels, predicted) { confusion[label][guess] += 1 }
-        let best = ClassificationMetrics(confusion: confusion, loss: 0.5)
-        // Other epochs: everything predicted as class 0 except every third row, which is right (poorer F1,
-        // different precision).
-        var other = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        for (index, label) in labels.enumerated() { other[label][index % 3 == 0 ? label : 0] += 1 }
-        let last = ClassificationMetrics(confusion: other, loss: 0.9)
+        let (best, last) = Self.bestAndOther(labels: labels, predicted: predicted)
         var lines: [String] = []
         for epoch in 1...5 {
             let record = try Self.epochRecord(epoch: epoch, val: epoch == Self.bestEpoch ? best : last, isBest: epoch == Self.bestEpoch)
@@ -131,13 +135,7 @@ struct StateDirectoryFixture {
     {
         let directory = "\(state)/\(ResultsWriter.relativeDirectory(variant: variant, seed: seed))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let k = Self.classes
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        for (label, guess) in zip(labels, predicted) { confusion[label][guess] += 1 }
-        let best = ClassificationMetrics(confusion: confusion, loss: 0.5)
-        var other = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        for (index, label) in labels.enumerated() { other[label][index % 3 == 0 ? label : 0] += 1 }
-        let last = ClassificationMetrics(confusion: other, loss: 0.9)
+        let (best, last) = Self.bestAndOther(labels: labels, predicted: predicted)
         var lines: [MetricsLine] = []
         for epoch in 1...5 {
             let val = epoch == Self.bestEpoch ? best : last
