@@ -1,6 +1,7 @@
 // CalibrationPool: real cells of one configuration — their best-epoch predictions on the same validation rows — to resample.
 import AblateSupport
 import Foundation
+import NN
 
 /// The cells a calibration simulation draws from: every cell trained with the same settings (only the seed differs),
 /// each as its best-epoch predicted class per validation row, all on the same rows with the same labels. Drawing
@@ -82,21 +83,9 @@ public struct CalibrationPool: Sendable {
     /// Macro-F1 (fraction; scikit-learn's, zero_division 0, over all classes) of `predicted` against `labels` on the
     /// rows listed in `rows` (with repeats).
     public static func macroF1(labels: [Int], predicted: [Int], rows: [Int], classes: Int) -> Double {
-        var truePositive = [Int](repeating: 0, count: classes)
-        var predictedCount = [Int](repeating: 0, count: classes)
-        var actualCount = [Int](repeating: 0, count: classes)
-        for row in rows {
-            let label = labels[row]
-            let guess = predicted[row]
-            actualCount[label] += 1
-            predictedCount[guess] += 1
-            if label == guess { truePositive[label] += 1 }
-        }
-        var sum = 0.0
-        for c in 0..<classes where truePositive[c] > 0 {
-            sum += 2 * Double(truePositive[c]) / Double(predictedCount[c] + actualCount[c])
-        }
-        return sum / Double(classes)
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        for row in rows { confusion[labels[row]][predicted[row]] += 1 }
+        return ClassificationMetrics(confusion: confusion, loss: 0).macroF1
     }
 
     /// A true effect for power: the rows a better variant gets right. Takes the rows in the order of

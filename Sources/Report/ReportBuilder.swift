@@ -36,16 +36,15 @@ public enum ReportBuilder {
         // Paired comparisons with usable predictions, all over the reference rows.
         var patterns: [RowPatterns] = []
         var tested: [String] = []
-        var paired: [String: [UInt64]] = [:]
+        var paired: [String: [CellPair]] = [:]
         for variant in inputs.variants where variant != inputs.baseline {
-            let mine = byVariant[variant] ?? []
-            let seeds = mine.map { inputs.pairingSeed($0.report) }.filter { seed in baseCells.contains { $0.report.seed == seed } }.sorted()
-            paired[variant] = seeds
-            guard !seeds.isEmpty, let reference else { continue }
-            let left = seeds.compactMap { seed in mine.first { inputs.pairingSeed($0.report) == seed }?.predictions }
-            let right = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.predictions }
+            let pairs = inputs.pairs(byVariant[variant] ?? [], baseCells)
+            paired[variant] = pairs
+            guard !pairs.isEmpty, let reference else { continue }
+            let left = pairs.compactMap(\.mine.predictions)
+            let right = pairs.compactMap(\.theirs.predictions)
             let usable = (left + right).allSatisfy { $0.labels == reference.labels && $0.classes == reference.classes }
-            guard left.count == seeds.count, right.count == seeds.count, usable else {
+            guard left.count == pairs.count, right.count == pairs.count, usable else {
                 warnings.append("\(variant): predictions missing or on other validation rows; no paired row test (seeds only)")
                 continue
             }
@@ -78,10 +77,9 @@ public enum ReportBuilder {
         }
         var judged: [String: Judged] = [:]
         for variant in inputs.variants where variant != inputs.baseline {
-            guard let seeds = paired[variant], !seeds.isEmpty else { continue }
-            let cells = (byVariant[variant] ?? []).map(\.report)
-            let mine = seeds.compactMap { seed in cells.first { inputs.pairingSeed($0) == seed } }
-            let theirs = seeds.compactMap { seed in baseCells.first { $0.report.seed == seed }?.report }
+            guard let pairs = paired[variant], !pairs.isEmpty else { continue }
+            let mine = pairs.map(\.mine.report)
+            let theirs = pairs.map(\.theirs.report)
             let perSeed = zip(mine, theirs).map { 100 * ($0.best.macroF1 - $1.best.macroF1) }
             let row = tested.firstIndex(of: variant).map { intervals[$0] }
             let level = inputs.design?.level(atSeeds: perSeed.count) ?? settings.alpha
@@ -99,7 +97,7 @@ public enum ReportBuilder {
             var report = variantReport(variant, cells: cells, isBaseline: variant == inputs.baseline, failed: inputs.failed[variant] ?? 0,
                                        classes: inputs.classNames.count)
             report.replicaOf = inputs.replicaOf[variant]
-            if variant != inputs.baseline, let seeds = paired[variant], let entry = judged[variant] {
+            if variant != inputs.baseline, let seeds = paired[variant]?.map(\.seed), let entry = judged[variant] {
                 let index = tested.firstIndex(of: variant)
                 let mine = entry.mine
                 let theirs = entry.theirs
@@ -218,22 +216,21 @@ public enum ReportBuilder {
     static func replicaCheck(_ replica: String, source: String, inputs: ReportInputs, cells: [String: [LoadedCell]], reference: CellPredictions?)
         -> (Verdict?, String?)
     {
-        let mine = cells[replica] ?? []
-        let theirs = cells[source] ?? []
-        let seeds = mine.map { inputs.pairingSeed($0.report) }.filter { seed in theirs.contains { inputs.pairingSeed($0.report) == seed } }.sorted()
-        guard seeds.count >= 2, let reference else { return (nil, nil) }
-        let left = seeds.compactMap { seed in mine.first { inputs.pairingSeed($0.report) == seed } }
-        let right = seeds.compactMap { seed in theirs.first { inputs.pairingSeed($0.report) == seed } }
-        let predictions = (left + right).compactMap(\.predictions)
-        guard predictions.count == 2 * seeds.count, predictions.allSatisfy({ $0.labels == reference.labels && $0.classes == reference.classes }) else {
+        let pairs = inputs.pairs(cells[replica] ?? [], cells[source] ?? [])
+        guard pairs.count >= 2, let reference else { return (nil, nil) }
+        let left = pairs.compactMap(\.mine.predictions)
+        let right = pairs.compactMap(\.theirs.predictions)
+        guard left.count == pairs.count, right.count == pairs.count,
+              (left + right).allSatisfy({ $0.labels == reference.labels && $0.classes == reference.classes })
+        else {
             return (nil, "\(replica): predictions missing or on other validation rows; not checked against its source \(source)")
         }
         let settings = inputs.significance
         do {
-            let patterns = try RowPatterns(labels: reference.labels, variant: left.compactMap(\.predictions).map(\.predicted),
-                                           baseline: right.compactMap(\.predictions).map(\.predicted), classes: reference.classes)
+            let patterns = try RowPatterns(labels: reference.labels, variant: left.map(\.predicted), baseline: right.map(\.predicted),
+                                           classes: reference.classes)
             let rowSD = try PairedBootstrap.intervals([patterns], resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha).first?.sdPP ?? .nan
-            let deltas = zip(left, right).map { 100 * ($0.report.best.macroF1 - $1.report.best.macroF1) }
+            let deltas = pairs.map { 100 * ($0.mine.report.best.macroF1 - $0.theirs.report.best.macroF1) }
             let interval = SeedRowInterval(perSeedDeltaPP: deltas, rowSDPP: rowSD, alpha: settings.alpha)
             let verdict = Verdict.judge(interval: interval, pHolm: interval?.pValue, thresholdPP: settings.thresholdPP, alpha: settings.alpha)
             guard verdict == .better || verdict == .worse else { return (verdict, nil) }

@@ -41,6 +41,23 @@ public struct ReportInputs: Sendable {
     func pairingSeed(_ cell: CellReport) -> UInt64 {
         sweepSeeds[cell.variant]?[cell.seed] ?? cell.seed
     }
+
+    /// The cells of `mine` and `theirs` that share a pairing seed, in ascending order of it (each variant has at most
+    /// one cell per seed).
+    func pairs(_ mine: [LoadedCell], _ theirs: [LoadedCell]) -> [CellPair] {
+        let theirsBySeed = Dictionary(theirs.map { (pairingSeed($0.report), $0) }, uniquingKeysWith: { first, _ in first })
+        return mine.compactMap { cell in
+            let seed = pairingSeed(cell.report)
+            return theirsBySeed[seed].map { CellPair(seed: seed, mine: cell, theirs: $0) }
+        }.sorted { $0.seed < $1.seed }
+    }
+}
+
+/// Two cells compared with each other: one of each side, with the same pairing seed.
+struct CellPair: Sendable {
+    var seed: UInt64
+    var mine: LoadedCell
+    var theirs: LoadedCell
 }
 
 /// Reads a state directory without writing to it (the ledger is opened read-only, so this works while the
