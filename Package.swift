@@ -24,35 +24,56 @@ let package = Package(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
 
         // MARK: - Libraries
-        .target(name: "AblateSupport", path: "Sources/Support"),
+        .target(
+            name: "AblateSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Support"),
+        // The contract every module shares: run settings, stages, losses, cell identity, metrics lines.
+        .target(name: "RunSpec", path: "Sources/RunSpec"),
         .target(name: "HDF5Kit", dependencies: ["CHDF5", "AblateSupport"], path: "Sources/HDF5"),
         .target(
             name: "DatasetKit",
-            dependencies: ["HDF5Kit", "AblateSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HDF5Kit", "RunSpec", "AblateSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Dataset"),
         .target(name: "WireProtocol", dependencies: ["CZeroMQ"], path: "Sources/Protocol"),
-        .target(name: "NN", dependencies: ["COpenBLAS", "AblateSupport"], path: "Sources/NN"),
+        // Both ends of the chunked, hashed file transfers and the stores they fill.
+        .target(
+            name: "TransferKit",
+            dependencies: ["WireProtocol", "AblateSupport", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Transfer"),
+        .target(name: "NN", dependencies: ["COpenBLAS", "RunSpec", "AblateSupport"], path: "Sources/NN"),
         .target(
             name: "WorkerKit",
-            dependencies: ["NN", "DatasetKit", "HDF5Kit", "AblateSupport", "WireProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "RunSpec", "NN", "DatasetKit", "HDF5Kit", "TransferKit", "AblateSupport", "WireProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Sources/Worker"),
         .target(
             name: "CoordinatorKit",
             dependencies: [
-                "WireProtocol", "WorkerKit", "DatasetKit", "AblateSupport",
+                "RunSpec", "WireProtocol", "TransferKit", "DatasetKit", "AblateSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/Coordinator"),
         .target(
             name: "ReportKit",
-            dependencies: ["CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport"],
+            dependencies: ["RunSpec", "CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport"],
             path: "Sources/Report"),
+        // Benchmarks of the product's parts (`ablate bench`), apart from the product modules.
+        .target(
+            name: "AblateBench",
+            dependencies: [
+                "RunSpec", "NN", "WorkerKit", "CoordinatorKit", "TransferKit", "WireProtocol", "AblateSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Bench"),
         .target(
             name: "AblateCLI",
             dependencies: [
-                "DatasetKit", "HDF5Kit", "WireProtocol", "NN", "WorkerKit", "CoordinatorKit", "ReportKit", "AblateSupport",
+                "RunSpec", "DatasetKit", "HDF5Kit", "WireProtocol", "TransferKit", "NN", "WorkerKit", "CoordinatorKit",
+                "ReportKit", "AblateBench", "AblateSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -66,30 +87,37 @@ let package = Package(
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"], path: "Tests/HDF5KitTests"),
         .testTarget(
             name: "DatasetKitTests",
-            dependencies: ["DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "DatasetKit", "RunSpec", "HDF5Kit", "AblateSupport", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/DatasetKitTests", resources: [.copy("Fixtures")]),
+        .testTarget(name: "RunSpecTests", dependencies: ["RunSpec"], path: "Tests/RunSpecTests"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"], path: "Tests/WireProtocolTests"),
         .testTarget(
-            name: "NNTests", dependencies: ["NN", "AblateSupport", "HDF5Kit", "TestSupport"], path: "Tests/NNTests",
+            name: "NNTests", dependencies: ["NN", "RunSpec", "AblateSupport", "HDF5Kit", "TestSupport"], path: "Tests/NNTests",
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "WorkerKitTests", dependencies: ["WorkerKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport"],
+            name: "WorkerKitTests",
+            dependencies: ["WorkerKit", "RunSpec", "TransferKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport"],
             path: "Tests/WorkerKitTests"),
         .testTarget(
             name: "CoordinatorKitTests",
             dependencies: [
-                "CoordinatorKit", "WireProtocol", "WorkerKit", "DatasetKit", "AblateSupport", "TestSupport",
+                "CoordinatorKit", "RunSpec", "TransferKit", "WireProtocol", "DatasetKit", "AblateSupport", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/CoordinatorKitTests"),
         .testTarget(
             name: "ReportKitTests",
             dependencies: [
-                "ReportKit", "CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport", "TestSupport",
+                "ReportKit", "RunSpec", "CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport", "TestSupport",
             ],
             path: "Tests/ReportKitTests", resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "CLITests", dependencies: ["ablate", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport", "TestSupport"],
+            name: "CLITests",
+            dependencies: [
+                "ablate", "RunSpec", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport", "TestSupport",
+            ],
             path: "Tests/CLITests"),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,9 @@
 // BenchCommand: `ablate bench train`, the training benchmark, beside PyTorch CPU in the same run when available.
+import AblateBench
 import ArgumentParser
 import Foundation
 import NN
+import RunSpec
 import WorkerKit
 
 struct BenchCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 // BenchHeartbeatsCommand: `ablate bench heartbeats`, a real coordinator process's CPU with many simulated workers.
+import AblateBench
 import ArgumentParser
 import CoordinatorKit
 import DatasetKit

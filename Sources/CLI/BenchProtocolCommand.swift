@@ -1,4 +1,5 @@
 // BenchProtocolCommand: `ablate bench protocol`, checkpoint streaming and metrics latency over loopback.
+import AblateBench
 import ArgumentParser
 import CoordinatorKit
 import Foundation

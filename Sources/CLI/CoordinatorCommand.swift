@@ -5,6 +5,7 @@ import CoordinatorKit
 import Foundation
 import ReportKit
 import WireProtocol
+import WorkerKit
 
 /// Runs a sweep: binds a ROUTER, assigns cells to workers, stores metrics, checkpoints and results under --state.
 struct CoordinatorCommand: ParsableCommand {
@@ -47,7 +48,7 @@ struct CoordinatorCommand: ParsableCommand {
         let undo = StateDirectoryUndo(state)
         let setup: CoordinatorSetup
         do {
-            setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, log: emit)
+            setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, log: emit)
         } catch {
             undo.undo(holdingLock: false)
             throw error

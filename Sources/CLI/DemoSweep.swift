@@ -1,6 +1,7 @@
 // DemoSweep: the synthetic dataset and the sweep file that `ablate local --demo` runs.
 import DatasetKit
 import Foundation
+import RunSpec
 
 /// A small but complete study: a Stage-1 job on a synthetic dataset (narrow backbone, width 16), then the five
 /// losses of the research's loss ablation × 2 seeds on its frozen backbone. Sized for a few minutes on 2 cores.

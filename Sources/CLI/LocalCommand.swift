@@ -5,6 +5,8 @@ import CoordinatorKit
 import DatasetKit
 import Foundation
 import ReportKit
+import RunSpec
+import WorkerKit
 
 /// Runs a whole sweep on this machine over loopback: the coordinator in this process, N `ablate worker`
 /// processes beside it; shows progress and ends with the verdict table.
@@ -35,7 +37,7 @@ struct LocalCommand: ParsableCommand {
             try Directories.create(stateDirectory)
             let sweepPath = demo ? try DemoSweep.prepare(in: "\(stateDirectory)/demo", log: emit) : (sweep ?? "")
             setup = try CoordinatorSetup.prepare(sweepPath: sweepPath, stateDirectory: stateDirectory, settings: CoordinatorSettings(),
-                                                 now: Date().timeIntervalSince1970, log: emit)
+                                                 now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, log: emit)
         } catch {
             undo.undo(holdingLock: false)
             throw error

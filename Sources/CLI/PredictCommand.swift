@@ -5,6 +5,7 @@ import DatasetKit
 import Foundation
 import HDF5Kit
 import NN
+import RunSpec
 import WorkerKit
 
 /// Writes `logits` float32 `[N, K]`, `labels` int64 `[N]` (stage labels) and `rows` int64 `[N]` (dataset rows used).

@@ -3,6 +3,7 @@ import AblateSupport
 import ArgumentParser
 import Foundation
 import NN
+import RunSpec
 import WorkerKit
 import Yams
 
@@ -11,40 +12,25 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a Stage-1, Stage-2 or Stage-3 model natively (OpenBLAS) with the research protocol.",
-        discussion: "Settings come from the research defaults of --stage, then a YAML run file (--config), then flags.")
+        discussion: "Settings come from the research defaults of --stage, then a YAML run file (--config), then flags.\n\n"
+            + SettingsHelp.flagList)
 
     @Option(help: "Dataset file (.h5).") var data: String
     @Option(help: "Stage: 1, 2, 3rect or 3ab (or set in --config).") var stage: String?
     @Option(help: "Output directory.") var out: String
     @Option(help: "YAML run file; keys as in docs/training.md.") var config: String?
     @Option(name: .customLong("stage1-checkpoint"), help: "Stage-1 checkpoint whose backbone is frozen (stages 2/3).") var stage1Checkpoint: String?
-    @Option(help: "Loss: cb_focal, poly, asymmetric, focal_smoothing, focal, ce.") var loss: String?
-    @Option(help: "Focal γ.") var gamma: Double?
-    @Option(help: "Class-balance β.") var beta: Double?
-    @Option(help: "PolyLoss ε.") var epsilon: Double?
-    @Option(name: .customLong("gamma-pos"), help: "Asymmetric loss γ+.") var gammaPositive: Double?
-    @Option(name: .customLong("gamma-neg"), help: "Asymmetric loss γ−.") var gammaNegative: Double?
-    @Option(help: "Label smoothing ε.") var smoothing: Double?
-    @Option(name: .customLong("backbone-bn"), help: "BatchNorm mode of the frozen backbone: eval or train.") var backboneBN: String?
-    @Option(name: .customLong("adapter-reduction"), help: "Adapter reduction γ (2, 4, 8, 16).") var adapterReduction: Int?
-    @Option(name: .customLong("adapter-layers"), help: "Comma-separated backbone layers with adapters, e.g. 3,4.") var adapterLayers: String?
-    @Option(help: "Backbone base width (64 = the research model).") var width: Int?
-    @Option(help: "Maximum epochs.") var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize: Int?
-    @Option(name: .customLong("lr-adapter")) var lrAdapter: Double?
-    @Option(name: .customLong("lr-head")) var lrHead: Double?
-    @Option(name: .customLong("lr-backbone")) var lrBackbone: Double?
-    @Option(help: "Seed.") var seed: UInt64?
-    @Option(help: "Compute threads (results do not depend on it).") var threads: Int?
-    @Option(name: .customLong("max-train-rows"), help: "Use only the first N training rows of the stage.") var maxTrainRows: Int?
-    @Option(name: .customLong("max-val-rows"), help: "Use only the first N validation rows of the stage.") var maxValRows: Int?
+    @Argument(
+        parsing: .allUnrecognized,
+        help: ArgumentHelp("Settings as --key value (every key of the settings table; listed below).", valueName: "setting"))
+    var settingFlags: [String] = []
     @Option(help: "Resume from a last.h5 of the same run.") var resume: String?
     @Option(name: .customLong("cache-dir"), help: "Directory of frozen-prefix caches (default $ABLATE_CACHE_DIR or ~/.cache/ablate).") var cacheDir: String?
     @Flag(name: .customLong("no-prefix-cache"), help: "Train through the whole backbone even where the exact prefix cache applies.") var noPrefixCache = false
 
     func run() throws {
         let settings = try resolvedConfig()
-        try settings.validate()
+        do { try settings.validate() } catch { throw RunFailure(message: error.description) }
         // A new run starts in a new or empty directory: it would mix its files with another run's.
         if resume == nil, Directories.isDirectory(out), !Directories.entries(out).isEmpty {
             throw RunFailure(message: "\(out): the output directory is not empty (give a new or empty one, or --resume its last.h5)")
@@ -84,7 +70,7 @@ struct TrainCommand: ParsableCommand {
             }
             do {
                 settings = try YAMLDecoder().decode(TrainingConfig.self, from: text)
-            } catch let error as TrainingError {
+            } catch let error as SettingsError {
                 throw RunFailure(message: "\(config): \(error)")
             } catch {
                 throw RunFailure(message: "\(config): \(Self.describe(error))")
@@ -94,36 +80,12 @@ struct TrainCommand: ParsableCommand {
             }
         } else {
             guard let stage else { throw ValidationError("--stage is required (1, 2, 3rect or 3ab) unless --config sets it") }
-            guard let parsed = ModelStage(rawValue: stage) else { throw ValidationError("--stage \(stage): expected 1, 2, 3rect or 3ab") }
+            guard let parsed = Stage(rawValue: stage) else { throw ValidationError("--stage \(stage): expected \(Stage.allNames)") }
             settings = TrainingConfig(stage: parsed)
         }
-        if let loss { settings.loss = loss }
-        if let gamma { settings.gamma = gamma }
-        if let beta { settings.beta = beta }
-        if let epsilon { settings.epsilon = epsilon }
-        if let gammaPositive { settings.gammaPositive = gammaPositive }
-        if let gammaNegative { settings.gammaNegative = gammaNegative }
-        if let smoothing { settings.smoothing = smoothing }
-        if let backboneBN {
-            guard let mode = TrainingConfig.BatchNormSetting(rawValue: backboneBN) else { throw ValidationError("--backbone-bn \(backboneBN): expected eval or train") }
-            settings.backboneBN = mode
+        for (setting, value) in try SettingsHelp.parseFlags(settingFlags) where setting.key != "stage" {
+            _ = setting.set(value, in: &settings)
         }
-        if let adapterReduction { settings.adapterReduction = adapterReduction }
-        if let adapterLayers {
-            let layers = adapterLayers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "layer", with: "")) }
-            guard !layers.isEmpty else { throw ValidationError("--adapter-layers \(adapterLayers): expected e.g. 3,4") }
-            settings.adapterLayers = layers
-        }
-        if let width { settings.width = width }
-        if let epochs { settings.epochs = epochs }
-        if let batchSize { settings.batchSize = batchSize }
-        if let lrAdapter { settings.lrAdapter = lrAdapter }
-        if let lrHead { settings.lrHead = lrHead }
-        if let lrBackbone { settings.lrBackbone = lrBackbone }
-        if let seed { settings.seed = seed }
-        if let threads { settings.threads = threads }
-        if let maxTrainRows { settings.maxTrainRows = maxTrainRows }
-        if let maxValRows { settings.maxValRows = maxValRows }
         return settings
     }
 
@@ -135,14 +97,13 @@ struct TrainCommand: ParsableCommand {
         case DecodingError.keyNotFound(let key, _):
             return "missing key '\(key.stringValue)'"
         case DecodingError.dataCorrupted(let context):
-            if let underlying = context.underlyingError, underlying is TrainingError || underlying is DecodingError {
+            if let underlying = context.underlyingError, underlying is SettingsError || underlying is DecodingError {
                 return describe(underlying)
             }
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? "not valid YAML (\(context.debugDescription))" : "\(path): \(context.debugDescription)"
-        case let error as TrainingError:
-            if case .badConfig(let detail) = error { return detail }
-            return "\(error)"
+        case let error as SettingsError:
+            return error.detail
         default:
             return "\(error)"
         }

@@ -1,6 +1,6 @@
 // CellCommand: a user trainer's command line for one cell, with the coordinator's placeholders filled in.
 import Foundation
-import WorkerKit
+import RunSpec
 
 /// What a worker runs for a bring-your-own-trainer cell: its argv (`{seed}`, `{variant}` and training settings
 /// filled in; `{out}` and `{gpu}` left for the worker) and its per-attempt time limit.
@@ -29,34 +29,24 @@ public enum CommandPlaceholders {
     /// Placeholders the worker fills: its output directory and its GPU index.
     public static let workerFilled: Set<String> = ["out", "gpu"]
 
-    /// The coordinator's values for one cell: `seed`, `variant`, every top-level training setting of its resolved
-    /// config (scalars only), overridden by the `train` block's and then the variant's settings as written.
-    public static func values(seed: UInt64, variant: String, config: TrainingConfig, written: [SettingOverride]) throws -> [String: String] {
+    /// The coordinator's values for one cell: `seed`, `variant`, every training setting of `SettingsTable` with a
+    /// single value in its resolved config (lists and unset settings are not placeholders), overridden by the `train`
+    /// block's and then the variant's settings as written.
+    public static func values(seed: UInt64, variant: String, config: TrainingConfig, written: [SettingOverride]) -> [String: String] {
         var values: [String: String] = [:]
-        if let object = try? JSONDecoder().decode([String: Scalar].self, from: Data(try config.canonicalJSON().utf8)) {
-            for (key, value) in object { values[key] = value.text }
+        for setting in SettingsTable.all {
+            switch setting.value(in: config) {
+            case .integer(let value): values[setting.key] = String(value)
+            case .number(let value): values[setting.key] = "\(value)"
+            case .seed(let value): values[setting.key] = String(value)
+            case .text(let value): values[setting.key] = value
+            case .integers, .none: break
+            }
         }
         for setting in written { values[setting.key] = setting.value }
         values["seed"] = String(seed)
         values["variant"] = variant
         return values
-    }
-
-    /// A top-level value of a config's JSON as placeholder text (nil for lists and objects).
-    private struct Scalar: Decodable {
-        var text: String?
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(String.self) {
-                text = value
-            } else if let value = try? container.decode(Bool.self) {
-                text = value ? "true" : "false"
-            } else if let value = try? container.decode(Int64.self) {
-                text = String(value)
-            } else if let value = try? container.decode(Double.self) {
-                text = "\(value)"
-            }
-        }
     }
 
     /// Fills the coordinator's placeholders of `argv`; `{out}` and `{gpu}` stay for the worker.
@@ -76,7 +66,7 @@ public enum CommandPlaceholders {
         for cell in plan.cells + plan.laterCells {
             guard let argv = cell.command else { continue }
             let written = plan.sweep.train + (plan.sweep.variant(named: cell.variant)?.overrides ?? [])
-            let values = try values(seed: cell.seed, variant: cell.variant, config: cell.config, written: written)
+            let values = values(seed: cell.seed, variant: cell.variant, config: cell.config, written: written)
             commands[cell.id] = CellCommand(argv: try fill(argv, values: values, variant: cell.variant), timeoutSeconds: cell.timeoutSeconds)
         }
         return commands

@@ -1,5 +1,6 @@
 // CommandLogWriter: appends a command cell's output lines to STATE/runs/<variant>/seed-<seed>/attempt-<n>.log.
 import Foundation
+import TransferKit
 
 /// Keeps each attempt's captured output central, best effort: lines arrive as the worker forwards them (LOG
 /// messages are neither acknowledged nor resent), and a log stops growing at `maxBytes`.

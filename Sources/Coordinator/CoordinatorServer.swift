@@ -1,6 +1,7 @@
 // CoordinatorServer: the coordinator's network loop — one ROUTER on this thread, around the pure scheduler.
 import AblateSupport
 import Foundation
+import TransferKit
 import WireProtocol
 
 /// Runs the protocol: decodes (dropping and counting malformed or excessive traffic), feeds the scheduler,

@@ -2,8 +2,9 @@
 import AblateSupport
 import DatasetKit
 import Foundation
+import RunSpec
+import TransferKit
 import WireProtocol
-import WorkerKit
 
 /// Everything the coordinator loop starts from.
 public struct CoordinatorSetup {
@@ -23,7 +24,11 @@ public struct CoordinatorSetup {
     /// Loads and checks the sweep, opens and hashes the dataset (content and file bytes) and opens, checks and
     /// hashes a given stage-1 checkpoint (a problem with either is a `SweepError` at the key naming the file), then
     /// opens (or resumes) the ledger in `stateDirectory`, adds the plan's cells and rebuilds the scheduler's state.
+    /// - Parameter checkStage1: reads a given stage-1 checkpoint and loads its backbone (the checks a stage 2/3 run
+    ///   makes of its frozen backbone), returning its config: the trainer's check (`Checkpoint.checkStage1`), passed
+    ///   in so that the coordinator does not depend on the trainer.
     public static func prepare(sweepPath: String, stateDirectory: String, settings: CoordinatorSettings, now: Double,
+                               checkStage1: (String) throws -> TrainingConfig,
                                log: (String) -> Void) throws -> CoordinatorSetup {
         let sweepText = try Sweep.readText(path: sweepPath)
         let sweep = try Sweep.parse(text: sweepText, sourceName: sweepPath)
@@ -44,14 +49,13 @@ public struct CoordinatorSetup {
         var stage1Ref: ArtifactRef?
         if case .checkpoint(let path) = sweep.stage1 {
             do {
-                let stage1 = try Checkpoint.checkStage1(path)
+                let stage1 = try checkStage1(path)
                 // The cells of the built-in trainer load its backbone: their width must be its width.
                 let others = sweep.variants.filter { $0.command == nil && $0.config.width != stage1.width }
                 if !others.isEmpty {
                     let widths = Set(others.map(\.config.width)).sorted().map(String.init).joined(separator: ", ")
-                    throw TrainingError.badCheckpoint(
-                        path: path,
-                        detail: "is a width-\(stage1.width) stage-1 model but variants \(others.map(\.name).joined(separator: ", ")) use width \(widths)")
+                    throw ArtifactStoreError(
+                        "\(path): is a width-\(stage1.width) stage-1 model but variants \(others.map(\.name).joined(separator: ", ")) use width \(widths)")
                 }
                 stage1Ref = try ArtifactRef.ofFile(path, name: "stage1.h5")
             } catch {

@@ -1,5 +1,5 @@
 // ReplicaSeeds: the training seeds of a replica (A/A) variant's cells, derived from the sweep's seeds.
-import DatasetKit
+import AblateSupport
 
 /// A replica variant trains its cell for sweep seed `s` with its own seed, so that its cells differ from its
 /// source's: the first `k = 0, 1, 2, …` for which
@@ -35,7 +35,7 @@ public enum ReplicaSeeds {
 
     /// `seed(name, s, k)` of the formula above.
     public static func derived(replica name: String, sweepSeed: UInt64, attempt: UInt64) -> UInt64 {
-        let hex = ContentHasher.sha256Hex(of: Array("ablate-replica/\(name)/\(sweepSeed)/\(attempt)".utf8))
+        let hex = SHA256Hex.of(Array("ablate-replica/\(name)/\(sweepSeed)/\(attempt)".utf8))
         return (UInt64(hex.prefix(8), radix: 16) ?? 0) & 0x7FFF_FFFF
     }
 }

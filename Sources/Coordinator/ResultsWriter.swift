@@ -1,6 +1,7 @@
 // ResultsWriter: a finished cell's central results under STATE/runs/<variant>/seed-<seed>/.
 import AblateSupport
 import Foundation
+import TransferKit
 
 /// Writes `metrics.jsonl` (every epoch, from the ledger), `summary.json`, and links `best.h5`, `last.h5`,
 /// `predictions.h5` from the artifact store, each replaced atomically. Each file is the latest version over all

@@ -1,6 +1,6 @@
 // ResumedCommandSummary: a resumed command cell's summary.json, its best epoch chosen over every attempt's epochs.
 import Foundation
-import WorkerKit
+import RunSpec
 
 /// A command attempt's summary names the best of its own metrics lines only; an attempt that resumed never saw the
 /// epochs before its resume point. The coordinator, which holds every epoch (the latest attempt's line for each),

@@ -1,10 +1,7 @@
 // Scheduler: the coordinator's decisions as a pure state machine — messages and clock ticks in, actions out.
 import Foundation
-import NN
+import RunSpec
 import WireProtocol
-
-/// A ROUTER routing id.
-public typealias PeerID = [UInt8]
 
 /// The end of an attempt, saved with the cell in one transaction.
 public struct AttemptEnd: Equatable, Sendable {
@@ -510,7 +507,7 @@ public struct Scheduler: Sendable {
             actions.append(.log("cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) → \(target.worker)\(resume == nil ? "" : " (resuming after epoch \(cell.resumeEpoch))")"))
             actions.append(.send(target.peer, .assign(Assign(
                 cell: id, attempt: cell.attempt, variant: cell.variant, seed: cell.seed, config: cell.configJSON,
-                dataset: dataset, stage1: cell.stage == ModelStage.stage1.rawValue ? nil : stage1, resume: resume,
+                dataset: dataset, stage1: cell.stage == Stage.stage1.rawValue ? nil : stage1, resume: resume,
                 command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds))))
         }
         return actions

@@ -3,6 +3,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import TransferKit
 #endif
 
 /// An exclusive lock on a state directory for the life of this value (the kernel releases it when the process

@@ -1,7 +1,6 @@
 // Sweep: a researcher's sweep file (variants × seeds over one dataset and stage-1 model), parsed and checked.
 import Foundation
-import NN
-import WorkerKit
+import RunSpec
 
 /// A sweep: every variant is trained once per seed on the same dataset, on top of the same stage-1 model.
 /// Written as YAML (see docs/sweep-format.md); `load` and `parse` check the whole file and report every problem
@@ -16,7 +15,7 @@ public struct Sweep: Sendable, Equatable {
     /// Where the stage-1 model comes from.
     public var stage1: Stage1Source
     /// The stage of the cells (`stage: 2` by default; `3rect` and `3ab` allowed).
-    public var stage: ModelStage
+    public var stage: Stage
     /// The variant the others are compared against (one of `variants`).
     public var baseline: String
     /// The seeds every variant is trained with, in file order: the list of `seeds: [...]`, or the `initial` list of
@@ -41,7 +40,7 @@ public struct Sweep: Sendable, Equatable {
 
     public init(
         name: String, datasetPath: String, datasetSHA256: String? = nil, stage1: Stage1Source,
-        stage: ModelStage = .stage2, baseline: String, seeds: [UInt64], maxSeeds: Int? = nil, train: [SettingOverride] = [],
+        stage: Stage = .stage2, baseline: String, seeds: [UInt64], maxSeeds: Int? = nil, train: [SettingOverride] = [],
         variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3,
         sourceName: String = "<sweep>", datasetLocation: SweepKeyLocation? = nil,
         stage1CheckpointLocation: SweepKeyLocation? = nil

@@ -1,7 +1,6 @@
 // SweepParser: reads a sweep file's top-level keys into a Sweep, collecting every problem on the way.
 import Foundation
-import NN
-import WorkerKit
+import RunSpec
 import Yams
 
 /// The parts of a sweep read so far; nil where the file lacks the key or its value is bad.
@@ -16,7 +15,7 @@ struct SweepParts {
     var stage1Settings: [SweepEntry] = []
     /// Neither `stage1_checkpoint` nor `stage1` was given.
     var stage1Missing = false
-    var stage: ModelStage = .stage2
+    var stage: Stage = .stage2
     var baseline: String?
     var seeds: [UInt64]?
     /// `seeds.max` of the adaptive form; nil for a list of seeds.
@@ -165,9 +164,9 @@ enum SweepParser {
     }
 
     /// The cells' stage: `2` (or `stage2`), `3rect` (`stage3_rect`) or `3ab` (`stage3_ab`).
-    static func readStage(_ entry: SweepEntry, _ reader: inout SweepReader) -> ModelStage? {
+    static func readStage(_ entry: SweepEntry, _ reader: inout SweepReader) -> Stage? {
         guard let text = reader.string(entry)?.lowercased() else { return nil }
-        for stage in ModelStage.allCases where stage != .stage1 {
+        for stage in Stage.allCases where stage != .stage1 {
             let raw = stage.rawValue
             let spellings = [raw, "stage\(raw)", "stage\(raw.prefix(1))_\(raw.dropFirst())"]
             if spellings.contains(text) { return stage }

@@ -1,8 +1,7 @@
 // SweepPlan: the cells of a sweep (variant × seed, plus an optional stage-1 job), each named by a content id.
-import DatasetKit
+import AblateSupport
 import Foundation
-import NN
-import WorkerKit
+import RunSpec
 
 /// One unit of work: a training run of one variant with one seed at one stage.
 public struct PlannedCell: Sendable, Equatable {
@@ -15,7 +14,7 @@ public struct PlannedCell: Sendable, Equatable {
     public var seed: UInt64
     /// The sweep seed the cell stands for: `seed`, or for a replica variant's cell the seed it was derived from.
     public var sweepSeed: UInt64
-    public var stage: ModelStage
+    public var stage: Stage
     /// The complete run config (its `seed` equals `seed`).
     public var config: TrainingConfig
     /// Id of the cell whose checkpoint this cell trains on (the stage-1 job), nil if none.
@@ -26,7 +25,7 @@ public struct PlannedCell: Sendable, Equatable {
     public var timeoutSeconds: Double?
 
     public init(
-        id: String, variant: String, seed: UInt64, stage: ModelStage, config: TrainingConfig, dependsOn: String?,
+        id: String, variant: String, seed: UInt64, stage: Stage, config: TrainingConfig, dependsOn: String?,
         command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil
     ) {
         self.id = id
@@ -135,22 +134,16 @@ public struct SweepPlan: Sendable, Equatable {
         return SweepPlan(sweep: sweep, stage1Cell: stage1Cell, cells: initial, laterCells: later)
     }
 
-    /// A cell's id: the lower-case hex SHA-256 of the UTF-8 of the canonical JSON object
-    /// `{"command":…,"config":…,"dataset":…,"stage1":…}` (keys sorted, no whitespace) where `command` is the
-    /// command's list of strings or `null`, `config` is `config.canonicalJSON()` verbatim, `dataset` the dataset
-    /// content hash and `stage1` the stage-1 checkpoint's SHA-256, `cell:<id of the stage-1 job>`, or `null` for
-    /// the stage-1 job itself.
-    /// - Throws: `TrainingError.badConfig` when the config has no canonical JSON (a non-finite number): such a
+    /// A cell's id: the lower-case hex SHA-256 of the UTF-8 of its `CellIdentity` text (schema, rule and how ids
+    /// stay valid when settings are added: docs/sweep-format.md).
+    /// - Throws: `SettingsError.invalid` when the config has no canonical JSON (a non-finite number): such a
     ///   config has no id, rather than one shared with other configs.
     public static func cellID(config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?)
         throws -> String
     {
-        let commandJSON = command.map { "[" + $0.map(jsonString).joined(separator: ",") + "]" } ?? "null"
-        let stage1JSON = stage1.map(jsonString) ?? "null"
-        let text =
-            "{\"command\":\(commandJSON),\"config\":\(try config.canonicalJSON()),"
-            + "\"dataset\":\(jsonString(datasetContentHash)),\"stage1\":\(stage1JSON)}"
-        return ContentHasher.sha256Hex(of: Array(text.utf8))
+        let text = try CellIdentity.text(
+            config: config, datasetContentHash: datasetContentHash, stage1: stage1, command: command)
+        return SHA256Hex.of(Array(text.utf8))
     }
 
     /// The cells of one variant, in seed order (the initial seeds' only, for an adaptive sweep).
@@ -169,22 +162,6 @@ public struct SweepPlan: Sendable, Equatable {
             id: cell.id, variant: cell.variant, seed: cell.seed, stage: cell.stage.rawValue,
             configJSON: try cell.config.canonicalJSON(), dependsOn: cell.dependsOn, position: position,
             epochs: cell.config.epochs)
-    }
-
-    /// A JSON string literal: `"` and `\` escaped, control characters as `\u00xx`, everything else as is.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{0}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     private static func checkedHash(_ value: String, what: String) throws -> String {

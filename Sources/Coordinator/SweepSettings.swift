@@ -1,7 +1,6 @@
-// SweepSettings: checks and resolves a sweep's training settings through TrainingConfig's own decoder.
+// SweepSettings: checks and resolves a sweep's training settings through the settings table and TrainingConfig's decoder.
 import Foundation
-import NN
-import WorkerKit
+import RunSpec
 import Yams
 
 /// A block of training settings (the `train` block, one variant, the `stage1` block) whose keys each passed
@@ -14,33 +13,22 @@ struct SettingsBlock {
 /// Training settings of a sweep. Every key is checked by decoding it alone over the stage's defaults with
 /// TrainingConfig's decoder, so the key names, types and enum values are exactly those of run files.
 enum SweepSettings {
-    /// Every key TrainingConfig knows (derived from its encoding; used for suggestions and to place problems).
-    static let knownKeys: [String] = {
-        var config = TrainingConfig(stage: .stage2)
-        config.gamma = 0
-        config.beta = 0
-        config.epsilon = 0
-        config.gammaPositive = 0
-        config.gammaNegative = 0
-        config.smoothing = 0
-        config.maxTrainRows = 0
-        config.maxValRows = 0
-        let object = try? JSONSerialization.jsonObject(with: Data(((try? config.canonicalJSON()) ?? "{}").utf8))
-        return ((object as? [String: Any]) ?? [:]).keys.sorted()
-    }()
+    /// Every setting's key (`SettingsTable`), sorted; used for suggestions.
+    static let knownKeys: [String] = SettingsTable.keys.sorted()
 
     /// Keys that parameterise a loss; a variant setting one its loss ignores is a mistake worth reporting.
-    static let lossParameterKeys = ["gamma", "beta", "epsilon", "gamma_pos", "gamma_neg", "smoothing"]
+    static let lossParameterKeys = LossTable.parameterKeys
 
     /// Allowed values of the enumerated settings, for messages.
-    static let valueHints: [String: String] = [
-        "backbone_bn": "eval or train",
-        "sampler": SamplerKind.allCases.map(\.rawValue).joined(separator: " or "),
-    ]
+    static let valueHints: [String: String] = Dictionary(
+        uniqueKeysWithValues: SettingsTable.all.compactMap { setting in
+            if case .choice = setting.kind { return (setting.key, setting.expected) }
+            return nil
+        })
 
     /// Reads a block: `forbidden` keys get their message, `extras` are kept apart, every other key is checked.
     static func readBlock(
-        _ node: Node, path: String, stage: ModelStage, extras: Set<String>, forbidden: [String: String],
+        _ node: Node, path: String, stage: Stage, extras: Set<String>, forbidden: [String: String],
         reader: inout SweepReader
     ) -> SettingsBlock? {
         guard let entries = reader.entries(of: node, path: path) else { return nil }
@@ -58,11 +46,11 @@ enum SweepSettings {
     }
 
     /// Whether one setting decodes over the stage's defaults; reports why not.
-    static func check(_ entry: SweepEntry, stage: ModelStage, reader: inout SweepReader) -> Bool {
+    static func check(_ entry: SweepEntry, stage: Stage, reader: inout SweepReader) -> Bool {
         do {
             _ = try decode(stage: stage, [(entry.keyNode, entry.value)])
             return true
-        } catch is TrainingError {
+        } catch is SettingsError {
             reader.reportUnknown(entry, known: knownKeys, what: "not a training setting")
         } catch {
             reader.report(entry, message(for: error, entry: entry))
@@ -71,7 +59,7 @@ enum SweepSettings {
     }
 
     /// The config of `stage`'s defaults with `pairs` applied in order (a later pair with the same key wins).
-    static func decode(stage: ModelStage, _ pairs: [(Node, Node)]) throws -> TrainingConfig {
+    static func decode(stage: Stage, _ pairs: [(Node, Node)]) throws -> TrainingConfig {
         var merged: [(Node, Node)] = [(Node("stage"), Node(stage.rawValue))]
         var index: [String: Int] = [:]
         for (key, value) in pairs {
@@ -90,7 +78,7 @@ enum SweepSettings {
     /// `TrainingConfig.validate()` finds at the key in the last layer that sets it, else at `fallback`.
     /// Returns the config (nil if it does not decode) and whether it passed validation.
     static func resolve(
-        stage: ModelStage, layers: [[SweepEntry]], fallback: (node: Node, path: String), reader: inout SweepReader
+        stage: Stage, layers: [[SweepEntry]], fallback: (node: Node, path: String), reader: inout SweepReader
     ) -> (config: TrainingConfig, valid: Bool)? {
         let config: TrainingConfig
         do {
@@ -99,48 +87,21 @@ enum SweepSettings {
             reader.report(fallback.node, fallback.path, "\(error)")
             return nil
         }
-        do {
-            try config.validate()
-        } catch TrainingError.badConfig(let detail) {
-            let prefix = TrainingError.badConfig("").description
-            for part in detail.components(separatedBy: "; ") {
-                let problem = part.hasPrefix(prefix) ? String(part.dropFirst(prefix.count)) : part
-                let key = problemKey(problem)
-                if let entry = layers.reversed().lazy.compactMap({ $0.last { $0.key == key } }).first {
-                    reader.report(entry, problem)
-                } else {
-                    reader.report(fallback.node, fallback.path, problem)
-                }
+        let problems = config.problems()
+        for problem in problems {
+            if let entry = layers.reversed().lazy.compactMap({ $0.last { $0.key == problem.key } }).first {
+                reader.report(entry, problem.message)
+            } else {
+                reader.report(fallback.node, fallback.path, problem.message)
             }
-            return (config, false)
-        } catch {
-            reader.report(fallback.node, fallback.path, "\(error)")
-            return (config, false)
         }
+        if !problems.isEmpty { return (config, false) }
         return (config, true)
     }
 
     /// The loss parameters among `entries` that `config`'s loss does not use.
     static func unusedLossParameters(_ entries: [SweepEntry], config: TrainingConfig) -> [SweepEntry] {
-        entries.filter { lossParameterKeys.contains($0.key) && !lossUses($0.key, loss: config.loss, stage: config.stage) }
-    }
-
-    /// Whether setting `key` changes what loss `loss` computes (its parameters or its class weights).
-    static func lossUses(_ key: String, loss: String, stage: ModelStage) -> Bool {
-        let lossPair = (Node("loss"), Node(loss))
-        guard let plain = try? decode(stage: stage, [lossPair]),
-            let probed = try? decode(stage: stage, [lossPair, (Node(key), Node("0.123"))]),
-            let plainKind = try? plain.lossKind(), let probedKind = try? probed.lossKind()
-        else { return true }
-        if plainKind != probedKind { return true }
-        return plainKind.usesClassWeights && plain.classWeightBeta != probed.classWeightBeta
-    }
-
-    /// The key a `validate()` message is about: its first word when that is a key; `loss` for an unknown loss.
-    static func problemKey(_ problem: String) -> String? {
-        if problem.contains("unknown loss") { return "loss" }
-        let first = problem.prefix { $0 != " " }
-        return knownKeys.contains(String(first)) ? String(first) : nil
+        entries.filter { lossParameterKeys.contains($0.key) && !LossTable.uses($0.key, loss: config.loss) }
     }
 
     /// A decoding error of one setting in words.

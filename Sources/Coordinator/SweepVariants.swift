@@ -1,7 +1,6 @@
 // SweepVariants: reads a sweep's variants (name + overrides over the shared settings) and checks them together.
 import Foundation
-import NN
-import WorkerKit
+import RunSpec
 import Yams
 
 enum SweepVariants {

@@ -38,34 +38,9 @@ public struct ContentHasher {
         sha.update(bufferPointer: UnsafeRawBufferPointer(values))
     }
 
-    /// The lower-case hex SHA-256 of arbitrary bytes.
-    public static func sha256Hex<D: DataProtocol>(of bytes: D) -> String {
-        hex(SHA256.hash(data: bytes))
-    }
-
-    /// The lower-case hex SHA-256 of a file's bytes (a checkpoint, a stored artifact), read 1 MiB at a time.
-    public static func sha256Hex(ofFile path: String) throws(FileWriteError) -> String {
-        var hasher = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        var offset: Int64 = 0
-        while case let count = try readChunk(path, offset: offset, into: buffer), count > 0 {
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer.prefix(count)))
-            offset += Int64(count)
-        }
-        return hex(hasher.finalize())
-    }
-
     /// The hex digest.
     public func finalize() -> String {
-        Self.hex(sha.finalize())
-    }
-
-    private static func hex<D: Sequence<UInt8>>(_ digest: D) -> String {
-        digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        SHA256Hex.hex(sha.finalize())
     }
 }
 

@@ -1,4 +1,5 @@
 // DatasetSummary: counts per split, class and stage, for `ablate data inspect`.
+import RunSpec
 
 /// Counts of a dataset's rows per split, partition id and Stage-2 class.
 public struct DatasetSummary: Sendable, Equatable {

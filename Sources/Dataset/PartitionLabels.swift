@@ -1,4 +1,5 @@
 // PartitionLabels: the AV1 partition ids and the one place that maps them to each stage's labels.
+import RunSpec
 
 /// An AV1 partition decision for a block (`PARTITION_*` ids 0–9).
 public enum Partition: UInt8, CaseIterable, Sendable, CustomStringConvertible {
@@ -26,30 +27,12 @@ public enum Partition: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     public var description: String { String(name.dropFirst("PARTITION_".count)) }
 }
 
-/// A stage of the hierarchical classifier and its label mapping from raw partition ids.
+/// Each stage's label mapping from raw partition ids.
 ///
 /// Reference: the research pipeline's label derivation (Stage 1 NONE vs PARTITION; Stage 2 SPLIT=0,
 /// RECT=1, AB=2; Stage 3-RECT HORZ=0, VERT=1; Stage 3-AB HORZ_A=0, HORZ_B=1, VERT_A=2, VERT_B=3). Ids
 /// outside a stage map to nil (the research code's −1) and are excluded from that stage.
-public enum Stage: String, CaseIterable, Sendable, Codable {
-    case stage1 = "1"
-    case stage2 = "2"
-    case stage3Rect = "3rect"
-    case stage3AB = "3ab"
-
-    /// Class names in label order.
-    public var classNames: [String] {
-        switch self {
-        case .stage1: ["NONE", "PARTITION"]
-        case .stage2: ["SPLIT", "RECT", "AB"]
-        case .stage3Rect: ["HORZ", "VERT"]
-        case .stage3AB: ["HORZ_A", "HORZ_B", "VERT_A", "VERT_B"]
-        }
-    }
-
-    /// Number of classes.
-    public var classCount: Int { classNames.count }
-
+extension Stage {
     /// The stage label of a raw partition id, or nil when the id is not part of this stage.
     public func label(forPartitionID id: UInt8) -> Int? {
         guard let partition = Partition(rawValue: id) else { return nil }

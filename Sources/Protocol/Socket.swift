@@ -31,6 +31,9 @@ public final class ZMQContext: @unchecked Sendable {
 extension ZMQSocket: Sendable {}
 
 /// The socket types the protocol uses.
+/// A ROUTER routing id: the peer a message came from or goes to.
+public typealias PeerID = [UInt8]
+
 public enum SocketType: Sendable {
     case router, dealer, rep, req, pair
 

@@ -1,4 +1,5 @@
 // JSONValue: a small ordered JSON tree and its text, for report files with a fixed key order.
+import RunSpec
 
 /// A JSON value whose objects keep their key order; numbers print in Swift's shortest round-trip form and
 /// non-finite numbers as `null`.
@@ -46,22 +47,6 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// A JSON string literal.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\u{0}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (`\n`, `\t`, `\r` short).
+    static func quote(_ text: String) -> String { JSONText.quoted(text, style: .readable) }
 }

@@ -1,8 +1,10 @@
 // ReportLoader: gathers a sweep's finished cells from a state directory (ledger, runs/<variant>/seed-<seed>/ files).
+import AblateSupport
 import CoordinatorKit
 import DatasetKit
 import Foundation
 import NN
+import RunSpec
 import WorkerKit
 
 /// One finished cell as read from the state directory.
@@ -82,7 +84,7 @@ public enum ReportLoader {
         }
         let names = sweep.variants.map(\.name)
         var warnings: [String] = []
-        let all = try ledger.cells().filter { $0.stage != ModelStage.stage1.rawValue && $0.variant != SweepPlan.stage1VariantName }
+        let all = try ledger.cells().filter { $0.stage != Stage.stage1.rawValue && $0.variant != SweepPlan.stage1VariantName }
         let strays = Set(all.map(\.variant)).subtracting(names).sorted()
         if !strays.isEmpty { warnings.append("cells of variants no longer in the sweep are left out: \(strays.joined(separator: ", "))") }
         let planned = Set(try ledger.plannedCells().map(\.id))
@@ -179,7 +181,7 @@ public enum ReportLoader {
         let worker = final.flatMap { workers[$0.worker] }
         let hours = attempts.reduce(0.0) { $0 + max(0, ($1.endedAt ?? $1.startedAt) - $1.startedAt) } / 3600
         let provenance = CellProvenance(
-            configSHA256: ContentHasher.sha256Hex(of: Array(record.configJSON.utf8)), datasetSHA256: facts.datasetSHA256,
+            configSHA256: SHA256Hex.of(Array(record.configJSON.utf8)), datasetSHA256: facts.datasetSHA256,
             stage1SHA256: facts.stage1SHA256, codeVersion: worker?.codeVersion, worker: final?.worker, host: worker?.host,
             blasCore: facts.blasCore, blasThreads: facts.blasThreads)
         let directory = "\(stateDirectory)/\(ResultsWriter.relativeDirectory(variant: record.variant, seed: record.seed))"

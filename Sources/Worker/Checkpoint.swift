@@ -3,6 +3,7 @@ import AblateSupport
 import Foundation
 import HDF5Kit
 import NN
+import RunSpec
 
 /// Constants of the checkpoint format (documented in docs/checkpoint-format.md).
 public enum CheckpointFormat {

@@ -1,5 +1,7 @@
 // CommandJob: one attempt of a user's command on its own thread — start, watch its output, end it, report.
 import Foundation
+import RunSpec
+import TransferKit
 import WireProtocol
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 // JobOutbox: what one job still owes the coordinator — unacknowledged metrics, files to stream, its outcome.
 import Foundation
+import TransferKit
 import WireProtocol
 
 /// A file snapshot waiting to be stored by the coordinator.
@@ -19,23 +20,6 @@ public struct OutgoingFile: Sendable, Equatable {
         self.ref = ref
         self.epoch = epoch
         self.path = path
-    }
-}
-
-/// One piece of a file to send as CHUNK.
-public struct ChunkOrder: Sendable, Equatable {
-    public var sha256: String
-    public var path: String
-    public var offset: Int64
-    public var length: Int
-    public var totalSize: Int64
-
-    public init(sha256: String, path: String, offset: Int64, length: Int, totalSize: Int64) {
-        self.sha256 = sha256
-        self.path = path
-        self.offset = offset
-        self.length = length
-        self.totalSize = totalSize
     }
 }
 

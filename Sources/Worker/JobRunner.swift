@@ -1,7 +1,9 @@
 // JobRunner: one cell's training on its own thread, reporting epochs and the outcome to the network loop's inbox.
 import AblateSupport
 import Foundation
+import RunSpec
 import Synchronization
+import TransferKit
 import WireProtocol
 
 /// What a training thread tells the network loop.

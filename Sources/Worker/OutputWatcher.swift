@@ -1,35 +1,12 @@
 // OutputWatcher: a command's output directory, polled — new metrics.jsonl lines and checkpoint files once complete.
 import Foundation
+import RunSpec
 import WireProtocol
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// One epoch line of `metrics.jsonl`.
-public struct MetricsLine: Sendable, Equatable {
-    /// 1-based line number (blank lines are counted, never reported).
-    public var line: Int
-    public var epoch: Int
-    public var valMacroF1: Double
-    /// NaN when the line has no such key.
-    public var valLoss: Double
-    public var trainLoss: Double
-    public var seconds: Double
-    /// The line as written, without surrounding whitespace.
-    public var record: String
-
-    public init(line: Int, epoch: Int, valMacroF1: Double, valLoss: Double, trainLoss: Double, seconds: Double, record: String) {
-        self.line = line
-        self.epoch = epoch
-        self.valMacroF1 = valMacroF1
-        self.valLoss = valLoss
-        self.trainLoss = trainLoss
-        self.seconds = seconds
-        self.record = record
-    }
-}
 
 /// A file of the output directory that is complete (see `OutputWatcher`).
 public struct CompletedFile: Sendable, Equatable {

@@ -4,6 +4,7 @@ import DatasetKit
 import Foundation
 import HDF5Kit
 import NN
+import RunSpec
 
 /// Exact frozen-prefix feature cache. When every module before the first adapter is frozen and in eval mode and
 /// the input is not augmented, the prefix's output is a fixed function of the block (and, because forward passes
@@ -51,7 +52,7 @@ public enum PrefixCache {
         model: PartitionModel, train: StageData, val: StageData, keyText: String, directory: String, threads: Int = 1,
         log: (String) -> Void
     ) throws -> (train: [Float], val: [Float], rowShape: [Int]) {
-        let path = "\(directory)/prefix-\(ContentHasher.sha256Hex(of: Array(keyText.utf8)).prefix(32)).h5"
+        let path = "\(directory)/prefix-\(SHA256Hex.of(Array(keyText.utf8)).prefix(32)).h5"
         if FileManager.default.fileExists(atPath: path) {
             do {
                 let cached = try read(path, keyText: keyText, trainRows: train.count, valRows: val.count)
@@ -115,7 +116,7 @@ public enum PrefixCache {
 
     /// SHA-256 of each split's float bytes (host byte order: cache files never leave their host).
     static func checksum(_ train: [Float], _ val: [Float]) -> String {
-        let digests = [train, val].map { values in values.withUnsafeBytes { ContentHasher.sha256Hex(of: $0) } }
+        let digests = [train, val].map { values in values.withUnsafeBytes { SHA256Hex.of($0) } }
         return digests.joined(separator: ":")
     }
 

@@ -2,6 +2,7 @@
 import AblateSupport
 import DatasetKit
 import NN
+import RunSpec
 
 /// The rows of a split that belong to a stage: inputs `value / (2^bit_depth − 1)` as Float (layout N×1×B×B)
 /// and the stage's labels.
@@ -25,8 +26,8 @@ public struct StageData: Sendable {
     }
 
     /// Loads `split` of `file` for `stage`, keeping the first `maxRows` stage rows when given.
-    public static func load(_ file: DatasetFile, split: String, stage: ModelStage, maxRows: Int? = nil) throws -> StageData {
-        guard let datasetStage = DatasetKit.Stage(rawValue: stage.rawValue) else {
+    public static func load(_ file: DatasetFile, split: String, stage: Stage, maxRows: Int? = nil) throws -> StageData {
+        guard let datasetStage = Stage(rawValue: stage.rawValue) else {
             throw TrainingError.badData("unknown stage \(stage.rawValue)")
         }
         let ids = try file.checkedLabels(split)

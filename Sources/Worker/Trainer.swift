@@ -3,6 +3,7 @@ import AblateSupport
 import DatasetKit
 import Foundation
 import NN
+import RunSpec
 
 /// Trains one model on one dataset as the research protocol does (reference spec §5) and writes `metrics.jsonl`,
 /// `best.h5` (full model), `last.h5` (for resuming: slim for adapter stages, with optimizer and trainer state),
@@ -42,7 +43,7 @@ public final class Trainer {
     /// Runs (or resumes from `resume`, a `last.h5`) and returns the summary; a diverged run returns status `diverged`.
     @discardableResult
     public func run(resume: String? = nil) throws -> TrainingSummary {
-        try config.validate()
+        do { try config.validate() } catch { throw TrainingError.badConfig(error.detail) }
         BLAS.setThreadCount(config.threads)
         // The run's buffers stay in this thread's pool from step to step; the next run's shapes may differ.
         defer { BufferPool.current.removeAll() }
@@ -343,7 +344,7 @@ public final class Trainer {
 
     /// SHA-256 of a file's bytes, lower-case hex (the provenance hash of a stage-1 checkpoint).
     public static func sha256(ofFile path: String) throws -> String {
-        do { return try ContentHasher.sha256Hex(ofFile: path) } catch {
+        do { return try SHA256Hex.ofFile(path) } catch {
             throw TrainingError.badCheckpoint(path: path, detail: "cannot read")
         }
     }

@@ -2,6 +2,7 @@
 import AblateSupport
 import Foundation
 import NN
+import RunSpec
 
 /// One epoch: train metrics (train-mode predictions on the resampled batches, as the research code measured
 /// them) and validation metrics, the learning rates used, and early-stopping bookkeeping.

@@ -2,6 +2,8 @@
 import AblateSupport
 import Foundation
 import NN
+import RunSpec
+import TransferKit
 import WireProtocol
 
 /// Settings of a worker process.

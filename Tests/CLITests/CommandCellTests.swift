@@ -1,7 +1,7 @@
 // CommandCellTests: user commands as sweep cells, end to end — metrics and checkpoints streamed, failures retried,
 // hung commands killed at their timeout with their children, commands that die with a SIGKILLed worker.
+import AblateSupport
 import CoordinatorKit
-import DatasetKit
 import Foundation
 import TestSupport
 import XCTest
@@ -74,7 +74,7 @@ final class CommandCellTests: XCTestCase {
         XCTAssertEqual(central, ["{\"epoch\": 1, \"val_macro_f1\": 0.5, \"train_loss\": 1.1}", "{\"epoch\": 2, \"val_macro_f1\": 0.6, \"train_loss\": 1.2}",
                                  "{\"epoch\": 3, \"val_macro_f1\": 0.7, \"train_loss\": 1.3}"])
         let expected = Array("checkpoint 3 of mine seed 42\n".utf8)
-        let sha = ContentHasher.sha256Hex(of: expected)
+        let sha = SHA256Hex.of(expected)
         XCTAssertEqual(try ledger.cellFiles(cell: cell.id, attempt: cell.attempt).first { $0.name == "last.h5" }?.sha256, sha)
         XCTAssertEqual(try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(run)/last.h5"))), expected)
         let summary = try XCTUnwrap(cell.summaryJSON)

@@ -2,6 +2,7 @@
 import DatasetKit
 import Foundation
 import HDF5Kit
+import RunSpec
 import TestSupport
 import Testing
 

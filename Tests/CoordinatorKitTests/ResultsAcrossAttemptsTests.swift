@@ -2,6 +2,7 @@
 import CoordinatorKit
 import Foundation
 import TestSupport
+import TransferKit
 import XCTest
 
 private typealias F = LedgerFixtures

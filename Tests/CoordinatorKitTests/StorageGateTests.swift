@@ -1,5 +1,6 @@
 // StorageGateTests: credit decisions on made-up free-space readings with a manual clock.
 import CoordinatorKit
+import TransferKit
 import XCTest
 
 final class StorageGateTests: XCTestCase {

@@ -1,8 +1,7 @@
 // SweepPlanTests: cell ids name a cell's resolved inputs, so the same sweep resumes and a changed variant is new.
 import CoordinatorKit
-import DatasetKit
-import NN
-import WorkerKit
+import AblateSupport
+import RunSpec
 import XCTest
 
 final class SweepPlanTests: XCTestCase {
@@ -46,13 +45,13 @@ final class SweepPlanTests: XCTestCase {
         let text =
             "{\"command\":null,\"config\":\(try cell.config.canonicalJSON()),\"dataset\":\"\(datasetHash)\","
             + "\"stage1\":\"\(stage1Hash)\"}"
-        XCTAssertEqual(cell.id, ContentHasher.sha256Hex(of: Array(text.utf8)))
+        XCTAssertEqual(cell.id, SHA256Hex.of(Array(text.utf8)))
         let withCommand = try SweepPlan.cellID(
             config: cell.config, datasetContentHash: datasetHash, stage1: nil, command: ["run", "a \"b\"\n"])
         let commandText =
             "{\"command\":[\"run\",\"a \\\"b\\\"\\u000a\"],\"config\":\(try cell.config.canonicalJSON()),"
             + "\"dataset\":\"\(datasetHash)\",\"stage1\":null}"
-        XCTAssertEqual(withCommand, ContentHasher.sha256Hex(of: Array(commandText.utf8)))
+        XCTAssertEqual(withCommand, SHA256Hex.of(Array(commandText.utf8)))
     }
 
     func testIdsAreStableAcrossParsesKeyOrderAndLayout() throws {

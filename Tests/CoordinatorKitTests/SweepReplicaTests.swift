@@ -1,8 +1,6 @@
 // SweepReplicaTests: a replica (A/A) variant copies its source's settings and trains its cells with other seeds.
 import CoordinatorKit
 import DatasetKit
-import NN
-import WorkerKit
 import XCTest
 
 final class SweepReplicaTests: XCTestCase {

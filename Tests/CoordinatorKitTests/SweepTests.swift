@@ -1,7 +1,6 @@
 // SweepTests: sweep files parse as documented, and every problem of a bad one is reported at once with its line.
 import CoordinatorKit
-import NN
-import WorkerKit
+import RunSpec
 import XCTest
 
 /// The sweep of the issue, exactly as written there.
@@ -59,14 +58,17 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(poly.overrides, [SettingOverride(key: "loss", value: "poly"), SettingOverride(key: "epsilon", value: "1.0")])
         XCTAssertEqual(poly.config.loss, "poly")
         XCTAssertEqual(try XCTUnwrap(poly.config.epsilon), 1.0, accuracy: 1e-12)
-        XCTAssertEqual(try poly.config.lossKind(), .poly(epsilon: 1.0))
         let asymmetric = try XCTUnwrap(sweep.variant(named: "asymmetric"))
-        XCTAssertEqual(try asymmetric.config.lossKind(), .asymmetric(gammaPositive: 2.0, gammaNegative: 4.0))
+        XCTAssertEqual(asymmetric.config.loss, "asymmetric")
+        XCTAssertEqual(asymmetric.config.gammaPositive, 2.0)
+        XCTAssertEqual(asymmetric.config.gammaNegative, 4.0)
         let gamma3 = try XCTUnwrap(sweep.variant(named: "focal_gamma3"))
-        XCTAssertEqual(try gamma3.config.lossKind(), .cbFocal(gamma: 3.0, beta: 0.9999))
+        XCTAssertEqual(gamma3.config.loss, "cb_focal")
+        XCTAssertEqual(gamma3.config.gamma, 3.0)
         XCTAssertNil(gamma3.config.beta)
         let smoothing = try XCTUnwrap(sweep.variant(named: "focal_smoothing"))
-        XCTAssertEqual(try smoothing.config.lossKind(), .focalSmoothing(gamma: 2.0, smoothing: 0.1))
+        XCTAssertEqual(smoothing.config.loss, "focal_smoothing")
+        XCTAssertEqual(smoothing.config.smoothing, 0.1)
 
         // The train block reaches every variant; the rest keeps the stage-2 defaults.
         for variant in sweep.variants {
@@ -102,7 +104,7 @@ final class SweepTests: XCTestCase {
         var withoutBN = train.config
         withoutBN.backboneBN = .eval
         XCTAssertEqual(withoutBN, eval.config, "backbone_bn is the only difference")
-        XCTAssertEqual(try eval.config.lossKind(), .cbFocal(gamma: 2.0, beta: 0.9999))
+        XCTAssertEqual(eval.config.loss, "cb_focal")
         XCTAssertEqual(eval.config.lrHead, 1e-4, accuracy: 1e-15)
         guard case .train(let stage1) = exp03.stage1 else { return XCTFail("exp03 trains its stage-1 model") }
         XCTAssertEqual(stage1.stage, .stage1)
@@ -303,7 +305,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(stage1.maxTrainRows, 64)
         XCTAssertEqual(stage1.adapterLayers, [3, 4], "the train block does not reach the stage-1 job")
 
-        for (stage, expected) in [("2", ModelStage.stage2), ("stage3_rect", .stage3Rect), ("3rect", .stage3Rect)] {
+        for (stage, expected) in [("2", Stage.stage2), ("stage3_rect", .stage3Rect), ("3rect", .stage3Rect)] {
             let variant = text.replacingOccurrences(of: "stage: 3ab", with: "stage: \(stage)")
             XCTAssertEqual(try Sweep.parse(text: variant).stage, expected)
         }

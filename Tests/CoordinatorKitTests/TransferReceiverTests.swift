@@ -2,8 +2,8 @@
 import CoordinatorKit
 import Foundation
 import TestSupport
+import TransferKit
 import WireProtocol
-import WorkerKit
 import XCTest
 
 final class TransferReceiverTests: XCTestCase {

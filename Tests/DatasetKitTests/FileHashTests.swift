@@ -13,8 +13,8 @@ struct FileHashTests {
             let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
             let path = directory.file("f\(size)")
             #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-            #expect(try ContentHasher.sha256Hex(ofFile: path) == ContentHasher.sha256Hex(of: bytes), "size \(size)")
+            #expect(try SHA256Hex.ofFile(path) == SHA256Hex.of(bytes), "size \(size)")
         }
-        #expect(throws: FileWriteError.self) { try ContentHasher.sha256Hex(ofFile: directory.file("missing")) }
+        #expect(throws: FileWriteError.self) { try SHA256Hex.ofFile(directory.file("missing")) }
     }
 }

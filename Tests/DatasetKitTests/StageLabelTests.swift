@@ -1,5 +1,6 @@
 // StageLabelTests: the stage label mappings of the research pipeline, in full.
 import DatasetKit
+import RunSpec
 import Testing
 
 @Suite("Stage label mappings")

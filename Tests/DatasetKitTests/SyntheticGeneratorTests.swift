@@ -1,6 +1,7 @@
 // SyntheticGeneratorTests: label shares, determinism, labels that follow from content, learnable but not trivial.
 import DatasetKit
 import Foundation
+import RunSpec
 import Testing
 
 @Suite("Synthetic data")

@@ -1,6 +1,7 @@
 // BufferPoolTests: buffers come back only when unshared, and training steps reuse every buffer without changing a bit.
 @testable import NN
 import AblateSupport
+import RunSpec
 import Testing
 
 /// The per-thread `BufferPool` behind every tensor of a step: its uniqueness check, and whole training steps of
@@ -60,8 +61,8 @@ struct BufferPoolTests {
     /// bit for bit, and all are finite although every handed-out buffer started as NaN. Stage 2 from the prefix
     /// cache and without it (backbone BatchNorm in train mode), and Stage 1 (the stem's backward), each at a
     /// batch that is not a multiple of the BLAS row padding.
-    @Test(arguments: [("stage 2, cached", ModelStage.stage2, true), ("stage 2, uncached", .stage2, false), ("stage 1", .stage1, false)])
-    func trainingStepsReuseEveryBuffer(label: String, stage: ModelStage, fromPrefix: Bool) {
+    @Test(arguments: [("stage 2, cached", Stage.stage2, true), ("stage 2, uncached", .stage2, false), ("stage 1", .stage1, false)])
+    func trainingStepsReuseEveryBuffer(label: String, stage: Stage, fromPrefix: Bool) {
         let batch = 13
         var rng = PCG64(seed: 11)
         let x = Tensor(shape: [batch, 1, 16, 16], data: (0..<(batch * 256)).map { _ in Float(rng.bounded(1024)) / 1023 })

@@ -1,6 +1,7 @@
 // ThreadingTests: split GEMMs, the compute pool and parallel batches give the single-thread results bit for bit.
 import AblateSupport
 import NN
+import RunSpec
 import Testing
 
 /// Ablate's threading must not change results: a run is a function of its config, data and seed, whatever
@@ -68,8 +69,8 @@ struct ThreadingTests {
     /// A whole uncached training step of the research model (AdamW) at width 2 leaves the same logits, gradients
     /// and parameters as at width 1: Stage 2 at batch 128 with the backbone's BatchNorm in train and in eval mode
     /// (the research protocol), and Stage 1 (every backbone weight gradient) at a last batch of 77 rows.
-    @Test(arguments: [(ModelStage.stage2, 128, BatchNorm2d.Mode.train), (ModelStage.stage1, 77, .train), (ModelStage.stage2, 128, .eval)])
-    func trainingStepIsIndependentOfThreads(stage: ModelStage, batch: Int, backboneBN: BatchNorm2d.Mode) {
+    @Test(arguments: [(Stage.stage2, 128, BatchNorm2d.Mode.train), (Stage.stage1, 77, .train), (Stage.stage2, 128, .eval)])
+    func trainingStepIsIndependentOfThreads(stage: Stage, batch: Int, backboneBN: BatchNorm2d.Mode) {
         var rng = PCG64(seed: 5)
         let x = Tensor(shape: [batch, 1, 16, 16], data: (0..<(batch * 256)).map { _ in Float(rng.bounded(1024)) / 1023 })
         let classes = stage.head.classes

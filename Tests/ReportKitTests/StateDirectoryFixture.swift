@@ -3,6 +3,7 @@ import AblateSupport
 import CoordinatorKit
 import Foundation
 import NN
+import RunSpec
 import TestSupport
 import WorkerKit
 import XCTest

@@ -1,5 +1,6 @@
 // OutputWatcherTests: a command's output directory — metrics lines (partial, blank, bad) and file completeness.
 import Foundation
+import RunSpec
 import TestSupport
 import WireProtocol
 import WorkerKit

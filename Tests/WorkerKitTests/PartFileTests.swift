@@ -3,6 +3,7 @@ import AblateSupport
 import Crypto
 import Foundation
 import TestSupport
+import TransferKit
 import WireProtocol
 import WorkerKit
 import XCTest

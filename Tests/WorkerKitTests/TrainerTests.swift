@@ -4,6 +4,7 @@ import DatasetKit
 import Foundation
 import HDF5Kit
 import NN
+import RunSpec
 import TestSupport
 import Testing
 @testable import WorkerKit
@@ -216,8 +217,8 @@ struct TrainerTests {
     }
 
     /// Stage 3-RECT (2-way) and 3-AB (4-way) adapter models train on their own rows with their heads.
-    @Test(arguments: [ModelStage.stage3Rect, .stage3AB])
-    func stage3Models(stage: ModelStage) throws {
+    @Test(arguments: [Stage.stage3Rect, .stage3AB])
+    func stage3Models(stage: Stage) throws {
         var config = TrainingConfig(stage: stage)
         config.width = 16
         config.epochs = 1

@@ -1,13 +1,9 @@
 // PartitionModel: the stage models — Stage 1 (backbone + 2-way head) and the adapter models of Stage 2 and 3 (spec §3.4–3.5).
 import AblateSupport
+import RunSpec
 
-/// Which classifier of the hierarchy a model is.
-public enum ModelStage: String, Sendable, Codable, CaseIterable {
-    case stage1 = "1"
-    case stage2 = "2"
-    case stage3Rect = "3rect"
-    case stage3AB = "3ab"
-
+/// The head of each stage's model.
+extension Stage {
     /// Head: hidden widths, dropout, classes (spec §3.2; Stage 1 with the 2-logit head the scripts train).
     public var head: (hidden: [Int], dropout: Float, classes: Int) {
         switch self {
@@ -17,14 +13,11 @@ public enum ModelStage: String, Sendable, Codable, CaseIterable {
         case .stage3AB: ([256, 128], 0.5, 4)
         }
     }
-
-    /// Whether the backbone is frozen and adapters are trained.
-    public var usesAdapters: Bool { self != .stage1 }
 }
 
 /// The architecture of a model; everything that changes the tensors it holds.
 public struct ModelConfig: Sendable, Codable, Equatable {
-    public var stage: ModelStage
+    public var stage: Stage
     /// Backbone base width; 64 is the research model.
     public var width: Int
     /// Adapter reduction γ (hidden = C / γ).
@@ -32,7 +25,7 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     /// Backbone stages (1…4) followed by an adapter.
     public var adapterLayers: [Int]
 
-    public init(stage: ModelStage, width: Int = 64, adapterReduction: Int = 4, adapterLayers: [Int] = [3, 4]) {
+    public init(stage: Stage, width: Int = 64, adapterReduction: Int = 4, adapterLayers: [Int] = [3, 4]) {
         self.stage = stage
         self.width = width
         self.adapterReduction = adapterReduction

@@ -1,7 +1,7 @@
 // TransferReceiver: incoming checkpoint files — credit-based chunks appended in order, hashed, verified, renamed.
 import Foundation
 import WireProtocol
-import WorkerKit
+import AblateSupport
 
 /// Receives files offered by workers into `STATE/incoming/<sha256>.part`, keyed by their SHA-256 so a transfer
 /// broken by a reconnect (or a coordinator restart) resumes from the bytes already held. A file is moved into the

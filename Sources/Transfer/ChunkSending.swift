@@ -61,3 +61,20 @@ extension ZMQSocket {
         return payload
     }
 }
+
+/// One piece of a file to send as CHUNK.
+public struct ChunkOrder: Sendable, Equatable {
+    public var sha256: String
+    public var path: String
+    public var offset: Int64
+    public var length: Int
+    public var totalSize: Int64
+
+    public init(sha256: String, path: String, offset: Int64, length: Int, totalSize: Int64) {
+        self.sha256 = sha256
+        self.path = path
+        self.offset = offset
+        self.length = length
+        self.totalSize = totalSize
+    }
+}

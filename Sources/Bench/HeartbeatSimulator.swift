@@ -1,6 +1,8 @@
 // HeartbeatSimulator: many protocol-speaking idle workers on one thread, for measuring a coordinator's heartbeat cost.
+import CoordinatorKit
 import Foundation
 import WireProtocol
+import WorkerKit
 
 /// Opens `workers` DEALER sockets to a coordinator, says HELLO on each, and then sends a HEARTBEAT from each every
 /// `heartbeatMs` (staggered evenly over the interval), reading and discarding whatever the coordinator sends. An

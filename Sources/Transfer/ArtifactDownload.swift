@@ -2,36 +2,6 @@
 import Foundation
 import WireProtocol
 
-extension ArtifactRef {
-    /// A local file as an artifact: its SHA-256 and size.
-    public static func ofFile(_ path: String, name: String) throws -> ArtifactRef {
-        let sha = try Trainer.sha256(ofFile: path)
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value else {
-            throw TrainingError.badData("\(path): cannot read its size")
-        }
-        return ArtifactRef(name: name, sha256: sha, size: size)
-    }
-}
-
-/// The worker's artifact cache: `DIR/<sha256>` files, each verified against its SHA-256 when it arrived.
-public struct ArtifactCache: Sendable {
-    public let directory: String
-
-    public init(directory: String) throws {
-        self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    public func path(_ sha256: String) -> String { "\(directory)/\(sha256)" }
-
-    /// Whether a verified copy of `ref` is held.
-    public func has(_ ref: ArtifactRef) -> Bool {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path(ref.sha256)),
-              let size = attributes[.size] as? NSNumber else { return false }
-        return size.int64Value == ref.size
-    }
-}
-
 /// A download in progress: FETCH requests go out up to a window; DATA pieces are appended in order and hashed;
 /// the file is renamed into the cache only when its SHA-256 matches.
 public final class ArtifactDownload {
@@ -107,7 +77,7 @@ public final class ArtifactDownload {
         }
         let target = cache.path(ref.sha256)
         if rename(part.path, target) != 0 {
-            throw TrainingError.badData("\(target): cannot move the downloaded file into place (errno \(errno))")
+            throw ArtifactStoreError("\(target): cannot move the downloaded file into place (errno \(errno))")
         }
         return .complete(path: target)
     }

@@ -1,6 +1,5 @@
 // ArtifactStore: the coordinator's content-addressed files (STATE/artifacts/<sha256>) and registered local files.
 import AblateSupport
-import DatasetKit
 import Foundation
 
 /// A failure of the artifact store, naming the file.
@@ -48,7 +47,7 @@ public final class ArtifactStore {
     /// wrong in a few words (missing, unreadable, or the SHA-256 it has instead).
     public func verify(_ path: String, sha256: String) -> String? {
         let digest: String
-        do { digest = try ContentHasher.sha256Hex(ofFile: path) } catch { return error.detail }
+        do { digest = try SHA256Hex.ofFile(path) } catch { return error.detail }
         return digest == sha256 ? nil : "its bytes hash to \(digest.prefix(12))…"
     }
 

@@ -1,8 +1,10 @@
 // ProtocolBenchmark: checkpoint streaming throughput and metrics-to-ledger latency over a real loopback socket pair.
 import AblateSupport
+import CoordinatorKit
 import Crypto
 import Foundation
 import Synchronization
+import TransferKit
 import WireProtocol
 import WorkerKit
 

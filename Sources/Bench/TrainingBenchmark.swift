@@ -2,6 +2,8 @@
 import AblateSupport
 import Foundation
 import NN
+import RunSpec
+import WorkerKit
 
 /// Throughput of the research Stage-2 model (width 64, γ = 4 adapters on layer3 + layer4, batch 128) on random
 /// 16×16 blocks with the research protocol's optimizer, loss and BatchNorm settings. Each figure is measured for

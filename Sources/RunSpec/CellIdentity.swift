@@ -1,0 +1,62 @@
+// CellIdentity: the text a cell's id is the SHA-256 of — its schema version and the rule that keeps old ids valid.
+import Foundation
+
+/// What a cell computes, as one canonical JSON text; the cell id is its SHA-256 (lower-case hex).
+///
+/// **Schema 1** (every id so far): `{"command":…,"config":…,"dataset":…,"stage1":…}`, keys sorted, no
+/// whitespace, where `command` is the command's list of strings or `null`, `config` the settings' canonical JSON
+/// (every set setting of `SettingsTable`, keys sorted), `dataset` the dataset content hash and `stage1` the stage-1
+/// checkpoint's SHA-256, `cell:<id of the stage-1 job>`, or `null` for the stage-1 job itself.
+///
+/// **Evolution.** A setting added later carries `since` = the schema it came with and the `identityDefault` that
+/// reproduces the behaviour from before it existed: while a cell holds that value the setting is left out of its
+/// identity, so adding a setting re-plans no cell of an existing state directory; any other value — including a
+/// later change of the setting's default — is part of the text and changes the id. A change of the text's form
+/// itself raises `schema`, and a schema above 1 is written into the text as `"schema":N`.
+public enum CellIdentity {
+    /// The schema of ids this build computes.
+    public static let schema = 1
+
+    /// The identity text of a cell (see the type's documentation).
+    /// - Throws: `SettingsError.invalid` when the config has no canonical JSON (a non-finite number): such a
+    ///   config has no id, rather than one shared with other configs.
+    public static func text(config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?)
+        throws(SettingsError) -> String
+    {
+        try text(settingsJSON: settingsJSON(config, settings: SettingsTable.all), datasetContentHash: datasetContentHash,
+                 stage1: stage1, command: command, schema: schema)
+    }
+
+    /// The identity text from a settings JSON (for tests of the evolution rule with other tables or schemas).
+    static func text(settingsJSON: String, datasetContentHash: String, stage1: String?, command: [String]?, schema: Int)
+        -> String
+    {
+        let commandJSON = command.map { "[" + $0.map { JSONText.quoted($0) }.joined(separator: ",") + "]" } ?? "null"
+        let stage1JSON = stage1.map { JSONText.quoted($0) } ?? "null"
+        let schemaJSON = schema > 1 ? ",\"schema\":\(schema)" : ""
+        return "{\"command\":\(commandJSON),\"config\":\(settingsJSON),"
+            + "\"dataset\":\(JSONText.quoted(datasetContentHash))\(schemaJSON),\"stage1\":\(stage1JSON)}"
+    }
+
+    /// The settings' canonical JSON under `settings` (the table, or a test's).
+    static func settingsJSON(_ config: TrainingConfig, settings: [Setting]) throws(SettingsError) -> String {
+        for setting in settings {
+            if case .number(let value) = setting.value(in: config), !value.isFinite {
+                let problem = Setting.finiteProblem(setting.key, value) + "; the settings have no JSON form"
+                throw .invalid([SettingProblem(key: setting.key, message: problem)])
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(SettingsEncoding(config: config, settings: settings)) else {
+            throw .invalid([SettingProblem(key: "stage", message: "the settings have no JSON form")])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Whether `setting` holding `value` is left out of the identity (a setting newer than schema 1 at the value
+    /// that reproduces the behaviour from before it).
+    static func omits(_ setting: Setting, value: SettingValue) -> Bool {
+        setting.since > 1 && value == setting.identityDefault
+    }
+}
