@@ -10,7 +10,7 @@ public struct Ablate: ParsableCommand {
         subcommands: [
             LocalCommand.self, CoordinatorCommand.self, WorkerCommand.self, StatusCommand.self, ReportCommand.self, DataCommand.self,
             TrainCommand.self, PredictCommand.self, BenchCommand.self, KeygenCommand.self, VersionCommand.self, ExecGuardCommand.self,
-            LedgerCommand.self,
+            LedgerCommand.self, SettingsCommand.self,
         ])
 
     public init() {}

@@ -4,12 +4,24 @@ import RunSpec
 
 /// Every setting of `SettingsTable` is a flag `--key-with-dashes VALUE` (or `--key=VALUE`) of `ablate train`.
 enum SettingsHelp {
-    /// The flags with their value kind, default and help, one per line, for `--help`.
+    /// The flags with their value, default and help, two short lines each, for `--help`.
     static var flagList: String {
-        "Setting flags (override the run file; defaults are the stage's research protocol):\n"
+        "Setting flags (each overrides the run file; defaults are the stage's research protocol):\n"
             + SettingsTable.all.filter { $0.key != "stage" }.map { setting in
-                "  \(setting.flag) <\(setting.expected)>  \(setting.help) Default: \(setting.defaultText)."
+                "  \(setting.flag) \(valueName(setting))  (default \(setting.defaultText))\n      \(setting.help)"
             }.joined(separator: "\n")
+    }
+
+    /// The value's name in the flag list: `<int>`, `<number>`, `<eval|train>` ….
+    static func valueName(_ setting: Setting) -> String {
+        switch setting.kind {
+        case .integer: "<int>"
+        case .number: "<number>"
+        case .seed: "<uint64>"
+        case .integers: "<int,int,…>"
+        case .choice(let words): "<\(words.joined(separator: "|"))>"
+        case .text: "<name>"
+        }
     }
 
     /// The settings given as flags, in order.

@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("stage1-checkpoint"), help: "Stage-1 checkpoint whose backbone is frozen (stages 2/3).") var stage1Checkpoint: String?
     @Argument(
         parsing: .allUnrecognized,
-        help: ArgumentHelp("Settings as --key value (every key of the settings table; listed below).", valueName: "setting"))
+        help: ArgumentHelp("Settings as --key value or --key=value (the setting flags above).", valueName: "setting"))
     var settingFlags: [String] = []
     @Option(help: "Resume from a last.h5 of the same run.") var resume: String?
     @Option(name: .customLong("cache-dir"), help: "Directory of frozen-prefix caches (default $ABLATE_CACHE_DIR or ~/.cache/ablate).") var cacheDir: String?

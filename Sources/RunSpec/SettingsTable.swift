@@ -5,7 +5,7 @@
 /// behaviour); decoding, validation, sweeps, flags, placeholders and docs follow.
 public enum SettingsTable {
     public static let all: [Setting] = [
-        .choice("stage", \TrainingConfig.stage, default: "(required)", help: "Stage: 1, 2, 3rect or 3ab."),
+        .choice("stage", \TrainingConfig.stage, default: "none (required)", help: "Stage: 1, 2, 3rect or 3ab."),
         .integer(
             "width", \TrainingConfig.width, default: "64", help: "Backbone base width (64 = the research model).",
             rule: { v, _ in v < 16 || v % 16 != 0 ? "width \(v) must be a positive multiple of 16" : nil }),
@@ -24,11 +24,11 @@ public enum SettingsTable {
             "loss", \TrainingConfig.loss, default: "cb_focal (Stage 1: focal)",
             help: "Loss: \(LossTable.entries.map(\.name).joined(separator: ", ")).",
             rule: { LossTable.entry($0) == nil ? "unknown loss '\($0)' (expected \(LossTable.names))" : nil }),
-        .optionalNumber("gamma", \TrainingConfig.gamma, default: "2 (the loss's)", help: "Focal γ."),
+        .optionalNumber("gamma", \TrainingConfig.gamma, default: "2", help: "Focal γ."),
         .optionalNumber(
             "beta", \TrainingConfig.beta, default: "0.9999",
             help: "Class-balance β (also the class weights of the other weighted losses)."),
-        .optionalNumber("epsilon", \TrainingConfig.epsilon, default: "1 (poly)", help: "PolyLoss ε."),
+        .optionalNumber("epsilon", \TrainingConfig.epsilon, default: "1", help: "PolyLoss ε."),
         .optionalNumber("gamma_pos", \TrainingConfig.gammaPositive, default: "2", help: "Asymmetric loss γ+."),
         .optionalNumber("gamma_neg", \TrainingConfig.gammaNegative, default: "4", help: "Asymmetric loss γ−."),
         .optionalNumber("smoothing", \TrainingConfig.smoothing, default: "0.1", help: "Label smoothing ε."),
