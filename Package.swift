@@ -118,7 +118,7 @@ let package = Package(
             dependencies: [
                 "ablate", "RunSpec", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport", "TestSupport",
             ],
-            path: "Tests/CLITests"),
+            path: "Tests/CLITests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
