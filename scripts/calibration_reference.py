@@ -109,7 +109,7 @@ def make_pool(rows=600, cells=24, classes=3, seed=2026):
 
 
 class SwiftStreamPort:
-    """The Swift draws (Sources/Support/NumPyRandom.swift, Sources/Report/NumPyIntegers.swift) on numpy's PCG64."""
+    """The Swift draws (Sources/Support/NumPyRandom.swift, Sources/Report/PCG64+NumPyIntegers.swift) on numpy's PCG64."""
 
     def __init__(self, seed):
         self.bits = np.random.PCG64(seed)

@@ -3,104 +3,144 @@ import GRDB
 
 extension CellState: DatabaseValueConvertible {}
 
-extension CellRecord: FetchableRecord, PersistableRecord {
+/// A ledger record whose columns are listed once, in `mapColumns`, for both directions: reading a row builds the
+/// record through it, and writing the record stores the same fields under the same names.
+protocol LedgerTableRecord: FetchableRecord, PersistableRecord {
+    /// The record built column by column: each argument of its initializer is one `columns(name, field)` call.
+    static func mapColumns(_ columns: LedgerColumns<Self>) throws -> Self
+}
+
+extension LedgerTableRecord {
+    public init(row: Row) throws {
+        self = try Self.mapColumns(LedgerColumns(reading: row))
+    }
+
+    public func encode(to container: inout PersistenceContainer) {
+        let columns = LedgerColumns(writing: self, into: container)
+        do {
+            _ = try Self.mapColumns(columns)
+        } catch {
+            preconditionFailure("writing a \(Self.self) reads no row, so cannot fail: \(error)")
+        }
+        if let written = columns.container { container = written }
+    }
+}
+
+/// One pass over a record's columns: reading each from a row, or writing each of the record's fields into a
+/// persistence container (in the order `mapColumns` lists them).
+final class LedgerColumns<Record> {
+    private enum Direction {
+        case reading(Row)
+        case writing(Record)
+    }
+
+    private let direction: Direction
+    /// What writing stored so far (nil when reading).
+    private(set) var container: PersistenceContainer?
+
+    init(reading row: Row) {
+        direction = .reading(row)
+    }
+
+    init(writing record: Record, into container: PersistenceContainer) {
+        direction = .writing(record)
+        self.container = container
+    }
+
+    /// The field stored as is in column `name`.
+    func callAsFunction<Value: DatabaseValueConvertible & StatementColumnConvertible>(
+        _ name: String, _ field: KeyPath<Record, Value>
+    ) throws -> Value {
+        try column(name, field, stored: \.databaseValue) { try $0.decode(Value.self, forColumn: $1) }
+    }
+
+    /// The field stored as is in column `name` (a type SQLite cannot hand over directly, e.g. a `RawRepresentable`).
+    func callAsFunction<Value: DatabaseValueConvertible>(
+        _ name: String, _ field: KeyPath<Record, Value>
+    ) throws -> Value {
+        try column(name, field, stored: \.databaseValue) { try $0.decode(Value.self, forColumn: $1) }
+    }
+
+    /// The field stored in another form: `stored` gives the column's value, `read` the field's from a row.
+    func callAsFunction<Value>(
+        _ name: String, _ field: KeyPath<Record, Value>, stored: (Value) -> DatabaseValue,
+        read: (Row, String) throws -> Value
+    ) throws -> Value {
+        try column(name, field, stored: stored, read: read)
+    }
+
+    private func column<Value>(
+        _ name: String, _ field: KeyPath<Record, Value>, stored: (Value) -> DatabaseValue,
+        read: (Row, String) throws -> Value
+    ) throws -> Value {
+        switch direction {
+        case .reading(let row):
+            return try read(row, name)
+        case .writing(let record):
+            let value = record[keyPath: field]
+            container?[name] = stored(value)
+            return value
+        }
+    }
+}
+
+extension CellRecord: LedgerTableRecord {
     public static let databaseTableName = "cells"
 
-    public init(row: Row) throws {
-        self.init(
-            id: try row.decode(forColumn: "id"),
-            variant: try row.decode(forColumn: "variant"),
-            seed: UInt64(bitPattern: try row.decode(Int64.self, forColumn: "seed")),
-            stage: try row.decode(forColumn: "stage"),
-            configJSON: try row.decode(forColumn: "config_json"),
-            dependsOn: try row.decode(forColumn: "depends_on"),
-            position: try row.decode(forColumn: "position"),
-            epochs: try row.decode(forColumn: "epochs"),
-            state: try row.decode(forColumn: "state"),
-            attempt: try row.decode(forColumn: "attempt"),
-            failures: try row.decode(forColumn: "failures"),
-            worker: try row.decode(forColumn: "worker"),
-            epochsDone: try row.decode(forColumn: "epochs_done"),
-            bestValMacroF1: try row.decode(forColumn: "best_val_macro_f1"),
-            resumeSHA256: try row.decode(forColumn: "resume_sha256"),
-            resumeEpoch: try row.decode(forColumn: "resume_epoch"),
-            reason: try row.decode(forColumn: "reason"),
-            summaryJSON: try row.decode(forColumn: "summary_json"),
-            updatedAt: try row.decode(forColumn: "updated_at"))
-    }
-
-    public func encode(to container: inout PersistenceContainer) {
-        container["id"] = id
-        container["variant"] = variant
-        container["seed"] = Int64(bitPattern: seed)
-        container["stage"] = stage
-        container["config_json"] = configJSON
-        container["depends_on"] = dependsOn
-        container["position"] = position
-        container["epochs"] = epochs
-        container["state"] = state
-        container["attempt"] = attempt
-        container["failures"] = failures
-        container["worker"] = worker
-        container["epochs_done"] = epochsDone
-        container["best_val_macro_f1"] = bestValMacroF1
-        container["resume_sha256"] = resumeSHA256
-        container["resume_epoch"] = resumeEpoch
-        container["reason"] = reason
-        container["summary_json"] = summaryJSON
-        container["updated_at"] = updatedAt
+    static func mapColumns(_ columns: LedgerColumns<Self>) throws -> Self {
+        Self(
+            id: try columns("id", \.id),
+            variant: try columns("variant", \.variant),
+            seed: try columns(
+                "seed", \.seed, stored: { Int64(bitPattern: $0).databaseValue },
+                read: { UInt64(bitPattern: try $0.decode(Int64.self, forColumn: $1)) }),
+            stage: try columns("stage", \.stage),
+            configJSON: try columns("config_json", \.configJSON),
+            dependsOn: try columns("depends_on", \.dependsOn),
+            position: try columns("position", \.position),
+            epochs: try columns("epochs", \.epochs),
+            state: try columns("state", \.state),
+            attempt: try columns("attempt", \.attempt),
+            failures: try columns("failures", \.failures),
+            worker: try columns("worker", \.worker),
+            epochsDone: try columns("epochs_done", \.epochsDone),
+            bestValMacroF1: try columns("best_val_macro_f1", \.bestValMacroF1),
+            resumeSHA256: try columns("resume_sha256", \.resumeSHA256),
+            resumeEpoch: try columns("resume_epoch", \.resumeEpoch),
+            reason: try columns("reason", \.reason),
+            summaryJSON: try columns("summary_json", \.summaryJSON),
+            updatedAt: try columns("updated_at", \.updatedAt))
     }
 }
 
-extension AttemptRecord: FetchableRecord, PersistableRecord {
+extension AttemptRecord: LedgerTableRecord {
     public static let databaseTableName = "attempts"
 
-    public init(row: Row) throws {
-        self.init(
-            cell: try row.decode(forColumn: "cell"),
-            attempt: try row.decode(forColumn: "attempt"),
-            worker: try row.decode(forColumn: "worker"),
-            session: try row.decode(forColumn: "session"),
-            startedAt: try row.decode(forColumn: "started_at"),
-            endedAt: try row.decode(forColumn: "ended_at"),
-            outcome: try row.decode(forColumn: "outcome"),
-            reason: try row.decode(forColumn: "reason"))
-    }
-
-    public func encode(to container: inout PersistenceContainer) {
-        container["cell"] = cell
-        container["attempt"] = attempt
-        container["worker"] = worker
-        container["session"] = session
-        container["started_at"] = startedAt
-        container["ended_at"] = endedAt
-        container["outcome"] = outcome
-        container["reason"] = reason
+    static func mapColumns(_ columns: LedgerColumns<Self>) throws -> Self {
+        Self(
+            cell: try columns("cell", \.cell),
+            attempt: try columns("attempt", \.attempt),
+            worker: try columns("worker", \.worker),
+            session: try columns("session", \.session),
+            startedAt: try columns("started_at", \.startedAt),
+            endedAt: try columns("ended_at", \.endedAt),
+            outcome: try columns("outcome", \.outcome),
+            reason: try columns("reason", \.reason))
     }
 }
 
-extension MetricsRecord: FetchableRecord, PersistableRecord {
+extension MetricsRecord: LedgerTableRecord {
     public static let databaseTableName = "metrics"
 
-    public init(row: Row) throws {
-        self.init(
-            cell: try row.decode(forColumn: "cell"),
-            attempt: try row.decode(forColumn: "attempt"),
-            seq: try row.decode(forColumn: "seq"),
-            epoch: try row.decode(forColumn: "epoch"),
-            valMacroF1: try Self.decodeMetric(row, "val_macro_f1"),
-            record: try row.decode(forColumn: "record"),
-            receivedAt: try row.decode(forColumn: "received_at"))
-    }
-
-    public func encode(to container: inout PersistenceContainer) {
-        container["cell"] = cell
-        container["attempt"] = attempt
-        container["seq"] = seq
-        container["epoch"] = epoch
-        container["val_macro_f1"] = Self.encodeMetric(valMacroF1)
-        container["record"] = record
-        container["received_at"] = receivedAt
+    static func mapColumns(_ columns: LedgerColumns<Self>) throws -> Self {
+        Self(
+            cell: try columns("cell", \.cell),
+            attempt: try columns("attempt", \.attempt),
+            seq: try columns("seq", \.seq),
+            epoch: try columns("epoch", \.epoch),
+            valMacroF1: try columns("val_macro_f1", \.valMacroF1, stored: encodeMetric, read: decodeMetric),
+            record: try columns("record", \.record),
+            receivedAt: try columns("received_at", \.receivedAt))
     }
 
     /// SQLite turns a NaN REAL into NULL, so a NaN is stored as the text `NaN` (±infinity are REALs already): a
@@ -116,73 +156,45 @@ extension MetricsRecord: FetchableRecord, PersistableRecord {
     }
 }
 
-extension ArtifactRecord: FetchableRecord, PersistableRecord {
+extension ArtifactRecord: LedgerTableRecord {
     public static let databaseTableName = "artifacts"
 
-    public init(row: Row) throws {
-        self.init(
-            sha256: try row.decode(forColumn: "sha256"),
-            size: try row.decode(forColumn: "size"),
-            path: try row.decode(forColumn: "path"),
-            addedAt: try row.decode(forColumn: "added_at"))
-    }
-
-    public func encode(to container: inout PersistenceContainer) {
-        container["sha256"] = sha256
-        container["size"] = size
-        container["path"] = path
-        container["added_at"] = addedAt
+    static func mapColumns(_ columns: LedgerColumns<Self>) throws -> Self {
+        Self(
+            sha256: try columns("sha256", \.sha256),
+            size: try columns("size", \.size),
+            path: try columns("path", \.path),
+            addedAt: try columns("added_at", \.addedAt))
     }
 }
 
-extension CellFileRecord: FetchableRecord, PersistableRecord {
+extension CellFileRecord: LedgerTableRecord {
     public static let databaseTableName = "cell_files"
 
-    public init(row: Row) throws {
-        self.init(
-            cell: try row.decode(forColumn: "cell"),
-            attempt: try row.decode(forColumn: "attempt"),
-            name: try row.decode(forColumn: "name"),
-            epoch: try row.decode(forColumn: "epoch"),
-            sha256: try row.decode(forColumn: "sha256"))
-    }
-
-    public func encode(to container: inout PersistenceContainer) {
-        container["cell"] = cell
-        container["attempt"] = attempt
-        container["name"] = name
-        container["epoch"] = epoch
-        container["sha256"] = sha256
+    static func mapColumns(_ columns: LedgerColumns<Self>) throws -> Self {
+        Self(
+            cell: try columns("cell", \.cell),
+            attempt: try columns("attempt", \.attempt),
+            name: try columns("name", \.name),
+            epoch: try columns("epoch", \.epoch),
+            sha256: try columns("sha256", \.sha256))
     }
 }
 
-extension WorkerRecord: FetchableRecord, PersistableRecord {
+extension WorkerRecord: LedgerTableRecord {
     public static let databaseTableName = "workers"
 
-    public init(row: Row) throws {
-        self.init(
-            name: try row.decode(forColumn: "name"),
-            incarnation: try row.decode(forColumn: "incarnation"),
-            host: try row.decode(forColumn: "host"),
-            threads: try row.decode(forColumn: "threads"),
-            gpu: try row.decode(forColumn: "gpu"),
-            slots: try row.decode(forColumn: "slots"),
-            codeVersion: try row.decode(forColumn: "code_version"),
-            blasCore: try row.decode(forColumn: "blas_core"),
-            firstSeen: try row.decode(forColumn: "first_seen"),
-            lastSeen: try row.decode(forColumn: "last_seen"))
-    }
-
-    public func encode(to container: inout PersistenceContainer) {
-        container["name"] = name
-        container["incarnation"] = incarnation
-        container["host"] = host
-        container["threads"] = threads
-        container["gpu"] = gpu
-        container["slots"] = slots
-        container["code_version"] = codeVersion
-        container["blas_core"] = blasCore
-        container["first_seen"] = firstSeen
-        container["last_seen"] = lastSeen
+    static func mapColumns(_ columns: LedgerColumns<Self>) throws -> Self {
+        Self(
+            name: try columns("name", \.name),
+            incarnation: try columns("incarnation", \.incarnation),
+            host: try columns("host", \.host),
+            threads: try columns("threads", \.threads),
+            gpu: try columns("gpu", \.gpu),
+            slots: try columns("slots", \.slots),
+            codeVersion: try columns("code_version", \.codeVersion),
+            blasCore: try columns("blas_core", \.blasCore),
+            firstSeen: try columns("first_seen", \.firstSeen),
+            lastSeen: try columns("last_seen", \.lastSeen))
     }
 }

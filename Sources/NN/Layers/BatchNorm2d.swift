@@ -186,26 +186,16 @@ public final class BatchNorm2d {
         _ x: UnsafePointer<Float>, _ xhat: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ a: Affine,
         images: Range<Int>, _ l: Layout
     ) {
-        typealias V = Pointwise.Lanes
-        for b in images {
-            var ch = 0
-            if l.spatial == 1 {
-                let row = b * l.c
-                while ch + V.scalarCount <= l.c {
-                    let h = (Pointwise.load(x, row + ch) - Pointwise.load(a.mean, ch)) * Pointwise.load(a.scale, ch)
-                    Pointwise.store(h, xhat, row + ch)
-                    Pointwise.store(Pointwise.load(a.gamma, ch) * h + Pointwise.load(a.beta, ch), y, row + ch)
-                    ch += V.scalarCount
-                }
-            }
-            for channel in ch..<l.c {
-                let base = (b * l.c + channel) * l.spatial
-                let mean = a.mean[channel], scale = a.scale[channel], gamma = a.gamma[channel], beta = a.beta[channel]
-                for i in base..<(base + l.spatial) {
-                    let h = (x[i] - mean) * scale
-                    xhat[i] = h
-                    y[i] = gamma * h + beta
-                }
+        forChannelLanes(images: images, l) { row, ch in
+            let h = (Pointwise.load(x, row + ch) - Pointwise.load(a.mean, ch)) * Pointwise.load(a.scale, ch)
+            Pointwise.store(h, xhat, row + ch)
+            Pointwise.store(Pointwise.load(a.gamma, ch) * h + Pointwise.load(a.beta, ch), y, row + ch)
+        } plane: { channel, elements in
+            let mean = a.mean[channel], scale = a.scale[channel], gamma = a.gamma[channel], beta = a.beta[channel]
+            for i in elements {
+                let h = (x[i] - mean) * scale
+                xhat[i] = h
+                y[i] = gamma * h + beta
             }
         }
     }
@@ -221,29 +211,44 @@ public final class BatchNorm2d {
         _ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ t: GradientTerms,
         images: Range<Int>, _ l: Layout
     ) {
+        forChannelLanes(images: images, l) { row, ch in
+            let g = Pointwise.load(dy, row + ch)
+            let scale = Pointwise.load(t.scale, ch)
+            let value = t.train
+                ? scale * (g - Pointwise.load(t.meanDy, ch) - Pointwise.load(xhat, row + ch) * Pointwise.load(t.meanDyXhat, ch))
+                : scale * g
+            Pointwise.store(value, dx, row + ch)
+        } plane: { channel, elements in
+            let scale = t.scale[channel], meanDy = t.meanDy[channel], meanDyXhat = t.meanDyXhat[channel]
+            if t.train {
+                for i in elements { dx[i] = scale * (dy[i] - meanDy - xhat[i] * meanDyXhat) }
+            } else {
+                for i in elements { dx[i] = scale * dy[i] }
+            }
+        }
+    }
+
+    /// The elementwise walk of `normalize` and `inputGradient` over `images`: on 1×1 maps, where an image is one
+    /// row of channels starting at `row`, `lanes(row, ch)` takes channels `ch..<ch + 16` at a time; every channel
+    /// left (all of them on larger maps) is handed to `plane(channel, elements)` with its plane's element range.
+    @inline(__always)
+    static func forChannelLanes(
+        images: Range<Int>, _ l: Layout, lanes: (_ row: Int, _ ch: Int) -> Void,
+        plane: (_ channel: Int, _ elements: Range<Int>) -> Void
+    ) {
         typealias V = Pointwise.Lanes
         for b in images {
             var ch = 0
             if l.spatial == 1 {
                 let row = b * l.c
                 while ch + V.scalarCount <= l.c {
-                    let g = Pointwise.load(dy, row + ch)
-                    let scale = Pointwise.load(t.scale, ch)
-                    let value = t.train
-                        ? scale * (g - Pointwise.load(t.meanDy, ch) - Pointwise.load(xhat, row + ch) * Pointwise.load(t.meanDyXhat, ch))
-                        : scale * g
-                    Pointwise.store(value, dx, row + ch)
+                    lanes(row, ch)
                     ch += V.scalarCount
                 }
             }
             for channel in ch..<l.c {
                 let base = (b * l.c + channel) * l.spatial
-                let scale = t.scale[channel], meanDy = t.meanDy[channel], meanDyXhat = t.meanDyXhat[channel]
-                if t.train {
-                    for i in base..<(base + l.spatial) { dx[i] = scale * (dy[i] - meanDy - xhat[i] * meanDyXhat) }
-                } else {
-                    for i in base..<(base + l.spatial) { dx[i] = scale * dy[i] }
-                }
+                plane(channel, base..<(base + l.spatial))
             }
         }
     }
@@ -265,26 +270,20 @@ public final class BatchNorm2d {
             squares.withUnsafeMutableBufferPointer { squareBuffer in
                 let sums = meanBuffer, deviations = squareBuffer
                 ComputePool.shared.forRanges(l.c, parallel: l.parallel) { channels in
-                    for b in 0..<l.n {
-                        for ch in channels {
-                            let base = (b * l.c + ch) * l.spatial
-                            var s = sums[ch]
-                            for i in 0..<l.spatial { s += Double(x[base + i]) }
-                            sums[ch] = s
-                        }
+                    forPlanes(of: channels, l) { ch, base in
+                        var s = sums[ch]
+                        for i in 0..<l.spatial { s += Double(x[base + i]) }
+                        sums[ch] = s
                     }
                     for ch in channels { sums[ch] /= count }
-                    for b in 0..<l.n {
-                        for ch in channels {
-                            let base = (b * l.c + ch) * l.spatial
-                            let mu = sums[ch]
-                            var q = deviations[ch]
-                            for i in 0..<l.spatial {
-                                let d = Double(x[base + i]) - mu
-                                q += d * d
-                            }
-                            deviations[ch] = q
+                    forPlanes(of: channels, l) { ch, base in
+                        let mu = sums[ch]
+                        var q = deviations[ch]
+                        for i in 0..<l.spatial {
+                            let d = Double(x[base + i]) - mu
+                            q += d * d
                         }
+                        deviations[ch] = q
                     }
                 }
             }
@@ -301,20 +300,26 @@ public final class BatchNorm2d {
             sumDyXhat.withUnsafeMutableBufferPointer { productBuffer in
                 let sums = dyBuffer, products = productBuffer
                 ComputePool.shared.forRanges(l.c, parallel: l.parallel) { channels in
-                    for b in 0..<l.n {
-                        for ch in channels {
-                            let base = (b * l.c + ch) * l.spatial
-                            var s = sums[ch], q = products[ch]
-                            for i in 0..<l.spatial {
-                                s += Double(dy[base + i])
-                                q += Double(dy[base + i]) * Double(xhat[base + i])
-                            }
-                            sums[ch] = s
-                            products[ch] = q
+                    forPlanes(of: channels, l) { ch, base in
+                        var s = sums[ch], q = products[ch]
+                        for i in 0..<l.spatial {
+                            s += Double(dy[base + i])
+                            q += Double(dy[base + i]) * Double(xhat[base + i])
                         }
+                        sums[ch] = s
+                        products[ch] = q
                     }
                 }
             }
+        }
+    }
+
+    /// The walk of the per-channel sums: `body(ch, base)` for every plane of `channels`, batch by batch, so each
+    /// channel's planes come in batch order and its sums run in (batch, position) order.
+    @inline(__always)
+    static func forPlanes(of channels: Range<Int>, _ l: Layout, _ body: (_ ch: Int, _ base: Int) -> Void) {
+        for b in 0..<l.n {
+            for ch in channels { body(ch, (b * l.c + ch) * l.spatial) }
         }
     }
 }

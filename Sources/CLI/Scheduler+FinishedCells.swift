@@ -1,4 +1,4 @@
-// SchedulerProgress: how many cells of a running sweep have finished, for the report refresher.
+// Scheduler+FinishedCells: how many cells of a running sweep have finished, for the report refresher.
 import CoordinatorKit
 
 extension Scheduler {

@@ -1,4 +1,4 @@
-// NumPyIntegers: uniform integer draws that reproduce NumPy's `Generator.integers` stream (Lemire's method).
+// PCG64+NumPyIntegers: uniform integer draws that reproduce NumPy's `Generator.integers` stream (Lemire's method).
 import AblateSupport
 
 extension PCG64 {
