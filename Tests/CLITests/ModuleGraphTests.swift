@@ -14,13 +14,9 @@ struct ForbiddenReach: Sendable, CustomStringConvertible {
 
     let module: String
     let mustNotReach: Targets
-    /// A module that need not exist yet: the rule applies once it does.
-    let future: Bool
-
-    init(_ module: String, mustNotReach: Targets, future: Bool = false) {
+    init(_ module: String, mustNotReach: Targets) {
         self.module = module
         self.mustNotReach = mustNotReach
-        self.future = future
     }
 
     var description: String {
@@ -36,9 +32,14 @@ struct ModuleGraphTests {
     /// The layering rules.
     static let forbidden: [ForbiddenReach] = [
         // The coordinator schedules and records; it never trains.
-        ForbiddenReach("CoordinatorKit", mustNotReach: .named(["WorkerKit", "NN", "COpenBLAS"])),
+        ForbiddenReach("CoordinatorKit", mustNotReach: .named(["WorkerKit", "NN", "COpenBLAS", "AblateBench"])),
+        // Neither does the transfer layer, which both ends share.
+        ForbiddenReach("TransferKit", mustNotReach: .named(["WorkerKit", "CoordinatorKit", "NN", "HDF5Kit", "GRDB"])),
+        // The datasets and the models know nothing of the network or the processes around them.
+        ForbiddenReach("DatasetKit", mustNotReach: .named(["WireProtocol", "NN", "WorkerKit", "CoordinatorKit"])),
+        ForbiddenReach("NN", mustNotReach: .named(["WireProtocol", "HDF5Kit", "WorkerKit", "CoordinatorKit"])),
         // The contract between coordinator and worker (run settings), shared by both: no dependencies at all.
-        ForbiddenReach("RunSpec", mustNotReach: .anything, future: true),
+        ForbiddenReach("RunSpec", mustNotReach: .anything),
         // The wire protocol knows bytes and sockets, not models, datasets or the ledger.
         ForbiddenReach("WireProtocol", mustNotReach: .named(["NN", "HDF5Kit", "GRDB"])),
     ]
@@ -49,19 +50,13 @@ struct ModuleGraphTests {
         "Synchronization", "os", "XCTest", "Testing", "Swift", "_Concurrency",
     ]
 
-    // Fixed by the RunSpec move: until CoordinatorKit stops using NN and WorkerKit, its undeclared `import NN`
-    // and its reach of WorkerKit, NN and COpenBLAS are known issues. Remove both entries with the move.
-    static let knownUndeclaredImportDirectories = ["Sources/Coordinator/"]
-    static let knownForbiddenReaches: Set<String> = ["CoordinatorKit"]
-
     /// The repository root (this file is Tests/CLITests/ModuleGraphTests.swift).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
     @Test func importsNameDeclaredDependencies() throws {
         let manifest = try PackageManifest.load(root: Self.root)
-        var known: [String] = []
-        var unknown: [String] = []
+        var problems: [String] = []
         var fileCount = 0
         var importCount = 0
         for target in manifest.targets where target.kind == .regular || target.kind == .executable {
@@ -76,28 +71,19 @@ struct ModuleGraphTests {
                     let problem =
                         "\(file):\(line): \(target.name) imports \(module), which is not among its dependencies in "
                         + "Package.swift [\(declared)]"
-                    if Self.knownUndeclaredImportDirectories.contains(where: { file.hasPrefix($0) }) {
-                        known.append(problem)
-                    } else {
-                        unknown.append(problem)
-                    }
+                    problems.append(problem)
                 }
             }
         }
         try #require(fileCount > 0 && importCount > 0, "no Swift files or no imports found under the targets' paths")
-        for problem in unknown { Issue.record(Comment(rawValue: problem)) }
-        // Fixed by the RunSpec move
-        withKnownIssue("CoordinatorKit imports NN without declaring it", isIntermittent: true) {
-            for problem in known { Issue.record(Comment(rawValue: problem)) }
-        }
+        for problem in problems { Issue.record(Comment(rawValue: problem)) }
     }
 
     @Test func noModuleReachesAForbiddenOne() throws {
         let manifest = try PackageManifest.load(root: Self.root)
-        var known: [String] = []
         for rule in Self.forbidden {
             guard manifest.target(rule.module) != nil else {
-                if !rule.future { Issue.record("\(rule): Package.swift has no target \(rule.module)") }
+                Issue.record("\(rule): Package.swift has no target \(rule.module)")
                 continue
             }
             if case .named(let names) = rule.mustNotReach {
@@ -113,17 +99,8 @@ struct ModuleGraphTests {
                 case .anything: forbidden = true
                 }
                 guard forbidden else { continue }
-                let problem = "\(rule), but it reaches \(name) through \(path.joined(separator: " → "))"
-                if Self.knownForbiddenReaches.contains(rule.module) {
-                    known.append(problem)
-                } else {
-                    Issue.record(Comment(rawValue: problem))
-                }
+                Issue.record(Comment(rawValue: "\(rule), but it reaches \(name) through \(path.joined(separator: " → "))"))
             }
-        }
-        // Fixed by the RunSpec move
-        withKnownIssue("CoordinatorKit reaches WorkerKit and NN", isIntermittent: true) {
-            for problem in known { Issue.record(Comment(rawValue: problem)) }
         }
     }
 
