@@ -3,13 +3,6 @@ import AblateSupport
 import Foundation
 import WireProtocol
 
-/// What the worker is doing, given to `WorkerAgent.onTick` after every loop iteration.
-public struct WorkerActivity: Sendable, Equatable {
-    public var connected: Bool
-    /// `variant/seed-N epoch E` of each job in hand, sorted.
-    public var jobs: [String]
-}
-
 /// Jobs in hand and their outboxes, downloads awaited, the connection (`WorkerLink`), GPU pinning, the graceful
 /// stop and the fault injections of a worker; no socket, file, thread or clock of its own (time is an argument, in
 /// seconds), so every rule is tested with a manual clock. `WorkerAgent` performs the actions it returns and reports
