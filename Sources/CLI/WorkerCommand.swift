@@ -28,6 +28,8 @@ struct WorkerCommand: ParsableCommand {
     var exitWhenFinished = false
     @OptionGroup var curve: CurveClientOptions
     @OptionGroup var fault: FaultOptions
+    /// Fault injection for the end-to-end tests: flip one byte of the first chunk this worker sends (hidden).
+    @Flag(name: .customLong("fault-corrupt-first-chunk"), help: .hidden) var faultCorruptFirstChunk = false
 
     func validate() throws {
         try EndpointSyntax.check(connect, option: "--connect", bind: false)
@@ -73,6 +75,7 @@ struct WorkerCommand: ParsableCommand {
         options.stopTimeout = stopTimeout
         options.checkpointInterval = checkpointInterval
         options.exitWhenFinished = exitWhenFinished
+        options.corruptFirstChunk = faultCorruptFirstChunk
         try EndpointSyntax.probeConnect(connect, option: "--connect")
         do { try Directories.create(workDir) } catch let error as FileWriteError { throw RunFailure(message: "--work-dir \(error)") }
         let stop = StopSignal()

@@ -6,64 +6,6 @@ import Synchronization
 import TransferKit
 import WireProtocol
 
-/// What a training thread tells the network loop.
-public enum WorkerEvent: Sendable {
-    case epoch(cell: String, attempt: Int, report: MetricsReport, files: [OutgoingFile])
-    case finished(cell: String, attempt: Int, summary: String)
-    case failed(cell: String, attempt: Int, reason: String, deterministic: Bool)
-    case cancelled(cell: String, attempt: Int)
-    case log(String)
-    /// Files a command completed between epochs (streamed like an epoch's files).
-    case files(cell: String, attempt: Int, files: [OutgoingFile])
-    /// Output lines of a command, for the coordinator's copy of its log (best effort).
-    case output(cell: String, attempt: Int, lines: [String])
-}
-
-/// A queue of events with an eventfd doorbell that wakes the network loop's `zmq_poll`.
-public final class WorkerInbox: Sendable {
-    private let events = Mutex<[WorkerEvent]>([])
-    public let doorbell: Doorbell
-
-    public init() throws { doorbell = try Doorbell() }
-
-    public func post(_ event: WorkerEvent) {
-        events.withLock { $0.append(event) }
-        doorbell.ring()
-    }
-
-    public func drain() -> [WorkerEvent] {
-        _ = doorbell.drain()
-        return events.withLock { queue in
-            defer { queue.removeAll() }
-            return queue
-        }
-    }
-}
-
-/// A flag the network loop sets and the training thread polls between batches.
-public final class CancelFlag: Sendable {
-    private let value = Mutex(false)
-    public init() {}
-    public func set() { value.withLock { $0 = true } }
-    public var isSet: Bool { value.withLock { $0 } }
-}
-
-/// Everything a training thread needs for one attempt.
-public struct JobSpec: Sendable {
-    public var assign: Assign
-    public var config: TrainingConfig
-    public var datasetPath: String
-    public var stage1Path: String?
-    public var resumePath: String?
-    public var runDirectory: String
-    /// Where epoch files are hard-linked under their SHA-256 (stable snapshots for streaming).
-    public var outboxDirectory: String
-    public var cacheDirectory: String?
-    public var codeVersion: String
-    /// Least seconds between two epochs whose files are streamed (`CheckpointCadence`; 0: every epoch).
-    public var checkpointInterval: Double = 0
-}
-
 /// Starts the training thread of one job (BLAS and HDF5 never run on the cooperative pool).
 public enum JobRunner {
     public static func start(_ spec: JobSpec, inbox: WorkerInbox, cancel: CancelFlag) {

@@ -36,7 +36,7 @@ final class SweepEndToEndTests: XCTestCase {
         let clean = LocalCluster(directory: directory, name: "clean")
         defer { clean.stopAll() }
         try clean.startCoordinator(sweep: sweep)
-        try clean.startWorker("w0", environment: ["ABLATE_TEST_CORRUPT_FIRST_CHUNK": "1"])
+        try clean.startWorker("w0", arguments: ["--fault-corrupt-first-chunk"])
         try clean.startWorker("w1")
         XCTAssertEqual(try clean.waitForCoordinator(timeout: 240), 0, clean.logTails())
         // The coordinator ends with the verdict table and has written the report files beside the ledger.
