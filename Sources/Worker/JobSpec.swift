@@ -1,4 +1,5 @@
 // JobSpec: everything a training thread needs for one attempt.
+import RunSpec
 import WireProtocol
 
 /// Everything a training thread needs for one attempt.

@@ -1,5 +1,7 @@
 // WorkerAction: what the worker's network loop must do for its core — sends, downloads, job threads, exit.
 import AblateSupport
+import RunSpec
+import TransferKit
 import WireProtocol
 
 /// One thing `WorkerAgent` must do for `WorkerCore`, in order. The core decides; the agent owns the socket, the

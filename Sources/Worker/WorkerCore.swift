@@ -1,6 +1,8 @@
 // WorkerCore: the worker's decisions as a pure state machine — messages, thread events and clock ticks in, actions out.
 import AblateSupport
 import Foundation
+import RunSpec
+import TransferKit
 import WireProtocol
 
 /// Jobs in hand and their outboxes, downloads awaited, the connection (`WorkerLink`), GPU pinning, the graceful

@@ -1,5 +1,7 @@
 // WorkerCoreTests: the worker's decisions under a manual clock — downloads, routing, cancel, stop, GPUs, reconnect, faults.
 import NN
+import RunSpec
+import TransferKit
 import WireProtocol
 import WorkerKit
 import XCTest
