@@ -1,5 +1,4 @@
 // SettingsHelp: `ablate train`'s setting flags, generated from the settings table — their help and their parsing.
-import ArgumentParser
 import RunSpec
 
 /// Every setting of `SettingsTable` is a flag `--key-with-dashes VALUE` (or `--key=VALUE`) of `ablate train`.
@@ -25,13 +24,13 @@ enum SettingsHelp {
     }
 
     /// The settings given as flags, in order.
-    /// - Throws: `ValidationError` naming the flag for an unknown flag, a missing value or one that does not parse.
+    /// - Throws: `RunFailure` naming the flag for an unknown flag, a missing value or one that does not parse.
     static func parseFlags(_ arguments: [String]) throws -> [(Setting, SettingValue)] {
         var result: [(Setting, SettingValue)] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            guard argument.hasPrefix("--") else { throw ValidationError("unexpected argument '\(argument)'") }
+            guard argument.hasPrefix("--") else { throw RunFailure(message: "unexpected argument '\(argument)'") }
             var name = String(argument.dropFirst(2))
             var text: String?
             if let equals = name.firstIndex(of: "=") {
@@ -40,16 +39,16 @@ enum SettingsHelp {
             }
             let key = name.replacingOccurrences(of: "-", with: "_")
             guard let setting = SettingsTable.setting(key), key != "stage" else {
-                throw ValidationError("unknown option '--\(name)' (the settings are listed in --help)")
+                throw RunFailure(message: "unknown option '--\(name)' (the settings are listed in --help)")
             }
             if text == nil {
                 index += 1
-                guard index < arguments.count else { throw ValidationError("\(setting.flag): missing value (\(setting.expected))") }
+                guard index < arguments.count else { throw RunFailure(message: "\(setting.flag): missing value (\(setting.expected))") }
                 text = arguments[index]
             }
             let given = text ?? ""
             guard let value = setting.parse(given) else {
-                throw ValidationError("\(setting.flag) \(given): expected \(setting.expected)")
+                throw RunFailure(message: "\(setting.flag) \(given): expected \(setting.expected)")
             }
             result.append((setting, value))
             index += 1

@@ -132,9 +132,9 @@ public enum ReportLoader {
                 warnings.append("\(cell.report.variant) seed \(cell.report.seed): config differs from the sweep file: \(differences.joined(separator: ", "))")
             }
         }
-        let stage = Stage(rawValue: sweep.stage.rawValue)
         let classes = cells.map(\.report.best.f1.count).max() ?? 0
-        let classNames = stage.map(\.classNames).flatMap { $0.count == classes ? $0 : nil } ?? (0..<classes).map { "class \($0)" }
+        let stageNames = sweep.stage.classNames
+        let classNames = stageNames.count == classes ? stageNames : (0..<classes).map { "class \($0)" }
         var declared: [String: Set<String>] = [:]
         for variant in sweep.variants { declared[variant.name] = Set(variant.overrides.map(\.key)) }
         var replicaOf: [String: String] = [:]

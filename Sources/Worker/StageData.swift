@@ -27,11 +27,8 @@ public struct StageData: Sendable {
 
     /// Loads `split` of `file` for `stage`, keeping the first `maxRows` stage rows when given.
     public static func load(_ file: DatasetFile, split: String, stage: Stage, maxRows: Int? = nil) throws -> StageData {
-        guard let datasetStage = Stage(rawValue: stage.rawValue) else {
-            throw TrainingError.badData("unknown stage \(stage.rawValue)")
-        }
         let ids = try file.checkedLabels(split)
-        var (rows, labels) = datasetStage.select(partitionIDs: ids)
+        var (rows, labels) = stage.select(partitionIDs: ids)
         if let maxRows, rows.count > maxRows {
             rows = Array(rows.prefix(maxRows))
             labels = Array(labels.prefix(maxRows))

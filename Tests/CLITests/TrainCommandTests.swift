@@ -69,11 +69,18 @@ struct TrainCommandTests {
         """)
         let out = Self.dir.file("from-yaml")
         let result = try AblateBinary.run(["train", "--config", Self.dir.file("run.yaml"), "--data", Self.data, "--out", out,
-                                           "--stage1-checkpoint", "\(Self.stage1)/best.h5", "--seed", "7", "--cache-dir", Self.dir.file("cache")])
+                                           "--stage1-checkpoint", "\(Self.stage1)/best.h5", "--seed", "7", "--cache-dir", Self.dir.file("cache"),
+                                           // Run-file keys without a hand-written flag before the settings table.
+                                           "--weight-decay", "0.02", "--scheduler-patience=2", "--early-stopping-patience", "4",
+                                           "--sampler", "shuffle"])
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try String(contentsOfFile: "\(out)/summary.json", encoding: .utf8)
         #expect(summary.contains("\"gamma_neg\" : 3"))
         #expect(summary.contains("\"seed\" : 7"))
+        #expect(summary.contains("\"weight_decay\" : 0.02"))
+        #expect(summary.contains("\"scheduler_patience\" : 2"))
+        #expect(summary.contains("\"early_stopping_patience\" : 4"))
+        #expect(summary.contains("\"sampler\" : \"shuffle\""))
         #expect(summary.contains("\"lr_head\" : 0.0001"), "Stage-2 default head learning rate")
     }
 
@@ -89,7 +96,16 @@ struct TrainCommandTests {
         let badLoss = try AblateBinary.run(["train", "--data", Self.data, "--stage", "1", "--out", Self.dir.file("z"), "--loss", "hinge"])
         #expect(badLoss.status != 0)
         #expect(badLoss.stderr.contains("unknown loss 'hinge'"))
-        for result in [unknown, noStage1, badLoss] {
+        let badNumber = try AblateBinary.run(["train", "--data", Self.data, "--stage", "1", "--out", Self.dir.file("w"), "--weight-decay", "abc"])
+        #expect(badNumber.status != 0)
+        #expect(badNumber.stderr.contains("--weight-decay abc: expected a number"))
+        let badFlag = try AblateBinary.run(["train", "--data", Self.data, "--stage", "1", "--out", Self.dir.file("v"), "--widht", "16"])
+        #expect(badFlag.status != 0)
+        #expect(badFlag.stderr.contains("unknown option '--widht'"))
+        let infinite = try AblateBinary.run(["train", "--data", Self.data, "--stage", "1", "--out", Self.dir.file("u"), "--gamma", "inf"])
+        #expect(infinite.status != 0)
+        #expect(infinite.stderr.contains("gamma must be a finite number"))
+        for result in [unknown, noStage1, badLoss, badNumber, badFlag, infinite] {
             #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
         }
         let diverged = try AblateBinary.run(["train", "--data", Self.data, "--stage", "2", "--out", Self.dir.file("div"), "--width", "16",
