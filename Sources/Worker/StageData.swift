@@ -44,7 +44,7 @@ public struct StageData: Sendable {
         for (index, row) in rows.enumerated() {
             for i in 0..<area { inputs[index * area + i] = Float(blocks[row * area + i]) * scale }
         }
-        return StageData(inputs: inputs, labels: labels, blockSize: b, classes: datasetStage.classCount, rows: rows)
+        return StageData(inputs: inputs, labels: labels, blockSize: b, classes: stage.classCount, rows: rows)
     }
 
     public init(inputs: [Float], labels: [Int], blockSize: Int, classes: Int, rows: [Int], rowShape: [Int]? = nil) {
