@@ -46,7 +46,7 @@ install -d -m 0750 -o root -g ablate /etc/ablate/keys
 for file in coordinator.env worker.env; do
     [ -e "/etc/ablate/$file" ] || install -m 0644 "$here/etc/$file" "/etc/ablate/$file"
 done
-install -d -m 0755 /srv/ablate /srv/ablate/sweeps /srv/ablate/data
+install -d -m 0755 /srv/ablate /srv/ablate/sweeps /srv/ablate/data /srv/ablate/code
 
 if [ "$reload" = yes ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl daemon-reload

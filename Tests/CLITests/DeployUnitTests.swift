@@ -30,7 +30,11 @@ final class DeployUnitTests: XCTestCase {
         // A template is verified through an instance name linked to it.
         try FileManager.default.createSymbolicLink(atPath: directory.file("ablate-worker@0.service"), withDestinationPath: "ablate-worker@.service")
         paths.append(directory.file("ablate-worker@0.service"))
-        let result = try Subprocess.capture(analyze, ["verify", "--man=no"] + paths)
+        // The documented drop-in, loaded from the unit path as systemd would (a bad line in it is a complaint).
+        try FileManager.default.createDirectory(atPath: directory.file("ablate-worker@.service.d"), withIntermediateDirectories: true)
+        directory.write("ablate-worker@.service.d/code.conf",
+                        text: try String(contentsOfFile: "\(root)/deploy/dropins/code-under-home.conf", encoding: .utf8))
+        let result = try Subprocess.capture(analyze, ["verify", "--man=no"] + paths, environment: ["SYSTEMD_UNIT_PATH": "\(directory.path):"])
         let complaints = (result.stdout + result.stderr).split(separator: "\n").filter { $0.contains("ablate") }
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         XCTAssertEqual(complaints, [], "systemd-analyze warned about the units")
@@ -46,11 +50,13 @@ final class DeployUnitTests: XCTestCase {
             }
             XCTAssertTrue(text.contains("EnvironmentFile=/etc/ablate/"), name)
         }
-        for part in ["Environment=CUDA_VISIBLE_DEVICES=%i", "--gpu %i", "--name %H-gpu%i", "CacheDirectory="] {
+        for part in ["Environment=CUDA_VISIBLE_DEVICES=%i", "--gpu %i", "--name %H-gpu%i", "CacheDirectory=",
+                     "WorkingDirectory=-/srv/ablate/code", "Environment=HOME=%S/ablate/worker-%i"] {
             XCTAssertTrue(worker.contains(part), "worker unit lacks \(part)")
         }
         XCTAssertTrue(coordinator.contains("ExecReload=/bin/kill -HUP $MAINPID"))
-        for file in ["etc/coordinator.env", "etc/worker.env", "README.md", "install.sh", "slurm/ablate-workers.sbatch"] {
+        for file in ["etc/coordinator.env", "etc/worker.env", "README.md", "install.sh", "slurm/ablate-workers.sbatch",
+                     "dropins/code-under-home.conf"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(root)/deploy/\(file)"), file)
         }
     }
