@@ -119,3 +119,25 @@ import Testing
         #expect(LossTable.uses("gamma", loss: "unknown") == true)
     }
 }
+
+@Suite struct SettingsDefaultsTests {
+    /// The documented defaults (help, flags, docs/training.md) are the values `TrainingConfig(stage:)` holds, per
+    /// stage; the loss parameters' documented defaults are checked against NN's losses in WorkerKitTests.
+    @Test func documentedDefaultsAreTheDefaults() throws {
+        for setting in SettingsTable.all where !setting.optional && setting.key != "stage" {
+            let parts = setting.defaultText.components(separatedBy: " (Stage 1: ")
+            let clean = { (text: String) in
+                text.replacingOccurrences(of: "[", with: "").replacingOccurrences(of: "]", with: "")
+                    .replacingOccurrences(of: ")", with: "")
+            }
+            let stage2 = try #require(setting.parse(clean(parts[0])), "\(setting.key): '\(setting.defaultText)'")
+            let stage1 = try #require(setting.parse(clean(parts.count == 2 ? parts[1] : parts[0])), "\(setting.key)")
+            #expect(setting.value(in: TrainingConfig(stage: .stage2)) == stage2, "\(setting.key)")
+            #expect(setting.value(in: TrainingConfig(stage: .stage3AB)) == stage2, "\(setting.key)")
+            #expect(setting.value(in: TrainingConfig(stage: .stage1)) == stage1, "\(setting.key)")
+        }
+        for setting in SettingsTable.all where setting.optional {
+            #expect(setting.value(in: TrainingConfig(stage: .stage2)) == nil, "\(setting.key) is unset by default")
+        }
+    }
+}

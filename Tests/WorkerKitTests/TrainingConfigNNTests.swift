@@ -24,6 +24,31 @@ import WorkerKit
         #expect(throws: TrainingError.self) { try unknown.lossKind() }
     }
 
+    /// The documented default of each loss parameter is the research default of every loss that uses it.
+    @Test func lossParameterDefaultsAreTheLosses() throws {
+        func parameter(_ key: String, of kind: LossKind, beta: Double) -> Double? {
+            switch (key, kind) {
+            case ("gamma", .cbFocal(let g, _)), ("gamma", .focalSmoothing(let g, _)), ("gamma", .focal(let g)): g
+            case ("beta", .cbFocal(_, let b)): b
+            case ("beta", _): kind.usesClassWeights ? beta : nil
+            case ("epsilon", .poly(let e)): e
+            case ("gamma_pos", .asymmetric(let p, _)): p
+            case ("gamma_neg", .asymmetric(_, let n)): n
+            case ("smoothing", .focalSmoothing(_, let s)): s
+            default: nil
+            }
+        }
+        for setting in SettingsTable.all where setting.optional && setting.losses != nil {
+            let documented = try #require(setting.parse(setting.defaultText), "\(setting.key): '\(setting.defaultText)'")
+            for loss in setting.losses ?? [] {
+                var config = TrainingConfig(stage: .stage2)
+                config.loss = loss
+                let value = parameter(setting.key, of: try config.lossKind(), beta: config.classWeightBeta)
+                #expect(value.map(SettingValue.number) == documented, "\(setting.key) of \(loss)")
+            }
+        }
+    }
+
     @Test func batchNormSettingIsTheLayerMode() {
         #expect(TrainingConfig.BatchNormSetting.eval.mode == .eval)
         #expect(TrainingConfig.BatchNormSetting.train.mode == .train)
