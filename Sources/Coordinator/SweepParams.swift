@@ -28,7 +28,9 @@ enum SweepParams {
         var values: [String: ParamValue] = [:]
         var upperCased: [String: SweepEntry] = [:]
         for item in items {
-            if let problem = CommandParams.nameProblem(item.key) ?? CommandParams.clashProblem(item.key, settingKeys: settingKeys) {
+            if let problem = CommandParams.nameProblem(item.key)
+                ?? CommandParams.clashProblem(item.key, settingKeys: settingKeys)
+            {
                 reader.report(item, problem)
                 bad = true
                 continue
@@ -76,7 +78,8 @@ enum SweepParams {
     /// One scalar by its YAML tag: a bool, an integer, a finite number, or else its text verbatim.
     static func scalar(_ node: Node, path: String, reader: inout SweepReader) -> ParamScalar? {
         guard let scalar = node.scalar else {
-            reader.report(node, path, "expected a text, number, bool or a list of them, found \(SweepReader.describe(node))")
+            reader.report(
+                node, path, "expected a text, number, bool or a list of them, found \(SweepReader.describe(node))")
             return nil
         }
         switch Tag.Name(rawValue: node.tag.rawValue) {

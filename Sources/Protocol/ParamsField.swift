@@ -28,8 +28,12 @@ public enum ParamsField {
         guard shape.names.count <= FieldLimits.maxParams else { return .tooMany(shape.names.count) }
         var upperCased: Set<String> = []
         for name in shape.names.sorted() {
-            if let problem = nameProblem(name) { return .badName("name '\(PrintableText.oneLine(name, limit: 80))' \(problem)") }
-            if !upperCased.insert(name.uppercased()).inserted { return .badName("name '\(name)' differs from another only in case") }
+            if let problem = nameProblem(name) {
+                return .badName("name '\(PrintableText.oneLine(name, limit: 80))' \(problem)")
+            }
+            if !upperCased.insert(name.uppercased()).inserted {
+                return .badName("name '\(name)' differs from another only in case")
+            }
         }
         return .valid
     }

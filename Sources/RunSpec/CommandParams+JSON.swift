@@ -180,7 +180,9 @@ private struct ParamsJSONReader {
         case UInt8(ascii: "u"):
             let high = try hex4()
             if (0xD800..<0xDC00).contains(high) {
-                guard peek() == UInt8(ascii: "\\") else { throw CommandParamsError("a lone surrogate in a JSON string") }
+                guard peek() == UInt8(ascii: "\\") else {
+                    throw CommandParamsError("a lone surrogate in a JSON string")
+                }
                 index += 1
                 guard peek() == UInt8(ascii: "u") else { throw CommandParamsError("a lone surrogate in a JSON string") }
                 index += 1
@@ -190,7 +192,9 @@ private struct ParamsJSONReader {
                 else { throw CommandParamsError("a bad surrogate pair in a JSON string") }
                 return scalar
             }
-            guard let scalar = Unicode.Scalar(high) else { throw CommandParamsError("a lone surrogate in a JSON string") }
+            guard let scalar = Unicode.Scalar(high) else {
+                throw CommandParamsError("a lone surrogate in a JSON string")
+            }
             return scalar
         default:
             throw CommandParamsError("a bad escape in a JSON string")

@@ -23,9 +23,12 @@ final class SweepParamsTests: XCTestCase {
     func testParamsAreReadOverriddenAndCopiedToReplicas() throws {
         let sweep = try Sweep.parse(text: Self.good, workingDirectory: "/w")
         let d1 = try XCTUnwrap(sweep.variant(named: "d1"))
-        XCTAssertEqual(d1.params, CommandParams([
-            "tag": .scalar(.text("base")), "layers": .list([.integer(64), .integer(32)]), "dropout": .scalar(.number(0.1)),
-        ]))
+        XCTAssertEqual(
+            d1.params,
+            CommandParams([
+                "tag": .scalar(.text("base")), "layers": .list([.integer(64), .integer(32)]),
+                "dropout": .scalar(.number(0.1)),
+            ]))
         XCTAssertEqual(d1.overrides, [], "params are not training settings")
         let d3 = try XCTUnwrap(sweep.variant(named: "d3"))
         XCTAssertEqual(d3.params.values["dropout"], .scalar(.number(0.3)))
@@ -34,7 +37,8 @@ final class SweepParamsTests: XCTestCase {
         XCTAssertEqual(d3.params.values["steps"], .scalar(.integer(1000)))
         XCTAssertEqual(d3.params.values["tiny"], .scalar(.number(1e-5)))
         XCTAssertEqual(sweep.variant(named: "d1_aa")?.params, d1.params, "a replica has its source's params")
-        XCTAssertEqual(sweep.variant(named: "own")?.params.values["extra"], .scalar(.text("1.0")), "a quoted number is text")
+        XCTAssertEqual(
+            sweep.variant(named: "own")?.params.values["extra"], .scalar(.text("1.0")), "a quoted number is text")
     }
 
     func testParamsFillPlaceholdersAndEnterIds() throws {
@@ -43,8 +47,10 @@ final class SweepParamsTests: XCTestCase {
         let commands = try CommandPlaceholders.commands(for: plan)
         let d1 = try XCTUnwrap(plan.cells.first { $0.variant == "d1" && $0.seed == 1 })
         let d3 = try XCTUnwrap(plan.cells.first { $0.variant == "d3" && $0.seed == 1 })
-        XCTAssertEqual(commands[d1.id]?.argv, ["sh", "run.sh", "--dropout", "0.1", "--layers", "64,32", "--tag", "base"])
-        XCTAssertEqual(commands[d3.id]?.argv, ["sh", "run.sh", "--dropout", "0.3", "--layers", "64,32", "--tag", "x y"])
+        XCTAssertEqual(
+            commands[d1.id]?.argv, ["sh", "run.sh", "--dropout", "0.1", "--layers", "64,32", "--tag", "base"])
+        XCTAssertEqual(
+            commands[d3.id]?.argv, ["sh", "run.sh", "--dropout", "0.3", "--layers", "64,32", "--tag", "x y"])
         XCTAssertEqual(commands[d1.id]?.paramsJSON, #"{"dropout":0.1,"layers":[64,32],"tag":"base"}"#)
         let own = try XCTUnwrap(plan.cells.first { $0.variant == "own" && $0.seed == 2 })
         XCTAssertEqual(commands[own.id]?.argv, ["sh", "own.sh", "2", "1.0"])
@@ -64,11 +70,14 @@ final class SweepParamsTests: XCTestCase {
                 variants:
                 \(variants)
                 """
-            let plan = try SweepPlan.make(try Sweep.parse(text: text, workingDirectory: "/w"), datasetContentHash: Self.dataset, stage1CheckpointSHA256: nil)
+            let plan = try SweepPlan.make(
+                try Sweep.parse(text: text, workingDirectory: "/w"), datasetContentHash: Self.dataset,
+                stage1CheckpointSHA256: nil)
             return Dictionary(uniqueKeysWithValues: plan.cells.map { ($0.variant, $0.id) })
         }
         let before = try ids("  a: {loss: ce}")
-        let after = try ids("  a: {loss: ce}\n  b: {loss: ce, params: {dropout: 0.1}}\n  c: {loss: ce, params: {dropout: 0.3}}")
+        let after = try ids(
+            "  a: {loss: ce}\n  b: {loss: ce, params: {dropout: 0.1}}\n  c: {loss: ce, params: {dropout: 0.3}}")
         XCTAssertEqual(before["a"], after["a"], "a variant without params keeps its id")
         XCTAssertNotEqual(after["b"], after["c"])
         XCTAssertNotEqual(after["a"], after["b"])
@@ -122,7 +131,9 @@ final class SweepParamsTests: XCTestCase {
             """
         let error = try XCTUnwrap(sweepProblems(text))
         let found = error.problems.map { "\($0.line): \($0.key): \($0.message)" }
-        func expect(_ line: Int, _ key: String, _ fragment: String, file: StaticString = #filePath, lineNumber: UInt = #line) {
+        func expect(
+            _ line: Int, _ key: String, _ fragment: String, file: StaticString = #filePath, lineNumber: UInt = #line
+        ) {
             XCTAssertTrue(
                 error.problems.contains { $0.line == line && $0.key == key && $0.message.contains(fragment) },
                 "no \(line): \(key): …\(fragment)… in\n\(found.joined(separator: "\n"))", file: file, line: lineNumber)
@@ -196,11 +207,23 @@ final class SweepParamsTests: XCTestCase {
         let error = try XCTUnwrap(sweepProblems(text))
         XCTAssertEqual(error.problems.map(\.key), ["train.command"])
         XCTAssertEqual(error.problems.first?.line, 5)
-        XCTAssertTrue(error.problems[0].message.contains("placeholder {dropout} in '{dropout}' is no param of variant b"), error.description)
-        let misspelt = try XCTUnwrap(sweepProblems(text.replacingOccurrences(of: "a: {params", with: "a: {loss: poly, params").replacingOccurrences(of: "{dropout}\"", with: "{dropuot}\"")))
-        XCTAssertEqual(misspelt.problems.map(\.message), ["unknown placeholder {dropuot} in '{dropuot}'; use {seed}, {variant}, {out}, {gpu}, a training setting or a param"])
-        let ownCommand = text.replacingOccurrences(of: "a: {params: {dropout: 0.1}}", with: "a: {command: [sh, a.sh, \"{dropuot}\"], params: {dropout: 0.1}}")
-            .replacingOccurrences(of: "train: {command: [sh, run.sh, \"{dropout}\"]}", with: "train: {command: [sh, run.sh]}")
+        XCTAssertTrue(
+            error.problems[0].message.contains("placeholder {dropout} in '{dropout}' is no param of variant b"),
+            error.description)
+        let misspelt = try XCTUnwrap(
+            sweepProblems(
+                text.replacingOccurrences(of: "a: {params", with: "a: {loss: poly, params").replacingOccurrences(
+                    of: "{dropout}\"", with: "{dropuot}\"")))
+        XCTAssertEqual(
+            misspelt.problems.map(\.message),
+            [
+                "unknown placeholder {dropuot} in '{dropuot}'; use {seed}, {variant}, {out}, {gpu}, a training setting or a param"
+            ])
+        let ownCommand = text.replacingOccurrences(
+            of: "a: {params: {dropout: 0.1}}", with: "a: {command: [sh, a.sh, \"{dropuot}\"], params: {dropout: 0.1}}"
+        )
+        .replacingOccurrences(
+            of: "train: {command: [sh, run.sh, \"{dropout}\"]}", with: "train: {command: [sh, run.sh]}")
         let own = try XCTUnwrap(sweepProblems(ownCommand))
         XCTAssertEqual(own.problems.map(\.key), ["variants.a.command"])
         XCTAssertEqual(own.problems.first?.line, 7)

@@ -4,9 +4,11 @@ import XCTest
 
 final class AssignParamsTests: XCTestCase {
     private func assign(params: String?) -> Message {
-        .assign(Assign(
-            cell: Samples.cell, attempt: 1, variant: "v", seed: 7, config: "{}", dataset: ArtifactRef(name: "d", sha256: Samples.sha, size: 3),
-            stage1: nil, resume: nil, command: ["sh", "run.sh"], timeoutSeconds: nil, params: params))
+        .assign(
+            Assign(
+                cell: Samples.cell, attempt: 1, variant: "v", seed: 7, config: "{}",
+                dataset: ArtifactRef(name: "d", sha256: Samples.sha, size: 3),
+                stage1: nil, resume: nil, command: ["sh", "run.sh"], timeoutSeconds: nil, params: params))
     }
 
     private func refusal(_ params: String, file: StaticString = #filePath, line: UInt = #line) -> DecodeError? {
@@ -19,7 +21,9 @@ final class AssignParamsTests: XCTestCase {
         }
     }
 
-    private func assertRefused(_ params: String, _ reason: String, _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRefused(
+        _ params: String, _ reason: String, _ fragment: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         guard let error = refusal(params, file: file, line: line) else { return }
         XCTAssertEqual(error.reason, reason, "\(error)", file: file, line: line)
         XCTAssertTrue(error.description.contains(fragment), "\(error) lacks \(fragment)", file: file, line: line)
@@ -42,7 +46,8 @@ final class AssignParamsTests: XCTestCase {
 
     func testAnOldPeerIgnoresTheField() throws {
         // A header with a key this build does not know still decodes (docs/protocol.md, "Unknown keys are ignored").
-        let text = #"{"attempt":1,"cell":"\#(Samples.cell)","config":"{}","dataset":{"name":"d","sha256":"\#(Samples.sha)","size":3},"#
+        let text =
+            #"{"attempt":1,"cell":"\#(Samples.cell)","config":"{}","dataset":{"name":"d","sha256":"\#(Samples.sha)","size":3},"#
             + #""params":"{\"x\":1}","seed":7,"surprise":{"a":1},"variant":"v"}"#
         let decoded = try MessageCodec.decode([ProtocolVersion.signature, [Command.assign.rawValue], Array(text.utf8)])
         guard case .assign(let body) = decoded else { return XCTFail("\(decoded)") }
@@ -65,7 +70,9 @@ final class AssignParamsTests: XCTestCase {
         assertRefused(#"{"":1}"#, "name", "is empty")
         assertRefused("{\"\(String(repeating: "n", count: 65))\":1}", "name", "longer than 64 characters")
         assertRefused(#"{"lr":1,"LR":2}"#, "name", "differs from another only in case")
-        XCTAssertNoThrow(try MessageCodec.decode(MessageCodec.encode(assign(params: "{\"\(String(repeating: "n", count: 64))\":1}"))))
+        XCTAssertNoThrow(
+            try MessageCodec.decode(MessageCodec.encode(assign(params: "{\"\(String(repeating: "n", count: 64))\":1}")))
+        )
     }
 
     func testOtherShapesAreRefused() {

@@ -8,7 +8,8 @@ final class CommandJobParamsTests: XCTestCase {
     private func spec(params: String?) -> CommandJobSpec {
         let assign = Assign(
             cell: String(repeating: "c", count: 64), attempt: 1, variant: "v", seed: 7, config: "{}",
-            dataset: ArtifactRef(name: "d", sha256: String(repeating: "a", count: 64), size: 1), stage1: nil, resume: nil,
+            dataset: ArtifactRef(name: "d", sha256: String(repeating: "a", count: 64), size: 1), stage1: nil,
+            resume: nil,
             command: ["sh", "run.sh"], params: params)
         var spec = CommandJobSpec(
             assign: assign, argv: ["sh", "run.sh"], runDirectory: "/tmp/run", outboxDirectory: "/tmp/outbox", gpu: nil,
@@ -27,7 +28,9 @@ final class CommandJobParamsTests: XCTestCase {
         XCTAssertEqual(environment["ABLATE_PARAM_WHOLE"], "1.0")
         XCTAssertNil(environment["ABLATE_PARAM_STALE"])
         XCTAssertEqual(spec.paramsPath, "/tmp/run/out/params.json")
-        XCTAssertEqual(try spec.params().canonicalJSON, #"{"dropout":0.1,"layers":[64,32],"name":"a b","use_bn":true,"whole":1.0}"#)
+        XCTAssertEqual(
+            try spec.params().canonicalJSON, #"{"dropout":0.1,"layers":[64,32],"name":"a b","use_bn":true,"whole":1.0}"#
+        )
     }
 
     func testNoParamsAddNothing() throws {
