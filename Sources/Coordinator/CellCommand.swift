@@ -3,15 +3,21 @@ import Foundation
 import RunSpec
 
 /// What a worker runs for a bring-your-own-trainer cell: its argv (`{seed}`, `{variant}` and training settings
-/// filled in; `{out}` and `{gpu}` left for the worker) and its per-attempt time limit.
+/// filled in; `{out}` and `{gpu}` left for the worker), its per-attempt time limit and its params (sent in ASSIGN).
 public struct CellCommand: Sendable, Equatable {
     public var argv: [String]
     public var timeoutSeconds: Double?
+    /// The cell's params (`params:` of the sweep), empty for none.
+    public var params: CommandParams
 
-    public init(argv: [String], timeoutSeconds: Double?) {
+    public init(argv: [String], timeoutSeconds: Double?, params: CommandParams = .none) {
         self.argv = argv
         self.timeoutSeconds = timeoutSeconds
+        self.params = params
     }
+
+    /// ASSIGN's `params`: the params' canonical JSON, nil when there are none (ASSIGN then looks as before params).
+    public var paramsJSON: String? { params.isEmpty ? nil : params.canonicalJSON }
 }
 
 /// A placeholder in a command that nothing fills.
@@ -20,7 +26,7 @@ public struct CommandPlaceholderError: Error, CustomStringConvertible, Equatable
     public var argument: String
     public var name: String
     public var description: String {
-        "variant '\(variant)': command argument '\(argument)' uses {\(name)}, which is neither seed, variant, out, gpu nor a training setting"
+        "variant '\(variant)': command argument '\(argument)' uses {\(name)}, which is neither seed, variant, out, gpu, a training setting nor a param"
     }
 }
 
@@ -31,8 +37,10 @@ public enum CommandPlaceholders {
 
     /// The coordinator's values for one cell: `seed`, `variant`, every training setting of `SettingsTable` with a
     /// single value in its resolved config (lists and unset settings are not placeholders), overridden by the `train`
-    /// block's and then the variant's settings as written.
-    public static func values(seed: UInt64, variant: String, config: TrainingConfig, written: [SettingOverride]) -> [String: String] {
+    /// block's and then the variant's settings as written; and each param's placeholder text (`ParamValue`).
+    public static func values(
+        seed: UInt64, variant: String, config: TrainingConfig, written: [SettingOverride], params: CommandParams = .none
+    ) -> [String: String] {
         var values: [String: String] = [:]
         for setting in SettingsTable.all {
             switch setting.value(in: config) {
@@ -44,6 +52,7 @@ public enum CommandPlaceholders {
             }
         }
         for setting in written { values[setting.key] = setting.value }
+        for (name, value) in params.placeholderValues { values[name] = value }
         values["seed"] = String(seed)
         values["variant"] = variant
         return values
@@ -66,8 +75,11 @@ public enum CommandPlaceholders {
         for cell in plan.cells + plan.laterCells {
             guard let argv = cell.command else { continue }
             let written = plan.sweep.train + (plan.sweep.variant(named: cell.variant)?.overrides ?? [])
-            let values = values(seed: cell.seed, variant: cell.variant, config: cell.config, written: written)
-            commands[cell.id] = CellCommand(argv: try fill(argv, values: values, variant: cell.variant), timeoutSeconds: cell.timeoutSeconds)
+            let values = values(
+                seed: cell.seed, variant: cell.variant, config: cell.config, written: written, params: cell.params)
+            commands[cell.id] = CellCommand(
+                argv: try fill(argv, values: values, variant: cell.variant), timeoutSeconds: cell.timeoutSeconds,
+                params: cell.params)
         }
         return commands
     }

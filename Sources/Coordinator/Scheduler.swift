@@ -508,7 +508,7 @@ public struct Scheduler: Sendable {
             actions.append(.send(target.peer, .assign(Assign(
                 cell: id, attempt: cell.attempt, variant: cell.variant, seed: cell.seed, config: cell.configJSON,
                 dataset: dataset, stage1: cell.stage == Stage.stage1.rawValue ? nil : stage1, resume: resume,
-                command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds))))
+                command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds, params: commands[id]?.paramsJSON))))
         }
         return actions
     }

@@ -184,10 +184,13 @@ public struct SweepVariant: Sendable, Equatable {
     /// time limit (its `overrides` are the source's) whose cells train with other seeds (`ReplicaSeeds`); nil for
     /// an ordinary variant.
     public var replicaOf: String?
+    /// The command's own settings (`params`): the `train` block's with the variant's own over them per name (a
+    /// replica's are its source's); empty for none and always for the native trainer.
+    public var params: CommandParams
 
     public init(
         name: String, overrides: [SettingOverride], config: TrainingConfig, command: [String]? = nil,
-        timeoutSeconds: Double? = nil, replicaOf: String? = nil
+        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none
     ) {
         self.name = name
         self.overrides = overrides
@@ -195,6 +198,7 @@ public struct SweepVariant: Sendable, Equatable {
         self.command = command
         self.timeoutSeconds = timeoutSeconds
         self.replicaOf = replicaOf
+        self.params = params
     }
 
     /// The config of this variant's cell for `seed`.

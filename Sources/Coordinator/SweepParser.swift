@@ -24,6 +24,10 @@ struct SweepParts {
     /// The `train` block's `command` and `timeout_s`: every variant's unless it gives its own.
     var defaultCommand: [String]?
     var defaultTimeoutSeconds: Double?
+    /// Where the `train` block's `command` is written (its placeholders are checked once the variants are read).
+    var defaultCommandEntry: SweepEntry?
+    /// The `train` block's `params`: every command variant's, each of which may override them per name.
+    var trainParams = ParamsBlock()
     /// The variants that could be read (each bad one has reported its problems).
     var variants: [SweepVariant]?
     var variantEntries: [SweepEntry] = []
@@ -105,11 +109,16 @@ enum SweepParser {
                 SweepSettings.readBlock(
                     entry.value, path: entry.path, stage: parts.stage, extras: SweepVariants.extraKeys, forbidden: forbidden,
                     reader: &reader) ?? SettingsBlock()
-            let defaults = SweepVariants.readExtras(parts.train.extras, reader: &reader)
+            let defaults = SweepVariants.readExtras(parts.train.extras, inherited: nil, reader: &reader)
             parts.defaultCommand = defaults.command
+            parts.defaultCommandEntry = defaults.commandEntry
             parts.defaultTimeoutSeconds = defaults.timeoutSeconds
+            parts.trainParams = defaults.params
         }
-        if let entry = top["variants"] { SweepVariants.read(entry, into: &parts, reader: &reader) }
+        if let entry = top["variants"] {
+            SweepVariants.read(entry, into: &parts, reader: &reader)
+            SweepVariants.checkDefaultCommand(parts, reader: &reader)
+        }
         if parts.stage1Missing {
             if let variants = parts.variants, !variants.isEmpty, variants.allSatisfy({ $0.command != nil }) {
                 parts.stage1 = Stage1Source.none

@@ -23,10 +23,12 @@ public struct PlannedCell: Sendable, Equatable {
     public var command: [String]?
     /// Per-attempt time limit in seconds, nil for none.
     public var timeoutSeconds: Double?
+    /// The command's own settings (`params`), empty for none; they enter the id when there are any.
+    public var params: CommandParams
 
     public init(
         id: String, variant: String, seed: UInt64, stage: Stage, config: TrainingConfig, dependsOn: String?,
-        command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil
+        command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil, params: CommandParams = .none
     ) {
         self.id = id
         self.variant = variant
@@ -37,6 +39,7 @@ public struct PlannedCell: Sendable, Equatable {
         self.dependsOn = dependsOn
         self.command = command
         self.timeoutSeconds = timeoutSeconds
+        self.params = params
     }
 }
 
@@ -118,12 +121,13 @@ public struct SweepPlan: Sendable, Equatable {
                     let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
                     let config = variant.config(seed: seed)
                     let id = try cellID(
-                        config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command)
+                        config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command,
+                        params: variant.params)
                     cells.append(
                         PlannedCell(
                             id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
                             dependsOn: stage1Cell?.id, command: variant.command, timeoutSeconds: variant.timeoutSeconds,
-                            sweepSeed: sweepSeed))
+                            sweepSeed: sweepSeed, params: variant.params))
                 }
             }
             return cells
@@ -138,11 +142,12 @@ public struct SweepPlan: Sendable, Equatable {
     /// stay valid when settings are added: docs/sweep-format.md).
     /// - Throws: `SettingsError.invalid` when the config has no canonical JSON (a non-finite number): such a
     ///   config has no id, rather than one shared with other configs.
-    public static func cellID(config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?)
-        throws -> String
-    {
+    public static func cellID(
+        config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?,
+        params: CommandParams = .none
+    ) throws -> String {
         let text = try CellIdentity.text(
-            config: config, datasetContentHash: datasetContentHash, stage1: stage1, command: command)
+            config: config, datasetContentHash: datasetContentHash, stage1: stage1, command: command, params: params)
         return SHA256Hex.of(Array(text.utf8))
     }
 

@@ -5,7 +5,7 @@ import Yams
 
 enum SweepVariants {
     /// Keys of a variant besides training settings.
-    static let extraKeys: Set<String> = ["command", "timeout_s"]
+    static let extraKeys: Set<String> = ["command", "timeout_s", SweepParams.key]
 
     static let forbidden = [
         "stage": "set the cells' stage once, at the top level (stage:)",
@@ -57,10 +57,14 @@ enum SweepVariants {
                 entry.value, path: entry.path, stage: parts.stage, extras: extraKeys, forbidden: forbidden,
                 reader: &reader)
         else { return nil }
-        let own = readExtras(block.extras, reader: &reader)
+        let own = readExtras(block.extras, inherited: parts.trainParams, reader: &reader)
         bad = bad || own.bad
         let command = own.command ?? parts.defaultCommand
         let timeout = own.timeoutSeconds ?? parts.defaultTimeoutSeconds
+        let params = parts.trainParams.params.overridden(by: own.params.params)
+        if !checkParams(params, variant: entry.key, command: command, own: own.params, train: parts.trainParams, reader: &reader) {
+            bad = true
+        }
         guard
             let (resolved, valid) = SweepSettings.resolve(
                 stage: parts.stage, layers: [parts.train.settings, block.settings],
@@ -75,7 +79,42 @@ enum SweepVariants {
         config.seed = 0
         let overrides = block.settings.map { SettingOverride(key: $0.key, value: SweepParser.valueText($0.value)) }
         return SweepVariant(
-            name: entry.key, overrides: overrides, config: config, command: command, timeoutSeconds: timeout)
+            name: entry.key, overrides: overrides, config: config, command: command, timeoutSeconds: timeout,
+            params: params)
+    }
+
+    /// The message for params of a variant that runs the native trainer.
+    static let nativeParamsMessage =
+        "params are passed to commands only; the native trainer's settings are listed by `ablate settings`"
+
+    /// Checks a variant's resolved params (the `train` block's ← its own): none for the native trainer, no two
+    /// names with the same `ABLATE_PARAM_*` variable. Reports at the variant's own `params` entries where it can.
+    static func checkParams(
+        _ params: CommandParams, variant: String, command: [String]?, own: ParamsBlock, train: ParamsBlock,
+        reader: inout SweepReader
+    ) -> Bool {
+        guard !params.isEmpty else { return true }
+        guard command != nil else {
+            if let entry = own.entry {
+                reader.report(entry, nativeParamsMessage)
+            } else if let entry = train.entry {
+                reader.report(entry, "variant '\(variant)' runs the native trainer: \(nativeParamsMessage)")
+            }
+            return false
+        }
+        var good = true
+        var byVariable: [String: String] = [:]
+        for name in params.names {
+            let variable = CommandParams.environmentName(name)
+            if let other = byVariable[variable], let entry = own.entries[name] ?? own.entries[other] {
+                let otherName = entry.key == name ? other : name
+                let otherLine = (train.entries[otherName] ?? own.entries[otherName])?.line ?? 0
+                reader.report(entry, SweepParams.sameVariableMessage(entry.key, otherName, line: otherLine))
+                good = false
+            }
+            byVariable[variable] = name
+        }
+        return good
     }
 
     /// Whether a variant's name is allowed; reports why not.
@@ -91,39 +130,84 @@ enum SweepVariants {
         return true
     }
 
-    /// Reads `command` and `timeout_s` of a variant or of the `train` block; `bad` when one could not be read.
-    static func readExtras(_ extras: [SweepEntry], reader: inout SweepReader) -> (command: [String]?, timeoutSeconds: Double?, bad: Bool) {
+    /// `command`, `timeout_s` and `params` of a variant or of the `train` block.
+    struct Extras {
         var command: [String]?
-        var timeout: Double?
+        var commandEntry: SweepEntry?
+        var timeoutSeconds: Double?
+        var params = ParamsBlock()
+        /// Whether one of them could not be read.
         var bad = false
-        for extra in extras {
+    }
+
+    /// Reads `command`, `timeout_s` and `params` of a variant or of the `train` block. A variant's command
+    /// (`inherited`: the `train` block's params) has its placeholders checked here against the settings and the
+    /// variant's params; the `train` block's (`inherited` nil) is checked once the variants are read
+    /// (`checkDefaultCommand`), since each variant may add params.
+    static func readExtras(_ extras: [SweepEntry], inherited: ParamsBlock?, reader: inout SweepReader) -> Extras {
+        var out = Extras()
+        for extra in extras where extra.key == SweepParams.key {
+            let read = SweepParams.read(extra, reader: &reader)
+            out.params = read.block
+            out.bad = out.bad || read.bad
+        }
+        for extra in extras where extra.key != SweepParams.key {
             if extra.key == "command" {
-                command = reader.stringList(extra)
-                if let argv = command {
+                out.command = reader.stringList(extra)
+                out.commandEntry = extra
+                if let argv = out.command, let inherited {
+                    let params = inherited.params.overridden(by: out.params.params)
                     for argument in argv {
-                        for name in CommandPlaceholderText.names(in: argument) where !placeholderNames.contains(name) {
-                            reader.report(extra, "unknown placeholder {\(name)} in '\(argument)'; use {seed}, {variant}, {out}, {gpu} or a training setting")
-                            bad = true
+                        for name in unknownPlaceholders(in: argument, params: params) {
+                            reader.report(extra, unknownPlaceholderMessage(name, argument))
+                            out.bad = true
                         }
                     }
                 }
-                bad = bad || command == nil
+                out.bad = out.bad || out.command == nil
             } else if let seconds = reader.number(extra) {
                 if seconds > 0 {
-                    timeout = seconds
+                    out.timeoutSeconds = seconds
                 } else {
                     reader.report(extra, "\(seconds) must be positive")
-                    bad = true
+                    out.bad = true
                 }
             } else {
-                bad = true
+                out.bad = true
             }
         }
-        return (command, timeout, bad)
+        return out
     }
 
-    /// Every placeholder a command may use: the coordinator's, the worker's and every training setting.
+    /// Every placeholder a command may use besides params: the coordinator's, the worker's and every training setting.
     static let placeholderNames: Set<String> = Set(["seed", "variant"] + SweepSettings.knownKeys).union(CommandPlaceholders.workerFilled)
+
+    /// The placeholder names of `argument` that neither Ablate nor `params` fill.
+    static func unknownPlaceholders(in argument: String, params: CommandParams) -> [String] {
+        CommandPlaceholderText.names(in: argument).filter { !placeholderNames.contains($0) && params.values[$0] == nil }
+    }
+
+    static func unknownPlaceholderMessage(_ name: String, _ argument: String) -> String {
+        "unknown placeholder {\(name)} in '\(argument)'; use {seed}, {variant}, {out}, {gpu}, a training setting or a param"
+    }
+
+    /// Checks the `train` block's command against the params of each variant that runs it: a name that is no
+    /// param of any of them is an unknown placeholder; one that some of them lack names those.
+    static func checkDefaultCommand(_ parts: SweepParts, reader: inout SweepReader) {
+        guard let argv = parts.defaultCommand, let entry = parts.defaultCommandEntry, let variants = parts.variants else { return }
+        let users = variants.filter { $0.replicaOf == nil && $0.command == argv }
+        for argument in argv {
+            for name in CommandPlaceholderText.names(in: argument) where !placeholderNames.contains(name) {
+                let lacking = users.filter { $0.params.values[name] == nil }.map(\.name)
+                if lacking.count == users.count {
+                    reader.report(entry, unknownPlaceholderMessage(name, argument))
+                } else if !lacking.isEmpty {
+                    reader.report(
+                        entry, "placeholder {\(name)} in '\(argument)' is no param of variant \(lacking.joined(separator: ", "))")
+                }
+            }
+        }
+    }
 
     /// Checks across variants: no two resolve to the same cells (a replica's cells differ from its source's by their
     /// seeds), and a stage-1 job builds the backbone width the cells use.
@@ -132,7 +216,9 @@ enum SweepVariants {
         let entries = parts.variantEntries
         for later in variants.indices where variants[later].replicaOf == nil {
             for earlier in 0..<later
-            where variants[earlier].replicaOf == nil && variants[earlier].config == variants[later].config && variants[earlier].command == variants[later].command {
+            where variants[earlier].replicaOf == nil && variants[earlier].config == variants[later].config
+                && variants[earlier].command == variants[later].command && variants[earlier].params == variants[later].params
+            {
                 reader.report(
                     entries[later],
                     "resolves to the same settings as variant '\(variants[earlier].name)' (line \(entries[earlier].line));"

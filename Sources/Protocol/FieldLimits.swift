@@ -13,6 +13,12 @@ public enum FieldLimits {
     public static let maxLogBytes = 128 * 1024
     /// Largest file a worker may offer or stream (OFFER `file.size`, DONE `files[].size`, CHUNK total size): 64 GiB.
     public static let maxFileBytes: Int64 = 64 << 30
+    /// Most params in an ASSIGN's `params` object.
+    public static let maxParams = 256
+    /// Longest param name, in characters (ASCII letters, digits and `_`, not starting with a digit).
+    public static let maxParamNameLength = 64
+    /// Most text in an ASSIGN's `params`, in UTF-8 bytes.
+    public static let maxParamsBytes = 64 * 1024
 
     /// The UTF-8 bytes `lines` take in an attempt log (each line plus its newline).
     public static func logBytes(_ lines: [String]) -> Int {

@@ -31,6 +31,7 @@ enum MessageValidation {
             if let stage1 = assign.stage1 { fields.artifact(stage1, "stage1") }
             if let resume = assign.resume { fields.artifact(resume, "resume") }
             if let timeout = assign.timeoutSeconds, !(timeout > 0) { fields.invalid("timeout_seconds", "must be a positive number of seconds") }
+            if let params = assign.params { fields.params(params) }
         case .metricsAck(let ack):
             fields.cell(ack.cell, ack.attempt)
             fields.atLeast(ack.seq, 0, "seq")
@@ -138,6 +139,20 @@ private struct FieldChecker {
         digest(ref.sha256, field + ".sha256")
         atLeast(ref.size, 0, field + ".size")
         if fromWorker { fileSize(ref.size, field + ".size") }
+    }
+
+    /// ASSIGN's `params`: within `FieldLimits`' size and count, well-formed names, scalar or flat-list values.
+    mutating func params(_ text: String) {
+        if text.utf8.count > FieldLimits.maxParamsBytes {
+            failLimit("field 'params' holds \(text.utf8.count) bytes, more than \(FieldLimits.maxParamsBytes)")
+            return
+        }
+        switch ParamsField.check(text) {
+        case .valid: break
+        case .tooMany(let number): count(number, FieldLimits.maxParams, "params")
+        case .badName(let problem): failName("field 'params' \(problem)")
+        case .malformed(let problem): fail("field 'params' \(problem)")
+        }
     }
 
     mutating func fileSize(_ size: Int64, _ field: String) {

@@ -135,7 +135,11 @@ public struct Assign: Codable, Sendable, Equatable {
     public var command: [String]?
     /// The attempt's time limit in seconds (the worker ends a command that runs longer); nil for none.
     public var timeoutSeconds: Double?
-    public init(cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef, stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil) {
+    /// A command cell's own settings (`params:` of the sweep) as one JSON object text, names → scalars or lists
+    /// of scalars (`CommandParams.canonicalJSON`); nil (absent) when the cell has none. Checked at decode time
+    /// against `FieldLimits` (`ParamsField`).
+    public var params: String?
+    public init(cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef, stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil, params: String? = nil) {
         self.cell = cell
         self.attempt = attempt
         self.variant = variant
@@ -146,6 +150,7 @@ public struct Assign: Codable, Sendable, Equatable {
         self.resume = resume
         self.command = command
         self.timeoutSeconds = timeoutSeconds
+        self.params = params
     }
 }
 

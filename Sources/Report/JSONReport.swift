@@ -1,5 +1,6 @@
 // JSONReport: the report as JSON (schema in docs/report-format.md): sweep, settings, cells[], variants[], warnings[].
 import Foundation
+import RunSpec
 
 /// Renders a `SweepReport` as the documented JSON (`format: ablate-report`, `format_version: 1`). Metrics are
 /// fractions (0…1) as in `summary.json`; differences and intervals are percentage points (`_pp`).
@@ -60,12 +61,33 @@ public enum JSONReport {
             ("parameters", .object([("total", integer(cell.totalParameters)), ("trainable", integer(cell.trainableParameters)),
                                     ("trainable_share", .optional(cell.trainableShare))])),
             ("wall_seconds", .number(cell.wallSeconds)), ("worker_hours", .number(cell.workerHours)), ("attempts", .int(cell.attempts)),
+            ("params", params(cell.params)),
             ("provenance", .object([
                 ("config_sha256", .string(p.configSHA256)), ("dataset_sha256", text(p.datasetSHA256)),
                 ("stage1_sha256", text(p.stage1SHA256)), ("code_version", text(p.codeVersion)), ("worker", text(p.worker)),
                 ("host", text(p.host)), ("blas_core", text(p.blasCore)), ("blas_threads", integer(p.blasThreads)),
             ])),
         ])
+    }
+
+    /// A cell's params as a JSON object (`null` for none).
+    private static func params(_ text: String?) -> JSONValue {
+        guard let text, let params = try? CommandParams(json: text) else { return .null }
+        func scalar(_ value: ParamScalar) -> JSONValue {
+            switch value {
+            case .integer(let value): .int(value)
+            case .number(let value): .number(value)
+            case .text(let value): .string(value)
+            case .bool(let value): .bool(value)
+            }
+        }
+        return .object(params.names.compactMap { name in
+            switch params.values[name] {
+            case .scalar(let value)?: (name, scalar(value))
+            case .list(let items)?: (name, .array(items.map(scalar)))
+            case nil: nil
+            }
+        })
     }
 
     private static func spread(_ prefix: String, _ spread: Spread?, scale: Double) -> [(String, JSONValue)] {

@@ -125,6 +125,11 @@ public enum ReportLoader {
                 warnings.append("\(record.variant) seed \(record.seed): left out: \(error)")
             }
         }
+        for index in cells.indices {
+            guard let variant = sweep.variant(named: cells[index].report.variant) else { continue }
+            // The params are part of the id, so a planned cell ran with its variant's params.
+            cells[index].report.params = variant.params.isEmpty ? nil : variant.params.canonicalJSON
+        }
         for cell in cells {
             guard let variant = sweep.variant(named: cell.report.variant) else { continue }
             let differences = Provenance.differences(configJSON: cell.configJSON, expected: try variant.config(seed: cell.report.seed).canonicalJSON())

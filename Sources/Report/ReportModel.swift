@@ -69,6 +69,9 @@ public struct CellReport: Sendable, Equatable, Codable {
     public var provenance: CellProvenance
     /// Validation macro-F1 per epoch (epoch, value), from `metrics.jsonl`.
     public var history: [EpochValue]
+    /// A command cell's params (`params:` of the sweep) as their canonical JSON object; nil when it has none. They
+    /// are part of the cell's id, so a loaded cell (whose id the sweep plans) ran with exactly these.
+    public var params: String? = nil
 }
 
 /// One number of one epoch.

@@ -13,6 +13,10 @@ import Foundation
 /// identity, so adding a setting re-plans no cell of an existing state directory; any other value — including a
 /// later change of the setting's default — is part of the text and changes the id. A change of the text's form
 /// itself raises `schema`, and a schema above 1 is written into the text as `"schema":N`.
+///
+/// **Keys added later, left out when empty.** `params` (a command cell's own settings, `CommandParams`) is written
+/// as `"params":{…}` (their canonical JSON, between `dataset` and `schema`) only when the cell has params, so every
+/// id of a cell without params is the id it had before params existed.
 public enum CellIdentity {
     /// The schema of ids this build computes.
     public static let schema = 1
@@ -20,22 +24,25 @@ public enum CellIdentity {
     /// The identity text of a cell (see the type's documentation).
     /// - Throws: `SettingsError.invalid` when the config has no canonical JSON (a non-finite number): such a
     ///   config has no id, rather than one shared with other configs.
-    public static func text(config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?)
-        throws(SettingsError) -> String
-    {
+    public static func text(
+        config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?,
+        params: CommandParams = .none
+    ) throws(SettingsError) -> String {
         try text(settingsJSON: settingsJSON(config, settings: SettingsTable.all), datasetContentHash: datasetContentHash,
-                 stage1: stage1, command: command, schema: schema)
+                 stage1: stage1, command: command, params: params, schema: schema)
     }
 
     /// The identity text from a settings JSON (for tests of the evolution rule with other tables or schemas).
-    static func text(settingsJSON: String, datasetContentHash: String, stage1: String?, command: [String]?, schema: Int)
-        -> String
-    {
+    static func text(
+        settingsJSON: String, datasetContentHash: String, stage1: String?, command: [String]?,
+        params: CommandParams = .none, schema: Int
+    ) -> String {
         let commandJSON = command.map { "[" + $0.map { JSONText.quoted($0) }.joined(separator: ",") + "]" } ?? "null"
         let stage1JSON = stage1.map { JSONText.quoted($0) } ?? "null"
+        let paramsJSON = params.isEmpty ? "" : ",\"params\":\(params.canonicalJSON)"
         let schemaJSON = schema > 1 ? ",\"schema\":\(schema)" : ""
         return "{\"command\":\(commandJSON),\"config\":\(settingsJSON),"
-            + "\"dataset\":\(JSONText.quoted(datasetContentHash))\(schemaJSON),\"stage1\":\(stage1JSON)}"
+            + "\"dataset\":\(JSONText.quoted(datasetContentHash))\(paramsJSON)\(schemaJSON),\"stage1\":\(stage1JSON)}"
     }
 
     /// The settings' canonical JSON under `settings` (the table, or a test's).

@@ -1,4 +1,5 @@
 // CommandJob: one attempt of a user's command on its own thread — start, watch its output, end it, report.
+import AblateSupport
 import Foundation
 import RunSpec
 import TransferKit
@@ -54,6 +55,15 @@ public struct CommandJobSpec: Sendable {
     public var logPath: String { "\(runDirectory)/log.txt" }
     /// Where `exec-guard` writes the command's pid (its process group id).
     public var pidPath: String { "\(runDirectory)/command.pid" }
+    /// `$ABLATE_OUT/params.json`: the cell's params (`{}` for none).
+    public var paramsPath: String { "\(outputDirectory)/params.json" }
+
+    /// The cell's params from ASSIGN's `params` (none when absent).
+    /// - Throws: `CommandParamsError` for a text that is not a params object (ASSIGN's check lets none through).
+    public func params() throws(CommandParamsError) -> CommandParams {
+        guard let text = assign.params else { return .none }
+        return try CommandParams(json: text)
+    }
 }
 
 /// Runs command attempts: a thread per attempt posts the same `WorkerEvent`s as the native trainer.
@@ -78,7 +88,8 @@ public enum CommandJob {
         }
     }
 
-    /// The command's environment: the worker's, `CUDA_VISIBLE_DEVICES` when pinned, and the `ABLATE_*` variables.
+    /// The command's environment: the worker's, `CUDA_VISIBLE_DEVICES` when pinned, and the `ABLATE_*` variables
+    /// (`ABLATE_PARAM_<NAME>` for each param, its placeholder text; the worker's own `ABLATE_PARAM_*` are removed).
     public static func environment(_ spec: CommandJobSpec) -> [String: String] {
         var environment = spec.baseEnvironment
         let assign = spec.assign
@@ -95,6 +106,11 @@ public enum CommandJob {
             environment["CUDA_VISIBLE_DEVICES"] = String(gpu)
             environment["ABLATE_GPU"] = String(gpu)
         }
+        // Exactly the cell's params: none inherited from the worker's own environment.
+        for name in environment.keys where name.hasPrefix("ABLATE_PARAM_") { environment[name] = nil }
+        for (name, value) in ((try? spec.params()) ?? .none).placeholderValues {
+            environment[CommandParams.environmentName(name)] = value
+        }
         return environment
     }
 
@@ -103,8 +119,15 @@ public enum CommandJob {
         let attempt = spec.assign.attempt
         let tag = "\(spec.assign.variant)/seed-\(spec.assign.seed)"
         let process: RunningCommand
+        let params: CommandParams
         do {
-            try prepare(spec)
+            params = try spec.params()
+        } catch {
+            inbox.post(.failed(cell: cell, attempt: attempt, reason: "the cell's params cannot be read: \(error)", deterministic: true))
+            return
+        }
+        do {
+            try prepare(spec, params: params)
             process = try RunningCommand.start(spec, argv: argv(spec), environment: environment(spec))
         } catch {
             inbox.post(.failed(cell: cell, attempt: attempt, reason: "cannot start the command: \(error)", deterministic: false))
@@ -151,11 +174,12 @@ public enum CommandJob {
     }
 
     /// A fresh run directory with an empty `out/`, and the resume checkpoint copied in.
-    private static func prepare(_ spec: CommandJobSpec) throws {
+    private static func prepare(_ spec: CommandJobSpec, params: CommandParams) throws {
         let files = FileManager.default
         try? files.removeItem(atPath: spec.runDirectory)
         try files.createDirectory(atPath: spec.outputDirectory, withIntermediateDirectories: true)
         try files.createDirectory(atPath: spec.outboxDirectory, withIntermediateDirectories: true)
+        try AtomicFile.write(Array((params.canonicalJSON + "\n").utf8), to: spec.paramsPath)
         if let resume = spec.resumePath { try files.copyItem(atPath: resume, toPath: "\(spec.runDirectory)/resume-last.h5") }
     }
 
