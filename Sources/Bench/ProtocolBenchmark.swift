@@ -114,10 +114,10 @@ public struct ProtocolBenchmark {
                     let started = Date()
                     switch try receiver.receive(chunk) {
                     case .send(let reply): replies.append(reply)
-                    case .stored(let offer, _):
+                    case .stored(_, let claims):
                         box.finalSync.withLock { $0 = Date().timeIntervalSince(started) }
-                        replies.append(.stored(Stored(sha256: offer.file.sha256, status: .ok)))
-                    case .mismatch(let offer): replies.append(.stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))
+                        if let sha = claims.first?.offer.file.sha256 { replies.append(.stored(Stored(sha256: sha, status: .ok))) }
+                    case .mismatch(let claim): replies.append(.stored(Stored(sha256: claim.offer.file.sha256, status: .hashMismatch)))
                     case .none: break
                     }
                 case .metrics(let report):

@@ -245,15 +245,21 @@ public final class CoordinatorServer {
             return
         case .send(let message):
             try execute([.send(peer, message)], socket: socket)
-        case .stored(let offer, let path):
-            verified.insert(offer.file.sha256)
-            damaged.remove(offer.file.sha256)
-            let record = ArtifactRecord(sha256: offer.file.sha256, size: offer.file.size, path: path, addedAt: now)
-            try execute([.addArtifact(record)] + scheduler.fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: peer),
-                        socket: socket)
-        case .mismatch(let offer):
+        case .stored(let path, let claims):
+            guard let file = claims.first?.offer.file else { return }
+            verified.insert(file.sha256)
+            damaged.remove(file.sha256)
+            // Every offer of these bytes is answered at the peer it came from, judged for its own cell and attempt.
+            var actions: [SchedulerAction] = [.addArtifact(ArtifactRecord(sha256: file.sha256, size: file.size, path: path, addedAt: now))]
+            for claim in claims {
+                let offer = claim.offer
+                actions += scheduler.fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: claim.peer)
+            }
+            try execute(actions, socket: socket)
+        case .mismatch(let claim):
+            let offer = claim.offer
             note("\(offer.file.name) of cell \(offer.cell.prefix(12)) failed its SHA-256 check; asked again", kind: "hash_mismatch")
-            try execute([.send(peer, .stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))], socket: socket)
+            try execute([.send(claim.peer, .stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))], socket: socket)
         }
     }
 
@@ -340,9 +346,11 @@ public final class CoordinatorServer {
             note("cannot write an incoming file: \(failure); its transfer waits and restarts when there is room", kind: "transfer_write_failed")
         }
         for (peer, outcome) in receiver.resumeHeld(now: time) { try transfer(outcome, peer: peer, socket: socket) }
-        for offer in receiver.abandon(where: { [scheduler] in !scheduler.isRunning($0.cell, attempt: $0.attempt) }) {
+        for offer in receiver.abandon(where: { [scheduler] in !scheduler.isRunning($0.cell, attempt: $0.attempt) }, now: time) {
             log("removed the partial \(offer.file.name) of cell \(offer.cell.prefix(12)) attempt \(offer.attempt): that attempt has ended")
         }
+        // Offers that waited for another cell's identical file and now send it themselves.
+        for (peer, outcome) in receiver.takePromotions() { try transfer(outcome, peer: peer, socket: socket) }
         if !receiver.unclaimed.isEmpty {
             if unclaimedPartsDue == nil, !scheduler.awaitsOrphans {
                 unclaimedPartsDue = time + Double(scheduler.settings.expiryMs) / 1000

@@ -13,21 +13,43 @@ import AblateSupport
 /// transfer is restarted once room returns: the worker is sent DISCONNECT, says HELLO again and offers it afresh.
 /// Part files that can no longer be resumed are removed: the transfer's attempt ended (`abandon`), a newer version of
 /// the same file of the same cell was offered, or (found at start) no offer claimed them (`removeUnclaimed`).
+///
+/// Two cells can produce the very same bytes (a variant that trains exactly like another, on two workers at once).
+/// One transfer per SHA-256 streams them, from the cell that offered first (the *sender*); the offers of other cells
+/// wait without credit, and the stored outcome names every claim, each with the peer it came from, so that each is
+/// judged for its own cell, attempt and session. When the sender's attempt ends first (`abandon`, or a newer version
+/// of its file), the next waiting offer becomes the sender and gets CREDIT from the bytes held (`takePromotions`).
 public final class TransferReceiver {
+    /// An offer and the peer it came from.
+    public struct Claim: Equatable, Sendable {
+        public var offer: Offer
+        public var peer: PeerID
+
+        public init(offer: Offer, peer: PeerID) {
+            self.offer = offer
+            self.peer = peer
+        }
+    }
+
     /// What to do after an offer or a chunk.
     public enum Outcome: Equatable {
         case none
         case send(Message)
-        /// The file is complete and verified at `path` (now in the artifact store).
-        case stored(Offer, path: String)
-        /// The bytes did not match the offered hash; they were discarded.
-        case mismatch(Offer)
+        /// The file is complete and verified at `path` (now in the artifact store). `claims` are every current offer of
+        /// it, the sender's first: each is answered STORED at its own peer.
+        case stored(path: String, claims: [Claim])
+        /// The sender's bytes did not match the offered hash; they were discarded (a waiting offer, if any, becomes
+        /// the sender).
+        case mismatch(Claim)
     }
 
     private struct Incoming {
+        /// The sender's offer: the latest offer of the cell whose worker streams the bytes.
         var offer: Offer
-        /// The peer of the latest offer (held credit goes there when room returns).
+        /// The peer of the sender's latest offer (held credit goes there when room returns).
         var peer: PeerID
+        /// Offers of the same bytes by other cells (one per cell), answered when the file is stored.
+        var waiting: [Claim] = []
         /// Closed (nil) after a write failed; reopened from the bytes on disk when room returns.
         var file: PartFile?
         /// Chunks appended since the last CREDIT.
@@ -49,6 +71,8 @@ public final class TransferReceiver {
     public private(set) var unclaimed: Set<String> = []
     /// Writes that failed since the last `takeFailures` (for the log).
     private var failures: [String] = []
+    /// Waiting offers that became the sender since the last `takePromotions`, with what their peer is sent.
+    private var promotions: [(peer: PeerID, outcome: Outcome)] = []
 
     /// `freeBytes` reads the free space of the state directory's filesystem (nil: no check, credit is always granted);
     /// `reserveBytes` is what must stay free.
@@ -73,20 +97,38 @@ public final class TransferReceiver {
         return failures
     }
 
+    /// What to send to the peers of waiting offers that became senders since the last call (CREDIT from the bytes
+    /// held, or the stored outcome when the file is already complete).
+    public func takePromotions() -> [(peer: PeerID, outcome: Outcome)] {
+        defer { promotions.removeAll() }
+        return promotions
+    }
+
     /// Transfers held for want of room.
     public var heldCount: Int { incoming.values.filter(\.held).count }
 
     /// A current OFFER of a file the store lacks: answer with CREDIT from the bytes already held, or hold it while
     /// the state directory lacks room. An offer of a newer version of a file of the same cell ends the older one's
-    /// transfer (the worker sends only the latest version).
+    /// claim (the worker sends only the latest version). While another cell's offer of the same bytes is being
+    /// streamed, this one waits without credit (`.none`) and is answered when the file is stored.
     public func accept(_ offer: Offer, peer: PeerID = [], now: Double = 0) throws -> Outcome {
         let sha = offer.file.sha256
         unclaimed.remove(sha)
-        for (other, transfer) in incoming where other != sha && transfer.offer.cell == offer.cell
-            && transfer.offer.file.name == offer.file.name && transfer.offer.attempt <= offer.attempt {
-            discard(other)
+        func older(_ other: Offer) -> Bool {
+            other.cell == offer.cell && other.file.name == offer.file.name && other.attempt <= offer.attempt
+        }
+        for other in incoming.keys.sorted() where other != sha {
+            incoming[other]?.waiting.removeAll { older($0.offer) }
+            if let transfer = incoming[other], older(transfer.offer) { replaceSender(other, now: now) }
         }
         if var existing = incoming[sha] {
+            existing.waiting.removeAll { $0.offer.cell == offer.cell }
+            guard existing.offer.cell == offer.cell else {
+                // Another cell's identical file is on its way: no second stream of the same bytes.
+                existing.waiting.append(Claim(offer: offer, peer: peer))
+                incoming[sha] = existing
+                return .none
+            }
             existing.offer = offer
             existing.peer = peer
             existing.uncredited = 0
@@ -171,13 +213,19 @@ public final class TransferReceiver {
         return out
     }
 
-    /// Removes the transfers whose offer `isGone` says can no longer be resumed (its attempt ended or was
-    /// superseded), with their part files. Returns the offers removed.
-    public func abandon(where isGone: (Offer) -> Bool) -> [Offer] {
-        let gone = incoming.filter { isGone($0.value.offer) }
-        for sha in gone.keys { discard(sha) }
+    /// Forgets the offers that `isGone` says can no longer be answered (their attempt ended or was superseded). A
+    /// transfer whose sender is gone passes to its first waiting offer (`takePromotions`), or without one is removed
+    /// with its part file. Returns the offers whose transfer was removed.
+    public func abandon(where isGone: (Offer) -> Bool, now: Double = 0) -> [Offer] {
+        var removed: [Offer] = []
+        for sha in incoming.keys.sorted() {
+            incoming[sha]?.waiting.removeAll { isGone($0.offer) }
+            guard let transfer = incoming[sha], isGone(transfer.offer) else { continue }
+            if transfer.waiting.isEmpty { removed.append(transfer.offer) }
+            replaceSender(sha, now: now)
+        }
         endPauseIfNothingHeld()
-        return gone.values.map(\.offer)
+        return removed
     }
 
     /// Removes the part files found at start that no offer claimed (their transfers can no longer resume).
@@ -192,6 +240,22 @@ public final class TransferReceiver {
     // MARK: - Private
 
     private func partPath(_ sha: String) -> String { "\(incomingDirectory)/\(sha).part" }
+
+    /// The sender of `sha` is gone: its first waiting offer takes over from the bytes held (CREDIT to its peer, queued
+    /// for `takePromotions`), or the transfer is removed when none waits.
+    private func replaceSender(_ sha: String, now: Double) {
+        guard var transfer = incoming[sha] else { return }
+        guard !transfer.waiting.isEmpty else { return discard(sha) }
+        let next = transfer.waiting.removeFirst()
+        transfer.offer = next.offer
+        transfer.peer = next.peer
+        transfer.uncredited = 0
+        // The new sender has sent nothing yet: it starts from the bytes held, so nothing is missing.
+        transfer.lost = false
+        incoming[sha] = transfer
+        let outcome = grant(sha, now: now)
+        if outcome != .none { promotions.append((next.peer, outcome)) }
+    }
 
     private func discard(_ sha: String) {
         guard let transfer = incoming.removeValue(forKey: sha) else { return }
@@ -256,12 +320,14 @@ public final class TransferReceiver {
         guard let transfer = incoming[sha], let file = transfer.file else { return .none }
         do {
             if try file.finish() != nil {
-                incoming[sha] = nil
-                return .mismatch(transfer.offer)
+                // The part file is gone; a waiting offer, if any, sends the bytes again from the first one.
+                incoming[sha]?.file = nil
+                replaceSender(sha, now: now)
+                return .mismatch(Claim(offer: transfer.offer, peer: transfer.peer))
             }
             let path = try store.adopt(file.path, sha256: sha)
             incoming[sha] = nil
-            return .stored(transfer.offer, path: path)
+            return .stored(path: path, claims: [Claim(offer: transfer.offer, peer: transfer.peer)] + transfer.waiting)
         } catch {
             unlink(partPath(sha))
             incoming[sha]?.file = nil

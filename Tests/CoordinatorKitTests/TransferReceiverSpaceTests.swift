@@ -77,7 +77,7 @@ final class TransferReceiverSpaceTests: XCTestCase {
         XCTAssertEqual(receiver.resumeHeld(now: 2).map(\.outcome), [credit(sha, from: 4_000)])
         XCTAssertEqual(try receiver.receive(chunk(bytes, 4, sha: sha), now: 2), .none)
         XCTAssertEqual(try receiver.receive(chunk(bytes, 5, sha: sha), now: 2), credit(sha, from: 6_000))
-        guard case .stored(_, let path) = try receiver.receive(chunk(bytes, 6, sha: sha), now: 2) else { return XCTFail("not stored") }
+        guard case .stored(let path, _) = try receiver.receive(chunk(bytes, 6, sha: sha), now: 2) else { return XCTFail("not stored") }
         XCTAssertEqual(FileManager.default.contents(atPath: store.absolute(path)).map { [UInt8]($0) }, bytes)
     }
 

@@ -45,10 +45,10 @@ final class TransferReceiverTests: XCTestCase {
         // A re-offer (after a reconnect) restarts the count from the bytes held.
         XCTAssertEqual(try receiver.accept(offer), credit(from: 5_000))
         XCTAssertEqual(try receiver.receive(chunk(bytes, 5, sha: sha)), .none)
-        guard case .stored(let stored, let path) = try receiver.receive(chunk(bytes, 6, sha: sha)) else {
+        guard case .stored(let path, let claims) = try receiver.receive(chunk(bytes, 6, sha: sha)) else {
             return XCTFail("the last chunk should store the file")
         }
-        XCTAssertEqual(stored, offer)
+        XCTAssertEqual(claims, [TransferReceiver.Claim(offer: offer, peer: [])])
         let held = FileManager.default.contents(atPath: store.absolute(path)).map { [UInt8]($0) }
         XCTAssertTrue(held == bytes, "the stored file holds \(held?.count ?? 0) of \(bytes.count) bytes, or other bytes")
         XCTAssertEqual(receiver.activeCount, 0)
