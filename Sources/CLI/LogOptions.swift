@@ -19,6 +19,11 @@ struct LogOptions: ParsableArguments {
 enum LogLevel: String, CaseIterable, ExpressibleByArgument {
     case trace, debug, info, notice, warning, error, critical
 
+    /// None listed in errors and help: the option's help names the levels, so a bad one is a single error line
+    /// (`The value 'loud' is invalid for '--log-level <level>'`) rather than a list.
+    static var allValueStrings: [String] { [] }
+    static var defaultCompletionKind: CompletionKind { .list(allCases.map(\.rawValue)) }
+
     var level: Logger.Level {
         switch self {
         case .trace: .trace
