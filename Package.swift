@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages)
@@ -27,12 +28,17 @@ let package = Package(
         .target(
             name: "AblateSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Support"),
+        // The one log line format every process writes (swift-log's handler), and the journal's priorities.
+        .target(name: "AblateLog", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Sources/Log"),
         // The contract every module shares: run settings, stages, losses, cell identity, metrics lines.
         .target(name: "RunSpec", path: "Sources/RunSpec"),
         .target(name: "HDF5Kit", dependencies: ["CHDF5", "AblateSupport"], path: "Sources/HDF5"),
         .target(
             name: "DatasetKit",
-            dependencies: ["HDF5Kit", "RunSpec", "AblateSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "HDF5Kit", "RunSpec", "AblateSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/Dataset"),
         .target(name: "WireProtocol", dependencies: ["CZeroMQ"], path: "Sources/Protocol"),
         // Both ends of the chunked, hashed file transfers and the stores they fill.
@@ -46,6 +52,7 @@ let package = Package(
             dependencies: [
                 "RunSpec", "NN", "DatasetKit", "HDF5Kit", "TransferKit", "AblateSupport", "WireProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Worker"),
         .target(
@@ -55,11 +62,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Coordinator"),
         .target(
             name: "ReportKit",
-            dependencies: ["RunSpec", "CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport"],
+            dependencies: [
+                "RunSpec", "CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/Report"),
         // Benchmarks of the product's parts (`ablate bench`), apart from the product modules.
         .target(
@@ -73,22 +84,24 @@ let package = Package(
             name: "AblateCLI",
             dependencies: [
                 "RunSpec", "DatasetKit", "HDF5Kit", "WireProtocol", "TransferKit", "NN", "WorkerKit", "CoordinatorKit",
-                "ReportKit", "AblateBench", "AblateSupport",
+                "ReportKit", "AblateBench", "AblateSupport", "AblateLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/CLI"),
 
         // MARK: - The one binary
-        .executableTarget(name: "ablate", dependencies: ["AblateCLI"], path: "Sources/ablate"),
+        .executableTarget(name: "ablate", dependencies: ["AblateCLI", "AblateLog"], path: "Sources/ablate"),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["AblateSupport"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["AblateSupport", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"], path: "Tests/HDF5KitTests"),
         .testTarget(
             name: "DatasetKitTests",
             dependencies: [
                 "DatasetKit", "RunSpec", "HDF5Kit", "AblateSupport", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/DatasetKitTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "RunSpecTests", dependencies: ["RunSpec"], path: "Tests/RunSpecTests"),
@@ -98,7 +111,9 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "WorkerKitTests",
-            dependencies: ["WorkerKit", "RunSpec", "TransferKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport"],
+            dependencies: [
+                "WorkerKit", "RunSpec", "TransferKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/WorkerKitTests"),
         .testTarget(
             name: "CoordinatorKitTests",
@@ -111,12 +126,14 @@ let package = Package(
             name: "ReportKitTests",
             dependencies: [
                 "ReportKit", "RunSpec", "CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/ReportKitTests", resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "ablate", "RunSpec", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport", "TestSupport",
+                "ablate", "RunSpec", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport", "AblateLog",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CLITests", exclude: ["Fixtures"]),
     ],

@@ -3,6 +3,7 @@ import AblateSupport
 import ArgumentParser
 import CoordinatorKit
 import Foundation
+import Logging
 import ReportKit
 import WireProtocol
 import WorkerKit
@@ -25,6 +26,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).") var keepServing = false
     @OptionGroup var curve: CurveServerOptions
     @OptionGroup var fault: FaultOptions
+    @OptionGroup var logging: LogOptions
 
     func validate() throws {
         try EndpointSyntax.check(bind, option: "--bind", bind: true)
@@ -40,7 +42,9 @@ struct CoordinatorCommand: ParsableCommand {
         let problems = settings.problems()
         guard problems.isEmpty else { throw RunFailure(message: problems.joined(separator: "; ")) }
         fault.arm()
-        let security = try curve.security(endpoint: bind, log: emit)
+        logging.apply()
+        let logger = Logger(label: "coordinator")
+        let security = try curve.security(endpoint: bind, logger: logger)
         let stop = StopSignal()
         let hangup = HangupSignal()
         let notifier = SystemdNotifier()
@@ -48,14 +52,14 @@ struct CoordinatorCommand: ParsableCommand {
         let undo = StateDirectoryUndo(state)
         let setup: CoordinatorSetup
         do {
-            setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, log: emit)
+            setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, logger: logger)
         } catch {
             undo.undo(holdingLock: false)
             throw error
         }
         let server: CoordinatorServer
         do {
-            server = try CoordinatorServer(setup: setup, endpoint: bind, log: emit)
+            server = try CoordinatorServer(setup: setup, endpoint: bind)
         } catch {
             try? setup.ledger.close()
             undo.undo(holdingLock: true)
@@ -68,7 +72,7 @@ struct CoordinatorCommand: ParsableCommand {
             listening = true
             notifier.ready(status: "serving \(setup.sweep.name) on \(endpoint)")
         }
-        let refresher = ReportRefresher(stateDirectory: state, log: { emit($0) }, onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
+        let refresher = ReportRefresher(stateDirectory: state, onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
         server.onProgress = { scheduler in
             notifier.tick(status: ServiceStatus.coordinator(scheduler, paused: server.pauseReason))
             refresher.poll { scheduler.finishedCellCount }

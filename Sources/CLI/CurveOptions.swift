@@ -2,6 +2,7 @@
 import ArgumentParser
 import CoordinatorKit
 import Foundation
+import Logging
 import WireProtocol
 
 /// `--curve-secret-key FILE --server-public-key FILE`: both or neither.
@@ -41,7 +42,7 @@ struct CurveServerOptions: ParsableArguments {
 
     /// The security for binding `endpoint`: CURVE when keys are given; plaintext on loopback, or with `--insecure`
     /// (warned about); otherwise an error saying what to do.
-    func security(endpoint: String, log: (String) -> Void) throws -> CoordinatorSecurity? {
+    func security(endpoint: String, logger: Logger) throws -> CoordinatorSecurity? {
         if let curveSecretKey, let authorizedKeys {
             return try CoordinatorSecurity.load(secretKeyFile: curveSecretKey, authorizedKeysDirectory: authorizedKeys)
         }
@@ -49,7 +50,7 @@ struct CurveServerOptions: ParsableArguments {
         guard insecure else {
             throw RunFailure(message: "--bind \(endpoint) is not a loopback address: give --curve-secret-key FILE --authorized-keys DIR (see docs/security.md), or --insecure to serve it unauthenticated")
         }
-        log("WARNING: serving \(endpoint) without CURVE (--insecure): anyone who can reach it can take jobs and send results")
+        logger.warning("serving \(endpoint) without CURVE (--insecure): anyone who can reach it can take jobs and send results")
         return nil
     }
 }

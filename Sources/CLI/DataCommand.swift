@@ -1,5 +1,6 @@
 // DataCommand: `ablate data import|synth|inspect`, the dataset tools.
 import ArgumentParser
+import AblateLog
 import DatasetKit
 import Foundation
 
@@ -8,11 +9,6 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data", abstract: "Create and inspect Ablate dataset files.",
         subcommands: [ImportCommand.self, SynthCommand.self, InspectCommand.self])
-}
-
-/// Prints a line to standard error.
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 struct ImportCommand: ParsableCommand {
@@ -55,7 +51,7 @@ struct ImportCommand: ParsableCommand {
         }
         let start = Date()
         let importer = RawImporter(rawDirectory: raw, blockSize: blockSize, valFraction: valFraction, seed: seed, bitDepth: bitDepth)
-        let dataset = try importer.run(warn: { printError("warning: \($0)") })
+        let dataset = try importer.run(logger: AblateLogging.logger("dataset", to: .standardError))
         let hash = try DatasetWriter.write(dataset, to: out, overwrite: force)
         print("imported \(dataset.train.count + dataset.val.count) blocks (train \(dataset.train.count), val \(dataset.val.count)) in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
         print("wrote \(out)  content sha256 \(hash)")

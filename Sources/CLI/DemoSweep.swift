@@ -1,24 +1,25 @@
 // DemoSweep: the synthetic dataset and the sweep file that `ablate local --demo` runs.
 import DatasetKit
 import Foundation
+import Logging
 import RunSpec
 
 /// A small but complete study: a Stage-1 job on a synthetic dataset (narrow backbone, width 16), then the five
 /// losses of the research's loss ablation × 2 seeds on its frozen backbone. Sized for a few minutes on 2 cores.
 enum DemoSweep {
     /// Writes `DIR/block16.h5` and `DIR/sweep.yaml` unless they exist (so a rerun resumes); returns the sweep path.
-    static func prepare(in directory: String, log: (String) -> Void) throws -> String {
+    static func prepare(in directory: String, logger: Logger) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let datasetPath = "\(directory)/block16.h5"
         if !FileManager.default.fileExists(atPath: datasetPath) {
             let dataset = SyntheticGenerator(blockSize: 16).dataset(train: 24_000, val: 6_000, seed: 42)
             let hash = try DatasetWriter.write(dataset, to: datasetPath, overwrite: false)
-            log("demo dataset: 30,000 synthetic 16×16 blocks → \(datasetPath) (content sha256 \(hash.prefix(12))…)")
+            logger.info("demo dataset: 30,000 synthetic 16×16 blocks → \(datasetPath) (content sha256 \(hash.prefix(12))…)")
         }
         let sweepPath = "\(directory)/sweep.yaml"
         if !FileManager.default.fileExists(atPath: sweepPath) {
             try Data(text(datasetPath: datasetPath).utf8).write(to: URL(fileURLWithPath: sweepPath), options: .atomic)
-            log("demo sweep: \(sweepPath)")
+            logger.info("demo sweep: \(sweepPath)")
         }
         return sweepPath
     }

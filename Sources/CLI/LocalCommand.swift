@@ -1,9 +1,11 @@
 // LocalCommand: `ablate local`, a coordinator and N worker processes on this machine, with live progress.
+import AblateLog
 import AblateSupport
 import ArgumentParser
 import CoordinatorKit
 import DatasetKit
 import Foundation
+import Logging
 import ReportKit
 import RunSpec
 import WorkerKit
@@ -21,6 +23,7 @@ struct LocalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Worker processes.") var workers = 2
     @Option(parsing: .unconditional, help: "Compute threads per worker.") var threads = 1
     @Option(help: "State directory (default ablate-demo with --demo, else ablate-state).") var state: String?
+    @OptionGroup var logging: LogOptions
 
     func validate() throws {
         guard (sweep == nil) == demo else { throw ValidationError("give either --sweep FILE or --demo") }
@@ -29,22 +32,28 @@ struct LocalCommand: ParsableCommand {
     }
 
     func run() throws {
+        logging.apply()
+        // This process's own lines on standard output; the coordinator loop's and the report's in STATE/logs/coordinator.log.
+        let logger = Logger(label: "coordinator")
         let stateDirectory = CoordinatorSetup.absolute(state ?? (demo ? "ablate-demo" : "ablate-state"))
         // A start that fails (a bad sweep or file) leaves the state directory as it was.
         let undo = StateDirectoryUndo(stateDirectory)
         let setup: CoordinatorSetup
         do {
             try Directories.create(stateDirectory)
-            let sweepPath = demo ? try DemoSweep.prepare(in: "\(stateDirectory)/demo", log: emit) : (sweep ?? "")
+            let sweepPath = demo ? try DemoSweep.prepare(in: "\(stateDirectory)/demo", logger: logger) : (sweep ?? "")
             setup = try CoordinatorSetup.prepare(sweepPath: sweepPath, stateDirectory: stateDirectory, settings: CoordinatorSettings(),
-                                                 now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, log: emit)
+                                                 now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, logger: logger)
         } catch {
             undo.undo(holdingLock: false)
             throw error
         }
+        // Opened at the first line (a start that fails before logging leaves no logs/ directory).
+        let coordinatorLog = LogOutput(appendingTo: "\(stateDirectory)/logs/coordinator.log")
         let server: CoordinatorServer
         do {
-            server = try CoordinatorServer(setup: setup, endpoint: "tcp://127.0.0.1:*", log: { line in logLine(line, stateDirectory) })
+            server = try CoordinatorServer(setup: setup, endpoint: "tcp://127.0.0.1:*",
+                                           makeLogger: { AblateLogging.logger($0, to: coordinatorLog) })
         } catch {
             try? setup.ledger.close()
             undo.undo(holdingLock: true)
@@ -55,13 +64,13 @@ struct LocalCommand: ParsableCommand {
         server.onListening = { endpoint in
             do {
                 children = try (0..<workers).map { try spawnWorker($0, endpoint: endpoint, stateDirectory: stateDirectory) }
-                emit("coordinator on \(endpoint); \(workers) worker(s) started (logs in \(stateDirectory)/logs)")
+                logger.info("coordinator on \(endpoint); \(workers) worker(s) started (logs in \(stateDirectory)/logs)")
             } catch {
-                emit("cannot start workers: \(error)")
+                logger.error("cannot start workers: \(error)")
             }
         }
         let display = ProgressDisplay(sweep: setup.sweep.name)
-        let refresher = ReportRefresher(stateDirectory: stateDirectory, log: { line in logLine(line, stateDirectory) },
+        let refresher = ReportRefresher(stateDirectory: stateDirectory, logger: AblateLogging.logger("report", to: coordinatorLog),
                                         onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
         server.onProgress = { scheduler in
             display.update(scheduler)
@@ -94,22 +103,11 @@ struct LocalCommand: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ownExecutablePath)
         process.arguments = ["worker", "--connect", endpoint, "--work-dir", "\(stateDirectory)/workers/local-\(index)",
-                             "--name", "local-\(index)", "--threads", "\(threads)", "--cache-dir", "\(stateDirectory)/workers/cache"]
+                             "--name", "local-\(index)", "--threads", "\(threads)", "--cache-dir", "\(stateDirectory)/workers/cache",
+                             "--log-level", logging.logLevel.rawValue]
         process.standardOutput = log
         process.standardError = log
         try process.run()
         return process
     }
-}
-
-/// Appends a coordinator log line to STATE/logs/coordinator.log.
-private func logLine(_ line: String, _ stateDirectory: String) {
-    let path = "\(stateDirectory)/logs/coordinator.log"
-    try? FileManager.default.createDirectory(atPath: "\(stateDirectory)/logs", withIntermediateDirectories: true)
-    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-    guard let handle = FileHandle(forWritingAtPath: path) else { return }
-    defer { try? handle.close() }
-    _ = try? handle.seekToEnd()
-    let stamp = ISO8601DateFormatter().string(from: Date())
-    try? handle.write(contentsOf: Data("\(stamp) \(line)\n".utf8))
 }

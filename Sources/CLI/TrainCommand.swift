@@ -1,4 +1,5 @@
 // TrainCommand: `ablate train`, one native training run from flags and/or a YAML run file.
+import AblateLog
 import AblateSupport
 import ArgumentParser
 import Foundation
@@ -38,9 +39,10 @@ struct TrainCommand: ParsableCommand {
         // A run that fails before its first epoch leaves nothing behind; a later failure keeps its files.
         let undo = Directories.outermostMissing(out)
         FileHandle.standardOutput.write(Data("training stage \(settings.stage.rawValue) (width \(settings.width), loss \(settings.loss), backbone_bn \(settings.backboneBN.rawValue), seed \(settings.seed), \(settings.threads) compute thread(s), kernel \(BLAS.coreName)) → \(out)\n".utf8))
-        // Each epoch's line is written at once (print is block-buffered into pipes and journals).
+        // Each epoch's line is written at once (print is block-buffered into pipes and journals), bare: the lines are
+        // this command's output.
         let trainer = Trainer(config: settings, datasetPath: data, stage1CheckpointPath: stage1Checkpoint, outputDirectory: out,
-                              log: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) })
+                              logger: AblateLogging.logger("trainer", to: .standardOutput, messageOnly: true))
         trainer.codeVersion = AblateVersion.string
         trainer.usePrefixCache = !noPrefixCache
         trainer.cacheDirectory = cacheDir

@@ -2,6 +2,7 @@
 import AblateSupport
 import ArgumentParser
 import Foundation
+import Logging
 import WireProtocol
 import WorkerKit
 
@@ -28,6 +29,7 @@ struct WorkerCommand: ParsableCommand {
     var exitWhenFinished = false
     @OptionGroup var curve: CurveClientOptions
     @OptionGroup var fault: FaultOptions
+    @OptionGroup var logging: LogOptions
     /// Fault injection for the end-to-end tests: flip one byte of the first chunk this worker sends (hidden).
     @Flag(name: .customLong("fault-corrupt-first-chunk"), help: .hidden) var faultCorruptFirstChunk = false
 
@@ -60,6 +62,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         fault.arm()
+        logging.apply()
         let host = ProcessInfo.processInfo.hostName
         let gpuList = try gpuList()
         let defaultName = gpuList.isEmpty ? (gpu.map { "\(host)-gpu\($0)" } ?? "\(host)-\(getpid())") : "\(host)-gpus\(gpuList.map(String.init).joined(separator: "-"))"
@@ -80,7 +83,7 @@ struct WorkerCommand: ParsableCommand {
         do { try Directories.create(workDir) } catch let error as FileWriteError { throw RunFailure(message: "--work-dir \(error)") }
         let stop = StopSignal()
         let notifier = SystemdNotifier()
-        let agent = try WorkerAgent(options: options, log: { emit("[\(options.name)] \($0)") })
+        let agent = try WorkerAgent(options: options)
         var announced = false
         agent.onTick = { [connect] activity in
             let status = ServiceStatus.worker(connected: activity.connected, endpoint: connect, jobs: activity.jobs)
@@ -90,7 +93,7 @@ struct WorkerCommand: ParsableCommand {
             }
             notifier.tick(status: status)
         }
-        emit("[\(options.name)] connecting to \(connect)\(options.curve == nil ? "" : " (CURVE)")")
+        Logger(label: "worker").info("\(options.name) connecting to \(connect)\(options.curve == nil ? "" : " (CURVE)")")
         try agent.run(shouldStop: {
             guard stop.isRaised else { return false }
             notifier.stopping(status: "stopping: flushing and releasing cells")

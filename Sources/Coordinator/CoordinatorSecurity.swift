@@ -1,6 +1,7 @@
 // CoordinatorSecurity: the coordinator's CURVE settings, its ZAP gate (allowlist reloads, rejection log) and key fingerprints.
 import Crypto
 import Foundation
+import Logging
 import WireProtocol
 
 /// CURVE for the coordinator's ROUTER: its key pair and the directory of authorized worker `.pub` files.
@@ -35,16 +36,16 @@ public enum KeyFingerprint {
 final class CurveGate {
     let security: CoordinatorSecurity
     private let handler: ZAPHandler
-    private let log: (String) -> Void
+    private let logger: Logger
 
     /// Loads the allowlist and starts the handler on `context`.
-    init(security: CoordinatorSecurity, context: ZMQContext, log: @escaping (String) -> Void) throws {
+    init(security: CoordinatorSecurity, context: ZMQContext, logger: Logger) throws {
         self.security = security
-        self.log = log
+        self.logger = logger
         let keys = try AuthorizedKeys.load(directory: security.authorizedKeysDirectory)
         handler = ZAPHandler(context: context, allowlist: Set(keys.values))
         try handler.start()
-        log("CURVE on: server key \(KeyFingerprint.of(security.pair.publicKey)), \(keys.count) authorized worker key(s) in \(security.authorizedKeysDirectory)")
+        logger.info("CURVE on: server key \(KeyFingerprint.of(security.pair.publicKey)), \(keys.count) authorized worker key(s) in \(security.authorizedKeysDirectory)")
     }
 
     func stop() { handler.stop() }
@@ -54,9 +55,9 @@ final class CurveGate {
         do {
             let keys = try AuthorizedKeys.load(directory: security.authorizedKeysDirectory)
             handler.replaceAllowlist(Set(keys.values))
-                log("authorized keys reloaded: \(keys.count) key(s)")
+            logger.notice("authorized keys reloaded: \(keys.count) key(s)")
         } catch {
-            log("authorized keys not reloaded (the previous list stays): \(error)")
+            logger.error("authorized keys not reloaded (the previous list stays): \(error)")
         }
     }
 

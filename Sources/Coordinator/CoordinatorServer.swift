@@ -1,6 +1,7 @@
 // CoordinatorServer: the coordinator's network loop — one ROUTER on this thread, around the pure scheduler.
 import AblateSupport
 import Foundation
+import Logging
 import TransferKit
 import WireProtocol
 
@@ -42,7 +43,10 @@ public final class CoordinatorServer {
     /// Seconds between online backups of the ledger (`STATE/ledger.backup.sqlite`) while it changes; one more is
     /// taken when the loop ends.
     public var backupInterval = 60.0
-    private let log: (String) -> Void
+    /// The server's own lines (`coordinator`), the scheduler's decisions (`scheduler`) and file transfers (`transfer`).
+    private let logger: Logger
+    private let schedulerLogger: Logger
+    private let transferLogger: Logger
     /// Called after every loop iteration with the scheduler (for progress displays).
     public var onProgress: ((Scheduler) -> Void)?
     /// Called once the socket is bound, with the actual endpoint (a `tcp://…:*` bind gets its port here).
@@ -58,12 +62,18 @@ public final class CoordinatorServer {
     private var lastAdaptiveStep = -Double.infinity
 
     /// `freeBytes` reads the free space of the state directory's filesystem (nil: `statvfs`; tests simulate a full disk).
-    public init(setup: CoordinatorSetup, endpoint: String, freeBytes: (() -> Int64?)? = nil, log: @escaping (String) -> Void) throws {
+    /// `makeLogger` makes the logger of a component from its label (`coordinator`, `scheduler`, `transfer`); by default
+    /// swift-log's bootstrapped factory.
+    public init(setup: CoordinatorSetup, endpoint: String, freeBytes: (() -> Int64?)? = nil,
+                makeLogger: (String) -> Logger = { Logger(label: $0) }) throws {
         self.setup = setup
         self.endpoint = endpoint
         self.scheduler = setup.scheduler
         self.adaptive = setup.adaptive
-        self.log = log
+        let logger = makeLogger("coordinator")
+        self.logger = logger
+        schedulerLogger = makeLogger("scheduler")
+        transferLogger = makeLogger("transfer")
         let stateDirectory = setup.store.stateDirectory
         let probe = freeBytes ?? { try? FreeSpace.available(at: stateDirectory) }
         self.freeBytes = probe
@@ -84,7 +94,7 @@ public final class CoordinatorServer {
         if let failure = try backlog.run(rewrites, now: now, isRetryable: Self.mayPass, perform: { action in
             if case .finishCell(let cell) = action { try results.write(cell) }
         }) {
-            log("cannot write results to the state directory: \(failure); retrying every second")
+            logger.warning("cannot write results to the state directory: \(failure); retrying every second")
         }
         // Part files of transfers that no cell can resume: removed now when no cell was running, else once the cells
         // that were running have had their restart grace and their workers time to offer them again.
@@ -111,7 +121,7 @@ public final class CoordinatorServer {
     public func run(untilFinished: Bool, shouldStop: () -> Bool) throws {
         let context = try ZMQContext()
         // The ZAP handler must be serving before the CURVE socket binds.
-        let gate = try security.map { try CurveGate(security: $0, context: context, log: log) }
+        let gate = try security.map { try CurveGate(security: $0, context: context, logger: logger) }
         defer { gate?.stop() }
         let socket = try ZMQSocket(context, type: .router)
         defer { socket.close() }
@@ -122,7 +132,7 @@ public final class CoordinatorServer {
         if let gate { try socket.configureCurveServer(secretKey: gate.security.pair.secretKey) }
         try socket.bind(endpoint)
         let bound = (try? socket.lastEndpoint) ?? endpoint
-        log("listening on \(bound)")
+        logger.info("listening on \(bound)")
         onListening?(bound)
         while !shouldStop() {
             try planAdaptiveSeeds(socket: socket)
@@ -144,7 +154,7 @@ public final class CoordinatorServer {
                 // A ZAP refusal is logged by the gate, with the key's fingerprint; an aborted handshake is only counted.
                 note(failure.kind == .authentication || failure.kind == .aborted ? nil : failure.description, kind: failure.counterName)
             }
-            for line in throttle.flush(now: now) { log(line) }
+            for line in throttle.flush(now: now) { logger.warning("\(line)") }
             flushCounters(force: false)
             backUpLedger(force: false)
             onProgress?(scheduler)
@@ -152,13 +162,13 @@ public final class CoordinatorServer {
         if !backlog.isEmpty {
             try backlog.retry(now: .infinity, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
             if !backlog.isEmpty {
-                log("\(backlog.queue.count) write(s) could not be saved (\(backlog.lastFailure ?? "the state directory is full")); "
-                    + "the work they record is redone after a restart")
+                let failure = backlog.lastFailure ?? "the state directory is full"
+                logger.error("\(backlog.queue.count) write(s) could not be saved (\(failure)); the work they record is redone after a restart")
             }
         }
         // The last DONE_ACK and the DISCONNECTs `sweep finished` get a moment to leave before the socket closes.
         if scheduler.isFinished { try? socket.setOption(ZMQOption.linger, Int32(1000)) }
-        for line in throttle.flush(now: now, all: true) { log(line) }
+        for line in throttle.flush(now: now, all: true) { logger.warning("\(line)") }
         flushCounters(force: true)
         backUpLedger(force: true)
         onProgress?(scheduler)
@@ -271,7 +281,7 @@ public final class CoordinatorServer {
         damaged.insert(artifact.sha256)
         var note = "\(path): damaged (\(problem)); it will not be served"
         if artifact.path.hasPrefix("artifacts/"), let moved = setup.store.quarantine(path) { note += "; moved to \(moved)" }
-        log(note)
+        logger.error("\(note)")
         var fallbacks: [String: Scheduler.ResumePoint] = [:]
         for cell in scheduler.cellsResuming(from: artifact.sha256) {
             for candidate in try setup.ledger.cellFiles(cell: cell.id, named: "last.h5") where !damaged.contains(candidate.sha256) {
@@ -283,7 +293,7 @@ public final class CoordinatorServer {
                     break
                 }
                 damaged.insert(record.sha256)
-                log("\(candidatePath): damaged too; not used")
+                logger.error("\(candidatePath): damaged too; not used")
             }
         }
         return scheduler.artifactDamaged(artifact.sha256, fallbacks: fallbacks, path: path, now: now)
@@ -301,7 +311,7 @@ public final class CoordinatorServer {
         lastAdaptiveStep = time
         let step = planner.step(cells: scheduler.cells.values, mailbox: adaptiveMailbox)
         adaptive = planner
-        for line in step.logs { log(line) }
+        for line in step.logs { schedulerLogger.info("\(line)") }
         if !step.records.isEmpty {
             do {
                 let stored = try setup.ledger.addPlannedCells(step.records)
@@ -317,7 +327,7 @@ public final class CoordinatorServer {
         if settled && scheduler.allCellsFinished {
             // The judge has seen the final cells and asks for nothing more: the plan is final.
             adaptive = nil
-            log("adaptive seeds: settled; the sweep's plan is final")
+            schedulerLogger.info("adaptive seeds: settled; the sweep's plan is final")
         }
     }
 
@@ -347,7 +357,7 @@ public final class CoordinatorServer {
         }
         for (peer, outcome) in receiver.resumeHeld(now: time) { try transfer(outcome, peer: peer, socket: socket) }
         for offer in receiver.abandon(where: { [scheduler] in !scheduler.isRunning($0.cell, attempt: $0.attempt) }, now: time) {
-            log("removed the partial \(offer.file.name) of cell \(offer.cell.prefix(12)) attempt \(offer.attempt): that attempt has ended")
+            transferLogger.info("removed the partial \(offer.file.name) of cell \(offer.cell.prefix(12)) attempt \(offer.attempt): that attempt has ended")
         }
         // Offers that waited for another cell's identical file and now send it themselves.
         for (peer, outcome) in receiver.takePromotions() { try transfer(outcome, peer: peer, socket: socket) }
@@ -359,16 +369,16 @@ public final class CoordinatorServer {
         }
         let reason = pauseReason
         if let reason, !wasPaused {
-            log("\(reason): transfers get no credit and writes wait until there is room")
+            logger.warning("\(reason): transfers get no credit and writes wait until there is room")
         } else if reason == nil, wasPaused {
-            log("the state directory has room again: transfers and writes resume")
+            logger.notice("the state directory has room again: transfers and writes resume")
         }
         wasPaused = reason != nil
     }
 
     private func removeUnclaimedParts() {
         let removed = receiver.removeUnclaimed()
-        if removed > 0 { log("removed \(removed) partial transfer(s) from \(setup.store.stateDirectory)/incoming that no current attempt can resume") }
+        if removed > 0 { transferLogger.info("removed \(removed) partial transfer(s) from \(setup.store.stateDirectory)/incoming that no current attempt can resume") }
     }
 
     private func perform(_ action: SchedulerAction, socket: ZMQSocket) throws {
@@ -402,14 +412,14 @@ public final class CoordinatorServer {
             try transfer(receiver.accept(offer, peer: peer, now: now), peer: peer, socket: socket)
         case .appendLog(let cell, let attempt, let lines):
             if let problem = logs.append(lines, variant: cell.variant, seed: cell.seed, attempt: attempt) {
-                if let shown = throttle.admit(problem, kind: "log_write_failed", now: now) { log(shown) }
+                if let shown = throttle.admit(problem, kind: "log_write_failed", now: now) { logger.warning("\(shown)") }
             }
         case .count(let name):
             count(name)
-        case .log(let line):
-            log(line)
+        case .log(let line, let level):
+            schedulerLogger.log(level: level, "\(line)")
         case .logRepeated(let line, let kind):
-            if let shown = throttle.admit(line, kind: kind, now: now) { log(shown) }
+            if let shown = throttle.admit(line, kind: kind, now: now) { schedulerLogger.warning("\(shown)") }
         }
     }
 
@@ -434,10 +444,10 @@ public final class CoordinatorServer {
             scheduler.forgetArtifacts(removed.map(\.sha256))
             if !removed.isEmpty {
                 let megabytes = Double(removed.reduce(0) { $0 + $1.size }) / 1_048_576
-                log(String(format: "removed %d superseded checkpoint(s), %.1f MiB", removed.count, megabytes))
+                logger.info("\(String(format: "removed %d superseded checkpoint(s), %.1f MiB", removed.count, megabytes))")
             }
         } catch {
-            log("cannot collect superseded checkpoints: \(error)")
+            logger.error("cannot collect superseded checkpoints: \(error)")
         }
     }
 
@@ -449,7 +459,7 @@ public final class CoordinatorServer {
         guard pauseReason == nil else { return }
         lastBackup = now
         ledgerChanged = false
-        do { try setup.ledger.backup() } catch { log("cannot back up the ledger: \(error)") }
+        do { try setup.ledger.backup() } catch { logger.error("cannot back up the ledger: \(error)") }
     }
 
     private func count(_ name: String) {
@@ -459,7 +469,7 @@ public final class CoordinatorServer {
     /// Counts one event under `kind` and logs `line` through the throttle (nil: count only).
     private func note(_ line: String?, kind: String) {
         count(kind)
-        if let line, let shown = throttle.admit(line, kind: kind, now: now) { log(shown) }
+        if let line, let shown = throttle.admit(line, kind: kind, now: now) { logger.warning("\(shown)") }
     }
 
     /// A routing id in logs: its first 8 bytes in hex.
@@ -478,7 +488,7 @@ public final class CoordinatorServer {
             } catch {
                 // Kept for the next flush (a full disk passes); the line goes through the throttle.
                 kept[name] = value
-                if let shown = throttle.admit("cannot save counter \(name): \(error)", kind: "counter_write_failed", now: now) { log(shown) }
+                if let shown = throttle.admit("cannot save counter \(name): \(error)", kind: "counter_write_failed", now: now) { logger.warning("\(shown)") }
             }
         }
         counters = kept

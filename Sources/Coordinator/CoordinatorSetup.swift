@@ -2,6 +2,7 @@
 import AblateSupport
 import DatasetKit
 import Foundation
+import Logging
 import RunSpec
 import TransferKit
 import WireProtocol
@@ -29,7 +30,7 @@ public struct CoordinatorSetup {
     ///   in so that the coordinator does not depend on the trainer.
     public static func prepare(sweepPath: String, stateDirectory: String, settings: CoordinatorSettings, now: Double,
                                checkStage1: (String) throws -> TrainingConfig,
-                               log: (String) -> Void) throws -> CoordinatorSetup {
+                               logger: Logger) throws -> CoordinatorSetup {
         let sweepText = try Sweep.readText(path: sweepPath)
         let sweep = try Sweep.parse(text: sweepText, sourceName: sweepPath)
         var effective = settings
@@ -80,7 +81,7 @@ public struct CoordinatorSetup {
         let added = try ledger.addCells(records)
         try ledger.setPlan(plan.cells.map(\.id) + later)
         let cells = try ledger.plannedCells()
-        log("sweep \(sweep.name): \(cells.count) cells (\(added) new, \(cells.filter { $0.state == .done }.count) done); coordinator incarnation \(incarnation)")
+        logger.info("sweep \(sweep.name): \(cells.count) cells (\(added) new, \(cells.filter { $0.state == .done }.count) done); coordinator incarnation \(incarnation)")
 
         var files: [CellFileRecord] = []
         var artifacts: [String: Int64] = [dataset.sha256: dataset.size]
@@ -93,7 +94,7 @@ public struct CoordinatorSetup {
             }
         }
         let adaptive = try AdaptivePlanner(plan: plan)
-        if !later.isEmpty { log("sweep \(sweep.name): \(later.count) cells of later seeds planned by earlier runs (adaptive seeds)") }
+        if !later.isEmpty { logger.info("sweep \(sweep.name): \(later.count) cells of later seeds planned by earlier runs (adaptive seeds)") }
         var scheduler = Scheduler(settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
                                   dataset: dataset, stage1Checkpoint: stage1Ref, now: now, commands: try CommandPlaceholders.commands(for: plan))
         scheduler.awaitingPlan = adaptive != nil

@@ -1,5 +1,6 @@
 // Scheduler: the coordinator's decisions as a pure state machine — messages and clock ticks in, actions out.
 import Foundation
+import Logging
 import RunSpec
 import WireProtocol
 
@@ -29,7 +30,8 @@ public enum SchedulerAction: Equatable, Sendable {
     case appendLog(CellRecord, attempt: Int, lines: [String])
     /// Increment a named counter (dropped, stale, …).
     case count(String)
-    case log(String)
+    /// A line for the scheduler's log, at `level`.
+    case log(String, level: Logger.Level = .info)
     /// A log line that a peer can make repeat (stale or refused traffic): written through the loop's log throttle,
     /// at most one per `kind` per interval, with a count of the others.
     case logRepeated(String, kind: String)
@@ -220,7 +222,7 @@ public struct Scheduler: Sendable {
             cell.updatedAt = now
             cells[id] = cell
             let instead = fallback.map { "resuming from its epoch-\($0.epoch) checkpoint \($0.sha256.prefix(12))… instead" } ?? "starting afresh"
-            actions.append(.log("cell \(cell.variant)/seed-\(cell.seed): resume checkpoint \(path) is damaged; \(instead) (no attempt counted)"))
+            actions.append(.log("cell \(cell.variant)/seed-\(cell.seed): resume checkpoint \(path) is damaged; \(instead) (no attempt counted)", level: .warning))
             actions.append(.count("damaged_resume_checkpoint"))
             guard cell.state == .running else {
                 actions.append(.saveCell(cell, starting: nil, ending: nil))
@@ -270,7 +272,7 @@ public struct Scheduler: Sendable {
     public mutating func tick(now: Double) -> [SchedulerAction] {
         var actions: [SchedulerAction] = []
         for session in sessions.values.sorted(by: { $0.id < $1.id }) where session.lastHeard + expiry < now {
-            actions.append(.log("worker \(session.worker) (session \(session.id)) silent for \(Int(now - session.lastHeard)) s: declared dead"))
+            actions.append(.log("worker \(session.worker) (session \(session.id)) silent for \(Int(now - session.lastHeard)) s: declared dead", level: .warning))
             actions += dropSession(session.id, now: now, reason: "worker \(session.worker) stopped answering")
         }
         for (cell, deadline) in orphanDeadline.sorted(by: { $0.key < $1.key }) where deadline < now {
@@ -376,7 +378,7 @@ public struct Scheduler: Sendable {
         cell.epochsDone = cell.resumeEpoch
         cell.updatedAt = now
         cells[id] = cell
-        return [.log("cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) requeued: \(reason)"), .saveCell(cell, starting: nil, ending: ended)]
+        return [.log("cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) requeued: \(reason)", level: .warning), .saveCell(cell, starting: nil, ending: ended)]
     }
 
     // MARK: - Cells
@@ -466,7 +468,7 @@ public struct Scheduler: Sendable {
         let what = final ? "failed" : "will be retried"
         return [
             .saveCell(cell, starting: nil, ending: AttemptEnd(attempt: failed.attempt, outcome: "failed", reason: failed.reason, at: now)),
-            .log("cell \(cell.variant)/seed-\(cell.seed) attempt \(failed.attempt) failed (\(failed.reason)); \(what)"),
+            .log("cell \(cell.variant)/seed-\(cell.seed) attempt \(failed.attempt) failed (\(failed.reason)); \(what)", level: final ? .error : .warning),
             .send(peer, .doneAck(DoneAck(cell: failed.cell, attempt: failed.attempt, status: .ok))),
         ] + assign(now: now)
     }

@@ -1,6 +1,7 @@
 // RawImporter: reads the research pipeline's raw layout (binary blocks, text labels and QPs) and splits it.
 import AblateSupport
 import Foundation
+import Logging
 
 /// Imports `intra_raw_blocks/{seq}_sample_{B}.txt` (binary uint16 LE), `labels/{seq}_labels_{B}_intra.txt` and
 /// `qps/{seq}_qps_{B}_intra.txt` (one integer per line) into a `Dataset`, split as
@@ -95,14 +96,14 @@ public struct RawImporter {
         return (all, rowsPerSequence)
     }
 
-    /// Discovers, reads and splits. `warn` receives one line per skipped sequence.
-    public func run(warn: (String) -> Void = { _ in }) throws -> Dataset {
+    /// Discovers, reads and splits. `logger` gets a warning per skipped sequence (by default nothing is logged).
+    public func run(logger: Logger = Logger(label: "dataset") { _ in SwiftLogNoOpLogHandler() }) throws -> Dataset {
         guard valFraction >= 0, valFraction < 1 else {
             throw DataInputError(file: rawDirectory, "--val-fraction \(valFraction) must be in [0, 1)")
         }
         let discovery = try discover()
         for (name, missing) in discovery.skipped {
-            warn("skipping sequence \(name): missing \(missing)")
+            logger.warning("skipping sequence \(name): missing \(missing)")
         }
         let (all, rowsPerSequence) = try readAll(discovery.sequences)
         let n = all.count

@@ -1,6 +1,7 @@
 // ReportRefresher: rebuilds a running sweep's report files in the background when the finished-cell count changes.
 import AblateSupport
 import Foundation
+import Logging
 
 /// Keeps a running sweep's report files current: when the number of finished cells changes, the report is
 /// rebuilt and rewritten on a background thread (never on the caller's, so a coordinator loop is not held up by
@@ -11,7 +12,7 @@ import Foundation
 /// Errors are logged, never thrown: a report problem must not stop the coordinator.
 public final class ReportRefresher: @unchecked Sendable {
     private let stateDirectory: String
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private let lock = NSCondition()
     private var lastCount = -1
     private var lastPoll = Date.distantPast
@@ -36,12 +37,12 @@ public final class ReportRefresher: @unchecked Sendable {
     /// finished-cell count that started it (the report saw at least those cells).
     private let onReport: (@Sendable (Result<SweepReport, any Error>, Int) -> Void)?
 
-    /// A refresher for the report files of `stateDirectory`; `log` receives one line per failed rebuild, `onReport`
-    /// every rebuild's outcome (an adaptive sweep's coordinator takes its verdicts from it).
-    public init(stateDirectory: String, log: @escaping @Sendable (String) -> Void,
+    /// A refresher for the report files of `stateDirectory`; `logger` (label `report`) gets an error line per failed
+    /// rebuild, `onReport` every rebuild's outcome (an adaptive sweep's coordinator takes its verdicts from it).
+    public init(stateDirectory: String, logger: Logger = Logger(label: "report"),
                 onReport: (@Sendable (Result<SweepReport, any Error>, Int) -> Void)? = nil) {
         self.stateDirectory = stateDirectory
-        self.log = log
+        self.logger = logger
         self.onReport = onReport
     }
 
@@ -105,7 +106,7 @@ public final class ReportRefresher: @unchecked Sendable {
                 onReport?(.success(built), basis)
             } catch {
                 report = nil
-                log("report: not refreshed: \(error)")
+                logger.error("not refreshed: \(error)")
                 onReport?(.failure(error), basis)
             }
             lock.lock()
@@ -116,7 +117,7 @@ public final class ReportRefresher: @unchecked Sendable {
                 do {
                     try ReportFiles.write(report, stateDirectory: stateDirectory)
                 } catch {
-                    log("report: not refreshed: \(error)")
+                    logger.error("not refreshed: \(error)")
                 }
                 lock.lock()
                 writing = false

@@ -1,6 +1,7 @@
 // CommandJob: one attempt of a user's command on its own thread — start, watch its output, end it, report.
 import AblateSupport
 import Foundation
+import Logging
 import RunSpec
 import TransferKit
 import WireProtocol
@@ -243,7 +244,7 @@ private struct Session {
                 do {
                     files.append(try CommandJob.snapshot(file, epoch: lastEpoch, outbox: spec.outboxDirectory))
                 } catch {
-                    inbox.post(.log("[\(spec.assign.variant)/seed-\(spec.assign.seed)] cannot snapshot \(file.relativePath): \(error)"))
+                    inbox.post(.log("[\(spec.assign.variant)/seed-\(spec.assign.seed)] cannot snapshot \(file.relativePath): \(error)", level: .error))
                 }
             }
             if !files.isEmpty { inbox.post(.files(cell: cell, attempt: attempt, files: files)) }

@@ -1,6 +1,7 @@
 // JobRunner: one cell's training on its own thread, reporting epochs and the outcome to the network loop's inbox.
 import AblateSupport
 import Foundation
+import Logging
 import RunSpec
 import Synchronization
 import TransferKit
@@ -8,21 +9,23 @@ import WireProtocol
 
 /// Starts the training thread of one job (BLAS and HDF5 never run on the cooperative pool).
 public enum JobRunner {
-    public static func start(_ spec: JobSpec, inbox: WorkerInbox, cancel: CancelFlag) {
+    /// `logger` (label `trainer`) gets the run's lines, each with the cell as metadata (`cell=VARIANT/seed-SEED`).
+    public static func start(_ spec: JobSpec, inbox: WorkerInbox, cancel: CancelFlag, logger: Logger = Logger(label: "trainer")) {
         let thread = Thread {
-            run(spec, inbox: inbox, cancel: cancel)
+            run(spec, inbox: inbox, cancel: cancel, logger: logger)
         }
         thread.name = "ablate-train-\(spec.assign.cell.prefix(8))"
         thread.stackSize = 16 << 20
         thread.start()
     }
 
-    static func run(_ spec: JobSpec, inbox: WorkerInbox, cancel: CancelFlag) {
+    static func run(_ spec: JobSpec, inbox: WorkerInbox, cancel: CancelFlag, logger: Logger) {
         let cell = spec.assign.cell
         let attempt = spec.assign.attempt
-        let tag = "\(spec.assign.variant)/seed-\(spec.assign.seed)"
+        var logger = logger
+        logger[metadataKey: "cell"] = "\(spec.assign.variant)/seed-\(spec.assign.seed)"
         let trainer = Trainer(config: spec.config, datasetPath: spec.datasetPath, stage1CheckpointPath: spec.stage1Path,
-                              outputDirectory: spec.runDirectory, log: { inbox.post(.log("[\(tag)] \($0)")) })
+                              outputDirectory: spec.runDirectory, logger: logger)
         trainer.codeVersion = spec.codeVersion
         trainer.cacheDirectory = spec.cacheDirectory
         trainer.isCancelled = { cancel.isSet }
@@ -44,7 +47,7 @@ public enum JobRunner {
                     valLoss: record.val.loss, trainLoss: record.train.loss, seconds: record.seconds, record: outputs.recordJSON)
                 inbox.post(.epoch(cell: cell, attempt: attempt, report: report, files: files))
             } catch {
-                inbox.post(.log("[\(tag)] cannot snapshot epoch \(outputs.record.epoch)'s files: \(error)"))
+                logger.error("cannot snapshot epoch \(outputs.record.epoch)'s files: \(error)")
             }
         }
         do {
@@ -61,7 +64,7 @@ public enum JobRunner {
                 let files = try snapshots(names, epoch: epoch)
                 if !files.isEmpty { inbox.post(.files(cell: cell, attempt: attempt, files: files)) }
             } catch {
-                inbox.post(.log("[\(tag)] cannot snapshot epoch \(epoch)'s files: \(error)"))
+                logger.error("cannot snapshot epoch \(epoch)'s files: \(error)")
             }
             inbox.post(.cancelled(cell: cell, attempt: attempt))
         } catch TrainingError.badConfig(let detail) {

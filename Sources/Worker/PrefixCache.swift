@@ -3,6 +3,7 @@ import AblateSupport
 import DatasetKit
 import Foundation
 import HDF5Kit
+import Logging
 import NN
 import RunSpec
 
@@ -50,16 +51,16 @@ public enum PrefixCache {
     /// The prefix outputs of `train` and `val` (row-major, `rowShape` per row), from the cache or freshly built.
     public static func features(
         model: PartitionModel, train: StageData, val: StageData, keyText: String, directory: String, threads: Int = 1,
-        log: (String) -> Void
+        logger: Logger
     ) throws -> (train: [Float], val: [Float], rowShape: [Int]) {
         let path = "\(directory)/prefix-\(SHA256Hex.of(Array(keyText.utf8)).prefix(32)).h5"
         if FileManager.default.fileExists(atPath: path) {
             do {
                 let cached = try read(path, keyText: keyText, trainRows: train.count, valRows: val.count)
-                log("frozen-prefix cache: using \(path)")
+                logger.info("frozen-prefix cache: using \(path)")
                 return cached
             } catch {
-                log("frozen-prefix cache: \(path) is stale or corrupt (\(error)); rebuilding")
+                logger.warning("frozen-prefix cache: \(path) is stale or corrupt (\(error)); rebuilding")
             }
         }
         let start = Date()
@@ -78,7 +79,7 @@ public enum PrefixCache {
             try file.close()
         }
         let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
-        log("frozen-prefix cache: built \(path) (\(train.count) + \(val.count) rows × \(rowShape.reduce(1, *)) floats) in \(seconds) s")
+        logger.info("frozen-prefix cache: built \(path) (\(train.count) + \(val.count) rows × \(rowShape.reduce(1, *)) floats) in \(seconds) s")
         return (trainFeatures.values, valFeatures.values, rowShape)
     }
 

@@ -2,6 +2,7 @@
 import AblateSupport
 import DatasetKit
 import Foundation
+import Logging
 import NN
 import RunSpec
 
@@ -15,8 +16,8 @@ public final class Trainer {
     public let datasetPath: String
     public let stage1CheckpointPath: String?
     public let outputDirectory: String
-    /// Receives one line per epoch and notices.
-    public var log: (String) -> Void
+    /// Gets one line per epoch (info) and notices.
+    public var logger: Logger
     /// Stop after this many epochs in this invocation (to test resuming); nil = run to the end.
     public var stopAfterEpochs: Int?
     /// Version string written into checkpoints.
@@ -32,12 +33,12 @@ public final class Trainer {
     public var isCancelled: (() -> Bool)?
 
     public init(config: TrainingConfig, datasetPath: String, stage1CheckpointPath: String?, outputDirectory: String,
-                log: @escaping (String) -> Void = { print($0) }) {
+                logger: Logger = Logger(label: "trainer")) {
         self.config = config
         self.datasetPath = datasetPath
         self.stage1CheckpointPath = stage1CheckpointPath
         self.outputDirectory = outputDirectory
-        self.log = log
+        self.logger = logger
     }
 
     /// Runs (or resumes from `resume`, a `last.h5`) and returns the summary; a diverged run returns status `diverged`.
@@ -76,14 +77,14 @@ public final class Trainer {
         var fromPrefix = false
         if config.stage.usesAdapters {
             if !usePrefixCache {
-                log("frozen-prefix cache: off; training through the whole backbone")
+                logger.info("frozen-prefix cache: off; training through the whole backbone")
             } else if let reason = PrefixCache.inapplicability(config) {
-                log("frozen-prefix cache: not used (\(reason)); training through the whole backbone")
+                logger.info("frozen-prefix cache: not used (\(reason)); training through the whole backbone")
             } else if let last = model.frozenPrefixLastStage {
                 let key = PrefixCache.keyText(config: config, lastStage: last, datasetHash: datasetHash, stage1Hash: stage1Hash, trainRows: train.count, valRows: val.count)
                 let features = try PrefixCache.features(
                     model: model, train: train, val: val, keyText: key, directory: cacheDirectory ?? PrefixCache.defaultDirectory(),
-                    threads: config.threads, log: log)
+                    threads: config.threads, logger: logger)
                 trainInputs = train.replacingInputs(features.train, rowShape: features.rowShape)
                 valInputs = val.replacingInputs(features.val, rowShape: features.rowShape)
                 fromPrefix = true
@@ -107,7 +108,7 @@ public final class Trainer {
             status: .running)
         if let resume {
             state = try restore(resume, model: model, optimizer: optimizer, datasetHash: datasetHash, stage1Hash: stage1Hash)
-            log("resuming from \(resume) after epoch \(state.epochsCompleted)")
+            logger.info("resuming from \(resume) after epoch \(state.epochsCompleted)")
         }
         try rewriteMetricsLog(state.history)
 
@@ -126,7 +127,7 @@ public final class Trainer {
             guard let trainMetrics = try trainEpoch(model, optimizer, loss, trainInputs, fromPrefix: fromPrefix, random: &random) else {
                 divergedAt = epoch
                 state.status = .diverged
-                log("epoch \(epoch): the training loss is not finite; the run diverged")
+                logger.warning("epoch \(epoch): the training loss is not finite; the run diverged")
                 break
             }
             if isCancelled?() == true { throw TrainingError.cancelled }
@@ -161,7 +162,7 @@ public final class Trainer {
             try Checkpoint.write(
                 Checkpoint.encode(model: model, optimizer: optimizer, trainerStateJSON: try RunJSON.encode(state), info: info(epoch, lastKind), backboneBN: config.backboneBN),
                 to: path("last.h5"))
-            log(Self.describe(record, total: config.epochs, patience: config.earlyStoppingPatience))
+            logger.info("\(Self.describe(record, total: config.epochs, patience: config.earlyStoppingPatience))")
             onEpoch?(EpochOutputs(record: record, recordJSON: try RunJSON.encode(record), files: written, finished: state.status != .running))
             epochsThisRun += 1
             if let stopAfterEpochs, epochsThisRun >= stopAfterEpochs, state.status == .running { break }

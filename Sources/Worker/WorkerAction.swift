@@ -1,5 +1,6 @@
 // WorkerAction: what the worker's network loop must do for its core — sends, downloads, job threads, exit.
 import AblateSupport
+import Logging
 import RunSpec
 import TransferKit
 import WireProtocol
@@ -40,5 +41,6 @@ public enum WorkerAction: Equatable, Sendable {
     case lingerBeforeClose
     /// A job thread outlived the stop timeout: end the process at once (`_exit(1)`, no exit handler).
     case exitAtOnce
-    case log(String)
+    /// A line for the worker's log, at `level`.
+    case log(String, level: Logger.Level = .info)
 }

@@ -1,6 +1,7 @@
 // WorkerAgent: the worker process's network loop — one DEALER, files and job threads, around the pure `WorkerCore`.
 import AblateSupport
 import Foundation
+import Logging
 import NN
 import RunSpec
 import TransferKit
@@ -24,13 +25,18 @@ public final class WorkerAgent {
     private let inbox: WorkerInbox
     private let cache: ArtifactCache
     private let clockStart = Date()
-    private let log: (String) -> Void
+    /// The loop's lines (`worker`) and the training threads' (`trainer`).
+    private let logger: Logger
+    private let trainerLogger: Logger
     /// Called after every loop iteration (at most ~100 ms apart): the systemd watchdog and status hook.
     public var onTick: ((WorkerActivity) -> Void)?
 
-    public init(options: WorkerOptions, log: @escaping (String) -> Void) throws {
+    /// `makeLogger` makes the logger of a component from its label (`worker`, `trainer`); by default swift-log's
+    /// bootstrapped factory.
+    public init(options: WorkerOptions, makeLogger: (String) -> Logger = { Logger(label: $0) }) throws {
         self.options = options
-        self.log = log
+        logger = makeLogger("worker")
+        trainerLogger = makeLogger("trainer")
         core = WorkerCore(options: options, incarnation: String(UInt64.random(in: 1...UInt64.max), radix: 16),
                           host: ProcessInfo.processInfo.hostName, blasCore: BLAS.coreName)
         context = try ZMQContext()
@@ -65,7 +71,7 @@ public final class WorkerAgent {
             do {
                 message = try MessageCodec.decode(frames)
             } catch {
-                log("dropped a malformed message from the coordinator: \(error)")
+                logger.warning("dropped a malformed message from the coordinator: \(error)")
                 continue
             }
             try perform(core.received(message, now: now, cached: cache.has))
@@ -121,7 +127,7 @@ public final class WorkerAgent {
                 do {
                     progress = try download.receive(chunk)
                 } catch {
-                    log("cannot store \(download.ref.name): \(error)")
+                    logger.error("cannot store \(download.ref.name): \(error)")
                     continue
                 }
                 try perform(core.downloadProgress(sha256: chunk.sha256, progress))
@@ -140,8 +146,8 @@ public final class WorkerAgent {
                 try socket?.setOption(ZMQOption.linger, Int32(2000))
             case .exitAtOnce:
                 _exit(1)
-            case .log(let line):
-                log(line)
+            case .log(let line, let level):
+                logger.log(level: level, "\(line)")
             }
         }
     }
@@ -155,7 +161,7 @@ public final class WorkerAgent {
             try fresh.connect(options.endpoint)
             socket = fresh
         } catch {
-            log("cannot open a connection to \(options.endpoint): \(error)")
+            logger.error("cannot open a connection to \(options.endpoint): \(error)")
             socket = nil
         }
     }
@@ -166,7 +172,7 @@ public final class WorkerAgent {
         do {
             return try socket.send(MessageCodec.encode(message))
         } catch {
-            log("send failed: \(error)")
+            logger.warning("send failed: \(error)")
         }
         return false
     }
@@ -179,9 +185,9 @@ public final class WorkerAgent {
             let queued = try socket.sendChunk(order, from: chunkSource, corruptFirstByte: corrupt)
             return core.sentChunk(order, corrupted: corrupt, queued: queued, now: now)
         } catch let error as FileWriteError {
-            log("cannot read \(order.path): \(error)")
+            logger.error("cannot read \(order.path): \(error)")
         } catch {
-            log("send failed: \(error)")
+            logger.warning("send failed: \(error)")
         }
         return []
     }
@@ -196,7 +202,7 @@ public final class WorkerAgent {
             resumePath: assign.resume.map { cache.path($0.sha256) }, runDirectory: runDirectory,
             outboxDirectory: "\(options.workDirectory)/outbox", cacheDirectory: options.cacheDirectory ?? "\(options.workDirectory)/cache",
             codeVersion: options.codeVersion, checkpointInterval: options.checkpointInterval)
-        JobRunner.start(spec, inbox: inbox, cancel: newCancelFlag(assign))
+        JobRunner.start(spec, inbox: inbox, cancel: newCancelFlag(assign), logger: trainerLogger)
     }
 
     private func startCommand(_ assign: Assign, command: [String], gpu: Int?) {

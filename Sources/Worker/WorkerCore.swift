@@ -1,6 +1,7 @@
 // WorkerCore: the worker's decisions as a pure state machine — messages, thread events and clock ticks in, actions out.
 import AblateSupport
 import Foundation
+import Logging
 import RunSpec
 import TransferKit
 import WireProtocol
@@ -117,7 +118,8 @@ public struct WorkerCore: Sendable {
             switch ack.status {
             case .ok, .stale:
                 remove(ack.cell)
-                actions.append(.log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(ack.attempt): \(ack.status == .ok ? "delivered" : "stale, dropped")"))
+                actions.append(.log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(ack.attempt): \(ack.status == .ok ? "delivered" : "stale, dropped")",
+                                    level: ack.status == .ok ? .info : .warning))
             case .missingFiles:
                 actions += sendAll(jobs[ack.cell]?.outbox.reofferAll(connected: link.isConnected) ?? [])
             }
@@ -178,8 +180,8 @@ public struct WorkerCore: Sendable {
                 return []
             }
             return [.log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(attempt): its thread stopped after epoch \(job.outbox.epoch)")]
-        case .log(let line):
-            return [.log(line)]
+        case .log(let line, let level):
+            return [.log(line, level: level)]
         }
     }
 
@@ -239,7 +241,7 @@ public struct WorkerCore: Sendable {
         link.sent(now: now)
         guard corrupted, corruptNextChunk else { return [] }
         corruptNextChunk = false
-        return [.log("fault injection: corrupted the chunk at offset \(order.offset) of \(order.sha256.prefix(12))…")]
+        return [.log("fault injection: corrupted the chunk at offset \(order.offset) of \(order.sha256.prefix(12))…", level: .warning)]
     }
 
     /// An `.openDownload` succeeded; `complete` when the artifact was already whole (zero bytes).
@@ -258,7 +260,7 @@ public struct WorkerCore: Sendable {
         let name = downloadRefs[sha256]?.name ?? String(sha256.prefix(12))
         downloads[sha256] = nil
         downloadRefs[sha256] = nil
-        return [.log("cannot start fetching \(name): \(reason)")]
+        return [.log("cannot start fetching \(name): \(reason)", level: .error)]
     }
 
     /// The outcome of a `.writeDownload`.
@@ -273,8 +275,8 @@ public struct WorkerCore: Sendable {
             return [.closeDownload(sha256: sha256), .log("fetched \(ref.name) (\(ref.size) bytes)")] + artifactArrived(sha256)
         case .corrupt(let reason):
             downloads[sha256] = failures + 1
-            guard failures + 1 > 3 else { return [.log(reason), .requestFetches(sha256: sha256, window: window, chunkBytes: chunkBytes)] }
-            var actions: [WorkerAction] = [.log(reason)] + closeDownload(sha256)
+            guard failures + 1 > 3 else { return [.log(reason, level: .warning), .requestFetches(sha256: sha256, window: window, chunkBytes: chunkBytes)] }
+            var actions: [WorkerAction] = [.log(reason, level: .error)] + closeDownload(sha256)
             for cell in (waiters[sha256] ?? []).sorted() { actions += fail(cell, reason: reason, deterministic: false) }
             return actions
         }
@@ -313,8 +315,8 @@ public struct WorkerCore: Sendable {
                     for cell in jobs.keys.sorted() { actions += drop(cell, because: "the sweep is finished") }
                     for sha in downloads.keys.sorted() { actions += closeDownload(sha) }
                 }
-            case .log(let line):
-                actions.append(.log(line))
+            case .log(let line, let level):
+                actions.append(.log(line, level: level))
             }
         }
         return actions
@@ -426,7 +428,7 @@ public struct WorkerCore: Sendable {
     private mutating func drop(_ cell: String, because reason: String) -> [WorkerAction] {
         guard let job = remove(cell) else { return [] }
         return [.cancelJob(cell: cell, attempt: job.spec.attempt),
-                .log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(job.spec.attempt) dropped: \(reason)")]
+                .log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(job.spec.attempt) dropped: \(reason)", level: .warning)]
     }
 
     /// Removes a job and its index entries.
@@ -477,7 +479,7 @@ public struct WorkerCore: Sendable {
             // A thread stuck in a call that never reaches a cancellation point: the process ends at once; the cells
             // are requeued by the coordinator like a killed worker's.
             stopPhase = .stopped
-            return [.log("stopping: \(liveThreads.count) job thread(s) still running after \(Int(options.stopTimeout)) s; exiting without cleanup"),
+            return [.log("stopping: \(liveThreads.count) job thread(s) still running after \(Int(options.stopTimeout)) s; exiting without cleanup", level: .error),
                     .exitAtOnce]
         }
         stopPhase = .stopped

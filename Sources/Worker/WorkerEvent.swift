@@ -1,4 +1,5 @@
 // WorkerEvent: what a training or command thread tells the network loop.
+import Logging
 import WireProtocol
 
 /// What a training thread tells the network loop.
@@ -7,7 +8,8 @@ public enum WorkerEvent: Sendable {
     case finished(cell: String, attempt: Int, summary: String)
     case failed(cell: String, attempt: Int, reason: String, deterministic: Bool)
     case cancelled(cell: String, attempt: Int)
-    case log(String)
+    /// A line for the worker's log, at `level`.
+    case log(String, level: Logger.Level = .info)
     /// Files a command completed between epochs (streamed like an epoch's files).
     case files(cell: String, attempt: Int, files: [OutgoingFile])
     /// Output lines of a command, for the coordinator's copy of its log (best effort).

@@ -1,5 +1,6 @@
 // WorkerLink: the worker's connection as a pure state machine — HELLO, WELCOME, heartbeats, expiry, backoff.
 import Foundation
+import Logging
 import WireProtocol
 
 /// What the worker's network loop must do for its connection.
@@ -12,7 +13,8 @@ public enum LinkAction: Equatable, Sendable {
     case sessionStarted(Welcome)
     /// The coordinator says every cell is done or failed: no job held can count any more, and nothing will be assigned.
     case sweepFinished
-    case log(String)
+    /// A line for the worker's log, at `level`.
+    case log(String, level: Logger.Level = .info)
 }
 
 /// The connection side of the protocol (docs/protocol.md, "Sessions and heartbeats"). Times are seconds.
@@ -58,7 +60,7 @@ public struct WorkerLink: Sendable {
             backoff = 1
             var actions: [LinkAction] = []
             if case .connected(_, let previous) = phase, previous != welcome.coordinatorIncarnation {
-                actions.append(.log("the coordinator restarted"))
+                actions.append(.log("the coordinator restarted", level: .notice))
             }
             phase = .connected(session: welcome.session, coordinator: welcome.coordinatorIncarnation)
             lastHeartbeat = now
@@ -69,7 +71,7 @@ public struct WorkerLink: Sendable {
         case .disconnect(let disconnect) where disconnect == .sweepFinished:
             return [.log("the coordinator says the sweep is finished; saying HELLO again"), .sweepFinished] + reconnect(now: now)
         case .disconnect(let disconnect):
-            return [.log("the coordinator closed the session (\(disconnect.reason)); saying HELLO again")] + reconnect(now: now)
+            return [.log("the coordinator closed the session (\(disconnect.reason)); saying HELLO again", level: .warning)] + reconnect(now: now)
         default:
             return []
         }
@@ -80,7 +82,7 @@ public struct WorkerLink: Sendable {
     /// resends everything unacknowledged (docs/protocol.md, "Sessions and heartbeats").
     public mutating func undelivered(now: Double) -> [LinkAction] {
         guard isConnected else { return [] }
-        return [.log("a message could not be queued to the coordinator; opening a new session")] + reconnect(now: now)
+        return [.log("a message could not be queued to the coordinator; opening a new session", level: .warning)] + reconnect(now: now)
     }
 
     /// A message was sent (any message counts as a heartbeat).
@@ -98,7 +100,7 @@ public struct WorkerLink: Sendable {
                 let wait = backoff
                 backoff = min(Self.maxBackoff, backoff * 2)
                 phase = .waiting(retryAt: now + wait)
-                return [.log("no word from the coordinator for \(Int(now - lastHeard)) s; reconnecting in \(Int(wait)) s")]
+                return [.log("no word from the coordinator for \(Int(now - lastHeard)) s; reconnecting in \(Int(wait)) s", level: .warning)]
             }
             if isConnected, now - lastHeartbeat >= heartbeatSeconds {
                 lastHeartbeat = now

@@ -1,10 +1,13 @@
-// The `ablate` binary: hands the command line to the command tree in AblateCLI.
+// The `ablate` binary: installs the log handler, then hands the command line to the command tree in AblateCLI.
 import AblateCLI
+import AblateLog
 
 @main
 enum AblateMain {
     static func main() {
         KernelSelection.reexecIfNeeded()
+        // Once per process, before any logger exists: every command's log lines take AblateLogHandler's form.
+        AblateLogging.bootstrap()
         Ablate.main()
     }
 }

@@ -57,7 +57,7 @@ final class CurveEndToEndTests: XCTestCase {
         defer { processes.stopAll() }
         try processes.start("insecure", base + ["--bind", "tcp://0.0.0.0:*", "--insecure", "--keep-serving"])
         let log = try processes.waitForLog("insecure", containing: "listening on", timeout: 60)
-        XCTAssertTrue(log.contains("WARNING: serving tcp://0.0.0.0:* without CURVE"), log)
+        XCTAssertTrue(log.contains("warning coordinator: serving tcp://0.0.0.0:* without CURVE"), log)
     }
 
     func testOnlyListedKeysGetJobsAndARemovedKeyIsLockedOutAfterSIGHUP() throws {

@@ -37,11 +37,12 @@ struct ModuleGraphTests {
         ForbiddenReach("TransferKit", mustNotReach: .named(["WorkerKit", "CoordinatorKit", "NN", "HDF5Kit", "GRDB"])),
         // The datasets and the models know nothing of the network or the processes around them.
         ForbiddenReach("DatasetKit", mustNotReach: .named(["WireProtocol", "NN", "WorkerKit", "CoordinatorKit"])),
-        ForbiddenReach("NN", mustNotReach: .named(["WireProtocol", "HDF5Kit", "WorkerKit", "CoordinatorKit"])),
+        // The models compute; they never log (their callers do).
+        ForbiddenReach("NN", mustNotReach: .named(["WireProtocol", "HDF5Kit", "WorkerKit", "CoordinatorKit", "Logging"])),
         // The contract between coordinator and worker (run settings), shared by both: no dependencies at all.
         ForbiddenReach("RunSpec", mustNotReach: .anything),
         // The wire protocol knows bytes and sockets, not models, datasets or the ledger.
-        ForbiddenReach("WireProtocol", mustNotReach: .named(["NN", "HDF5Kit", "GRDB"])),
+        ForbiddenReach("WireProtocol", mustNotReach: .named(["NN", "HDF5Kit", "GRDB", "Logging"])),
     ]
 
     /// Modules any target may import without declaring them.

@@ -29,7 +29,7 @@ extension SchedulerTests {
         XCTAssertTrue(sent(actions, to: peerB).contains { if case .cancel(let c) = $0 { c.attempt == 2 } else { false } })
         XCTAssertTrue(actions.contains { if case .saveCell(_, nil, let end?) = $0 { end.outcome == "lost" && end.attempt == 2 } else { false } },
                       "\(actions)")
-        XCTAssertTrue(actions.contains { if case .log(let line) = $0 { line.contains("/s/artifacts/fff") } else { false } })
+        XCTAssertTrue(actions.contains { if case .log(let line, .warning) = $0 { line.contains("/s/artifacts/fff") } else { false } })
         // w2's slot is free again: attempt 3 goes out at once, from the epoch-1 checkpoint, with no failure counted.
         let given = assigns(actions)
         XCTAssertEqual(given.map(\.1.attempt), [3])

@@ -215,7 +215,7 @@ final class SchedulerTests: XCTestCase {
         let actions = scheduler.handle(.failed(Failed(cell: Self.cellID(1), attempt: 1, reason: reason, deterministic: true)), from: peerA, now: 1)
         let stored = scheduler.cells[Self.cellID(1)]?.reason ?? ""
         XCTAssertEqual(stored, "exit 4; last output: | FAKE: 9/9 done | \\u{1B}[31mRED \\u{202E}evil")
-        for case .log(let line) in actions { XCTAssertFalse(line.contains("\n") || line.contains("\u{1B}"), line) }
+        for case .log(let line, _) in actions { XCTAssertFalse(line.contains("\n") || line.contains("\u{1B}"), line) }
     }
 
     func testAfterARestartARunningCellWaitsForItsWorkerThenIsRequeued() {

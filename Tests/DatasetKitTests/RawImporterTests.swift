@@ -1,6 +1,7 @@
 // RawImporterTests: the research raw layout → dataset, the NumPy split, and every bad input with its position.
 import DatasetKit
 import Foundation
+import Logging
 import TestSupport
 import Testing
 
@@ -53,11 +54,12 @@ struct RawImporterTests {
         raw.addSequence("Zeta", count: 6, firstRow: 0)
         raw.addSequence("alpha", count: 11, firstRow: 6)
         raw.addSequence("beta", count: 3, firstRow: 100, includeQPs: false)
-        var warnings: [String] = []
+        let log = CapturedLog()
         let dataset = try RawImporter(rawDirectory: raw.path, blockSize: 16, valFraction: 0.2, seed: 0)
-            .run(warn: { warnings.append($0) })
-        #expect(warnings.count == 1)
-        #expect(warnings.first?.contains("beta") == true)
+            .run(logger: log.logger("dataset"))
+        #expect(log.records.count == 1)
+        #expect(log.records.first?.level == .warning)
+        #expect(log.messages.first?.contains("beta") == true)
 
         let fixture = try Fixtures.json("numpy_rng")
         let permutations = try #require(fixture["permutations"] as? [[String: Any]])

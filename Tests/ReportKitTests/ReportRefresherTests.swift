@@ -1,22 +1,16 @@
 // ReportRefresherTests: report files appear in the state directory on a change; errors are logged, not thrown.
 import AblateSupport
 import Foundation
+import Logging
 import ReportKit
+import TestSupport
 import XCTest
 
 final class ReportRefresherTests: XCTestCase {
-    /// Collects log lines from the refresher's thread.
-    private final class Lines: @unchecked Sendable {
-        private let lock = NSLock()
-        private var lines: [String] = []
-        func append(_ line: String) { lock.withLock { lines.append(line) } }
-        var all: [String] { lock.withLock { lines } }
-    }
-
     func testWritesEveryFormatWhenTheCountChanges() throws {
         let fixture = try StateDirectoryFixture.make()
-        let lines = Lines()
-        let refresher = ReportRefresher(stateDirectory: fixture.state, log: { lines.append($0) })
+        let lines = CapturedLog()
+        let refresher = ReportRefresher(stateDirectory: fixture.state, logger: lines.logger("report"))
         refresher.update(finishedCells: 0)
         refresher.wait()
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(fixture.state)/report.md"), "nothing finished, nothing written")
@@ -28,14 +22,14 @@ final class ReportRefresherTests: XCTestCase {
         }
         let markdown = try String(contentsOfFile: "\(fixture.state)/report.md", encoding: .utf8)
         XCTAssertTrue(markdown.contains("**better**"))
-        XCTAssertEqual(lines.all, [])
+        XCTAssertEqual(lines.messages, [])
     }
 
     /// After a rebuild the refresher rests nine times as long as it took: a change seen at once is left for a later
     /// poll, while a forced update (the end of a sweep) rebuilds at once.
     func testAChangeRightAfterARebuildWaitsButAForcedOneDoesNot() throws {
         let fixture = try StateDirectoryFixture.make()
-        let refresher = ReportRefresher(stateDirectory: fixture.state, log: { _ in })
+        let refresher = ReportRefresher(stateDirectory: fixture.state, logger: CapturedLog().logger("report"))
         refresher.update(finishedCells: 9)
         refresher.wait()
         let report = "\(fixture.state)/report.md"
@@ -53,7 +47,7 @@ final class ReportRefresherTests: XCTestCase {
     func testRebuildsRunOnIdleCPUOnly() throws {
         #if os(Linux)
         let fixture = try StateDirectoryFixture.make()
-        let refresher = ReportRefresher(stateDirectory: fixture.state, log: { _ in })
+        let refresher = ReportRefresher(stateDirectory: fixture.state, logger: CapturedLog().logger("report"))
         XCTAssertFalse(refresher.lastRebuildRanIdle)
         refresher.update(finishedCells: 9)
         refresher.wait()
@@ -67,7 +61,7 @@ final class ReportRefresherTests: XCTestCase {
     /// After `close` nothing is rebuilt or written, forced or not: the caller's final report stays the last one.
     func testNothingIsWrittenAfterClose() throws {
         let fixture = try StateDirectoryFixture.make()
-        let refresher = ReportRefresher(stateDirectory: fixture.state, log: { _ in })
+        let refresher = ReportRefresher(stateDirectory: fixture.state, logger: CapturedLog().logger("report"))
         refresher.close()
         refresher.update(finishedCells: 9)
         refresher.update(finishedCells: 10, force: true)
@@ -78,10 +72,11 @@ final class ReportRefresherTests: XCTestCase {
     }
 
     func testErrorsAreLogged() {
-        let lines = Lines()
-        let refresher = ReportRefresher(stateDirectory: "/nonexistent/state", log: { lines.append($0) })
+        let lines = CapturedLog()
+        let refresher = ReportRefresher(stateDirectory: "/nonexistent/state", logger: lines.logger("report"))
         refresher.update(finishedCells: 1)
         refresher.wait()
-        XCTAssertEqual(lines.all, ["report: not refreshed: /nonexistent/state: no such state directory"])
+        XCTAssertEqual(lines.records, [CapturedLog.Record(level: .error, label: "report",
+                                                          message: "not refreshed: /nonexistent/state: no such state directory")])
     }
 }

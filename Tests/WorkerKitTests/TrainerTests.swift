@@ -3,6 +3,7 @@ import AblateSupport
 import DatasetKit
 import Foundation
 import HDF5Kit
+import Logging
 import NN
 import RunSpec
 import TestSupport
@@ -23,7 +24,7 @@ final class TrainingFixture: @unchecked Sendable {
         let dataset = SyntheticGenerator().dataset(train: 700, val: 240, seed: 5)
         _ = try? DatasetWriter.write(dataset, to: datasetPath, overwrite: true)
         stage1Summary = try? Trainer(config: Self.stage1Config(), datasetPath: datasetPath, stage1CheckpointPath: nil,
-                                     outputDirectory: stage1Directory, log: { _ in }).run()
+                                     outputDirectory: stage1Directory, logger: CapturedLog().logger("trainer")).run()
     }
 
     static func stage1Config() -> TrainingConfig {
@@ -48,9 +49,9 @@ final class TrainingFixture: @unchecked Sendable {
     var stage1Checkpoint: String { "\(stage1Directory)/best.h5" }
 
     func stage2(_ config: TrainingConfig = stage2Config(), into name: String, stopAfter: Int? = nil, resume: String? = nil,
-                prefixCache: Bool = true, cacheName: String = "cache", log: @escaping (String) -> Void = { _ in }) throws -> (TrainingSummary, String) {
+                prefixCache: Bool = true, cacheName: String = "cache", log: CapturedLog = CapturedLog()) throws -> (TrainingSummary, String) {
         let output = dir.file(name)
-        let trainer = Trainer(config: config, datasetPath: datasetPath, stage1CheckpointPath: stage1Checkpoint, outputDirectory: output, log: log)
+        let trainer = Trainer(config: config, datasetPath: datasetPath, stage1CheckpointPath: stage1Checkpoint, outputDirectory: output, logger: log.logger("trainer"))
         trainer.stopAfterEpochs = stopAfter
         trainer.usePrefixCache = prefixCache
         trainer.cacheDirectory = dir.file(cacheName)
@@ -176,7 +177,7 @@ struct TrainerTests {
         #expect("\(mismatch)".contains(fixture.stage1Checkpoint))
         // A stage-2 checkpoint is not a stage-1 checkpoint.
         let (_, output) = try fixture.stage2({ var c = TrainingFixture.stage2Config(); c.epochs = 1; return c }(), into: "as-stage1")
-        let trainer = Trainer(config: TrainingFixture.stage2Config(), datasetPath: fixture.datasetPath, stage1CheckpointPath: "\(output)/best.h5", outputDirectory: fixture.dir.file("x"), log: { _ in })
+        let trainer = Trainer(config: TrainingFixture.stage2Config(), datasetPath: fixture.datasetPath, stage1CheckpointPath: "\(output)/best.h5", outputDirectory: fixture.dir.file("x"), logger: CapturedLog().logger("trainer"))
         #expect(throws: TrainingError.self) { try trainer.run() }
         // A stage-1 checkpoint that lacks tensors.
         let stripped = fixture.dir.file("stripped.h5")
@@ -191,7 +192,7 @@ struct TrainerTests {
             try file.close()
         }
         let missing = try #require(throws: TrainingError.self) {
-            try Trainer(config: TrainingFixture.stage2Config(), datasetPath: fixture.datasetPath, stage1CheckpointPath: stripped, outputDirectory: fixture.dir.file("y"), log: { _ in }).run()
+            try Trainer(config: TrainingFixture.stage2Config(), datasetPath: fixture.datasetPath, stage1CheckpointPath: stripped, outputDirectory: fixture.dir.file("y"), logger: CapturedLog().logger("trainer")).run()
         }
         #expect("\(missing)".contains("tensors missing"))
         // A dataset with no rows for the stage.
@@ -200,7 +201,7 @@ struct TrainerTests {
         dataset.train.labels = dataset.train.labels.map { _ in 0 }
         try DatasetWriter.write(dataset, to: empty, overwrite: true)
         let noRows = try #require(throws: TrainingError.self) {
-            try Trainer(config: TrainingFixture.stage2Config(), datasetPath: empty, stage1CheckpointPath: fixture.stage1Checkpoint, outputDirectory: fixture.dir.file("z"), log: { _ in }).run()
+            try Trainer(config: TrainingFixture.stage2Config(), datasetPath: empty, stage1CheckpointPath: fixture.stage1Checkpoint, outputDirectory: fixture.dir.file("z"), logger: CapturedLog().logger("trainer")).run()
         }
         #expect("\(noRows)".contains("no rows for stage 2"))
         // Foreign and truncated checkpoint files.
@@ -240,19 +241,18 @@ struct TrainerTests {
         config.epochs = 2
         config.seed = 99
         let (_, plain) = try fixture.stage2(config, into: "cache-off", prefixCache: false)
-        final class Lines: @unchecked Sendable { var all: [String] = [] }
-        let first = Lines()
-        let (_, cached) = try fixture.stage2(config, into: "cache-on", cacheName: "cache-exact", log: { first.all.append($0) })
-        #expect(first.all.contains { $0.hasPrefix("frozen-prefix cache: built") }, "\(first.all)")
+        let first = CapturedLog()
+        let (_, cached) = try fixture.stage2(config, into: "cache-on", cacheName: "cache-exact", log: first)
+        #expect(first.messages.contains { $0.hasPrefix("frozen-prefix cache: built") }, "\(first.messages)")
         let a = try Checkpoint.read("\(plain)/last.h5")
         let b = try Checkpoint.read("\(cached)/last.h5")
         #expect(a.tensors.allSatisfy { b.tensors[$0.key]?.values == $0.value.values }, "weights")
         #expect(a.secondMoment.allSatisfy { b.secondMoment[$0.key] == $0.value }, "optimizer moments")
         #expect(try readRecords(plain).map(\.deterministicPart) == readRecords(cached).map(\.deterministicPart))
 
-        let second = Lines()
-        _ = try fixture.stage2(config, into: "cache-again", cacheName: "cache-exact", log: { second.all.append($0) })
-        #expect(second.all.contains { $0.hasPrefix("frozen-prefix cache: using") }, "\(second.all)")
+        let second = CapturedLog()
+        _ = try fixture.stage2(config, into: "cache-again", cacheName: "cache-exact", log: second)
+        #expect(second.messages.contains { $0.hasPrefix("frozen-prefix cache: using") }, "\(second.messages)")
 
         // Corrupt one feature value in place: the checksum catches it and the cache is rebuilt, never used.
         let files = try FileManager.default.contentsOfDirectory(atPath: fixture.dir.file("cache-exact")).filter { $0.hasSuffix(".h5") }
@@ -266,9 +266,9 @@ struct TrainerTests {
             try train.write(values, rowsFrom: 0)
             try file.close()
         }
-        let third = Lines()
-        let (_, rebuilt) = try fixture.stage2(config, into: "cache-rebuilt", cacheName: "cache-exact", log: { third.all.append($0) })
-        #expect(third.all.contains { $0.contains("stale or corrupt") }, "\(third.all)")
+        let third = CapturedLog()
+        let (_, rebuilt) = try fixture.stage2(config, into: "cache-rebuilt", cacheName: "cache-exact", log: third)
+        #expect(third.records.contains { $0.level == .warning && $0.message.contains("stale or corrupt") }, "\(third.records)")
         let c = try Checkpoint.read("\(rebuilt)/last.h5")
         #expect(a.tensors.allSatisfy { c.tensors[$0.key]?.values == $0.value.values }, "weights after a rebuild")
     }
@@ -284,7 +284,7 @@ struct TrainerTests {
         stage1.maxValRows = 64
         let stage1Directory = fixture.dir.file("stage1-width64")
         _ = try Trainer(config: stage1, datasetPath: fixture.datasetPath, stage1CheckpointPath: nil,
-                        outputDirectory: stage1Directory, log: { _ in }).run()
+                        outputDirectory: stage1Directory, logger: CapturedLog().logger("trainer")).run()
         var outputs: [String] = []
         for threads in [1, 2] {
             var config = TrainingFixture.stage2Config()
@@ -294,7 +294,7 @@ struct TrainerTests {
             config.threads = threads
             let output = fixture.dir.file("threads-\(threads)")
             let trainer = Trainer(config: config, datasetPath: fixture.datasetPath, stage1CheckpointPath: "\(stage1Directory)/best.h5",
-                                  outputDirectory: output, log: { _ in })
+                                  outputDirectory: output, logger: CapturedLog().logger("trainer"))
             trainer.cacheDirectory = fixture.dir.file("cache-threads-\(threads)")
             _ = try trainer.run()
             outputs.append(output)
@@ -313,9 +313,8 @@ struct TrainerTests {
         var config = TrainingFixture.stage2Config()
         config.epochs = 1
         config.backboneBN = .train
-        final class Lines: @unchecked Sendable { var all: [String] = [] }
-        let lines = Lines()
-        _ = try fixture.stage2(config, into: "cache-fallback", log: { lines.all.append($0) })
-        #expect(lines.all.contains { $0.contains("not used (backbone_bn: train") }, "\(lines.all)")
+        let lines = CapturedLog()
+        _ = try fixture.stage2(config, into: "cache-fallback", log: lines)
+        #expect(lines.messages.contains { $0.contains("not used (backbone_bn: train") }, "\(lines.messages)")
     }
 }
