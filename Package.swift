@@ -29,7 +29,8 @@ let package = Package(
             name: "AblateSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Support"),
         // The one log line format every process writes (swift-log's handler), and the journal's priorities.
-        .target(name: "AblateLog", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Sources/Log"),
+        .target(
+            name: "AblateLog", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Sources/Log"),
         // The contract every module shares: run settings, stages, losses, cell identity, metrics lines.
         .target(name: "RunSpec", path: "Sources/RunSpec"),
         .target(name: "HDF5Kit", dependencies: ["CHDF5", "AblateSupport"], path: "Sources/HDF5"),
@@ -95,44 +96,52 @@ let package = Package(
         .executableTarget(name: "ablate", dependencies: ["AblateCLI", "AblateLog"], path: "Sources/ablate"),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["AblateSupport", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["AblateSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"),
         .testTarget(name: "HDF5KitTests", dependencies: ["HDF5Kit", "TestSupport"], path: "Tests/HDF5KitTests"),
         .testTarget(
             name: "DatasetKitTests",
             dependencies: [
-                "DatasetKit", "RunSpec", "HDF5Kit", "AblateSupport", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                "DatasetKit", "RunSpec", "HDF5Kit", "AblateSupport", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/DatasetKitTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "RunSpecTests", dependencies: ["RunSpec"], path: "Tests/RunSpecTests"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"], path: "Tests/WireProtocolTests"),
         .testTarget(
-            name: "NNTests", dependencies: ["NN", "RunSpec", "AblateSupport", "HDF5Kit", "TestSupport"], path: "Tests/NNTests",
+            name: "NNTests", dependencies: ["NN", "RunSpec", "AblateSupport", "HDF5Kit", "TestSupport"],
+            path: "Tests/NNTests",
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "WorkerKitTests",
             dependencies: [
-                "WorkerKit", "RunSpec", "TransferKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "WorkerKit", "RunSpec", "TransferKit", "NN", "DatasetKit", "HDF5Kit", "AblateSupport", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/WorkerKitTests"),
         .testTarget(
             name: "CoordinatorKitTests",
             dependencies: [
-                "CoordinatorKit", "RunSpec", "TransferKit", "WireProtocol", "DatasetKit", "AblateSupport", "TestSupport",
+                "CoordinatorKit", "RunSpec", "TransferKit", "WireProtocol", "DatasetKit", "AblateSupport",
+                "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/CoordinatorKitTests"),
         .testTarget(
             name: "ReportKitTests",
             dependencies: [
-                "ReportKit", "RunSpec", "CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport", "TestSupport",
+                "ReportKit", "RunSpec", "CoordinatorKit", "WorkerKit", "DatasetKit", "HDF5Kit", "NN", "AblateSupport",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/ReportKitTests", resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "ablate", "RunSpec", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport", "AblateLog",
+                "ablate", "RunSpec", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport",
+                "AblateLog",
                 "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CLITests", exclude: ["Fixtures"]),

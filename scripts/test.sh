@@ -27,6 +27,13 @@ if ((${#optional[@]})); then
         || echo "test: could not install ${optional[*]}; the tests that need them will be skipped"
 fi
 
+# The tree follows .swift-format (scripts/format.sh formats it); a finding fails the run before anything builds.
+if swift format --version >/dev/null 2>&1; then
+    ./scripts/format.sh --check
+else
+    echo "test: 'swift format' is not available with this toolchain; formatting not checked"
+fi
+
 swift build --build-tests
 # The tests run on the OpenBLAS kernels `ablate` itself selects (OpenBLAS picks them when the library loads, so
 # the test process needs them in its environment): e.g. Sandybridge where OpenBLAS's own Zen kernels fail the

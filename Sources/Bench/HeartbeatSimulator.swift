@@ -32,8 +32,9 @@ public final class HeartbeatSimulator {
             try socket.configureWorkerDealer()
             try socket.connect(endpoint)
             sockets.append(socket)
-            let hello = Hello(worker: "sim-\(index)", incarnation: String(format: "%016llx", UInt64.random(in: 0...UInt64.max)),
-                              host: host, threads: 1, gpu: nil, slots: 1, codeVersion: "simulated", blasCore: "none", resuming: [])
+            let hello = Hello(
+                worker: "sim-\(index)", incarnation: String(format: "%016llx", UInt64.random(in: 0...UInt64.max)),
+                host: host, threads: 1, gpu: nil, slots: 1, codeVersion: "simulated", blasCore: "none", resuming: [])
             _ = try socket.send(MessageCodec.encode(.hello(hello)), dontWait: false)
         }
     }

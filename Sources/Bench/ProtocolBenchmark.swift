@@ -46,10 +46,12 @@ public struct ProtocolBenchmark {
     public func run(directory: String) throws -> Result {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let source = "\(directory)/payload.bin"
-        var generator = PCG64(seed: 20261122)
+        var generator = PCG64(seed: 20_261_122)
         let size = megabytes << 20
         var hasher = SHA256()
-        guard FileManager.default.createFile(atPath: source, contents: nil), let writer = FileHandle(forWritingAtPath: source) else {
+        guard FileManager.default.createFile(atPath: source, contents: nil),
+            let writer = FileHandle(forWritingAtPath: source)
+        else {
             throw ArtifactStoreError("\(source): cannot create")
         }
         var words = [UInt64](repeating: 0, count: 1 << 17)
@@ -79,8 +81,11 @@ public struct ProtocolBenchmark {
         coordinator.start()
         box.ready.wait()
         if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
-        guard let bound = box.endpoint.withLock({ $0 }) else { throw ArtifactStoreError("the coordinator side did not bind") }
-        var result = try Self.drive(bound, file: source, ref: ref, chunkBytes: settings.chunkBytes, reports: reports, box: box)
+        guard let bound = box.endpoint.withLock({ $0 }) else {
+            throw ArtifactStoreError("the coordinator side did not bind")
+        }
+        var result = try Self.drive(
+            bound, file: source, ref: ref, chunkBytes: settings.chunkBytes, reports: reports, box: box)
         box.finished.wait()
         if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
         result.finalSyncSeconds = box.finalSync.withLock { $0 }
@@ -101,7 +106,9 @@ public struct ProtocolBenchmark {
         let receiver = try TransferReceiver(stateDirectory: state, store: store, window: settings.window)
         let ledger = try Ledger(directory: state)
         let cell = String(repeating: "c", count: 64)
-        _ = try ledger.addCells([CellRecord(id: cell, variant: "bench", seed: 0, stage: "2", configJSON: "{}", position: 0, epochs: 1)])
+        _ = try ledger.addCells([
+            CellRecord(id: cell, variant: "bench", seed: 0, stage: "2", configJSON: "{}", position: 0, epochs: 1)
+        ])
         while true {
             _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 1000)
             while let frames = try socket.receiveFrames(), let peer = frames.first?.array {
@@ -116,13 +123,19 @@ public struct ProtocolBenchmark {
                     case .send(let reply): replies.append(reply)
                     case .stored(_, let claims):
                         box.finalSync.withLock { $0 = Date().timeIntervalSince(started) }
-                        if let sha = claims.first?.offer.file.sha256 { replies.append(.stored(Stored(sha256: sha, status: .ok))) }
-                    case .mismatch(let claim): replies.append(.stored(Stored(sha256: claim.offer.file.sha256, status: .hashMismatch)))
+                        if let sha = claims.first?.offer.file.sha256 {
+                            replies.append(.stored(Stored(sha256: sha, status: .ok)))
+                        }
+                    case .mismatch(let claim):
+                        replies.append(.stored(Stored(sha256: claim.offer.file.sha256, status: .hashMismatch)))
                     case .none: break
                     }
                 case .metrics(let report):
-                    _ = try ledger.appendMetrics(MetricsRecord(cell: cell, attempt: report.attempt, seq: report.seq, epoch: report.epoch,
-                                                               valMacroF1: report.valMacroF1, record: report.record, receivedAt: Date().timeIntervalSince1970))
+                    _ = try ledger.appendMetrics(
+                        MetricsRecord(
+                            cell: cell, attempt: report.attempt, seq: report.seq, epoch: report.epoch,
+                            valMacroF1: report.valMacroF1, record: report.record,
+                            receivedAt: Date().timeIntervalSince1970))
                     replies.append(.metricsAck(MetricsAck(cell: report.cell, attempt: report.attempt, seq: report.seq)))
                 case .disconnect:
                     return
@@ -135,13 +148,17 @@ public struct ProtocolBenchmark {
     }
 
     /// The worker side: streams the file by credit, then sends metrics one at a time and times each acknowledgement.
-    private static func drive(_ endpoint: String, file: String, ref: ArtifactRef, chunkBytes: Int, reports: Int, box: Box) throws -> Result {
+    private static func drive(
+        _ endpoint: String, file: String, ref: ArtifactRef, chunkBytes: Int, reports: Int, box: Box
+    ) throws -> Result {
         /// Waits for a reply; gives up with the coordinator side's error, or after 10 s of silence.
         func awaitReply(_ socket: ZMQSocket, for what: String) throws {
             let silent = Date()
             while try ZMQPoller(sockets: [socket]).poll(timeoutMs: 200).readableSockets.isEmpty {
                 if let failure = box.failure.withLock({ $0 }) { throw ArtifactStoreError(failure) }
-                guard Date().timeIntervalSince(silent) < 10 else { throw ArtifactStoreError("no \(what) from the coordinator side for 10 s") }
+                guard Date().timeIntervalSince(silent) < 10 else {
+                    throw ArtifactStoreError("no \(what) from the coordinator side for 10 s")
+                }
             }
         }
         let context = try ZMQContext()
@@ -152,7 +169,9 @@ public struct ProtocolBenchmark {
         let cell = String(repeating: "c", count: 64)
         var outbox = JobOutbox(cell: cell, attempt: 1, epoch: 0)
         let snapshot = OutgoingFile(ref: ref, epoch: 1, path: file)
-        let report = MetricsReport(cell: cell, attempt: 1, seq: 1, epoch: 1, valMacroF1: 0.5, valLoss: 1, trainLoss: 1, seconds: 1, record: "{}")
+        let report = MetricsReport(
+            cell: cell, attempt: 1, seq: 1, epoch: 1, valMacroF1: 0.5, valLoss: 1, trainLoss: 1, seconds: 1,
+            record: "{}")
         let start = Date()
         let cpuAtStart = ProcessUsage.now().cpuSeconds
         for message in outbox.addEpoch(report, files: [snapshot], connected: true) where message.command == .offer {
@@ -169,7 +188,9 @@ public struct ProtocolBenchmark {
                         try socket.sendChunk(order, from: chunks, dontWait: false)
                     }
                 case .stored(let result):
-                    guard result.status == .ok else { throw ArtifactStoreError("the streamed file was refused: \(result.status.rawValue)") }
+                    guard result.status == .ok else {
+                        throw ArtifactStoreError("the streamed file was refused: \(result.status.rawValue)")
+                    }
                     stored = true
                 default:
                     break
@@ -189,7 +210,9 @@ public struct ProtocolBenchmark {
             while !acknowledged {
                 try awaitReply(socket, for: "METRICS_ACK")
                 while let frames = try socket.receive() {
-                    if case .metricsAck(let ack) = try MessageCodec.decode(frames), ack.seq == seq { acknowledged = true }
+                    if case .metricsAck(let ack) = try MessageCodec.decode(frames), ack.seq == seq {
+                        acknowledged = true
+                    }
                 }
             }
             latencies.append(Date().timeIntervalSince(sent) * 1000)
@@ -197,7 +220,10 @@ public struct ProtocolBenchmark {
         try socket.send(MessageCodec.encode(.disconnect(Disconnect(reason: "benchmark done"))), dontWait: false)
         latencies.sort()
         let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
-        return Result(bytes: ref.size, streamSeconds: seconds, gigabytesPerSecond: Double(ref.size) / seconds / 1e9, finalSyncSeconds: 0,
-                      streamCPUSeconds: cpuSeconds, metricsMedianMs: latencies[latencies.count / 2], metricsP99Ms: p99, metricsMaxMs: latencies.last ?? 0)
+        return Result(
+            bytes: ref.size, streamSeconds: seconds, gigabytesPerSecond: Double(ref.size) / seconds / 1e9,
+            finalSyncSeconds: 0,
+            streamCPUSeconds: cpuSeconds, metricsMedianMs: latencies[latencies.count / 2], metricsP99Ms: p99,
+            metricsMaxMs: latencies.last ?? 0)
     }
 }

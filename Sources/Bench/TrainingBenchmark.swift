@@ -43,19 +43,26 @@ public struct TrainingBenchmark {
         var config = TrainingConfig(stage: .stage2)
         config.width = 64
         let model = PartitionModel(config.model, seed: 1)
-        let loss = Loss(kind: .cbFocal(gamma: 2, beta: 0.9999), classWeights: Loss.classBalancedWeights(counts: [23942, 71378, 57280], beta: 0.9999))
-        let optimizer = AdamW(store: model.store, groups: [
-            AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
-            AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
-        ])
+        let loss = Loss(
+            kind: .cbFocal(gamma: 2, beta: 0.9999),
+            classWeights: Loss.classBalancedWeights(counts: [23942, 71378, 57280], beta: 0.9999))
+        let optimizer = AdamW(
+            store: model.store,
+            groups: [
+                AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
+                AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
+            ])
         var random = PCG64(seed: 7)
-        let blocks = Tensor(shape: [batchSize, 1, 16, 16], data: (0..<(batchSize * 256)).map { _ in Float(random.bounded(1024)) / 1023 })
+        let blocks = Tensor(
+            shape: [batchSize, 1, 16, 16], data: (0..<(batchSize * 256)).map { _ in Float(random.bounded(1024)) / 1023 }
+        )
         let labels = (0..<batchSize).map { _ in random.bounded(3) }
         var cache = PartitionModel.Cache()
 
         // Cache build: the prefix's output for `cacheRows` rows, batches of 256 spread over the threads as
         // `PrefixCache` builds it.
-        let buildRows = Tensor(shape: [256, 1, 16, 16], data: (0..<(256 * 256)).map { _ in Float(random.bounded(1024)) / 1023 })
+        let buildRows = Tensor(
+            shape: [256, 1, 16, 16], data: (0..<(256 * 256)).map { _ in Float(random.bounded(1024)) / 1023 })
         let shared = ParallelBatches.Shared(model)
         let buildBatches = max(1, cacheRows / 256)
         let buildStart = Date()
@@ -73,7 +80,8 @@ public struct TrainingBenchmark {
         let flopsBefore = BLAS.flopCounter.load(ordering: .relaxed)
         let cached = measure {
             model.store.zeroGradients()
-            guard var logits = model.forward(prefixOutput: features, mode: trainMode, random: &random, cache: &cache) else { return }
+            guard var logits = model.forward(prefixOutput: features, mode: trainMode, random: &random, cache: &cache)
+            else { return }
             var gradient = loss.evaluate(logits: logits, labels: labels).gradient
             model.backward(gradient, cache: cache)
             optimizer.update(model.store)
@@ -135,15 +143,17 @@ public struct TrainingBenchmark {
         } while Date().timeIntervalSince(start) < seconds
         let elapsed = Date().timeIntervalSince(start)
         return (
-            Double(samples) / elapsed, elapsed, Double(ProcessUsage.now().minorPageFaults - faultsBefore) / Double(steps),
-            Double(BufferPool.current.misses - missesBefore) / Double(steps))
+            Double(samples) / elapsed, elapsed,
+            Double(ProcessUsage.now().minorPageFaults - faultsBefore) / Double(steps),
+            Double(BufferPool.current.misses - missesBefore) / Double(steps)
+        )
     }
 
     /// VmHWM from /proc/self/status, in MiB (0 where unavailable).
     static func peakResidentMiB() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
         else { return 0 }
         return kilobytes / 1024
     }

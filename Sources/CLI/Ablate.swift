@@ -8,8 +8,10 @@ public struct Ablate: ParsableCommand {
         abstract: "Run machine-learning ablation studies across machines and judge them statistically.",
         version: AblateVersion.string,
         subcommands: [
-            LocalCommand.self, CoordinatorCommand.self, WorkerCommand.self, StatusCommand.self, ReportCommand.self, DataCommand.self,
-            TrainCommand.self, PredictCommand.self, BenchCommand.self, KeygenCommand.self, VersionCommand.self, ExecGuardCommand.self,
+            LocalCommand.self, CoordinatorCommand.self, WorkerCommand.self, StatusCommand.self, ReportCommand.self,
+            DataCommand.self,
+            TrainCommand.self, PredictCommand.self, BenchCommand.self, KeygenCommand.self, VersionCommand.self,
+            ExecGuardCommand.self,
             LedgerCommand.self, SettingsCommand.self,
         ])
 

@@ -20,7 +20,8 @@ enum AdaptiveVerdicts {
         { result, basis in
             switch result {
             case .success(let report): mailbox.post(AdaptiveReportBatch(judgements: judgements(report), basis: basis))
-            case .failure(let error): mailbox.post(AdaptiveReportBatch(judgements: [:], problem: "\(error)", basis: basis))
+            case .failure(let error):
+                mailbox.post(AdaptiveReportBatch(judgements: [:], problem: "\(error)", basis: basis))
             }
         }
     }

@@ -30,7 +30,9 @@ struct BenchHeartbeatsCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard workers >= 1, seconds > 0, heartbeatMs >= 10 else { throw ValidationError("--workers ≥ 1, --seconds > 0 and --heartbeat-ms ≥ 10") }
+        guard workers >= 1, seconds > 0, heartbeatMs >= 10 else {
+            throw ValidationError("--workers ≥ 1, --seconds > 0 and --heartbeat-ms ≥ 10")
+        }
     }
 
     func run() throws {
@@ -47,7 +49,10 @@ struct BenchHeartbeatsCommand: ParsableCommand {
         let simulator = try HeartbeatSimulator(endpoint: endpoint, workers: workers, heartbeatMs: heartbeatMs)
         try simulator.run(seconds: 60, untilWelcomed: true)
         guard simulator.allWelcomed else {
-            throw RunFailure(message: "only \(simulator.counts.welcomed) of \(workers) simulated workers were welcomed within 60 s (log: \(directory)/coordinator.log)")
+            throw RunFailure(
+                message:
+                    "only \(simulator.counts.welcomed) of \(workers) simulated workers were welcomed within 60 s (log: \(directory)/coordinator.log)"
+            )
         }
         try simulator.run(seconds: 1)
         let before = try cpuSeconds(coordinator.processIdentifier)
@@ -56,15 +61,24 @@ struct BenchHeartbeatsCommand: ParsableCommand {
         try simulator.run(seconds: seconds)
         let elapsed = Date().timeIntervalSince(start)
         let cpu = try cpuSeconds(coordinator.processIdentifier) - before
-        guard coordinator.isRunning else { throw RunFailure(message: "the coordinator exited during the measurement (log: \(directory)/coordinator.log)") }
-        let result = Result(workers: workers, heartbeatMs: heartbeatMs, seconds: elapsed, coordinatorCPUSeconds: cpu,
-                            coordinatorCorePercent: 100 * cpu / elapsed,
-                            heartbeatsSent: simulator.counts.heartbeatsSent - sentBefore.heartbeatsSent,
-                            messagesReceived: simulator.counts.messagesReceived - sentBefore.messagesReceived,
-                            disconnects: simulator.counts.disconnects)
-        print(String(format: "%d simulated workers, heartbeat %d ms: coordinator used %.2f s of CPU in %.1f s = %.1f %% of one core",
-                     workers, heartbeatMs, cpu, elapsed, result.coordinatorCorePercent))
-        print("  heartbeats sent \(result.heartbeatsSent), messages received \(result.messagesReceived), disconnects \(result.disconnects)")
+        guard coordinator.isRunning else {
+            throw RunFailure(
+                message: "the coordinator exited during the measurement (log: \(directory)/coordinator.log)")
+        }
+        let result = Result(
+            workers: workers, heartbeatMs: heartbeatMs, seconds: elapsed, coordinatorCPUSeconds: cpu,
+            coordinatorCorePercent: 100 * cpu / elapsed,
+            heartbeatsSent: simulator.counts.heartbeatsSent - sentBefore.heartbeatsSent,
+            messagesReceived: simulator.counts.messagesReceived - sentBefore.messagesReceived,
+            disconnects: simulator.counts.disconnects)
+        print(
+            String(
+                format:
+                    "%d simulated workers, heartbeat %d ms: coordinator used %.2f s of CPU in %.1f s = %.1f %% of one core",
+                workers, heartbeatMs, cpu, elapsed, result.coordinatorCorePercent))
+        print(
+            "  heartbeats sent \(result.heartbeatsSent), messages received \(result.messagesReceived), disconnects \(result.disconnects)"
+        )
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -107,13 +121,17 @@ struct BenchHeartbeatsCommand: ParsableCommand {
 
     private func startCoordinator(sweepPath: String, endpoint: String) throws -> Process {
         let logPath = "\(directory)/coordinator.log"
-        guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
+        guard FileManager.default.createFile(atPath: logPath, contents: nil),
+            let log = FileHandle(forWritingAtPath: logPath)
+        else {
             throw RunFailure(message: "\(logPath): cannot create")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ownExecutablePath)
-        process.arguments = ["coordinator", "--sweep", sweepPath, "--state", "\(directory)/state", "--bind", endpoint,
-                             "--heartbeat-ms", "\(heartbeatMs)", "--keep-serving"]
+        process.arguments = [
+            "coordinator", "--sweep", sweepPath, "--state", "\(directory)/state", "--bind", endpoint,
+            "--heartbeat-ms", "\(heartbeatMs)", "--keep-serving",
+        ]
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -123,7 +141,8 @@ struct BenchHeartbeatsCommand: ParsableCommand {
     /// User + system CPU seconds of a process, all its threads, from `/proc/PID/stat` (fields 14 and 15).
     private func cpuSeconds(_ pid: Int32) throws -> Double {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { throw RunFailure(message: "/proc/\(pid)/stat: cannot read") }
+            let close = text.lastIndex(of: ")")
+        else { throw RunFailure(message: "/proc/\(pid)/stat: cannot read") }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // After the command name: field 3 (state) is fields[0], so utime (14) and stime (15) are fields[11] and [12].
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {

@@ -13,17 +13,26 @@ struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
         abstract: "Serve a sweep's cells to workers over ZeroMQ; state (SQLite) and results go to --state.",
-        discussion: "Restarting with the same --state resumes: done cells are not redone, cells in flight are kept if their worker comes back, else requeued from their last checkpoint.")
+        discussion:
+            "Restarting with the same --state resumes: done cells are not redone, cells in flight are kept if their worker comes back, else requeued from their last checkpoint."
+    )
 
     @Option(help: "Sweep file (YAML, see docs/sweep-format.md).") var sweep: String
     @Option(help: "State directory (ledger.sqlite, artifacts/, runs/).") var state: String
     @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555 or ipc:///run/ablate.sock.") var bind: String
     @Option(name: .customLong("heartbeat-ms"), help: "Heartbeat interval in milliseconds.") var heartbeatMs = 1000
     @Option(help: "Silent heartbeat intervals before a worker is declared dead.") var liveness = 5
-    @Option(name: .customLong("restart-grace-ms"), help: "After a restart, how long running cells wait for their worker before being requeued.") var restartGraceMs = 15_000
-    @Option(name: .customLong("min-free-mb"), help: "Megabytes (10^6 bytes) that must stay free in the state directory's filesystem; transfers pause below it.")
+    @Option(
+        name: .customLong("restart-grace-ms"),
+        help: "After a restart, how long running cells wait for their worker before being requeued.")
+    var restartGraceMs = 15_000
+    @Option(
+        name: .customLong("min-free-mb"),
+        help:
+            "Megabytes (10^6 bytes) that must stay free in the state directory's filesystem; transfers pause below it.")
     var minFreeMB: Int64 = 256
-    @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).") var keepServing = false
+    @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).")
+    var keepServing = false
     @OptionGroup var curve: CurveServerOptions
     @OptionGroup var fault: FaultOptions
     @OptionGroup var logging: LogOptions
@@ -52,7 +61,9 @@ struct CoordinatorCommand: ParsableCommand {
         let undo = StateDirectoryUndo(state)
         let setup: CoordinatorSetup
         do {
-            setup = try CoordinatorSetup.prepare(sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, logger: logger)
+            setup = try CoordinatorSetup.prepare(
+                sweepPath: sweep, stateDirectory: state, settings: settings, now: Date().timeIntervalSince1970,
+                checkStage1: Checkpoint.checkStage1, logger: logger)
         } catch {
             undo.undo(holdingLock: false)
             throw error
@@ -72,7 +83,8 @@ struct CoordinatorCommand: ParsableCommand {
             listening = true
             notifier.ready(status: "serving \(setup.sweep.name) on \(endpoint)")
         }
-        let refresher = ReportRefresher(stateDirectory: state, onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
+        let refresher = ReportRefresher(
+            stateDirectory: state, onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
         server.onProgress = { scheduler in
             notifier.tick(status: ServiceStatus.coordinator(scheduler, paused: server.pauseReason))
             refresher.poll { scheduler.finishedCellCount }
@@ -80,12 +92,14 @@ struct CoordinatorCommand: ParsableCommand {
         var stopping = false
         defer { if !stopping { notifier.stopping(status: "sweep finished; stopping") } }
         do {
-            try server.run(untilFinished: !keepServing, shouldStop: {
-                guard stop.isRaised else { return false }
-                if !stopping { notifier.stopping(status: "stopping: saving state") }
-                stopping = true
-                return true
-            })
+            try server.run(
+                untilFinished: !keepServing,
+                shouldStop: {
+                    guard stop.isRaised else { return false }
+                    if !stopping { notifier.stopping(status: "stopping: saving state") }
+                    stopping = true
+                    return true
+                })
         } catch {
             guard !listening else { throw error }
             try? setup.ledger.close()

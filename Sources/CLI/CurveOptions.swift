@@ -7,9 +7,13 @@ import WireProtocol
 
 /// `--curve-secret-key FILE --server-public-key FILE`: both or neither.
 struct CurveClientOptions: ParsableArguments {
-    @Option(name: .customLong("curve-secret-key"), help: ArgumentHelp("This client's CURVE secret key file (from `ablate keygen`; mode 0600).", valueName: "FILE"))
+    @Option(
+        name: .customLong("curve-secret-key"),
+        help: ArgumentHelp("This client's CURVE secret key file (from `ablate keygen`; mode 0600).", valueName: "FILE"))
     var curveSecretKey: String?
-    @Option(name: .customLong("server-public-key"), help: ArgumentHelp("The coordinator's CURVE public key file (.pub).", valueName: "FILE"))
+    @Option(
+        name: .customLong("server-public-key"),
+        help: ArgumentHelp("The coordinator's CURVE public key file (.pub).", valueName: "FILE"))
     var serverPublicKey: String?
 
     func validate() throws {
@@ -27,11 +31,18 @@ struct CurveClientOptions: ParsableArguments {
 
 /// The coordinator's `--curve-secret-key FILE --authorized-keys DIR --insecure`.
 struct CurveServerOptions: ParsableArguments {
-    @Option(name: .customLong("curve-secret-key"), help: ArgumentHelp("The coordinator's CURVE secret key file (from `ablate keygen`; mode 0600).", valueName: "FILE"))
+    @Option(
+        name: .customLong("curve-secret-key"),
+        help: ArgumentHelp(
+            "The coordinator's CURVE secret key file (from `ablate keygen`; mode 0600).", valueName: "FILE"))
     var curveSecretKey: String?
-    @Option(name: .customLong("authorized-keys"), help: ArgumentHelp("Directory of the workers' .pub files allowed to connect (re-read on SIGHUP).", valueName: "DIR"))
+    @Option(
+        name: .customLong("authorized-keys"),
+        help: ArgumentHelp(
+            "Directory of the workers' .pub files allowed to connect (re-read on SIGHUP).", valueName: "DIR"))
     var authorizedKeys: String?
-    @Flag(help: "Allow a non-loopback bind without CURVE (anyone who can reach the port can take jobs and send results).")
+    @Flag(
+        help: "Allow a non-loopback bind without CURVE (anyone who can reach the port can take jobs and send results).")
     var insecure = false
 
     func validate() throws {
@@ -48,9 +59,13 @@ struct CurveServerOptions: ParsableArguments {
         }
         if BindPolicy.isLoopback(endpoint) { return nil }
         guard insecure else {
-            throw RunFailure(message: "--bind \(endpoint) is not a loopback address: give --curve-secret-key FILE --authorized-keys DIR (see docs/security.md), or --insecure to serve it unauthenticated")
+            throw RunFailure(
+                message:
+                    "--bind \(endpoint) is not a loopback address: give --curve-secret-key FILE --authorized-keys DIR (see docs/security.md), or --insecure to serve it unauthenticated"
+            )
         }
-        logger.warning("serving \(endpoint) without CURVE (--insecure): anyone who can reach it can take jobs and send results")
+        logger.warning(
+            "serving \(endpoint) without CURVE (--insecure): anyone who can reach it can take jobs and send results")
         return nil
     }
 }

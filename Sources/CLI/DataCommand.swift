@@ -1,6 +1,6 @@
+import AblateLog
 // DataCommand: `ablate data import|synth|inspect`, the dataset tools.
 import ArgumentParser
-import AblateLog
 import DatasetKit
 import Foundation
 
@@ -50,10 +50,13 @@ struct ImportCommand: ParsableCommand {
             throw DataInputError(file: out, "already exists (use --force to overwrite)")
         }
         let start = Date()
-        let importer = RawImporter(rawDirectory: raw, blockSize: blockSize, valFraction: valFraction, seed: seed, bitDepth: bitDepth)
+        let importer = RawImporter(
+            rawDirectory: raw, blockSize: blockSize, valFraction: valFraction, seed: seed, bitDepth: bitDepth)
         let dataset = try importer.run(logger: AblateLogging.logger("dataset", to: .standardError))
         let hash = try DatasetWriter.write(dataset, to: out, overwrite: force)
-        print("imported \(dataset.train.count + dataset.val.count) blocks (train \(dataset.train.count), val \(dataset.val.count)) in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
+        print(
+            "imported \(dataset.train.count + dataset.val.count) blocks (train \(dataset.train.count), val \(dataset.val.count)) in \(String(format: "%.2f", Date().timeIntervalSince(start))) s"
+        )
         print("wrote \(out)  content sha256 \(hash)")
     }
 }
@@ -99,14 +102,17 @@ struct SynthCommand: ParsableCommand {
         let total = Date().timeIntervalSince(start)
         let blocks = train + val
         let rate = generated > 0 ? Double(blocks) / generated : 0
-        print("generated \(blocks) blocks in \(String(format: "%.3f", generated)) s (\(Int(rate)) blocks/s); wrote in \(String(format: "%.3f", total - generated)) s")
+        print(
+            "generated \(blocks) blocks in \(String(format: "%.3f", generated)) s (\(Int(rate)) blocks/s); wrote in \(String(format: "%.3f", total - generated)) s"
+        )
         print("wrote \(out)  content sha256 \(hash)")
     }
 }
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "inspect", abstract: "Show a dataset file's attributes, counts per split and class, and content hash.")
+        commandName: "inspect",
+        abstract: "Show a dataset file's attributes, counts per split and class, and content hash.")
 
     @Argument(help: "Dataset file (.h5).")
     var file: String
@@ -115,7 +121,9 @@ struct InspectCommand: ParsableCommand {
         let dataset = try DatasetFile(path: file)
         print(file)
         for (name, value) in try dataset.rootAttributes() {
-            print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(value.replacingOccurrences(of: "\n", with: ", "))")
+            print(
+                "  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(value.replacingOccurrences(of: "\n", with: ", "))"
+            )
         }
         let hash = try dataset.computeContentHash()
         let check: String
@@ -129,7 +137,9 @@ struct InspectCommand: ParsableCommand {
         let summary = DatasetSummary(labelsBySplit: try DatasetFormat.splits.map { ($0, try dataset.labels($0)) })
         print(summary.table())
         if let stored = dataset.storedContentHash, stored != hash {
-            throw DataInputError(file: file, "content hash does not match the stored content_sha256: the arrays were changed after writing")
+            throw DataInputError(
+                file: file,
+                "content hash does not match the stored content_sha256: the arrays were changed after writing")
         }
     }
 }

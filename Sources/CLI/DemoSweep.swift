@@ -14,7 +14,8 @@ enum DemoSweep {
         if !FileManager.default.fileExists(atPath: datasetPath) {
             let dataset = SyntheticGenerator(blockSize: 16).dataset(train: 24_000, val: 6_000, seed: 42)
             let hash = try DatasetWriter.write(dataset, to: datasetPath, overwrite: false)
-            logger.info("demo dataset: 30,000 synthetic 16×16 blocks → \(datasetPath) (content sha256 \(hash.prefix(12))…)")
+            logger.info(
+                "demo dataset: 30,000 synthetic 16×16 blocks → \(datasetPath) (content sha256 \(hash.prefix(12))…)")
         }
         let sweepPath = "\(directory)/sweep.yaml"
         if !FileManager.default.fileExists(atPath: sweepPath) {

@@ -1,7 +1,7 @@
+import AblateSupport
 // ExecGuardCommand: `ablate exec-guard` (hidden), runs a worker's command in its own process group and ends the
 // whole group when the worker goes away, cancels it, or the guard is told to stop.
 import ArgumentParser
-import AblateSupport
 import Foundation
 import WorkerKit
 
@@ -17,8 +17,10 @@ struct ExecGuardCommand: ParsableCommand {
         shouldDisplay: false)
 
     @Option(help: "Pid of the worker the command must not outlive.") var parent: Int32
-    @Option(name: .customLong("pid-file"), help: "File that receives the command's pid (= its process group id).") var pidFile: String?
-    @Option(name: .customLong("grace-s"), help: "Seconds between SIGTERM and SIGKILL when ending the group.") var grace = 5.0
+    @Option(name: .customLong("pid-file"), help: "File that receives the command's pid (= its process group id).")
+    var pidFile: String?
+    @Option(name: .customLong("grace-s"), help: "Seconds between SIGTERM and SIGKILL when ending the group.")
+    var grace = 5.0
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func validate() throws {

@@ -11,7 +11,8 @@ struct FaultOptions: ParsableArguments {
         guard let pause else { return }
         guard FaultPoint.parse(pause) != nil else {
             let phases = FaultPhase.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ValidationError("--fault-pause '\(pause)': expected PHASE or PHASE:N with PHASE one of \(phases) and N ≥ 1")
+            throw ValidationError(
+                "--fault-pause '\(pause)': expected PHASE or PHASE:N with PHASE one of \(phases) and N ≥ 1")
         }
         guard marker != nil else { throw ValidationError("--fault-pause needs --fault-marker FILE") }
     }

@@ -25,6 +25,8 @@ enum FinalReport {
         guard let ledger = try? Ledger(readingDirectory: stateDirectory) else { return [] }
         defer { try? ledger.close() }
         let cells = (try? ledger.plannedCells()) ?? []
-        return cells.filter { $0.state == .failed }.map { "failed: \($0.variant) seed \($0.seed): \($0.reason ?? "no reason recorded")" }
+        return cells.filter { $0.state == .failed }.map {
+            "failed: \($0.variant) seed \($0.seed): \($0.reason ?? "no reason recorded")"
+        }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import NN
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// OpenBLAS selects its kernels when the library is loaded, before `main` runs, from `OPENBLAS_CORETYPE` or
@@ -22,9 +22,11 @@ public enum KernelSelection {
         let userChose = environment["OPENBLAS_CORETYPE"] != nil && environment[marker] == nil
         guard !userChose else { return }
         let loaded = BLAS.coreName
-        guard let preferred = BLAS.nextCoreType(loaded: loaded, passes: BLAS.kernelIsRowInvariant, avx512: BLAS.cpuHasAVX512,
-                                                fallback: BLAS.rowInvariantFallback, visited: tried),
-              preferred != loaded, tried.count < 4
+        guard
+            let preferred = BLAS.nextCoreType(
+                loaded: loaded, passes: BLAS.kernelIsRowInvariant, avx512: BLAS.cpuHasAVX512,
+                fallback: BLAS.rowInvariantFallback, visited: tried),
+            preferred != loaded, tried.count < 4
         else { return }
         setenv("OPENBLAS_CORETYPE", preferred, 1)
         setenv(marker, (tried + [loaded, preferred]).joined(separator: ","), 1)

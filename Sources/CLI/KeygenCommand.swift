@@ -9,13 +9,17 @@ struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
         abstract: "Write a CURVE key pair: DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub (public), in Z85 text.",
-        discussion: "Give the coordinator's .pub to every worker (--server-public-key) and put each worker's .pub in the coordinator's --authorized-keys directory.")
+        discussion:
+            "Give the coordinator's .pub to every worker (--server-public-key) and put each worker's .pub in the coordinator's --authorized-keys directory."
+    )
 
     @Option(help: "Directory for the key files (created if missing).") var out: String
     @Option(help: "Key name: the files are NAME.key and NAME.pub (default: this host's name).") var name: String?
 
     func run() throws {
-        guard ZeroMQ.has("curve") else { throw RunFailure(message: "this libzmq was built without CURVE support; install a libzmq with libsodium") }
+        guard ZeroMQ.has("curve") else {
+            throw RunFailure(message: "this libzmq was built without CURVE support; install a libzmq with libsodium")
+        }
         let keyName = name ?? ProcessInfo.processInfo.hostName
         let pair = try CurveKeyPair.generate()
         let paths = try CurveKeyFile.write(pair, directory: out, name: keyName)

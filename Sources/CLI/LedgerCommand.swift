@@ -23,8 +23,10 @@ struct LedgerCheckCommand: ParsableCommand {
         do { problems = try Ledger.check(directory: state) } catch { throw RunFailure(message: "\(error)") }
         guard problems.isEmpty else {
             let path = Ledger.filePath(in: state)
-            throw RunFailure(message: "\(path): damaged: \(problems.prefix(5).joined(separator: "; "))\(problems.count > 5 ? "; …" : "")"
-                + "; run `ablate ledger recover --state \(state)` to restore its latest backup")
+            throw RunFailure(
+                message:
+                    "\(path): damaged: \(problems.prefix(5).joined(separator: "; "))\(problems.count > 5 ? "; …" : "")"
+                    + "; run `ablate ledger recover --state \(state)` to restore its latest backup")
         }
         print("\(Ledger.filePath(in: state)): ok")
     }
@@ -34,8 +36,11 @@ struct LedgerCheckCommand: ParsableCommand {
 struct LedgerRecoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recover",
-        abstract: "Move a damaged ledger aside and restore the coordinator's latest backup (STATE/ledger.backup.sqlite).",
-        discussion: "The coordinator must not be running. Cells that finished after the backup was taken run again; their earlier results stay in runs/ until then.")
+        abstract:
+            "Move a damaged ledger aside and restore the coordinator's latest backup (STATE/ledger.backup.sqlite).",
+        discussion:
+            "The coordinator must not be running. Cells that finished after the backup was taken run again; their earlier results stay in runs/ until then."
+    )
 
     @Option(help: "State directory of a coordinator.") var state: String
     @Flag(help: "Restore even when the current ledger passes the full check.") var force = false
@@ -45,13 +50,19 @@ struct LedgerRecoverCommand: ParsableCommand {
         do { lock = try StateLock(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
         defer { withExtendedLifetime(lock) {} }
         if !force, FileManager.default.fileExists(atPath: Ledger.filePath(in: state)),
-           let problems = try? Ledger.check(directory: state), problems.isEmpty {
-            throw RunFailure(message: "\(Ledger.filePath(in: state)): passes the full check; nothing to recover (--force restores the backup anyway)")
+            let problems = try? Ledger.check(directory: state), problems.isEmpty
+        {
+            throw RunFailure(
+                message:
+                    "\(Ledger.filePath(in: state)): passes the full check; nothing to recover (--force restores the backup anyway)"
+            )
         }
         let recovery: Ledger.Recovery
         do { recovery = try Ledger.recover(directory: state) } catch { throw RunFailure(message: "\(error)") }
         let formatter = ISO8601DateFormatter()
-        print("restored \(Ledger.filePath(in: state)) from the backup of \(formatter.string(from: recovery.backupDate)) (\(recovery.cellsDone) cells done);"
-              + " the damaged file is kept as \(recovery.damagedCopy); cells finished after the backup will run again")
+        print(
+            "restored \(Ledger.filePath(in: state)) from the backup of \(formatter.string(from: recovery.backupDate)) (\(recovery.cellsDone) cells done);"
+                + " the damaged file is kept as \(recovery.damagedCopy); cells finished after the backup will run again"
+        )
     }
 }

@@ -16,7 +16,9 @@ struct LocalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "local",
         abstract: "Run a sweep on this machine: a coordinator and N workers over loopback, with live progress.",
-        discussion: "--demo generates a synthetic dataset and runs a small Stage-1 job and the five-loss ablation with 2 seeds.")
+        discussion:
+            "--demo generates a synthetic dataset and runs a small Stage-1 job and the five-loss ablation with 2 seeds."
+    )
 
     @Option(help: "Sweep file (YAML).") var sweep: String?
     @Flag(help: "Generate a synthetic dataset and a demo sweep (five losses × 2 seeds) and run it.") var demo = false
@@ -42,8 +44,9 @@ struct LocalCommand: ParsableCommand {
         do {
             try Directories.create(stateDirectory)
             let sweepPath = demo ? try DemoSweep.prepare(in: "\(stateDirectory)/demo", logger: logger) : (sweep ?? "")
-            setup = try CoordinatorSetup.prepare(sweepPath: sweepPath, stateDirectory: stateDirectory, settings: CoordinatorSettings(),
-                                                 now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, logger: logger)
+            setup = try CoordinatorSetup.prepare(
+                sweepPath: sweepPath, stateDirectory: stateDirectory, settings: CoordinatorSettings(),
+                now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, logger: logger)
         } catch {
             undo.undo(holdingLock: false)
             throw error
@@ -52,8 +55,9 @@ struct LocalCommand: ParsableCommand {
         let coordinatorLog = LogOutput(appendingTo: "\(stateDirectory)/logs/coordinator.log")
         let server: CoordinatorServer
         do {
-            server = try CoordinatorServer(setup: setup, endpoint: "tcp://127.0.0.1:*",
-                                           makeLogger: { AblateLogging.logger($0, to: coordinatorLog) })
+            server = try CoordinatorServer(
+                setup: setup, endpoint: "tcp://127.0.0.1:*",
+                makeLogger: { AblateLogging.logger($0, to: coordinatorLog) })
         } catch {
             try? setup.ledger.close()
             undo.undo(holdingLock: true)
@@ -63,15 +67,18 @@ struct LocalCommand: ParsableCommand {
         var children: [Process] = []
         server.onListening = { endpoint in
             do {
-                children = try (0..<workers).map { try spawnWorker($0, endpoint: endpoint, stateDirectory: stateDirectory) }
+                children = try (0..<workers).map {
+                    try spawnWorker($0, endpoint: endpoint, stateDirectory: stateDirectory)
+                }
                 logger.info("coordinator on \(endpoint); \(workers) worker(s) started (logs in \(stateDirectory)/logs)")
             } catch {
                 logger.error("cannot start workers: \(error)")
             }
         }
         let display = ProgressDisplay(sweep: setup.sweep.name)
-        let refresher = ReportRefresher(stateDirectory: stateDirectory, logger: AblateLogging.logger("report", to: coordinatorLog),
-                                        onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
+        let refresher = ReportRefresher(
+            stateDirectory: stateDirectory, logger: AblateLogging.logger("report", to: coordinatorLog),
+            onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
         server.onProgress = { scheduler in
             display.update(scheduler)
             refresher.poll { scheduler.finishedCellCount }
@@ -89,22 +96,32 @@ struct LocalCommand: ParsableCommand {
         // finished state anyway, and is the last one written.
         refresher.close()
         emit(FinalReport.text(stateDirectory: stateDirectory, cache: refresher.pairedTests, listFailures: false))
-        emit("results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)")
-        if stop.isRaised { throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)") }
+        emit(
+            "results: \(stateDirectory)/runs/<variant>/seed-<seed>/ (metrics.jsonl, best.h5, last.h5, summary.json, predictions.h5)"
+        )
+        if stop.isRaised {
+            throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)")
+        }
     }
 
     private func spawnWorker(_ index: Int, endpoint: String, stateDirectory: String) throws -> Process {
         let logs = "\(stateDirectory)/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let logPath = "\(logs)/worker-\(index).log"
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        guard let log = FileHandle(forWritingAtPath: logPath) else { throw RunFailure(message: "\(logPath): cannot open") }
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        guard let log = FileHandle(forWritingAtPath: logPath) else {
+            throw RunFailure(message: "\(logPath): cannot open")
+        }
         try log.seekToEnd()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ownExecutablePath)
-        process.arguments = ["worker", "--connect", endpoint, "--work-dir", "\(stateDirectory)/workers/local-\(index)",
-                             "--name", "local-\(index)", "--threads", "\(threads)", "--cache-dir", "\(stateDirectory)/workers/cache",
-                             "--log-level", logging.logLevel.rawValue]
+        process.arguments = [
+            "worker", "--connect", endpoint, "--work-dir", "\(stateDirectory)/workers/local-\(index)",
+            "--name", "local-\(index)", "--threads", "\(threads)", "--cache-dir", "\(stateDirectory)/workers/cache",
+            "--log-level", logging.logLevel.rawValue,
+        ]
         process.standardOutput = log
         process.standardError = log
         try process.run()

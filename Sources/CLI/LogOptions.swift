@@ -5,8 +5,11 @@ import Logging
 
 /// `--log-level LEVEL`: the least level of the log lines a process writes (info by default).
 struct LogOptions: ParsableArguments {
-    @Option(name: .customLong("log-level"),
-            help: ArgumentHelp("Least level of the log lines written: trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp(
+            "Least level of the log lines written: trace, debug, info, notice, warning, error or critical.",
+            valueName: "level"))
     var logLevel: LogLevel = .info
 
     /// Sets the level of the loggers created from now on; call before creating any.

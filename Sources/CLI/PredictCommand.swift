@@ -17,11 +17,14 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Dataset file (.h5).") var data: String
     @Option(help: "Split: train or val.") var split: String = "val"
     @Option(help: "Output file (.h5).") var out: String
-    @Option(name: .customLong("stage1-checkpoint"), help: "Stage-1 checkpoint, for slim checkpoints.") var stage1Checkpoint: String?
+    @Option(name: .customLong("stage1-checkpoint"), help: "Stage-1 checkpoint, for slim checkpoints.")
+    var stage1Checkpoint: String?
     @Flag(help: "Replace an existing output file.") var force = false
 
     func run() throws {
-        guard DatasetFormat.splits.contains(split) else { throw ValidationError("--split \(split): expected train or val") }
+        guard DatasetFormat.splits.contains(split) else {
+            throw ValidationError("--split \(split): expected train or val")
+        }
         if !force, FileManager.default.fileExists(atPath: out) {
             throw RunFailure(message: "\(out): already exists (use --force to overwrite)")
         }
@@ -34,7 +37,10 @@ struct PredictCommand: ParsableCommand {
             }
             let stage1Hash = try Trainer.sha256(ofFile: stage1Checkpoint)
             guard stage1Hash == contents.info.stage1Hash else {
-                throw RunFailure(message: "\(stage1Checkpoint): is not the stage-1 checkpoint \(checkpoint) was trained on (hash differs)")
+                throw RunFailure(
+                    message:
+                        "\(stage1Checkpoint): is not the stage-1 checkpoint \(checkpoint) was trained on (hash differs)"
+                )
             }
             try Checkpoint.load(Checkpoint.read(stage1Checkpoint), into: model, prefix: "backbone.")
             try Checkpoint.loadSlim(contents, into: model)

@@ -26,7 +26,9 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Judge a sweep: best-epoch tables, paired CIs, corrected p-values, verdicts, provenance warnings.",
-        discussion: "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with plots).")
+        discussion:
+            "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with plots)."
+    )
 
     @Option(help: "State directory of a coordinator.") var state: String
     @Option(help: "Output format: md, csv, json or html.") var format = "md"
@@ -43,6 +45,8 @@ struct ReportCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
             return
         }
-        do { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) } catch { throw RunFailure(message: "\(error)") }
+        do { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) } catch {
+            throw RunFailure(message: "\(error)")
+        }
     }
 }

@@ -43,7 +43,9 @@ enum SettingsHelp {
             }
             if text == nil {
                 index += 1
-                guard index < arguments.count else { throw RunFailure(message: "\(setting.flag): missing value (\(setting.expected))") }
+                guard index < arguments.count else {
+                    throw RunFailure(message: "\(setting.flag): missing value (\(setting.expected))")
+                }
                 text = arguments[index]
             }
             let given = text ?? ""

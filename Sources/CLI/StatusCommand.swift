@@ -16,7 +16,9 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var curve: CurveClientOptions
 
     func validate() throws {
-        guard (state == nil) != (connect == nil) else { throw ValidationError("give exactly one of --state DIR and --connect ENDPOINT") }
+        guard (state == nil) != (connect == nil) else {
+            throw ValidationError("give exactly one of --state DIR and --connect ENDPOINT")
+        }
         if let connect { try EndpointSyntax.check(connect, option: "--connect", bind: false) }
     }
 
@@ -37,12 +39,14 @@ struct StatusCommand: ParsableCommand {
             let name = try ledger.sweepName() ?? "?"
             let cells = try ledger.plannedCells()
             let adaptive = try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state)
-            return "sweep \(name)\n" + StatusTable.text(StatusTable.rows(cells), reasons: StatusTable.failureReasons(cells))
+            return "sweep \(name)\n"
+                + StatusTable.text(StatusTable.rows(cells), reasons: StatusTable.failureReasons(cells))
                 + adaptive.map { "\n" + $0 }.joined()
         }
         guard let connect else { return "" }
         let reply = try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys())
-        return "sweep \(reply.sweep)\n" + (reply.paused.map { "\($0)\n" } ?? "") + StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows))
+        return "sweep \(reply.sweep)\n" + (reply.paused.map { "\($0)\n" } ?? "")
+            + StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows))
     }
 }
 
@@ -64,7 +68,8 @@ enum StatusClient {
                 if case .statusReply(let reply) = try? MessageCodec.decode(frames) { return reply }
             }
         }
-        let hint = curve == nil
+        let hint =
+            curve == nil
             ? "is a coordinator serving there, without CURVE?"
             : "is a coordinator serving there, and is this key's public half in its authorized keys (an unlisted key gets no answer)?"
         throw RunFailure(message: "\(endpoint): no answer from a coordinator within \(timeoutMs / 1000) s; \(hint)")

@@ -18,8 +18,12 @@ struct VersionCommand: ParsableCommand {
         print("ablate \(AblateVersion.string)")
         print("libzmq \(ZeroMQ.version) (curve: \(ZeroMQ.has("curve") ? "yes" : "no"))")
         print("hdf5 \(HDF5Executor.libraryVersion)")
-        let invariance = BLAS.kernelIsRowInvariant
-            ? "row-invariant" : "NOT row-invariant: results depend on batch composition; set OPENBLAS_CORETYPE=\(BLAS.rowInvariantFallback)"
-        print("openblas core \(BLAS.coreName) (\(invariance); run single-threaded; ablate splits GEMMs over its own --threads)")
+        let invariance =
+            BLAS.kernelIsRowInvariant
+            ? "row-invariant"
+            : "NOT row-invariant: results depend on batch composition; set OPENBLAS_CORETYPE=\(BLAS.rowInvariantFallback)"
+        print(
+            "openblas core \(BLAS.coreName) (\(invariance); run single-threaded; ablate splits GEMMs over its own --threads)"
+        )
     }
 }

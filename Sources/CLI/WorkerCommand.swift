@@ -10,22 +10,34 @@ import WorkerKit
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Connect to a coordinator, fetch artifacts, train assigned cells and stream metrics and checkpoints back.")
+        abstract:
+            "Connect to a coordinator, fetch artifacts, train assigned cells and stream metrics and checkpoints back.")
 
     @Option(help: "Coordinator endpoint, e.g. tcp://coordinator:5555.") var connect: String
-    @Option(name: .customLong("work-dir"), help: "Working directory (artifact cache, runs, outbox).") var workDir: String
+    @Option(name: .customLong("work-dir"), help: "Working directory (artifact cache, runs, outbox).") var workDir:
+        String
     @Option(help: "Worker name (default: HOST-gpuIDX with --gpu, else HOST-PID).") var name: String?
     @Option(parsing: .unconditional, help: "Compute threads per job (results do not depend on it).") var threads = 1
     @Option(help: "GPU index this worker owns: its command jobs run with CUDA_VISIBLE_DEVICES set to it.") var gpu: Int?
     @Option(help: "GPU indices, e.g. 0,1,2,3: one slot per GPU, each command job pinned to its own.") var gpus: String?
     @Option(parsing: .unconditional, help: "Jobs run at once (default 1; with --gpus, one per GPU).") var slots: Int?
-    @Option(name: .customLong("cache-dir"), help: "Frozen-prefix cache directory (default WORK_DIR/cache).") var cacheDir: String?
-    @Option(name: .customLong("stop-timeout"), help: "Seconds a stop (SIGTERM) may take to flush results and release the running cells.") var stopTimeout = 30.0
-    @Option(name: .customLong("checkpoint-interval"),
-            help: "Least seconds between epochs whose checkpoints are streamed (first and last always; metrics every epoch; 0: every epoch).")
+    @Option(name: .customLong("cache-dir"), help: "Frozen-prefix cache directory (default WORK_DIR/cache).")
+    var cacheDir: String?
+    @Option(
+        name: .customLong("stop-timeout"),
+        help: "Seconds a stop (SIGTERM) may take to flush results and release the running cells.") var stopTimeout =
+        30.0
+    @Option(
+        name: .customLong("checkpoint-interval"),
+        help:
+            "Least seconds between epochs whose checkpoints are streamed (first and last always; metrics every epoch; 0: every epoch)."
+    )
     var checkpointInterval = 10.0
-    @Flag(name: .customLong("exit-when-finished"),
-          help: "Exit (status 0) once the coordinator says every cell is done or failed, instead of waiting for the next sweep.")
+    @Flag(
+        name: .customLong("exit-when-finished"),
+        help:
+            "Exit (status 0) once the coordinator says every cell is done or failed, instead of waiting for the next sweep."
+    )
     var exitWhenFinished = false
     @OptionGroup var curve: CurveClientOptions
     @OptionGroup var fault: FaultOptions
@@ -36,14 +48,23 @@ struct WorkerCommand: ParsableCommand {
     func validate() throws {
         try EndpointSyntax.check(connect, option: "--connect", bind: false)
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard (1...FieldLimits.maxJobsPerWorker).contains(slots ?? 1) else { throw ValidationError("--slots must be 1 … \(FieldLimits.maxJobsPerWorker)") }
+        guard (1...FieldLimits.maxJobsPerWorker).contains(slots ?? 1) else {
+            throw ValidationError("--slots must be 1 … \(FieldLimits.maxJobsPerWorker)")
+        }
         guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
-        guard checkpointInterval >= 0, checkpointInterval.isFinite else { throw ValidationError("--checkpoint-interval must be a number of seconds ≥ 0") }
+        guard checkpointInterval >= 0, checkpointInterval.isFinite else {
+            throw ValidationError("--checkpoint-interval must be a number of seconds ≥ 0")
+        }
         if gpus != nil {
-            guard gpu == nil else { throw ValidationError("--gpu and --gpus cannot be combined: give --gpus for several GPUs, --gpu for one") }
+            guard gpu == nil else {
+                throw ValidationError(
+                    "--gpu and --gpus cannot be combined: give --gpus for several GPUs, --gpu for one")
+            }
             let list = try gpuList()
             if let slots, slots != list.count {
-                throw ValidationError("--slots \(slots) differs from the \(list.count) GPUs of --gpus (one slot per GPU); leave --slots out")
+                throw ValidationError(
+                    "--slots \(slots) differs from the \(list.count) GPUs of --gpus (one slot per GPU); leave --slots out"
+                )
             }
         }
     }
@@ -51,7 +72,9 @@ struct WorkerCommand: ParsableCommand {
     /// `--gpus` as indices: distinct non-negative integers separated by commas.
     func gpuList() throws -> [Int] {
         guard let gpus else { return [] }
-        let parts = gpus.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = gpus.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         let list = parts.compactMap { Int($0) }.filter { $0 >= 0 }
         guard list.count == parts.count, !list.isEmpty else {
             throw ValidationError("--gpus '\(gpus)': expected GPU indices separated by commas, e.g. 0,1,2,3")
@@ -65,7 +88,10 @@ struct WorkerCommand: ParsableCommand {
         logging.apply()
         let host = ProcessInfo.processInfo.hostName
         let gpuList = try gpuList()
-        let defaultName = gpuList.isEmpty ? (gpu.map { "\(host)-gpu\($0)" } ?? "\(host)-\(getpid())") : "\(host)-gpus\(gpuList.map(String.init).joined(separator: "-"))"
+        let defaultName =
+            gpuList.isEmpty
+            ? (gpu.map { "\(host)-gpu\($0)" } ?? "\(host)-\(getpid())")
+            : "\(host)-gpus\(gpuList.map(String.init).joined(separator: "-"))"
         var options = WorkerOptions(endpoint: connect, name: name ?? defaultName, workDirectory: workDir)
         options.threads = threads
         options.gpu = gpu
@@ -80,7 +106,9 @@ struct WorkerCommand: ParsableCommand {
         options.exitWhenFinished = exitWhenFinished
         options.corruptFirstChunk = faultCorruptFirstChunk
         try EndpointSyntax.probeConnect(connect, option: "--connect")
-        do { try Directories.create(workDir) } catch let error as FileWriteError { throw RunFailure(message: "--work-dir \(error)") }
+        do { try Directories.create(workDir) } catch let error as FileWriteError {
+            throw RunFailure(message: "--work-dir \(error)")
+        }
         let stop = StopSignal()
         let notifier = SystemdNotifier()
         let agent = try WorkerAgent(options: options)
@@ -93,7 +121,8 @@ struct WorkerCommand: ParsableCommand {
             }
             notifier.tick(status: status)
         }
-        Logger(label: "worker").info("\(options.name) connecting to \(connect)\(options.curve == nil ? "" : " (CURVE)")")
+        Logger(label: "worker").info(
+            "\(options.name) connecting to \(connect)\(options.curve == nil ? "" : " (CURVE)")")
         try agent.run(shouldStop: {
             guard stop.isRaised else { return false }
             notifier.stopping(status: "stopping: flushing and releasing cells")

@@ -32,7 +32,9 @@ public struct AdaptivePlanner: Sendable {
     }
 
     /// The progress of the cells of `cells` that belong to the sequence, by variant and sweep seed.
-    public func progress<Cells: Sequence<CellRecord>>(_ cells: Cells) -> [AdaptiveSeeds.SeedCell: AdaptiveSeeds.Progress] {
+    public func progress<Cells: Sequence<CellRecord>>(_ cells: Cells) -> [AdaptiveSeeds.SeedCell: AdaptiveSeeds
+        .Progress]
+    {
         var out: [AdaptiveSeeds.SeedCell: AdaptiveSeeds.Progress] = [:]
         for cell in cells {
             guard let key = seedCells[cell.id] else { continue }
@@ -58,18 +60,24 @@ public struct AdaptivePlanner: Sendable {
     {
         if let batch = mailbox.take() {
             // A failed build keeps the verdicts of the last good one.
-            latest = batch.problem == nil ? batch : AdaptiveReportBatch(judgements: latest?.judgements ?? [:], problem: batch.problem, basis: batch.basis)
+            latest =
+                batch.problem == nil
+                ? batch
+                : AdaptiveReportBatch(judgements: latest?.judgements ?? [:], problem: batch.problem, basis: batch.basis)
         }
         let current = latest?.basis == Self.doneCount(cells)
         let failed = current && latest?.problem != nil
         let decision = design.decide(
-            cells: progress(cells), judgements: latest?.judgements ?? [:], reportIsCurrent: current, reportFailed: failed)
+            cells: progress(cells), judgements: latest?.judgements ?? [:], reportIsCurrent: current,
+            reportFailed: failed)
         var logs: [String] = []
         for (variant, reason) in decision.reasons where lastReasons[variant] != reason {
             lastReasons[variant] = reason
             logs.append("adaptive seeds: \(variant): \(reason)")
         }
-        if failed, let problem = latest?.problem, !logs.isEmpty { logs.append("adaptive seeds: the report failed: \(problem)") }
+        if failed, let problem = latest?.problem, !logs.isEmpty {
+            logs.append("adaptive seeds: the report failed: \(problem)")
+        }
         let records = decision.additions.compactMap { laterRecords[$0] }
         return (records, logs, decision.settled)
     }

@@ -63,7 +63,8 @@ public struct AdaptiveSeeds: Sendable, Equatable {
 
         public static func == (lhs: Decision, rhs: Decision) -> Bool {
             lhs.additions == rhs.additions && lhs.settled == rhs.settled
-                && lhs.reasons.map(\.variant) == rhs.reasons.map(\.variant) && lhs.reasons.map(\.reason) == rhs.reasons.map(\.reason)
+                && lhs.reasons.map(\.variant) == rhs.reasons.map(\.variant)
+                && lhs.reasons.map(\.reason) == rhs.reasons.map(\.reason)
         }
 
         /// The reason given for `variant`.
@@ -141,16 +142,21 @@ public struct AdaptiveSeeds: Sendable, Equatable {
             if inFlight > 0 {
                 waiting = true
                 reasons.append(
-                    (variant, count > initialCount
-                        ? "undecided, collecting seed \(count) of at most \(maximum)"
-                        : "collecting the \(count) initial seeds (at most \(maximum))"))
+                    (
+                        variant,
+                        count > initialCount
+                            ? "undecided, collecting seed \(count) of at most \(maximum)"
+                            : "collecting the \(count) initial seeds (at most \(maximum))"
+                    ))
                 continue
             }
             if paired == 0 {
                 reasons.append((variant, "no paired seed to compare (failed cells); no more seeds"))
                 continue
             }
-            let verdict = judgements[variant].flatMap { $0.pairedSeeds == paired || (reportIsCurrent && !reportFailed) ? $0 : nil }
+            let verdict = judgements[variant].flatMap {
+                $0.pairedSeeds == paired || (reportIsCurrent && !reportFailed) ? $0 : nil
+            }
             guard let judgement = verdict else {
                 if reportIsCurrent {
                     reasons.append((variant, "no verdict: the report could not judge it; no more seeds"))
@@ -174,7 +180,10 @@ public struct AdaptiveSeeds: Sendable, Equatable {
                 if cells[base] == nil, !additions.contains(base) { additions.append(base) }
                 additions.append(SeedCell(variant: variant, sweepSeed: next))
                 reasons.append(
-                    (variant, "undecided at \(paired) seeds, adding seed \(count + 1) of at most \(maximum) (seed \(next))"))
+                    (
+                        variant,
+                        "undecided at \(paired) seeds, adding seed \(count + 1) of at most \(maximum) (seed \(next))"
+                    ))
             }
         }
         return Decision(additions: additions, reasons: reasons, settled: additions.isEmpty && !waiting)

@@ -62,7 +62,8 @@ public enum CommandPlaceholders {
     /// - Throws: `CommandPlaceholderError` for a placeholder nothing fills.
     public static func fill(_ argv: [String], values: [String: String], variant: String) throws -> [String] {
         try argv.map { argument in
-            for name in CommandPlaceholderText.names(in: argument) where values[name] == nil && !workerFilled.contains(name) {
+            for name in CommandPlaceholderText.names(in: argument)
+            where values[name] == nil && !workerFilled.contains(name) {
                 throw CommandPlaceholderError(variant: variant, argument: argument, name: name)
             }
             return CommandPlaceholderText.substitute(argument) { values[$0] }

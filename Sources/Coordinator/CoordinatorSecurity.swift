@@ -16,7 +16,8 @@ public struct CoordinatorSecurity: Sendable {
 
     /// Reads `--curve-secret-key FILE` (refused when group or others can read it) and checks the directory loads.
     public static func load(secretKeyFile: String, authorizedKeysDirectory: String) throws -> CoordinatorSecurity {
-        let security = CoordinatorSecurity(pair: try CurveKeyFile.readSecret(secretKeyFile), authorizedKeysDirectory: authorizedKeysDirectory)
+        let security = CoordinatorSecurity(
+            pair: try CurveKeyFile.readSecret(secretKeyFile), authorizedKeysDirectory: authorizedKeysDirectory)
         _ = try AuthorizedKeys.load(directory: authorizedKeysDirectory)
         return security
     }
@@ -45,7 +46,9 @@ final class CurveGate {
         let keys = try AuthorizedKeys.load(directory: security.authorizedKeysDirectory)
         handler = ZAPHandler(context: context, allowlist: Set(keys.values))
         try handler.start()
-        logger.info("CURVE on: server key \(KeyFingerprint.of(security.pair.publicKey)), \(keys.count) authorized worker key(s) in \(security.authorizedKeysDirectory)")
+        logger.info(
+            "CURVE on: server key \(KeyFingerprint.of(security.pair.publicKey)), \(keys.count) authorized worker key(s) in \(security.authorizedKeysDirectory)"
+        )
     }
 
     func stop() { handler.stop() }
@@ -66,7 +69,9 @@ final class CurveGate {
     func drain() -> [(counter: String, line: String?)] {
         handler.takeDecisions().map { decision in
             if decision.accepted { return ("zap_accepted", nil) }
-            let who = decision.publicKey.isEmpty ? "no CURVE key (\(decision.mechanism))" : "key \(KeyFingerprint.of(decision.publicKey))"
+            let who =
+                decision.publicKey.isEmpty
+                ? "no CURVE key (\(decision.mechanism))" : "key \(KeyFingerprint.of(decision.publicKey))"
             return ("zap_rejected", "refused a connection from \(decision.address): \(who) is not authorized")
         }
     }

@@ -64,8 +64,10 @@ public final class CoordinatorServer {
     /// `freeBytes` reads the free space of the state directory's filesystem (nil: `statvfs`; tests simulate a full disk).
     /// `makeLogger` makes the logger of a component from its label (`coordinator`, `scheduler`, `transfer`); by default
     /// swift-log's bootstrapped factory.
-    public init(setup: CoordinatorSetup, endpoint: String, freeBytes: (() -> Int64?)? = nil,
-                makeLogger: (String) -> Logger = { Logger(label: $0) }) throws {
+    public init(
+        setup: CoordinatorSetup, endpoint: String, freeBytes: (() -> Int64?)? = nil,
+        makeLogger: (String) -> Logger = { Logger(label: $0) }
+    ) throws {
         self.setup = setup
         self.endpoint = endpoint
         self.scheduler = setup.scheduler
@@ -77,9 +79,10 @@ public final class CoordinatorServer {
         let stateDirectory = setup.store.stateDirectory
         let probe = freeBytes ?? { try? FreeSpace.available(at: stateDirectory) }
         self.freeBytes = probe
-        receiver = try TransferReceiver(stateDirectory: stateDirectory, store: setup.store, window: setup.scheduler.settings.window,
-                                        reserveBytes: setup.scheduler.settings.minFreeBytes,
-                                        freeBytes: probe)
+        receiver = try TransferReceiver(
+            stateDirectory: stateDirectory, store: setup.store, window: setup.scheduler.settings.window,
+            reserveBytes: setup.scheduler.settings.minFreeBytes,
+            freeBytes: probe)
         results = ResultsWriter(ledger: setup.ledger, store: setup.store)
         logs = CommandLogWriter(store: setup.store)
         limits = FrameLimits(maxChunkBytes: setup.scheduler.settings.chunkBytes)
@@ -88,12 +91,18 @@ public final class CoordinatorServer {
         // Cells finished before a crash that interrupted their results are written again (idempotent).
         var rewrites: [SchedulerAction] = []
         for cell in setup.scheduler.cells.values where cell.state == .done {
-            let directory = setup.store.absolute(ResultsWriter.relativeDirectory(variant: cell.variant, seed: cell.seed))
-            if !FileManager.default.fileExists(atPath: "\(directory)/summary.json") { rewrites.append(.finishCell(cell)) }
+            let directory = setup.store.absolute(
+                ResultsWriter.relativeDirectory(variant: cell.variant, seed: cell.seed))
+            if !FileManager.default.fileExists(atPath: "\(directory)/summary.json") {
+                rewrites.append(.finishCell(cell))
+            }
         }
-        if let failure = try backlog.run(rewrites, now: now, isRetryable: Self.mayPass, perform: { action in
-            if case .finishCell(let cell) = action { try results.write(cell) }
-        }) {
+        if let failure = try backlog.run(
+            rewrites, now: now, isRetryable: Self.mayPass,
+            perform: { action in
+                if case .finishCell(let cell) = action { try results.write(cell) }
+            })
+        {
             logger.warning("cannot write results to the state directory: \(failure); retrying every second")
         }
         // Part files of transfers that no cell can resume: removed now when no cell was running, else once the cells
@@ -110,7 +119,8 @@ public final class CoordinatorServer {
         guard !backlog.isEmpty else { return nil }
         let free = freeBytes()
         let shown = free.map { String(format: "%.1f MB free", Double($0) / 1_000_000) } ?? "free space unknown"
-        return "paused: state directory full (\(shown), need \(String(format: "%.1f", Double(setup.scheduler.settings.minFreeBytes) / 1_000_000)) MB); "
+        return
+            "paused: state directory full (\(shown), need \(String(format: "%.1f", Double(setup.scheduler.settings.minFreeBytes) / 1_000_000)) MB); "
             + "\(backlog.queue.count) write(s) waiting"
     }
 
@@ -152,7 +162,9 @@ public final class CoordinatorServer {
             }
             for failure in try handshakes.drain() {
                 // A ZAP refusal is logged by the gate, with the key's fingerprint; an aborted handshake is only counted.
-                note(failure.kind == .authentication || failure.kind == .aborted ? nil : failure.description, kind: failure.counterName)
+                note(
+                    failure.kind == .authentication || failure.kind == .aborted ? nil : failure.description,
+                    kind: failure.counterName)
             }
             for line in throttle.flush(now: now) { logger.warning("\(line)") }
             flushCounters(force: false)
@@ -163,7 +175,9 @@ public final class CoordinatorServer {
             try backlog.retry(now: .infinity, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
             if !backlog.isEmpty {
                 let failure = backlog.lastFailure ?? "the state directory is full"
-                logger.error("\(backlog.queue.count) write(s) could not be saved (\(failure)); the work they record is redone after a restart")
+                logger.error(
+                    "\(backlog.queue.count) write(s) could not be saved (\(failure)); the work they record is redone after a restart"
+                )
             }
         }
         // The last DONE_ACK and the DISCONNECTs `sweep finished` get a moment to leave before the socket closes.
@@ -183,7 +197,9 @@ public final class CoordinatorServer {
         guard let peer = frames.first?.array, frames.count > 1 else { return count("dropped_frames") }
         let time = now
         guard limiter.allow(peer: peer, now: time) else {
-            return note("dropped messages from peer \(Self.describe(peer)): more than \(Int(limiter.ratePerSecond)) a second", kind: "dropped_rate")
+            return note(
+                "dropped messages from peer \(Self.describe(peer)): more than \(Int(limiter.ratePerSecond)) a second",
+                kind: "dropped_rate")
         }
         let message: Message
         do {
@@ -208,7 +224,9 @@ public final class CoordinatorServer {
             reply.paused = pauseReason
             try execute([.send(peer, .statusReply(reply))], socket: socket)
         case .done(var done):
-            if let cell = scheduler.cells[done.cell], cell.state == .running, cell.attempt == done.attempt, done.attempt > 1 {
+            if let cell = scheduler.cells[done.cell], cell.state == .running, cell.attempt == done.attempt,
+                done.attempt > 1
+            {
                 done.summary = ResumedCommandSummary.merged(done.summary, merged: try results.mergedMetrics(cell))
             }
             try execute(scheduler.handle(.done(done), from: peer, now: time), socket: socket)
@@ -227,25 +245,46 @@ public final class CoordinatorServer {
     private func serve(_ fetch: Fetch, peer: PeerID, socket: ZMQSocket) throws {
         guard !damaged.contains(fetch.sha256), let artifact = try setup.ledger.artifact(fetch.sha256) else {
             let reason = damaged.contains(fetch.sha256) ? "damaged on the coordinator" : "unknown artifact"
-            return try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: reason)))], socket: socket)
+            return try execute(
+                [.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: reason)))], socket: socket)
         }
         if !verified.contains(artifact.sha256) {
             let path = setup.store.absolute(artifact.path)
             if let problem = setup.store.verify(path, sha256: artifact.sha256) {
                 try execute(damage(artifact, problem: problem), socket: socket)
-                return try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "damaged on the coordinator")))], socket: socket)
+                return try execute(
+                    [.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "damaged on the coordinator")))],
+                    socket: socket)
             }
             verified.insert(artifact.sha256)
         }
         let length = min(fetch.length, limits.maxChunkBytes)
         guard fetch.offset >= 0, fetch.offset <= artifact.size else {
-            return try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "offset \(fetch.offset) beyond the size \(artifact.size)")))], socket: socket)
+            return try execute(
+                [
+                    .send(
+                        peer,
+                        .fetchError(
+                            FetchError(
+                                sha256: fetch.sha256, reason: "offset \(fetch.offset) beyond the size \(artifact.size)")
+                        ))
+                ], socket: socket)
         }
         do {
-            let payload = try setup.store.read(setup.store.absolute(artifact.path), offset: fetch.offset, length: length)
-            try execute([.send(peer, .data(FileChunk(sha256: fetch.sha256, offset: fetch.offset, totalSize: artifact.size, payload: payload)))], socket: socket)
+            let payload = try setup.store.read(
+                setup.store.absolute(artifact.path), offset: fetch.offset, length: length)
+            try execute(
+                [
+                    .send(
+                        peer,
+                        .data(
+                            FileChunk(
+                                sha256: fetch.sha256, offset: fetch.offset, totalSize: artifact.size, payload: payload))
+                    )
+                ], socket: socket)
         } catch {
-            try execute([.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "\(error)")))], socket: socket)
+            try execute(
+                [.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "\(error)")))], socket: socket)
         }
     }
 
@@ -260,16 +299,22 @@ public final class CoordinatorServer {
             verified.insert(file.sha256)
             damaged.remove(file.sha256)
             // Every offer of these bytes is answered at the peer it came from, judged for its own cell and attempt.
-            var actions: [SchedulerAction] = [.addArtifact(ArtifactRecord(sha256: file.sha256, size: file.size, path: path, addedAt: now))]
+            var actions: [SchedulerAction] = [
+                .addArtifact(ArtifactRecord(sha256: file.sha256, size: file.size, path: path, addedAt: now))
+            ]
             for claim in claims {
                 let offer = claim.offer
-                actions += scheduler.fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: claim.peer)
+                actions += scheduler.fileStored(
+                    cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: claim.peer)
             }
             try execute(actions, socket: socket)
         case .mismatch(let claim):
             let offer = claim.offer
-            note("\(offer.file.name) of cell \(offer.cell.prefix(12)) failed its SHA-256 check; asked again", kind: "hash_mismatch")
-            try execute([.send(claim.peer, .stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))], socket: socket)
+            note(
+                "\(offer.file.name) of cell \(offer.cell.prefix(12)) failed its SHA-256 check; asked again",
+                kind: "hash_mismatch")
+            try execute(
+                [.send(claim.peer, .stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))], socket: socket)
         }
     }
 
@@ -280,16 +325,20 @@ public final class CoordinatorServer {
         let path = setup.store.absolute(artifact.path)
         damaged.insert(artifact.sha256)
         var note = "\(path): damaged (\(problem)); it will not be served"
-        if artifact.path.hasPrefix("artifacts/"), let moved = setup.store.quarantine(path) { note += "; moved to \(moved)" }
+        if artifact.path.hasPrefix("artifacts/"), let moved = setup.store.quarantine(path) {
+            note += "; moved to \(moved)"
+        }
         logger.error("\(note)")
         var fallbacks: [String: Scheduler.ResumePoint] = [:]
         for cell in scheduler.cellsResuming(from: artifact.sha256) {
-            for candidate in try setup.ledger.cellFiles(cell: cell.id, named: "last.h5") where !damaged.contains(candidate.sha256) {
+            for candidate in try setup.ledger.cellFiles(cell: cell.id, named: "last.h5")
+            where !damaged.contains(candidate.sha256) {
                 guard let record = try setup.ledger.artifact(candidate.sha256) else { continue }
                 let candidatePath = setup.store.absolute(record.path)
                 if verified.contains(record.sha256) || setup.store.verify(candidatePath, sha256: record.sha256) == nil {
                     verified.insert(record.sha256)
-                    fallbacks[cell.id] = Scheduler.ResumePoint(sha256: record.sha256, epoch: candidate.epoch, size: record.size)
+                    fallbacks[cell.id] = Scheduler.ResumePoint(
+                        sha256: record.sha256, epoch: candidate.epoch, size: record.size)
                     break
                 }
                 damaged.insert(record.sha256)
@@ -317,7 +366,7 @@ public final class CoordinatorServer {
                 let stored = try setup.ledger.addPlannedCells(step.records)
                 ledgerChanged = true
                 try execute(scheduler.addCells(stored, now: time), socket: socket)
-            } catch where Self.mayPass(error) {
+            } catch  where Self.mayPass(error) {
                 note("cannot add cells of a later seed: \(error); tried again", kind: "state_write_failed")
                 return
             }
@@ -335,9 +384,12 @@ public final class CoordinatorServer {
 
     /// Runs `actions` in order; writes that fail for want of room wait in the backlog (with what acknowledges them).
     private func execute(_ actions: [SchedulerAction], socket: ZMQSocket) throws {
-        if let failure = try backlog.run(actions, now: now, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) }) {
-            note("cannot write to the state directory: \(failure); the write and what acknowledges it wait, retried every second",
-                 kind: "state_write_failed")
+        if let failure = try backlog.run(
+            actions, now: now, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
+        {
+            note(
+                "cannot write to the state directory: \(failure); the write and what acknowledges it wait, retried every second",
+                kind: "state_write_failed")
         }
     }
 
@@ -353,11 +405,17 @@ public final class CoordinatorServer {
         let time = now
         try backlog.retry(now: time, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
         for failure in receiver.takeFailures() {
-            note("cannot write an incoming file: \(failure); its transfer waits and restarts when there is room", kind: "transfer_write_failed")
+            note(
+                "cannot write an incoming file: \(failure); its transfer waits and restarts when there is room",
+                kind: "transfer_write_failed")
         }
         for (peer, outcome) in receiver.resumeHeld(now: time) { try transfer(outcome, peer: peer, socket: socket) }
-        for offer in receiver.abandon(where: { [scheduler] in !scheduler.isRunning($0.cell, attempt: $0.attempt) }, now: time) {
-            transferLogger.info("removed the partial \(offer.file.name) of cell \(offer.cell.prefix(12)) attempt \(offer.attempt): that attempt has ended")
+        for offer in receiver.abandon(
+            where: { [scheduler] in !scheduler.isRunning($0.cell, attempt: $0.attempt) }, now: time)
+        {
+            transferLogger.info(
+                "removed the partial \(offer.file.name) of cell \(offer.cell.prefix(12)) attempt \(offer.attempt): that attempt has ended"
+            )
         }
         // Offers that waited for another cell's identical file and now send it themselves.
         for (peer, outcome) in receiver.takePromotions() { try transfer(outcome, peer: peer, socket: socket) }
@@ -378,7 +436,11 @@ public final class CoordinatorServer {
 
     private func removeUnclaimedParts() {
         let removed = receiver.removeUnclaimed()
-        if removed > 0 { transferLogger.info("removed \(removed) partial transfer(s) from \(setup.store.stateDirectory)/incoming that no current attempt can resume") }
+        if removed > 0 {
+            transferLogger.info(
+                "removed \(removed) partial transfer(s) from \(setup.store.stateDirectory)/incoming that no current attempt can resume"
+            )
+        }
     }
 
     private func perform(_ action: SchedulerAction, socket: ZMQSocket) throws {
@@ -391,7 +453,9 @@ public final class CoordinatorServer {
                 count("send_unroutable")
             }
         case .saveCell(let cell, let starting, let ending):
-            try ledger.update(cell, startingAttempt: starting, endingAttempt: ending.map { ($0.attempt, $0.outcome, $0.reason, $0.at) })
+            try ledger.update(
+                cell, startingAttempt: starting,
+                endingAttempt: ending.map { ($0.attempt, $0.outcome, $0.reason, $0.at) })
             ledgerChanged = true
         case .storeMetrics(let record):
             _ = try ledger.appendMetrics(record)
@@ -412,7 +476,9 @@ public final class CoordinatorServer {
             try transfer(receiver.accept(offer, peer: peer, now: now), peer: peer, socket: socket)
         case .appendLog(let cell, let attempt, let lines):
             if let problem = logs.append(lines, variant: cell.variant, seed: cell.seed, attempt: attempt) {
-                if let shown = throttle.admit(problem, kind: "log_write_failed", now: now) { logger.warning("\(shown)") }
+                if let shown = throttle.admit(problem, kind: "log_write_failed", now: now) {
+                    logger.warning("\(shown)")
+                }
             }
         case .count(let name):
             count(name)
@@ -444,7 +510,8 @@ public final class CoordinatorServer {
             scheduler.forgetArtifacts(removed.map(\.sha256))
             if !removed.isEmpty {
                 let megabytes = Double(removed.reduce(0) { $0 + $1.size }) / 1_048_576
-                logger.info("\(String(format: "removed %d superseded checkpoint(s), %.1f MiB", removed.count, megabytes))")
+                logger.info(
+                    "\(String(format: "removed %d superseded checkpoint(s), %.1f MiB", removed.count, megabytes))")
             }
         } catch {
             logger.error("cannot collect superseded checkpoints: \(error)")
@@ -488,7 +555,11 @@ public final class CoordinatorServer {
             } catch {
                 // Kept for the next flush (a full disk passes); the line goes through the throttle.
                 kept[name] = value
-                if let shown = throttle.admit("cannot save counter \(name): \(error)", kind: "counter_write_failed", now: now) { logger.warning("\(shown)") }
+                if let shown = throttle.admit(
+                    "cannot save counter \(name): \(error)", kind: "counter_write_failed", now: now)
+                {
+                    logger.warning("\(shown)")
+                }
             }
         }
         counters = kept

@@ -28,9 +28,13 @@ public struct CoordinatorSettings: Sendable, Equatable {
         var out: [String] = []
         if heartbeatMs < 10 { out.append("heartbeat: \(heartbeatMs) ms is below the minimum of 10 ms") }
         if liveness < 2 { out.append("liveness: \(liveness) must be at least 2 intervals") }
-        if restartGraceMs < expiryMs { out.append("restart grace: \(restartGraceMs) ms must be at least the liveness window (\(expiryMs) ms)") }
+        if restartGraceMs < expiryMs {
+            out.append("restart grace: \(restartGraceMs) ms must be at least the liveness window (\(expiryMs) ms)")
+        }
         if maxAttempts < 1 { out.append("max_attempts: \(maxAttempts) must be at least 1") }
-        if chunkBytes < 4096 || chunkBytes > 4 * 1024 * 1024 { out.append("chunk size: \(chunkBytes) bytes is outside 4 KiB…4 MiB") }
+        if chunkBytes < 4096 || chunkBytes > 4 * 1024 * 1024 {
+            out.append("chunk size: \(chunkBytes) bytes is outside 4 KiB…4 MiB")
+        }
         if window < 1 || window > 64 { out.append("window: \(window) chunks is outside 1…64") }
         if minFreeBytes < 0 { out.append("minimum free space: \(minFreeBytes) bytes must not be negative") }
         return out

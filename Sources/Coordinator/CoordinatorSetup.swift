@@ -28,9 +28,11 @@ public struct CoordinatorSetup {
     /// - Parameter checkStage1: reads a given stage-1 checkpoint and loads its backbone (the checks a stage 2/3 run
     ///   makes of its frozen backbone), returning its config: the trainer's check (`Checkpoint.checkStage1`), passed
     ///   in so that the coordinator does not depend on the trainer.
-    public static func prepare(sweepPath: String, stateDirectory: String, settings: CoordinatorSettings, now: Double,
-                               checkStage1: (String) throws -> TrainingConfig,
-                               logger: Logger) throws -> CoordinatorSetup {
+    public static func prepare(
+        sweepPath: String, stateDirectory: String, settings: CoordinatorSettings, now: Double,
+        checkStage1: (String) throws -> TrainingConfig,
+        logger: Logger
+    ) throws -> CoordinatorSetup {
         let sweepText = try Sweep.readText(path: sweepPath)
         let sweep = try Sweep.parse(text: sweepText, sourceName: sweepPath)
         var effective = settings
@@ -41,7 +43,8 @@ public struct CoordinatorSetup {
         do {
             contentHash = try DatasetFile(path: sweep.datasetPath).verifiedContentHash()
             if let pinned = sweep.datasetSHA256, pinned != contentHash {
-                throw ArtifactStoreError("\(sweep.datasetPath): content hash \(contentHash) differs from the sweep's content_hash \(pinned)")
+                throw ArtifactStoreError(
+                    "\(sweep.datasetPath): content hash \(contentHash) differs from the sweep's content_hash \(pinned)")
             }
             dataset = try ArtifactRef.ofFile(sweep.datasetPath, name: "dataset.h5")
         } catch {
@@ -56,7 +59,8 @@ public struct CoordinatorSetup {
                 if !others.isEmpty {
                     let widths = Set(others.map(\.config.width)).sorted().map(String.init).joined(separator: ", ")
                     throw ArtifactStoreError(
-                        "\(path): is a width-\(stage1.width) stage-1 model but variants \(others.map(\.name).joined(separator: ", ")) use width \(widths)")
+                        "\(path): is a width-\(stage1.width) stage-1 model but variants \(others.map(\.name).joined(separator: ", ")) use width \(widths)"
+                    )
                 }
                 stage1Ref = try ArtifactRef.ofFile(path, name: "stage1.h5")
             } catch {
@@ -70,9 +74,11 @@ public struct CoordinatorSetup {
         let ledger = try Ledger(directory: stateDirectory)
         let incarnation = try ledger.beginRun(sweepName: sweep.name, sweepText: sweepText)
         let store = try ArtifactStore(stateDirectory: stateDirectory)
-        try ledger.addArtifact(ArtifactRecord(sha256: dataset.sha256, size: dataset.size, path: absolute(sweep.datasetPath), addedAt: now))
+        try ledger.addArtifact(
+            ArtifactRecord(sha256: dataset.sha256, size: dataset.size, path: absolute(sweep.datasetPath), addedAt: now))
         if let stage1Ref, case .checkpoint(let path) = sweep.stage1 {
-            try ledger.addArtifact(ArtifactRecord(sha256: stage1Ref.sha256, size: stage1Ref.size, path: absolute(path), addedAt: now))
+            try ledger.addArtifact(
+                ArtifactRecord(sha256: stage1Ref.sha256, size: stage1Ref.size, path: absolute(path), addedAt: now))
         }
         let records = try plan.cells.enumerated().map { index, cell in try SweepPlan.record(cell, position: index) }
         // An adaptive sweep's later cells that the ledger has planned stay planned: a restart continues the same plan.
@@ -81,7 +87,9 @@ public struct CoordinatorSetup {
         let added = try ledger.addCells(records)
         try ledger.setPlan(plan.cells.map(\.id) + later)
         let cells = try ledger.plannedCells()
-        logger.info("sweep \(sweep.name): \(cells.count) cells (\(added) new, \(cells.filter { $0.state == .done }.count) done); coordinator incarnation \(incarnation)")
+        logger.info(
+            "sweep \(sweep.name): \(cells.count) cells (\(added) new, \(cells.filter { $0.state == .done }.count) done); coordinator incarnation \(incarnation)"
+        )
 
         var files: [CellFileRecord] = []
         var artifacts: [String: Int64] = [dataset.sha256: dataset.size]
@@ -94,12 +102,19 @@ public struct CoordinatorSetup {
             }
         }
         let adaptive = try AdaptivePlanner(plan: plan)
-        if !later.isEmpty { logger.info("sweep \(sweep.name): \(later.count) cells of later seeds planned by earlier runs (adaptive seeds)") }
-        var scheduler = Scheduler(settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
-                                  dataset: dataset, stage1Checkpoint: stage1Ref, now: now, commands: try CommandPlaceholders.commands(for: plan))
+        if !later.isEmpty {
+            logger.info(
+                "sweep \(sweep.name): \(later.count) cells of later seeds planned by earlier runs (adaptive seeds)")
+        }
+        var scheduler = Scheduler(
+            settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
+            dataset: dataset, stage1Checkpoint: stage1Ref, now: now,
+            commands: try CommandPlaceholders.commands(for: plan))
         scheduler.awaitingPlan = adaptive != nil
-        return CoordinatorSetup(sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, adaptive: adaptive, incarnation: incarnation,
-                                hashedAtStart: Set([dataset.sha256] + [stage1Ref?.sha256].compactMap { $0 }), lock: lock)
+        return CoordinatorSetup(
+            sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, adaptive: adaptive,
+            incarnation: incarnation,
+            hashedAtStart: Set([dataset.sha256] + [stage1Ref?.sha256].compactMap { $0 }), lock: lock)
     }
 
     /// `path` made absolute against the current directory.

@@ -85,14 +85,18 @@ extension Ledger {
             }
             if stored.state == .done {
                 throw LedgerRefusal(
-                    .alreadyDone, "the cell is already done (attempt \(stored.attempt)); refusing to make it \(cell.state.rawValue)")
+                    .alreadyDone,
+                    "the cell is already done (attempt \(stored.attempt)); refusing to make it \(cell.state.rawValue)")
             }
             if cell.state == .done, stored.attempt != cell.attempt {
                 throw LedgerRefusal(
-                    .staleAttempt, "cannot mark done with attempt \(cell.attempt): the cell's current attempt is \(stored.attempt)")
+                    .staleAttempt,
+                    "cannot mark done with attempt \(cell.attempt): the cell's current attempt is \(stored.attempt)")
             }
             if let ending = endingAttempt {
-                try Ledger.close(attempt: ending.attempt, of: cell.id, outcome: ending.outcome, reason: ending.reason, at: ending.at, db)
+                try Ledger.close(
+                    attempt: ending.attempt, of: cell.id, outcome: ending.outcome, reason: ending.reason, at: ending.at,
+                    db)
             }
             if let starting = startingAttempt {
                 try Ledger.insert(starting, for: cell, db)
@@ -112,13 +116,16 @@ extension Ledger {
         try CellRecord.order(Column("position"), Column("id")).fetchAll(db)
     }
 
-    private static func close(attempt: Int, of cell: String, outcome: String, reason: String?, at time: Double, _ db: Database) throws {
+    private static func close(
+        attempt: Int, of cell: String, outcome: String, reason: String?, at time: Double, _ db: Database
+    ) throws {
         guard AttemptOutcome(rawValue: outcome) != nil else {
             let known = AttemptOutcome.allCases.map(\.rawValue).joined(separator: ", ")
             throw LedgerRefusal(.invalid, "attempt outcome \"\(outcome)\" is not one of \(known)")
         }
         try db.execute(
-            sql: "UPDATE attempts SET ended_at = ?, outcome = ?, reason = ? WHERE cell = ? AND attempt = ? AND ended_at IS NULL",
+            sql:
+                "UPDATE attempts SET ended_at = ?, outcome = ?, reason = ? WHERE cell = ? AND attempt = ? AND ended_at IS NULL",
             arguments: [time, outcome, reason, cell, attempt])
         if db.changesCount == 0, try !AttemptRecord.exists(db, key: ["cell": cell, "attempt": attempt]) {
             throw LedgerRefusal(.invalid, "cannot end attempt \(attempt): the cell has no such attempt")
@@ -130,7 +137,8 @@ extension Ledger {
             throw LedgerRefusal(.invalid, "the starting attempt belongs to cell \(attempt.cell)")
         }
         guard attempt.attempt == cell.attempt else {
-            throw LedgerRefusal(.invalid, "the starting attempt is number \(attempt.attempt) but the cell's attempt is \(cell.attempt)")
+            throw LedgerRefusal(
+                .invalid, "the starting attempt is number \(attempt.attempt) but the cell's attempt is \(cell.attempt)")
         }
         if try AttemptRecord.exists(db, key: ["cell": attempt.cell, "attempt": attempt.attempt]) {
             throw LedgerRefusal(.invalid, "attempt \(attempt.attempt) was started before")

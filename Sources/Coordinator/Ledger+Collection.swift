@@ -8,13 +8,15 @@ extension Ledger {
     /// their files is the caller's (a crash before that leaves files with no row, which `orphanArtifactFiles` finds).
     public func collectSupersededArtifacts() throws -> [ArtifactRecord] {
         try write("collect superseded artifacts") { db in
-            let garbage = try ArtifactRecord.fetchAll(db, sql: """
-                SELECT * FROM artifacts
-                WHERE path LIKE 'artifacts/%'
-                  AND sha256 NOT IN (SELECT sha256 FROM cell_files)
-                  AND sha256 NOT IN (SELECT resume_sha256 FROM cells WHERE resume_sha256 IS NOT NULL)
-                ORDER BY sha256
-                """)
+            let garbage = try ArtifactRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM artifacts
+                    WHERE path LIKE 'artifacts/%'
+                      AND sha256 NOT IN (SELECT sha256 FROM cell_files)
+                      AND sha256 NOT IN (SELECT resume_sha256 FROM cells WHERE resume_sha256 IS NOT NULL)
+                    ORDER BY sha256
+                    """)
             for record in garbage { try record.delete(db) }
             return garbage
         }

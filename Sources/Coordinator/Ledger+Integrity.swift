@@ -34,7 +34,9 @@ extension Ledger {
     public static func check(directory: String) throws -> [String] {
         let path = filePath(in: directory)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw LedgerError(.missing, path: path, operation: "check", message: "no such file; is \(directory) a coordinator state directory?")
+            throw LedgerError(
+                .missing, path: path, operation: "check",
+                message: "no such file; is \(directory) a coordinator state directory?")
         }
         do {
             var configuration = Configuration()
@@ -42,7 +44,9 @@ extension Ledger {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             defer { try? queue.close() }
             return try queue.read { try fullCheck($0) }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
+        {
             return ["SQLite cannot read it: \(error.message ?? "\(error.resultCode)")"]
         } catch {
             throw LedgerError(wrapping: error, path: path, operation: "check")
@@ -68,7 +72,9 @@ extension Ledger {
     /// coordinator keeps writing meanwhile): into a temporary file, checked, fsynced, then renamed over the previous
     /// backup, so a crash leaves the previous backup or the new one, never a partial one.
     public func backup() throws {
-        let destination = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(Ledger.backupFileName).path
+        let destination = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(
+            Ledger.backupFileName
+        ).path
         do {
             try AtomicFile.write(to: destination, overwrite: .replace) { temporary in
                 let copy = try DatabaseQueue(path: temporary)
@@ -77,7 +83,9 @@ extension Ledger {
                 _ = try copy.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
                 let problems = try copy.read { try Ledger.problems($0, full: false) }
                 try copy.close()
-                if let first = problems.first { throw LedgerRefusal(.damaged, "the backup copy fails its check: \(first)") }
+                if let first = problems.first {
+                    throw LedgerRefusal(.damaged, "the backup copy fails its check: \(first)")
+                }
             }
         } catch {
             throw LedgerError(wrapping: error, path: path, operation: "back up to \(destination)")
@@ -102,7 +110,8 @@ extension Ledger {
         let path = filePath(in: directory)
         let backup = URL(fileURLWithPath: directory).appendingPathComponent(backupFileName).path
         guard FileManager.default.fileExists(atPath: backup) else {
-            throw LedgerError(.missing, path: path, operation: "recover", message: "no backup at \(backup); nothing to restore")
+            throw LedgerError(
+                .missing, path: path, operation: "recover", message: "no backup at \(backup); nothing to restore")
         }
         let backupDate = (try? FileManager.default.attributesOfItem(atPath: backup)[.modificationDate] as? Date) ?? now
         let cellsDone: Int
@@ -111,16 +120,23 @@ extension Ledger {
             configuration.readonly = true
             let copy = try DatabaseQueue(path: backup, configuration: configuration)
             let problems = try copy.read { try Ledger.problems($0, full: true) }
-            if let first = problems.first { throw LedgerRefusal(.damaged, "the backup \(backup) is damaged too: \(first)") }
-            cellsDone = try copy.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM cells WHERE state = 'done'") ?? 0 }
+            if let first = problems.first {
+                throw LedgerRefusal(.damaged, "the backup \(backup) is damaged too: \(first)")
+            }
+            cellsDone = try copy.read {
+                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM cells WHERE state = 'done'") ?? 0
+            }
             try copy.close()
         } catch {
             throw LedgerError(wrapping: error, path: path, operation: "recover")
         }
-        let damaged = URL(fileURLWithPath: directory).appendingPathComponent("ledger.damaged-\(Int(now.timeIntervalSince1970)).sqlite").path
+        let damaged = URL(fileURLWithPath: directory).appendingPathComponent(
+            "ledger.damaged-\(Int(now.timeIntervalSince1970)).sqlite"
+        ).path
         do {
             if FileManager.default.fileExists(atPath: path), rename(path, damaged) != 0 {
-                throw LedgerRefusal(.database, "cannot move the damaged ledger to \(damaged): \(String(cString: strerror(errno)))")
+                throw LedgerRefusal(
+                    .database, "cannot move the damaged ledger to \(damaged): \(String(cString: strerror(errno)))")
             }
             for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
                 if suffix == "-shm" { unlink(path + suffix) } else { rename(path + suffix, damaged + suffix) }

@@ -17,14 +17,16 @@ extension Ledger {
     /// The highest seq stored for that attempt; 0 when none.
     public func lastMetricsSeq(cell: String, attempt: Int) throws -> Int {
         try read("read last metrics seq of cell \(cell) attempt \(attempt)") { db in
-            try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM metrics WHERE cell = ? AND attempt = ?", arguments: [cell, attempt]) ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT MAX(seq) FROM metrics WHERE cell = ? AND attempt = ?", arguments: [cell, attempt]) ?? 0
         }
     }
 
     /// The reports of that attempt, by seq.
     public func metrics(cell: String, attempt: Int) throws -> [MetricsRecord] {
         try read("read metrics of cell \(cell) attempt \(attempt)") { db in
-            try MetricsRecord.filter(Column("cell") == cell && Column("attempt") == attempt).order(Column("seq")).fetchAll(db)
+            try MetricsRecord.filter(Column("cell") == cell && Column("attempt") == attempt).order(Column("seq"))
+                .fetchAll(db)
         }
     }
 
@@ -55,7 +57,8 @@ extension Ledger {
     /// The files of that attempt, by name.
     public func cellFiles(cell: String, attempt: Int) throws -> [CellFileRecord] {
         try read("read files of cell \(cell) attempt \(attempt)") { db in
-            try CellFileRecord.filter(Column("cell") == cell && Column("attempt") == attempt).order(Column("name")).fetchAll(db)
+            try CellFileRecord.filter(Column("cell") == cell && Column("attempt") == attempt).order(Column("name"))
+                .fetchAll(db)
         }
     }
 
@@ -64,12 +67,14 @@ extension Ledger {
     /// no `best.h5` or `predictions.h5` of its own, so those come from the attempt that reached the best epoch.
     public func resultFiles(cell: String, upTo attempt: Int) throws -> [CellFileRecord] {
         try read("read result files of cell \(cell) up to attempt \(attempt)") { db in
-            try CellFileRecord.fetchAll(db, sql: """
-                SELECT f.* FROM cell_files f
-                WHERE f.cell = ? AND f.attempt = (
-                    SELECT MAX(g.attempt) FROM cell_files g WHERE g.cell = f.cell AND g.name = f.name AND g.attempt <= ?)
-                ORDER BY f.name
-                """, arguments: [cell, attempt])
+            try CellFileRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT f.* FROM cell_files f
+                    WHERE f.cell = ? AND f.attempt = (
+                        SELECT MAX(g.attempt) FROM cell_files g WHERE g.cell = f.cell AND g.name = f.name AND g.attempt <= ?)
+                    ORDER BY f.name
+                    """, arguments: [cell, attempt])
         }
     }
 
@@ -118,7 +123,8 @@ extension Ledger {
     public func addToCounter(_ name: String, _ delta: Int) throws -> Int {
         try write("add to counter \(name)") { db in
             try db.execute(
-                sql: "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                sql:
+                    "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
                 arguments: [name, delta])
             return try Int.fetchOne(db, sql: "SELECT value FROM counters WHERE name = ?", arguments: [name]) ?? delta
         }

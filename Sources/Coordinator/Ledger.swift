@@ -34,14 +34,16 @@ public final class Ledger: Sendable {
             try queue.writeWithoutTransaction { db in
                 let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
                 guard mode == "wal" else {
-                    throw LedgerRefusal(.database, "could not switch to WAL mode (journal mode is \(mode ?? "unknown"))")
+                    throw LedgerRefusal(
+                        .database, "could not switch to WAL mode (journal mode is \(mode ?? "unknown"))")
                 }
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             try queue.read { try Ledger.refuseDamage($0, path: path) }
             let migrator = LedgerSchema.migrator
             if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
-                throw LedgerRefusal(.schema, "written by a newer version of ablate (schema above version \(LedgerSchema.version))")
+                throw LedgerRefusal(
+                    .schema, "written by a newer version of ablate (schema above version \(LedgerSchema.version))")
             }
             try migrator.migrate(queue)
         } catch {
@@ -71,10 +73,14 @@ public final class Ledger: Sendable {
             try queue.read { try Ledger.refuseDamage($0, path: path) }
             try queue.read { db in
                 if try migrator.hasBeenSuperseded(db) {
-                    throw LedgerRefusal(.schema, "written by a newer version of ablate (schema above version \(LedgerSchema.version))")
+                    throw LedgerRefusal(
+                        .schema, "written by a newer version of ablate (schema above version \(LedgerSchema.version))")
                 }
                 if try !migrator.hasCompletedMigrations(db) {
-                    throw LedgerRefusal(.schema, "schema is older than version \(LedgerSchema.version) or not created yet; open it with the coordinator first")
+                    throw LedgerRefusal(
+                        .schema,
+                        "schema is older than version \(LedgerSchema.version) or not created yet; open it with the coordinator first"
+                    )
                 }
             }
         } catch {

@@ -66,12 +66,19 @@ extension LedgerError {
         case let error as DatabaseError:
             let detail = error.message ?? "\(error.resultCode)"
             if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
-                self.init(.damaged, path: path, operation: operation,
-                          message: "the database is damaged (SQLite error \(error.resultCode.rawValue): \(detail)); \(Ledger.recoveryHint(path))")
+                self.init(
+                    .damaged, path: path, operation: operation,
+                    message:
+                        "the database is damaged (SQLite error \(error.resultCode.rawValue): \(detail)); \(Ledger.recoveryHint(path))"
+                )
             } else if error.resultCode == .SQLITE_FULL {
-                self.init(.full, path: path, operation: operation, message: "the disk is full (SQLite error \(error.resultCode.rawValue): \(detail))")
+                self.init(
+                    .full, path: path, operation: operation,
+                    message: "the disk is full (SQLite error \(error.resultCode.rawValue): \(detail))")
             } else {
-                self.init(.database, path: path, operation: operation, message: "SQLite error \(error.resultCode.rawValue): \(detail)")
+                self.init(
+                    .database, path: path, operation: operation,
+                    message: "SQLite error \(error.resultCode.rawValue): \(detail)")
             }
         default:
             let text = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")

@@ -115,7 +115,9 @@ public struct MetricsRecord: Sendable, Equatable, Codable {
     public var record: String
     public var receivedAt: Double
 
-    public init(cell: String, attempt: Int, seq: Int, epoch: Int, valMacroF1: Double, record: String, receivedAt: Double) {
+    public init(
+        cell: String, attempt: Int, seq: Int, epoch: Int, valMacroF1: Double, record: String, receivedAt: Double
+    ) {
         self.cell = cell
         self.attempt = attempt
         self.seq = seq

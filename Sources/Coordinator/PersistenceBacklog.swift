@@ -49,8 +49,10 @@ public final class PersistenceBacklog {
     /// so is every later write or acknowledgement while the queue is not empty. Other errors are rethrown.
     /// Returns the error of a write that failed now, if any.
     @discardableResult
-    public func run(_ actions: [SchedulerAction], now: Double, isRetryable: (any Error) -> Bool,
-                             perform: (SchedulerAction) throws -> Void) throws -> String? {
+    public func run(
+        _ actions: [SchedulerAction], now: Double, isRetryable: (any Error) -> Bool,
+        perform: (SchedulerAction) throws -> Void
+    ) throws -> String? {
         var failed: String?
         for action in actions {
             if Self.role(of: action) == .immediate {
@@ -63,7 +65,7 @@ public final class PersistenceBacklog {
             }
             do {
                 try perform(action)
-            } catch where isRetryable(error) {
+            } catch  where isRetryable(error) {
                 queue.append(action)
                 failed = "\(error)"
                 lastFailure = failed
@@ -76,13 +78,15 @@ public final class PersistenceBacklog {
     /// Performs the queued actions in order once the retry time has come, stopping at the first that fails again.
     /// Returns the number performed.
     @discardableResult
-    public func retry(now: Double, isRetryable: (any Error) -> Bool, perform: (SchedulerAction) throws -> Void) throws -> Int {
+    public func retry(now: Double, isRetryable: (any Error) -> Bool, perform: (SchedulerAction) throws -> Void) throws
+        -> Int
+    {
         guard !queue.isEmpty, now >= nextRetry else { return 0 }
         var done = 0
         while let first = queue.first {
             do {
                 try perform(first)
-            } catch where isRetryable(error) {
+            } catch  where isRetryable(error) {
                 lastFailure = "\(error)"
                 nextRetry = now + retrySeconds
                 return done

@@ -11,11 +11,14 @@ enum ResumedCommandSummary {
     /// unchanged when it is not a command cell's or cannot be read.
     static func merged(_ summary: String, merged: [MetricsRecord]) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any],
-              object["trainer"] as? String == "command", !merged.isEmpty else { return summary }
+            object["trainer"] as? String == "command", !merged.isEmpty
+        else { return summary }
         let command = object["command"] as? [String] ?? []
         let seconds = (object["seconds"] as? NSNumber)?.doubleValue ?? 0
         let lines = merged.map {
-            MetricsLine(line: $0.seq, epoch: $0.epoch, valMacroF1: $0.valMacroF1, valLoss: .nan, trainLoss: .nan, seconds: .nan, record: $0.record)
+            MetricsLine(
+                line: $0.seq, epoch: $0.epoch, valMacroF1: $0.valMacroF1, valLoss: .nan, trainLoss: .nan, seconds: .nan,
+                record: $0.record)
         }
         return CommandSummary.json(lines: lines, command: command, seconds: seconds) ?? summary
     }

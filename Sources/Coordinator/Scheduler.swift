@@ -80,9 +80,11 @@ public struct Scheduler: Sendable {
     /// Builds the state from the ledger: `cells` in plan order, their stored files, the artifacts held (SHA-256 →
     /// size). Cells that were running keep their attempt for the restart grace, waiting for their worker.
     /// `commands` gives the user command of each bring-your-own-trainer cell (the others use the native trainer).
-    public init(settings: CoordinatorSettings, incarnation: String, cells: [CellRecord], files: [CellFileRecord],
-                artifacts: [String: Int64], dataset: ArtifactRef, stage1Checkpoint: ArtifactRef?, now: Double,
-                commands: [String: CellCommand] = [:]) {
+    public init(
+        settings: CoordinatorSettings, incarnation: String, cells: [CellRecord], files: [CellFileRecord],
+        artifacts: [String: Int64], dataset: ArtifactRef, stage1Checkpoint: ArtifactRef?, now: Double,
+        commands: [String: CellCommand] = [:]
+    ) {
         self.settings = settings
         self.commands = commands
         self.incarnation = incarnation
@@ -107,7 +109,9 @@ public struct Scheduler: Sendable {
     public var isFinished: Bool { !awaitingPlan && allCellsFinished }
 
     /// True when every cell is done or failed.
-    public var allCellsFinished: Bool { order.allSatisfy { cells[$0].map { $0.state == .done || $0.state == .failed } ?? true } }
+    public var allCellsFinished: Bool {
+        order.allSatisfy { cells[$0].map { $0.state == .done || $0.state == .failed } ?? true }
+    }
 
     /// Adds cells to the plan after start (an adaptive sweep's later seeds), as the ledger stores them, after the
     /// cells already planned; cells already known are skipped. Returns the assignments that follow.
@@ -116,7 +120,8 @@ public struct Scheduler: Sendable {
         for var cell in records where cells[cell.id] == nil {
             if cell.state == .running {
                 // Left running by an earlier coordinator while it was not planned: its worker is not waited for.
-                let ended = AttemptEnd(attempt: cell.attempt, outcome: "lost", reason: "planned again after a restart", at: now)
+                let ended = AttemptEnd(
+                    attempt: cell.attempt, outcome: "lost", reason: "planned again after a restart", at: now)
                 cell.state = .pending
                 cell.worker = nil
                 cell.epochsDone = cell.resumeEpoch
@@ -162,10 +167,13 @@ public struct Scheduler: Sendable {
             return metrics(report, session: sessionID, peer: peer, now: now)
         case .offer(let offer):
             guard isCurrent(offer.cell, offer.attempt, session: sessionID) else {
-                return stale("offer", offer.cell, offer.attempt) + [.send(peer, .stored(Stored(sha256: offer.file.sha256, status: .stale)))]
+                return stale("offer", offer.cell, offer.attempt) + [
+                    .send(peer, .stored(Stored(sha256: offer.file.sha256, status: .stale)))
+                ]
             }
             if artifactSizes[offer.file.sha256] == offer.file.size {
-                return fileStored(cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: peer)
+                return fileStored(
+                    cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: peer)
             }
             return [.acceptOffer(peer, offer)]
         case .done(let done):
@@ -179,8 +187,12 @@ public struct Scheduler: Sendable {
                 return [.count("stale_log")]
             }
             guard logRate.allow(peer: output.cell, now: now) else {
-                return [.count("dropped_log_rate"),
-                        .logRepeated("dropped LOG of cell \(output.cell.prefix(12)): more than one a second", kind: "dropped_log_rate")]
+                return [
+                    .count("dropped_log_rate"),
+                    .logRepeated(
+                        "dropped LOG of cell \(output.cell.prefix(12)): more than one a second",
+                        kind: "dropped_log_rate"),
+                ]
             }
             return [.appendLog(cell, attempt: output.attempt, lines: output.lines)]
         default:
@@ -209,11 +221,14 @@ public struct Scheduler: Sendable {
     /// served). It is never offered again. Each cell resuming from it falls back to `fallbacks[cell]` (an earlier
     /// verified checkpoint of that cell) or, without one, to a fresh start; an attempt already handed it is cancelled
     /// and ended as `lost` with the reason, so the coordinator's damage costs no attempt of the cell's budget.
-    public mutating func artifactDamaged(_ sha: String, fallbacks: [String: ResumePoint], path: String, now: Double) -> [SchedulerAction] {
+    public mutating func artifactDamaged(_ sha: String, fallbacks: [String: ResumePoint], path: String, now: Double)
+        -> [SchedulerAction]
+    {
         artifactSizes[sha] = nil
         var actions: [SchedulerAction] = []
         for id in order {
-            guard var cell = cells[id], cell.resumeSHA256 == sha, cell.state == .pending || cell.state == .running else { continue }
+            guard var cell = cells[id], cell.resumeSHA256 == sha, cell.state == .pending || cell.state == .running
+            else { continue }
             let fallback = fallbacks[id]
             if let fallback { artifactSizes[fallback.sha256] = fallback.size }
             cell.resumeSHA256 = fallback?.sha256
@@ -221,8 +236,13 @@ public struct Scheduler: Sendable {
             cell.epochsDone = cell.resumeEpoch
             cell.updatedAt = now
             cells[id] = cell
-            let instead = fallback.map { "resuming from its epoch-\($0.epoch) checkpoint \($0.sha256.prefix(12))… instead" } ?? "starting afresh"
-            actions.append(.log("cell \(cell.variant)/seed-\(cell.seed): resume checkpoint \(path) is damaged; \(instead) (no attempt counted)", level: .warning))
+            let instead =
+                fallback.map { "resuming from its epoch-\($0.epoch) checkpoint \($0.sha256.prefix(12))… instead" }
+                ?? "starting afresh"
+            actions.append(
+                .log(
+                    "cell \(cell.variant)/seed-\(cell.seed): resume checkpoint \(path) is damaged; \(instead) (no attempt counted)",
+                    level: .warning))
             actions.append(.count("damaged_resume_checkpoint"))
             guard cell.state == .running else {
                 actions.append(.saveCell(cell, starting: nil, ending: nil))
@@ -232,7 +252,8 @@ public struct Scheduler: Sendable {
             let reason = "the coordinator's copy of its resume checkpoint \(path) is damaged"
             orphanDeadline[id] = nil
             actions += requeue(id, now: now, outcome: "lost", reason: reason)
-            for (sessionID, session) in sessions.sorted(by: { $0.key < $1.key }) where session.held[id] == cell.attempt {
+            for (sessionID, session) in sessions.sorted(by: { $0.key < $1.key }) where session.held[id] == cell.attempt
+            {
                 sessions[sessionID]?.held[id] = nil
                 actions.append(.send(session.peer, .cancel(Cancel(cell: id, attempt: cell.attempt, reason: reason))))
             }
@@ -246,7 +267,9 @@ public struct Scheduler: Sendable {
     }
 
     /// A file of an offer has been received and verified (`file.sha256` is now in the artifact store).
-    public mutating func fileStored(cell: String, attempt: Int, epoch: Int, file: ArtifactRef, peer: PeerID) -> [SchedulerAction] {
+    public mutating func fileStored(cell: String, attempt: Int, epoch: Int, file: ArtifactRef, peer: PeerID)
+        -> [SchedulerAction]
+    {
         artifactSizes[file.sha256] = file.size
         guard let sessionID = sessionOfPeer[peer], isCurrent(cell, attempt, session: sessionID) else {
             return stale("file", cell, attempt) + [.send(peer, .stored(Stored(sha256: file.sha256, status: .stale)))]
@@ -272,12 +295,16 @@ public struct Scheduler: Sendable {
     public mutating func tick(now: Double) -> [SchedulerAction] {
         var actions: [SchedulerAction] = []
         for session in sessions.values.sorted(by: { $0.id < $1.id }) where session.lastHeard + expiry < now {
-            actions.append(.log("worker \(session.worker) (session \(session.id)) silent for \(Int(now - session.lastHeard)) s: declared dead", level: .warning))
+            actions.append(
+                .log(
+                    "worker \(session.worker) (session \(session.id)) silent for \(Int(now - session.lastHeard)) s: declared dead",
+                    level: .warning))
             actions += dropSession(session.id, now: now, reason: "worker \(session.worker) stopped answering")
         }
         for (cell, deadline) in orphanDeadline.sorted(by: { $0.key < $1.key }) where deadline < now {
             orphanDeadline[cell] = nil
-            actions += requeue(cell, now: now, outcome: "lost", reason: "its worker did not come back after a coordinator restart")
+            actions += requeue(
+                cell, now: now, outcome: "lost", reason: "its worker did not come back after a coordinator restart")
         }
         if now - lastHeartbeatSent >= Double(settings.heartbeatMs) / 1000 {
             lastHeartbeatSent = now
@@ -309,24 +336,39 @@ public struct Scheduler: Sendable {
         sessionCounter += 1
         let id = "\(incarnation)-\(sessionCounter)"
         if let old = sessionOfPeer[peer] { sessionOfPeer[peer] = nil; sessions[old]?.peer = [] }
-        var session = Session(id: id, peer: peer, worker: hello.worker, incarnation: hello.incarnation, slots: hello.slots, lastHeard: now)
-        actions.append(.saveWorker(WorkerRecord(
-            name: hello.worker, incarnation: hello.incarnation, host: hello.host, threads: hello.threads, gpu: hello.gpu, slots: hello.slots,
-            codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now)))
-        actions.append(.send(peer, .welcome(Welcome(
-            session: id, coordinatorIncarnation: incarnation, heartbeatMs: settings.heartbeatMs, liveness: settings.liveness,
-            chunkBytes: settings.chunkBytes, window: settings.window, sweepFinished: isFinished ? true : nil))))
+        var session = Session(
+            id: id, peer: peer, worker: hello.worker, incarnation: hello.incarnation, slots: hello.slots, lastHeard: now
+        )
+        actions.append(
+            .saveWorker(
+                WorkerRecord(
+                    name: hello.worker, incarnation: hello.incarnation, host: hello.host, threads: hello.threads,
+                    gpu: hello.gpu, slots: hello.slots,
+                    codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now)))
+        actions.append(
+            .send(
+                peer,
+                .welcome(
+                    Welcome(
+                        session: id, coordinatorIncarnation: incarnation, heartbeatMs: settings.heartbeatMs,
+                        liveness: settings.liveness,
+                        chunkBytes: settings.chunkBytes, window: settings.window, sweepFinished: isFinished ? true : nil
+                    ))))
         // Earlier sessions of the same worker name: their cells are taken over when resumed, else requeued.
         let previous = sessions.values.filter { $0.worker == hello.worker }.map(\.id).sorted()
         for job in hello.resuming {
             guard var cell = cells[job.cell], cell.state == .running, cell.attempt == job.attempt,
-                  cell.worker == hello.worker || orphanDeadline[job.cell] != nil else {
+                cell.worker == hello.worker || orphanDeadline[job.cell] != nil
+            else {
                 actions.append(.count("fenced_resume"))
-                actions.append(.send(peer, .cancel(Cancel(cell: job.cell, attempt: job.attempt, reason: cancelReason(job)))))
+                actions.append(
+                    .send(peer, .cancel(Cancel(cell: job.cell, attempt: job.attempt, reason: cancelReason(job)))))
                 continue
             }
             for old in previous { sessions[old]?.held[job.cell] = nil }
-            for other in sessions.keys where sessions[other]?.held[job.cell] != nil { sessions[other]?.held[job.cell] = nil }
+            for other in sessions.keys where sessions[other]?.held[job.cell] != nil {
+                sessions[other]?.held[job.cell] = nil
+            }
             orphanDeadline[job.cell] = nil
             session.held[job.cell] = job.attempt
             if cell.worker != hello.worker {
@@ -334,14 +376,19 @@ public struct Scheduler: Sendable {
                 cells[job.cell] = cell
                 actions.append(.saveCell(cell, starting: nil, ending: nil))
             }
-            actions.append(.log("worker \(hello.worker) resumes cell \(job.cell.prefix(12)) attempt \(job.attempt) at epoch \(job.epoch)"))
+            actions.append(
+                .log(
+                    "worker \(hello.worker) resumes cell \(job.cell.prefix(12)) attempt \(job.attempt) at epoch \(job.epoch)"
+                ))
         }
         // After a restart, cells the ledger gives to this worker that its HELLO does not list are not held by it any
         // more (it stopped, restarted or finished them meanwhile): they are requeued now rather than at the grace's end.
         for (cellID, _) in orphanDeadline.sorted(by: { $0.key < $1.key })
         where cells[cellID]?.worker == hello.worker && session.held[cellID] == nil {
             orphanDeadline[cellID] = nil
-            actions += requeue(cellID, now: now, outcome: "lost", reason: "worker \(hello.worker) came back without it after a coordinator restart")
+            actions += requeue(
+                cellID, now: now, outcome: "lost",
+                reason: "worker \(hello.worker) came back without it after a coordinator restart")
         }
         sessions[id] = session
         sessionOfPeer[peer] = id
@@ -378,7 +425,10 @@ public struct Scheduler: Sendable {
         cell.epochsDone = cell.resumeEpoch
         cell.updatedAt = now
         cells[id] = cell
-        return [.log("cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) requeued: \(reason)", level: .warning), .saveCell(cell, starting: nil, ending: ended)]
+        return [
+            .log("cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) requeued: \(reason)", level: .warning),
+            .saveCell(cell, starting: nil, ending: ended),
+        ]
     }
 
     // MARK: - Cells
@@ -389,22 +439,37 @@ public struct Scheduler: Sendable {
     }
 
     private func stale(_ what: String, _ cell: String, _ attempt: Int) -> [SchedulerAction] {
-        [.count("stale_\(what)"), .logRepeated("ignored \(what) of cell \(cell.prefix(12)) attempt \(attempt): not the current attempt", kind: "stale_\(what)")]
+        [
+            .count("stale_\(what)"),
+            .logRepeated(
+                "ignored \(what) of cell \(cell.prefix(12)) attempt \(attempt): not the current attempt",
+                kind: "stale_\(what)"),
+        ]
     }
 
-    private mutating func metrics(_ report: MetricsReport, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {
+    private mutating func metrics(_ report: MetricsReport, session: String, peer: PeerID, now: Double)
+        -> [SchedulerAction]
+    {
         guard isCurrent(report.cell, report.attempt, session: session), var cell = cells[report.cell] else {
             return stale("metrics", report.cell, report.attempt)
-                + [.send(peer, .cancel(Cancel(cell: report.cell, attempt: report.attempt, reason: "not the current attempt")))]
+                + [
+                    .send(
+                        peer,
+                        .cancel(Cancel(cell: report.cell, attempt: report.attempt, reason: "not the current attempt")))
+                ]
         }
         cell.epochsDone = max(cell.epochsDone, report.epoch)
-        if report.valMacroF1.isFinite { cell.bestValMacroF1 = max(cell.bestValMacroF1 ?? -.infinity, report.valMacroF1) }
+        if report.valMacroF1.isFinite {
+            cell.bestValMacroF1 = max(cell.bestValMacroF1 ?? -.infinity, report.valMacroF1)
+        }
         cell.updatedAt = now
         cells[report.cell] = cell
         epochSeconds[report.cell] = report.seconds
         return [
-            .storeMetrics(MetricsRecord(cell: report.cell, attempt: report.attempt, seq: report.seq, epoch: report.epoch,
-                                        valMacroF1: report.valMacroF1, record: report.record, receivedAt: now)),
+            .storeMetrics(
+                MetricsRecord(
+                    cell: report.cell, attempt: report.attempt, seq: report.seq, epoch: report.epoch,
+                    valMacroF1: report.valMacroF1, record: report.record, receivedAt: now)),
             .saveCell(cell, starting: nil, ending: nil),
             .send(peer, .metricsAck(MetricsAck(cell: report.cell, attempt: report.attempt, seq: report.seq))),
         ]
@@ -416,12 +481,18 @@ public struct Scheduler: Sendable {
             return [.send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .ok)))]
         }
         guard isCurrent(done.cell, done.attempt, session: session) else {
-            return stale("done", done.cell, done.attempt) + [.send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .stale)))]
+            return stale("done", done.cell, done.attempt) + [
+                .send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .stale)))
+            ]
         }
         let missing = done.files.filter { files[done.cell]?[$0.name]?.sha256 != $0.sha256 }
         guard missing.isEmpty else {
-            return [.logRepeated("cell \(done.cell.prefix(12)): DONE before \(missing.map(\.name).joined(separator: ", ")) arrived", kind: "done_missing_files"),
-                    .send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .missingFiles)))]
+            return [
+                .logRepeated(
+                    "cell \(done.cell.prefix(12)): DONE before \(missing.map(\.name).joined(separator: ", ")) arrived",
+                    kind: "done_missing_files"),
+                .send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .missingFiles))),
+            ]
         }
         sessions[session]?.held[done.cell] = nil
         cell.state = .done
@@ -431,7 +502,8 @@ public struct Scheduler: Sendable {
         cell.updatedAt = now
         cells[done.cell] = cell
         return [
-            .saveCell(cell, starting: nil, ending: AttemptEnd(attempt: done.attempt, outcome: "done", reason: nil, at: now)),
+            .saveCell(
+                cell, starting: nil, ending: AttemptEnd(attempt: done.attempt, outcome: "done", reason: nil, at: now)),
             .finishCell(cell),
             .log("cell \(cell.variant)/seed-\(cell.seed) done (attempt \(done.attempt))"),
             .send(peer, .doneAck(DoneAck(cell: done.cell, attempt: done.attempt, status: .ok))),
@@ -442,9 +514,13 @@ public struct Scheduler: Sendable {
     /// takes no new cells; a stale attempt is only counted.
     private mutating func release(_ release: Release, session: String, now: Double) -> [SchedulerAction] {
         sessions[session]?.slots = 0
-        guard isCurrent(release.cell, release.attempt, session: session) else { return stale("release", release.cell, release.attempt) }
+        guard isCurrent(release.cell, release.attempt, session: session) else {
+            return stale("release", release.cell, release.attempt)
+        }
         sessions[session]?.held[release.cell] = nil
-        return requeue(release.cell, now: now, outcome: "lost", reason: "released by its worker (\(PrintableText.oneLine(release.reason, limit: 200)))") + assign(now: now)
+        return requeue(
+            release.cell, now: now, outcome: "lost",
+            reason: "released by its worker (\(PrintableText.oneLine(release.reason, limit: 200)))") + assign(now: now)
     }
 
     private mutating func fail(_ received: Failed, session: String, peer: PeerID, now: Double) -> [SchedulerAction] {
@@ -452,7 +528,9 @@ public struct Scheduler: Sendable {
         var failed = received
         failed.reason = PrintableText.oneLine(received.reason)
         guard isCurrent(failed.cell, failed.attempt, session: session), var cell = cells[failed.cell] else {
-            return stale("failed", failed.cell, failed.attempt) + [.send(peer, .doneAck(DoneAck(cell: failed.cell, attempt: failed.attempt, status: .stale)))]
+            return stale("failed", failed.cell, failed.attempt) + [
+                .send(peer, .doneAck(DoneAck(cell: failed.cell, attempt: failed.attempt, status: .stale)))
+            ]
         }
         sessions[session]?.held[failed.cell] = nil
         cell.failures += 1
@@ -462,13 +540,18 @@ public struct Scheduler: Sendable {
         cell.state = final ? .failed : .pending
         cell.epochsDone = final ? cell.epochsDone : cell.resumeEpoch
         if final {
-            cell.reason = failed.deterministic ? failed.reason : "\(cell.failures) attempts failed; last: \(failed.reason)"
+            cell.reason =
+                failed.deterministic ? failed.reason : "\(cell.failures) attempts failed; last: \(failed.reason)"
         }
         cells[failed.cell] = cell
         let what = final ? "failed" : "will be retried"
         return [
-            .saveCell(cell, starting: nil, ending: AttemptEnd(attempt: failed.attempt, outcome: "failed", reason: failed.reason, at: now)),
-            .log("cell \(cell.variant)/seed-\(cell.seed) attempt \(failed.attempt) failed (\(failed.reason)); \(what)", level: final ? .error : .warning),
+            .saveCell(
+                cell, starting: nil,
+                ending: AttemptEnd(attempt: failed.attempt, outcome: "failed", reason: failed.reason, at: now)),
+            .log(
+                "cell \(cell.variant)/seed-\(cell.seed) attempt \(failed.attempt) failed (\(failed.reason)); \(what)",
+                level: final ? .error : .warning),
             .send(peer, .doneAck(DoneAck(cell: failed.cell, attempt: failed.attempt, status: .ok))),
         ] + assign(now: now)
     }
@@ -489,14 +572,18 @@ public struct Scheduler: Sendable {
                     actions.append(.saveCell(cell, starting: nil, ending: nil))
                     continue
                 }
-                guard parent.state == .done, let best = files[dependency]?["best.h5"], let size = artifactSizes[best.sha256] else { continue }
+                guard parent.state == .done, let best = files[dependency]?["best.h5"],
+                    let size = artifactSizes[best.sha256]
+                else { continue }
                 stage1 = ArtifactRef(name: "stage1.h5", sha256: best.sha256, size: size)
             }
             let free = sessions.values.filter { $0.held.count < $0.slots }
                 .sorted { ($0.slots - $0.held.count, $1.id) > ($1.slots - $1.held.count, $0.id) }
             guard let target = free.first else { break }
             var resume: ArtifactRef?
-            if let sha = cell.resumeSHA256, let size = artifactSizes[sha] { resume = ArtifactRef(name: "last.h5", sha256: sha, size: size) }
+            if let sha = cell.resumeSHA256, let size = artifactSizes[sha] {
+                resume = ArtifactRef(name: "last.h5", sha256: sha, size: size)
+            }
             cell.attempt += 1
             cell.state = .running
             cell.worker = target.worker
@@ -504,13 +591,24 @@ public struct Scheduler: Sendable {
             cell.updatedAt = now
             cells[id] = cell
             sessions[target.id]?.held[id] = cell.attempt
-            let attempt = AttemptRecord(cell: id, attempt: cell.attempt, worker: target.worker, session: target.id, startedAt: now)
+            let attempt = AttemptRecord(
+                cell: id, attempt: cell.attempt, worker: target.worker, session: target.id, startedAt: now)
             actions.append(.saveCell(cell, starting: attempt, ending: nil))
-            actions.append(.log("cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) → \(target.worker)\(resume == nil ? "" : " (resuming after epoch \(cell.resumeEpoch))")"))
-            actions.append(.send(target.peer, .assign(Assign(
-                cell: id, attempt: cell.attempt, variant: cell.variant, seed: cell.seed, config: cell.configJSON,
-                dataset: dataset, stage1: cell.stage == Stage.stage1.rawValue ? nil : stage1, resume: resume,
-                command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds, params: commands[id]?.paramsJSON))))
+            actions.append(
+                .log(
+                    "cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) → \(target.worker)\(resume == nil ? "" : " (resuming after epoch \(cell.resumeEpoch))")"
+                ))
+            actions.append(
+                .send(
+                    target.peer,
+                    .assign(
+                        Assign(
+                            cell: id, attempt: cell.attempt, variant: cell.variant, seed: cell.seed,
+                            config: cell.configJSON,
+                            dataset: dataset, stage1: cell.stage == Stage.stage1.rawValue ? nil : stage1,
+                            resume: resume,
+                            command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds,
+                            params: commands[id]?.paramsJSON))))
         }
         return actions
     }

@@ -2,8 +2,8 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
-import TransferKit
+    import Glibc
+    import TransferKit
 #endif
 
 /// An exclusive lock on a state directory for the life of this value (the kernel releases it when the process
@@ -19,10 +19,14 @@ public final class StateLock {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let busy = errno == EWOULDBLOCK
             let reason = String(cString: strerror(errno))
-            let owner = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let owner =
+                (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                ?? ""
             close(fd)
             if busy {
-                throw ArtifactStoreError("\(stateDirectory): in use by another coordinator\(owner.isEmpty ? "" : " (pid \(owner))"); stop it or use another --state")
+                throw ArtifactStoreError(
+                    "\(stateDirectory): in use by another coordinator\(owner.isEmpty ? "" : " (pid \(owner))"); stop it or use another --state"
+                )
             }
             throw ArtifactStoreError("\(path): cannot lock: \(reason)")
         }

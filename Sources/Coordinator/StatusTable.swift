@@ -7,21 +7,29 @@ public enum StatusTable {
     /// Rows from the ledger (no ETA: that needs the live coordinator).
     public static func rows(_ cells: [CellRecord]) -> [StatusReply.Row] {
         cells.map {
-            StatusReply.Row(cell: $0.id, variant: $0.variant, seed: $0.seed, stage: $0.stage, state: $0.state.rawValue, worker: $0.worker,
-                            attempt: $0.attempt, epoch: $0.epochsDone, epochs: $0.epochs, bestValMacroF1: $0.bestValMacroF1, etaSeconds: nil,
-                            reason: $0.state == .failed ? ($0.reason ?? "no reason recorded") : nil)
+            StatusReply.Row(
+                cell: $0.id, variant: $0.variant, seed: $0.seed, stage: $0.stage, state: $0.state.rawValue,
+                worker: $0.worker,
+                attempt: $0.attempt, epoch: $0.epochsDone, epochs: $0.epochs, bestValMacroF1: $0.bestValMacroF1,
+                etaSeconds: nil,
+                reason: $0.state == .failed ? ($0.reason ?? "no reason recorded") : nil)
         }
     }
 
     /// Why each failed cell of the ledger failed, by cell id.
     public static func failureReasons(_ cells: [CellRecord]) -> [String: String] {
-        Dictionary(cells.filter { $0.state == .failed }.map { ($0.id, PrintableText.oneLine($0.reason ?? "no reason recorded")) },
-                   uniquingKeysWith: { a, _ in a })
+        Dictionary(
+            cells.filter { $0.state == .failed }.map {
+                ($0.id, PrintableText.oneLine($0.reason ?? "no reason recorded"))
+            },
+            uniquingKeysWith: { a, _ in a })
     }
 
     /// The failed rows' reasons by cell id (rows from a running coordinator carry them).
     public static func failureReasons(_ rows: [StatusReply.Row]) -> [String: String] {
-        Dictionary(rows.compactMap { row in row.reason.map { (row.cell, PrintableText.oneLine($0)) } }, uniquingKeysWith: { a, _ in a })
+        Dictionary(
+            rows.compactMap { row in row.reason.map { (row.cell, PrintableText.oneLine($0)) } },
+            uniquingKeysWith: { a, _ in a })
     }
 
     /// The table, its totals line, then one line per failed cell with its reason (from `reasons`, by cell id).
@@ -31,14 +39,23 @@ public enum StatusTable {
         // A replica's derived seeds have up to 10 digits.
         let seedWidth = max(4, rows.map { "\($0.seed)".count }.max() ?? 4)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-        var lines = [pad("variant", variantWidth) + "  " + pad("seed", seedWidth) + "  stage  state    " + pad("worker", workerWidth)
-                     + "  try  epoch    best F1      ETA"]
+        var lines = [
+            pad("variant", variantWidth) + "  " + pad("seed", seedWidth) + "  stage  state    "
+                + pad("worker", workerWidth)
+                + "  try  epoch    best F1      ETA"
+        ]
         for row in rows {
             let f1 = row.bestValMacroF1.map { String(format: "%6.2f%%", 100 * $0) } ?? "     —"
-            let eta = shownSeconds(row.etaSeconds).map { $0 >= 60 ? String(format: "%dm%02ds", Int($0) / 60, Int($0) % 60) : String(format: "%ds", Int($0)) } ?? "—"
-            lines.append(pad(row.variant, variantWidth) + "  " + pad("\(row.seed)", seedWidth) + "  " + pad(row.stage, 5) + "  " + pad(row.state, 7)
-                         + "  " + pad(row.worker ?? "", workerWidth) + "  " + pad("\(row.attempt)", 3) + "  " + pad("\(row.epoch)/\(row.epochs)", 7)
-                         + "  " + pad(f1, 9) + "  " + eta)
+            let eta =
+                shownSeconds(row.etaSeconds).map {
+                    $0 >= 60 ? String(format: "%dm%02ds", Int($0) / 60, Int($0) % 60) : String(format: "%ds", Int($0))
+                } ?? "—"
+            lines.append(
+                pad(row.variant, variantWidth) + "  " + pad("\(row.seed)", seedWidth) + "  " + pad(row.stage, 5) + "  "
+                    + pad(row.state, 7)
+                    + "  " + pad(row.worker ?? "", workerWidth) + "  " + pad("\(row.attempt)", 3) + "  "
+                    + pad("\(row.epoch)/\(row.epochs)", 7)
+                    + "  " + pad(f1, 9) + "  " + eta)
         }
         let done = rows.filter { $0.state == "done" }.count
         let failed = rows.filter { $0.state == "failed" }.count

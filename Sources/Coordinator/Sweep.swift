@@ -111,7 +111,8 @@ public struct Sweep: Sendable, Equatable {
             sourceName: sourceName,
             problems: [
                 SweepProblem(
-                    line: location?.line ?? 0, column: location?.column ?? 0, key: location?.key ?? key, message: message)
+                    line: location?.line ?? 0, column: location?.column ?? 0, key: location?.key ?? key,
+                    message: message)
             ])
     }
 

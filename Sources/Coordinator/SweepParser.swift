@@ -68,7 +68,8 @@ enum SweepParser {
         let train = parts.train.settings.map { SettingOverride(key: $0.key, value: valueText($0.value)) }
         return Sweep(
             name: name, datasetPath: datasetPath, datasetSHA256: parts.datasetSHA256, stage1: stage1,
-            stage: parts.stage, baseline: baseline, seeds: seeds, maxSeeds: parts.maxSeeds, train: train, variants: variants,
+            stage: parts.stage, baseline: baseline, seeds: seeds, maxSeeds: parts.maxSeeds, train: train,
+            variants: variants,
             significance: parts.significance, maxAttempts: parts.maxAttempts, sourceName: sourceName,
             datasetLocation: parts.datasetLocation, stage1CheckpointLocation: parts.stage1CheckpointLocation)
     }
@@ -107,7 +108,8 @@ enum SweepParser {
             ]
             parts.train =
                 SweepSettings.readBlock(
-                    entry.value, path: entry.path, stage: parts.stage, extras: SweepVariants.extraKeys, forbidden: forbidden,
+                    entry.value, path: entry.path, stage: parts.stage, extras: SweepVariants.extraKeys,
+                    forbidden: forbidden,
                     reader: &reader) ?? SettingsBlock()
             let defaults = SweepVariants.readExtras(parts.train.extras, inherited: nil, reader: &reader)
             parts.defaultCommand = defaults.command
@@ -268,7 +270,8 @@ enum SweepParser {
             return
         }
         guard Sweep.seedSequence(initial: initial, maximum: maximum.value).count == maximum.value else {
-            reader.report(maximum.entry, "the seeds after max(initial) would pass \(UInt64.max); use smaller initial seeds")
+            reader.report(
+                maximum.entry, "the seeds after max(initial) would pass \(UInt64.max); use smaller initial seeds")
             return
         }
         parts.seeds = initial

@@ -104,7 +104,9 @@ public struct SweepPlan: Sendable, Equatable {
         case .none:
             stage1Reference = nil
         case .checkpoint(let path):
-            guard let given = stage1CheckpointSHA256 else { throw SweepPlanError.missingStage1CheckpointHash(path: path) }
+            guard let given = stage1CheckpointSHA256 else {
+                throw SweepPlanError.missingStage1CheckpointHash(path: path)
+            }
             stage1Reference = try checkedHash(given, what: "stage-1 checkpoint SHA-256")
         case .train(let config):
             let id = try cellID(config: config, datasetContentHash: dataset, stage1: nil, command: nil)

@@ -146,7 +146,9 @@ struct SweepReader {
         case .alias: return "an alias"
         case .scalar(let scalar):
             if node.null != nil { return "no value" }
-            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return "the quoted text \"\(scalar.string)\"" }
+            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted {
+                return "the quoted text \"\(scalar.string)\""
+            }
             return "'\(scalar.string)'"
         }
     }

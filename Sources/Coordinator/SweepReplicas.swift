@@ -21,7 +21,8 @@ enum SweepReplicas {
     ///   - variants: the ordinary variants that could be read, by name.
     ///   - replicas: every replica's `replica_of` entry, by the replica's name.
     static func read(
-        _ entry: SweepEntry, source: SweepEntry, names: [String], variants: [String: SweepVariant], replicas: [String: SweepEntry],
+        _ entry: SweepEntry, source: SweepEntry, names: [String], variants: [String: SweepVariant],
+        replicas: [String: SweepEntry],
         reader: inout SweepReader
     ) -> SweepVariant? {
         var bad = !SweepVariants.checkName(entry, reader: &reader)

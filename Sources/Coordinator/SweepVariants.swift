@@ -62,7 +62,9 @@ enum SweepVariants {
         let command = own.command ?? parts.defaultCommand
         let timeout = own.timeoutSeconds ?? parts.defaultTimeoutSeconds
         let params = parts.trainParams.params.overridden(by: own.params.params)
-        if !checkParams(params, variant: entry.key, command: command, own: own.params, train: parts.trainParams, reader: &reader) {
+        if !checkParams(
+            params, variant: entry.key, command: command, own: own.params, train: parts.trainParams, reader: &reader)
+        {
             bad = true
         }
         guard
@@ -180,7 +182,8 @@ enum SweepVariants {
     }
 
     /// Every placeholder a command may use besides params: the coordinator's, the worker's and every training setting.
-    static let placeholderNames: Set<String> = Set(["seed", "variant"] + SweepSettings.knownKeys).union(CommandPlaceholders.workerFilled)
+    static let placeholderNames: Set<String> = Set(["seed", "variant"] + SweepSettings.knownKeys).union(
+        CommandPlaceholders.workerFilled)
 
     /// The placeholder names of `argument` that neither Ablate nor `params` fill.
     static func unknownPlaceholders(in argument: String, params: CommandParams) -> [String] {
@@ -194,7 +197,8 @@ enum SweepVariants {
     /// Checks the `train` block's command against the params of each variant that runs it: a name that is no
     /// param of any of them is an unknown placeholder; one that some of them lack names those.
     static func checkDefaultCommand(_ parts: SweepParts, reader: inout SweepReader) {
-        guard let argv = parts.defaultCommand, let entry = parts.defaultCommandEntry, let variants = parts.variants else { return }
+        guard let argv = parts.defaultCommand, let entry = parts.defaultCommandEntry, let variants = parts.variants
+        else { return }
         let users = variants.filter { $0.replicaOf == nil && $0.command == argv }
         for argument in argv {
             for name in CommandPlaceholderText.names(in: argument) where !placeholderNames.contains(name) {
@@ -203,7 +207,9 @@ enum SweepVariants {
                     reader.report(entry, unknownPlaceholderMessage(name, argument))
                 } else if !lacking.isEmpty {
                     reader.report(
-                        entry, "placeholder {\(name)} in '\(argument)' is no param of variant \(lacking.joined(separator: ", "))")
+                        entry,
+                        "placeholder {\(name)} in '\(argument)' is no param of variant \(lacking.joined(separator: ", "))"
+                    )
                 }
             }
         }
@@ -217,7 +223,8 @@ enum SweepVariants {
         for later in variants.indices where variants[later].replicaOf == nil {
             for earlier in 0..<later
             where variants[earlier].replicaOf == nil && variants[earlier].config == variants[later].config
-                && variants[earlier].command == variants[later].command && variants[earlier].params == variants[later].params
+                && variants[earlier].command == variants[later].command
+                && variants[earlier].params == variants[later].params
             {
                 reader.report(
                     entries[later],

@@ -75,7 +75,9 @@ public struct Dataset: Sendable, Equatable {
     /// Extra string attributes to store at the root (e.g. the list of imported sequences).
     public var extraAttributes: [String: String]
 
-    public init(attributes: DatasetAttributes, train: DatasetSplit, val: DatasetSplit, extraAttributes: [String: String] = [:]) {
+    public init(
+        attributes: DatasetAttributes, train: DatasetSplit, val: DatasetSplit, extraAttributes: [String: String] = [:]
+    ) {
         self.attributes = attributes
         self.train = train
         self.val = val

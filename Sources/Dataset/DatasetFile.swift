@@ -17,18 +17,26 @@ public final class DatasetFile {
         do {
             file = try H5File.open(path)
         } catch let error as HDF5Error {
-            throw DataInputError(file: path, error.kind == .fileNotFound ? "no such file" : "not an HDF5 file, or truncated")
+            throw DataInputError(
+                file: path, error.kind == .fileNotFound ? "no such file" : "not an HDF5 file, or truncated")
         }
         let format = try Self.attribute(file, "format", path)
         guard case .string(let formatName) = format, formatName == DatasetFormat.name else {
-            throw DataInputError(file: path, "not an Ablate dataset (root attribute 'format' is \(Self.quoted(format)), expected '\(DatasetFormat.name)')")
+            throw DataInputError(
+                file: path,
+                "not an Ablate dataset (root attribute 'format' is \(Self.quoted(format)), expected '\(DatasetFormat.name)')"
+            )
         }
         let version = try Self.attribute(file, "format_version", path)
         guard case .integer(let versionNumber) = version else {
-            throw DataInputError(file: path, "root attribute 'format_version' is \(Self.quoted(version)), expected an integer")
+            throw DataInputError(
+                file: path, "root attribute 'format_version' is \(Self.quoted(version)), expected an integer")
         }
         guard versionNumber == DatasetFormat.version else {
-            throw DataInputError(file: path, "dataset format_version \(versionNumber) is not supported (this build reads version \(DatasetFormat.version))")
+            throw DataInputError(
+                file: path,
+                "dataset format_version \(versionNumber) is not supported (this build reads version \(DatasetFormat.version))"
+            )
         }
         let blockSize = try Self.integer(file, "block_size", path)
         let bitDepth = try Self.integer(file, "bit_depth", path)
@@ -41,7 +49,11 @@ public final class DatasetFile {
         let valFraction = (try? file.realAttribute("val_fraction")) ?? .nan
         attributes = DatasetAttributes(
             blockSize: blockSize, bitDepth: bitDepth, source: source, splitSeed: splitSeed, valFraction: valFraction)
-        if case .string(let hash) = try file.attribute("content_sha256") { storedContentHash = hash } else { storedContentHash = nil }
+        if case .string(let hash) = try file.attribute("content_sha256") {
+            storedContentHash = hash
+        } else {
+            storedContentHash = nil
+        }
 
         var counts: [String: Int] = [:]
         for split in DatasetFormat.splits {
@@ -49,14 +61,19 @@ public final class DatasetFile {
             let labels = try Self.array(file, "\(split)/labels", .uint8, path)
             let qp = try Self.array(file, "\(split)/qp", .uint8, path)
             guard blocks.shape.count == 3, blocks.shape[1] == blockSize, blocks.shape[2] == blockSize else {
-                throw DataInputError(file: path, position: "/\(split)/blocks", "shape \(blocks.shape), expected [N, \(blockSize), \(blockSize)]")
+                throw DataInputError(
+                    file: path, position: "/\(split)/blocks",
+                    "shape \(blocks.shape), expected [N, \(blockSize), \(blockSize)]")
             }
             for (name, array) in [("labels", labels), ("qp", qp)] {
                 guard array.shape.count == 1 else {
-                    throw DataInputError(file: path, position: "/\(split)/\(name)", "shape \(array.shape), expected [N]")
+                    throw DataInputError(
+                        file: path, position: "/\(split)/\(name)", "shape \(array.shape), expected [N]")
                 }
                 guard array.shape[0] == blocks.shape[0] else {
-                    throw DataInputError(file: path, position: "/\(split)/\(name)", "has \(array.shape[0]) rows but /\(split)/blocks has \(blocks.shape[0])")
+                    throw DataInputError(
+                        file: path, position: "/\(split)/\(name)",
+                        "has \(array.shape[0]) rows but /\(split)/blocks has \(blocks.shape[0])")
                 }
             }
             counts[split] = blocks.shape[0]
@@ -70,7 +87,8 @@ public final class DatasetFile {
         let labels: [UInt8] = try readArray(split, "labels")
         let qp: [UInt8] = try readArray(split, "qp")
         if let bad = labels.firstIndex(where: { $0 > 9 }) {
-            throw DataInputError(file: path, position: "/\(split)/labels row \(bad)", "label \(labels[bad]) is outside 0–9")
+            throw DataInputError(
+                file: path, position: "/\(split)/labels row \(bad)", "label \(labels[bad]) is outside 0–9")
         }
         return DatasetSplit(blocks: blocks, labels: labels, qp: qp)
     }
@@ -87,7 +105,8 @@ public final class DatasetFile {
     public func checkedLabels(_ split: String) throws -> [UInt8] {
         let labels = try labels(split)
         if let bad = labels.firstIndex(where: { $0 > 9 }) {
-            throw DataInputError(file: path, position: "/\(split)/labels row \(bad)", "label \(labels[bad]) is outside 0–9")
+            throw DataInputError(
+                file: path, position: "/\(split)/labels row \(bad)", "label \(labels[bad]) is outside 0–9")
         }
         return labels
     }
@@ -97,7 +116,9 @@ public final class DatasetFile {
     public func verifiedContentHash() throws -> String {
         let hash = try computeContentHash()
         if let stored = storedContentHash, stored != hash {
-            throw DataInputError(file: path, "content hash does not match the stored content_sha256: the arrays were changed after writing")
+            throw DataInputError(
+                file: path,
+                "content hash does not match the stored content_sha256: the arrays were changed after writing")
         }
         return hash
     }
@@ -175,7 +196,8 @@ public final class DatasetFile {
         return Int(value)
     }
 
-    private static func array(_ file: H5File, _ name: String, _ type: H5ElementType, _ path: String) throws -> H5Dataset {
+    private static func array(_ file: H5File, _ name: String, _ type: H5ElementType, _ path: String) throws -> H5Dataset
+    {
         let dataset: H5Dataset
         do {
             guard try file.contains(name) else {
@@ -186,7 +208,9 @@ public final class DatasetFile {
             throw DataInputError(file: path, position: "/\(name)", error.detail)
         }
         guard dataset.elementType == type else {
-            throw DataInputError(file: path, position: "/\(name)", "stored as \(dataset.elementType?.rawValue ?? "an unsupported type"), expected \(type.rawValue)")
+            throw DataInputError(
+                file: path, position: "/\(name)",
+                "stored as \(dataset.elementType?.rawValue ?? "an unsupported type"), expected \(type.rawValue)")
         }
         return dataset
     }

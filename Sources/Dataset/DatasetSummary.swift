@@ -33,7 +33,7 @@ public struct DatasetSummary: Sendable, Equatable {
     /// A plain-text table: one row per split, one column per partition id with counts and shares.
     public func table() -> String {
         func pct(_ n: Int, _ total: Int) -> String {
-            total == 0 ? "-" : String(Int((Double(n) * 1000 / Double(total)).rounded())) .withDecimalPoint()
+            total == 0 ? "-" : String(Int((Double(n) * 1000 / Double(total)).rounded())).withDecimalPoint()
         }
         let partitions = Partition.allCases
         var lines: [String] = []

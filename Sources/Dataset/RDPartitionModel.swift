@@ -49,7 +49,9 @@ public struct RDPartitionModel: Sendable {
 
     /// The cost `J` of partition `mode` (0–7) given quadrant sums and sums of squares.
     @inline(__always)
-    public static func cost(mode: Int, sums: SIMD4<Float>, squares: SIMD4<Float>, quadrantArea: Float, lambda: Float) -> Float {
+    public static func cost(mode: Int, sums: SIMD4<Float>, squares: SIMD4<Float>, quadrantArea: Float, lambda: Float)
+        -> Float
+    {
         var distortion: Float = 0
         let groups = regions[mode]
         for group in groups {
@@ -65,7 +67,9 @@ public struct RDPartitionModel: Sendable {
     }
 
     /// The best and second-best partition ids.
-    public static func decide(sums: SIMD4<Float>, squares: SIMD4<Float>, quadrantArea: Float, lambda: Float) -> (best: UInt8, runnerUp: UInt8) {
+    public static func decide(sums: SIMD4<Float>, squares: SIMD4<Float>, quadrantArea: Float, lambda: Float) -> (
+        best: UInt8, runnerUp: UInt8
+    ) {
         var best = 0
         var bestCost = Float.infinity
         var second = 1

@@ -13,7 +13,9 @@ public struct RawImporter {
     public var seed: UInt64
     public var bitDepth: Int
 
-    public init(rawDirectory: String, blockSize: Int = 16, valFraction: Double = 0.2, seed: UInt64 = 42, bitDepth: Int = 10) {
+    public init(
+        rawDirectory: String, blockSize: Int = 16, valFraction: Double = 0.2, seed: UInt64 = 42, bitDepth: Int = 10
+    ) {
         self.rawDirectory = rawDirectory
         self.blockSize = blockSize
         self.valFraction = valFraction
@@ -45,7 +47,8 @@ public struct RawImporter {
         }
         let samplesDirectory = rawDirectory + "/intra_raw_blocks"
         guard let names = try? fm.contentsOfDirectory(atPath: samplesDirectory) else {
-            throw DataInputError(file: samplesDirectory, "missing directory (expected intra_raw_blocks/, labels/, qps/)")
+            throw DataInputError(
+                file: samplesDirectory, "missing directory (expected intra_raw_blocks/, labels/, qps/)")
         }
         let suffix = "_sample_\(blockSize).txt"
         let sequenceNames = names.filter { $0.hasSuffix(suffix) && $0.count > suffix.count }
@@ -83,10 +86,13 @@ public struct RawImporter {
             let labels = try Self.readIntegers(sequence.labelsPath, what: "label", range: 0...9)
             let qps = try Self.readIntegers(sequence.qpsPath, what: "QP", range: 0...255)
             guard labels.count == count else {
-                throw DataInputError(file: sequence.labelsPath, "\(labels.count) labels but \(sequence.samplesPath) holds \(count) blocks")
+                throw DataInputError(
+                    file: sequence.labelsPath,
+                    "\(labels.count) labels but \(sequence.samplesPath) holds \(count) blocks")
             }
             guard qps.count == count else {
-                throw DataInputError(file: sequence.qpsPath, "\(qps.count) QPs but \(sequence.samplesPath) holds \(count) blocks")
+                throw DataInputError(
+                    file: sequence.qpsPath, "\(qps.count) QPs but \(sequence.samplesPath) holds \(count) blocks")
             }
             all.blocks.append(contentsOf: blocks)
             all.labels.append(contentsOf: labels)
@@ -119,7 +125,8 @@ public struct RawImporter {
             train: all.gathering(Array(permutation[..<trainCount]), blockSize: blockSize),
             val: all.gathering(Array(permutation[trainCount...]), blockSize: blockSize),
             extraAttributes: [
-                "sequences": zip(discovery.sequences, rowsPerSequence).map { "\($0.name):\($1)" }.joined(separator: "\n")
+                "sequences": zip(discovery.sequences, rowsPerSequence).map { "\($0.name):\($1)" }.joined(
+                    separator: "\n")
             ])
     }
 
@@ -135,7 +142,8 @@ public struct RawImporter {
             let complete = data.count / blockBytes
             throw DataInputError(
                 file: path, position: "byte offset \(complete * blockBytes)",
-                "size \(data.count) bytes is not a multiple of \(blockBytes) (one \(blockSize)×\(blockSize) block of uint16); the last block is incomplete")
+                "size \(data.count) bytes is not a multiple of \(blockBytes) (one \(blockSize)×\(blockSize) block of uint16); the last block is incomplete"
+            )
         }
         let maxValue = UInt16((1 << bitDepth) - 1)
         var values = [UInt16](repeating: 0, count: data.count / 2)
@@ -164,7 +172,8 @@ public struct RawImporter {
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             let isSpace: (UInt8) -> Bool = { $0 == 32 || $0 == 9 || $0 == 13 || $0 == 11 || $0 == 12 }
-            guard let first = line.firstIndex(where: { !isSpace($0) }), let last = line.lastIndex(where: { !isSpace($0) })
+            guard let first = line.firstIndex(where: { !isSpace($0) }),
+                let last = line.lastIndex(where: { !isSpace($0) })
             else { continue }
             let token = line[first...last]
             guard let value = Int(String(decoding: token, as: UTF8.self)) else {
@@ -172,7 +181,9 @@ public struct RawImporter {
                 throw DataInputError(file: path, position: "line \(lineNumber)", "'\(text)' is not an integer")
             }
             guard range.contains(value) else {
-                throw DataInputError(file: path, position: "line \(lineNumber)", "\(what) \(value) is outside \(range.lowerBound)–\(range.upperBound)")
+                throw DataInputError(
+                    file: path, position: "line \(lineNumber)",
+                    "\(what) \(value) is outside \(range.lowerBound)–\(range.upperBound)")
             }
             values.append(UInt8(value))
         }

@@ -21,10 +21,14 @@ public struct SyntheticGenerator: Sendable {
     public var labelNoise: Float
 
     /// Label shares of the research data set (block 16, all 453,961 rows), partition ids 0–7.
-    public static let targetShares: [Double] = [0.579576, 0.089924, 0.106443, 0.065874, 0.038644, 0.039642, 0.040704, 0.039193]
+    public static let targetShares: [Double] = [
+        0.579576, 0.089924, 0.106443, 0.065874, 0.038644, 0.039642, 0.040704, 0.039193,
+    ]
 
     /// Shares of intended scenes, calibrated (see docs/dataset-format.md) so the decided labels hit `targetShares`.
-    public static let calibratedSceneShares: [Double] = [0.5890, 0.0623, 0.0837, 0.0820, 0.0443, 0.0467, 0.0476, 0.0444]
+    public static let calibratedSceneShares: [Double] = [
+        0.5890, 0.0623, 0.0837, 0.0820, 0.0443, 0.0467, 0.0476, 0.0444,
+    ]
 
     /// Shares of intended scenes per partition id 0–7 (must sum to 1).
     public var sceneShares: [Double] = calibratedSceneShares
@@ -55,7 +59,8 @@ public struct SyntheticGenerator: Sendable {
                             initialState: UInt128(high: seed, low: stream),
                             sequence: UInt128(UInt64(chunk)))
                         for row in rows {
-                            let (label, qp) = generateBlock(into: output.blocks.baseAddress.map { $0 + row * area }, rng: &rng)
+                            let (label, qp) = generateBlock(
+                                into: output.blocks.baseAddress.map { $0 + row * area }, rng: &rng)
                             output.labels[row] = label
                             output.qps[row] = qp
                         }
@@ -141,7 +146,8 @@ public struct SyntheticGenerator: Sendable {
         let level = (150 + 720 * Self.unit(&rng)) * scale
         let gradientX = (Self.unit(&rng) - 0.5) * 3 * scale
         let gradientY = (Self.unit(&rng) - 0.5) * 3 * scale
-        let sigma = (scene == Int(Partition.split.rawValue) ? 4 + 26 * Self.unit(&rng) : 1 + 11 * Self.unit(&rng)) * scale
+        let sigma =
+            (scene == Int(Partition.split.rawValue) ? 4 + 26 * Self.unit(&rng) : 1 + 11 * Self.unit(&rng)) * scale
         let centre = Float(b - 1) / 2
 
         var sums = SIMD4<Float>(repeating: 0)

@@ -73,11 +73,13 @@ extension H5Object {
         defer { box.release() }
         var index: hsize_t = 0
         try h5check("H5Aiterate2", context) {
-            H5Aiterate2(id, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, data in
-                guard let name, let data else { return 0 }
-                Unmanaged<NameCollector>.fromOpaque(data).takeUnretainedValue().list.append(String(cString: name))
-                return 0
-            }, box.toOpaque())
+            H5Aiterate2(
+                id, H5_INDEX_NAME, H5_ITER_INC, &index,
+                { _, name, _, data in
+                    guard let name, let data else { return 0 }
+                    Unmanaged<NameCollector>.fromOpaque(data).takeUnretainedValue().list.append(String(cString: name))
+                    return 0
+                }, box.toOpaque())
         }
         return names.list
     }
@@ -108,8 +110,9 @@ extension H5Object {
                 try h5check("H5Aread", ctx) { H5Aread(aid, ablate_h5t_native_double(), &values) }
                 return rank == 0 && points == 1 ? .real(values[0]) : .reals(values)
             default:
-                throw HDF5Error(.typeMismatch, operation: "H5Aread", file: ctx.file, object: ctx.object,
-                                detail: "attribute has a type Ablate does not read")
+                throw HDF5Error(
+                    .typeMismatch, operation: "H5Aread", file: ctx.file, object: ctx.object,
+                    detail: "attribute has a type Ablate does not read")
             }
         }
     }
@@ -148,23 +151,26 @@ extension H5Object {
     private func requiredAttribute(_ name: String) throws -> H5AttributeValue {
         guard let value = try attribute(name) else {
             let ctx = attributeContext(name)
-            throw HDF5Error(.missingObject, operation: "H5Aopen", file: ctx.file, object: ctx.object,
-                            detail: "missing attribute")
+            throw HDF5Error(
+                .missingObject, operation: "H5Aopen", file: ctx.file, object: ctx.object,
+                detail: "missing attribute")
         }
         return value
     }
 
     private func wrongType(_ name: String, expected: String) -> HDF5Error {
         let ctx = attributeContext(name)
-        return HDF5Error(.typeMismatch, operation: "H5Aread", file: ctx.file, object: ctx.object,
-                         detail: "attribute is not \(expected)")
+        return HDF5Error(
+            .typeMismatch, operation: "H5Aread", file: ctx.file, object: ctx.object,
+            detail: "attribute is not \(expected)")
     }
 
     private func makeStringType() throws -> hid_t {
         let ctx = context
         let type = try h5check("H5Tcopy", ctx) { H5Tcopy(ablate_h5t_c_s1()) }
         do {
-            try h5check("H5Tset_size", ctx) { H5Tset_size(type, -1) }  // H5T_VARIABLE is (size_t)-1; Swift imports size_t as Int
+            // H5T_VARIABLE is (size_t)-1; Swift imports size_t as Int.
+            try h5check("H5Tset_size", ctx) { H5Tset_size(type, -1) }
             try h5check("H5Tset_cset", ctx) { H5Tset_cset(type, H5T_CSET_UTF8) }
         } catch {
             _ = H5Tclose(type)

@@ -31,15 +31,17 @@ public final class H5Dataset: H5Object {
     private func requireType(_ type: H5ElementType, _ operation: String) throws {
         guard elementType == type else {
             let stored = elementType?.rawValue ?? "an unsupported type"
-            throw HDF5Error(.typeMismatch, operation: operation, file: file.displayPath, object: objectPath,
-                            detail: "stored as \(stored), expected \(type.rawValue)")
+            throw HDF5Error(
+                .typeMismatch, operation: operation, file: file.displayPath, object: objectPath,
+                detail: "stored as \(stored), expected \(type.rawValue)")
         }
     }
 
     private func checkRows(_ rows: Range<Int>, _ operation: String) throws {
         guard rows.lowerBound >= 0, rows.upperBound <= rowCount else {
-            throw HDF5Error(.shapeMismatch, operation: operation, file: file.displayPath, object: objectPath,
-                            detail: "rows \(rows.lowerBound)..<\(rows.upperBound) outside 0..<\(rowCount)")
+            throw HDF5Error(
+                .shapeMismatch, operation: operation, file: file.displayPath, object: objectPath,
+                detail: "rows \(rows.lowerBound)..<\(rows.upperBound) outside 0..<\(rowCount)")
         }
     }
 
@@ -58,7 +60,9 @@ public final class H5Dataset: H5Object {
             try h5check("H5Sselect_hyperslab", context) {
                 H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
             }
-            let memSpace = try h5check("H5Screate_simple", context) { H5Screate_simple(Int32(count.count), &count, nil) }
+            let memSpace = try h5check("H5Screate_simple", context) {
+                H5Screate_simple(Int32(count.count), &count, nil)
+            }
             defer { _ = H5Sclose(memSpace) }
             return try body(memSpace, fileSpace)
         }
@@ -83,13 +87,16 @@ public final class H5Dataset: H5Object {
         try requireType(T.h5Type, "H5Dread")
         try checkRows(rows, "H5Dread")
         guard buffer.count == rows.count * rowSize else {
-            throw HDF5Error(.shapeMismatch, operation: "H5Dread", file: file.displayPath, object: objectPath,
-                            detail: "buffer holds \(buffer.count) elements, rows need \(rows.count * rowSize)")
+            throw HDF5Error(
+                .shapeMismatch, operation: "H5Dread", file: file.displayPath, object: objectPath,
+                detail: "buffer holds \(buffer.count) elements, rows need \(rows.count * rowSize)")
         }
         if buffer.isEmpty { return }
         if shape.isEmpty {
             try h5check("H5Dread", context) {
-                H5Dread(id, T.h5Type.nativeType, ablate_h5s_all(), ablate_h5s_all(), ablate_h5p_default(), buffer.baseAddress)
+                H5Dread(
+                    id, T.h5Type.nativeType, ablate_h5s_all(), ablate_h5s_all(), ablate_h5p_default(),
+                    buffer.baseAddress)
             }
             return
         }
@@ -103,8 +110,9 @@ public final class H5Dataset: H5Object {
     /// Writes the whole dataset; `values.count` must equal `count`.
     public func write<T: H5Scalar>(_ values: [T]) throws {
         guard values.count == count else {
-            throw HDF5Error(.shapeMismatch, operation: "H5Dwrite", file: file.displayPath, object: objectPath,
-                            detail: "\(values.count) values for shape \(shape)")
+            throw HDF5Error(
+                .shapeMismatch, operation: "H5Dwrite", file: file.displayPath, object: objectPath,
+                detail: "\(values.count) values for shape \(shape)")
         }
         try write(values, rowsFrom: 0)
     }
@@ -118,8 +126,9 @@ public final class H5Dataset: H5Object {
     public func write<T: H5Scalar>(_ values: UnsafeBufferPointer<T>, rowsFrom start: Int) throws {
         try requireType(T.h5Type, "H5Dwrite")
         guard rowSize > 0 ? values.count % rowSize == 0 : values.isEmpty else {
-            throw HDF5Error(.shapeMismatch, operation: "H5Dwrite", file: file.displayPath, object: objectPath,
-                            detail: "\(values.count) values is not a whole number of rows of \(rowSize)")
+            throw HDF5Error(
+                .shapeMismatch, operation: "H5Dwrite", file: file.displayPath, object: objectPath,
+                detail: "\(values.count) values is not a whole number of rows of \(rowSize)")
         }
         let rows = start..<(start + (rowSize > 0 ? values.count / rowSize : 0))
         try checkRows(rows, "H5Dwrite")

@@ -109,8 +109,9 @@ public final class H5File: H5Location {
         let unique = "\(name)#\(memoryCounter.add(1, ordering: .relaxed).newValue)"
         let context = H5Context(file: name, object: "/")
         guard image.count >= 8, image.prefix(8) == [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a] else {
-            throw HDF5Error(.notHDF5, operation: "open(image:)", file: name, object: "/",
-                            detail: "bytes do not start with the HDF5 signature")
+            throw HDF5Error(
+                .notHDF5, operation: "open(image:)", file: name, object: "/",
+                detail: "bytes do not start with the HDF5 signature")
         }
         let fapl = try makeAccessList(context)
         defer { _ = HDF5Executor.shared.sync { H5Pclose(fapl) } }
@@ -135,8 +136,9 @@ public final class H5File: H5Location {
             try h5check("H5Fget_file_image", context) { H5Fget_file_image(id, raw.baseAddress, raw.count) }
         }
         guard copied == size else {
-            throw HDF5Error(.library, operation: "H5Fget_file_image", file: displayPath, object: "/",
-                            detail: "image size changed while copying (\(size) then \(copied) bytes)")
+            throw HDF5Error(
+                .library, operation: "H5Fget_file_image", file: displayPath, object: "/",
+                detail: "image size changed while copying (\(size) then \(copied) bytes)")
         }
         return bytes
     }

@@ -49,7 +49,8 @@ extension H5Location {
         let path = childPath(name)
         let ctx = H5Context(file: file.displayPath, object: path)
         guard try contains(name) else {
-            throw HDF5Error(.missingObject, operation: "H5Gopen2", file: ctx.file, object: path, detail: "no such group")
+            throw HDF5Error(
+                .missingObject, operation: "H5Gopen2", file: ctx.file, object: path, detail: "no such group")
         }
         let gid = try h5check("H5Gopen2", ctx, kind: .missingObject) { H5Gopen2(id, name, ablate_h5p_default()) }
         return H5Group(id: gid, objectPath: path, file: file)
@@ -80,11 +81,13 @@ extension H5Location {
         defer { box.release() }
         var index: hsize_t = 0
         try h5check("H5Literate", context) {
-            H5Literate(id, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, data in
-                guard let name, let data else { return 0 }
-                Unmanaged<NameCollector>.fromOpaque(data).takeUnretainedValue().list.append(String(cString: name))
-                return 0
-            }, box.toOpaque())
+            H5Literate(
+                id, H5_INDEX_NAME, H5_ITER_INC, &index,
+                { _, name, _, data in
+                    guard let name, let data else { return 0 }
+                    Unmanaged<NameCollector>.fromOpaque(data).takeUnretainedValue().list.append(String(cString: name))
+                    return 0
+                }, box.toOpaque())
         }
         return names.list
     }
@@ -97,8 +100,9 @@ extension H5Location {
         let path = childPath(name)
         let ctx = H5Context(file: file.displayPath, object: path)
         guard !shape.isEmpty, shape.allSatisfy({ $0 >= 0 }) else {
-            throw HDF5Error(.shapeMismatch, operation: "createDataset", file: ctx.file, object: path,
-                            detail: "invalid shape \(shape)")
+            throw HDF5Error(
+                .shapeMismatch, operation: "createDataset", file: ctx.file, object: path,
+                detail: "invalid shape \(shape)")
         }
         var dims = shape.map { hsize_t($0) }
         let space = try h5check("H5Screate_simple", ctx) { H5Screate_simple(Int32(dims.count), &dims, nil) }
@@ -135,7 +139,8 @@ extension H5Location {
         let path = childPath(name)
         let ctx = H5Context(file: file.displayPath, object: path)
         guard try contains(name) else {
-            throw HDF5Error(.missingObject, operation: "H5Dopen2", file: ctx.file, object: path, detail: "no such dataset")
+            throw HDF5Error(
+                .missingObject, operation: "H5Dopen2", file: ctx.file, object: path, detail: "no such dataset")
         }
         let did = try h5check("H5Dopen2", ctx, kind: .missingObject) { H5Dopen2(id, name, ablate_h5p_default()) }
         do {

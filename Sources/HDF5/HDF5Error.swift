@@ -78,15 +78,17 @@ enum HDF5ErrorStack {
         let sink = Sink()
         let box = Unmanaged.passRetained(sink)
         defer { box.release() }
-        _ = H5Ewalk2(ablate_h5e_default(), H5E_WALK_UPWARD, { _, err, data in
-            guard let err, let data else { return 0 }
-            let sink = Unmanaged<Sink>.fromOpaque(data).takeUnretainedValue()
-            if let desc = err.pointee.desc {
-                let text = String(cString: desc)
-                if !text.isEmpty, !sink.lines.contains(text) { sink.lines.append(text) }
-            }
-            return 0
-        }, box.toOpaque())
+        _ = H5Ewalk2(
+            ablate_h5e_default(), H5E_WALK_UPWARD,
+            { _, err, data in
+                guard let err, let data else { return 0 }
+                let sink = Unmanaged<Sink>.fromOpaque(data).takeUnretainedValue()
+                if let desc = err.pointee.desc {
+                    let text = String(cString: desc)
+                    if !text.isEmpty, !sink.lines.contains(text) { sink.lines.append(text) }
+                }
+                return 0
+            }, box.toOpaque())
         H5Eclear2(ablate_h5e_default())
         return sink.lines.isEmpty ? nil : sink.lines.prefix(3).joined(separator: "; ")
     }

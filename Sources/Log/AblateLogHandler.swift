@@ -4,11 +4,11 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes each record as one line, at once (no buffering: print is block-buffered into pipes and journals):
@@ -32,8 +32,10 @@ public struct AblateLogHandler: LogHandler {
     /// output, such as `ablate train`'s epoch lines.
     public var messageOnly = false
 
-    public init(label: String, level: Logger.Level = .info, output: LogOutput = .standardOutput,
-                metadataProvider: Logger.MetadataProvider? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        label: String, level: Logger.Level = .info, output: LogOutput = .standardOutput,
+        metadataProvider: Logger.MetadataProvider? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.label = label
         self.logLevel = level
         self.output = output
@@ -54,15 +56,19 @@ public struct AblateLogHandler: LogHandler {
             output.write("\(event.message)")
             return
         }
-        output.write(Self.line(level: event.level, label: label, message: "\(event.message)", metadata: merged,
-                               date: clock(), journal: output.isJournal))
+        output.write(
+            Self.line(
+                level: event.level, label: label, message: "\(event.message)", metadata: merged,
+                date: clock(), journal: output.isJournal))
     }
 
     /// One record as its line, without the newline: `TIME LEVEL LABEL: MESSAGE key=value…`, or for the journal
     /// `<PRIORITY>LEVEL LABEL: MESSAGE key=value…`. Line breaks inside the message or values are written as `\n`, so
     /// that a record stays one line (one journal entry).
-    public static func line(level: Logger.Level, label: String, message: String, metadata: Logger.Metadata,
-                            date: Date, journal: Bool) -> String {
+    public static func line(
+        level: Logger.Level, label: String, message: String, metadata: Logger.Metadata,
+        date: Date, journal: Bool
+    ) -> String {
         var text = journal ? "<\(syslogPriority(level))>" : "\(timestamp(date)) "
         text += "\(level.rawValue) \(label): \(oneLine(message))"
         for key in metadata.keys.sorted() {
@@ -93,8 +99,9 @@ public struct AblateLogHandler: LogHandler {
         let millis = remainder < 0 ? remainder + 1000 : remainder
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis))
     }
 
     private static func oneLine(_ text: String) -> String {
@@ -159,7 +166,9 @@ public final class LogOutput: Sendable {
 
     /// Whether `descriptor` is the stream systemd connected to the journal: `JOURNAL_STREAM` (systemd.exec(5)) holds
     /// the device and inode numbers of that stream, `DEVICE:INODE`, and they match the descriptor's.
-    public static func isJournal(descriptor: Int32, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+    public static func isJournal(descriptor: Int32, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> Bool
+    {
         guard let value = environment["JOURNAL_STREAM"] else { return false }
         let parts = value.split(separator: ":")
         guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
@@ -173,7 +182,9 @@ public final class LogOutput: Sendable {
 /// Opens `path` for appending (creating it and its directory); nil when it cannot be opened.
 private func openAppending(_ path: String) -> Int32? {
     let directory = (path as NSString).deletingLastPathComponent
-    if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    if !directory.isEmpty {
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
     let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
     return fd >= 0 ? fd : nil
 }
@@ -210,7 +221,9 @@ public enum AblateLogging {
     }
 
     private static let once: Void = {
-        LoggingSystem.bootstrap { label in AblateLogHandler(label: label, level: AblateLogging.level, output: .standardOutput) }
+        LoggingSystem.bootstrap { label in
+            AblateLogHandler(label: label, level: AblateLogging.level, output: .standardOutput)
+        }
     }()
 
     /// A logger with `label` that writes to `output` at the current level (outside the bootstrapped factory: e.g. the

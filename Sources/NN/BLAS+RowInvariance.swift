@@ -18,8 +18,10 @@ extension BLAS {
     }()
 
     /// One product with `call`'s arguments: transposes, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc.
-    typealias Product = (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float,
-                         UnsafeMutablePointer<Float>, Int) -> Void
+    typealias Product = (
+        Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float,
+        UnsafeMutablePointer<Float>, Int
+    ) -> Void
 
     /// Compares, bit for bit, a 96 × 512 product (depth 768) with 32-row products of its rows 7..<39 and
     /// 32..<64 and a 128-column product of its columns 128..<256: for the three transpose patterns the layers use
@@ -36,7 +38,10 @@ extension BLAS {
             (96, 512, 768, true), (96, 128, 768, false), (512, 16, 144, false), (512, 32, 288, false),
         ]
         for shape in shapes {
-            if let failure = rowInvarianceFailure(using: product, rows: shape.rows, columns: shape.columns, depth: shape.depth, columnsToo: shape.columnsToo) {
+            if let failure = rowInvarianceFailure(
+                using: product, rows: shape.rows, columns: shape.columns, depth: shape.depth,
+                columnsToo: shape.columnsToo)
+            {
                 return failure
             }
         }
@@ -44,7 +49,9 @@ extension BLAS {
     }
 
     /// One shape of `rowInvarianceFailure`: `rows` × `columns`, `depth`; the column part only with `columnsToo`.
-    private static func rowInvarianceFailure(using product: Product, rows: Int, columns: Int, depth: Int, columnsToo: Bool) -> String? {
+    private static func rowInvarianceFailure(
+        using product: Product, rows: Int, columns: Int, depth: Int, columnsToo: Bool
+    ) -> String? {
         let block = 32, columnFirst = 128, columnCount = 128
         let a = ProbeMatrix(count: rows * depth, seed: 1)
         let b = ProbeMatrix(count: depth * columns, seed: 2)
@@ -57,17 +64,24 @@ extension BLAS {
         for test in cases {
             let lda = test.transposeA ? rows : depth
             let ldb = test.transposeB ? depth : columns
-            let name = "\(rows)×\(columns)×\(depth) \(test.transposeA ? "Aᵀ" : "A")·\(test.transposeB ? "Bᵀ" : "B"), alpha \(test.alpha), beta \(test.beta)"
+            let name =
+                "\(rows)×\(columns)×\(depth) \(test.transposeA ? "Aᵀ" : "A")·\(test.transposeB ? "Bᵀ" : "B"), alpha \(test.alpha), beta \(test.beta)"
             whole.copy(from: start)
-            product(test.transposeA, test.transposeB, rows, columns, depth, test.alpha, a.values, lda, b.values, ldb, test.beta,
-                    whole.values, columns)
+            product(
+                test.transposeA, test.transposeB, rows, columns, depth, test.alpha, a.values, lda, b.values, ldb,
+                test.beta,
+                whole.values, columns)
             for first in [7, 32] {
                 part.copy(from: start)
                 let target = part.values + first * columns
-                product(test.transposeA, test.transposeB, block, columns, depth, test.alpha, a.values + (test.transposeA ? first : first * lda),
-                        lda, b.values, ldb, test.beta, target, columns)
-                for index in first * columns..<(first + block) * columns where part.values[index].bitPattern != whole.values[index].bitPattern {
-                    return "\(name): rows \(first)..<\(first + block) computed alone differ from the whole product (row \(index / columns), column \(index % columns))"
+                product(
+                    test.transposeA, test.transposeB, block, columns, depth, test.alpha,
+                    a.values + (test.transposeA ? first : first * lda),
+                    lda, b.values, ldb, test.beta, target, columns)
+                for index in first * columns..<(first + block) * columns
+                where part.values[index].bitPattern != whole.values[index].bitPattern {
+                    return
+                        "\(name): rows \(first)..<\(first + block) computed alone differ from the whole product (row \(index / columns), column \(index % columns))"
                 }
             }
             guard columnsToo else { continue }
@@ -77,12 +91,17 @@ extension BLAS {
                     part.values[row * columnCount + column] = start.values[row * columns + columnFirst + column]
                 }
             }
-            product(test.transposeA, test.transposeB, rows, columnCount, depth, test.alpha, a.values, lda,
-                    b.values + (test.transposeB ? columnFirst * ldb : columnFirst), ldb, test.beta, part.values, columnCount)
+            product(
+                test.transposeA, test.transposeB, rows, columnCount, depth, test.alpha, a.values, lda,
+                b.values + (test.transposeB ? columnFirst * ldb : columnFirst), ldb, test.beta, part.values, columnCount
+            )
             for row in 0..<rows {
                 for column in 0..<columnCount
-                where part.values[row * columnCount + column].bitPattern != whole.values[row * columns + columnFirst + column].bitPattern {
-                    return "\(name): columns \(columnFirst)..<\(columnFirst + columnCount) computed alone differ from the whole product (row \(row), column \(columnFirst + column))"
+                where part.values[row * columnCount + column].bitPattern
+                    != whole.values[row * columns + columnFirst + column].bitPattern
+                {
+                    return
+                        "\(name): columns \(columnFirst)..<\(columnFirst + columnCount) computed alone differ from the whole product (row \(row), column \(columnFirst + column))"
                 }
             }
         }

@@ -22,7 +22,9 @@ public enum BLAS {
     /// AVX-512 CPUs it does not know, and SkylakeX measured 1.8× faster per training epoch where it passes). A family
     /// that fails goes to `SkylakeX` (AVX-512, not visited yet) or else to `fallback`, which passes everywhere it
     /// was measured; a return to a visited `fallback` ends the chain there, so it always ends.
-    public static func nextCoreType(loaded: String, passes: Bool, avx512: Bool, fallback: String, visited: [String]) -> String? {
+    public static func nextCoreType(loaded: String, passes: Bool, avx512: Bool, fallback: String, visited: [String])
+        -> String?
+    {
         if passes {
             return avx512 && loaded != "SkylakeX" && !visited.contains("SkylakeX") ? "SkylakeX" : nil
         }
@@ -32,7 +34,9 @@ public enum BLAS {
 
     /// `nextCoreType` for this process (no family visited before it).
     public static var preferredCoreType: String? {
-        nextCoreType(loaded: coreName, passes: kernelIsRowInvariant, avx512: cpuHasAVX512, fallback: rowInvariantFallback, visited: [])
+        nextCoreType(
+            loaded: coreName, passes: kernelIsRowInvariant, avx512: cpuHasAVX512, fallback: rowInvariantFallback,
+            visited: [])
     }
 
     /// The kernel family taken when the loaded one fails the row-invariance probe: `Sandybridge` with AVX, else
@@ -93,21 +97,26 @@ public enum BLAS {
         let rowStep = (rowBlock + 31) / 32 * 32
         let columnStep = ((n + parts - 1) / parts + 63) / 64 * 64
         let splittable = { (blockMACs: Int) in
-            splitKeepsKernels(blockMACs: blockMACs, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta)
+            splitKeepsKernels(
+                blockMACs: blockMACs, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta)
         }
         if parts > 1 && rowStep < m && splittable(rowStep * n * k) {
             ComputePool.shared.run { part in
                 let first = part * rowStep
                 guard first < m else { return }
                 let rows = min(rowStep, m - first)
-                call(transposeA, transposeB, rows, n, k, alpha, a + (transposeA ? first : first * lda), lda, b, ldb, beta, c + first * n, n)
+                call(
+                    transposeA, transposeB, rows, n, k, alpha, a + (transposeA ? first : first * lda), lda, b, ldb,
+                    beta, c + first * n, n)
             }
         } else if parts > 1 && columnStep < n && splittable(m * columnStep * k) {
             ComputePool.shared.run { part in
                 let first = part * columnStep
                 guard first < n else { return }
                 let columns = min(columnStep, n - first)
-                call(transposeA, transposeB, m, columns, k, alpha, a, lda, b + (transposeB ? first * ldb : first), ldb, beta, c + first, n)
+                call(
+                    transposeA, transposeB, m, columns, k, alpha, a, lda, b + (transposeB ? first * ldb : first), ldb,
+                    beta, c + first, n)
             }
         } else {
             call(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
@@ -119,7 +128,8 @@ public enum BLAS {
     /// products: its small-matrix kernels when m·n·k ≤ 100³, and for untransposed row-major products with
     /// alpha 1 and beta 0 its SkylakeX "direct" kernel when m·n·k < 28·512². A product is split only when its
     /// blocks are past both limits, so that the split changes no element's kernel.
-    static func splitKeepsKernels(blockMACs: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float) -> Bool {
+    static func splitKeepsKernels(blockMACs: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float) -> Bool
+    {
         // A kernel whose rows depend on their position would give another result for every block.
         if !kernelIsRowInvariant { return false }
         if blockMACs <= 1_000_000 { return false }
@@ -149,7 +159,9 @@ extension BLAS {
             b.withUnsafeBufferPointer { bb in
                 c.withUnsafeMutableBufferPointer { cb in
                     guard let ap = ab.baseAddress, let bp = bb.baseAddress, let cp = cb.baseAddress else { return }
-                    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: ap, b: bp, beta: beta, c: cp)
+                    sgemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: ap, b: bp,
+                        beta: beta, c: cp)
                 }
             }
         }

@@ -55,7 +55,9 @@ public final class BufferPool {
 
     /// This thread's pool.
     public static var current: BufferPool {
-        if let raw = pthread_getspecific(threadKey) { return Unmanaged<BufferPool>.fromOpaque(raw).takeUnretainedValue() }
+        if let raw = pthread_getspecific(threadKey) {
+            return Unmanaged<BufferPool>.fromOpaque(raw).takeUnretainedValue()
+        }
         let pool = BufferPool()
         pthread_setspecific(threadKey, Unmanaged.passRetained(pool).toOpaque())
         return pool
@@ -163,12 +165,14 @@ public final class BufferPool {
     /// keeps nothing.
     static func isUniquelyReferenced<Element>(_ array: inout [Element]) -> Bool {
         #if canImport(ObjectiveC)
-        return false
+            return false
         #else
-        guard MemoryLayout<[Element]>.size == MemoryLayout<StorageReference>.size else { return false }
-        return withUnsafeMutablePointer(to: &array) { pointer in
-            pointer.withMemoryRebound(to: StorageReference.self, capacity: 1) { isKnownUniquelyReferenced(&$0.pointee) }
-        }
+            guard MemoryLayout<[Element]>.size == MemoryLayout<StorageReference>.size else { return false }
+            return withUnsafeMutablePointer(to: &array) { pointer in
+                pointer.withMemoryRebound(to: StorageReference.self, capacity: 1) {
+                    isKnownUniquelyReferenced(&$0.pointee)
+                }
+            }
         #endif
     }
 

@@ -86,7 +86,8 @@ public final class ComputePool: @unchecked Sendable {
             pending.store(parts - 1, ordering: .relaxed)
             generation.add(1, ordering: .sequentiallyConsistent)
             helpersLock.withLock {
-                for helper in helpers.prefix(parts - 1) where helper.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+                for helper in helpers.prefix(parts - 1)
+                where helper.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
                     helper.wake.signal()
                 }
             }
@@ -124,7 +125,9 @@ public final class ComputePool: @unchecked Sendable {
     /// job of the process (a second `--slots` slot) holds the pool, `body` runs at once without it: its runs then
     /// find the pool busy or split, which changes speed, never results.
     public func serially<T>(_ body: () throws -> T) rethrows -> T {
-        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return try body() }
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            return try body()
+        }
         defer { busy.store(false, ordering: .releasing) }
         return try body()
     }

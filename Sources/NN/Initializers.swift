@@ -32,7 +32,9 @@ public enum Initializers {
     }
 
     /// `kaiming_normal_(mode, nonlinearity='relu')`: N(0, 2 / fan) .
-    public static func kaimingNormal(_ store: ParameterStore, _ ref: ParameterRef, fanOut: Bool, scale: Float = 1, random: inout InitRandom) {
+    public static func kaimingNormal(
+        _ store: ParameterStore, _ ref: ParameterRef, fanOut: Bool, scale: Float = 1, random: inout InitRandom
+    ) {
         let shape = store.entries[ref.index].shape
         let (fanIn, fanOutCount) = fans(shape)
         let std = (2.0 / Double(fanOut ? fanOutCount : fanIn)).squareRoot()

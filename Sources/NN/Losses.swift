@@ -129,12 +129,16 @@ public struct Loss: Sendable {
                 if j == y {
                     let nll = -Foundation.log(pj + tiny)
                     value += Foundation.pow(1 - pj, gammaPositive) * nll
-                    let d = -gammaPositive * Foundation.pow(1 - pj, gammaPositive - 1) * nll - Foundation.pow(1 - pj, gammaPositive) / (pj + tiny)
+                    let d =
+                        -gammaPositive * Foundation.pow(1 - pj, gammaPositive - 1) * nll - Foundation.pow(
+                            1 - pj, gammaPositive) / (pj + tiny)
                     h[j] = w * pj * d
                 } else {
                     let nll = -Foundation.log(1 - pj + tiny)
                     value += Foundation.pow(pj, gammaNegative) * nll
-                    let d = gammaNegative * Foundation.pow(pj, gammaNegative - 1) * nll + Foundation.pow(pj, gammaNegative) / (1 - pj + tiny)
+                    let d =
+                        gammaNegative * Foundation.pow(pj, gammaNegative - 1) * nll + Foundation.pow(pj, gammaNegative)
+                        / (1 - pj + tiny)
                     h[j] = w * pj * d
                 }
             }

@@ -15,7 +15,9 @@ public enum ParallelBatches {
         ComputePool.shared.serially { mapHoldingPool(count: count, threads: threads, body) }
     }
 
-    private static func mapHoldingPool<T: Sendable>(count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+    private static func mapHoldingPool<T: Sendable>(count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> T)
+        -> [T]
+    {
         let workers = max(1, min(threads, count))
         if workers == 1 { return (0..<count).map(body) }
         let state = State<T>(count: count)

@@ -66,7 +66,10 @@ public final class ParameterStore {
         (storage + totalCount).initialize(repeating: 0, count: count)
         (gradientStorage + totalCount).initialize(repeating: 0, count: count)
         let ref = ParameterRef(index: entries.count, offset: totalCount, count: count)
-        entries.append(Entry(name: name, shape: shape, offset: totalCount, count: count, kind: kind, trainable: kind == .parameter && trainable))
+        entries.append(
+            Entry(
+                name: name, shape: shape, offset: totalCount, count: count, kind: kind,
+                trainable: kind == .parameter && trainable))
         versions.append(0)
         totalCount += count
         return ref
@@ -132,7 +135,6 @@ public final class ParameterStore {
         (gradientStorage + start).update(repeating: 0, count: end - start)
     }
 
-
     /// A copy of the named tensor's values.
     public func array(_ ref: ParameterRef) -> [Float] {
         Array(UnsafeBufferPointer(start: values(ref), count: ref.count))
@@ -140,7 +142,8 @@ public final class ParameterStore {
 
     /// Overwrites the named tensor's values.
     public func set(_ ref: ParameterRef, _ newValues: [Float]) {
-        precondition(newValues.count == ref.count, "\(entries[ref.index].name): \(newValues.count) values for \(ref.count)")
+        precondition(
+            newValues.count == ref.count, "\(entries[ref.index].name): \(newValues.count) values for \(ref.count)")
         let destination = values(ref)
         for (i, value) in newValues.enumerated() { destination[i] = value }
         touch(ref)

@@ -28,7 +28,9 @@ public struct Tensor: Sendable, Equatable {
     /// The shape `[n, c, h, w]`, reusing `cached` when it already holds those values: a layer keeps its output's
     /// shape in its cache, so that steps after the first do not allocate a new shape array.
     public static func reusingShape(_ cached: inout [Int], _ n: Int, _ c: Int, _ h: Int, _ w: Int) -> [Int] {
-        if cached.count != 4 || cached[0] != n || cached[1] != c || cached[2] != h || cached[3] != w { cached = [n, c, h, w] }
+        if cached.count != 4 || cached[0] != n || cached[1] != c || cached[2] != h || cached[3] != w {
+            cached = [n, c, h, w]
+        }
         return cached
     }
 

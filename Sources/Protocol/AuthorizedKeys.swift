@@ -27,7 +27,8 @@ public enum AuthorizedKeys {
     private static func requireNotWritableByOthers(_ path: String) throws {
         let mode = try CurveKeyFile.permissions(path)
         if mode & 0o022 != 0 {
-            throw CurveKeyError("\(path) is writable by group or others (mode \(String(mode, radix: 8))); run: chmod go-w \(path)")
+            throw CurveKeyError(
+                "\(path) is writable by group or others (mode \(String(mode, radix: 8))); run: chmod go-w \(path)")
         }
     }
 }

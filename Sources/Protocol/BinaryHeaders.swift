@@ -75,7 +75,8 @@ public enum ChunkLayout {
     /// The header bytes of `chunk`. The SHA-256 must be 64 hex digits (32 zero bytes are written otherwise);
     /// negative offsets or sizes are written as 0.
     public static func encodeHeader(_ chunk: FileChunk) -> [UInt8] {
-        encodeHeader(sha256: chunk.sha256, offset: chunk.offset, totalSize: chunk.totalSize, length: chunk.payload.count)
+        encodeHeader(
+            sha256: chunk.sha256, offset: chunk.offset, totalSize: chunk.totalSize, length: chunk.payload.count)
     }
 
     /// The header of a chunk of `length` payload bytes, for a payload that travels as its own `ZMQPayload`.

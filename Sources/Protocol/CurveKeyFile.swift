@@ -11,15 +11,20 @@ import Foundation
 public enum CurveKeyFile {
     /// Writes `DIR/NAME.key` (mode 0600) and `DIR/NAME.pub` (mode 0644) for `pair`; refuses to overwrite.
     /// Returns the two paths.
-    public static func write(_ pair: CurveKeyPair, directory: String, name: String) throws -> (secret: String, public: String) {
-        guard !name.isEmpty, !name.contains("/") else { throw CurveKeyError("--name \(name): a key name is a non-empty file name without '/'") }
+    public static func write(_ pair: CurveKeyPair, directory: String, name: String) throws -> (
+        secret: String, public: String
+    ) {
+        guard !name.isEmpty, !name.contains("/") else {
+            throw CurveKeyError("--name \(name): a key name is a non-empty file name without '/'")
+        }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let secretPath = "\(directory)/\(name).key"
         let publicPath = "\(directory)/\(name).pub"
         for path in [secretPath, publicPath] where FileManager.default.fileExists(atPath: path) {
             throw CurveKeyError("\(path) already exists; remove it or choose another --name")
         }
-        let secretText = "# ablate CURVE secret key (Z85): secret key, then public key. Keep it mode 0600.\n\(pair.secretKey)\n\(pair.publicKey)\n"
+        let secretText =
+            "# ablate CURVE secret key (Z85): secret key, then public key. Keep it mode 0600.\n\(pair.secretKey)\n\(pair.publicKey)\n"
         try writeFile(secretPath, secretText, mode: 0o600)
         try writeFile(publicPath, "# ablate CURVE public key (Z85) of \(name)\n\(pair.publicKey)\n", mode: 0o644)
         return (secretPath, publicPath)
@@ -48,12 +53,16 @@ public enum CurveKeyFile {
     public static func readSecret(_ path: String) throws -> CurveKeyPair {
         let text = try readText(path)
         if declaredKind(path: path, text: text) == .publicKey {
-            throw CurveKeyError("\(path) is a public key file (.pub), not a secret key file: give the NAME.key that ablate keygen wrote with it")
+            throw CurveKeyError(
+                "\(path) is a public key file (.pub), not a secret key file: give the NAME.key that ablate keygen wrote with it"
+            )
         }
         try requirePrivate(path)
         let lines = keyLines(text)
         guard let secret = lines.first else { throw CurveKeyError("\(path): no key in the file") }
-        guard CurveKeys.isZ85Key(secret) else { throw CurveKeyError("\(path): the first key line is not a 40-character Z85 key") }
+        guard CurveKeys.isZ85Key(secret) else {
+            throw CurveKeyError("\(path): the first key line is not a 40-character Z85 key")
+        }
         let pair: CurveKeyPair
         do { pair = try CurveKeyPair(secretKey: secret) } catch { throw CurveKeyError("\(path): \(error)") }
         if lines.count > 1, lines[1] != pair.publicKey {
@@ -67,7 +76,9 @@ public enum CurveKeyFile {
     public static func readPublic(_ path: String) throws -> String {
         let text = try readText(path)
         if declaredKind(path: path, text: text) == .secret {
-            throw CurveKeyError("\(path) is a secret key file (.key), not a public key file: give the NAME.pub that ablate keygen wrote with it")
+            throw CurveKeyError(
+                "\(path) is a secret key file (.key), not a public key file: give the NAME.pub that ablate keygen wrote with it"
+            )
         }
         let lines = keyLines(text)
         guard lines.count == 1, let key = lines.first, CurveKeys.isZ85Key(key) else {
@@ -80,14 +91,17 @@ public enum CurveKeyFile {
     /// The permission bits of `path` (`stat`), or an error naming it.
     static func permissions(_ path: String) throws -> mode_t {
         var info = stat()
-        guard stat(path, &info) == 0 else { throw CurveKeyError("\(path): cannot read (\(String(cString: strerror(errno))))") }
+        guard stat(path, &info) == 0 else {
+            throw CurveKeyError("\(path): cannot read (\(String(cString: strerror(errno))))")
+        }
         return info.st_mode & 0o777
     }
 
     public static func requirePrivate(_ path: String) throws {
         let mode = try permissions(path)
         if mode & 0o077 != 0 {
-            throw CurveKeyError("\(path) is accessible by group or others (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
+            throw CurveKeyError(
+                "\(path) is accessible by group or others (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
         }
     }
 

@@ -82,7 +82,9 @@ public struct CurveClientKeys: Sendable, Equatable {
 
     /// Reads `--curve-secret-key FILE --server-public-key FILE`.
     public static func load(secretKeyFile: String, serverPublicKeyFile: String) throws -> CurveClientKeys {
-        CurveClientKeys(pair: try CurveKeyFile.readSecret(secretKeyFile), serverPublicKey: try CurveKeyFile.readPublic(serverPublicKeyFile))
+        CurveClientKeys(
+            pair: try CurveKeyFile.readSecret(secretKeyFile),
+            serverPublicKey: try CurveKeyFile.readPublic(serverPublicKeyFile))
     }
 }
 

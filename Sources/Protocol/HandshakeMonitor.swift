@@ -35,8 +35,10 @@ public struct HandshakeFailure: Sendable, Equatable {
     /// One line saying what was refused and the likely reason.
     public var description: String {
         switch kind {
-        case .mechanism: "refused a connection: the client does not use CURVE (a plaintext client, or another mechanism)"
-        case .cryptographic: "refused a connection: the client's CURVE handshake does not decrypt (it uses another server public key)"
+        case .mechanism:
+            "refused a connection: the client does not use CURVE (a plaintext client, or another mechanism)"
+        case .cryptographic:
+            "refused a connection: the client's CURVE handshake does not decrypt (it uses another server public key)"
         case .protocolError: "refused a connection: handshake protocol error 0x\(String(value, radix: 16))"
         case .authentication: "refused a connection: the client's key is not authorized (ZAP status \(value))"
         case .aborted: "a connection closed before its handshake ended (\(ZeroMQ.errorText(Int32(bitPattern: value))))"
@@ -49,7 +51,8 @@ public struct HandshakeFailure: Sendable, Equatable {
 /// socket it watches, it is created, drained and closed on one thread.
 public final class HandshakeMonitor {
     /// The `ZMQ_EVENT_*` mask watched.
-    static let events: Int32 = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+    static let events: Int32 =
+        ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
 
     private let watched: ZMQSocket
     private let pair: ZMQSocket

@@ -42,7 +42,8 @@ public struct LogThrottle: Sendable {
         }
         let held = state.suppressed
         kinds[key] = Kind(lastShown: now, suppressed: 0)
-        return held == 0 ? line : "\(line) (and \(held) more like it in the last \(Self.seconds(now - state.lastShown)))"
+        return held == 0
+            ? line : "\(line) (and \(held) more like it in the last \(Self.seconds(now - state.lastShown)))"
     }
 
     /// One line per kind whose held-back lines have waited a whole interval (nothing new of that kind came to carry
@@ -51,7 +52,9 @@ public struct LogThrottle: Sendable {
         var lines: [String] = []
         for (key, state) in kinds.sorted(by: { $0.key < $1.key }) where all || now - state.lastShown >= interval {
             if state.suppressed > 0 {
-                lines.append("\(state.suppressed) more '\(key)' line(s) left out in the last \(Self.seconds(now - state.lastShown))")
+                lines.append(
+                    "\(state.suppressed) more '\(key)' line(s) left out in the last \(Self.seconds(now - state.lastShown))"
+                )
             }
             kinds[key] = nil
         }
@@ -61,5 +64,7 @@ public struct LogThrottle: Sendable {
     /// Lines held back and not yet reported.
     public var pending: Int { kinds.values.reduce(0) { $0 + $1.suppressed } }
 
-    private static func seconds(_ value: Double) -> String { value.isFinite ? "\(Int(max(0, value).rounded())) s" : "while" }
+    private static func seconds(_ value: Double) -> String {
+        value.isFinite ? "\(Int(max(0, value).rounded())) s" : "while"
+    }
 }

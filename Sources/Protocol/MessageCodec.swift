@@ -36,9 +36,13 @@ public enum MessageCodec {
 
     /// The first three frames of a CHUNK (or DATA, with `data`) whose payload of `length` bytes follows as a
     /// `ZMQPayload`: with that payload as the fourth frame, the message is the one `encode` gives for the same chunk.
-    public static func encodeChunkHead(sha256: String, offset: Int64, totalSize: Int64, length: Int, data: Bool = false) -> [[UInt8]] {
-        [ProtocolVersion.signature, [(data ? Command.data : Command.chunk).rawValue],
-         ChunkLayout.encodeHeader(sha256: sha256, offset: offset, totalSize: totalSize, length: length)]
+    public static func encodeChunkHead(sha256: String, offset: Int64, totalSize: Int64, length: Int, data: Bool = false)
+        -> [[UInt8]]
+    {
+        [
+            ProtocolVersion.signature, [(data ? Command.data : Command.chunk).rawValue],
+            ChunkLayout.encodeHeader(sha256: sha256, offset: offset, totalSize: totalSize, length: length),
+        ]
     }
 
     /// Decodes one message, refusing anything malformed with the first problem found, checked in this order:
@@ -79,11 +83,15 @@ public enum MessageCodec {
         guard frame[3] == ProtocolVersion.major else { throw .unsupportedVersion(frame[3]) }
     }
 
-    private static func decodeBody(_ command: Command, header: [UInt8], payload: FrameBytes?) throws(DecodeError) -> Message {
+    private static func decodeBody(_ command: Command, header: [UInt8], payload: FrameBytes?) throws(DecodeError)
+        -> Message
+    {
         switch command {
         case .metrics: return .metrics(try MetricsLayout.decode(header))
-        case .chunk: return .chunk(try ChunkLayout.decode(header: header, payload: payload ?? FrameBytes([]), name: "CHUNK"))
-        case .data: return .data(try ChunkLayout.decode(header: header, payload: payload ?? FrameBytes([]), name: "DATA"))
+        case .chunk:
+            return .chunk(try ChunkLayout.decode(header: header, payload: payload ?? FrameBytes([]), name: "CHUNK"))
+        case .data:
+            return .data(try ChunkLayout.decode(header: header, payload: payload ?? FrameBytes([]), name: "DATA"))
         case .hello: return .hello(try json(header, command))
         case .welcome: return .welcome(try json(header, command))
         case .heartbeat: return .heartbeat(try json(header, command))

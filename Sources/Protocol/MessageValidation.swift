@@ -30,7 +30,9 @@ enum MessageValidation {
             fields.artifact(assign.dataset, "dataset")
             if let stage1 = assign.stage1 { fields.artifact(stage1, "stage1") }
             if let resume = assign.resume { fields.artifact(resume, "resume") }
-            if let timeout = assign.timeoutSeconds, !(timeout > 0) { fields.invalid("timeout_seconds", "must be a positive number of seconds") }
+            if let timeout = assign.timeoutSeconds, !(timeout > 0) {
+                fields.invalid("timeout_seconds", "must be a positive number of seconds")
+            }
             if let params = assign.params { fields.params(params) }
         case .metricsAck(let ack):
             fields.cell(ack.cell, ack.attempt)
@@ -99,7 +101,9 @@ private struct FieldChecker {
     }
 
     mutating func label(_ text: String, _ field: String, allowEmpty: Bool) {
-        if let problem = PeerNames.labelProblem(text, allowEmpty: allowEmpty) { failName("field '\(field)' \(problem)") }
+        if let problem = PeerNames.labelProblem(text, allowEmpty: allowEmpty) {
+            failName("field '\(field)' \(problem)")
+        }
     }
 
     mutating func count(_ count: Int, _ maximum: Int, _ field: String) {
@@ -109,10 +113,14 @@ private struct FieldChecker {
     mutating func logLines(_ lines: [String]) {
         count(lines.count, FieldLimits.maxLogLines, "lines")
         if let index = lines.firstIndex(where: { $0.utf8.count > FieldLimits.maxLogLineBytes }) {
-            failLimit("field 'lines[\(index)]' is \(lines[index].utf8.count) bytes, longer than \(FieldLimits.maxLogLineBytes)")
+            failLimit(
+                "field 'lines[\(index)]' is \(lines[index].utf8.count) bytes, longer than \(FieldLimits.maxLogLineBytes)"
+            )
         }
         let total = FieldLimits.logBytes(lines)
-        if total > FieldLimits.maxLogBytes { failLimit("field 'lines' holds \(total) bytes, more than \(FieldLimits.maxLogBytes)") }
+        if total > FieldLimits.maxLogBytes {
+            failLimit("field 'lines' holds \(total) bytes, more than \(FieldLimits.maxLogBytes)")
+        }
     }
 
     mutating func atLeast<T: BinaryInteger>(_ value: T, _ minimum: T, _ field: String) {
@@ -120,7 +128,9 @@ private struct FieldChecker {
     }
 
     mutating func within(_ value: Int, _ range: ClosedRange<Int>, _ field: String) {
-        if !range.contains(value) { fail("field '\(field)' is \(value), must be in \(range.lowerBound)...\(range.upperBound)") }
+        if !range.contains(value) {
+            fail("field '\(field)' is \(value), must be in \(range.lowerBound)...\(range.upperBound)")
+        }
     }
 
     mutating func cell(_ cell: String, _ attempt: Int, prefix: String = "") {
@@ -156,6 +166,8 @@ private struct FieldChecker {
     }
 
     mutating func fileSize(_ size: Int64, _ field: String) {
-        if size > FieldLimits.maxFileBytes { failLimit("field '\(field)' is \(size) bytes, more than the largest file (\(FieldLimits.maxFileBytes))") }
+        if size > FieldLimits.maxFileBytes {
+            failLimit("field '\(field)' is \(size) bytes, more than the largest file (\(FieldLimits.maxFileBytes))")
+        }
     }
 }

@@ -75,7 +75,10 @@ public struct Hello: Codable, Sendable, Equatable {
     public var blasCore: String
     /// Jobs this process is still running or holding results of.
     public var resuming: [JobProgress]
-    public init(worker: String, incarnation: String, host: String, threads: Int, gpu: Int?, slots: Int, codeVersion: String, blasCore: String, resuming: [JobProgress]) {
+    public init(
+        worker: String, incarnation: String, host: String, threads: Int, gpu: Int?, slots: Int, codeVersion: String,
+        blasCore: String, resuming: [JobProgress]
+    ) {
         self.worker = worker
         self.incarnation = incarnation
         self.host = host
@@ -100,8 +103,10 @@ public struct Welcome: Codable, Sendable, Equatable {
     public var window: Int
     /// True when every cell of the sweep is done or failed: nothing will be assigned (absent otherwise).
     public var sweepFinished: Bool?
-    public init(session: String, coordinatorIncarnation: String, heartbeatMs: Int, liveness: Int, chunkBytes: Int, window: Int,
-                sweepFinished: Bool? = nil) {
+    public init(
+        session: String, coordinatorIncarnation: String, heartbeatMs: Int, liveness: Int, chunkBytes: Int, window: Int,
+        sweepFinished: Bool? = nil
+    ) {
         self.session = session
         self.coordinatorIncarnation = coordinatorIncarnation
         self.heartbeatMs = heartbeatMs
@@ -139,7 +144,11 @@ public struct Assign: Codable, Sendable, Equatable {
     /// of scalars (`CommandParams.canonicalJSON`); nil (absent) when the cell has none. Checked at decode time
     /// against `FieldLimits` (`ParamsField`).
     public var params: String?
-    public init(cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef, stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil, params: String? = nil) {
+    public init(
+        cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef,
+        stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil,
+        params: String? = nil
+    ) {
         self.cell = cell
         self.attempt = attempt
         self.variant = variant
@@ -168,7 +177,10 @@ public struct MetricsReport: Sendable, Equatable {
     public var seconds: Double
     /// The full epoch record, one `metrics.jsonl` line (UTF-8 JSON, no newline).
     public var record: String
-    public init(cell: String, attempt: Int, seq: Int, epoch: Int, valMacroF1: Double, valLoss: Double, trainLoss: Double, seconds: Double, record: String) {
+    public init(
+        cell: String, attempt: Int, seq: Int, epoch: Int, valMacroF1: Double, valLoss: Double, trainLoss: Double,
+        seconds: Double, record: String
+    ) {
         self.cell = cell
         self.attempt = attempt
         self.seq = seq
@@ -381,7 +393,10 @@ public struct StatusReply: Codable, Sendable, Equatable {
         public var etaSeconds: Double?
         /// Why a failed cell failed (absent otherwise).
         public var reason: String?
-        public init(cell: String, variant: String, seed: UInt64, stage: String, state: String, worker: String?, attempt: Int, epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?, reason: String? = nil) {
+        public init(
+            cell: String, variant: String, seed: UInt64, stage: String, state: String, worker: String?, attempt: Int,
+            epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?, reason: String? = nil
+        ) {
             self.cell = cell
             self.variant = variant
             self.seed = seed

@@ -17,12 +17,15 @@ public enum PeerNames {
     /// Names the coordinator writes into `runs/<variant>/seed-<seed>/` itself (besides `attempt-<n>.log`).
     public static let reservedFileNames: Set<String> = ["metrics.jsonl", "summary.json"]
     /// The rule in words, for error messages and documentation.
-    public static let fileNameRule = "one path component of 1…\(maxFileNameBytes) bytes of [A-Za-z0-9._-], not starting with '.'"
+    public static let fileNameRule =
+        "one path component of 1…\(maxFileNameBytes) bytes of [A-Za-z0-9._-], not starting with '.'"
 
     /// Why `name` is not an acceptable file name, or nil when it is. The text never repeats a refused name.
     public static func fileNameProblem(_ name: String) -> String? {
         let bytes = name.utf8
-        guard !bytes.isEmpty, bytes.count <= maxFileNameBytes, bytes.allSatisfy(isFileNameByte), bytes.first != UInt8(ascii: ".") else {
+        guard !bytes.isEmpty, bytes.count <= maxFileNameBytes, bytes.allSatisfy(isFileNameByte),
+            bytes.first != UInt8(ascii: ".")
+        else {
             return "is not a file name (\(fileNameRule); \(bytes.count) bytes)"
         }
         if isReserved(name) { return "is '\(name)', a name the coordinator writes itself" }
@@ -56,7 +59,8 @@ public enum PeerNames {
 
     private static func isFileNameByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
         case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
             true

@@ -40,7 +40,8 @@ public struct ZMQPoller {
         var items: [zmq_pollitem_t] = []
         items.reserveCapacity(sockets.count + fds.count)
         for socket in sockets {
-            items.append(zmq_pollitem_t(socket: try socket.openHandle("zmq_poll"), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+            items.append(
+                zmq_pollitem_t(socket: try socket.openHandle("zmq_poll"), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
         }
         for fd in fds {
             items.append(zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0))

@@ -134,7 +134,9 @@ public final class ZMQSocket {
     /// `endpoint` (an `inproc://` name); `events` 0 stops it (`zmq_socket_monitor`).
     public func monitor(_ endpoint: String?, events: Int32) throws(ZMQError) {
         let handle = try openHandle("zmq_socket_monitor(\(endpoint ?? "off"))")
-        guard zmq_socket_monitor(handle, endpoint, events) == 0 else { throw .current("zmq_socket_monitor(\(endpoint ?? "off"))") }
+        guard zmq_socket_monitor(handle, endpoint, events) == 0 else {
+            throw .current("zmq_socket_monitor(\(endpoint ?? "off"))")
+        }
     }
 
     /// Connects to an endpoint; libzmq connects (and reconnects) in the background.

@@ -30,7 +30,9 @@ extension ZMQSocket {
 
     /// ROUTER: sends `head` and then `payload` to the peer with routing id `identity`.
     @discardableResult
-    public func send(to identity: [UInt8], head: [[UInt8]], then payload: ZMQPayload, dontWait: Bool = true) throws(ZMQError) -> Bool {
+    public func send(to identity: [UInt8], head: [[UInt8]], then payload: ZMQPayload, dontWait: Bool = true)
+        throws(ZMQError) -> Bool
+    {
         try send([identity] + head, then: payload, dontWait: dontWait)
     }
 
@@ -69,7 +71,9 @@ extension ZMQSocket {
 
     /// `receive`, but a part larger than `keepingPartsOver` bytes is not copied: its `FrameBytes` keeps the libzmq
     /// message (a CHUNK's payload then goes from libzmq's buffer to the file and the hash directly).
-    public func receiveFrames(dontWait: Bool = true, partLimit: Int = 16, keepingPartsOver threshold: Int = 16 << 10) throws(ZMQError) -> [FrameBytes]? {
+    public func receiveFrames(dontWait: Bool = true, partLimit: Int = 16, keepingPartsOver threshold: Int = 16 << 10)
+        throws(ZMQError) -> [FrameBytes]?
+    {
         let handle = try openHandle("zmq_msg_recv")
         var parts: [FrameBytes] = []
         var message = zmq_msg_t()

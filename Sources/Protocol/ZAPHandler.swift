@@ -117,7 +117,9 @@ public final class ZAPHandler: Sendable {
     /// RFC 27: request = version, request id, domain, address, identity, mechanism, credentials…;
     /// reply = version, request id, status code, status text, user id, metadata.
     private func reply(to request: [[UInt8]]) -> [[UInt8]] {
-        let text = { (index: Int) -> String in index < request.count ? String(decoding: request[index], as: UTF8.self) : "" }
+        let text = { (index: Int) -> String in
+            index < request.count ? String(decoding: request[index], as: UTF8.self) : ""
+        }
         let requestId = request.count > 1 ? request[1] : []
         guard request.count >= 6, text(0) == "1.0" else {
             return [Array("1.0".utf8), requestId, Array("500".utf8), Array("malformed ZAP request".utf8), [], []]
@@ -127,7 +129,8 @@ public final class ZAPHandler: Sendable {
         let accepted = state.withLock { state -> Bool in
             let accepted = key.map { state.allowlist.contains($0) } ?? false
             if state.decisions.count < Self.decisionLimit {
-                state.decisions.append(ZAPDecision(publicKey: key ?? "", address: text(3), mechanism: mechanism, accepted: accepted))
+                state.decisions.append(
+                    ZAPDecision(publicKey: key ?? "", address: text(3), mechanism: mechanism, accepted: accepted))
             }
             return accepted
         }

@@ -51,7 +51,8 @@ public final class ZMQPayload {
         let release: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { _, hint in
             if let hint { Unmanaged<AnyObject>.fromOpaque(hint).release() }
         }
-        guard zmq_msg_init_data(message, UnsafeMutableRawPointer(mutating: base), bytes.count, release, hint) == 0 else {
+        guard zmq_msg_init_data(message, UnsafeMutableRawPointer(mutating: base), bytes.count, release, hint) == 0
+        else {
             let error = ZMQError.current("zmq_msg_init_data(\(bytes.count))")
             Unmanaged<AnyObject>.fromOpaque(hint).release()
             message.deallocate()
@@ -66,7 +67,9 @@ public final class ZMQPayload {
     }
 
     /// The bytes, to be written before the payload is sent.
-    public func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    public func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E)
+        -> R
+    {
         precondition(!sent, "a sent payload's bytes belong to libzmq")
         precondition(!borrowed, "a borrowed payload's bytes are read-only")
         return try body(UnsafeMutableRawBufferPointer(start: zmq_msg_data(message), count: count))

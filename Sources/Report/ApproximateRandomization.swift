@@ -51,8 +51,10 @@ public enum ApproximateRandomization {
                     generator = stream
                     for (v, comparison) in comparisons.enumerated() {
                         let range = offsets[v]..<(offsets[v] + comparison.patternCount)
-                        let delta = comparison.delta(counts: UnsafeBufferPointer(rebasing: kept[range]),
-                                                     swapped: UnsafeBufferPointer(rebasing: swapped[range]), perClass: &classDelta, scratch: &scratch[v])
+                        let delta = comparison.delta(
+                            counts: UnsafeBufferPointer(rebasing: kept[range]),
+                            swapped: UnsafeBufferPointer(rebasing: swapped[range]), perClass: &classDelta,
+                            scratch: &scratch[v])
                         if abs(delta) >= observed[v] - tolerance { reached[v] += 1 }
                     }
                 }

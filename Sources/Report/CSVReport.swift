@@ -7,13 +7,21 @@ import Foundation
 public enum CSVReport {
     /// The column names for a report with these class names.
     public static func columns(classNames: [String]) -> [String] {
-        ["kind", "variant", "seed", "seeds", "best_epoch", "epochs_run", "early_stopped", "val_macro_f1", "val_macro_f1_sd",
-         "val_macro_precision", "val_macro_recall", "val_accuracy", "val_ece"]
+        [
+            "kind", "variant", "seed", "seeds", "best_epoch", "epochs_run", "early_stopped", "val_macro_f1",
+            "val_macro_f1_sd",
+            "val_macro_precision", "val_macro_recall", "val_accuracy", "val_ece",
+        ]
             + classNames.map { "f1_\($0)" }
-            + ["last_epoch", "last_val_macro_f1", "delta_pp", "per_seed_delta_pp", "ci_low_pp", "ci_high_pp", "seed_sd_pp", "row_se_pp", "se_pp",
-               "df", "p_value", "p_holm", "row_ci_low_pp", "row_ci_high_pp", "row_p_value", "p_seed_beats_baseline", "verdict", "seed_rule",
-               "seeds_to_decide", "seeds_needed", "trainable_params", "trainable_share", "wall_seconds", "worker_hours", "config_sha256", "dataset_sha256",
-               "stage1_sha256", "code_version", "host", "blas_core", "blas_threads"]
+            + [
+                "last_epoch", "last_val_macro_f1", "delta_pp", "per_seed_delta_pp", "ci_low_pp", "ci_high_pp",
+                "seed_sd_pp", "row_se_pp", "se_pp",
+                "df", "p_value", "p_holm", "row_ci_low_pp", "row_ci_high_pp", "row_p_value", "p_seed_beats_baseline",
+                "verdict", "seed_rule",
+                "seeds_to_decide", "seeds_needed", "trainable_params", "trainable_share", "wall_seconds",
+                "worker_hours", "config_sha256", "dataset_sha256",
+                "stage1_sha256", "code_version", "host", "blas_core", "blas_threads",
+            ]
             + classNames.map { "delta_pp_\($0)" }
     }
 
@@ -22,7 +30,9 @@ public enum CSVReport {
         let classes = report.classNames
         let header = columns(classNames: classes)
         var lines = [header.map(quote).joined(separator: ",")]
-        for cell in report.cells { lines.append(header.map { quote(cellRow(cell, classes: classes)[$0] ?? "") }.joined(separator: ",")) }
+        for cell in report.cells {
+            lines.append(header.map { quote(cellRow(cell, classes: classes)[$0] ?? "") }.joined(separator: ","))
+        }
         for variant in report.variants {
             lines.append(header.map { quote(variantRow(variant, classes: classes)[$0] ?? "") }.joined(separator: ","))
         }
@@ -33,7 +43,8 @@ public enum CSVReport {
         let b = cell.best
         let p = cell.provenance
         var row: [String: String] = [
-            "kind": "cell", "variant": cell.variant, "seed": String(cell.seed), "seeds": "1", "best_epoch": String(cell.bestEpoch),
+            "kind": "cell", "variant": cell.variant, "seed": String(cell.seed), "seeds": "1",
+            "best_epoch": String(cell.bestEpoch),
             "epochs_run": String(cell.epochsRun), "early_stopped": cell.earlyStopped ? "true" : "false",
         ]
         row["val_macro_f1"] = num(b.macroF1)

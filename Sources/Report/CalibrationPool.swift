@@ -20,8 +20,12 @@ public struct CalibrationPool: Sendable {
     public init(labels: [Int], classes: Int, cells: [[Int]], names: [String]) throws {
         guard classes >= 2 else { throw ReportError("calibration pool: \(classes) classes") }
         guard labels.count >= 2 else { throw ReportError("calibration pool: \(labels.count) validation rows") }
-        guard cells.count >= 4 else { throw ReportError("calibration pool: \(cells.count) cells; at least 4 are needed") }
-        guard names.count == cells.count else { throw ReportError("calibration pool: \(names.count) names for \(cells.count) cells") }
+        guard cells.count >= 4 else {
+            throw ReportError("calibration pool: \(cells.count) cells; at least 4 are needed")
+        }
+        guard names.count == cells.count else {
+            throw ReportError("calibration pool: \(names.count) names for \(cells.count) cells")
+        }
         for (cell, name) in zip(cells, names) where cell.count != labels.count {
             throw ReportError("calibration pool: \(name) has \(cell.count) rows, the pool \(labels.count)")
         }
@@ -46,17 +50,24 @@ public struct CalibrationPool: Sendable {
         var seen = Set<String>()
         for directory in stateDirectories {
             let inputs = try ReportLoader.load(stateDirectory: directory)
-            let wanted = variants ?? Set([inputs.baseline] + inputs.replicaOf.filter { $0.value == inputs.baseline }.map(\.key))
+            let wanted =
+                variants ?? Set([inputs.baseline] + inputs.replicaOf.filter { $0.value == inputs.baseline }.map(\.key))
             for cell in inputs.cells where wanted.contains(cell.report.variant) {
                 let name = "\(directory): \(cell.report.variant) seed \(cell.report.seed)"
-                guard let predictions = cell.predictions else { throw ReportError("calibration pool: \(name) has no readable predictions.h5") }
+                guard let predictions = cell.predictions else {
+                    throw ReportError("calibration pool: \(name) has no readable predictions.h5")
+                }
                 let settings = try withoutSeed(cell.configJSON)
                 if let configuration, configuration != settings {
-                    throw ReportError("calibration pool: \(name) was trained with other settings than \(names.first ?? "the first cell")")
+                    throw ReportError(
+                        "calibration pool: \(name) was trained with other settings than \(names.first ?? "the first cell")"
+                    )
                 }
                 configuration = settings
                 if let labels, labels != predictions.labels {
-                    throw ReportError("calibration pool: \(name) is scored on other validation rows than \(names.first ?? "the first cell")")
+                    throw ReportError(
+                        "calibration pool: \(name) is scored on other validation rows than \(names.first ?? "the first cell")"
+                    )
                 }
                 // The same seed twice (one sweep directory given twice) would be one cell counted as two.
                 guard seen.insert(settings + "\u{0}\(cell.report.seed)").inserted else { continue }
@@ -66,7 +77,10 @@ public struct CalibrationPool: Sendable {
                 names.append(name)
             }
         }
-        guard let labels else { throw ReportError("calibration pool: no finished cell with predictions in \(stateDirectories.joined(separator: ", "))") }
+        guard let labels else {
+            throw ReportError(
+                "calibration pool: no finished cell with predictions in \(stateDirectories.joined(separator: ", "))")
+        }
         return try CalibrationPool(labels: labels, classes: classes, cells: cells, names: names)
     }
 
@@ -101,7 +115,9 @@ public struct CalibrationPool: Sendable {
             let fixed = Array(order.prefix(k))
             var total = 0.0
             for (cell, f1) in zip(cells, base) {
-                total += CalibrationPool.macroF1(labels: labels, predicted: corrected(cell, rows: fixed), rows: all, classes: classes) - f1
+                total +=
+                    CalibrationPool.macroF1(
+                        labels: labels, predicted: corrected(cell, rows: fixed), rows: all, classes: classes) - f1
             }
             return 100 * total / Double(cells.count)
         }

@@ -99,8 +99,11 @@ public enum CalibrationSimulation {
         public var falseVerdicts: Int
         public var meanSeeds: Double
 
-        public init(scenario: Scenario, effectPP: Double, simulations: Int, better: Int, worse: Int, equivalent: Int, undecided: Int, correct: Int,
-                    falseVerdicts: Int, meanSeeds: Double) {
+        public init(
+            scenario: Scenario, effectPP: Double, simulations: Int, better: Int, worse: Int, equivalent: Int,
+            undecided: Int, correct: Int,
+            falseVerdicts: Int, meanSeeds: Double
+        ) {
             self.scenario = scenario
             self.effectPP = effectPP
             self.simulations = simulations
@@ -124,22 +127,29 @@ public enum CalibrationSimulation {
         var out: [Scenario] = []
         for effect in settings.effects {
             for n in 2...max(2, largest) { out.append(Scenario(effectMultiple: effect, fixedSeeds: n, adaptive: nil)) }
-            for shape in settings.adaptive { out.append(Scenario(effectMultiple: effect, fixedSeeds: nil, adaptive: shape)) }
+            for shape in settings.adaptive {
+                out.append(Scenario(effectMultiple: effect, fixedSeeds: nil, adaptive: shape))
+            }
         }
         return out
     }
 
     /// Runs every scenario (simulations spread over the machine's cores; the results do not depend on how).
     /// `progress` gets one line per finished scenario.
-    public static func run(pool: CalibrationPool, settings: Settings, progress: @Sendable (String) -> Void = { _ in }) throws -> [Rates] {
+    public static func run(pool: CalibrationPool, settings: Settings, progress: @Sendable (String) -> Void = { _ in })
+        throws -> [Rates]
+    {
         let all = scenarios(settings)
         let needed = all.map(\.maximumSeeds).max() ?? 0
         guard 2 * needed <= pool.cells.count else {
-            throw ReportError("calibration: \(needed) seeds per side need \(2 * needed) distinct cells; the pool has \(pool.cells.count)")
+            throw ReportError(
+                "calibration: \(needed) seeds per side need \(2 * needed) distinct cells; the pool has \(pool.cells.count)"
+            )
         }
         var effectRows: [Double: (rows: [Int], effectPP: Double)] = [:]
         for effect in Set(settings.effects) where effect > 0 {
-            guard let rows = pool.effectRows(targetPP: effect * settings.thresholdPP, seed: settings.seed &+ 0xE77EC7) else {
+            guard let rows = pool.effectRows(targetPP: effect * settings.thresholdPP, seed: settings.seed &+ 0xE77EC7)
+            else {
                 throw ReportError("calibration: the pool cannot give an effect of \(effect * settings.thresholdPP) pp")
             }
             effectRows[effect] = rows
@@ -147,7 +157,8 @@ public enum CalibrationSimulation {
         var results: [Rates] = []
         for (index, scenario) in all.enumerated() {
             let effect = effectRows[scenario.effectMultiple]
-            let outcomes = try simulate(pool: pool, scenario: scenario, index: index, effectRows: effect?.rows, settings: settings)
+            let outcomes = try simulate(
+                pool: pool, scenario: scenario, index: index, effectRows: effect?.rows, settings: settings)
             let rates = tally(outcomes, scenario: scenario, effectPP: effect?.effectPP ?? 0)
             results.append(rates)
             progress(describe(rates))
@@ -156,15 +167,18 @@ public enum CalibrationSimulation {
     }
 
     /// `settings.simulations` comparisons of one scenario.
-    static func simulate(pool: CalibrationPool, scenario: Scenario, index: Int, effectRows: [Int]?, settings: Settings) throws -> [Outcome] {
+    static func simulate(pool: CalibrationPool, scenario: Scenario, index: Int, effectRows: [Int]?, settings: Settings)
+        throws -> [Outcome]
+    {
         let count = settings.simulations
         let slots = Mutex<[Result<Outcome, any Error>?]>(Array(repeating: nil, count: count))
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for j in stride(from: worker, to: count, by: workers) {
                 let result = Result {
-                    try comparison(pool: pool, scenario: scenario, seed: streamSeed(settings.seed, scenario: index, simulation: j),
-                                   effectRows: effectRows, sign: j % 2 == 0 ? 1 : -1, settings: settings)
+                    try comparison(
+                        pool: pool, scenario: scenario, seed: streamSeed(settings.seed, scenario: index, simulation: j),
+                        effectRows: effectRows, sign: j % 2 == 0 ? 1 : -1, settings: settings)
                 }
                 slots.withLock { $0[j] = result }
             }
@@ -181,9 +195,12 @@ public enum CalibrationSimulation {
     }
 
     /// One simulated comparison, judged as the report judges (one variant: p-Holm = p).
-    public static func comparison(pool: CalibrationPool, scenario: Scenario, seed: UInt64, effectRows: [Int]?, sign: Int,
-                                  settings: Settings) throws -> Outcome {
-        let looks = try judgedLooks(pool: pool, scenario: scenario, seed: seed, effectRows: effectRows, sign: sign, settings: settings)
+    public static func comparison(
+        pool: CalibrationPool, scenario: Scenario, seed: UInt64, effectRows: [Int]?, sign: Int,
+        settings: Settings
+    ) throws -> Outcome {
+        let looks = try judgedLooks(
+            pool: pool, scenario: scenario, seed: seed, effectRows: effectRows, sign: sign, settings: settings)
         guard let last = looks.last else { throw ReportError("calibration: no look") }
         return Outcome(verdict: last.verdict, seeds: last.seeds, sign: effectRows == nil ? 1 : sign)
     }
@@ -199,8 +216,10 @@ public enum CalibrationSimulation {
     }
 
     /// The looks of one simulated comparison up to the deciding one (one look for a fixed design).
-    public static func judgedLooks(pool: CalibrationPool, scenario: Scenario, seed: UInt64, effectRows: [Int]?, sign: Int,
-                                   settings: Settings) throws -> [Look] {
+    public static func judgedLooks(
+        pool: CalibrationPool, scenario: Scenario, seed: UInt64, effectRows: [Int]?, sign: Int,
+        settings: Settings
+    ) throws -> [Look] {
         let rows = pool.labels.count
         let maximum = scenario.maximumSeeds
         var generator = NumPyGenerator(seed: seed)
@@ -218,22 +237,35 @@ public enum CalibrationSimulation {
         let variant = side(0..<maximum, improved: effectRows != nil && sign > 0)
         let baseline = side(maximum..<(2 * maximum), improved: effectRows != nil && sign < 0)
         let all = Array(0..<rows)
-        let variantF1 = variant.map { CalibrationPool.macroF1(labels: labels, predicted: $0, rows: all, classes: pool.classes) }
-        let baselineF1 = baseline.map { CalibrationPool.macroF1(labels: labels, predicted: $0, rows: all, classes: pool.classes) }
+        let variantF1 = variant.map {
+            CalibrationPool.macroF1(labels: labels, predicted: $0, rows: all, classes: pool.classes)
+        }
+        let baselineF1 = baseline.map {
+            CalibrationPool.macroF1(labels: labels, predicted: $0, rows: all, classes: pool.classes)
+        }
 
-        let design = scenario.adaptive.map { SequentialDesign(initialSeeds: $0.initial, maximumSeeds: $0.maximum, alpha: settings.alpha) }
+        let design = scenario.adaptive.map {
+            SequentialDesign(initialSeeds: $0.initial, maximumSeeds: $0.maximum, alpha: settings.alpha)
+        }
         let counts = design.map { Array($0.initialSeeds...$0.maximumSeeds) } ?? [maximum]
         var looks: [Look] = []
         for n in counts {
             let deltas = (0..<n).map { 100 * (variantF1[$0] - baselineF1[$0]) }
-            let patterns = try RowPatterns(labels: labels, variant: Array(variant.prefix(n)), baseline: Array(baseline.prefix(n)), classes: pool.classes)
-            let bootstrap = try PairedBootstrap.intervals([patterns], resamples: settings.resamples, seed: seed &+ (UInt64(n) << 40),
-                                                          alpha: settings.alpha)
+            let patterns = try RowPatterns(
+                labels: labels, variant: Array(variant.prefix(n)), baseline: Array(baseline.prefix(n)),
+                classes: pool.classes)
+            let bootstrap = try PairedBootstrap.intervals(
+                [patterns], resamples: settings.resamples, seed: seed &+ (UInt64(n) << 40),
+                alpha: settings.alpha)
             let rowSD = bootstrap.first?.sdPP ?? .nan
             let level = design?.level(atSeeds: n) ?? settings.alpha
             let interval = SeedRowInterval(perSeedDeltaPP: deltas, rowSDPP: rowSD, alpha: level)
-            let verdict = Verdict.judge(interval: interval, pHolm: interval?.pValue, thresholdPP: settings.thresholdPP, alpha: level)
-            looks.append(Look(seeds: n, perSeedDeltaPP: deltas, rowSDPP: rowSD, level: level, pValue: interval?.pValue ?? .nan, verdict: verdict))
+            let verdict = Verdict.judge(
+                interval: interval, pHolm: interval?.pValue, thresholdPP: settings.thresholdPP, alpha: level)
+            looks.append(
+                Look(
+                    seeds: n, perSeedDeltaPP: deltas, rowSDPP: rowSD, level: level, pValue: interval?.pValue ?? .nan,
+                    verdict: verdict))
             if verdict == .better || verdict == .worse || verdict == .equivalent { break }
         }
         return looks
@@ -241,8 +273,10 @@ public enum CalibrationSimulation {
 
     /// Counts the outcomes of one scenario.
     static func tally(_ outcomes: [Outcome], scenario: Scenario, effectPP: Double) -> Rates {
-        var rates = Rates(scenario: scenario, effectPP: effectPP, simulations: outcomes.count, better: 0, worse: 0, equivalent: 0, undecided: 0,
-                          correct: 0, falseVerdicts: 0, meanSeeds: 0)
+        var rates = Rates(
+            scenario: scenario, effectPP: effectPP, simulations: outcomes.count, better: 0, worse: 0, equivalent: 0,
+            undecided: 0,
+            correct: 0, falseVerdicts: 0, meanSeeds: 0)
         var seeds = 0
         for outcome in outcomes {
             seeds += outcome.seeds
@@ -277,7 +311,8 @@ public enum CalibrationSimulation {
             let measured = entry.rate(entry.correct)
             if measured >= power {
                 guard let previous, measured > previous.power else { return seeds }
-                return previous.seeds + (power - previous.power) / (measured - previous.power) * (seeds - previous.seeds)
+                return previous.seeds + (power - previous.power) / (measured - previous.power)
+                    * (seeds - previous.seeds)
             }
             previous = (seeds, measured)
         }
@@ -291,10 +326,15 @@ public enum CalibrationSimulation {
 
     /// One line for progress output.
     public static func describe(_ rates: Rates) -> String {
-        let design = rates.scenario.fixedSeeds.map { "fixed \($0)" } ?? rates.scenario.adaptive.map { "adaptive \($0.initial)–\($0.maximum)" } ?? "?"
+        let design =
+            rates.scenario.fixedSeeds.map { "fixed \($0)" } ?? rates.scenario.adaptive.map {
+                "adaptive \($0.initial)–\($0.maximum)"
+            } ?? "?"
         let effect = rates.scenario.effectMultiple == 0 ? "no effect" : String(format: "effect %.2f pp", rates.effectPP)
-        return String(format: "%@, %@: better %.3f worse %.3f equivalent %.3f undecided %.3f correct %.3f false %.3f, mean seeds %.2f",
-                      design, effect, rates.rate(rates.better), rates.rate(rates.worse), rates.rate(rates.equivalent),
-                      rates.rate(rates.undecided), rates.rate(rates.correct), rates.rate(rates.falseVerdicts), rates.meanSeeds)
+        return String(
+            format:
+                "%@, %@: better %.3f worse %.3f equivalent %.3f undecided %.3f correct %.3f false %.3f, mean seeds %.2f",
+            design, effect, rates.rate(rates.better), rates.rate(rates.worse), rates.rate(rates.equivalent),
+            rates.rate(rates.undecided), rates.rate(rates.correct), rates.rate(rates.falseVerdicts), rates.meanSeeds)
     }
 }

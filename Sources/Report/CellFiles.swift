@@ -28,8 +28,11 @@ struct SummaryFacts: Decodable {
 
     /// The keys a native summary must have but this one lacks (docs/protocol.md, "summary.json").
     var missingNativeKeys: [String] {
-        [("parameters", parameters == nil), ("dataset_sha256", datasetSHA256 == nil), ("stage1_sha256", stage1SHA256 == nil),
-         ("blas_core", blasCore == nil), ("blas_threads", blasThreads == nil), ("val_rows", valRows == nil)].filter(\.1).map(\.0)
+        [
+            ("parameters", parameters == nil), ("dataset_sha256", datasetSHA256 == nil),
+            ("stage1_sha256", stage1SHA256 == nil),
+            ("blas_core", blasCore == nil), ("blas_threads", blasThreads == nil), ("val_rows", valRows == nil),
+        ].filter(\.1).map(\.0)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -106,7 +109,8 @@ enum MetricsHistory {
     static func read(_ path: String) throws -> [EpochValue] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         var byEpoch: [Int: Double] = [:]
-        for (index, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (index, line) in text.split(separator: "\n").enumerated()
+        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             do {
                 let record = try JSONDecoder().decode(Line.self, from: Data(line.utf8))
                 byEpoch[record.epoch] = record.macroF1
@@ -126,9 +130,10 @@ enum CommandRecord {
     static func metrics(_ record: [String: Any]) -> EpochMetrics? {
         guard let epoch = record["epoch"] as? Int, let macroF1 = number(record["val_macro_f1"]) else { return nil }
         func optional(_ key: String) -> Double { number(record[key]) ?? .nan }
-        return EpochMetrics(epoch: epoch, macroF1: macroF1, macroPrecision: optional("val_macro_precision"),
-                            macroRecall: optional("val_macro_recall"), accuracy: optional("val_accuracy"), ece: optional("val_ece"),
-                            loss: optional("val_loss"), f1: [], precision: [], recall: [], confusion: [])
+        return EpochMetrics(
+            epoch: epoch, macroF1: macroF1, macroPrecision: optional("val_macro_precision"),
+            macroRecall: optional("val_macro_recall"), accuracy: optional("val_accuracy"), ece: optional("val_ece"),
+            loss: optional("val_loss"), f1: [], precision: [], recall: [], confusion: [])
     }
 
     /// The `best_record` and `last_record` objects of a command cell's `summary.json`.
@@ -149,8 +154,10 @@ extension EpochMetrics {
     /// The validation part of an epoch record.
     init(_ record: EpochRecord) {
         let val = record.val
-        self.init(epoch: record.epoch, macroF1: val.macroF1, macroPrecision: val.macroPrecision, macroRecall: val.macroRecall,
-                  accuracy: val.accuracy, ece: val.ece, loss: val.loss, f1: val.f1, precision: val.precision, recall: val.recall,
-                  confusion: val.confusion)
+        self.init(
+            epoch: record.epoch, macroF1: val.macroF1, macroPrecision: val.macroPrecision, macroRecall: val.macroRecall,
+            accuracy: val.accuracy, ece: val.ece, loss: val.loss, f1: val.f1, precision: val.precision,
+            recall: val.recall,
+            confusion: val.confusion)
     }
 }

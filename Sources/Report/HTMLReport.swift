@@ -18,7 +18,10 @@ public enum HTMLReport {
 
             """
         out += "<h2>Plots</h2>\n"
-        for figure in [SVGPlots.f1PerEpoch(report), SVGPlots.forest(report), SVGPlots.perClassDelta(report), SVGPlots.confusionMatrices(report)] {
+        for figure in [
+            SVGPlots.f1PerEpoch(report), SVGPlots.forest(report), SVGPlots.perClassDelta(report),
+            SVGPlots.confusionMatrices(report),
+        ] {
             out += "<figure>\(figure)</figure>\n"
         }
         out += tables(MarkdownReport.render(report))

@@ -33,10 +33,13 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .array(let values):
             if values.isEmpty { return "[]" }
             if values.allSatisfy(\.isScalar) { return "[" + values.map { $0.text() }.joined(separator: ", ") + "]" }
-            return "[\n" + values.map { inner + $0.text(indent: indent + 1) }.joined(separator: ",\n") + "\n" + pad + "]"
+            return "[\n" + values.map { inner + $0.text(indent: indent + 1) }.joined(separator: ",\n") + "\n" + pad
+                + "]"
         case .object(let pairs):
             if pairs.isEmpty { return "{}" }
-            return "{\n" + pairs.map { inner + JSONValue.quote($0.0) + ": " + $0.1.text(indent: indent + 1) }.joined(separator: ",\n") + "\n" + pad + "}"
+            return "{\n"
+                + pairs.map { inner + JSONValue.quote($0.0) + ": " + $0.1.text(indent: indent + 1) }.joined(
+                    separator: ",\n") + "\n" + pad + "}"
         }
     }
 

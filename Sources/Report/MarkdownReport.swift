@@ -7,48 +7,71 @@ public enum MarkdownReport {
     public static func render(_ report: SweepReport) -> String {
         let f = ReportFormatting.self
         var out = "# Sweep \(report.sweep)\n\n"
-        out += "Baseline `\(report.baseline)`; every number of a row is from the best epoch (highest validation macro-F1) of each run; "
+        out +=
+            "Baseline `\(report.baseline)`; every number of a row is from the best epoch (highest validation macro-F1) of each run; "
         out += "mean ± sd over seeds, in %.\n\n"
         out += "## Overall (validation, best epoch)\n\n"
         out += row(["Variant", "Seeds", "Val F1", "Δ (pp)", "Precision", "Recall", "Accuracy", "ECE"])
         out += rule(8)
         for variant in report.variants {
             let delta = variant.isBaseline ? "baseline" : f.signed(variant.comparison?.deltaPP)
-            out += row([label(variant), seedsText(variant), f.spread(variant.macroF1), delta, f.spread(variant.macroPrecision),
-                        f.spread(variant.macroRecall), f.spread(variant.accuracy), f.spread(variant.ece, 4)])
+            out += row([
+                label(variant), seedsText(variant), f.spread(variant.macroF1), delta, f.spread(variant.macroPrecision),
+                f.spread(variant.macroRecall), f.spread(variant.accuracy), f.spread(variant.ece, 4),
+            ])
         }
         out += "\n## Per-class F1 (validation, best epoch)\n\n"
         out += row(["Variant"] + report.classNames + report.classNames.map { "Δ \($0) (pp)" })
         out += rule(1 + 2 * report.classNames.count)
         for variant in report.variants {
-            let spreads = report.classNames.indices.map { f.spread(variant.perClassF1.indices.contains($0) ? variant.perClassF1[$0] : nil) }
+            let spreads = report.classNames.indices.map {
+                f.spread(variant.perClassF1.indices.contains($0) ? variant.perClassF1[$0] : nil)
+            }
             let deltas = report.classNames.indices.map { c in
-                variant.isBaseline ? "—" : f.signed(variant.comparison.flatMap { $0.perClassDeltaPP.indices.contains(c) ? $0.perClassDeltaPP[c] : nil })
+                variant.isBaseline
+                    ? "—"
+                    : f.signed(
+                        variant.comparison.flatMap {
+                            $0.perClassDeltaPP.indices.contains(c) ? $0.perClassDeltaPP[c] : nil
+                        })
             }
             out += row([variant.name] + spreads + deltas)
         }
         out += "\n## Training details\n\n"
-        out += row(["Variant", "Best epoch", "Epochs run", "Early stopped", "Trainable %", "Wall time (s)", "Worker-hours"])
+        out += row([
+            "Variant", "Best epoch", "Epochs run", "Early stopped", "Trainable %", "Wall time (s)", "Worker-hours",
+        ])
         out += rule(7)
         for variant in report.variants {
             let cells = report.cells.filter { $0.variant == variant.name }
             let wall = Spread(cells.map(\.wallSeconds))
-            out += row([variant.name, f.spread(variant.bestEpoch, 1), f.spread(variant.epochsRun, 1),
-                        "\(cells.filter(\.earlyStopped).count)/\(cells.count)", f.number(variant.trainableShare.map { 100 * $0 }),
-                        f.spread(wall, 1), f.number(variant.workerHours, 3)])
+            out += row([
+                variant.name, f.spread(variant.bestEpoch, 1), f.spread(variant.epochsRun, 1),
+                "\(cells.filter(\.earlyStopped).count)/\(cells.count)",
+                f.number(variant.trainableShare.map { 100 * $0 }),
+                f.spread(wall, 1), f.number(variant.workerHours, 3),
+            ])
         }
         out += "\n## Significance\n\n" + verdictTable(report)
         out += "\n## Cells (best epoch; last epoch apart)\n\n"
-        out += row(["Variant", "Seed", "Best epoch", "Val F1", "Precision", "Recall", "Accuracy", "ECE"] + report.classNames
-                   + ["Last epoch", "Last val F1", "Trainable %", "Wall (s)", "Worker-h"])
+        out += row(
+            ["Variant", "Seed", "Best epoch", "Val F1", "Precision", "Recall", "Accuracy", "ECE"] + report.classNames
+                + ["Last epoch", "Last val F1", "Trainable %", "Wall (s)", "Worker-h"])
         out += rule(13 + report.classNames.count)
         for cell in report.cells {
             let best = cell.best
-            out += row([cell.variant, "\(cell.seed)", "\(cell.bestEpoch)", f.number(100 * best.macroF1), f.number(100 * best.macroPrecision),
-                        f.number(100 * best.macroRecall), f.number(100 * best.accuracy), f.number(best.ece, 4)]
-                       + report.classNames.indices.map { f.number(100 * best.f1[safe: $0]) }
-                       + [cell.last.map { "\($0.epoch)" } ?? "—", f.number(cell.last.map { 100 * $0.macroF1 }),
-                          f.number(cell.trainableShare.map { 100 * $0 }), f.number(cell.wallSeconds, 1), f.number(cell.workerHours, 3)])
+            out += row(
+                [
+                    cell.variant, "\(cell.seed)", "\(cell.bestEpoch)", f.number(100 * best.macroF1),
+                    f.number(100 * best.macroPrecision),
+                    f.number(100 * best.macroRecall), f.number(100 * best.accuracy), f.number(best.ece, 4),
+                ]
+                    + report.classNames.indices.map { f.number(100 * best.f1[safe: $0]) }
+                    + [
+                        cell.last.map { "\($0.epoch)" } ?? "—", f.number(cell.last.map { 100 * $0.macroF1 }),
+                        f.number(cell.trainableShare.map { 100 * $0 }), f.number(cell.wallSeconds, 1),
+                        f.number(cell.workerHours, 3),
+                    ])
         }
         out += "\n## Warnings\n\n"
         out += report.warnings.isEmpty ? "None.\n" : report.warnings.map { "- \($0)\n" }.joined()
@@ -60,41 +83,62 @@ public enum MarkdownReport {
     public static func verdictTable(_ report: SweepReport) -> String {
         let f = ReportFormatting.self
         let s = report.significance
-        var out = row(["Variant", "Seeds", "Δ F1 (pp)", "Per-seed Δ (pp)", "\(f.level(s.alpha)) % CI (pp)", "Seed SD", "Row SE", "df", "p",
-                       "p-Holm", "P(seed beats)", "Verdict", "Seed rule (Δ > \(f.number(s.thresholdPP, 1)) pp)", "Seeds to decide"])
+        var out = row([
+            "Variant", "Seeds", "Δ F1 (pp)", "Per-seed Δ (pp)", "\(f.level(s.alpha)) % CI (pp)", "Seed SD", "Row SE",
+            "df", "p",
+            "p-Holm", "P(seed beats)", "Verdict", "Seed rule (Δ > \(f.number(s.thresholdPP, 1)) pp)", "Seeds to decide",
+        ])
         out += rule(14)
         var sentences: [String] = []
         for variant in report.variants where !variant.isBaseline {
             guard let c = variant.comparison else {
-                out += row([label(variant), seedsText(variant), "—", "—", "—", "—", "—", "—", "—", "—", "—", Verdict.untested.rawValue, "—", "—"])
+                out += row([
+                    label(variant), seedsText(variant), "—", "—", "—", "—", "—", "—", "—", "—", "—",
+                    Verdict.untested.rawValue, "—", "—",
+                ])
                 continue
             }
             let rule = c.seedRule.rawValue + (c.seedRule.disagrees(with: c.verdict) ? " (differs)" : "")
             let perSeed = c.interval?.perSeedDeltaPP ?? (c.pairedSeeds.count == 1 ? [c.deltaPP] : [])
-            out += row([label(variant), "\(c.pairedSeeds.count)", f.signed(c.deltaPP), perSeed.isEmpty ? "—" : perSeed.map { f.signed($0) }.joined(separator: " "),
-                        f.interval(c.interval), f.number(c.interval?.seedSDPP), c.rowsTested ? f.number(c.interval?.rowSEPP ?? c.rowInterval?.sdPP) : "— (seeds only)",
-                        f.number(c.interval?.df, 1), f.pValue(c.pValue), f.pValue(c.pHolm), f.number(c.probabilityOfImprovement),
-                        "**\(c.verdict.rawValue)**", rule, c.seedsToDecide.map(String.init) ?? "—"])
+            out += row([
+                label(variant), "\(c.pairedSeeds.count)", f.signed(c.deltaPP),
+                perSeed.isEmpty ? "—" : perSeed.map { f.signed($0) }.joined(separator: " "),
+                f.interval(c.interval), f.number(c.interval?.seedSDPP),
+                c.rowsTested ? f.number(c.interval?.rowSEPP ?? c.rowInterval?.sdPP) : "— (seeds only)",
+                f.number(c.interval?.df, 1), f.pValue(c.pValue), f.pValue(c.pHolm),
+                f.number(c.probabilityOfImprovement),
+                "**\(c.verdict.rawValue)**", rule, c.seedsToDecide.map(String.init) ?? "—",
+            ])
             sentences.append("- \(variant.name): \(c.sentence)\n")
         }
         let t = f.number(s.thresholdPP, 1)
         let a = f.number(s.alpha, 3)
         out += "\n" + sentences.joined()
-        out += "\nΔ vs `\(report.baseline)` over the seeds both finished (paired by seed; per-seed Δ = variant − baseline). "
-        out += "CI and p account for both sources of randomness: SE² = seed SD²/n + row SE² (row SE: SD of a paired bootstrap over "
+        out +=
+            "\nΔ vs `\(report.baseline)` over the seeds both finished (paired by seed; per-seed Δ = variant − baseline). "
+        out +=
+            "CI and p account for both sources of randomness: SE² = seed SD²/n + row SE² (row SE: SD of a paired bootstrap over "
         out += "validation rows, \(s.resamples) resamples, seed \(s.seed)), Student-t with n − 1 df (n paired seeds); "
-        out += "p Holm-corrected over the \(report.variants.filter { $0.comparison?.pHolm != nil }.count) tested variant(s). "
+        out +=
+            "p Holm-corrected over the \(report.variants.filter { $0.comparison?.pHolm != nil }.count) tested variant(s). "
         out += "Verdict: **better**/**worse** when p-Holm ≤ \(a), the CI excludes 0 and |Δ| > \(t) pp (sign of Δ); "
-        out += "**equivalent** when the \(f.level(2 * s.alpha)) % CI lies inside ±\(t) pp (two one-sided tests at \(a)); "
-        out += "otherwise **undecided** (also with fewer than 2 paired seeds). P(seed beats): share of (variant seed, baseline seed) pairs "
-        out += "where the variant's F1 is higher (ties ½). Seeds to decide: paired seeds per side at which the observed components "
-        out += "would decide. The row-level bootstrap CI and randomization p (each trained model fixed) are in report.json. "
-        out += "Row SE \"— (seeds only)\": a side has no usable predictions.h5 (e.g. command cells that write none), so the CI, p and "
+        out +=
+            "**equivalent** when the \(f.level(2 * s.alpha)) % CI lies inside ±\(t) pp (two one-sided tests at \(a)); "
+        out +=
+            "otherwise **undecided** (also with fewer than 2 paired seeds). P(seed beats): share of (variant seed, baseline seed) pairs "
+        out +=
+            "where the variant's F1 is higher (ties ½). Seeds to decide: paired seeds per side at which the observed components "
+        out +=
+            "would decide. The row-level bootstrap CI and randomization p (each trained model fixed) are in report.json. "
+        out +=
+            "Row SE \"— (seeds only)\": a side has no usable predictions.h5 (e.g. command cells that write none), so the CI, p and "
         out += "verdict use the seed component alone (row SE 0, `rows_tested: false` in report.json).\n"
         if let design = s.design {
             let levels = design.levels
-            out += "\nAdaptive seeds (\(design.initialSeeds) to \(design.maximumSeeds) per side): each look is judged at its own level, "
-            out += "\(f.number(levels.first ?? s.alpha, 4)) before the last look and \(f.number(levels.last ?? s.alpha, 4)) at it (they sum to \(a)), "
+            out +=
+                "\nAdaptive seeds (\(design.initialSeeds) to \(design.maximumSeeds) per side): each look is judged at its own level, "
+            out +=
+                "\(f.number(levels.first ?? s.alpha, 4)) before the last look and \(f.number(levels.last ?? s.alpha, 4)) at it (they sum to \(a)), "
             out += "in place of \(a) above, and the CIs are at those levels.\n"
         }
         return out

@@ -32,7 +32,8 @@ public struct DeltaInterval: Sendable, Equatable, Codable {
 /// rows, so a NumPy script with the same seed reproduces the intervals exactly.
 public enum PairedBootstrap {
     /// Intervals for every comparison (all over the same `n` rows), at confidence `1 − alpha`.
-    public static func intervals(_ comparisons: [RowPatterns], resamples: Int, seed: UInt64, alpha: Double = 0.05) throws
+    public static func intervals(_ comparisons: [RowPatterns], resamples: Int, seed: UInt64, alpha: Double = 0.05)
+        throws
         -> [DeltaInterval]
     {
         guard let rows = comparisons.first?.rowCount else { return [] }
@@ -81,7 +82,8 @@ public enum PairedBootstrap {
             let classes = perClass[v].map { $0.sorted() }
             return DeltaInterval(
                 lowPP: percentile(sorted, low), highPP: percentile(sorted, high),
-                perClassLowPP: classes.map { percentile($0, low) }, perClassHighPP: classes.map { percentile($0, high) },
+                perClassLowPP: classes.map { percentile($0, low) },
+                perClassHighPP: classes.map { percentile($0, high) },
                 sdPP: standardDeviation(deltas[v]))
         }
     }

@@ -10,9 +10,13 @@ import Foundation
 /// side of more seeds; at least 2 (a spread needs two).
 public enum PowerHint {
     /// Seeds per variant, or nil without two seeds on each side or a positive threshold.
-    public static func seedsNeeded(variantSD: Double?, baselineSD: Double?, thresholdPP: Double, alpha: Double,
-                                   power: Double = 0.8) -> Int? {
-        guard let variantSD, let baselineSD, thresholdPP > 0, alpha > 0, alpha < 1, power > 0, power < 1 else { return nil }
+    public static func seedsNeeded(
+        variantSD: Double?, baselineSD: Double?, thresholdPP: Double, alpha: Double,
+        power: Double = 0.8
+    ) -> Int? {
+        guard let variantSD, let baselineSD, thresholdPP > 0, alpha > 0, alpha < 1, power > 0, power < 1 else {
+            return nil
+        }
         let pooled = (variantSD * variantSD + baselineSD * baselineSD) / 2
         let z = normalQuantile(1 - alpha / 2) + normalQuantile(power)
         let n = 2 * z * z * pooled / (thresholdPP * thresholdPP)

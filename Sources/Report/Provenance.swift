@@ -25,8 +25,11 @@ public struct ProvenanceRecord: Sendable, Equatable {
         values["code_version"] = provenance.codeVersion ?? "unknown"
         values["blas_core"] = provenance.blasCore
         self.values = values
-        unknown = Set([("dataset", provenance.datasetSHA256), ("stage1_checkpoint", provenance.stage1SHA256),
-                       ("blas_core", provenance.blasCore)].filter { $0.1 == nil }.map(\.0))
+        unknown = Set(
+            [
+                ("dataset", provenance.datasetSHA256), ("stage1_checkpoint", provenance.stage1SHA256),
+                ("blas_core", provenance.blasCore),
+            ].filter { $0.1 == nil }.map(\.0))
     }
 
     public init(variant: String, seed: UInt64, values: [String: String]) {
@@ -43,8 +46,10 @@ public struct ProvenanceRecord: Sendable, Equatable {
 /// but the seed. Worker hosts are recorded but not compared (cells are spread over machines by design).
 public enum Provenance {
     /// Warnings, one line each, in variant order then key order.
-    public static func warnings(records: [ProvenanceRecord], baseline: String, variants: [String],
-                                declared: [String: Set<String>]) -> [String] {
+    public static func warnings(
+        records: [ProvenanceRecord], baseline: String, variants: [String],
+        declared: [String: Set<String>]
+    ) -> [String] {
         var warnings: [String] = []
         let byVariant = Dictionary(grouping: records, by: \.variant)
         for variant in variants {
@@ -53,7 +58,9 @@ public enum Provenance {
                 let known = cells.filter { !$0.unknown.contains(key) }
                 let values = Set(known.map { $0.values[key] ?? "unset" })
                 guard values.count > 1 else { continue }
-                let listing = known.sorted { $0.seed < $1.seed }.map { "\(show(key, $0.values[key])) (seed \($0.seed))" }
+                let listing = known.sorted { $0.seed < $1.seed }.map {
+                    "\(show(key, $0.values[key])) (seed \($0.seed))"
+                }
                 warnings.append("\(variant): its cells differ in \(key): \(listing.joined(separator: " vs "))")
             }
         }
@@ -68,7 +75,8 @@ public enum Provenance {
                 guard !mine.isEmpty, !theirs.isEmpty, mine != theirs else { continue }
                 let left = mine.map { show(key, $0) }.joined(separator: " / ")
                 let right = theirs.map { show(key, $0) }.joined(separator: " / ")
-                warnings.append("\(variant) vs baseline \(baseline): \(key): \(left) vs \(right) (not a declared override)")
+                warnings.append(
+                    "\(variant) vs baseline \(baseline): \(key): \(left) vs \(right) (not a declared override)")
             }
         }
         return warnings
@@ -88,7 +96,9 @@ public enum Provenance {
     /// A config JSON object's keys with their values as text: numbers as Swift prints them (`0.001`, `1e-05`,
     /// whole numbers without a fraction), strings bare, lists as `[3, 4]`; nothing for a non-object.
     public static func flatten(configJSON: String) -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(configJSON.utf8)) as? [String: Any] else { return [:] }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(configJSON.utf8)) as? [String: Any] else {
+            return [:]
+        }
         var values: [String: String] = [:]
         for (key, value) in object { values[key] = text(value) }
         return values

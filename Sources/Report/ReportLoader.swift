@@ -47,7 +47,8 @@ public struct ReportInputs: Sendable {
     /// The cells of `mine` and `theirs` that share a pairing seed, in ascending order of it (each variant has at most
     /// one cell per seed).
     func pairs(_ mine: [LoadedCell], _ theirs: [LoadedCell]) -> [CellPair] {
-        let theirsBySeed = Dictionary(theirs.map { (pairingSeed($0.report), $0) }, uniquingKeysWith: { first, _ in first })
+        let theirsBySeed = Dictionary(
+            theirs.map { (pairingSeed($0.report), $0) }, uniquingKeysWith: { first, _ in first })
         return mine.compactMap { cell in
             let seed = pairingSeed(cell.report)
             return theirsBySeed[seed].map { CellPair(seed: seed, mine: cell, theirs: $0) }
@@ -69,28 +70,39 @@ public enum ReportLoader {
     /// directory is not a state directory, its sweep cannot be read, or no cell has finished.
     public static func load(stateDirectory: String) throws -> ReportInputs {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw ReportError("\(stateDirectory): no such state directory")
         }
         let ledger = try Ledger(readingDirectory: stateDirectory)
         defer { try? ledger.close() }
-        guard let text = try ledger.sweepText() else { throw ReportError("\(stateDirectory): no sweep recorded in the ledger yet") }
+        guard let text = try ledger.sweepText() else {
+            throw ReportError("\(stateDirectory): no sweep recorded in the ledger yet")
+        }
         let sweep: Sweep
         do {
-            sweep = try Sweep.parse(text: text, sourceName: "\(stateDirectory)/\(Ledger.fileName) (recorded sweep)", workingDirectory: stateDirectory)
+            sweep = try Sweep.parse(
+                text: text, sourceName: "\(stateDirectory)/\(Ledger.fileName) (recorded sweep)",
+                workingDirectory: stateDirectory)
         } catch {
             let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
             throw ReportError("\(stateDirectory): the recorded sweep does not parse: \(first)")
         }
         let names = sweep.variants.map(\.name)
         var warnings: [String] = []
-        let all = try ledger.cells().filter { $0.stage != Stage.stage1.rawValue && $0.variant != SweepPlan.stage1VariantName }
+        let all = try ledger.cells().filter {
+            $0.stage != Stage.stage1.rawValue && $0.variant != SweepPlan.stage1VariantName
+        }
         let strays = Set(all.map(\.variant)).subtracting(names).sorted()
-        if !strays.isEmpty { warnings.append("cells of variants no longer in the sweep are left out: \(strays.joined(separator: ", "))") }
+        if !strays.isEmpty {
+            warnings.append("cells of variants no longer in the sweep are left out: \(strays.joined(separator: ", "))")
+        }
         let planned = Set(try ledger.plannedCells().map(\.id))
         let replaced = all.filter { names.contains($0.variant) && !planned.contains($0.id) }
         if !replaced.isEmpty {
-            warnings.append("\(replaced.count) cell(s) of an earlier version of the sweep (a variant's settings changed since) are left out")
+            warnings.append(
+                "\(replaced.count) cell(s) of an earlier version of the sweep (a variant's settings changed since) are left out"
+            )
         }
         let mine = all.filter { names.contains($0.variant) && planned.contains($0.id) }
         var failed: [String: Int] = [:]
@@ -111,7 +123,9 @@ public enum ReportLoader {
         }
         for (key, count) in duplicates.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: "\u{0}")
-            warnings.append("\(parts.first ?? "") seed \(parts.last ?? ""): \(count) finished cells with different configs (the sweep was edited); the latest is used")
+            warnings.append(
+                "\(parts.first ?? "") seed \(parts.last ?? ""): \(count) finished cells with different configs (the sweep was edited); the latest is used"
+            )
         }
         let done = latest.values.sorted { ($0.position, $0.id) < ($1.position, $1.id) }
         guard !done.isEmpty else { throw ReportError("\(stateDirectory): no finished cells yet") }
@@ -120,7 +134,10 @@ public enum ReportLoader {
         for record in done {
             do {
                 let attempts = try ledger.attempts(cell: record.id)
-                cells.append(try loadCell(record, attempts: attempts, workers: workers, stateDirectory: stateDirectory, warnings: &warnings))
+                cells.append(
+                    try loadCell(
+                        record, attempts: attempts, workers: workers, stateDirectory: stateDirectory,
+                        warnings: &warnings))
             } catch {
                 warnings.append("\(record.variant) seed \(record.seed): left out: \(error)")
             }
@@ -132,9 +149,12 @@ public enum ReportLoader {
         }
         for cell in cells {
             guard let variant = sweep.variant(named: cell.report.variant) else { continue }
-            let differences = Provenance.differences(configJSON: cell.configJSON, expected: try variant.config(seed: cell.report.seed).canonicalJSON())
+            let differences = Provenance.differences(
+                configJSON: cell.configJSON, expected: try variant.config(seed: cell.report.seed).canonicalJSON())
             if !differences.isEmpty {
-                warnings.append("\(cell.report.variant) seed \(cell.report.seed): config differs from the sweep file: \(differences.joined(separator: ", "))")
+                warnings.append(
+                    "\(cell.report.variant) seed \(cell.report.seed): config differs from the sweep file: \(differences.joined(separator: ", "))"
+                )
             }
         }
         let classes = cells.map(\.report.best.f1.count).max() ?? 0
@@ -147,9 +167,10 @@ public enum ReportLoader {
         let sweepSeeds = ReplicaSeeds.seeds(of: sweep).mapValues { seeds in
             Dictionary(seeds.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         }
-        return ReportInputs(sweepName: sweep.name, baseline: sweep.baseline, variants: names, declared: declared,
-                            significance: sweep.significance, classNames: classNames, cells: cells, failed: failed, warnings: warnings,
-                            replicaOf: replicaOf, sweepSeeds: sweepSeeds, design: design(of: sweep))
+        return ReportInputs(
+            sweepName: sweep.name, baseline: sweep.baseline, variants: names, declared: declared,
+            significance: sweep.significance, classNames: classNames, cells: cells, failed: failed, warnings: warnings,
+            replicaOf: replicaOf, sweepSeeds: sweepSeeds, design: design(of: sweep))
     }
 
     /// The sequential design of an adaptive sweep (`seeds: {initial, max}`); nil for a list of seeds.
@@ -158,8 +179,10 @@ public enum ReportLoader {
         return SequentialDesign(initialSeeds: sweep.seeds.count, maximumSeeds: maximum, alpha: sweep.significance.alpha)
     }
 
-    private static func loadCell(_ record: CellRecord, attempts: [AttemptRecord], workers: [String: WorkerRecord], stateDirectory: String,
-                                 warnings: inout [String]) throws -> LoadedCell {
+    private static func loadCell(
+        _ record: CellRecord, attempts: [AttemptRecord], workers: [String: WorkerRecord], stateDirectory: String,
+        warnings: inout [String]
+    ) throws -> LoadedCell {
         let name = "\(record.variant) seed \(record.seed)"
         guard let summaryText = record.summaryJSON else { throw ReportError("no summary") }
         let digest = try SummaryDigest.fromJSON(summaryText)
@@ -187,9 +210,11 @@ public enum ReportLoader {
         let hours = attempts.reduce(0.0) { $0 + max(0, ($1.endedAt ?? $1.startedAt) - $1.startedAt) } / 3600
         let provenance = CellProvenance(
             configSHA256: SHA256Hex.of(Array(record.configJSON.utf8)), datasetSHA256: facts.datasetSHA256,
-            stage1SHA256: facts.stage1SHA256, codeVersion: worker?.codeVersion, worker: final?.worker, host: worker?.host,
+            stage1SHA256: facts.stage1SHA256, codeVersion: worker?.codeVersion, worker: final?.worker,
+            host: worker?.host,
             blasCore: facts.blasCore, blasThreads: facts.blasThreads)
-        let directory = "\(stateDirectory)/\(ResultsWriter.relativeDirectory(variant: record.variant, seed: record.seed))"
+        let directory =
+            "\(stateDirectory)/\(ResultsWriter.relativeDirectory(variant: record.variant, seed: record.seed))"
         var history = try MetricsHistory.read("\(directory)/metrics.jsonl")
         if history.isEmpty { history = [EpochValue(epoch: best.epoch, value: best.macroF1)] }
         var predictions: CellPredictions?
@@ -199,7 +224,8 @@ public enum ReportLoader {
                 let read = try CellPredictions.read(predictionsPath)
                 predictions = read
                 if read.epoch != digest.bestEpoch {
-                    warnings.append("\(name): predictions.h5 is of epoch \(read.epoch) but the best epoch is \(digest.bestEpoch)")
+                    warnings.append(
+                        "\(name): predictions.h5 is of epoch \(read.epoch) but the best epoch is \(digest.bestEpoch)")
                 }
             } catch {
                 warnings.append("\(name): predictions.h5 unreadable (\(error)); no paired test for it")
@@ -211,7 +237,8 @@ public enum ReportLoader {
             variant: record.variant, seed: record.seed, cellID: record.id, status: digest.status.rawValue, best: best,
             last: last, bestEpoch: digest.bestEpoch, epochsRun: digest.epochsRun, epochsPlanned: record.epochs,
             earlyStopped: digest.status == .earlyStopped, totalParameters: facts.parameters?.total,
-            trainableParameters: facts.parameters?.trainable, trainableShare: facts.parameters?.trainableShare, wallSeconds: digest.seconds,
+            trainableParameters: facts.parameters?.trainable, trainableShare: facts.parameters?.trainableShare,
+            wallSeconds: digest.seconds,
             workerHours: hours, attempts: max(record.attempt, attempts.count), provenance: provenance, history: history)
         return LoadedCell(report: report, configJSON: record.configJSON, predictions: predictions)
     }

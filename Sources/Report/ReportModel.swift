@@ -29,8 +29,11 @@ public struct CellProvenance: Sendable, Equatable, Codable {
     public var blasCore: String?
     public var blasThreads: Int?
 
-    public init(configSHA256: String, datasetSHA256: String?, stage1SHA256: String?, codeVersion: String?, worker: String?, host: String?,
-                blasCore: String?, blasThreads: Int?) {
+    public init(
+        configSHA256: String, datasetSHA256: String?, stage1SHA256: String?, codeVersion: String?, worker: String?,
+        host: String?,
+        blasCore: String?, blasThreads: Int?
+    ) {
         self.configSHA256 = configSHA256
         self.datasetSHA256 = datasetSHA256
         self.stage1SHA256 = stage1SHA256
@@ -97,7 +100,9 @@ public struct Spread: Sendable, Equatable, Codable {
         guard let first = values.first else { return nil }
         let mean = values.reduce(0, +) / Double(values.count)
         self.mean = mean
-        sd = values.count > 1 ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot() : nil
+        sd =
+            values.count > 1
+            ? (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot() : nil
         min = values.reduce(first, Swift.min)
         max = values.reduce(first, Swift.max)
     }
@@ -151,12 +156,16 @@ public struct Comparison: Sendable, Equatable, Codable {
             let sources = rowsTested ? "seeds and validation rows both accounted for" : Self.seedsOnly
             return "\(verdict.rawValue) by \(f.number(abs(deltaPP))) pp \(range); \(sources)"
         case .equivalent:
-            return "equivalent: within the threshold by two one-sided tests (Δ \(f.signed(deltaPP)) pp \(range))" + (rowsTested ? "" : "; \(Self.seedsOnly)")
+            return "equivalent: within the threshold by two one-sided tests (Δ \(f.signed(deltaPP)) pp \(range))"
+                + (rowsTested ? "" : "; \(Self.seedsOnly)")
         case .undecided:
-            if pairedSeeds.count < 2 { return "undecided: one paired seed gives no seed variance; run at least 2 seeds per side" }
+            if pairedSeeds.count < 2 {
+                return "undecided: one paired seed gives no seed variance; run at least 2 seeds per side"
+            }
             let note = rowsTested ? "" : "; \(Self.seedsOnly)"
             if let seedsToDecide { return "undecided: about \(seedsToDecide) seeds per side would decide it" + note }
-            return "undecided: no number of seeds would decide it (the validation rows' noise or Δ on the threshold)" + note
+            return "undecided: no number of seeds would decide it (the validation rows' noise or Δ on the threshold)"
+                + note
         case .untested:
             return "not tested: no paired seed with the baseline"
         }

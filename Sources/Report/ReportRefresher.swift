@@ -39,8 +39,10 @@ public final class ReportRefresher: @unchecked Sendable {
 
     /// A refresher for the report files of `stateDirectory`; `logger` (label `report`) gets an error line per failed
     /// rebuild, `onReport` every rebuild's outcome (an adaptive sweep's coordinator takes its verdicts from it).
-    public init(stateDirectory: String, logger: Logger = Logger(label: "report"),
-                onReport: (@Sendable (Result<SweepReport, any Error>, Int) -> Void)? = nil) {
+    public init(
+        stateDirectory: String, logger: Logger = Logger(label: "report"),
+        onReport: (@Sendable (Result<SweepReport, any Error>, Int) -> Void)? = nil
+    ) {
         self.stateDirectory = stateDirectory
         self.logger = logger
         self.onReport = onReport
@@ -123,7 +125,8 @@ public final class ReportRefresher: @unchecked Sendable {
                 writing = false
                 lock.broadcast()
             }
-            earliestNext = Date().addingTimeInterval(Self.restFactor * (ProcessUsage.currentThreadCPUSeconds() - cpuBefore))
+            earliestNext = Date().addingTimeInterval(
+                Self.restFactor * (ProcessUsage.currentThreadCPUSeconds() - cpuBefore))
             if pending {
                 pending = false
                 lock.unlock()

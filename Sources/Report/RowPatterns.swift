@@ -44,7 +44,9 @@ public struct RowPatterns: Sendable, Hashable {
     public init(labels: [Int], variant: [[Int]], baseline: [[Int]], classes: Int) throws {
         guard classes >= 2 else { throw ReportError("a comparison needs at least 2 classes, got \(classes)") }
         guard !variant.isEmpty, variant.count == baseline.count else {
-            throw ReportError("a paired comparison needs the same positive number of cells on both sides (got \(variant.count) and \(baseline.count))")
+            throw ReportError(
+                "a paired comparison needs the same positive number of cells on both sides (got \(variant.count) and \(baseline.count))"
+            )
         }
         for cell in variant + baseline where cell.count != labels.count {
             throw ReportError("predictions have \(cell.count) rows but the labels have \(labels.count)")
@@ -87,8 +89,12 @@ public struct RowPatterns: Sendable, Hashable {
     public func delta(counts: [Int], swapped: [Int]? = nil, perClass: inout [Double]) -> Double {
         var scratch = Scratch(self)
         return counts.withUnsafeBufferPointer { counts in
-            guard let swapped else { return delta(counts: counts, swapped: nil, perClass: &perClass, scratch: &scratch) }
-            return swapped.withUnsafeBufferPointer { swapped in delta(counts: counts, swapped: swapped, perClass: &perClass, scratch: &scratch) }
+            guard let swapped else {
+                return delta(counts: counts, swapped: nil, perClass: &perClass, scratch: &scratch)
+            }
+            return swapped.withUnsafeBufferPointer { swapped in
+                delta(counts: counts, swapped: swapped, perClass: &perClass, scratch: &scratch)
+            }
         }
     }
 
@@ -121,7 +127,10 @@ public struct RowPatterns: Sendable, Hashable {
         }
     }
 
-    func delta(counts: UnsafeBufferPointer<Int>, swapped: UnsafeBufferPointer<Int>?, perClass: inout [Double], scratch: inout Scratch) -> Double {
+    func delta(
+        counts: UnsafeBufferPointer<Int>, swapped: UnsafeBufferPointer<Int>?, perClass: inout [Double],
+        scratch: inout Scratch
+    ) -> Double {
         let k = classes
         let cells = 2 * pairs
         let patterns = self.counts.count

@@ -58,7 +58,9 @@ public struct SeedRowInterval: Sendable, Equatable, Codable {
     /// seeds or for non-finite inputs.
     public init?(perSeedDeltaPP deltas: [Double], rowSDPP: Double, alpha: Double) {
         let n = deltas.count
-        guard n >= 2, rowSDPP.isFinite, rowSDPP >= 0, alpha > 0, alpha < 0.5, deltas.allSatisfy(\.isFinite) else { return nil }
+        guard n >= 2, rowSDPP.isFinite, rowSDPP >= 0, alpha > 0, alpha < 0.5, deltas.allSatisfy(\.isFinite) else {
+            return nil
+        }
         let mean = deltas.reduce(0, +) / Double(n)
         let sampleVariance = deltas.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)
         deltaPP = mean

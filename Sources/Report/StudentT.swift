@@ -37,7 +37,8 @@ public enum StudentT {
         guard r > 0 else { return 1 }
         let logX = -log1p(r)
         let logOneMinusX = log(r) - log1p(r)
-        return incompleteBeta(x: 1 / (1 + r), oneMinusX: r / (1 + r), logX: logX, logOneMinusX: logOneMinusX, a: df / 2, b: 0.5)
+        return incompleteBeta(
+            x: 1 / (1 + r), oneMinusX: r / (1 + r), logX: logX, logOneMinusX: logOneMinusX, a: df / 2, b: 0.5)
     }
 
     /// The density at t.
@@ -89,7 +90,9 @@ public enum StudentT {
     }
 
     /// I_x(a, b) with the logarithms of x and 1 − x supplied (for precision).
-    static func incompleteBeta(x: Double, oneMinusX: Double, logX: Double, logOneMinusX: Double, a: Double, b: Double) -> Double {
+    static func incompleteBeta(x: Double, oneMinusX: Double, logX: Double, logOneMinusX: Double, a: Double, b: Double)
+        -> Double
+    {
         if x <= 0 { return 0 }
         if oneMinusX <= 0 { return 1 }
         let logBeta = b == 0.5 ? logGammaHalfRatio(a) - lgamma(0.5) : lgamma(a + b) - lgamma(a) - lgamma(b)

@@ -17,7 +17,8 @@ public enum Verdict: String, Sendable, Codable, Equatable {
     /// - `equivalent`: the (1 − 2α) interval lies inside (−threshold, +threshold) (two one-sided tests at α);
     /// - `undecided`: none of these, or no interval (fewer than 2 paired seeds: the seed variance is unknown).
     /// Without predictions the interval has no row component (seeds only) and is judged by the same rule.
-    public static func judge(interval: SeedRowInterval?, pHolm: Double?, thresholdPP: Double, alpha: Double) -> Verdict {
+    public static func judge(interval: SeedRowInterval?, pHolm: Double?, thresholdPP: Double, alpha: Double) -> Verdict
+    {
         guard let interval, let pHolm else { return .undecided }
         let rejects = pHolm <= alpha
         if rejects, interval.lowPP > 0, interval.deltaPP > thresholdPP { return .better }

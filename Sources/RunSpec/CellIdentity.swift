@@ -28,8 +28,9 @@ public enum CellIdentity {
         config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?,
         params: CommandParams = .none
     ) throws(SettingsError) -> String {
-        try text(settingsJSON: settingsJSON(config, settings: SettingsTable.all), datasetContentHash: datasetContentHash,
-                 stage1: stage1, command: command, params: params, schema: schema)
+        try text(
+            settingsJSON: settingsJSON(config, settings: SettingsTable.all), datasetContentHash: datasetContentHash,
+            stage1: stage1, command: command, params: params, schema: schema)
     }
 
     /// The identity text from a settings JSON (for tests of the evolution rule with other tables or schemas).

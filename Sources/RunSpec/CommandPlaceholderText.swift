@@ -7,7 +7,9 @@ public enum CommandPlaceholderText {
     /// The placeholder names used in `argument`, in order.
     public static func names(in argument: String) -> [String] {
         var names: [String] = []
-        _ = substitute(argument) { names.append($0); return nil }
+        _ = substitute(argument) {
+            names.append($0); return nil
+        }
         return names
     }
 
@@ -35,7 +37,10 @@ public enum CommandPlaceholderText {
     }
 
     public static func isName(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
-        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+        guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
+        else { return false }
+        return text.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+        }
     }
 }

@@ -20,7 +20,10 @@ public enum CommandSummary {
             ("trainer", "\"command\""),
         ]
         if let best {
-            fields += [("best_epoch", String(best.epoch)), ("best_record", best.record), ("best_val_macro_f1", number(best.valMacroF1))]
+            fields += [
+                ("best_epoch", String(best.epoch)), ("best_record", best.record),
+                ("best_val_macro_f1", number(best.valMacroF1)),
+            ]
         } else {
             fields.append(("best_epoch", "0"))
         }

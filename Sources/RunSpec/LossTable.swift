@@ -19,8 +19,10 @@ public enum LossTable {
     public static let entries: [LossEntry] = [
         LossEntry(name: "cb_focal", parameters: ["gamma", "beta"], usesClassWeights: true, defaults: "γ 2, β 0.9999"),
         LossEntry(name: "poly", parameters: ["epsilon"], usesClassWeights: true, defaults: "ε 1"),
-        LossEntry(name: "asymmetric", parameters: ["gamma_pos", "gamma_neg"], usesClassWeights: true, defaults: "γ+ 2, γ− 4"),
-        LossEntry(name: "focal_smoothing", parameters: ["gamma", "smoothing"], usesClassWeights: true, defaults: "γ 2, ε 0.1"),
+        LossEntry(
+            name: "asymmetric", parameters: ["gamma_pos", "gamma_neg"], usesClassWeights: true, defaults: "γ+ 2, γ− 4"),
+        LossEntry(
+            name: "focal_smoothing", parameters: ["gamma", "smoothing"], usesClassWeights: true, defaults: "γ 2, ε 0.1"),
         LossEntry(name: "focal", parameters: ["gamma"], usesClassWeights: false, defaults: "γ 2"),
         LossEntry(name: "ce", parameters: [], usesClassWeights: false, defaults: "—"),
     ]

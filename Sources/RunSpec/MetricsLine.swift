@@ -13,7 +13,9 @@ public struct MetricsLine: Sendable, Equatable {
     /// The line as written, without surrounding whitespace.
     public var record: String
 
-    public init(line: Int, epoch: Int, valMacroF1: Double, valLoss: Double, trainLoss: Double, seconds: Double, record: String) {
+    public init(
+        line: Int, epoch: Int, valMacroF1: Double, valLoss: Double, trainLoss: Double, seconds: Double, record: String
+    ) {
         self.line = line
         self.epoch = epoch
         self.valMacroF1 = valMacroF1

@@ -115,7 +115,8 @@ extension Setting {
             }, rule: { rule($0[keyPath: path], $0) })
     }
 
-    static func optionalInteger(_ key: String, _ path: Path<Int?>, default defaultText: String, help: String) -> Setting {
+    static func optionalInteger(_ key: String, _ path: Path<Int?>, default defaultText: String, help: String) -> Setting
+    {
         Setting(
             key: key, kind: .integer, optional: true, help: help, defaultText: defaultText, since: 1,
             identityDefault: nil, read: { $0[keyPath: path].map(SettingValue.integer) },
@@ -152,7 +153,9 @@ extension Setting {
     }
 
     /// An optional number (a loss parameter): finite when set.
-    static func optionalNumber(_ key: String, _ path: Path<Double?>, default defaultText: String, help: String) -> Setting {
+    static func optionalNumber(_ key: String, _ path: Path<Double?>, default defaultText: String, help: String)
+        -> Setting
+    {
         Setting(
             key: key, kind: .number, optional: true, help: help, defaultText: defaultText, since: 1,
             identityDefault: nil, read: { $0[keyPath: path].map(SettingValue.number) },
@@ -218,7 +221,8 @@ extension Setting {
         rule: @escaping @Sendable (String) -> String?
     ) -> Setting {
         Setting(
-            key: key, kind: .text, optional: false, help: help, defaultText: defaultText, since: 1, identityDefault: nil,
+            key: key, kind: .text, optional: false, help: help, defaultText: defaultText, since: 1,
+            identityDefault: nil,
             read: { .text($0[keyPath: path]) },
             write: { config, value in
                 guard case .text(let v) = value else { return false }

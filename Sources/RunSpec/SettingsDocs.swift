@@ -12,7 +12,9 @@ public enum SettingsDocs {
         for setting in SettingsTable.all {
             let type = setting.optional ? "\(typeName(setting)) or null" : typeName(setting)
             let users = setting.losses.map { $0.map { "`\($0)`" }.joined(separator: ", ") } ?? "every run"
-            let value = setting.optional && setting.losses != nil ? "\(setting.defaultText) (the loss's own)" : setting.defaultText
+            let value =
+                setting.optional && setting.losses != nil
+                ? "\(setting.defaultText) (the loss's own)" : setting.defaultText
             lines.append("| `\(setting.key)` | \(type) | \(value) | \(users) | \(setting.help) |")
         }
         return lines.joined(separator: "\n")

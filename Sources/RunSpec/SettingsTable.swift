@@ -35,36 +35,48 @@ public enum SettingsTable {
         .choice(
             "backbone_bn", \TrainingConfig.backboneBN, default: "eval",
             help: "BatchNorm mode of the frozen backbone during training: eval or train."),
-        .integer("epochs", \TrainingConfig.epochs, default: "50", help: "Maximum epochs.",
-                 rule: { v, _ in v < 1 ? "epochs must be ≥ 1" : nil }),
+        .integer(
+            "epochs", \TrainingConfig.epochs, default: "50", help: "Maximum epochs.",
+            rule: { v, _ in v < 1 ? "epochs must be ≥ 1" : nil }),
         .integer(
             "batch_size", \TrainingConfig.batchSize, default: "128", help: "Batch size.",
             rule: { v, _ in v < 2 ? "batch_size must be ≥ 2 (BatchNorm needs two rows)" : nil }),
-        .number("lr_adapter", \TrainingConfig.lrAdapter, default: "0.001", help: "AdamW learning rate of the adapters.",
-                rule: positive("lr_adapter")),
-        .number("lr_head", \TrainingConfig.lrHead, default: "0.0001 (Stage 1: 0.001)", help: "AdamW learning rate of the head.",
-                rule: positive("lr_head")),
-        .number("lr_backbone", \TrainingConfig.lrBackbone, default: "0.0001",
-                help: "AdamW learning rate of the backbone (Stage 1 only).", rule: positive("lr_backbone")),
+        .number(
+            "lr_adapter", \TrainingConfig.lrAdapter, default: "0.001", help: "AdamW learning rate of the adapters.",
+            rule: positive("lr_adapter")),
+        .number(
+            "lr_head", \TrainingConfig.lrHead, default: "0.0001 (Stage 1: 0.001)",
+            help: "AdamW learning rate of the head.",
+            rule: positive("lr_head")),
+        .number(
+            "lr_backbone", \TrainingConfig.lrBackbone, default: "0.0001",
+            help: "AdamW learning rate of the backbone (Stage 1 only).", rule: positive("lr_backbone")),
         .number("weight_decay", \TrainingConfig.weightDecay, default: "0.01", help: "AdamW weight decay."),
-        .number("scheduler_factor", \TrainingConfig.schedulerFactor, default: "0.5",
-                help: "ReduceLROnPlateau factor (on validation macro-F1)."),
-        .integer("scheduler_patience", \TrainingConfig.schedulerPatience, default: "5",
-                 help: "ReduceLROnPlateau patience in epochs."),
-        .number("scheduler_threshold", \TrainingConfig.schedulerThreshold, default: "0.0001",
-                help: "ReduceLROnPlateau relative threshold."),
-        .integer("early_stopping_patience", \TrainingConfig.earlyStoppingPatience, default: "15",
-                 help: "Epochs without improvement of validation macro-F1 before stopping."),
-        .choice("sampler", \TrainingConfig.sampler, default: "weighted (Stage 1: shuffle)",
-                help: "weighted: inverse-frequency sampling with replacement; shuffle: every row once."),
+        .number(
+            "scheduler_factor", \TrainingConfig.schedulerFactor, default: "0.5",
+            help: "ReduceLROnPlateau factor (on validation macro-F1)."),
+        .integer(
+            "scheduler_patience", \TrainingConfig.schedulerPatience, default: "5",
+            help: "ReduceLROnPlateau patience in epochs."),
+        .number(
+            "scheduler_threshold", \TrainingConfig.schedulerThreshold, default: "0.0001",
+            help: "ReduceLROnPlateau relative threshold."),
+        .integer(
+            "early_stopping_patience", \TrainingConfig.earlyStoppingPatience, default: "15",
+            help: "Epochs without improvement of validation macro-F1 before stopping."),
+        .choice(
+            "sampler", \TrainingConfig.sampler, default: "weighted (Stage 1: shuffle)",
+            help: "weighted: inverse-frequency sampling with replacement; shuffle: every row once."),
         .seed("seed", \TrainingConfig.seed, default: "42", help: "Seed of initialisation, sampling and dropout."),
         .integer(
             "threads", \TrainingConfig.threads, default: "1", help: "Compute threads (results do not depend on it).",
             rule: { v, _ in v < 1 ? "threads must be ≥ 1" : nil }),
-        .optionalInteger("max_train_rows", \TrainingConfig.maxTrainRows, default: "all",
-                         help: "Use only the first N training rows of the stage (demos)."),
-        .optionalInteger("max_val_rows", \TrainingConfig.maxValRows, default: "all",
-                         help: "Use only the first N validation rows of the stage."),
+        .optionalInteger(
+            "max_train_rows", \TrainingConfig.maxTrainRows, default: "all",
+            help: "Use only the first N training rows of the stage (demos)."),
+        .optionalInteger(
+            "max_val_rows", \TrainingConfig.maxValRows, default: "all",
+            help: "Use only the first N validation rows of the stage."),
     ]
 
     /// The setting with key `key`, nil for none.

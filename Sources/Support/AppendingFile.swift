@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A file written front to back. Where the filesystem allows it the bytes bypass the page cache (`O_DIRECT`):
@@ -25,9 +25,9 @@ public final class AppendingFile {
 
     /// Linux's `O_DIRECT`, which Glibc exposes to C only with `_GNU_SOURCE` (values from the kernel's `fcntl.h`).
     #if arch(arm64)
-    public static let oDirect: Int32 = 0o200000
+        public static let oDirect: Int32 = 0o200000
     #else
-    public static let oDirect: Int32 = 0o40000
+        public static let oDirect: Int32 = 0o40000
     #endif
 
     public let path: String
@@ -56,12 +56,16 @@ public final class AppendingFile {
     /// Opens `path` for appending after its first `keep` bytes (created if missing; anything after `keep` is cut).
     /// With `direct`, writes bypass the page cache where the filesystem allows it, staged `stagingBytes` at a time
     /// (rounded up to `directAlignment`).
-    public init(path: String, keep: Int64, writebackBytes: Int64 = 8 << 20, direct: Bool = true,
-                stagingBytes: Int = 1 << 20) throws(FileWriteError) {
+    public init(
+        path: String, keep: Int64, writebackBytes: Int64 = 8 << 20, direct: Bool = true,
+        stagingBytes: Int = 1 << 20
+    ) throws(FileWriteError) {
         self.path = path
         self.writebackBytes = writebackBytes
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileWriteError(path: path, detail: "cannot open for writing: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw FileWriteError(path: path, detail: "cannot open for writing: \(String(cString: strerror(errno)))")
+        }
         guard ftruncate(fd, off_t(keep)) == 0, lseek(fd, off_t(keep), SEEK_SET) >= 0 else {
             let reason = String(cString: strerror(errno))
             Glibc.close(fd)
@@ -88,8 +92,11 @@ public final class AppendingFile {
         stagingOffset = start
         guard tail > 0 else { return }
         // Read through a second descriptor: a direct read would need an aligned length.
-        let read = try readChunk(path, offset: start, into: UnsafeMutableRawBufferPointer(start: buffers[0], count: tail))
-        guard read == tail else { throw FileWriteError(path: path, detail: "holds \(start + Int64(read)) bytes, not the \(keep) kept") }
+        let read = try readChunk(
+            path, offset: start, into: UnsafeMutableRawBufferPointer(start: buffers[0], count: tail))
+        guard read == tail else {
+            throw FileWriteError(path: path, detail: "holds \(start + Int64(read)) bytes, not the \(keep) kept")
+        }
         staged = tail
     }
 
@@ -119,7 +126,9 @@ public final class AppendingFile {
         while done < bytes.count {
             let wrote = write(fd, bytes.baseAddress.map { $0 + done }, bytes.count - done)
             if wrote < 0, errno == EINTR { continue }
-            guard wrote > 0 else { throw FileWriteError(path: path, detail: "write failed: \(String(cString: strerror(errno)))") }
+            guard wrote > 0 else {
+                throw FileWriteError(path: path, detail: "write failed: \(String(cString: strerror(errno)))")
+            }
             done += wrote
         }
         size += Int64(done)
@@ -147,7 +156,9 @@ public final class AppendingFile {
         guard fd >= 0 else { return }
         defer { close() }
         try writeStaged()
-        guard fsync(fd) == 0 else { throw FileWriteError(path: path, detail: "fsync failed: \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else {
+            throw FileWriteError(path: path, detail: "fsync failed: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Closes without flushing to stable storage; staged bytes are still written (best effort), so a transfer
@@ -158,7 +169,7 @@ public final class AppendingFile {
         staging?.writer.waitIdle()
         Glibc.close(fd)
         fd = -1
-        staging?.buffers.forEach { $0.deallocate() }
+        for buffer in staging?.buffers ?? [] { buffer.deallocate() }
         staging = nil
         staged = 0
     }
@@ -221,14 +232,20 @@ private final class BlockWriter: Sendable {
                 try setDirect(false)
                 continue
             }
-            guard wrote > 0 else { throw FileWriteError(path: path, detail: "write at \(offset + Int64(done)) failed: \(String(cString: strerror(errno)))") }
+            guard wrote > 0 else {
+                throw FileWriteError(
+                    path: path, detail: "write at \(offset + Int64(done)) failed: \(String(cString: strerror(errno)))")
+            }
             done += wrote
         }
     }
 
     private func setDirect(_ on: Bool) throws(FileWriteError) {
         let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0 else { throw FileWriteError(path: path, detail: "cannot read the file's flags: \(String(cString: strerror(errno)))") }
+        guard flags >= 0 else {
+            throw FileWriteError(
+                path: path, detail: "cannot read the file's flags: \(String(cString: strerror(errno)))")
+        }
         let wanted = on ? flags | AppendingFile.oDirect : flags & ~AppendingFile.oDirect
         guard wanted == flags || fcntl(fd, F_SETFL, wanted) == 0 else {
             throw FileWriteError(path: path, detail: "cannot change O_DIRECT: \(String(cString: strerror(errno)))")

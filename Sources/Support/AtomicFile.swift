@@ -2,7 +2,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Errors of atomic file writes, naming the path.
@@ -40,14 +40,16 @@ public enum AtomicFile {
         if overwrite == .fail, FileManager.default.fileExists(atPath: path) {
             throw FileWriteError(path: path, detail: "already exists (use --force to overwrite)")
         }
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary =
+            directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             let result = try produce(temporary)
             try fsyncPath(temporary)
             if overwrite == .fail {
                 // link(2) fails if the destination appeared meanwhile; rename(2) would silently replace it.
                 guard link(temporary, path) == 0 else {
-                    let reason = errno == EEXIST ? "already exists (use --force to overwrite)" : String(cString: strerror(errno))
+                    let reason =
+                        errno == EEXIST ? "already exists (use --force to overwrite)" : String(cString: strerror(errno))
                     throw FileWriteError(path: path, detail: reason)
                 }
                 unlink(temporary)

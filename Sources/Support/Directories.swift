@@ -2,7 +2,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum Directories {
@@ -22,7 +22,8 @@ public enum Directories {
             var status = stat()
             if stat(prefix, &status) == 0 {
                 guard (status.st_mode & S_IFMT) == S_IFDIR else {
-                    let detail = prefix == absolute ? "exists and is not a directory" : "\(prefix) is a file, not a directory"
+                    let detail =
+                        prefix == absolute ? "exists and is not a directory" : "\(prefix) is a file, not a directory"
                     throw FileWriteError(path: path, detail: detail)
                 }
                 continue
@@ -32,7 +33,8 @@ public enum Directories {
                 // Another process may have made it in between.
                 if code == EEXIST, isDirectory(prefix) { continue }
                 if let created { try? FileManager.default.removeItem(atPath: created) }
-                let detail = prefix == absolute ? "cannot create the directory" : "cannot create the directory \(prefix)"
+                let detail =
+                    prefix == absolute ? "cannot create the directory" : "cannot create the directory \(prefix)"
                 throw FileWriteError(path: path, detail: "\(detail): \(String(cString: strerror(code)))")
             }
             if created == nil { created = prefix }

@@ -1,6 +1,6 @@
 // IdlePriority: puts the calling thread in Linux's SCHED_IDLE class, so it runs only on otherwise idle CPU.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// For background work that must never slow the work it reports on (the report refresh beside training
@@ -14,20 +14,20 @@ public enum IdlePriority {
     @discardableResult
     public static func applyToCurrentThread() -> Bool {
         #if os(Linux)
-        var parameters = sched_param()
-        parameters.sched_priority = 0
-        return sched_setscheduler(0, schedIdle, &parameters) == 0
+            var parameters = sched_param()
+            parameters.sched_priority = 0
+            return sched_setscheduler(0, schedIdle, &parameters) == 0
         #else
-        return false
+            return false
         #endif
     }
 
     /// Whether the calling thread runs in SCHED_IDLE.
     public static var isCurrentThreadIdle: Bool {
         #if os(Linux)
-        return sched_getscheduler(0) == schedIdle
+            return sched_getscheduler(0) == schedIdle
         #else
-        return false
+            return false
         #endif
     }
 }

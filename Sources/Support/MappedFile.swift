@@ -1,6 +1,6 @@
 // MappedFile: a whole file mapped read-only, so its bytes can be sent without being read into a buffer first.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A read-only shared mapping of a file as it was when mapped, unmapped when the last reference goes away (which
@@ -15,10 +15,14 @@ public final class MappedFile: @unchecked Sendable {
     public init(path: String) throws(FileWriteError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileWriteError(path: path, detail: "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw FileWriteError(path: path, detail: "cannot open: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var status = stat()
-        guard fstat(fd, &status) == 0 else { throw FileWriteError(path: path, detail: "cannot stat: \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &status) == 0 else {
+            throw FileWriteError(path: path, detail: "cannot stat: \(String(cString: strerror(errno)))")
+        }
         let size = Int(status.st_size)
         guard size > 0 else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)

@@ -124,7 +124,8 @@ public struct PCG64: RandomNumberGenerator, Sendable {
     public var savedState: State {
         State(
             stateHigh: UInt64(truncatingIfNeeded: state >> 64), stateLow: UInt64(truncatingIfNeeded: state),
-            incrementHigh: UInt64(truncatingIfNeeded: increment >> 64), incrementLow: UInt64(truncatingIfNeeded: increment),
+            incrementHigh: UInt64(truncatingIfNeeded: increment >> 64),
+            incrementLow: UInt64(truncatingIfNeeded: increment),
             bufferedUInt32: bufferedUInt32)
     }
 

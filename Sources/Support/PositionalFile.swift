@@ -2,7 +2,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads `length` bytes at `offset` of `path` with one `open` and `pread` calls straight into the returned array
@@ -24,7 +24,9 @@ public func readChunk(_ path: String, offset: Int64, length: Int) throws(FileWri
 /// Reads up to `buffer.count` bytes at `offset` of `path` into `buffer` with one `open` and `pread` calls;
 /// returns how many were read (fewer only at the end of the file).
 @discardableResult
-public func readChunk(_ path: String, offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(FileWriteError) -> Int {
+public func readChunk(_ path: String, offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(FileWriteError)
+    -> Int
+{
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw FileWriteError(path: path, detail: "cannot open: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
@@ -32,7 +34,9 @@ public func readChunk(_ path: String, offset: Int64, into buffer: UnsafeMutableR
     while count < buffer.count, let base = buffer.baseAddress {
         let got = pread(fd, base + count, buffer.count - count, off_t(offset) + off_t(count))
         if got < 0, errno == EINTR { continue }
-        if got < 0 { throw FileWriteError(path: path, detail: "read at \(offset) failed: \(String(cString: strerror(errno)))") }
+        if got < 0 {
+            throw FileWriteError(path: path, detail: "read at \(offset) failed: \(String(cString: strerror(errno)))")
+        }
         if got == 0 { break }
         count += got
     }

@@ -2,7 +2,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Resource use of the whole process, every thread included (`getrusage(RUSAGE_SELF)`); zeros where unavailable.
@@ -14,8 +14,12 @@ public struct ProcessUsage: Sendable {
 
     public static func now() -> ProcessUsage {
         var usage = rusage()
-        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return ProcessUsage(cpuSeconds: 0, minorPageFaults: 0) }
-        let seconds = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else {
+            return ProcessUsage(cpuSeconds: 0, minorPageFaults: 0)
+        }
+        let seconds =
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+                usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         return ProcessUsage(cpuSeconds: seconds, minorPageFaults: usage.ru_minflt)
     }
 

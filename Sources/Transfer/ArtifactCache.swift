@@ -16,7 +16,8 @@ public struct ArtifactCache: Sendable {
     /// Whether a verified copy of `ref` is held.
     public func has(_ ref: ArtifactRef) -> Bool {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path(ref.sha256)),
-              let size = attributes[.size] as? NSNumber else { return false }
+            let size = attributes[.size] as? NSNumber
+        else { return false }
         return size.int64Value == ref.size
     }
 }

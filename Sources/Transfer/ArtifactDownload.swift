@@ -73,7 +73,8 @@ public final class ArtifactDownload {
         if let digest = try part.finish() {
             failures += 1
             try restart()
-            return .corrupt("\(ref.name): received bytes hash to \(digest.prefix(12))…, expected \(ref.sha256.prefix(12))…")
+            return .corrupt(
+                "\(ref.name): received bytes hash to \(digest.prefix(12))…, expected \(ref.sha256.prefix(12))…")
         }
         let target = cache.path(ref.sha256)
         if rename(part.path, target) != 0 {

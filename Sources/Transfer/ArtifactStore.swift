@@ -16,7 +16,8 @@ public final class ArtifactStore {
 
     public init(stateDirectory: String) throws {
         self.stateDirectory = stateDirectory
-        try FileManager.default.createDirectory(atPath: "\(stateDirectory)/artifacts", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: "\(stateDirectory)/artifacts", withIntermediateDirectories: true)
     }
 
     /// The absolute path of an artifact given its ledger path (relative to the state directory, or absolute).

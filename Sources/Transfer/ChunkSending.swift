@@ -23,7 +23,8 @@ public final class ChunkSource {
         }
         let end = order.offset + Int64(order.length)
         guard order.offset >= 0, order.length >= 0, end <= Int64(file.bytes.count) else {
-            throw FileWriteError(path: order.path, detail: "ends at \(file.bytes.count), before the \(order.totalSize) bytes offered")
+            throw FileWriteError(
+                path: order.path, detail: "ends at \(file.bytes.count), before the \(order.totalSize) bytes offered")
         }
         let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[Int(order.offset)..<Int(end)])
         return try ZMQPayload(borrowing: bytes, owner: file)
@@ -42,9 +43,13 @@ extension ZMQSocket {
     /// now (`EAGAIN`). Throws `FileWriteError` when the file cannot be read or is shorter than offered, nothing being
     /// sent then.
     @discardableResult
-    public func sendChunk(_ order: ChunkOrder, from source: ChunkSource, corruptFirstByte: Bool = false, dontWait: Bool = true) throws -> Bool {
-        let payload = corruptFirstByte ? try Self.readPayload(order, corruptFirstByte: true) : try source.payload(for: order)
-        let head = MessageCodec.encodeChunkHead(sha256: order.sha256, offset: order.offset, totalSize: order.totalSize, length: order.length)
+    public func sendChunk(
+        _ order: ChunkOrder, from source: ChunkSource, corruptFirstByte: Bool = false, dontWait: Bool = true
+    ) throws -> Bool {
+        let payload =
+            corruptFirstByte ? try Self.readPayload(order, corruptFirstByte: true) : try source.payload(for: order)
+        let head = MessageCodec.encodeChunkHead(
+            sha256: order.sha256, offset: order.offset, totalSize: order.totalSize, length: order.length)
         return try send(head, then: payload, dontWait: dontWait)
     }
 
@@ -54,7 +59,9 @@ extension ZMQSocket {
         try payload.withUnsafeMutableBytes { (bytes) throws(FileWriteError) in
             let read = try readChunk(order.path, offset: order.offset, into: bytes)
             guard read == bytes.count else {
-                throw FileWriteError(path: order.path, detail: "ends at \(order.offset + Int64(read)), before the \(order.totalSize) bytes offered")
+                throw FileWriteError(
+                    path: order.path,
+                    detail: "ends at \(order.offset + Int64(read)), before the \(order.totalSize) bytes offered")
             }
             if corruptFirstByte, !bytes.isEmpty { bytes[0] ^= 0xFF }
         }

@@ -43,8 +43,9 @@ public struct StorageGate: Sendable, Equatable {
     /// room for `bytes` (what was being written and is still to come) plus the reserve.
     public mutating func writeFailed(_ failure: String, bytes: Int64, freeBytes: Int64, now: Double) {
         let needed = bytes.addingReportingOverflow(reserveBytes)
-        shortage = Shortage(freeBytes: freeBytes, neededBytes: needed.overflow ? Int64.max : needed.partialValue,
-                            failure: failure, since: shortage?.since ?? now)
+        shortage = Shortage(
+            freeBytes: freeBytes, neededBytes: needed.overflow ? Int64.max : needed.partialValue,
+            failure: failure, since: shortage?.since ?? now)
         nextCheck = now + recheckSeconds
     }
 
@@ -60,7 +61,8 @@ public struct StorageGate: Sendable, Equatable {
     /// e.g. `paused: state directory full (3.2 MB free, need 520.0 MB)`; nil when not paused.
     public var statusLine: String? {
         guard let shortage else { return nil }
-        return String(format: "paused: state directory full (%.1f MB free, need %.1f MB)",
-                      Double(shortage.freeBytes) / 1_000_000, Double(shortage.neededBytes) / 1_000_000)
+        return String(
+            format: "paused: state directory full (%.1f MB free, need %.1f MB)",
+            Double(shortage.freeBytes) / 1_000_000, Double(shortage.neededBytes) / 1_000_000)
     }
 }

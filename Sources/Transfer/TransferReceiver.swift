@@ -1,7 +1,7 @@
+import AblateSupport
 // TransferReceiver: incoming checkpoint files — credit-based chunks appended in order, hashed, verified, renamed.
 import Foundation
 import WireProtocol
-import AblateSupport
 
 /// Receives files offered by workers into `STATE/incoming/<sha256>.part`, keyed by their SHA-256 so a transfer
 /// broken by a reconnect (or a coordinator restart) resumes from the bytes already held. A file is moved into the
@@ -76,8 +76,10 @@ public final class TransferReceiver {
 
     /// `freeBytes` reads the free space of the state directory's filesystem (nil: no check, credit is always granted);
     /// `reserveBytes` is what must stay free.
-    public init(stateDirectory: String, store: ArtifactStore, window: Int, reserveBytes: Int64 = 0,
-                freeBytes: (() -> Int64?)? = nil) throws {
+    public init(
+        stateDirectory: String, store: ArtifactStore, window: Int, reserveBytes: Int64 = 0,
+        freeBytes: (() -> Int64?)? = nil
+    ) throws {
         incomingDirectory = "\(stateDirectory)/incoming"
         self.store = store
         self.window = window
@@ -202,8 +204,16 @@ public final class TransferReceiver {
                 incoming[sha]?.held = false
                 // One DISCONNECT per worker: its new session re-offers every file it has not had stored.
                 guard restarted.insert(transfer.peer).inserted else { continue }
-                out.append((transfer.peer, .send(.disconnect(Disconnect(
-                    reason: "transfer of \(transfer.offer.file.name) \(sha.prefix(12)) interrupted by a full state directory; offer it again")))))
+                out.append(
+                    (
+                        transfer.peer,
+                        .send(
+                            .disconnect(
+                                Disconnect(
+                                    reason:
+                                        "transfer of \(transfer.offer.file.name) \(sha.prefix(12)) interrupted by a full state directory; offer it again"
+                                )))
+                    ))
             } else {
                 let outcome = grant(sha, now: now)
                 if outcome != .none { out.append((transfer.peer, outcome)) }
@@ -295,7 +305,8 @@ public final class TransferReceiver {
         }
         if transfer.file == nil {
             do {
-                transfer.file = try PartFile(path: partPath(sha), sha256: sha, size: transfer.offer.file.size, resume: true)
+                transfer.file = try PartFile(
+                    path: partPath(sha), sha256: sha, size: transfer.offer.file.size, resume: true)
             } catch {
                 transfer.held = true
                 incoming[sha] = transfer

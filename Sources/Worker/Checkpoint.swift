@@ -27,8 +27,10 @@ public struct CheckpointInfo: Sendable, Equatable {
     public var blasCore: String
     public var blasThreads: Int
 
-    public init(kind: Kind, configJSON: String, datasetHash: String, stage1Hash: String, seed: UInt64, epoch: Int,
-                codeVersion: String, blasCore: String, blasThreads: Int) {
+    public init(
+        kind: Kind, configJSON: String, datasetHash: String, stage1Hash: String, seed: UInt64, epoch: Int,
+        codeVersion: String, blasCore: String, blasThreads: Int
+    ) {
         self.kind = kind
         self.configJSON = configJSON
         self.datasetHash = datasetHash
@@ -64,15 +66,20 @@ public struct CheckpointContents {
 
 public enum Checkpoint {
     /// Names of the store entries (tensors and counters) a checkpoint of `kind` holds.
-    static func includes(_ name: String, kind: CheckpointInfo.Kind, model: PartitionModel, backboneBN: TrainingConfig.BatchNormSetting, isBuffer: Bool) -> Bool {
+    static func includes(
+        _ name: String, kind: CheckpointInfo.Kind, model: PartitionModel, backboneBN: TrainingConfig.BatchNormSetting,
+        isBuffer: Bool
+    ) -> Bool {
         if kind == .full || !model.config.stage.usesAdapters || !name.hasPrefix("backbone.") { return true }
         // A frozen backbone in BatchNorm train mode moves its running statistics: the slim form keeps them.
         return backboneBN == .train && isBuffer
     }
 
     /// The checkpoint as HDF5 file bytes (built in memory; ready to write or stream).
-    public static func encode(model: PartitionModel, optimizer: AdamW?, trainerStateJSON: String?, info: CheckpointInfo,
-                              backboneBN: TrainingConfig.BatchNormSetting) throws -> [UInt8] {
+    public static func encode(
+        model: PartitionModel, optimizer: AdamW?, trainerStateJSON: String?, info: CheckpointInfo,
+        backboneBN: TrainingConfig.BatchNormSetting
+    ) throws -> [UInt8] {
         let file = try H5File.createInMemory()
         try file.setAttribute("format", CheckpointFormat.name)
         try file.setAttribute("format_version", CheckpointFormat.version)
@@ -88,7 +95,9 @@ public enum Checkpoint {
         let store = model.store
         let group = try file.createGroup("model")
         for (index, entry) in store.entries.enumerated()
-        where includes(entry.name, kind: info.kind, model: model, backboneBN: backboneBN, isBuffer: entry.kind == .buffer) {
+        where includes(
+            entry.name, kind: info.kind, model: model, backboneBN: backboneBN, isBuffer: entry.kind == .buffer)
+        {
             let ref = store.ref(at: index)
             try group.writeDataset(entry.name, store.array(ref), shape: entry.shape)
         }
@@ -130,7 +139,8 @@ public enum Checkpoint {
         do {
             file = try H5File.open(path)
         } catch let error as HDF5Error {
-            throw TrainingError.badCheckpoint(path: path, detail: error.kind == .fileNotFound ? "no such file" : "not an HDF5 file, or truncated")
+            throw TrainingError.badCheckpoint(
+                path: path, detail: error.kind == .fileNotFound ? "no such file" : "not an HDF5 file, or truncated")
         }
         func string(_ name: String) throws -> String {
             guard case .string(let value) = try file.attribute(name) else {
@@ -150,15 +160,21 @@ public enum Checkpoint {
         }
         let version = try integer("format_version")
         guard version == CheckpointFormat.version else {
-            throw TrainingError.badCheckpoint(path: path, detail: "checkpoint format_version \(version) is not supported (this build reads \(CheckpointFormat.version))")
+            throw TrainingError.badCheckpoint(
+                path: path,
+                detail:
+                    "checkpoint format_version \(version) is not supported (this build reads \(CheckpointFormat.version))"
+            )
         }
         guard let kind = CheckpointInfo.Kind(rawValue: try string("kind")) else {
             throw TrainingError.badCheckpoint(path: path, detail: "unknown checkpoint kind")
         }
         let info = CheckpointInfo(
             kind: kind, configJSON: try string("config"), datasetHash: try string("dataset_sha256"),
-            stage1Hash: try string("stage1_sha256"), seed: UInt64(bitPattern: try integer("seed")), epoch: Int(try integer("epoch")),
-            codeVersion: try string("code_version"), blasCore: try string("blas_core"), blasThreads: Int(try integer("blas_threads")))
+            stage1Hash: try string("stage1_sha256"), seed: UInt64(bitPattern: try integer("seed")),
+            epoch: Int(try integer("epoch")),
+            codeVersion: try string("code_version"), blasCore: try string("blas_core"),
+            blasThreads: Int(try integer("blas_threads")))
         var contents = CheckpointContents(path: path, info: info)
         do {
             let model = try file.group("model")
@@ -167,7 +183,9 @@ public enum Checkpoint {
                 switch dataset.elementType {
                 case .float32: contents.tensors[name] = (dataset.shape, try dataset.read())
                 case .int64: contents.counters[name] = try dataset.read(as: Int64.self).first ?? 0
-                default: throw TrainingError.badCheckpoint(path: path, detail: "/model/\(name) has an unexpected element type")
+                default:
+                    throw TrainingError.badCheckpoint(
+                        path: path, detail: "/model/\(name) has an unexpected element type")
                 }
             }
             if try file.contains("optimizer") {
@@ -179,7 +197,8 @@ public enum Checkpoint {
                 }
             }
             if try file.contains("trainer/state_json") {
-                contents.trainerStateJSON = String(decoding: try file.dataset("trainer/state_json").read(as: UInt8.self), as: UTF8.self)
+                contents.trainerStateJSON = String(
+                    decoding: try file.dataset("trainer/state_json").read(as: UInt8.self), as: UTF8.self)
             }
         } catch let error as HDF5Error {
             throw TrainingError.badCheckpoint(path: path, detail: "\(error.object): \(error.detail)")
@@ -215,13 +234,22 @@ public enum Checkpoint {
         if !nonFinite.isEmpty {
             throw TrainingError.badCheckpoint(
                 path: contents.path,
-                detail: "tensor \(nonFinite.prefix(3).joined(separator: ", "))\(nonFinite.count > 3 ? ", …" : "") holds NaN or infinite values")
+                detail:
+                    "tensor \(nonFinite.prefix(3).joined(separator: ", "))\(nonFinite.count > 3 ? ", …" : "") holds NaN or infinite values"
+            )
         }
         if !missing.isEmpty || !mismatched.isEmpty {
             var parts: [String] = []
-            if !missing.isEmpty { parts.append("\(missing.count) tensors missing (\(missing.prefix(3).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))") }
+            if !missing.isEmpty {
+                parts.append(
+                    "\(missing.count) tensors missing (\(missing.prefix(3).joined(separator: ", "))\(missing.count > 3 ? ", …" : ""))"
+                )
+            }
             if !mismatched.isEmpty { parts.append("shape mismatch: \(mismatched.prefix(3).joined(separator: "; "))") }
-            throw TrainingError.badCheckpoint(path: contents.path, detail: parts.joined(separator: "; ") + " for a \(model.config.stage.rawValue) model of width \(model.config.width)")
+            throw TrainingError.badCheckpoint(
+                path: contents.path,
+                detail: parts.joined(separator: "; ")
+                    + " for a \(model.config.stage.rawValue) model of width \(model.config.width)")
         }
     }
 
@@ -235,10 +263,12 @@ public enum Checkpoint {
         for (index, entry) in store.entries.enumerated() where entry.name.hasPrefix("backbone.") {
             guard let tensor = contents.tensors[entry.name] else { continue }
             guard tensor.shape == entry.shape else {
-                throw TrainingError.badCheckpoint(path: contents.path, detail: "shape mismatch: \(entry.name) \(tensor.shape) vs \(entry.shape)")
+                throw TrainingError.badCheckpoint(
+                    path: contents.path, detail: "shape mismatch: \(entry.name) \(tensor.shape) vs \(entry.shape)")
             }
             guard tensor.values.allSatisfy(\.isFinite) else {
-                throw TrainingError.badCheckpoint(path: contents.path, detail: "tensor \(entry.name) holds NaN or infinite values")
+                throw TrainingError.badCheckpoint(
+                    path: contents.path, detail: "tensor \(entry.name) holds NaN or infinite values")
             }
             store.set(store.ref(at: index), tensor.values)
         }
@@ -256,7 +286,8 @@ public enum Checkpoint {
         let contents = try read(path)
         let config = try contents.config()
         guard config.stage == .stage1 else {
-            throw TrainingError.badCheckpoint(path: path, detail: "is a stage \(config.stage.rawValue) checkpoint, not stage 1")
+            throw TrainingError.badCheckpoint(
+                path: path, detail: "is a stage \(config.stage.rawValue) checkpoint, not stage 1")
         }
         try load(contents, into: PartitionModel(config.model, seed: config.seed), prefix: "backbone.")
         return config
@@ -268,9 +299,10 @@ public enum Checkpoint {
         for (entryIndex, _) in optimizer.members {
             let entry = store.entries[entryIndex]
             guard let first = contents.firstMoment[entry.name], let second = contents.secondMoment[entry.name],
-                  first.count == entry.count, second.count == entry.count
+                first.count == entry.count, second.count == entry.count
             else {
-                throw TrainingError.badCheckpoint(path: contents.path, detail: "optimizer state for \(entry.name) is missing or malformed")
+                throw TrainingError.badCheckpoint(
+                    path: contents.path, detail: "optimizer state for \(entry.name) is missing or malformed")
             }
             for i in 0..<entry.count {
                 optimizer.firstMoment[entry.offset + i] = first[i]

@@ -5,8 +5,9 @@ import Logging
 import RunSpec
 import TransferKit
 import WireProtocol
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Everything a command attempt needs (docs/bring-your-own-trainer.md).
@@ -36,8 +37,10 @@ public struct CommandJobSpec: Sendable {
     /// The worker's environment the command inherits (before the `ABLATE_*` variables).
     public var baseEnvironment = ProcessInfo.processInfo.environment
 
-    public init(assign: Assign, argv: [String], runDirectory: String, outboxDirectory: String, gpu: Int?, datasetPath: String,
-                stage1Path: String?, resumePath: String?, execGuard: String?, timeoutSeconds: Double?) {
+    public init(
+        assign: Assign, argv: [String], runDirectory: String, outboxDirectory: String, gpu: Int?, datasetPath: String,
+        stage1Path: String?, resumePath: String?, execGuard: String?, timeoutSeconds: Double?
+    ) {
         self.assign = assign
         self.argv = argv
         self.runDirectory = runDirectory
@@ -124,14 +127,19 @@ public enum CommandJob {
         do {
             params = try spec.params()
         } catch {
-            inbox.post(.failed(cell: cell, attempt: attempt, reason: "the cell's params cannot be read: \(error)", deterministic: true))
+            inbox.post(
+                .failed(
+                    cell: cell, attempt: attempt, reason: "the cell's params cannot be read: \(error)",
+                    deterministic: true))
             return
         }
         do {
             try prepare(spec, params: params)
             process = try RunningCommand.start(spec, argv: argv(spec), environment: environment(spec))
         } catch {
-            inbox.post(.failed(cell: cell, attempt: attempt, reason: "cannot start the command: \(error)", deterministic: false))
+            inbox.post(
+                .failed(
+                    cell: cell, attempt: attempt, reason: "cannot start the command: \(error)", deterministic: false))
             return
         }
         inbox.post(.log("[\(tag)] started: \(argv(spec).joined(separator: " ")) (pid \(process.pid))"))
@@ -181,7 +189,9 @@ public enum CommandJob {
         try files.createDirectory(atPath: spec.outputDirectory, withIntermediateDirectories: true)
         try files.createDirectory(atPath: spec.outboxDirectory, withIntermediateDirectories: true)
         try AtomicFile.write(Array((params.canonicalJSON + "\n").utf8), to: spec.paramsPath)
-        if let resume = spec.resumePath { try files.copyItem(atPath: resume, toPath: "\(spec.runDirectory)/resume-last.h5") }
+        if let resume = spec.resumePath {
+            try files.copyItem(atPath: resume, toPath: "\(spec.runDirectory)/resume-last.h5")
+        }
     }
 
     /// Copies a completed file into the outbox under its SHA-256 (the command may rewrite the original at once).
@@ -228,7 +238,9 @@ private struct Session {
     /// files. `final` takes everything left (the command exited by itself).
     mutating func step(now: Double, final: Bool, watch: Bool = true) {
         output.read(final: final)
-        if let batch = output.takeBatch(now: now, force: final || !watch) { inbox.post(.output(cell: cell, attempt: attempt, lines: batch)) }
+        if let batch = output.takeBatch(now: now, force: final || !watch) {
+            inbox.post(.output(cell: cell, attempt: attempt, lines: batch))
+        }
         guard watch, contractError == nil else { return }
         do {
             let found = try watcher.poll(final: final)
@@ -244,7 +256,10 @@ private struct Session {
                 do {
                     files.append(try CommandJob.snapshot(file, epoch: lastEpoch, outbox: spec.outboxDirectory))
                 } catch {
-                    inbox.post(.log("[\(spec.assign.variant)/seed-\(spec.assign.seed)] cannot snapshot \(file.relativePath): \(error)", level: .error))
+                    inbox.post(
+                        .log(
+                            "[\(spec.assign.variant)/seed-\(spec.assign.seed)] cannot snapshot \(file.relativePath): \(error)",
+                            level: .error))
                 }
             }
             if !files.isEmpty { inbox.post(.files(cell: cell, attempt: attempt, files: files)) }
@@ -260,11 +275,15 @@ private struct Session {
             return
         }
         guard exit == .exited(0) else {
-            inbox.post(.failed(cell: cell, attempt: attempt, reason: "the command ended with \(exit); last output:\n\(output.tailText)", deterministic: false))
+            inbox.post(
+                .failed(
+                    cell: cell, attempt: attempt,
+                    reason: "the command ended with \(exit); last output:\n\(output.tailText)", deterministic: false))
             return
         }
         guard let summary = CommandSummary.json(lines: lines, command: CommandJob.argv(spec), seconds: seconds) else {
-            let reason = "the command exited 0 without writing a line to $ABLATE_OUT/\(OutputWatcher.metricsFile); last output:\n\(output.tailText)"
+            let reason =
+                "the command exited 0 without writing a line to $ABLATE_OUT/\(OutputWatcher.metricsFile); last output:\n\(output.tailText)"
             inbox.post(.failed(cell: cell, attempt: attempt, reason: reason, deterministic: true))
             return
         }
@@ -280,13 +299,18 @@ private struct RunningCommand {
 
     static func start(_ spec: CommandJobSpec, argv: [String], environment: [String: String]) throws -> RunningCommand {
         if let guardPath = spec.execGuard {
-            let line = [guardPath, "exec-guard", "--parent", String(getpid()), "--pid-file", spec.pidPath,
-                        "--grace-s", CommandJob.seconds(spec.graceSeconds), "--"] + argv
-            return RunningCommand(pid: try ProcessGroup.spawn(line, environment: environment, output: spec.logPath),
-                                  guarded: true, pidPath: spec.pidPath)
+            let line =
+                [
+                    guardPath, "exec-guard", "--parent", String(getpid()), "--pid-file", spec.pidPath,
+                    "--grace-s", CommandJob.seconds(spec.graceSeconds), "--",
+                ] + argv
+            return RunningCommand(
+                pid: try ProcessGroup.spawn(line, environment: environment, output: spec.logPath),
+                guarded: true, pidPath: spec.pidPath)
         }
-        return RunningCommand(pid: try ProcessGroup.spawn(argv, environment: environment, output: spec.logPath),
-                              guarded: false, pidPath: spec.pidPath)
+        return RunningCommand(
+            pid: try ProcessGroup.spawn(argv, environment: environment, output: spec.logPath),
+            guarded: false, pidPath: spec.pidPath)
     }
 
     func poll() -> ExitStatus? { ProcessGroup.poll(pid) }
@@ -306,7 +330,9 @@ private struct RunningCommand {
         // The guard did not end in time: end it and the command's group directly.
         kill(pid, SIGKILL)
         _ = ProcessGroup.waitBlocking(pid)
-        if let text = try? String(contentsOfFile: pidPath, encoding: .utf8), let group = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        if let text = try? String(contentsOfFile: pidPath, encoding: .utf8),
+            let group = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
             ProcessGroup.signal(group: group, SIGKILL)
         }
     }

@@ -74,7 +74,8 @@ public struct CommandOutput: Sendable {
             kept += 1
         }
         while kept > 0, dropped + batch.count - kept > 0,
-              kept + 1 > maxBatch || bytes + Self.note(dropped + batch.count - kept).utf8.count + 1 > maxBatchBytes {
+            kept + 1 > maxBatch || bytes + Self.note(dropped + batch.count - kept).utf8.count + 1 > maxBatchBytes
+        {
             kept -= 1
             bytes -= sizes[kept]
         }

@@ -50,7 +50,8 @@ public struct JobOutbox: Sendable {
     public var progress: JobProgress { JobProgress(cell: cell, attempt: attempt, epoch: epoch) }
 
     /// An epoch finished: its metrics and the files it wrote (a newer version of a name replaces the older one).
-    public mutating func addEpoch(_ report: MetricsReport, files newFiles: [OutgoingFile], connected: Bool) -> [Message] {
+    public mutating func addEpoch(_ report: MetricsReport, files newFiles: [OutgoingFile], connected: Bool) -> [Message]
+    {
         epoch = max(epoch, report.epoch)
         metrics.append(report)
         var messages: [Message] = connected ? [.metrics(report)] : []
@@ -87,7 +88,8 @@ public struct JobOutbox: Sendable {
     /// A CREDIT for one of this job's files: the chunks now allowed.
     public mutating func credit(_ credit: Credit, chunkBytes: Int) -> [ChunkOrder] {
         guard let name = files.first(where: { $0.value.ref.sha256 == credit.sha256 && !$0.value.stored })?.key,
-              var file = files[name] else { return [] }
+            var file = files[name]
+        else { return [] }
         if file.awaitingCredit {
             file.nextOffset = credit.offset
             file.awaitingCredit = false
@@ -97,7 +99,10 @@ public struct JobOutbox: Sendable {
         let limit = min(file.windowEnd, file.ref.size)
         while file.nextOffset < limit {
             let length = Int(min(Int64(chunkBytes), file.ref.size - file.nextOffset))
-            orders.append(ChunkOrder(sha256: file.ref.sha256, path: file.path, offset: file.nextOffset, length: length, totalSize: file.ref.size))
+            orders.append(
+                ChunkOrder(
+                    sha256: file.ref.sha256, path: file.path, offset: file.nextOffset, length: length,
+                    totalSize: file.ref.size))
             file.nextOffset += Int64(length)
         }
         files[name] = file
@@ -107,7 +112,8 @@ public struct JobOutbox: Sendable {
     /// STORED for one of this job's files. Returns the messages to send and whether the job must be abandoned
     /// (the attempt is stale, or a file kept failing its hash check).
     public mutating func stored(_ stored: Stored, connected: Bool) -> (messages: [Message], abandon: String?) {
-        guard let name = files.first(where: { $0.value.ref.sha256 == stored.sha256 })?.key, var file = files[name] else { return ([], nil) }
+        guard let name = files.first(where: { $0.value.ref.sha256 == stored.sha256 })?.key, var file = files[name]
+        else { return ([], nil) }
         switch stored.status {
         case .ok:
             file.stored = true

@@ -10,7 +10,9 @@ import WireProtocol
 /// Starts the training thread of one job (BLAS and HDF5 never run on the cooperative pool).
 public enum JobRunner {
     /// `logger` (label `trainer`) gets the run's lines, each with the cell as metadata (`cell=VARIANT/seed-SEED`).
-    public static func start(_ spec: JobSpec, inbox: WorkerInbox, cancel: CancelFlag, logger: Logger = Logger(label: "trainer")) {
+    public static func start(
+        _ spec: JobSpec, inbox: WorkerInbox, cancel: CancelFlag, logger: Logger = Logger(label: "trainer")
+    ) {
         let thread = Thread {
             run(spec, inbox: inbox, cancel: cancel, logger: logger)
         }
@@ -24,27 +26,33 @@ public enum JobRunner {
         let attempt = spec.assign.attempt
         var logger = logger
         logger[metadataKey: "cell"] = "\(spec.assign.variant)/seed-\(spec.assign.seed)"
-        let trainer = Trainer(config: spec.config, datasetPath: spec.datasetPath, stage1CheckpointPath: spec.stage1Path,
-                              outputDirectory: spec.runDirectory, logger: logger)
+        let trainer = Trainer(
+            config: spec.config, datasetPath: spec.datasetPath, stage1CheckpointPath: spec.stage1Path,
+            outputDirectory: spec.runDirectory, logger: logger)
         trainer.codeVersion = spec.codeVersion
         trainer.cacheDirectory = spec.cacheDirectory
         trainer.isCancelled = { cancel.isSet }
         let cadence = Mutex(CheckpointCadence(interval: spec.checkpointInterval))
         /// The run directory's files `names`, snapshotted into the outbox as `epoch`'s.
         @Sendable func snapshots(_ names: [String], epoch: Int) throws -> [OutgoingFile] {
-            try names.map { try snapshot("\(spec.runDirectory)/\($0)", name: $0, epoch: epoch, outbox: spec.outboxDirectory) }
+            try names.map {
+                try snapshot("\(spec.runDirectory)/\($0)", name: $0, epoch: epoch, outbox: spec.outboxDirectory)
+            }
         }
         trainer.onEpoch = { outputs in
             do {
                 let names = cadence.withLock {
-                    $0.filesToSend(after: outputs.record.epoch, wrote: outputs.files, finished: outputs.finished,
-                                   now: ProcessInfo.processInfo.systemUptime)
+                    $0.filesToSend(
+                        after: outputs.record.epoch, wrote: outputs.files, finished: outputs.finished,
+                        now: ProcessInfo.processInfo.systemUptime)
                 }
                 let files = try snapshots(names, epoch: outputs.record.epoch)
                 let record = outputs.record
                 let report = MetricsReport(
-                    cell: cell, attempt: attempt, seq: record.epoch, epoch: record.epoch, valMacroF1: record.val.macroF1,
-                    valLoss: record.val.loss, trainLoss: record.train.loss, seconds: record.seconds, record: outputs.recordJSON)
+                    cell: cell, attempt: attempt, seq: record.epoch, epoch: record.epoch,
+                    valMacroF1: record.val.macroF1,
+                    valLoss: record.val.loss, trainLoss: record.train.loss, seconds: record.seconds,
+                    record: outputs.recordJSON)
                 inbox.post(.epoch(cell: cell, attempt: attempt, report: report, files: files))
             } catch {
                 logger.error("cannot snapshot epoch \(outputs.record.epoch)'s files: \(error)")
@@ -53,7 +61,11 @@ public enum JobRunner {
         do {
             let summary = try trainer.run(resume: spec.resumePath)
             if summary.status == .diverged {
-                inbox.post(.failed(cell: cell, attempt: attempt, reason: "diverged at epoch \(summary.divergedAtEpoch ?? 0) (non-finite loss)", deterministic: true))
+                inbox.post(
+                    .failed(
+                        cell: cell, attempt: attempt,
+                        reason: "diverged at epoch \(summary.divergedAtEpoch ?? 0) (non-finite loss)",
+                        deterministic: true))
             } else {
                 inbox.post(.finished(cell: cell, attempt: attempt, summary: try RunJSON.encode(summary)))
             }
@@ -68,7 +80,9 @@ public enum JobRunner {
             }
             inbox.post(.cancelled(cell: cell, attempt: attempt))
         } catch TrainingError.badConfig(let detail) {
-            inbox.post(.failed(cell: cell, attempt: attempt, reason: "invalid training settings: \(detail)", deterministic: true))
+            inbox.post(
+                .failed(
+                    cell: cell, attempt: attempt, reason: "invalid training settings: \(detail)", deterministic: true))
         } catch {
             inbox.post(.failed(cell: cell, attempt: attempt, reason: "\(error)", deterministic: false))
         }

@@ -2,10 +2,11 @@
 import Foundation
 import RunSpec
 import WireProtocol
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file of the output directory that is complete (see `OutputWatcher`).
@@ -58,7 +59,8 @@ public struct OutputWatcher: Sendable {
 
     /// New metrics lines and newly complete files since the last poll. `final` is the poll after the command
     /// exited. Throws on the first bad metrics line (the lines before it are not returned again).
-    public mutating func poll(final: Bool) throws(MetricsLineError) -> (metrics: [MetricsLine], files: [CompletedFile]) {
+    public mutating func poll(final: Bool) throws(MetricsLineError) -> (metrics: [MetricsLine], files: [CompletedFile])
+    {
         let metrics = try readMetrics(final: final)
         return (metrics, completedFiles(final: final))
     }
@@ -131,8 +133,9 @@ public struct OutputWatcher: Sendable {
         }
         let epoch = Int(fields.epoch)
         guard epoch >= 0 else { throw MetricsLineError(line: line, problem: "'epoch' is \(epoch), must be at least 0") }
-        return MetricsLine(line: line, epoch: epoch, valMacroF1: fields.valMacroF1, valLoss: fields.valLoss ?? .nan,
-                           trainLoss: fields.trainLoss ?? .nan, seconds: fields.seconds ?? 0, record: text)
+        return MetricsLine(
+            line: line, epoch: epoch, valMacroF1: fields.valMacroF1, valLoss: fields.valLoss ?? .nan,
+            trainLoss: fields.trainLoss ?? .nan, seconds: fields.seconds ?? 0, record: text)
     }
 
     // MARK: - Files
@@ -171,9 +174,9 @@ public struct OutputWatcher: Sendable {
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         #if os(Linux)
-        let modified = info.st_mtim
+            let modified = info.st_mtim
         #else
-        let modified = info.st_mtimespec
+            let modified = info.st_mtimespec
         #endif
         let mtime = Int64(modified.tv_sec) * 1_000_000_000 + Int64(modified.tv_nsec)
         return Signature(size: Int64(info.st_size), mtime: mtime, inode: UInt64(info.st_ino))

@@ -23,7 +23,9 @@ public enum PrefixCache {
     /// Why the cache cannot be used for `config`, or nil when it can.
     public static func inapplicability(_ config: TrainingConfig) -> String? {
         if !config.stage.usesAdapters { return "stage 1 trains the whole backbone" }
-        if config.backboneBN == .train { return "backbone_bn: train updates the backbone's batch statistics every batch" }
+        if config.backboneBN == .train {
+            return "backbone_bn: train updates the backbone's batch statistics every batch"
+        }
         if config.adapterLayers.contains(1) { return "an adapter on layer1 leaves no frozen prefix worth caching" }
         return nil
     }
@@ -37,7 +39,9 @@ public enum PrefixCache {
     }
 
     /// The text whose SHA-256 names the cache file.
-    public static func keyText(config: TrainingConfig, lastStage: Int, datasetHash: String, stage1Hash: String, trainRows: Int, valRows: Int) -> String {
+    public static func keyText(
+        config: TrainingConfig, lastStage: Int, datasetHash: String, stage1Hash: String, trainRows: Int, valRows: Int
+    ) -> String {
         [
             "ablate-prefix-cache-v1",
             "dataset \(datasetHash)",
@@ -79,13 +83,17 @@ public enum PrefixCache {
             try file.close()
         }
         let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
-        logger.info("frozen-prefix cache: built \(path) (\(train.count) + \(val.count) rows × \(rowShape.reduce(1, *)) floats) in \(seconds) s")
+        logger.info(
+            "frozen-prefix cache: built \(path) (\(train.count) + \(val.count) rows × \(rowShape.reduce(1, *)) floats) in \(seconds) s"
+        )
         return (trainFeatures.values, valFeatures.values, rowShape)
     }
 
     /// The prefix output of every row, in batches of 256 (eval mode) spread over `threads` threads; 64 batches
     /// at a time, so the per-batch outputs never hold more than 16 MiB beside the result.
-    static func compute(_ model: PartitionModel, _ data: StageData, threads: Int) throws -> (values: [Float], rowShape: [Int]) {
+    static func compute(_ model: PartitionModel, _ data: StageData, threads: Int) throws -> (
+        values: [Float], rowShape: [Int]
+    ) {
         let batchRows = 256
         let batches = (data.count + batchRows - 1) / batchRows
         let shared = ParallelBatches.Shared(model)
@@ -122,15 +130,20 @@ public enum PrefixCache {
     }
 
     /// Reads and validates a cache file; throws on any mismatch.
-    static func read(_ path: String, keyText: String, trainRows: Int, valRows: Int) throws -> (train: [Float], val: [Float], rowShape: [Int]) {
+    static func read(_ path: String, keyText: String, trainRows: Int, valRows: Int) throws -> (
+        train: [Float], val: [Float], rowShape: [Int]
+    ) {
         let file = try H5File.open(path)
-        guard try file.stringAttribute("format") == formatName, try file.integerAttribute("format_version") == formatVersion else {
+        guard try file.stringAttribute("format") == formatName,
+            try file.integerAttribute("format_version") == formatVersion
+        else {
             throw TrainingError.badData("not a prefix cache of this version")
         }
         guard try file.stringAttribute("key") == keyText else { throw TrainingError.badData("its key differs") }
         let train = try file.dataset("train")
         let val = try file.dataset("val")
-        guard train.rowCount == trainRows, val.rowCount == valRows, train.shape.dropFirst() == val.shape.dropFirst() else {
+        guard train.rowCount == trainRows, val.rowCount == valRows, train.shape.dropFirst() == val.shape.dropFirst()
+        else {
             throw TrainingError.badData("its row counts differ")
         }
         let trainValues: [Float] = try train.read()

@@ -1,9 +1,10 @@
 // ProcessGroup: starting a program in its own process group (posix_spawn), waiting for it, ending the group.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A process call that failed, with what was attempted and the errno text.
@@ -51,13 +52,15 @@ public enum ProcessGroup {
     public static func spawn(_ argv: [String], environment: [String: String], output: String?, newGroup: Bool = true)
         throws(ProcessGroupError) -> pid_t
     {
-        guard let program = argv.first, !program.isEmpty else { throw ProcessGroupError("cannot start an empty command") }
+        guard let program = argv.first, !program.isEmpty else {
+            throw ProcessGroupError("cannot start an empty command")
+        }
         #if os(Linux)
-        var attributes = posix_spawnattr_t()
-        var actions = posix_spawn_file_actions_t()
+            var attributes = posix_spawnattr_t()
+            var actions = posix_spawn_file_actions_t()
         #else
-        var attributes: posix_spawnattr_t?
-        var actions: posix_spawn_file_actions_t?
+            var attributes: posix_spawnattr_t?
+            var actions: posix_spawn_file_actions_t?
         #endif
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -86,11 +89,12 @@ public enum ProcessGroup {
         let arguments = argv.map { strdup($0) } + [nil]
         let variables = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            arguments.forEach { free($0) }
-            variables.forEach { free($0) }
+            for argument in arguments { free(argument) }
+            for variable in variables { free(variable) }
         }
         var pid: pid_t = 0
-        let result = program.contains("/")
+        let result =
+            program.contains("/")
             ? posix_spawn(&pid, program, &actions, &attributes, arguments, variables)
             : posix_spawnp(&pid, program, &actions, &attributes, arguments, variables)
         guard result == 0 else {
@@ -115,9 +119,9 @@ public enum ProcessGroup {
     public static func groupExists(_ group: pid_t) -> Bool {
         guard kill(-group, 0) == 0 || errno == EPERM else { return false }
         #if os(Linux)
-        return !members(of: group).isEmpty
+            return !members(of: group).isEmpty
         #else
-        return true
+            return true
         #endif
     }
 
@@ -126,7 +130,9 @@ public enum ProcessGroup {
     public static func members(of group: pid_t) -> [pid_t] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap { entry -> pid_t? in
-            guard let pid = pid_t(entry), let state = processState(pid), state.group == group, state.code != "Z" else { return nil }
+            guard let pid = pid_t(entry), let state = processState(pid), state.group == group, state.code != "Z" else {
+                return nil
+            }
             return pid
         }
     }
@@ -134,7 +140,8 @@ public enum ProcessGroup {
     /// The state letter and process group of `pid` (nil when it is gone).
     public static func processState(_ pid: pid_t) -> (code: Character, group: pid_t)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+            let close = text.lastIndex(of: ")")
+        else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 2, let code = fields[0].first, let group = pid_t(fields[2]) else { return nil }
         return (code, group)

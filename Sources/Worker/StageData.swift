@@ -58,7 +58,8 @@ public struct StageData: Sendable {
 
     /// The same rows with other inputs (e.g. cached prefix features of shape `rowShape` per row).
     public func replacingInputs(_ inputs: [Float], rowShape: [Int]) -> StageData {
-        StageData(inputs: inputs, labels: labels, blockSize: blockSize, classes: classes, rows: rows, rowShape: rowShape)
+        StageData(
+            inputs: inputs, labels: labels, blockSize: blockSize, classes: classes, rows: rows, rowShape: rowShape)
     }
 
     /// The batch of `indices` as an input tensor `[n] + rowShape` and labels.

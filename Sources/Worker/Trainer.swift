@@ -32,8 +32,10 @@ public final class Trainer {
     /// completed epoch stays the resume point).
     public var isCancelled: (() -> Bool)?
 
-    public init(config: TrainingConfig, datasetPath: String, stage1CheckpointPath: String?, outputDirectory: String,
-                logger: Logger = Logger(label: "trainer")) {
+    public init(
+        config: TrainingConfig, datasetPath: String, stage1CheckpointPath: String?, outputDirectory: String,
+        logger: Logger = Logger(label: "trainer")
+    ) {
         self.config = config
         self.datasetPath = datasetPath
         self.stage1CheckpointPath = stage1CheckpointPath
@@ -60,12 +62,15 @@ public final class Trainer {
         var stage1Hash = ""
         if config.stage.usesAdapters {
             guard let stage1CheckpointPath else {
-                throw TrainingError.badConfig("stage \(config.stage.rawValue) needs --stage1-checkpoint (the frozen backbone)")
+                throw TrainingError.badConfig(
+                    "stage \(config.stage.rawValue) needs --stage1-checkpoint (the frozen backbone)")
             }
             let stage1 = try Checkpoint.read(stage1CheckpointPath)
             let stage1Config = try stage1.config()
             guard stage1Config.stage == .stage1 else {
-                throw TrainingError.badCheckpoint(path: stage1CheckpointPath, detail: "is a stage \(stage1Config.stage.rawValue) checkpoint, not stage 1")
+                throw TrainingError.badCheckpoint(
+                    path: stage1CheckpointPath,
+                    detail: "is a stage \(stage1Config.stage.rawValue) checkpoint, not stage 1")
             }
             try Checkpoint.load(stage1, into: model, prefix: "backbone.")
             stage1Hash = try Self.sha256(ofFile: stage1CheckpointPath)
@@ -81,9 +86,12 @@ public final class Trainer {
             } else if let reason = PrefixCache.inapplicability(config) {
                 logger.info("frozen-prefix cache: not used (\(reason)); training through the whole backbone")
             } else if let last = model.frozenPrefixLastStage {
-                let key = PrefixCache.keyText(config: config, lastStage: last, datasetHash: datasetHash, stage1Hash: stage1Hash, trainRows: train.count, valRows: val.count)
+                let key = PrefixCache.keyText(
+                    config: config, lastStage: last, datasetHash: datasetHash, stage1Hash: stage1Hash,
+                    trainRows: train.count, valRows: val.count)
                 let features = try PrefixCache.features(
-                    model: model, train: train, val: val, keyText: key, directory: cacheDirectory ?? PrefixCache.defaultDirectory(),
+                    model: model, train: train, val: val, keyText: key,
+                    directory: cacheDirectory ?? PrefixCache.defaultDirectory(),
                     threads: config.threads, logger: logger)
                 trainInputs = train.replacingInputs(features.train, rowShape: features.rowShape)
                 valInputs = val.replacingInputs(features.val, rowShape: features.rowShape)
@@ -91,31 +99,49 @@ public final class Trainer {
             }
         }
 
-        let classWeights = Loss.classBalancedWeights(counts: train.classCounts.map { max($0, 1) }, beta: config.classWeightBeta)
+        let classWeights = Loss.classBalancedWeights(
+            counts: train.classCounts.map { max($0, 1) }, beta: config.classWeightBeta)
         let loss = Loss(kind: try config.lossKind(), classWeights: classWeights)
-        let groups = config.stage.usesAdapters
-            ? [AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: config.lrAdapter, weightDecay: config.weightDecay),
-               AdamW.Group(name: "head", prefix: "head.", learningRate: config.lrHead, weightDecay: config.weightDecay)]
-            : [AdamW.Group(name: "backbone", prefix: "backbone.", learningRate: config.lrBackbone, weightDecay: config.weightDecay),
-               AdamW.Group(name: "head", prefix: "head.", learningRate: config.lrHead, weightDecay: config.weightDecay)]
+        let groups =
+            config.stage.usesAdapters
+            ? [
+                AdamW.Group(
+                    name: "adapters", prefix: "adapters.", learningRate: config.lrAdapter,
+                    weightDecay: config.weightDecay),
+                AdamW.Group(
+                    name: "head", prefix: "head.", learningRate: config.lrHead, weightDecay: config.weightDecay),
+            ]
+            : [
+                AdamW.Group(
+                    name: "backbone", prefix: "backbone.", learningRate: config.lrBackbone,
+                    weightDecay: config.weightDecay),
+                AdamW.Group(
+                    name: "head", prefix: "head.", learningRate: config.lrHead, weightDecay: config.weightDecay),
+            ]
         let optimizer = AdamW(store: model.store, groups: groups)
 
         var state = TrainerState(
             epochsCompleted: 0, history: [],
-            scheduler: ReduceLROnPlateau(factor: config.schedulerFactor, patience: config.schedulerPatience, threshold: config.schedulerThreshold),
+            scheduler: ReduceLROnPlateau(
+                factor: config.schedulerFactor, patience: config.schedulerPatience, threshold: config.schedulerThreshold
+            ),
             earlyStopping: EarlyStopping(patience: config.earlyStoppingPatience),
-            learningRates: groups.map(\.learningRate), random: PCG64(seed: config.seed ^ 0x5A17_AB1A_7E00_0001).savedState,
+            learningRates: groups.map(\.learningRate),
+            random: PCG64(seed: config.seed ^ 0x5A17_AB1A_7E00_0001).savedState,
             status: .running)
         if let resume {
-            state = try restore(resume, model: model, optimizer: optimizer, datasetHash: datasetHash, stage1Hash: stage1Hash)
+            state = try restore(
+                resume, model: model, optimizer: optimizer, datasetHash: datasetHash, stage1Hash: stage1Hash)
             logger.info("resuming from \(resume) after epoch \(state.epochsCompleted)")
         }
         try rewriteMetricsLog(state.history)
 
         let configJSON = try config.canonicalJSON()
         let info = { (epoch: Int, kind: CheckpointInfo.Kind) in
-            CheckpointInfo(kind: kind, configJSON: configJSON, datasetHash: datasetHash, stage1Hash: stage1Hash,
-                           seed: self.config.seed, epoch: epoch, codeVersion: self.codeVersion, blasCore: BLAS.coreName, blasThreads: self.config.threads)
+            CheckpointInfo(
+                kind: kind, configJSON: configJSON, datasetHash: datasetHash, stage1Hash: stage1Hash,
+                seed: self.config.seed, epoch: epoch, codeVersion: self.codeVersion, blasCore: BLAS.coreName,
+                blasThreads: self.config.threads)
         }
         var random = PCG64(restoring: state.random)
         var divergedAt: Int?
@@ -124,7 +150,10 @@ public final class Trainer {
             let epoch = state.epochsCompleted + 1
             let epochStart = Date()
             for (index, rate) in state.learningRates.enumerated() { optimizer.groups[index].learningRate = rate }
-            guard let trainMetrics = try trainEpoch(model, optimizer, loss, trainInputs, fromPrefix: fromPrefix, random: &random) else {
+            guard
+                let trainMetrics = try trainEpoch(
+                    model, optimizer, loss, trainInputs, fromPrefix: fromPrefix, random: &random)
+            else {
                 divergedAt = epoch
                 state.status = .diverged
                 logger.warning("epoch \(epoch): the training loss is not finite; the run diverged")
@@ -150,20 +179,33 @@ public final class Trainer {
             try appendMetrics(record)
             var written = ["last.h5"]
             if isBest {
-                try Predictions.write(logits: valLogits, labels: val.labels, classes: val.classes, epoch: epoch, to: path("predictions.h5"))
+                try Predictions.write(
+                    logits: valLogits, labels: val.labels, classes: val.classes, epoch: epoch,
+                    to: path("predictions.h5"))
                 written += ["best.h5", "predictions.h5"]
-                try Checkpoint.write(Checkpoint.encode(model: model, optimizer: nil, trainerStateJSON: nil, info: info(epoch, .full), backboneBN: config.backboneBN), to: path("best.h5"))
+                try Checkpoint.write(
+                    Checkpoint.encode(
+                        model: model, optimizer: nil, trainerStateJSON: nil, info: info(epoch, .full),
+                        backboneBN: config.backboneBN), to: path("best.h5"))
                 if config.stage.usesAdapters {
-                    try Checkpoint.write(Checkpoint.encode(model: model, optimizer: nil, trainerStateJSON: nil, info: info(epoch, .slim), backboneBN: config.backboneBN), to: path("best.slim.h5"))
+                    try Checkpoint.write(
+                        Checkpoint.encode(
+                            model: model, optimizer: nil, trainerStateJSON: nil, info: info(epoch, .slim),
+                            backboneBN: config.backboneBN), to: path("best.slim.h5"))
                 }
             }
             // The resume point: slim for adapter stages (the frozen backbone is the stage-1 checkpoint's).
             let lastKind: CheckpointInfo.Kind = config.stage.usesAdapters ? .slim : .full
             try Checkpoint.write(
-                Checkpoint.encode(model: model, optimizer: optimizer, trainerStateJSON: try RunJSON.encode(state), info: info(epoch, lastKind), backboneBN: config.backboneBN),
+                Checkpoint.encode(
+                    model: model, optimizer: optimizer, trainerStateJSON: try RunJSON.encode(state),
+                    info: info(epoch, lastKind), backboneBN: config.backboneBN),
                 to: path("last.h5"))
             logger.info("\(Self.describe(record, total: config.epochs, patience: config.earlyStoppingPatience))")
-            onEpoch?(EpochOutputs(record: record, recordJSON: try RunJSON.encode(record), files: written, finished: state.status != .running))
+            onEpoch?(
+                EpochOutputs(
+                    record: record, recordJSON: try RunJSON.encode(record), files: written,
+                    finished: state.status != .running))
             epochsThisRun += 1
             if let stopAfterEpochs, epochsThisRun >= stopAfterEpochs, state.status == .running { break }
         }
@@ -171,14 +213,19 @@ public final class Trainer {
         let counts = model.store.parameterCounts
         let bestRecord = state.history.first { $0.epoch == state.earlyStopping.bestEpoch }
         let summary = TrainingSummary(
-            status: state.status, divergedAtEpoch: divergedAt, epochsRun: state.epochsCompleted, bestEpoch: state.earlyStopping.bestEpoch,
+            status: state.status, divergedAtEpoch: divergedAt, epochsRun: state.epochsCompleted,
+            bestEpoch: state.earlyStopping.bestEpoch,
             best: bestRecord, last: state.history.last,
-            parameters: .init(total: counts.total, trainable: counts.trainable, trainableShare: Double(counts.trainable) / Double(max(counts.total, 1))),
+            parameters: .init(
+                total: counts.total, trainable: counts.trainable,
+                trainableShare: Double(counts.trainable) / Double(max(counts.total, 1))),
             classWeights: loss.classWeights, trainRows: train.count, valRows: val.count,
-            seconds: Date().timeIntervalSince(start), config: config, datasetSHA256: datasetHash, stage1SHA256: stage1Hash,
+            seconds: Date().timeIntervalSince(start), config: config, datasetSHA256: datasetHash,
+            stage1SHA256: stage1Hash,
             blasCore: BLAS.coreName, blasThreads: self.config.threads)
         if state.status != .running {
-            try AtomicFile.write(Array((try RunJSON.encode(summary, pretty: true) + "\n").utf8), to: path("summary.json"))
+            try AtomicFile.write(
+                Array((try RunJSON.encode(summary, pretty: true) + "\n").utf8), to: path("summary.json"))
         }
         return summary
     }
@@ -186,7 +233,10 @@ public final class Trainer {
     // MARK: - Epochs
 
     /// One pass over the epoch's sampled rows; nil when a batch's loss is not finite.
-    private func trainEpoch(_ model: PartitionModel, _ optimizer: AdamW, _ loss: Loss, _ data: StageData, fromPrefix: Bool, random: inout PCG64) throws -> ClassificationMetrics? {
+    private func trainEpoch(
+        _ model: PartitionModel, _ optimizer: AdamW, _ loss: Loss, _ data: StageData, fromPrefix: Bool,
+        random: inout PCG64
+    ) throws -> ClassificationMetrics? {
         let order = data.epochOrder(config.sampler, random: &random)
         let mode = PartitionModel.Mode(
             backboneBN: config.stage.usesAdapters ? config.backboneBN.mode : .train, adapterBN: .train, dropout: true)
@@ -229,19 +279,31 @@ public final class Trainer {
             pool.recycle(&logits)
             pool.recycle(&x)
         }
-        return ClassificationMetrics(probabilities: probabilities, labels: labels, classes: data.classes, loss: lossSum / Double(max(batches, 1)))
+        return ClassificationMetrics(
+            probabilities: probabilities, labels: labels, classes: data.classes, loss: lossSum / Double(max(batches, 1))
+        )
     }
 
     /// Validation in eval mode (the loss is the mean over rows), and the logits of every row.
-    func evaluate(_ model: PartitionModel, _ loss: Loss, _ data: StageData, fromPrefix: Bool) -> (ClassificationMetrics, [Float]) {
-        let (probabilities, logits, lossSum) = Self.predict(model, data, loss: loss, fromPrefix: fromPrefix, threads: config.threads)
-        let metrics = ClassificationMetrics(probabilities: probabilities, labels: data.labels, classes: data.classes, loss: lossSum / Double(max(data.count, 1)))
+    func evaluate(_ model: PartitionModel, _ loss: Loss, _ data: StageData, fromPrefix: Bool) -> (
+        ClassificationMetrics, [Float]
+    ) {
+        let (probabilities, logits, lossSum) = Self.predict(
+            model, data, loss: loss, fromPrefix: fromPrefix, threads: config.threads)
+        let metrics = ClassificationMetrics(
+            probabilities: probabilities, labels: data.labels, classes: data.classes,
+            loss: lossSum / Double(max(data.count, 1)))
         return (metrics, logits)
     }
 
     /// Logits from blocks, or from cached prefix outputs when `fromPrefix`.
-    static func forward(_ model: PartitionModel, _ x: Tensor, fromPrefix: Bool, mode: PartitionModel.Mode, random: inout PCG64, cache: inout PartitionModel.Cache) -> Tensor {
-        if fromPrefix, let logits = model.forward(prefixOutput: x, mode: mode, random: &random, cache: &cache) { return logits }
+    static func forward(
+        _ model: PartitionModel, _ x: Tensor, fromPrefix: Bool, mode: PartitionModel.Mode, random: inout PCG64,
+        cache: inout PartitionModel.Cache
+    ) -> Tensor {
+        if fromPrefix, let logits = model.forward(prefixOutput: x, mode: mode, random: &random, cache: &cache) {
+            return logits
+        }
         return model.forward(x, mode: mode, random: &random, cache: &cache)
     }
 
@@ -258,7 +320,8 @@ public final class Trainer {
             var (x, y) = data.batch(ArraySlice(start..<end))
             var cache = PartitionModel.Cache()
             var unused = PCG64(seed: 0)
-            let logits = forward(shared.value, x, fromPrefix: fromPrefix, mode: .evaluation, random: &unused, cache: &cache)
+            let logits = forward(
+                shared.value, x, fromPrefix: fromPrefix, mode: .evaluation, random: &unused, cache: &cache)
             var batchLoss = 0.0
             if let loss {
                 var (value, gradient) = loss.evaluate(logits: logits, labels: y)
@@ -299,23 +362,30 @@ public final class Trainer {
 
     // MARK: - Resume and files
 
-    private func restore(_ path: String, model: PartitionModel, optimizer: AdamW, datasetHash: String, stage1Hash: String) throws -> TrainerState {
+    private func restore(
+        _ path: String, model: PartitionModel, optimizer: AdamW, datasetHash: String, stage1Hash: String
+    ) throws -> TrainerState {
         let contents = try Checkpoint.read(path)
         // The BLAS thread count may differ between the attempts of a cell (another worker); every other setting may not.
         var saved = try contents.config()
         saved.threads = config.threads
         guard saved == config else {
-            throw TrainingError.badCheckpoint(path: path, detail: "was written by a run with different settings; resume needs the same config")
+            throw TrainingError.badCheckpoint(
+                path: path, detail: "was written by a run with different settings; resume needs the same config")
         }
         guard contents.info.datasetHash == datasetHash else {
-            throw TrainingError.badCheckpoint(path: path, detail: "was trained on another dataset (content hash \(contents.info.datasetHash.prefix(12))…)")
+            throw TrainingError.badCheckpoint(
+                path: path,
+                detail: "was trained on another dataset (content hash \(contents.info.datasetHash.prefix(12))…)")
         }
         guard let json = contents.trainerStateJSON else {
             throw TrainingError.badCheckpoint(path: path, detail: "holds no trainer state (resume needs a last.h5)")
         }
         if contents.info.kind == .slim {
             guard contents.info.stage1Hash == stage1Hash else {
-                throw TrainingError.badCheckpoint(path: path, detail: "builds on another stage-1 checkpoint (hash \(contents.info.stage1Hash.prefix(12))…)")
+                throw TrainingError.badCheckpoint(
+                    path: path,
+                    detail: "builds on another stage-1 checkpoint (hash \(contents.info.stage1Hash.prefix(12))…)")
             }
             try Checkpoint.loadSlim(contents, into: model)
         } else {
@@ -351,10 +421,12 @@ public final class Trainer {
     }
 
     static func describe(_ r: EpochRecord, total: Int, patience: Int) -> String {
-        let rates = r.learningRates.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2g", $0.value))" }.joined(separator: " ")
+        let rates = r.learningRates.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2g", $0.value))" }
+            .joined(separator: " ")
         let trainPart = String(format: "train loss %.4f F1 %.2f%%", r.train.loss, 100 * r.train.macroF1)
         let valPart = String(format: "val loss %.4f F1 %.2f%%", r.val.loss, 100 * r.val.macroF1)
         let time = String(format: "%.1fs", r.seconds)
-        return "epoch \(r.epoch)/\(total)  \(trainPart)  \(valPart)  lr \(rates)  patience \(r.epochsWithoutImprovement)/\(patience)\(r.isBest ? "  best" : "")  \(time)"
+        return
+            "epoch \(r.epoch)/\(total)  \(trainPart)  \(valPart)  lr \(rates)  patience \(r.epochsWithoutImprovement)/\(patience)\(r.isBest ? "  best" : "")  \(time)"
     }
 }

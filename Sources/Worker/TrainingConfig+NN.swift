@@ -16,7 +16,8 @@ extension TrainingConfig {
         switch base {
         case .cbFocal(let g, let b): return .cbFocal(gamma: gamma ?? g, beta: beta ?? b)
         case .poly(let e): return .poly(epsilon: epsilon ?? e)
-        case .asymmetric(let p, let n): return .asymmetric(gammaPositive: gammaPositive ?? p, gammaNegative: gammaNegative ?? n)
+        case .asymmetric(let p, let n):
+            return .asymmetric(gammaPositive: gammaPositive ?? p, gammaNegative: gammaNegative ?? n)
         case .focalSmoothing(let g, let s): return .focalSmoothing(gamma: gamma ?? g, smoothing: smoothing ?? s)
         case .focal(let g): return .focal(gamma: gamma ?? g)
         case .crossEntropy: return base

@@ -37,13 +37,15 @@ public final class WorkerAgent {
         self.options = options
         logger = makeLogger("worker")
         trainerLogger = makeLogger("trainer")
-        core = WorkerCore(options: options, incarnation: String(UInt64.random(in: 1...UInt64.max), radix: 16),
-                          host: ProcessInfo.processInfo.hostName, blasCore: BLAS.coreName)
+        core = WorkerCore(
+            options: options, incarnation: String(UInt64.random(in: 1...UInt64.max), radix: 16),
+            host: ProcessInfo.processInfo.hostName, blasCore: BLAS.coreName)
         context = try ZMQContext()
         inbox = try WorkerInbox()
         cache = try ArtifactCache(directory: "\(options.workDirectory)/artifacts")
         for sub in ["outbox", "runs"] {
-            try FileManager.default.createDirectory(atPath: "\(options.workDirectory)/\(sub)", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: "\(options.workDirectory)/\(sub)", withIntermediateDirectories: true)
         }
     }
 
@@ -78,7 +80,8 @@ public final class WorkerAgent {
         }
         for event in inbox.drain() {
             switch event {
-            case .finished(let cell, let attempt, _), .failed(let cell, let attempt, _, _), .cancelled(let cell, let attempt):
+            case .finished(let cell, let attempt, _), .failed(let cell, let attempt, _, _),
+                .cancelled(let cell, let attempt):
                 cancelFlags[WorkerCore.threadKey(cell, attempt)] = nil
             default:
                 break
@@ -198,18 +201,23 @@ public final class WorkerAgent {
         let runDirectory = "\(options.workDirectory)/runs/\(assign.cell)-a\(assign.attempt)"
         try? FileManager.default.removeItem(atPath: runDirectory)
         let spec = JobSpec(
-            assign: assign, config: config, datasetPath: cache.path(assign.dataset.sha256), stage1Path: assign.stage1.map { cache.path($0.sha256) },
+            assign: assign, config: config, datasetPath: cache.path(assign.dataset.sha256),
+            stage1Path: assign.stage1.map { cache.path($0.sha256) },
             resumePath: assign.resume.map { cache.path($0.sha256) }, runDirectory: runDirectory,
-            outboxDirectory: "\(options.workDirectory)/outbox", cacheDirectory: options.cacheDirectory ?? "\(options.workDirectory)/cache",
+            outboxDirectory: "\(options.workDirectory)/outbox",
+            cacheDirectory: options.cacheDirectory ?? "\(options.workDirectory)/cache",
             codeVersion: options.codeVersion, checkpointInterval: options.checkpointInterval)
         JobRunner.start(spec, inbox: inbox, cancel: newCancelFlag(assign), logger: trainerLogger)
     }
 
     private func startCommand(_ assign: Assign, command: [String], gpu: Int?) {
         let spec = CommandJobSpec(
-            assign: assign, argv: command, runDirectory: "\(options.workDirectory)/runs/\(assign.cell)-a\(assign.attempt)",
-            outboxDirectory: "\(options.workDirectory)/outbox", gpu: gpu, datasetPath: cache.path(assign.dataset.sha256),
-            stage1Path: assign.stage1.map { cache.path($0.sha256) }, resumePath: assign.resume.map { cache.path($0.sha256) },
+            assign: assign, argv: command,
+            runDirectory: "\(options.workDirectory)/runs/\(assign.cell)-a\(assign.attempt)",
+            outboxDirectory: "\(options.workDirectory)/outbox", gpu: gpu,
+            datasetPath: cache.path(assign.dataset.sha256),
+            stage1Path: assign.stage1.map { cache.path($0.sha256) },
+            resumePath: assign.resume.map { cache.path($0.sha256) },
             execGuard: options.execGuard, timeoutSeconds: assign.timeoutSeconds)
         CommandJob.start(spec, inbox: inbox, cancel: newCancelFlag(assign))
     }

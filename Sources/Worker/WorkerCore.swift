@@ -81,8 +81,9 @@ public struct WorkerCore: Sendable {
     public var isConnected: Bool { link.isConnected }
 
     public var activity: WorkerActivity {
-        WorkerActivity(connected: link.isConnected,
-                       jobs: jobs.values.map { "\($0.spec.variant)/seed-\($0.spec.seed) epoch \($0.outbox.epoch)" }.sorted())
+        WorkerActivity(
+            connected: link.isConnected,
+            jobs: jobs.values.map { "\($0.spec.variant)/seed-\($0.spec.seed) epoch \($0.outbox.epoch)" }.sorted())
     }
 
     public static func threadKey(_ cell: String, _ attempt: Int) -> String { "\(cell)#\(attempt)" }
@@ -118,8 +119,10 @@ public struct WorkerCore: Sendable {
             switch ack.status {
             case .ok, .stale:
                 remove(ack.cell)
-                actions.append(.log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(ack.attempt): \(ack.status == .ok ? "delivered" : "stale, dropped")",
-                                    level: ack.status == .ok ? .info : .warning))
+                actions.append(
+                    .log(
+                        "cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(ack.attempt): \(ack.status == .ok ? "delivered" : "stale, dropped")",
+                        level: ack.status == .ok ? .info : .warning))
             case .missingFiles:
                 actions += sendAll(jobs[ack.cell]?.outbox.reofferAll(connected: link.isConnected) ?? [])
             }
@@ -131,7 +134,8 @@ public struct WorkerCore: Sendable {
         case .fetchError(let error):
             actions += closeDownload(error.sha256)
             for cell in (waiters[error.sha256] ?? []).sorted() {
-                actions += fail(cell, reason: "cannot fetch \(error.sha256.prefix(12))…: \(error.reason)", deterministic: false)
+                actions += fail(
+                    cell, reason: "cannot fetch \(error.sha256.prefix(12))…: \(error.reason)", deterministic: false)
             }
         default:
             break
@@ -142,7 +146,8 @@ public struct WorkerCore: Sendable {
     /// An event posted by a training or command thread.
     public mutating func handle(_ event: WorkerEvent, now: Double) -> [WorkerAction] {
         switch event {
-        case .finished(let cell, let attempt, _), .failed(let cell, let attempt, _, _), .cancelled(let cell, let attempt):
+        case .finished(let cell, let attempt, _), .failed(let cell, let attempt, _, _),
+            .cancelled(let cell, let attempt):
             liveThreads.remove(Self.threadKey(cell, attempt))
         default:
             break
@@ -179,7 +184,11 @@ public struct WorkerCore: Sendable {
                 remove(cell)
                 return []
             }
-            return [.log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(attempt): its thread stopped after epoch \(job.outbox.epoch)")]
+            return [
+                .log(
+                    "cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(attempt): its thread stopped after epoch \(job.outbox.epoch)"
+                )
+            ]
         case .log(let line, let level):
             return [.log(line, level: level)]
         }
@@ -210,7 +219,8 @@ public struct WorkerCore: Sendable {
             jobs[cell].map { .cancelJob(cell: cell, attempt: $0.spec.attempt) }
         }
         if !jobs.isEmpty {
-            actions.append(.log("stopping: cancelling \(jobs.count) job(s); flushing for at most \(Int(options.stopTimeout)) s"))
+            actions.append(
+                .log("stopping: cancelling \(jobs.count) job(s); flushing for at most \(Int(options.stopTimeout)) s"))
         }
         return actions + advanceStop(now: now)
     }
@@ -241,7 +251,11 @@ public struct WorkerCore: Sendable {
         link.sent(now: now)
         guard corrupted, corruptNextChunk else { return [] }
         corruptNextChunk = false
-        return [.log("fault injection: corrupted the chunk at offset \(order.offset) of \(order.sha256.prefix(12))…", level: .warning)]
+        return [
+            .log(
+                "fault injection: corrupted the chunk at offset \(order.offset) of \(order.sha256.prefix(12))…",
+                level: .warning)
+        ]
     }
 
     /// An `.openDownload` succeeded; `complete` when the artifact was already whole (zero bytes).
@@ -272,10 +286,16 @@ public struct WorkerCore: Sendable {
         case .complete:
             downloads[sha256] = nil
             downloadRefs[sha256] = nil
-            return [.closeDownload(sha256: sha256), .log("fetched \(ref.name) (\(ref.size) bytes)")] + artifactArrived(sha256)
+            return [.closeDownload(sha256: sha256), .log("fetched \(ref.name) (\(ref.size) bytes)")]
+                + artifactArrived(sha256)
         case .corrupt(let reason):
             downloads[sha256] = failures + 1
-            guard failures + 1 > 3 else { return [.log(reason, level: .warning), .requestFetches(sha256: sha256, window: window, chunkBytes: chunkBytes)] }
+            guard failures + 1 > 3 else {
+                return [
+                    .log(reason, level: .warning),
+                    .requestFetches(sha256: sha256, window: window, chunkBytes: chunkBytes),
+                ]
+            }
             var actions: [WorkerAction] = [.log(reason, level: .error)] + closeDownload(sha256)
             for cell in (waiters[sha256] ?? []).sorted() { actions += fail(cell, reason: reason, deterministic: false) }
             return actions
@@ -291,9 +311,14 @@ public struct WorkerCore: Sendable {
             case .reopenSocket:
                 actions.append(.reopenSocket)
             case .sendHello:
-                actions.append(.send(.hello(Hello(
-                    worker: options.name, incarnation: incarnation, host: host, threads: options.threads, gpu: options.gpu,
-                    slots: options.slots, codeVersion: options.codeVersion, blasCore: blasCore, resuming: progress))))
+                actions.append(
+                    .send(
+                        .hello(
+                            Hello(
+                                worker: options.name, incarnation: incarnation, host: host, threads: options.threads,
+                                gpu: options.gpu,
+                                slots: options.slots, codeVersion: options.codeVersion, blasCore: blasCore,
+                                resuming: progress))))
             case .sendHeartbeat:
                 actions += send(.heartbeat(Heartbeat(progress: progress)))
             case .sessionStarted(let welcome):
@@ -346,7 +371,9 @@ public struct WorkerCore: Sendable {
 
     private mutating func accept(_ assign: Assign, cached: (ArtifactRef) -> Bool) -> [WorkerAction] {
         if stopping {
-            return send(.release(Release(cell: assign.cell, attempt: assign.attempt, reason: "worker \(options.name) stopping")))
+            return send(
+                .release(Release(cell: assign.cell, attempt: assign.attempt, reason: "worker \(options.name) stopping"))
+            )
         }
         var actions: [WorkerAction] = []
         if let existing = jobs[assign.cell] {
@@ -364,14 +391,18 @@ public struct WorkerCore: Sendable {
             }
         }
         jobs[assign.cell] = job
-        actions.append(.log("cell \(assign.variant)/seed-\(assign.seed) attempt \(assign.attempt) assigned\(job.waitingFor.isEmpty ? "" : "; fetching \(job.waitingFor.count) artifact(s)")"))
+        actions.append(
+            .log(
+                "cell \(assign.variant)/seed-\(assign.seed) attempt \(assign.attempt) assigned\(job.waitingFor.isEmpty ? "" : "; fetching \(job.waitingFor.count) artifact(s)")"
+            ))
         return actions + startIfReady(assign.cell)
     }
 
     /// An artifact is in the cache: the jobs that waited for it start when nothing else is missing.
     private mutating func artifactArrived(_ sha256: String) -> [WorkerAction] {
         var actions: [WorkerAction] = []
-        for cell in (waiters.removeValue(forKey: sha256) ?? []).sorted() where jobs[cell]?.waitingFor.remove(sha256) != nil {
+        for cell in (waiters.removeValue(forKey: sha256) ?? []).sorted()
+        where jobs[cell]?.waitingFor.remove(sha256) != nil {
             actions += startIfReady(cell)
         }
         return actions
@@ -382,9 +413,13 @@ public struct WorkerCore: Sendable {
         guard var job = jobs[cell], job.waitingFor.isEmpty, !job.started, !stopping else { return [] }
         let assign = job.spec
         var actions: [WorkerAction] = []
-        if let resume = assign.resume { actions.append(.log("resuming from \(resume.name) \(resume.sha256.prefix(12))…")) }
+        if let resume = assign.resume {
+            actions.append(.log("resuming from \(resume.name) \(resume.sha256.prefix(12))…"))
+        }
         if let command = assign.command {
-            job.gpu = options.gpus.isEmpty ? options.gpu : options.gpus.first { gpu in !jobs.values.contains { $0.gpu == gpu } }
+            job.gpu =
+                options.gpus.isEmpty
+                ? options.gpu : options.gpus.first { gpu in !jobs.values.contains { $0.gpu == gpu } }
             actions.append(.startCommand(assign, command: command, gpu: job.gpu))
         } else {
             do {
@@ -408,7 +443,9 @@ public struct WorkerCore: Sendable {
             let (messages, abandon) = job.outbox.stored(stored, connected: link.isConnected)
             jobs[cell] = job
             // The coordinator holds it now (by hash): the snapshot in the outbox is no longer needed.
-            if stored.status == .ok, let path = job.outbox.files.values.first(where: { $0.ref.sha256 == stored.sha256 })?.path {
+            if stored.status == .ok,
+                let path = job.outbox.files.values.first(where: { $0.ref.sha256 == stored.sha256 })?.path
+            {
                 actions.append(.discardSnapshot(path: path))
             }
             actions += sendAll(messages)
@@ -418,7 +455,10 @@ public struct WorkerCore: Sendable {
     }
 
     private mutating func fail(_ cell: String, reason: String, deterministic: Bool) -> [WorkerAction] {
-        guard let messages = jobs[cell]?.outbox.finish(.failed(reason: reason, deterministic: deterministic), connected: link.isConnected) else {
+        guard
+            let messages = jobs[cell]?.outbox.finish(
+                .failed(reason: reason, deterministic: deterministic), connected: link.isConnected)
+        else {
             return []
         }
         return sendAll(messages)
@@ -427,8 +467,12 @@ public struct WorkerCore: Sendable {
     /// Forgets a job and cancels its thread (if it has one).
     private mutating func drop(_ cell: String, because reason: String) -> [WorkerAction] {
         guard let job = remove(cell) else { return [] }
-        return [.cancelJob(cell: cell, attempt: job.spec.attempt),
-                .log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(job.spec.attempt) dropped: \(reason)", level: .warning)]
+        return [
+            .cancelJob(cell: cell, attempt: job.spec.attempt),
+            .log(
+                "cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(job.spec.attempt) dropped: \(reason)",
+                level: .warning),
+        ]
     }
 
     /// Removes a job and its index entries.
@@ -479,16 +523,24 @@ public struct WorkerCore: Sendable {
             // A thread stuck in a call that never reaches a cancellation point: the process ends at once; the cells
             // are requeued by the coordinator like a killed worker's.
             stopPhase = .stopped
-            return [.log("stopping: \(liveThreads.count) job thread(s) still running after \(Int(options.stopTimeout)) s; exiting without cleanup", level: .error),
-                    .exitAtOnce]
+            return [
+                .log(
+                    "stopping: \(liveThreads.count) job thread(s) still running after \(Int(options.stopTimeout)) s; exiting without cleanup",
+                    level: .error),
+                .exitAtOnce,
+            ]
         }
         stopPhase = .stopped
         guard link.isConnected else { return [] }
         var actions: [WorkerAction] = []
         for cell in jobs.keys.sorted() {
             guard let job = jobs[cell] else { continue }
-            actions += send(.release(Release(cell: cell, attempt: job.spec.attempt, reason: "worker \(options.name) stopping")))
-            actions.append(.log("cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(job.spec.attempt) released at epoch \(job.outbox.epoch)"))
+            actions += send(
+                .release(Release(cell: cell, attempt: job.spec.attempt, reason: "worker \(options.name) stopping")))
+            actions.append(
+                .log(
+                    "cell \(job.spec.variant)/seed-\(job.spec.seed) attempt \(job.spec.attempt) released at epoch \(job.outbox.epoch)"
+                ))
         }
         // Closing with a short linger lets the RELEASE messages leave.
         return actions + [.lingerBeforeClose]

@@ -65,13 +65,19 @@ public struct WorkerLink: Sendable {
             phase = .connected(session: welcome.session, coordinator: welcome.coordinatorIncarnation)
             lastHeartbeat = now
             if welcome.sweepFinished == true {
-                return actions + [.log("connected: session \(welcome.session); the sweep is finished"), .sweepFinished, .sessionStarted(welcome)]
+                return actions + [
+                    .log("connected: session \(welcome.session); the sweep is finished"), .sweepFinished,
+                    .sessionStarted(welcome),
+                ]
             }
             return actions + [.log("connected: session \(welcome.session)"), .sessionStarted(welcome)]
         case .disconnect(let disconnect) where disconnect == .sweepFinished:
-            return [.log("the coordinator says the sweep is finished; saying HELLO again"), .sweepFinished] + reconnect(now: now)
+            return [.log("the coordinator says the sweep is finished; saying HELLO again"), .sweepFinished]
+                + reconnect(now: now)
         case .disconnect(let disconnect):
-            return [.log("the coordinator closed the session (\(disconnect.reason)); saying HELLO again", level: .warning)] + reconnect(now: now)
+            return [
+                .log("the coordinator closed the session (\(disconnect.reason)); saying HELLO again", level: .warning)
+            ] + reconnect(now: now)
         default:
             return []
         }
@@ -82,7 +88,8 @@ public struct WorkerLink: Sendable {
     /// resends everything unacknowledged (docs/protocol.md, "Sessions and heartbeats").
     public mutating func undelivered(now: Double) -> [LinkAction] {
         guard isConnected else { return [] }
-        return [.log("a message could not be queued to the coordinator; opening a new session", level: .warning)] + reconnect(now: now)
+        return [.log("a message could not be queued to the coordinator; opening a new session", level: .warning)]
+            + reconnect(now: now)
     }
 
     /// A message was sent (any message counts as a heartbeat).
@@ -100,7 +107,11 @@ public struct WorkerLink: Sendable {
                 let wait = backoff
                 backoff = min(Self.maxBackoff, backoff * 2)
                 phase = .waiting(retryAt: now + wait)
-                return [.log("no word from the coordinator for \(Int(now - lastHeard)) s; reconnecting in \(Int(wait)) s", level: .warning)]
+                return [
+                    .log(
+                        "no word from the coordinator for \(Int(now - lastHeard)) s; reconnecting in \(Int(wait)) s",
+                        level: .warning)
+                ]
             }
             if isConnected, now - lastHeartbeat >= heartbeatSeconds {
                 lastHeartbeat = now

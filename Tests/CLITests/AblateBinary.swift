@@ -5,7 +5,8 @@ import TestSupport
 enum AblateBinary {
     /// The `ablate` binary in the same build directory as this test executable.
     static var path: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
         // On Linux the tests run from `<build>/<name>PackageTests.xctest`; the binary sits beside it.
         if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
@@ -13,7 +14,9 @@ enum AblateBinary {
     }
 
     /// Runs `ablate` with `arguments`.
-    static func run(_ arguments: [String], environment: [String: String?] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(_ arguments: [String], environment: [String: String?] = [:]) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         try Subprocess.capture(path, arguments, environment: environment)
     }
 }

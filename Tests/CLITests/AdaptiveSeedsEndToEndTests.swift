@@ -11,19 +11,21 @@ import XCTest
 final class AdaptiveSeedsEndToEndTests: XCTestCase {
     func writeSweep(_ directory: TemporaryDirectory) throws -> String {
         let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("adaptive.yaml", text: """
-            name: adaptive-e2e
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
-            baseline: base
-            seeds: {initial: [1, 2], max: 4}
-            train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
-            variants:
-              base: {loss: cb_focal, gamma: 2.0, early_stopping_patience: 50}
-              twin: {loss: cb_focal, gamma: 2.0, early_stopping_patience: 60}
-            significance: {threshold_pp: 0, resamples: 200}
+        directory.write(
+            "adaptive.yaml",
+            text: """
+                name: adaptive-e2e
+                dataset: \(dataset)
+                stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
+                baseline: base
+                seeds: {initial: [1, 2], max: 4}
+                train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
+                variants:
+                  base: {loss: cb_focal, gamma: 2.0, early_stopping_patience: 50}
+                  twin: {loss: cb_focal, gamma: 2.0, early_stopping_patience: 60}
+                significance: {threshold_pp: 0, resamples: 200}
 
-            """)
+                """)
         return directory.file("adaptive.yaml")
     }
 
@@ -49,9 +51,10 @@ final class AdaptiveSeedsEndToEndTests: XCTestCase {
         let ledger = try cluster.ledger()
         XCTAssertEqual(try ledger.incarnation(), 2)
         let planned = try ledger.plannedCells().filter { $0.stage != "1" }
-        XCTAssertEqual(planned.map { "\($0.variant)/\($0.seed)" }.sorted(),
-                       ["base/1", "base/2", "base/3", "base/4", "twin/1", "twin/2", "twin/3", "twin/4"],
-                       "seeds 3 and 4 added for both, each once\n\(cluster.logTails())")
+        XCTAssertEqual(
+            planned.map { "\($0.variant)/\($0.seed)" }.sorted(),
+            ["base/1", "base/2", "base/3", "base/4", "twin/1", "twin/2", "twin/3", "twin/4"],
+            "seeds 3 and 4 added for both, each once\n\(cluster.logTails())")
         XCTAssertEqual(try ledger.cells().count, planned.count + 1, "no other cell (plus the stage-1 job)")
         for cell in planned {
             XCTAssertEqual(cell.state, .done, "\(cell.variant)/\(cell.seed)")
@@ -60,7 +63,9 @@ final class AdaptiveSeedsEndToEndTests: XCTestCase {
         let seedThree = try XCTUnwrap(planned.first { $0.variant == "twin" && $0.seed == 3 })
         XCTAssertEqual(seedThree.id, beforeKill.first { $0.variant == "twin" && $0.seed == 3 }?.id)
 
-        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(cluster.state)/report.json"))) as? [String: Any])
+        let report = try XCTUnwrap(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: "\(cluster.state)/report.json"))) as? [String: Any])
         let variants = try XCTUnwrap(report["variants"] as? [[String: Any]])
         let twin = try XCTUnwrap(variants.first { $0["name"] as? String == "twin" })
         XCTAssertEqual(twin["verdict"] as? String, "undecided")
@@ -70,11 +75,16 @@ final class AdaptiveSeedsEndToEndTests: XCTestCase {
         XCTAssertEqual(twin["level"] as? Double ?? 0, 0.025, accuracy: 1e-12, "the final look is judged at α/2")
 
         let log = try String(contentsOfFile: directory.file("coordinator.log"), encoding: .utf8)
-        XCTAssertEqual(log.components(separatedBy: "adaptive seeds: twin: undecided at 2 seeds, adding seed 3 of at most 4 (seed 3)").count, 2,
-                       "seed 3 asked for once, before the restart\n\(log)")
-        XCTAssertTrue(log.contains("sweep adaptive-e2e: 2 cells of later seeds planned by earlier runs (adaptive seeds)"),
-                      "the restarted coordinator keeps seed 3's cells in its plan\n\(log)")
-        XCTAssertTrue(log.contains("adaptive seeds: twin: undecided at 3 seeds, adding seed 4 of at most 4 (seed 4)"), log)
+        XCTAssertEqual(
+            log.components(
+                separatedBy: "adaptive seeds: twin: undecided at 2 seeds, adding seed 3 of at most 4 (seed 3)"
+            ).count, 2,
+            "seed 3 asked for once, before the restart\n\(log)")
+        XCTAssertTrue(
+            log.contains("sweep adaptive-e2e: 2 cells of later seeds planned by earlier runs (adaptive seeds)"),
+            "the restarted coordinator keeps seed 3's cells in its plan\n\(log)")
+        XCTAssertTrue(
+            log.contains("adaptive seeds: twin: undecided at 3 seeds, adding seed 4 of at most 4 (seed 4)"), log)
         XCTAssertTrue(log.contains("adaptive seeds: twin: undecided at the maximum of 4 seeds"), log)
 
         let status = try AblateBinary.run(["status", "--state", cluster.state])

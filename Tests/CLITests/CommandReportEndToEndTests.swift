@@ -10,29 +10,35 @@ final class CommandReportEndToEndTests: XCTestCase {
         let directory = TemporaryDirectory()
         let dataset = try LocalCluster.dataset(in: directory)
         // Epoch 2 is the best (highest val_macro_f1); `good` is about 10.6 pp better on every seed, the seeds differ.
-        directory.write("trainer.sh", text: """
-            #!/bin/sh
-            out="$1"
-            if [ "$2" = good ]; then top=$((600 + ABLATE_SEED * 13)); else top=$((500 + ABLATE_SEED * 10)); fi
-            echo "{\\"epoch\\": 1, \\"val_macro_f1\\": 0.$((top - 100)), \\"val_loss\\": 1.0}" >> "$out/metrics.jsonl"
-            echo "{\\"epoch\\": 2, \\"val_macro_f1\\": 0.$top, \\"val_accuracy\\": 0.8, \\"val_loss\\": 0.7}" >> "$out/metrics.jsonl"
-            echo "{\\"epoch\\": 3, \\"val_macro_f1\\": 0.$((top - 50))}" >> "$out/metrics.jsonl"
+        directory.write(
+            "trainer.sh",
+            text: """
+                #!/bin/sh
+                out="$1"
+                if [ "$2" = good ]; then top=$((600 + ABLATE_SEED * 13)); else top=$((500 + ABLATE_SEED * 10)); fi
+                echo "{\\"epoch\\": 1, \\"val_macro_f1\\": 0.$((top - 100)), \\"val_loss\\": 1.0}" >> "$out/metrics.jsonl"
+                echo "{\\"epoch\\": 2, \\"val_macro_f1\\": 0.$top, \\"val_accuracy\\": 0.8, \\"val_loss\\": 0.7}" >> "$out/metrics.jsonl"
+                echo "{\\"epoch\\": 3, \\"val_macro_f1\\": 0.$((top - 50))}" >> "$out/metrics.jsonl"
 
-            """)
-        directory.write("commands.yaml", text: """
-            name: command-report
-            dataset: \(dataset)
-            baseline: base
-            seeds: [1, 2, 3]
-            train: {epochs: 3, command: [/bin/sh, "\(directory.file("trainer.sh"))", "{out}", "{variant}"]}
-            variants:
-              base: {loss: cb_focal}
-              good: {loss: poly, epsilon: 1.0}
-            significance: {threshold_pp: 1.0, resamples: 200}
+                """)
+        directory.write(
+            "commands.yaml",
+            text: """
+                name: command-report
+                dataset: \(dataset)
+                baseline: base
+                seeds: [1, 2, 3]
+                train: {epochs: 3, command: [/bin/sh, "\(directory.file("trainer.sh"))", "{out}", "{variant}"]}
+                variants:
+                  base: {loss: cb_focal}
+                  good: {loss: poly, epsilon: 1.0}
+                significance: {threshold_pp: 1.0, resamples: 200}
 
-            """)
+                """)
         let state = directory.file("state")
-        let run = try AblateBinary.run(["local", "--sweep", directory.file("commands.yaml"), "--state", state, "--workers", "2"])
+        let run = try AblateBinary.run([
+            "local", "--sweep", directory.file("commands.yaml"), "--state", state, "--workers", "2",
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         let row = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("| good |") }, run.stdout)
         XCTAssertTrue(row.contains("**better**"), String(row))
@@ -40,7 +46,9 @@ final class CommandReportEndToEndTests: XCTestCase {
         XCTAssertFalse(run.stdout.contains("not tested"), run.stdout)
         XCTAssertTrue(run.stdout.contains("seeds only, no row component"), run.stdout)
 
-        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/report.json"))) as? [String: Any])
+        let report = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/report.json")))
+                as? [String: Any])
         let cells = try XCTUnwrap(report["cells"] as? [[String: Any]])
         XCTAssertEqual(cells.count, 6, "\(report["warnings"] ?? [])")
         for cell in cells {

@@ -17,7 +17,8 @@ final class CurveEndToEndTests: XCTestCase {
     }
 
     private func authorize(_ directory: TemporaryDirectory, _ name: String) throws {
-        try FileManager.default.copyItem(atPath: directory.file("keys/\(name).pub"), toPath: directory.file("authorized/\(name).pub"))
+        try FileManager.default.copyItem(
+            atPath: directory.file("keys/\(name).pub"), toPath: directory.file("authorized/\(name).pub"))
     }
 
     func testKeygenPermissionsAndTheLoopbackRule() throws {
@@ -25,33 +26,46 @@ final class CurveEndToEndTests: XCTestCase {
         _ = try keygen(directory, "coordinator")
         let attributes = try FileManager.default.attributesOfItem(atPath: directory.file("keys/coordinator.key"))
         XCTAssertEqual(attributes[.posixPermissions] as? Int, 0o600)
-        XCTAssertNotEqual(try AblateBinary.run(["keygen", "--out", directory.file("keys"), "--name", "coordinator"]).status, 0,
-                          "keygen refuses to overwrite")
+        XCTAssertNotEqual(
+            try AblateBinary.run(["keygen", "--out", directory.file("keys"), "--name", "coordinator"]).status, 0,
+            "keygen refuses to overwrite")
         let sweep = try LocalCluster.tinySweep(in: directory, name: "curve")
         try FileManager.default.createDirectory(atPath: directory.file("authorized"), withIntermediateDirectories: true)
         chmod(directory.file("authorized"), 0o755)
         let base = ["coordinator", "--sweep", sweep, "--state", directory.file("state")]
 
         chmod(directory.file("keys/coordinator.key"), 0o644)
-        let loose = try AblateBinary.run(base + ["--bind", "tcp://127.0.0.1:0", "--curve-secret-key", directory.file("keys/coordinator.key"),
-                                                 "--authorized-keys", directory.file("authorized")])
+        let loose = try AblateBinary.run(
+            base + [
+                "--bind", "tcp://127.0.0.1:0", "--curve-secret-key", directory.file("keys/coordinator.key"),
+                "--authorized-keys", directory.file("authorized"),
+            ])
         XCTAssertNotEqual(loose.status, 0)
-        XCTAssertTrue((loose.stdout + loose.stderr).contains("chmod 600 \(directory.file("keys/coordinator.key"))"), loose.stderr)
+        XCTAssertTrue(
+            (loose.stdout + loose.stderr).contains("chmod 600 \(directory.file("keys/coordinator.key"))"), loose.stderr)
         chmod(directory.file("keys/coordinator.key"), 0o600)
 
         // The public key file, even at mode 0600, is not taken for the secret key.
         chmod(directory.file("keys/coordinator.pub"), 0o600)
-        let publicAsSecret = try AblateBinary.run(base + ["--bind", "tcp://127.0.0.1:0", "--curve-secret-key", directory.file("keys/coordinator.pub"),
-                                                          "--authorized-keys", directory.file("authorized")])
+        let publicAsSecret = try AblateBinary.run(
+            base + [
+                "--bind", "tcp://127.0.0.1:0", "--curve-secret-key", directory.file("keys/coordinator.pub"),
+                "--authorized-keys", directory.file("authorized"),
+            ])
         XCTAssertNotEqual(publicAsSecret.status, 0)
-        XCTAssertTrue((publicAsSecret.stdout + publicAsSecret.stderr).contains("is a public key file (.pub), not a secret key file"), publicAsSecret.stderr)
+        XCTAssertTrue(
+            (publicAsSecret.stdout + publicAsSecret.stderr).contains(
+                "is a public key file (.pub), not a secret key file"), publicAsSecret.stderr)
         XCTAssertFalse(publicAsSecret.stderr.contains("CURVE on"), publicAsSecret.stderr)
 
         let open = try AblateBinary.run(base + ["--bind", "tcp://0.0.0.0:0"])
         XCTAssertNotEqual(open.status, 0)
         XCTAssertTrue(open.stderr.contains("not a loopback address"), open.stderr)
-        XCTAssertNotEqual(try AblateBinary.run(base + ["--bind", "tcp://0.0.0.0:0", "--curve-secret-key", directory.file("keys/coordinator.key")]).status, 0,
-                          "the key flags come in pairs")
+        XCTAssertNotEqual(
+            try AblateBinary.run(
+                base + ["--bind", "tcp://0.0.0.0:0", "--curve-secret-key", directory.file("keys/coordinator.key")]
+            ).status, 0,
+            "the key flags come in pairs")
 
         let processes = ServiceProcesses(directory: directory)
         defer { processes.stopAll() }
@@ -73,23 +87,37 @@ final class CurveEndToEndTests: XCTestCase {
         let processes = ServiceProcesses(directory: directory)
         defer { processes.stopAll() }
 
-        try processes.start("coordinator", ["coordinator", "--sweep", sweep, "--state", directory.file("state"), "--bind", "tcp://127.0.0.1:*",
-                                            "--heartbeat-ms", "400", "--keep-serving",
-                                            "--curve-secret-key", "\(keys)/coordinator.key", "--authorized-keys", directory.file("authorized")])
+        try processes.start(
+            "coordinator",
+            [
+                "coordinator", "--sweep", sweep, "--state", directory.file("state"), "--bind", "tcp://127.0.0.1:*",
+                "--heartbeat-ms", "400", "--keep-serving",
+                "--curve-secret-key", "\(keys)/coordinator.key", "--authorized-keys", directory.file("authorized"),
+            ])
         let log = try processes.waitForLog("coordinator", containing: "listening on", timeout: 60)
         XCTAssertTrue(log.contains("CURVE on"), log)
-        let endpoint = try XCTUnwrap(log.split(separator: "\n").first { $0.contains("listening on") }?.split(separator: " ").last.map(String.init))
+        let endpoint = try XCTUnwrap(
+            log.split(separator: "\n").first { $0.contains("listening on") }?.split(separator: " ").last.map(
+                String.init))
         func worker(_ name: String, key: String?) -> [String] {
             ["worker", "--connect", endpoint, "--work-dir", directory.file("work-\(name)"), "--name", name]
-                + (key.map { ["--curve-secret-key", "\(keys)/\($0).key", "--server-public-key", "\(keys)/coordinator.pub"] } ?? [])
+                + (key.map {
+                    ["--curve-secret-key", "\(keys)/\($0).key", "--server-public-key", "\(keys)/coordinator.pub"]
+                } ?? [])
         }
         // The unlisted and plaintext workers start first, so they would get the first cell if they were admitted.
         try processes.start("bad", worker("bad", key: "bad"))
         try processes.start("plain", worker("plain", key: nil))
         // A listed key with the wrong server key: its handshake cannot be decrypted.
-        try processes.start("wrongserver", ["worker", "--connect", endpoint, "--work-dir", directory.file("work-wrongserver"), "--name", "wrongserver",
-                                            "--curve-secret-key", "\(keys)/good.key", "--server-public-key", "\(keys)/bad.pub"])
-        try processes.waitForLog("coordinator", containing: "key \(KeyFingerprint.of(badKey)) is not authorized", timeout: 20)
+        try processes.start(
+            "wrongserver",
+            [
+                "worker", "--connect", endpoint, "--work-dir", directory.file("work-wrongserver"), "--name",
+                "wrongserver",
+                "--curve-secret-key", "\(keys)/good.key", "--server-public-key", "\(keys)/bad.pub",
+            ])
+        try processes.waitForLog(
+            "coordinator", containing: "key \(KeyFingerprint.of(badKey)) is not authorized", timeout: 20)
         try processes.waitForLog("coordinator", containing: "the client does not use CURVE", timeout: 20)
         try processes.waitForLog("coordinator", containing: "it uses another server public key", timeout: 20)
         try processes.start("good", worker("good", key: "good"))
@@ -109,7 +137,10 @@ final class CurveEndToEndTests: XCTestCase {
         XCTAssertFalse(processes.logText("plain").contains("assigned"))
 
         // `ablate status --connect` with a listed key works; without keys it gets no answer.
-        let status = ["status", "--connect", endpoint, "--curve-secret-key", "\(keys)/good.key", "--server-public-key", "\(keys)/coordinator.pub"]
+        let status = [
+            "status", "--connect", endpoint, "--curve-secret-key", "\(keys)/good.key", "--server-public-key",
+            "\(keys)/coordinator.pub",
+        ]
         let listed = try AblateBinary.run(status)
         XCTAssertEqual(listed.status, 0, listed.stderr)
         XCTAssertTrue(listed.stdout.contains("sweep curve"), listed.stdout)
@@ -121,12 +152,16 @@ final class CurveEndToEndTests: XCTestCase {
         try processes.waitForLog("coordinator", containing: "authorized keys reloaded: 0 key(s)", timeout: 10)
         let refused = try AblateBinary.run(status)
         XCTAssertNotEqual(refused.status, 0, "a removed key is locked out at its next connection")
-        XCTAssertTrue(refused.stderr.contains("is this key's public half in its authorized keys"), "the likely cause is named: \(refused.stderr)")
+        XCTAssertTrue(
+            refused.stderr.contains("is this key's public half in its authorized keys"),
+            "the likely cause is named: \(refused.stderr)")
         XCTAssertTrue(refused.stderr.contains("no answer"), refused.stderr)
         try processes.signal("coordinator", SIGTERM)
         XCTAssertEqual(try processes.waitForExit("coordinator", timeout: 20), 0)
         let counters = try Ledger(readingDirectory: state).counters()
-        for name in ["handshake_refused_mechanism", "handshake_refused_cryptographic", "handshake_refused_authentication"] {
+        for name in [
+            "handshake_refused_mechanism", "handshake_refused_cryptographic", "handshake_refused_authentication",
+        ] {
             XCTAssertGreaterThanOrEqual(counters[name] ?? 0, 1, "\(name): \(counters)")
         }
     }

@@ -1,7 +1,7 @@
 // DataCommandTests: `ablate data synth|inspect|import` as a user runs them: exit codes, one-line errors, no debris.
 import DatasetKit
-import NN
 import Foundation
+import NN
 import TestSupport
 import Testing
 
@@ -10,7 +10,9 @@ struct DataCommandTests {
     @Test func synthThenInspect() throws {
         let dir = TemporaryDirectory()
         let out = dir.file("synth.h5")
-        let synth = try AblateBinary.run(["data", "synth", "--out", out, "--train", "3000", "--val", "800", "--seed", "5"])
+        let synth = try AblateBinary.run([
+            "data", "synth", "--out", out, "--train", "3000", "--val", "800", "--seed", "5",
+        ])
         #expect(synth.status == 0, "\(synth.stderr)")
         #expect(synth.stdout.contains("generated 3800 blocks"))
         let hash = try DatasetFile(path: out).computeContentHash()
@@ -30,10 +32,14 @@ struct DataCommandTests {
     @Test func synthIsDeterministic() throws {
         let dir = TemporaryDirectory()
         for name in ["a.h5", "b.h5"] {
-            let result = try AblateBinary.run(["data", "synth", "--out", dir.file(name), "--train", "500", "--val", "100"])
+            let result = try AblateBinary.run([
+                "data", "synth", "--out", dir.file(name), "--train", "500", "--val", "100",
+            ])
             #expect(result.status == 0)
         }
-        #expect(try DatasetFile(path: dir.file("a.h5")).computeContentHash() == DatasetFile(path: dir.file("b.h5")).computeContentHash())
+        #expect(
+            try DatasetFile(path: dir.file("a.h5")).computeContentHash()
+                == DatasetFile(path: dir.file("b.h5")).computeContentHash())
     }
 
     @Test func existingOutputNeedsForce() throws {
@@ -57,7 +63,9 @@ struct DataCommandTests {
         raw.write("labels/Seq_labels_16_intra.txt", text: (0..<10).map { "\($0 % 8)" }.joined(separator: "\n"))
         raw.write("qps/Seq_qps_16_intra.txt", text: String(repeating: "80\n", count: 10))
         let out = TemporaryDirectory()
-        let result = try AblateBinary.run(["data", "import", "--raw", raw.path, "--block-size", "16", "--out", out.file("d.h5")])
+        let result = try AblateBinary.run([
+            "data", "import", "--raw", raw.path, "--block-size", "16", "--out", out.file("d.h5"),
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("imported 10 blocks (train 8, val 2)"))
         #expect(try DatasetFile(path: out.file("d.h5")).rowCounts == ["train": 8, "val": 2])
@@ -72,7 +80,8 @@ struct DataCommandTests {
         let out = TemporaryDirectory()
         let result = try AblateBinary.run(["data", "import", "--raw", raw.path, "--out", out.file("d.h5")])
         #expect(result.status != 0)
-        Self.expectOneLineError(result.stderr, mentioning: ["Seq_labels_16_intra.txt", "line 3", "'x3' is not an integer"])
+        Self.expectOneLineError(
+            result.stderr, mentioning: ["Seq_labels_16_intra.txt", "line 3", "'x3' is not an integer"])
         #expect(out.entries().isEmpty)
     }
 
@@ -100,10 +109,13 @@ struct DataCommandTests {
     /// e.g. Zen, or SkylakeX fails it). A user's OPENBLAS_CORETYPE wins, and `version` says when it is not
     /// row-invariant.
     @Test func kernelSelection() throws {
-        let auto = try AblateBinary.run(["version"], environment: ["OPENBLAS_CORETYPE": nil, "ABLATE_BLAS_KERNEL_SELECTED": nil])
+        let auto = try AblateBinary.run(
+            ["version"], environment: ["OPENBLAS_CORETYPE": nil, "ABLATE_BLAS_KERNEL_SELECTED": nil])
         if BLAS.cpuHasAVX512 {
             let skylake = try AblateBinary.run(["version"], environment: ["OPENBLAS_CORETYPE": "SkylakeX"])
-            let expected = skylake.stdout.contains("openblas core SkylakeX (row-invariant;") ? "SkylakeX" : BLAS.rowInvariantFallback
+            let expected =
+                skylake.stdout.contains("openblas core SkylakeX (row-invariant;")
+                ? "SkylakeX" : BLAS.rowInvariantFallback
             #expect(auto.stdout.contains("openblas core \(expected)"), "\(auto.stdout)")
         } else {
             #expect(!auto.stdout.contains("SkylakeX"))
@@ -118,16 +130,24 @@ struct DataCommandTests {
     /// The benchmark runs end to end and prints every figure (a smoke test: nothing here is timed or compared).
     @Test func benchmarkRuns() throws {
         let dir = TemporaryDirectory()
-        let result = try AblateBinary.run(["bench", "train", "--seconds", "0.01", "--cache-rows", "256", "--no-torch", "--json", dir.file("bench.json")])
+        let result = try AblateBinary.run([
+            "bench", "train", "--seconds", "0.01", "--cache-rows", "256", "--no-torch", "--json",
+            dir.file("bench.json"),
+        ])
         #expect(result.status == 0, "\(result.stderr)")
-        for figure in ["training samples/s, prefix cache", "training samples/s, no cache", "inference samples/s", "cache build:", "sgemm GFLOP/s"] {
+        for figure in [
+            "training samples/s, prefix cache", "training samples/s, no cache", "inference samples/s", "cache build:",
+            "sgemm GFLOP/s",
+        ] {
             #expect(result.stdout.contains(figure), "\(figure) missing")
         }
         let json = try String(contentsOfFile: dir.file("bench.json"), encoding: .utf8)
         #expect(json.contains("\"train_samples_per_second_cached\""))
     }
 
-    static func expectOneLineError(_ stderr: String, mentioning parts: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectOneLineError(
+        _ stderr: String, mentioning parts: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let lines = stderr.split(separator: "\n", omittingEmptySubsequences: true)
         #expect(lines.count == 1, "expected one line on stderr, got: \(stderr)", sourceLocation: sourceLocation)
         for part in parts {

@@ -7,11 +7,14 @@ import XCTest
 final class DeployUnitTests: XCTestCase {
     /// The repository root (this file is Tests/CLITests/DeployUnitTests.swift).
     private var root: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 
     private func tool(_ name: String) -> String? {
-        ["/usr/bin/\(name)", "/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        ["/usr/bin/\(name)", "/bin/\(name)", "/usr/local/bin/\(name)"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     func testUnitsPassSystemdAnalyzeVerify() throws {
@@ -28,13 +31,17 @@ final class DeployUnitTests: XCTestCase {
         }
         paths.append(directory.file("ablate-coordinator.service"))
         // A template is verified through an instance name linked to it.
-        try FileManager.default.createSymbolicLink(atPath: directory.file("ablate-worker@0.service"), withDestinationPath: "ablate-worker@.service")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.file("ablate-worker@0.service"), withDestinationPath: "ablate-worker@.service")
         paths.append(directory.file("ablate-worker@0.service"))
         // The documented drop-in, loaded from the unit path as systemd would (a bad line in it is a complaint).
-        try FileManager.default.createDirectory(atPath: directory.file("ablate-worker@.service.d"), withIntermediateDirectories: true)
-        directory.write("ablate-worker@.service.d/code.conf",
-                        text: try String(contentsOfFile: "\(root)/deploy/dropins/code-under-home.conf", encoding: .utf8))
-        let result = try Subprocess.capture(analyze, ["verify", "--man=no"] + paths, environment: ["SYSTEMD_UNIT_PATH": "\(directory.path):"])
+        try FileManager.default.createDirectory(
+            atPath: directory.file("ablate-worker@.service.d"), withIntermediateDirectories: true)
+        directory.write(
+            "ablate-worker@.service.d/code.conf",
+            text: try String(contentsOfFile: "\(root)/deploy/dropins/code-under-home.conf", encoding: .utf8))
+        let result = try Subprocess.capture(
+            analyze, ["verify", "--man=no"] + paths, environment: ["SYSTEMD_UNIT_PATH": "\(directory.path):"])
         let complaints = (result.stdout + result.stderr).split(separator: "\n").filter { $0.contains("ablate") }
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         XCTAssertEqual(complaints, [], "systemd-analyze warned about the units")
@@ -44,25 +51,34 @@ final class DeployUnitTests: XCTestCase {
         let coordinator = try String(contentsOfFile: "\(root)/deploy/ablate-coordinator.service", encoding: .utf8)
         let worker = try String(contentsOfFile: "\(root)/deploy/ablate-worker@.service", encoding: .utf8)
         for (name, text) in [("coordinator", coordinator), ("worker", worker)] {
-            for line in ["Type=notify", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
-                         "PrivateTmp=yes", "User=ablate", "StateDirectory=", "WatchdogSec="] {
+            for line in [
+                "Type=notify", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
+                "PrivateTmp=yes", "User=ablate", "StateDirectory=", "WatchdogSec=",
+            ] {
                 XCTAssertTrue(text.contains("\n\(line)"), "\(name) unit lacks \(line)")
             }
             XCTAssertTrue(text.contains("EnvironmentFile=/etc/ablate/"), name)
         }
-        for part in ["Environment=CUDA_VISIBLE_DEVICES=%i", "--gpu %i", "--name %H-gpu%i", "CacheDirectory=",
-                     "WorkingDirectory=-/srv/ablate/code", "Environment=HOME=%S/ablate/worker-%i"] {
+        for part in [
+            "Environment=CUDA_VISIBLE_DEVICES=%i", "--gpu %i", "--name %H-gpu%i", "CacheDirectory=",
+            "WorkingDirectory=-/srv/ablate/code", "Environment=HOME=%S/ablate/worker-%i",
+        ] {
             XCTAssertTrue(worker.contains(part), "worker unit lacks \(part)")
         }
         XCTAssertTrue(coordinator.contains("ExecReload=/bin/kill -HUP $MAINPID"))
-        for file in ["etc/coordinator.env", "etc/worker.env", "README.md", "install.sh", "slurm/ablate-workers.sbatch",
-                     "dropins/code-under-home.conf"] {
+        for file in [
+            "etc/coordinator.env", "etc/worker.env", "README.md", "install.sh", "slurm/ablate-workers.sbatch",
+            "dropins/code-under-home.conf",
+        ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(root)/deploy/\(file)"), file)
         }
     }
 
     func testScriptsParse() throws {
-        for (shell, script) in [("sh", "deploy/install.sh"), ("bash", "deploy/slurm/ablate-workers.sbatch"), ("bash", "scripts/netns-lab.sh")] {
+        for (shell, script) in [
+            ("sh", "deploy/install.sh"), ("bash", "deploy/slurm/ablate-workers.sbatch"),
+            ("bash", "scripts/netns-lab.sh"),
+        ] {
             guard let path = tool(shell) else { continue }
             let result = try Subprocess.capture(path, ["-n", "\(root)/\(script)"])
             XCTAssertEqual(result.status, 0, "\(script): \(result.stderr)")

@@ -36,24 +36,30 @@ final class FaultMatrixTests: XCTestCase {
 
     private func writeSweep(_ directory: TemporaryDirectory) throws -> String {
         let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("sweep.yaml", text: """
-            name: faults
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42}
-            baseline: cb_focal
-            seeds: [42, 43]
-            train: {width: 16, epochs: 3}
-            variants:
-              cb_focal: {loss: cb_focal, gamma: 2.0}
-              poly: {loss: poly, epsilon: 1.0}
+        directory.write(
+            "sweep.yaml",
+            text: """
+                name: faults
+                dataset: \(dataset)
+                stage1: {epochs: 1, width: 16, seed: 42}
+                baseline: cb_focal
+                seeds: [42, 43]
+                train: {width: 16, epochs: 3}
+                variants:
+                  cb_focal: {loss: cb_focal, gamma: 2.0}
+                  poly: {loss: poly, epsilon: 1.0}
 
-            """)
+                """)
         return directory.file("sweep.yaml")
     }
 
     func testKillsAtEachPhaseLeaveTheCleanRunsResults() throws {
         let full = ProcessInfo.processInfo.environment["ABLATE_FAULT_MATRIX"] == "full"
-        let cases = full ? FaultPhase.allCases.flatMap { phase in FaultCase.Target.allCases.map { FaultCase(phase: phase, target: $0) } } : Self.subset
+        let cases =
+            full
+            ? FaultPhase.allCases.flatMap { phase in
+                FaultCase.Target.allCases.map { FaultCase(phase: phase, target: $0) }
+            } : Self.subset
         let directory = TemporaryDirectory()
         let sweep = try writeSweep(directory)
         let clean = LocalCluster(directory: directory, name: "clean")
@@ -74,7 +80,9 @@ final class FaultMatrixTests: XCTestCase {
 
     /// One fault case: pause at the phase, kill the target(s), release the survivor, restart the killed, finish;
     /// returns "equal" or what differs.
-    private func run(_ fault: FaultCase, index: Int, sweep: String, directory: TemporaryDirectory, reference: ResultSnapshot) throws -> String {
+    private func run(
+        _ fault: FaultCase, index: Int, sweep: String, directory: TemporaryDirectory, reference: ResultSnapshot
+    ) throws -> String {
         let cluster = LocalCluster(directory: directory, name: "fault\(index)")
         defer { cluster.stopAll() }
         let marker = directory.file("fault\(index).marker")
@@ -84,7 +92,8 @@ final class FaultMatrixTests: XCTestCase {
         try cluster.startCoordinator(sweep: sweep, arguments: fault.phase.inCoordinator ? pause : [])
         // Each case builds its own prefix cache (a shared one would be loaded, never built).
         let cache = "cache-fault\(index)"
-        try cluster.startWorker(worker, arguments: workerArguments + (fault.phase.inCoordinator ? [] : pause), cache: cache)
+        try cluster.startWorker(
+            worker, arguments: workerArguments + (fault.phase.inCoordinator ? [] : pause), cache: cache)
         let deadline = Date().addingTimeInterval(240)
         while !FileManager.default.fileExists(atPath: marker) {
             guard Date() < deadline else { return "the pause never came\n\(cluster.logTails())" }
@@ -106,11 +115,15 @@ final class FaultMatrixTests: XCTestCase {
 
     static func render(_ table: [(FaultCase, String)]) -> String {
         let targets = FaultCase.Target.allCases
-        var lines = ["| phase | " + targets.map(\.rawValue).joined(separator: " | ") + " |",
-                     "|---|" + targets.map { _ in "---" }.joined(separator: "|") + "|"]
+        var lines = [
+            "| phase | " + targets.map(\.rawValue).joined(separator: " | ") + " |",
+            "|---|" + targets.map { _ in "---" }.joined(separator: "|") + "|",
+        ]
         for phase in FaultPhase.allCases where table.contains(where: { $0.0.phase == phase }) {
             let cells = targets.map { target in
-                table.first { $0.0.phase == phase && $0.0.target == target }.map { $0.1.hasPrefix("equal") ? "equal" : "DIFFERS" } ?? "–"
+                table.first { $0.0.phase == phase && $0.0.target == target }.map {
+                    $0.1.hasPrefix("equal") ? "equal" : "DIFFERS"
+                } ?? "–"
             }
             lines.append("| \(phase.rawValue) | " + cells.joined(separator: " | ") + " |")
         }
@@ -129,18 +142,25 @@ struct ResultSnapshot {
         for cell in try ledger.plannedCells() {
             let run = "\(state)/runs/\(cell.variant)/seed-\(cell.seed)"
             var parts: [String: String] = ["state": cell.state.rawValue]
-            parts["metrics.jsonl"] = try Self.lines(of: "\(run)/metrics.jsonl").map(Self.untimed).joined(separator: "\n")
+            parts["metrics.jsonl"] = try Self.lines(of: "\(run)/metrics.jsonl").map(Self.untimed).joined(
+                separator: "\n")
             parts["summary.json"] = try Self.untimed(String(contentsOfFile: "\(run)/summary.json", encoding: .utf8))
             let predictions = try Predictions.read("\(run)/predictions.h5")
-            parts["predictions.h5"] = "epoch \(predictions.epoch) labels \(Self.digest(predictions.labels.map { UInt64(bitPattern: Int64($0)) })) logits \(Self.digest(predictions.logits.map { UInt64($0.bitPattern) }))"
+            parts["predictions.h5"] =
+                "epoch \(predictions.epoch) labels \(Self.digest(predictions.labels.map { UInt64(bitPattern: Int64($0)) })) logits \(Self.digest(predictions.logits.map { UInt64($0.bitPattern) }))"
             let best = try Checkpoint.read("\(run)/best.h5")
-            parts["best.h5"] = best.tensors.keys.sorted().map { "\($0) \(best.tensors[$0].map { Self.digest($0.values.map { UInt64($0.bitPattern) }) } ?? 0)" }.joined(separator: ",")
+            parts["best.h5"] = best.tensors.keys.sorted().map {
+                "\($0) \(best.tensors[$0].map { Self.digest($0.values.map { UInt64($0.bitPattern) }) } ?? 0)"
+            }.joined(separator: ",")
             cells["\(cell.variant)/seed-\(cell.seed)"] = parts
         }
-        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/report.json"))) as? [String: Any])
+        let report = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/report.json")))
+                as? [String: Any])
         for variant in report["variants"] as? [[String: Any]] ?? [] {
             let keys = ["delta_pp", "ci_low_pp", "ci_high_pp", "p_value", "p_holm", "verdict"]
-            verdicts[variant["name"] as? String ?? "?"] = keys.map { "\($0)=\(variant[$0].map { "\($0)" } ?? "nil")" }.joined(separator: " ")
+            verdicts[variant["name"] as? String ?? "?"] = keys.map { "\($0)=\(variant[$0].map { "\($0)" } ?? "nil")" }
+                .joined(separator: " ")
         }
     }
 
@@ -148,9 +168,12 @@ struct ResultSnapshot {
         var out: [String] = []
         for name in Set(cells.keys).union(reference.cells.keys).sorted() {
             let mine = cells[name] ?? [:], theirs = reference.cells[name] ?? [:]
-            for part in Set(mine.keys).union(theirs.keys).sorted() where mine[part] != theirs[part] { out.append("\(name) \(part)") }
+            for part in Set(mine.keys).union(theirs.keys).sorted() where mine[part] != theirs[part] {
+                out.append("\(name) \(part)")
+            }
         }
-        for name in Set(verdicts.keys).union(reference.verdicts.keys).sorted() where verdicts[name] != reference.verdicts[name] {
+        for name in Set(verdicts.keys).union(reference.verdicts.keys).sorted()
+        where verdicts[name] != reference.verdicts[name] {
             out.append("verdict of \(name): \(verdicts[name] ?? "none") vs \(reference.verdicts[name] ?? "none")")
         }
         return out
@@ -179,6 +202,7 @@ struct ResultSnapshot {
             return value
         }
         let object = strip(try JSONSerialization.jsonObject(with: Data(text.utf8)))
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        return String(
+            decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }

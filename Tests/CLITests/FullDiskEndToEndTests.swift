@@ -19,28 +19,35 @@ final class FullDiskEndToEndTests: XCTestCase {
     }
 
     func testAFullStateDirectoryPausesTheCoordinatorWhichFinishesTheSweepWhenRoomReturns() throws {
-        guard getuid() == 0 else { throw XCTSkip("the full-disk test mounts a tmpfs as the state directory's filesystem and needs root; skipped") }
+        guard getuid() == 0 else {
+            throw XCTSkip(
+                "the full-disk test mounts a tmpfs as the state directory's filesystem and needs root; skipped")
+        }
         let directory = TemporaryDirectory()
         let disk = directory.file("small-disk")
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         let mounted = try Subprocess.capture("/bin/mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", disk])
         guard mounted.status == 0 else {
-            throw XCTSkip("cannot mount a tmpfs here (\(mounted.stderr.trimmingCharacters(in: .whitespacesAndNewlines))); skipped")
+            throw XCTSkip(
+                "cannot mount a tmpfs here (\(mounted.stderr.trimmingCharacters(in: .whitespacesAndNewlines))); skipped"
+            )
         }
         defer { _ = try? Subprocess.capture("/bin/umount", ["-l", disk]) }
 
         let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("sweep.yaml", text: """
-            name: fulldisk
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
-            baseline: a
-            seeds: [42]
-            train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
-            variants:
-              a: {loss: cb_focal, gamma: 2.0}
+        directory.write(
+            "sweep.yaml",
+            text: """
+                name: fulldisk
+                dataset: \(dataset)
+                stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
+                baseline: a
+                seeds: [42]
+                train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
+                variants:
+                  a: {loss: cb_focal, gamma: 2.0}
 
-            """)
+                """)
         let notify = try NotifyListener(path: directory.file("notify.sock"))
         defer { notify.close() }
         let cluster = LocalCluster(directory: directory, name: "full", state: "\(disk)/state")
@@ -49,10 +56,13 @@ final class FullDiskEndToEndTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: "\(cluster.state)/incoming", withIntermediateDirectories: true)
         let leftover = "\(cluster.state)/incoming/\(String(repeating: "ab", count: 32)).part"
         XCTAssertTrue(FileManager.default.createFile(atPath: leftover, contents: Data(repeating: 7, count: 1 << 20)))
-        try cluster.startCoordinator(sweep: directory.file("sweep.yaml"), arguments: ["--min-free-mb", "1"],
-                                     environment: ["NOTIFY_SOCKET": notify.address])
+        try cluster.startCoordinator(
+            sweep: directory.file("sweep.yaml"), arguments: ["--min-free-mb", "1"],
+            environment: ["NOTIFY_SOCKET": notify.address])
         try cluster.startWorker("a", arguments: ["--checkpoint-interval", "0"])
-        func coordinatorLog() -> String { (try? String(contentsOfFile: directory.file("coordinator.log"), encoding: .utf8)) ?? "" }
+        func coordinatorLog() -> String {
+            (try? String(contentsOfFile: directory.file("coordinator.log"), encoding: .utf8)) ?? ""
+        }
 
         // The disk fills while the stage-1 job trains: its metrics and files meet a full state directory.
         try cluster.wait("the stage-1 job to start", timeout: 30) { cluster.cells().contains { $0.state == .running } }
@@ -60,18 +70,23 @@ final class FullDiskEndToEndTests: XCTestCase {
         XCTAssertTrue(coordinatorLog().contains("removed 1 partial transfer(s)"), cluster.logTails())
         let filler = "\(disk)/filler"
         try fill(filler)
-        try cluster.wait("the coordinator to say it is paused", timeout: 60) { coordinatorLog().contains("paused: state directory full") }
+        try cluster.wait("the coordinator to say it is paused", timeout: 60) {
+            coordinatorLog().contains("paused: state directory full")
+        }
         let status = try AblateBinary.run(["status", "--connect", cluster.endpoint])
         XCTAssertEqual(status.status, 0, status.stderr)
         XCTAssertTrue(status.stdout.contains("paused: state directory full ("), status.stdout)
         try cluster.wait("systemd's STATUS= to say why", timeout: 10) {
-            notify.datagrams.contains { $0.text.hasPrefix("STATUS=") && $0.text.contains("; paused: state directory full (") }
+            notify.datagrams.contains {
+                $0.text.hasPrefix("STATUS=") && $0.text.contains("; paused: state directory full (")
+            }
         }
         Thread.sleep(forTimeInterval: 2)
         let coordinator = try XCTUnwrap(cluster.coordinator)
         XCTAssertTrue(coordinator.isRunning, "the coordinator keeps running on a full disk\n\(cluster.logTails())")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(disk)/state/artifacts"), [],
-                       "no file was stored while the disk was full")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: "\(disk)/state/artifacts"), [],
+            "no file was stored while the disk was full")
 
         // Room returns: the sweep finishes by itself.
         try FileManager.default.removeItem(atPath: filler)
@@ -85,8 +100,12 @@ final class FullDiskEndToEndTests: XCTestCase {
             for file in ["metrics.jsonl", "summary.json", "best.h5", "last.h5"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: "\(run)/\(file)"), "\(run)/\(file)")
             }
-            XCTAssertEqual(try cluster.deterministicMetrics(variant: cell.variant, seed: cell.seed).count, cell.epochs, "every epoch's metrics stored once")
+            XCTAssertEqual(
+                try cluster.deterministicMetrics(variant: cell.variant, seed: cell.seed).count, cell.epochs,
+                "every epoch's metrics stored once")
         }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(cluster.state)/incoming"), [], "no part file is left")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: "\(cluster.state)/incoming"), [], "no part file is left"
+        )
     }
 }

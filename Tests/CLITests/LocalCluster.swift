@@ -27,7 +27,9 @@ final class LocalCluster {
     static func dataset(in directory: TemporaryDirectory) throws -> String {
         let path = directory.file("data.h5")
         if !FileManager.default.fileExists(atPath: path) {
-            let result = try AblateBinary.run(["data", "synth", "--out", path, "--train", "1200", "--val", "300", "--seed", "5"])
+            let result = try AblateBinary.run([
+                "data", "synth", "--out", path, "--train", "1200", "--val", "300", "--seed", "5",
+            ])
             XCTAssertEqual(result.status, 0, result.stderr)
         }
         return path
@@ -36,17 +38,19 @@ final class LocalCluster {
     /// A one-cell sweep (plus its stage-1 job) on 600 training rows, for tests about the processes rather than training.
     static func tinySweep(in directory: TemporaryDirectory, name: String) throws -> String {
         let dataset = try dataset(in: directory)
-        directory.write("sweep.yaml", text: """
-            name: \(name)
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
-            baseline: a
-            seeds: [1]
-            train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
-            variants:
-              a: {loss: cb_focal, gamma: 2.0}
+        directory.write(
+            "sweep.yaml",
+            text: """
+                name: \(name)
+                dataset: \(dataset)
+                stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
+                baseline: a
+                seeds: [1]
+                train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
+                variants:
+                  a: {loss: cb_focal, gamma: 2.0}
 
-            """)
+                """)
         return directory.file("sweep.yaml")
     }
 
@@ -54,16 +58,26 @@ final class LocalCluster {
         try launchLogged([AblateBinary.path] + arguments, environment: environment, log: directory.file(log))
     }
 
-    func startCoordinator(sweep: String, restartGraceMs: Int = 3000, arguments: [String] = [], environment: [String: String] = [:]) throws {
-        coordinator = try spawn(["coordinator", "--sweep", sweep, "--state", state, "--bind", endpoint,
-                                 "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)"] + arguments,
-                                log: "coordinator.log", environment: environment)
+    func startCoordinator(
+        sweep: String, restartGraceMs: Int = 3000, arguments: [String] = [], environment: [String: String] = [:]
+    ) throws {
+        coordinator = try spawn(
+            [
+                "coordinator", "--sweep", sweep, "--state", state, "--bind", endpoint,
+                "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "\(restartGraceMs)",
+            ] + arguments,
+            log: "coordinator.log", environment: environment)
     }
 
     /// `cache` names the prefix-cache directory (shared by every cluster of the directory unless given).
-    func startWorker(_ name: String, environment: [String: String] = [:], arguments: [String] = [], cache: String = "prefix-cache") throws {
-        workers[name] = try spawn(["worker", "--connect", endpoint, "--work-dir", directory.file("work-\(name)"), "--name", name,
-                                   "--cache-dir", directory.file(cache)] + arguments, log: "worker-\(name).log", environment: environment)
+    func startWorker(
+        _ name: String, environment: [String: String] = [:], arguments: [String] = [], cache: String = "prefix-cache"
+    ) throws {
+        workers[name] = try spawn(
+            [
+                "worker", "--connect", endpoint, "--work-dir", directory.file("work-\(name)"), "--name", name,
+                "--cache-dir", directory.file(cache),
+            ] + arguments, log: "worker-\(name).log", environment: environment)
     }
 
     func signal(worker name: String, _ number: Int32) throws {
@@ -115,7 +129,8 @@ final class LocalCluster {
         return try text.split(separator: "\n").map { line in
             var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             object["seconds"] = nil
-            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
     }
 }

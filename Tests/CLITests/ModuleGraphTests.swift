@@ -38,7 +38,8 @@ struct ModuleGraphTests {
         // The datasets and the models know nothing of the network or the processes around them.
         ForbiddenReach("DatasetKit", mustNotReach: .named(["WireProtocol", "NN", "WorkerKit", "CoordinatorKit"])),
         // The models compute; they never log (their callers do).
-        ForbiddenReach("NN", mustNotReach: .named(["WireProtocol", "HDF5Kit", "WorkerKit", "CoordinatorKit", "Logging"])),
+        ForbiddenReach(
+            "NN", mustNotReach: .named(["WireProtocol", "HDF5Kit", "WorkerKit", "CoordinatorKit", "Logging"])),
         // The contract between coordinator and worker (run settings), shared by both: no dependencies at all.
         ForbiddenReach("RunSpec", mustNotReach: .anything),
         // The wire protocol knows bytes and sockets, not models, datasets or the ledger.
@@ -100,7 +101,8 @@ struct ModuleGraphTests {
                 case .anything: forbidden = true
                 }
                 guard forbidden else { continue }
-                Issue.record(Comment(rawValue: "\(rule), but it reaches \(name) through \(path.joined(separator: " → "))"))
+                Issue.record(
+                    Comment(rawValue: "\(rule), but it reaches \(name) through \(path.joined(separator: " → "))"))
             }
         }
     }
@@ -169,7 +171,8 @@ struct ModuleGraphTests {
     /// `public import X`, `import struct X.Y` and `import X.Y` all count as X. Lines inside multi-line string
     /// literals are skipped.
     static func imports(in text: String) -> [(line: Int, module: String)] {
-        let pattern = #/
+        let pattern =
+            #/
             ^ \s* (?: @\w+ \s+ )*                                           # attributes: @testable, @_exported, ...
             (?: (?: public | package | internal | fileprivate | private ) \s+ )?
             import \s+ (?: (?: typealias | struct | class | enum | protocol | let | var | func ) \s+ )?

@@ -17,7 +17,8 @@ final class ReleaseStateResumeTests: XCTestCase {
         try FileManager.default.copyItem(atPath: Self.fixture, toPath: copy)
         // As the release ran it: from the sweep's directory (the dataset and the command are relative to it).
         let result = try Subprocess.capture(
-            "/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" local --sweep sweep.yaml --state state", copy, AblateBinary.path])
+            "/bin/sh",
+            ["-c", "cd \"$0\" && exec \"$1\" local --sweep sweep.yaml --state state", copy, AblateBinary.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("sweep resume-fixture: 4 cells (0 new, 4 done)"), result.stdout)
         // No worker ran a cell: nothing was assigned, so no worker wrote a run directory.

@@ -10,25 +10,31 @@ final class ReplicaSweepEndToEndTests: XCTestCase {
     func testAReplicaOfTheBaselineTrainsItsOwnSeedsAndIsJudged() throws {
         let directory = TemporaryDirectory()
         let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("aa.yaml", text: """
-            name: aa-e2e
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
-            baseline: base
-            seeds: [1, 2, 3]
-            train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
-            variants:
-              base: {loss: cb_focal, gamma: 2.0}
-              base_aa: {replica_of: base}
-            significance: {threshold_pp: 3.0, resamples: 200}
+        directory.write(
+            "aa.yaml",
+            text: """
+                name: aa-e2e
+                dataset: \(dataset)
+                stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
+                baseline: base
+                seeds: [1, 2, 3]
+                train: {width: 16, epochs: 2, max_train_rows: 600, max_val_rows: 200}
+                variants:
+                  base: {loss: cb_focal, gamma: 2.0}
+                  base_aa: {replica_of: base}
+                significance: {threshold_pp: 3.0, resamples: 200}
 
-            """)
+                """)
         let state = directory.file("state")
-        let run = try AblateBinary.run(["local", "--sweep", directory.file("aa.yaml"), "--state", state, "--workers", "2"])
+        let run = try AblateBinary.run([
+            "local", "--sweep", directory.file("aa.yaml"), "--state", state, "--workers", "2",
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("| base_aa (replica of base) |"), run.stdout)
 
-        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/report.json"))) as? [String: Any])
+        let report = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/report.json")))
+                as? [String: Any])
         let variants = try XCTUnwrap(report["variants"] as? [[String: Any]])
         let replica = try XCTUnwrap(variants.first { $0["name"] as? String == "base_aa" })
         XCTAssertEqual(replica["replica_of"] as? String, "base")

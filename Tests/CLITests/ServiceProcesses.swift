@@ -18,7 +18,9 @@ final class ServiceProcesses {
 
     /// Starts `ablate ARGUMENTS` as `name` (its log is `name.log`), through `wrapper` when given.
     @discardableResult
-    func start(_ name: String, _ arguments: [String], environment: [String: String] = [:], wrapper: [String] = []) throws -> Process {
+    func start(_ name: String, _ arguments: [String], environment: [String: String] = [:], wrapper: [String] = [])
+        throws -> Process
+    {
         let argv = wrapper.isEmpty ? [AblateBinary.path] + arguments : wrapper + [AblateBinary.path] + arguments
         let process = try launchLogged(argv, environment: environment, log: log(name))
         processes[name] = process

@@ -13,17 +13,19 @@ final class StatusAndSlotsTests: XCTestCase {
     func testTwoSlotsStatusBothWaysAndASecondCoordinatorRefused() throws {
         let directory = TemporaryDirectory()
         let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("sweep.yaml", text: """
-            name: slots
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42}
-            baseline: a
-            seeds: [1, 2]
-            train: {width: 16, epochs: 6}
-            variants:
-              a: {loss: cb_focal}
+        directory.write(
+            "sweep.yaml",
+            text: """
+                name: slots
+                dataset: \(dataset)
+                stage1: {epochs: 1, width: 16, seed: 42}
+                baseline: a
+                seeds: [1, 2]
+                train: {width: 16, epochs: 6}
+                variants:
+                  a: {loss: cb_focal}
 
-            """)
+                """)
         let cluster = LocalCluster(directory: directory, name: "slots")
         defer { cluster.stopAll() }
         try cluster.startCoordinator(sweep: directory.file("sweep.yaml"))
@@ -42,10 +44,14 @@ final class StatusAndSlotsTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(rows.count, 2, "both running cells are listed on their worker:\n\(output)")
         }
 
-        let second = try AblateBinary.run(["coordinator", "--sweep", directory.file("sweep.yaml"), "--state", cluster.state,
-                                           "--bind", "ipc://\(directory.file("second.sock"))"])
+        let second = try AblateBinary.run([
+            "coordinator", "--sweep", directory.file("sweep.yaml"), "--state", cluster.state,
+            "--bind", "ipc://\(directory.file("second.sock"))",
+        ])
         XCTAssertNotEqual(second.status, 0)
-        XCTAssertTrue(second.stderr.contains("in use by another coordinator (pid \(cluster.coordinator?.processIdentifier ?? 0))"), second.stderr)
+        XCTAssertTrue(
+            second.stderr.contains(
+                "in use by another coordinator (pid \(cluster.coordinator?.processIdentifier ?? 0))"), second.stderr)
 
         XCTAssertEqual(try cluster.waitForCoordinator(timeout: 240), 0, cluster.logTails())
         let worker = try XCTUnwrap(cluster.workers["duo"])
@@ -66,7 +72,9 @@ final class StatusAndSlotsTests: XCTestCase {
         let directory = TemporaryDirectory()
         let ledger = try Ledger(directory: directory.path)
         _ = try ledger.beginRun(sweepName: "reasons", sweepText: "name: reasons")
-        var cell = CellRecord(id: String(repeating: "a", count: 64), variant: "poly", seed: 7, stage: "2", configJSON: "{}", position: 0, epochs: 5)
+        var cell = CellRecord(
+            id: String(repeating: "a", count: 64), variant: "poly", seed: 7, stage: "2", configJSON: "{}", position: 0,
+            epochs: 5)
         _ = try ledger.addCells([cell])
         try ledger.setPlan([cell.id])
         cell.state = .failed
@@ -75,7 +83,8 @@ final class StatusAndSlotsTests: XCTestCase {
         try ledger.close()
         let status = try AblateBinary.run(["status", "--state", directory.path])
         XCTAssertEqual(status.status, 0, status.stderr)
-        XCTAssertTrue(status.stdout.contains("failed: poly seed 7: diverged at epoch 1 (non-finite loss)"), status.stdout)
+        XCTAssertTrue(
+            status.stdout.contains("failed: poly seed 7: diverged at epoch 1 (non-finite loss)"), status.stdout)
     }
 
     /// `status --watch` prints the table again every second until SIGINT, then exits 0.

@@ -12,18 +12,20 @@ final class SweepEndToEndTests: XCTestCase {
 
     func writeSweep(_ directory: TemporaryDirectory) throws -> String {
         let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("sweep.yaml", text: """
-            name: e2e
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42}
-            baseline: cb_focal
-            seeds: [42, 43]
-            train: {width: 16, epochs: 4}
-            variants:
-              cb_focal: {loss: cb_focal, gamma: 2.0}
-              poly: {loss: poly, epsilon: 1.0}
+        directory.write(
+            "sweep.yaml",
+            text: """
+                name: e2e
+                dataset: \(dataset)
+                stage1: {epochs: 1, width: 16, seed: 42}
+                baseline: cb_focal
+                seeds: [42, 43]
+                train: {width: 16, epochs: 4}
+                variants:
+                  cb_focal: {loss: cb_focal, gamma: 2.0}
+                  poly: {loss: poly, epsilon: 1.0}
 
-            """)
+                """)
         return directory.file("sweep.yaml")
     }
 
@@ -56,7 +58,8 @@ final class SweepEndToEndTests: XCTestCase {
             for file in ["metrics.jsonl", "summary.json", "best.h5", "last.h5", "predictions.h5"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: "\(run)/\(file)"), "\(run)/\(file)")
             }
-            XCTAssertEqual(try clean.deterministicMetrics(variant: cell.variant, seed: cell.seed).count, cell.epochsDone)
+            XCTAssertEqual(
+                try clean.deterministicMetrics(variant: cell.variant, seed: cell.seed).count, cell.epochsDone)
         }
         // Superseded checkpoints (every epoch's last.h5 but the final one, older best.h5) were removed.
         var named = Set<String>()
@@ -72,7 +75,10 @@ final class SweepEndToEndTests: XCTestCase {
         try killed.startWorker("b")
         var victim: CellRecord?
         try killed.wait("a stage-2 cell on worker a with a checkpoint", timeout: 180) {
-            victim = killed.cells().first { $0.stage == "2" && $0.worker == "a" && $0.state == .running && $0.resumeEpoch >= 1 && $0.epochsDone < $0.epochs }
+            victim = killed.cells().first {
+                $0.stage == "2" && $0.worker == "a" && $0.state == .running && $0.resumeEpoch >= 1
+                    && $0.epochsDone < $0.epochs
+            }
             return victim != nil
         }
         try killed.signal(worker: "a", SIGKILL)
@@ -83,8 +89,10 @@ final class SweepEndToEndTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(after.attempt, 2, "the killed cell was requeued")
         for variant in Self.variants {
             for seed in Self.seeds {
-                XCTAssertEqual(try killed.deterministicMetrics(variant: variant, seed: seed), try clean.deterministicMetrics(variant: variant, seed: seed),
-                               "\(variant)/seed-\(seed) differs from the clean run")
+                XCTAssertEqual(
+                    try killed.deterministicMetrics(variant: variant, seed: seed),
+                    try clean.deterministicMetrics(variant: variant, seed: seed),
+                    "\(variant)/seed-\(seed) differs from the clean run")
             }
         }
     }
@@ -101,7 +109,8 @@ final class SweepEndToEndTests: XCTestCase {
         try cluster.startWorker("b")
         try cluster.wait("a done cell and a running stage-2 cell", timeout: 180) {
             let cells = cluster.cells()
-            return cells.contains { $0.state == .done } && cells.contains { $0.stage == "2" && $0.state == .running && $0.epochsDone >= 1 }
+            return cells.contains { $0.state == .done }
+                && cells.contains { $0.stage == "2" && $0.state == .running && $0.epochsDone >= 1 }
         }
         try cluster.killCoordinator()
         Thread.sleep(forTimeInterval: 0.5)
@@ -111,7 +120,9 @@ final class SweepEndToEndTests: XCTestCase {
         XCTAssertEqual(try ledger.incarnation(), 2)
         for cell in cluster.cells() {
             XCTAssertEqual(cell.state, .done)
-            XCTAssertEqual(try ledger.attempts(cell: cell.id).count, 1, "cell \(cell.variant)/\(cell.seed) ran more than once\n\(cluster.logTails())")
+            XCTAssertEqual(
+                try ledger.attempts(cell: cell.id).count, 1,
+                "cell \(cell.variant)/\(cell.seed) ran more than once\n\(cluster.logTails())")
         }
     }
 
@@ -127,7 +138,10 @@ final class SweepEndToEndTests: XCTestCase {
         try cluster.startWorker("b")
         var frozen: CellRecord?
         try cluster.wait("a stage-2 cell on worker a", timeout: 180) {
-            frozen = cluster.cells().first { $0.stage == "2" && $0.worker == "a" && $0.state == .running && $0.epochsDone >= 1 && $0.epochsDone < $0.epochs - 1 }
+            frozen = cluster.cells().first {
+                $0.stage == "2" && $0.worker == "a" && $0.state == .running && $0.epochsDone >= 1
+                    && $0.epochsDone < $0.epochs - 1
+            }
             return frozen != nil
         }
         try cluster.signal(worker: "a", SIGSTOP)
@@ -139,13 +153,17 @@ final class SweepEndToEndTests: XCTestCase {
         let storedBefore = try ledger.metrics(cell: target.id, attempt: target.attempt).count
         try cluster.signal(worker: "a", SIGCONT)
         XCTAssertEqual(try cluster.waitForCoordinator(timeout: 240), 0, cluster.logTails())
-        XCTAssertEqual(try ledger.metrics(cell: target.id, attempt: target.attempt).count, storedBefore, "late metrics of the old attempt were stored")
+        XCTAssertEqual(
+            try ledger.metrics(cell: target.id, attempt: target.attempt).count, storedBefore,
+            "late metrics of the old attempt were stored")
         let after = try XCTUnwrap(cluster.cells().first { $0.id == target.id })
         XCTAssertEqual(after.state, .done)
         XCTAssertGreaterThan(after.attempt, target.attempt)
         // When the thawed worker spoke again before the sweep ended, what it said about the old attempt was fenced.
         let counters = try ledger.counters()
-        let fenced = counters.filter { $0.key.hasPrefix("stale_") || $0.key.hasPrefix("fenced_") || $0.key == "unknown_session" }.values.reduce(0, +)
+        let fenced = counters.filter {
+            $0.key.hasPrefix("stale_") || $0.key.hasPrefix("fenced_") || $0.key == "unknown_session"
+        }.values.reduce(0, +)
         let workerLog = (try? String(contentsOfFile: directory.file("worker-a.log"), encoding: .utf8)) ?? ""
         let sessions = workerLog.components(separatedBy: "connected: session").count - 1
         if sessions >= 2 { XCTAssertGreaterThan(fenced, 0, "the thawed worker's messages were fenced: \(counters)") }

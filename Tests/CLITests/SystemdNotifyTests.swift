@@ -72,17 +72,19 @@ final class SystemdNotifyTests: XCTestCase {
     func testCoordinatorAndWorkerSendReadyStatusWatchdogAndStopping() throws {
         let directory = TemporaryDirectory()
         let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("sweep.yaml", text: """
-            name: notify
-            dataset: \(dataset)
-            stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
-            baseline: a
-            seeds: [1]
-            train: {width: 16, epochs: 300, max_train_rows: 600, max_val_rows: 200}
-            variants:
-              a: {loss: cb_focal, gamma: 2.0}
+        directory.write(
+            "sweep.yaml",
+            text: """
+                name: notify
+                dataset: \(dataset)
+                stage1: {epochs: 1, width: 16, seed: 42, max_train_rows: 600, max_val_rows: 200}
+                baseline: a
+                seeds: [1]
+                train: {width: 16, epochs: 300, max_train_rows: 600, max_val_rows: 200}
+                variants:
+                  a: {loss: cb_focal, gamma: 2.0}
 
-            """)
+                """)
         let coordinatorSocket = try NotifyListener(path: directory.file("notify.sock"))
         let workerSocket = try NotifyListener(abstractName: "ablate-test-\(getpid())-\(UUID().uuidString.prefix(8))")
         defer {
@@ -92,16 +94,28 @@ final class SystemdNotifyTests: XCTestCase {
         let processes = ServiceProcesses(directory: directory)
         defer { processes.stopAll() }
         let endpoint = "ipc://\(directory.file("c.sock"))"
-        try processes.start("coordinator", ["coordinator", "--sweep", directory.file("sweep.yaml"), "--state", directory.file("state"),
-                                            "--bind", endpoint, "--heartbeat-ms", "200", "--keep-serving"],
-                            environment: ["NOTIFY_SOCKET": coordinatorSocket.address, "WATCHDOG_USEC": "1000000"])
-        try processes.wait("READY=1 from the coordinator", timeout: 60) { !coordinatorSocket.times(of: "READY=1").isEmpty }
-        try processes.start("worker", ["worker", "--connect", endpoint, "--work-dir", directory.file("work"), "--name", "w",
-                                       "--stop-timeout", "10"],
-                            environment: ["NOTIFY_SOCKET": workerSocket.address, "WATCHDOG_USEC": "2000000"])
+        try processes.start(
+            "coordinator",
+            [
+                "coordinator", "--sweep", directory.file("sweep.yaml"), "--state", directory.file("state"),
+                "--bind", endpoint, "--heartbeat-ms", "200", "--keep-serving",
+            ],
+            environment: ["NOTIFY_SOCKET": coordinatorSocket.address, "WATCHDOG_USEC": "1000000"])
+        try processes.wait("READY=1 from the coordinator", timeout: 60) {
+            !coordinatorSocket.times(of: "READY=1").isEmpty
+        }
+        try processes.start(
+            "worker",
+            [
+                "worker", "--connect", endpoint, "--work-dir", directory.file("work"), "--name", "w",
+                "--stop-timeout", "10",
+            ],
+            environment: ["NOTIFY_SOCKET": workerSocket.address, "WATCHDOG_USEC": "2000000"])
         try processes.wait("READY=1 from the worker", timeout: 30) { !workerSocket.times(of: "READY=1").isEmpty }
         try processes.wait("the worker's STATUS naming its job past its first epoch", timeout: 90) {
-            workerSocket.datagrams.contains { $0.text.range(of: "STATUS=connected; running a/seed-1 epoch [1-9]", options: .regularExpression) != nil }
+            workerSocket.datagrams.contains {
+                $0.text.range(of: "STATUS=connected; running a/seed-1 epoch [1-9]", options: .regularExpression) != nil
+            }
         }
         Thread.sleep(forTimeInterval: 4)
 
@@ -116,8 +130,9 @@ final class SystemdNotifyTests: XCTestCase {
             XCTAssertEqual(median, interval, accuracy: interval * 0.5, "median watchdog interval (gaps \(gaps))")
             XCTAssertLessThan(gaps.last ?? 0, interval * 3, "no long silence in the watchdog")
         }
-        XCTAssertTrue(coordinatorSocket.datagrams.contains { $0.text.contains("cells done, 1 running") },
-                      coordinatorSocket.datagrams.map(\.text).joined(separator: " | "))
+        XCTAssertTrue(
+            coordinatorSocket.datagrams.contains { $0.text.contains("cells done, 1 running") },
+            coordinatorSocket.datagrams.map(\.text).joined(separator: " | "))
 
         // SIGTERM: the worker releases its cell and says STOPPING=1; so does the coordinator, which exits 0.
         try processes.signal("worker", SIGTERM)
@@ -138,7 +153,8 @@ final class SystemdNotifyTests: XCTestCase {
         // What the worker had finished before the stop was flushed: the coordinator holds the checkpoint of the
         // epoch it released at, so the next attempt resumes there.
         let workerLog = processes.logText("worker")
-        let released = try XCTUnwrap(workerLog.split(separator: "\n").first { $0.contains("released at epoch") }, workerLog)
+        let released = try XCTUnwrap(
+            workerLog.split(separator: "\n").first { $0.contains("released at epoch") }, workerLog)
         let epoch = try XCTUnwrap(released.split(separator: " ").last.flatMap { Int($0) })
         XCTAssertGreaterThanOrEqual(epoch, 1)
         XCTAssertEqual(cell.resumeEpoch, epoch, "checkpoint of the last completed epoch is stored centrally")

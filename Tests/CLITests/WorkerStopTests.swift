@@ -11,17 +11,19 @@ final class WorkerStopTests: XCTestCase {
     func testSIGTERMAfterTheCoordinatorDiedEndsTheWorkerCleanly() throws {
         let directory = TemporaryDirectory()
         let dataset = try LocalCluster.dataset(in: directory)
-        directory.write("sweep.yaml", text: """
-            name: stop
-            dataset: \(dataset)
-            stage1: {epochs: 40, width: 16, seed: 42}
-            baseline: cb_focal
-            seeds: [42]
-            train: {width: 16, epochs: 1}
-            variants:
-              cb_focal: {loss: cb_focal}
+        directory.write(
+            "sweep.yaml",
+            text: """
+                name: stop
+                dataset: \(dataset)
+                stage1: {epochs: 40, width: 16, seed: 42}
+                baseline: cb_focal
+                seeds: [42]
+                train: {width: 16, epochs: 1}
+                variants:
+                  cb_focal: {loss: cb_focal}
 
-            """)
+                """)
         for round in 0..<2 {
             let cluster = LocalCluster(directory: directory, name: "stop\(round)")
             defer { cluster.stopAll() }
@@ -36,11 +38,15 @@ final class WorkerStopTests: XCTestCase {
             try cluster.signal(worker: name, SIGTERM)
             let worker = try XCTUnwrap(cluster.workers[name])
             try cluster.wait("the worker to exit", timeout: 30) { !worker.isRunning }
-            XCTAssertEqual(worker.terminationReason, .exit, "round \(round): killed by signal \(worker.terminationStatus)\n\(cluster.logTails())")
+            XCTAssertEqual(
+                worker.terminationReason, .exit,
+                "round \(round): killed by signal \(worker.terminationStatus)\n\(cluster.logTails())")
             XCTAssertEqual(worker.terminationStatus, 0, "round \(round)\n\(cluster.logTails())")
             // The crash was a race; what makes it impossible is joining the thread first, which the log shows.
             let log = (try? String(contentsOfFile: directory.file("worker-\(name).log"), encoding: .utf8)) ?? ""
-            XCTAssertTrue(log.contains("its thread stopped after epoch"), "round \(round): the worker exited before its training thread\n\(log)")
+            XCTAssertTrue(
+                log.contains("its thread stopped after epoch"),
+                "round \(round): the worker exited before its training thread\n\(log)")
         }
     }
 }

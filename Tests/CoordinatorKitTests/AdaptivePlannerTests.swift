@@ -16,8 +16,9 @@ final class AdaptivePlannerTests: XCTestCase {
         """
 
     func plan() throws -> SweepPlan {
-        try SweepPlan.make(Sweep.parse(text: text, workingDirectory: "/w"), datasetContentHash: String(repeating: "d", count: 64),
-                           stage1CheckpointSHA256: nil)
+        try SweepPlan.make(
+            Sweep.parse(text: text, workingDirectory: "/w"), datasetContentHash: String(repeating: "d", count: 64),
+            stage1CheckpointSHA256: nil)
     }
 
     /// The ledger records of `plan`'s initial cells, each in state `state` (the stage-1 job done).
@@ -30,9 +31,11 @@ final class AdaptivePlannerTests: XCTestCase {
     }
 
     func testListSweepHasNoPlanner() throws {
-        let list = try SweepPlan.make(Sweep.parse(text: text.replacingOccurrences(of: "{initial: [1, 2], max: 3}", with: "[1, 2]"),
-                                                  workingDirectory: "/w"),
-                                      datasetContentHash: String(repeating: "d", count: 64), stage1CheckpointSHA256: nil)
+        let list = try SweepPlan.make(
+            Sweep.parse(
+                text: text.replacingOccurrences(of: "{initial: [1, 2], max: 3}", with: "[1, 2]"),
+                workingDirectory: "/w"),
+            datasetContentHash: String(repeating: "d", count: 64), stage1CheckpointSHA256: nil)
         XCTAssertNil(try AdaptivePlanner(plan: list))
     }
 
@@ -44,8 +47,12 @@ final class AdaptivePlannerTests: XCTestCase {
         let first = planner.step(cells: running, mailbox: mailbox)
         XCTAssertEqual(first.records, [])
         XCTAssertFalse(first.settled)
-        XCTAssertEqual(first.logs, ["adaptive seeds: poly: collecting the 2 initial seeds (at most 3)",
-                                    "adaptive seeds: poly_aa: collecting the 2 initial seeds (at most 3)"])
+        XCTAssertEqual(
+            first.logs,
+            [
+                "adaptive seeds: poly: collecting the 2 initial seeds (at most 3)",
+                "adaptive seeds: poly_aa: collecting the 2 initial seeds (at most 3)",
+            ])
         XCTAssertEqual(planner.step(cells: running, mailbox: mailbox).logs, [], "a reason is logged when it changes")
 
         let done = try records(plan, .done)
@@ -59,15 +66,21 @@ final class AdaptivePlannerTests: XCTestCase {
         XCTAssertTrue(failed.logs.contains("adaptive seeds: the report failed: no predictions"), "\(failed.logs)")
 
         var fresh = try XCTUnwrap(try AdaptivePlanner(plan: plan))
-        mailbox.post(AdaptiveReportBatch(judgements: ["poly": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 2),
-                                                      "poly_aa": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 2)],
-                                         basis: doneCount))
+        mailbox.post(
+            AdaptiveReportBatch(
+                judgements: [
+                    "poly": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 2),
+                    "poly_aa": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 2),
+                ],
+                basis: doneCount))
         let step = fresh.step(cells: done, mailbox: mailbox)
         XCTAssertFalse(step.settled)
         let later = plan.laterCells
         XCTAssertEqual(step.records.map(\.id), [later[0].id, later[1].id, later[2].id], "base/3, poly/3, poly_aa/3")
         XCTAssertEqual(step.records.map(\.position), [plan.cells.count, plan.cells.count + 1, plan.cells.count + 2])
-        XCTAssertEqual(step.records[2].seed, try XCTUnwrap(ReplicaSeeds.seeds(of: plan.sweep)["poly_aa"]?[3]), "a replica trains with its own seed")
+        XCTAssertEqual(
+            step.records[2].seed, try XCTUnwrap(ReplicaSeeds.seeds(of: plan.sweep)["poly_aa"]?[3]),
+            "a replica trains with its own seed")
         XCTAssertEqual(step.records.map(\.dependsOn), Array(repeating: plan.stage1Cell?.id, count: 3))
         // Once added (in flight), nothing is asked for again.
         var added = done

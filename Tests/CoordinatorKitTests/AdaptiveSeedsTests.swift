@@ -6,10 +6,13 @@ final class AdaptiveSeedsTests: XCTestCase {
     typealias Cell = AdaptiveSeeds.SeedCell
 
     /// Baseline `base`, variants `poly` and `focal`; sequence 42, 43, 44 then 45, 46 (max 5).
-    let design = AdaptiveSeeds(baseline: "base", variants: ["base", "poly", "focal"], sequence: [42, 43, 44, 45, 46], initialCount: 3)
+    let design = AdaptiveSeeds(
+        baseline: "base", variants: ["base", "poly", "focal"], sequence: [42, 43, 44, 45, 46], initialCount: 3)
 
     /// Every variant's cells of `seeds` in state `progress`.
-    func cells(_ seeds: [UInt64], _ progress: AdaptiveSeeds.Progress = .done, variants: [String] = ["base", "poly", "focal"])
+    func cells(
+        _ seeds: [UInt64], _ progress: AdaptiveSeeds.Progress = .done, variants: [String] = ["base", "poly", "focal"]
+    )
         -> [Cell: AdaptiveSeeds.Progress]
     {
         var out: [Cell: AdaptiveSeeds.Progress] = [:]
@@ -18,14 +21,21 @@ final class AdaptiveSeedsTests: XCTestCase {
     }
 
     func judged(_ poly: AdaptiveVerdict, _ focal: AdaptiveVerdict, paired: Int = 3) -> [String: AdaptiveJudgement] {
-        ["poly": AdaptiveJudgement(verdict: poly, pairedSeeds: paired), "focal": AdaptiveJudgement(verdict: focal, pairedSeeds: paired)]
+        [
+            "poly": AdaptiveJudgement(verdict: poly, pairedSeeds: paired),
+            "focal": AdaptiveJudgement(verdict: focal, pairedSeeds: paired),
+        ]
     }
 
     func testUndecidedGetsTheNextSeedForItAndTheBaselineOnce() {
         let decision = design.decide(cells: cells([42, 43, 44]), judgements: judged(.undecided, .undecided))
-        XCTAssertEqual(decision.additions, [Cell(variant: "base", sweepSeed: 45), Cell(variant: "poly", sweepSeed: 45),
-                                            Cell(variant: "focal", sweepSeed: 45)],
-                       "two variants needing seed 45: the baseline's cell is added once")
+        XCTAssertEqual(
+            decision.additions,
+            [
+                Cell(variant: "base", sweepSeed: 45), Cell(variant: "poly", sweepSeed: 45),
+                Cell(variant: "focal", sweepSeed: 45),
+            ],
+            "two variants needing seed 45: the baseline's cell is added once")
         XCTAssertFalse(decision.settled)
         XCTAssertEqual(decision.reason("poly"), "undecided at 3 seeds, adding seed 4 of at most 5 (seed 45)")
         XCTAssertNil(decision.reason("base"), "the baseline has no reason of its own")
@@ -65,7 +75,8 @@ final class AdaptiveSeedsTests: XCTestCase {
         state[Cell(variant: "poly", sweepSeed: 45)] = .inFlight
         // Even a stale judgement that says undecided must not add seed 46 while 45 runs.
         let decision = design.decide(cells: state, judgements: judged(.undecided, .undecided, paired: 4))
-        XCTAssertEqual(decision.additions, [Cell(variant: "base", sweepSeed: 46), Cell(variant: "focal", sweepSeed: 46)])
+        XCTAssertEqual(
+            decision.additions, [Cell(variant: "base", sweepSeed: 46), Cell(variant: "focal", sweepSeed: 46)])
         XCTAssertFalse(decision.settled)
         XCTAssertEqual(decision.reason("poly"), "undecided, collecting seed 4 of at most 5")
         // The baseline's cell of one of its seeds in flight holds it too.
@@ -94,7 +105,8 @@ final class AdaptiveSeedsTests: XCTestCase {
         XCTAssertTrue(failed.settled)
         XCTAssertEqual(failed.reason("poly"), "no verdict: the report could not judge it; no more seeds")
         // A failed build does not discard a verdict that is current by its paired seeds.
-        let kept = design.decide(cells: state, judgements: judged(.better, .undecided), reportIsCurrent: true, reportFailed: true)
+        let kept = design.decide(
+            cells: state, judgements: judged(.better, .undecided), reportIsCurrent: true, reportFailed: true)
         XCTAssertEqual(kept.reason("poly"), "better at 3 seeds")
         XCTAssertEqual(kept.additions.count, 2)
     }
@@ -103,17 +115,24 @@ final class AdaptiveSeedsTests: XCTestCase {
         var state = cells([42, 43, 44])
         state[Cell(variant: "poly", sweepSeed: 44)] = .failed
         // Judged on 2 paired seeds, undecided: the next seed is 45 (the failed seed is not retried).
-        let decision = design.decide(cells: state, judgements: [
-            "poly": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 2), "focal": AdaptiveJudgement(verdict: .equivalent, pairedSeeds: 3),
-        ])
-        XCTAssertEqual(decision.additions, [Cell(variant: "base", sweepSeed: 45), Cell(variant: "poly", sweepSeed: 45)])
+        let decision = design.decide(
+            cells: state,
+            judgements: [
+                "poly": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 2),
+                "focal": AdaptiveJudgement(verdict: .equivalent, pairedSeeds: 3),
+            ])
+        XCTAssertEqual(
+            decision.additions, [Cell(variant: "base", sweepSeed: 45), Cell(variant: "poly", sweepSeed: 45)])
         XCTAssertEqual(decision.reason("poly"), "undecided at 2 seeds, adding seed 4 of at most 5 (seed 45)")
         // At the maximum with a failed seed the reason says how many were paired.
         var full = cells([42, 43, 44, 45, 46])
         full[Cell(variant: "poly", sweepSeed: 46)] = .failed
-        let atMax = design.decide(cells: full, judgements: [
-            "poly": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 4), "focal": AdaptiveJudgement(verdict: .worse, pairedSeeds: 5),
-        ])
+        let atMax = design.decide(
+            cells: full,
+            judgements: [
+                "poly": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 4),
+                "focal": AdaptiveJudgement(verdict: .worse, pairedSeeds: 5),
+            ])
         XCTAssertEqual(atMax.additions, [])
         XCTAssertEqual(atMax.reason("poly"), "undecided at the maximum of 5 seeds (4 paired)")
         // Every baseline cell failed: nothing can be compared, so nothing more is asked for, verdict or not.
@@ -129,22 +148,30 @@ final class AdaptiveSeedsTests: XCTestCase {
         // Cells of seed 46 planned by an earlier run, 45 not: the next seed is the first the variant lacks.
         var state = cells([42, 43, 44, 46])
         state[Cell(variant: "focal", sweepSeed: 46)] = nil
-        let decision = design.decide(cells: state, judgements: [
-            "poly": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 4), "focal": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 3),
-        ])
-        XCTAssertEqual(decision.additions, [Cell(variant: "base", sweepSeed: 45), Cell(variant: "poly", sweepSeed: 45),
-                                            Cell(variant: "focal", sweepSeed: 45)])
+        let decision = design.decide(
+            cells: state,
+            judgements: [
+                "poly": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 4),
+                "focal": AdaptiveJudgement(verdict: .undecided, pairedSeeds: 3),
+            ])
+        XCTAssertEqual(
+            decision.additions,
+            [
+                Cell(variant: "base", sweepSeed: 45), Cell(variant: "poly", sweepSeed: 45),
+                Cell(variant: "focal", sweepSeed: 45),
+            ])
     }
 
     func testDesignOfASweep() throws {
-        let sweep = try Sweep.parse(text: """
-            name: s
-            dataset: d.h5
-            stage1_checkpoint: s1.h5
-            baseline: b
-            seeds: {initial: [3, 1], max: 4}
-            variants: {b: {loss: ce}, v: {loss: focal}}
-            """, workingDirectory: "/w")
+        let sweep = try Sweep.parse(
+            text: """
+                name: s
+                dataset: d.h5
+                stage1_checkpoint: s1.h5
+                baseline: b
+                seeds: {initial: [3, 1], max: 4}
+                variants: {b: {loss: ce}, v: {loss: focal}}
+                """, workingDirectory: "/w")
         let design = try XCTUnwrap(AdaptiveSeeds(sweep: sweep))
         XCTAssertEqual(design.sequence, [3, 1, 4, 5])
         XCTAssertEqual(design.maximum, 4)

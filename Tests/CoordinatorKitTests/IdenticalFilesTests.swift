@@ -26,8 +26,9 @@ final class IdenticalFilesTests: XCTestCase {
 
     private func chunk(_ index: Int) -> FileChunk {
         let start = index * chunkBytes
-        return FileChunk(sha256: sha, offset: Int64(start), totalSize: Int64(bytes.count),
-                         payload: Array(bytes[start..<min(bytes.count, start + chunkBytes)]))
+        return FileChunk(
+            sha256: sha, offset: Int64(start), totalSize: Int64(bytes.count),
+            payload: Array(bytes[start..<min(bytes.count, start + chunkBytes)]))
     }
 
     private func credit(from offset: Int) -> TransferReceiver.Outcome {
@@ -35,17 +36,23 @@ final class IdenticalFilesTests: XCTestCase {
     }
 
     private func offer(cell n: Int) -> Offer {
-        Offer(cell: SchedulerTests.cellID(n), attempt: 1, epoch: 1, file: ArtifactRef(name: "last.h5", sha256: sha, size: Int64(bytes.count)))
+        Offer(
+            cell: SchedulerTests.cellID(n), attempt: 1, epoch: 1,
+            file: ArtifactRef(name: "last.h5", sha256: sha, size: Int64(bytes.count)))
     }
 
     /// Worker a runs cell 1, worker b cell 2 (one slot each).
     private func twoWorkers() -> Scheduler {
-        var scheduler = Scheduler(settings: CoordinatorSettings(), incarnation: "2", cells: [SchedulerTests.cell(1), SchedulerTests.cell(2)],
-                                  files: [], artifacts: [SchedulerTests.dataset.sha256: SchedulerTests.dataset.size],
-                                  dataset: SchedulerTests.dataset, stage1Checkpoint: SchedulerTests.stage1, now: 0)
+        var scheduler = Scheduler(
+            settings: CoordinatorSettings(), incarnation: "2", cells: [SchedulerTests.cell(1), SchedulerTests.cell(2)],
+            files: [], artifacts: [SchedulerTests.dataset.sha256: SchedulerTests.dataset.size],
+            dataset: SchedulerTests.dataset, stage1Checkpoint: SchedulerTests.stage1, now: 0)
         for (name, peer) in [("a", peerA), ("b", peerB)] {
-            _ = scheduler.handle(.hello(Hello(worker: name, incarnation: name, host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "t",
-                                              blasCore: "x", resuming: [])), from: peer, now: 0)
+            _ = scheduler.handle(
+                .hello(
+                    Hello(
+                        worker: name, incarnation: name, host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "t",
+                        blasCore: "x", resuming: [])), from: peer, now: 0)
         }
         XCTAssertEqual(scheduler.sessions.values.first { $0.peer == peerA }?.held, [SchedulerTests.cellID(1): 1])
         XCTAssertEqual(scheduler.sessions.values.first { $0.peer == peerB }?.held, [SchedulerTests.cellID(2): 1])
@@ -53,7 +60,9 @@ final class IdenticalFilesTests: XCTestCase {
     }
 
     /// An OFFER through the scheduler, then the receiver (what `acceptOffer` does in the server).
-    private func offer(_ offer: Offer, from peer: PeerID, _ scheduler: inout Scheduler, _ receiver: TransferReceiver) throws -> TransferReceiver.Outcome {
+    private func offer(_ offer: Offer, from peer: PeerID, _ scheduler: inout Scheduler, _ receiver: TransferReceiver)
+        throws -> TransferReceiver.Outcome
+    {
         let actions = scheduler.handle(.offer(offer), from: peer, now: 1)
         guard actions == [.acceptOffer(peer, offer)] else {
             XCTFail("the offer should be accepted: \(actions)")
@@ -69,7 +78,9 @@ final class IdenticalFilesTests: XCTestCase {
             return []
         }
         return claims.flatMap { claim in
-            scheduler.fileStored(cell: claim.offer.cell, attempt: claim.offer.attempt, epoch: claim.offer.epoch, file: claim.offer.file, peer: claim.peer)
+            scheduler.fileStored(
+                cell: claim.offer.cell, attempt: claim.offer.attempt, epoch: claim.offer.epoch, file: claim.offer.file,
+                peer: claim.peer)
         }
     }
 
@@ -85,14 +96,16 @@ final class IdenticalFilesTests: XCTestCase {
     /// STORED `ok` and the file is recorded for both cells; only one stream of the bytes is credited.
     func testTwoCellsOfferingTheSameBytesAtOnceAreBothAnsweredAtTheirOwnPeer() throws {
         let directory = TemporaryDirectory()
-        let receiver = try TransferReceiver(stateDirectory: directory.path, store: try ArtifactStore(stateDirectory: directory.path), window: 4)
+        let receiver = try TransferReceiver(
+            stateDirectory: directory.path, store: try ArtifactStore(stateDirectory: directory.path), window: 4)
         var scheduler = twoWorkers()
 
         XCTAssertEqual(try offer(offer(cell: 2), from: peerB, &scheduler, receiver), credit(from: 0))
         XCTAssertEqual(try receiver.receive(chunk(0), now: 1), .none)
         XCTAssertEqual(try receiver.receive(chunk(1), now: 1), credit(from: 2_000))
-        XCTAssertEqual(try offer(offer(cell: 1), from: peerA, &scheduler, receiver), .none,
-                       "another cell's identical file is on its way: no second stream, the offer waits")
+        XCTAssertEqual(
+            try offer(offer(cell: 1), from: peerA, &scheduler, receiver), .none,
+            "another cell's identical file is on its way: no second stream, the offer waits")
         for index in 2..<6 { _ = try receiver.receive(chunk(index), now: 1) }
         let actions = executeStored(try receiver.receive(chunk(6), now: 1), &scheduler)
 
@@ -107,7 +120,8 @@ final class IdenticalFilesTests: XCTestCase {
     /// and completes the file, so its worker is never left waiting for a STORED that would never come.
     func testAWaitingOfferTakesOverWhenTheSendersAttemptEnds() throws {
         let directory = TemporaryDirectory()
-        let receiver = try TransferReceiver(stateDirectory: directory.path, store: try ArtifactStore(stateDirectory: directory.path), window: 4)
+        let receiver = try TransferReceiver(
+            stateDirectory: directory.path, store: try ArtifactStore(stateDirectory: directory.path), window: 4)
         var scheduler = twoWorkers()
 
         XCTAssertEqual(try offer(offer(cell: 2), from: peerB, &scheduler, receiver), credit(from: 0))
@@ -122,8 +136,9 @@ final class IdenticalFilesTests: XCTestCase {
         _ = scheduler.tick(now: 7)
         XCTAssertFalse(scheduler.isRunning(SchedulerTests.cellID(2), attempt: 1), "b's session expired")
 
-        XCTAssertTrue(receiver.abandon(where: { !scheduler.isRunning($0.cell, attempt: $0.attempt) }, now: 7).isEmpty,
-                      "the part file stays: a waiting offer resumes it")
+        XCTAssertTrue(
+            receiver.abandon(where: { !scheduler.isRunning($0.cell, attempt: $0.attempt) }, now: 7).isEmpty,
+            "the part file stays: a waiting offer resumes it")
         let promoted = receiver.takePromotions()
         XCTAssertEqual(promoted.map(\.peer), [peerA])
         XCTAssertEqual(promoted.map(\.outcome), [credit(from: 3_000)])
@@ -138,13 +153,17 @@ final class IdenticalFilesTests: XCTestCase {
     /// the sender's current one is answered `ok`.
     func testAWaitingOfferWhoseAttemptEndedIsAnsweredStale() throws {
         let directory = TemporaryDirectory()
-        let receiver = try TransferReceiver(stateDirectory: directory.path, store: try ArtifactStore(stateDirectory: directory.path), window: 4)
+        let receiver = try TransferReceiver(
+            stateDirectory: directory.path, store: try ArtifactStore(stateDirectory: directory.path), window: 4)
         var scheduler = twoWorkers()
         XCTAssertEqual(try offer(offer(cell: 2), from: peerB, &scheduler, receiver), credit(from: 0))
         XCTAssertEqual(try offer(offer(cell: 1), from: peerA, &scheduler, receiver), .none)
         // a says HELLO again without its job (a new process): cell 1's attempt 1 ends before the file completes.
-        _ = scheduler.handle(.hello(Hello(worker: "a", incarnation: "a2", host: "h", threads: 1, gpu: nil, slots: 0, codeVersion: "t",
-                                          blasCore: "x", resuming: [])), from: peerA, now: 2)
+        _ = scheduler.handle(
+            .hello(
+                Hello(
+                    worker: "a", incarnation: "a2", host: "h", threads: 1, gpu: nil, slots: 0, codeVersion: "t",
+                    blasCore: "x", resuming: [])), from: peerA, now: 2)
         XCTAssertFalse(scheduler.isRunning(SchedulerTests.cellID(1), attempt: 1))
         for index in 0..<6 { _ = try receiver.receive(chunk(index), now: 2) }
         let outcome = try receiver.receive(chunk(6), now: 2)
@@ -158,7 +177,8 @@ final class IdenticalFilesTests: XCTestCase {
     /// the file again from the first byte (its worker is not charged a mismatch it did not cause).
     func testAfterAHashMismatchTheWaitingOfferSendsTheFile() throws {
         let directory = TemporaryDirectory()
-        let receiver = try TransferReceiver(stateDirectory: directory.path, store: try ArtifactStore(stateDirectory: directory.path), window: 4)
+        let receiver = try TransferReceiver(
+            stateDirectory: directory.path, store: try ArtifactStore(stateDirectory: directory.path), window: 4)
         var scheduler = twoWorkers()
         XCTAssertEqual(try offer(offer(cell: 2), from: peerB, &scheduler, receiver), credit(from: 0))
         XCTAssertEqual(try offer(offer(cell: 1), from: peerA, &scheduler, receiver), .none)
@@ -167,7 +187,9 @@ final class IdenticalFilesTests: XCTestCase {
         let damaged = FileChunk(sha256: sha, offset: 0, totalSize: Int64(bytes.count), payload: corrupt)
         _ = try receiver.receive(damaged, now: 1)
         for index in 1..<6 { _ = try receiver.receive(chunk(index), now: 1) }
-        XCTAssertEqual(try receiver.receive(chunk(6), now: 1), .mismatch(TransferReceiver.Claim(offer: offer(cell: 2), peer: peerB)))
+        XCTAssertEqual(
+            try receiver.receive(chunk(6), now: 1),
+            .mismatch(TransferReceiver.Claim(offer: offer(cell: 2), peer: peerB)))
         let promoted = receiver.takePromotions()
         XCTAssertEqual(promoted.map(\.peer), [peerA])
         XCTAssertEqual(promoted.map(\.outcome), [credit(from: 0)])

@@ -45,7 +45,9 @@ final class LedgerCellUpdateTests: XCTestCase {
         let (_, ledger, running) = try ledgerWithRunningCell()
         var retry = running
         retry.attempt = 2
-        try ledger.update(retry, startingAttempt: F.attempt(running, 2), endingAttempt: (attempt: 1, outcome: "lost", reason: nil, at: 9))
+        try ledger.update(
+            retry, startingAttempt: F.attempt(running, 2),
+            endingAttempt: (attempt: 1, outcome: "lost", reason: nil, at: 9))
         var staleDone = running
         staleDone.state = .done
         XCTAssertThrowsError(try ledger.update(staleDone)) { XCTAssertEqual(self.kind(of: $0), .staleAttempt) }
@@ -69,8 +71,11 @@ final class LedgerCellUpdateTests: XCTestCase {
         changed.epochsDone = 2
         changed.worker = "someone-else"
         // Attempt 1 exists already: the insert fails, so neither the cell nor the ending of attempt 1 may stick.
-        XCTAssertThrowsError(try ledger.update(
-            changed, startingAttempt: F.attempt(running, 1), endingAttempt: (attempt: 1, outcome: "lost", reason: "x", at: 3))) {
+        XCTAssertThrowsError(
+            try ledger.update(
+                changed, startingAttempt: F.attempt(running, 1),
+                endingAttempt: (attempt: 1, outcome: "lost", reason: "x", at: 3))
+        ) {
             XCTAssertEqual(self.kind(of: $0), .invalid)
         }
         XCTAssertEqual(try ledger.cell(running.id), running)
@@ -80,8 +85,11 @@ final class LedgerCellUpdateTests: XCTestCase {
     func testConstraintFailureInsideUpdateRollsBack() throws {
         let (_, ledger, running) = try ledgerWithRunningCell()
         var changed = running
-        changed.attempt = -1  // violates the attempt >= 0 check when the cell row is written, after the attempt was ended
-        XCTAssertThrowsError(try ledger.update(changed, endingAttempt: (attempt: 1, outcome: "lost", reason: nil, at: 3))) {
+        // Violates the attempt >= 0 check when the cell row is written, after the attempt was ended.
+        changed.attempt = -1
+        XCTAssertThrowsError(
+            try ledger.update(changed, endingAttempt: (attempt: 1, outcome: "lost", reason: nil, at: 3))
+        ) {
             XCTAssertEqual(self.kind(of: $0), .database)
         }
         XCTAssertEqual(try ledger.attempts(cell: running.id), [F.attempt(running, 1)], "the ending was rolled back")
@@ -92,17 +100,26 @@ final class LedgerCellUpdateTests: XCTestCase {
         let (_, ledger, running) = try ledgerWithRunningCell()
         var next = running
         next.attempt = 2
-        XCTAssertThrowsError(try ledger.update(next, startingAttempt: F.attempt(running, 3))) { XCTAssertEqual(self.kind(of: $0), .invalid) }
+        XCTAssertThrowsError(try ledger.update(next, startingAttempt: F.attempt(running, 3))) {
+            XCTAssertEqual(self.kind(of: $0), .invalid)
+        }
         var otherCell = F.attempt(running, 2)
         otherCell.cell = F.id("b")
-        XCTAssertThrowsError(try ledger.update(next, startingAttempt: otherCell)) { XCTAssertEqual(self.kind(of: $0), .invalid) }
-        XCTAssertThrowsError(try ledger.update(next, endingAttempt: (attempt: 1, outcome: "exploded", reason: nil, at: 1))) {
+        XCTAssertThrowsError(try ledger.update(next, startingAttempt: otherCell)) {
             XCTAssertEqual(self.kind(of: $0), .invalid)
         }
-        XCTAssertThrowsError(try ledger.update(next, endingAttempt: (attempt: 5, outcome: "lost", reason: nil, at: 1))) {
+        XCTAssertThrowsError(
+            try ledger.update(next, endingAttempt: (attempt: 1, outcome: "exploded", reason: nil, at: 1))
+        ) {
             XCTAssertEqual(self.kind(of: $0), .invalid)
         }
-        XCTAssertThrowsError(try ledger.update(F.cell("z", position: 9))) { XCTAssertEqual(self.kind(of: $0), .unknownCell) }
+        XCTAssertThrowsError(try ledger.update(next, endingAttempt: (attempt: 5, outcome: "lost", reason: nil, at: 1)))
+        {
+            XCTAssertEqual(self.kind(of: $0), .invalid)
+        }
+        XCTAssertThrowsError(try ledger.update(F.cell("z", position: 9))) {
+            XCTAssertEqual(self.kind(of: $0), .unknownCell)
+        }
         XCTAssertEqual(try ledger.cell(running.id), running)
     }
 

@@ -28,7 +28,9 @@ final class LedgerCollectionTests: XCTestCase {
         let removed = try ledger.collectSupersededArtifacts()
         XCTAssertEqual(removed.map(\.sha256), [F.id("1"), F.id("4")])
         XCTAssertNil(try ledger.artifact(F.id("1")))
-        for kept in ["2", "3", "5"] as [Character] { XCTAssertNotNil(try ledger.artifact(F.id(kept)), "artifact \(kept) kept") }
+        for kept in ["2", "3", "5"] as [Character] {
+            XCTAssertNotNil(try ledger.artifact(F.id(kept)), "artifact \(kept) kept")
+        }
         XCTAssertEqual(try ledger.collectSupersededArtifacts(), [], "a second pass finds nothing")
         XCTAssertEqual(try ledger.orphanArtifactFiles([F.id("1"), F.id("2"), "stray"]), [F.id("1"), "stray"])
     }

@@ -30,7 +30,8 @@ final class LedgerDurabilityTests: XCTestCase {
         XCTAssertEqual(try reader.cells(), [])
         try writer.addCells([F.cell("a", position: 0)])
         XCTAssertEqual(try reader.cells(), [F.cell("a", position: 0)])
-        try writer.update(F.running(F.cell("a", position: 0), attempt: 1), startingAttempt: F.attempt(F.cell("a", position: 0), 1))
+        try writer.update(
+            F.running(F.cell("a", position: 0), attempt: 1), startingAttempt: F.attempt(F.cell("a", position: 0), 1))
         let snapshot = try reader.snapshot()
         XCTAssertEqual(snapshot.cells.map(\.state), [.running])
         XCTAssertEqual(snapshot.latestAttempts.count, 1)
@@ -77,13 +78,14 @@ final class LedgerDurabilityTests: XCTestCase {
         let reader = try Ledger(readingDirectory: dir.path)
         let raw = try DatabaseQueue(path: writer.path)
         struct Abandon: Error {}
-        XCTAssertThrowsError(try raw.write { db in
-            try db.execute(sql: "UPDATE cells SET state = 'done', attempt = 9")
-            try db.execute(sql: "INSERT INTO counters (name, value) VALUES ('ghost', 1)")
-            XCTAssertEqual(try reader.cells().map(\.state), [.pending], "uncommitted changes are invisible")
-            XCTAssertEqual(try reader.counters(), [:])
-            throw Abandon()
-        })
+        XCTAssertThrowsError(
+            try raw.write { db in
+                try db.execute(sql: "UPDATE cells SET state = 'done', attempt = 9")
+                try db.execute(sql: "INSERT INTO counters (name, value) VALUES ('ghost', 1)")
+                XCTAssertEqual(try reader.cells().map(\.state), [.pending], "uncommitted changes are invisible")
+                XCTAssertEqual(try reader.counters(), [:])
+                throw Abandon()
+            })
         try raw.close()
         XCTAssertEqual(try reader.cells(), [F.cell("a", position: 0)])
         XCTAssertEqual(try writer.counters(), [:])

@@ -14,7 +14,8 @@ enum LedgerFixtures {
     }
 
     static func attempt(_ cell: CellRecord, _ number: Int, worker: String = "host-gpu0") -> AttemptRecord {
-        AttemptRecord(cell: cell.id, attempt: number, worker: worker, session: "session-\(number)", startedAt: 1_700_000_100.5)
+        AttemptRecord(
+            cell: cell.id, attempt: number, worker: worker, session: "session-\(number)", startedAt: 1_700_000_100.5)
     }
 
     /// `cell` assigned to `worker` as attempt `number`.

@@ -34,8 +34,11 @@ final class LedgerIntegrityTests: XCTestCase {
         let queue = try DatabaseQueue(path: path)
         defer { try? queue.close() }
         return try queue.read { db in
-            (try XCTUnwrap(try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?", arguments: [table])),
-             try XCTUnwrap(try Int.fetchOne(db, sql: "PRAGMA page_size")))
+            (
+                try XCTUnwrap(
+                    try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?", arguments: [table])),
+                try XCTUnwrap(try Int.fetchOne(db, sql: "PRAGMA page_size"))
+            )
         }
     }
 
@@ -59,7 +62,9 @@ final class LedgerIntegrityTests: XCTestCase {
             let recovery = try Ledger.recover(directory: dir.path)
             XCTAssertTrue(FileManager.default.fileExists(atPath: recovery.damagedCopy), "the damaged file is kept")
             for suffix in ["-wal", "-shm"] {
-                XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir.path)/\(Ledger.backupFileName)\(suffix)"), "no side file of the backup")
+                XCTAssertFalse(
+                    FileManager.default.fileExists(atPath: "\(dir.path)/\(Ledger.backupFileName)\(suffix)"),
+                    "no side file of the backup")
             }
             let restored = try Ledger(directory: dir.path)
             XCTAssertEqual(try restored.check(), [])

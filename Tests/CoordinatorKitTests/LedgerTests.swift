@@ -23,7 +23,8 @@ final class LedgerTests: XCTestCase {
         XCTAssertNil(try ledger.cell(F.id("c")))
 
         // Adding again inserts only the new cell and leaves progress of existing ones alone.
-        try ledger.update(F.running(F.cell("a", position: 0), attempt: 1), startingAttempt: F.attempt(F.cell("a", position: 0), 1))
+        try ledger.update(
+            F.running(F.cell("a", position: 0), attempt: 1), startingAttempt: F.attempt(F.cell("a", position: 0), 1))
         XCTAssertEqual(try ledger.addCells([F.cell("a", position: 0), F.cell("c", position: 2)]), 1)
         XCTAssertEqual(try ledger.cell(F.id("a"))?.state, .running)
         XCTAssertEqual(try ledger.cells().map(\.id), [F.id("a"), F.id("b"), F.id("c")])
@@ -52,8 +53,11 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(try ledger.lastMetricsSeq(cell: cell.id, attempt: 1), 0)
         XCTAssertTrue(try ledger.appendMetrics(F.metrics(cell, attempt: 1, seq: 2, f1: 0.75)))
         XCTAssertTrue(try ledger.appendMetrics(F.metrics(cell, attempt: 1, seq: 1, f1: 0.25)))
-        XCTAssertFalse(try ledger.appendMetrics(F.metrics(cell, attempt: 1, seq: 1, f1: 0.99)), "a duplicate is ignored")
-        XCTAssertEqual(try ledger.metrics(cell: cell.id, attempt: 1), [F.metrics(cell, attempt: 1, seq: 1, f1: 0.25), F.metrics(cell, attempt: 1, seq: 2, f1: 0.75)])
+        XCTAssertFalse(
+            try ledger.appendMetrics(F.metrics(cell, attempt: 1, seq: 1, f1: 0.99)), "a duplicate is ignored")
+        XCTAssertEqual(
+            try ledger.metrics(cell: cell.id, attempt: 1),
+            [F.metrics(cell, attempt: 1, seq: 1, f1: 0.25), F.metrics(cell, attempt: 1, seq: 2, f1: 0.75)])
         XCTAssertEqual(try ledger.lastMetricsSeq(cell: cell.id, attempt: 1), 2)
         XCTAssertEqual(try ledger.metrics(cell: cell.id, attempt: 2), [])
 
@@ -65,12 +69,15 @@ final class LedgerTests: XCTestCase {
         try ledger.addCellFile(CellFileRecord(cell: cell.id, attempt: 1, name: "last.h5", epoch: 1, sha256: F.id("e")))
         try ledger.addCellFile(CellFileRecord(cell: cell.id, attempt: 1, name: "last.h5", epoch: 2, sha256: F.id("d")))
         try ledger.addCellFile(CellFileRecord(cell: cell.id, attempt: 1, name: "best.h5", epoch: 2, sha256: F.id("d")))
-        XCTAssertEqual(try ledger.cellFiles(cell: cell.id, attempt: 1), [
-            CellFileRecord(cell: cell.id, attempt: 1, name: "best.h5", epoch: 2, sha256: F.id("d")),
-            CellFileRecord(cell: cell.id, attempt: 1, name: "last.h5", epoch: 2, sha256: F.id("d")),
-        ])
-        XCTAssertThrowsError(try ledger.addCellFile(CellFileRecord(cell: cell.id, attempt: 1, name: "x", epoch: 2, sha256: F.id("7"))),
-                             "a file's artifact must be recorded first")
+        XCTAssertEqual(
+            try ledger.cellFiles(cell: cell.id, attempt: 1),
+            [
+                CellFileRecord(cell: cell.id, attempt: 1, name: "best.h5", epoch: 2, sha256: F.id("d")),
+                CellFileRecord(cell: cell.id, attempt: 1, name: "last.h5", epoch: 2, sha256: F.id("d")),
+            ])
+        XCTAssertThrowsError(
+            try ledger.addCellFile(CellFileRecord(cell: cell.id, attempt: 1, name: "x", epoch: 2, sha256: F.id("7"))),
+            "a file's artifact must be recorded first")
 
         var gpuWorker = F.worker("host-gpu0", seen: 10)
         gpuWorker.gpu = 0
@@ -98,7 +105,8 @@ final class LedgerTests: XCTestCase {
         try ledger.update(F.running(cell, attempt: 1), startingAttempt: F.attempt(cell, 1))
         let values: [Double] = [.nan, .infinity, -.infinity, 0.5]
         for (index, value) in values.enumerated() {
-            XCTAssertTrue(try ledger.appendMetrics(F.metrics(cell, attempt: 1, seq: index + 1, f1: value)), "\(value) is stored")
+            XCTAssertTrue(
+                try ledger.appendMetrics(F.metrics(cell, attempt: 1, seq: index + 1, f1: value)), "\(value) is stored")
         }
         let stored = try ledger.metrics(cell: cell.id, attempt: 1).map(\.valMacroF1)
         XCTAssertEqual(stored.count, 4, "a NaN is not dropped")
@@ -119,7 +127,8 @@ final class LedgerTests: XCTestCase {
             try ledger.update(F.running(cell, attempt: 1), startingAttempt: F.attempt(cell, 1))
             try ledger.appendMetrics(F.metrics(cell, attempt: 1, seq: 1))
             try ledger.addArtifact(F.artifact("e"))
-            try ledger.addCellFile(CellFileRecord(cell: cell.id, attempt: 1, name: "last.h5", epoch: 1, sha256: F.id("e")))
+            try ledger.addCellFile(
+                CellFileRecord(cell: cell.id, attempt: 1, name: "last.h5", epoch: 1, sha256: F.id("e")))
             try ledger.upsertWorker(F.worker("w", seen: 1))
             try ledger.addToCounter("n", 7)
             try ledger.close()
@@ -164,7 +173,9 @@ final class LedgerTests: XCTestCase {
         try ledger.update(F.running(a, attempt: 1), startingAttempt: F.attempt(a, 1))
         var retry = F.running(a, attempt: 2, worker: "other")
         retry.failures = 1
-        try ledger.update(retry, startingAttempt: F.attempt(a, 2, worker: "other"), endingAttempt: (attempt: 1, outcome: "lost", reason: "session expired", at: 5))
+        try ledger.update(
+            retry, startingAttempt: F.attempt(a, 2, worker: "other"),
+            endingAttempt: (attempt: 1, outcome: "lost", reason: "session expired", at: 5))
         try ledger.upsertWorker(F.worker("other", seen: 3))
         try ledger.addToCounter("malformed", 1)
 

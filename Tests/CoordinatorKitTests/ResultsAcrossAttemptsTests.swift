@@ -17,11 +17,15 @@ final class ResultsAcrossAttemptsTests: XCTestCase {
         let store = try ArtifactStore(stateDirectory: dir.path)
         var cell = F.cell("a", position: 0)
         _ = try ledger.addCells([cell])
-        let contents: [Character: String] = ["1": "best of attempt 1", "2": "predictions of attempt 1", "3": "last of attempt 1",
-                                             "4": "last of attempt 2"]
+        let contents: [Character: String] = [
+            "1": "best of attempt 1", "2": "predictions of attempt 1", "3": "last of attempt 1",
+            "4": "last of attempt 2",
+        ]
         for (digit, text) in contents {
             try ledger.addArtifact(F.artifact(digit))
-            XCTAssertTrue(FileManager.default.createFile(atPath: store.absolute("artifacts/\(F.id(digit))"), contents: Data(text.utf8)))
+            XCTAssertTrue(
+                FileManager.default.createFile(
+                    atPath: store.absolute("artifacts/\(F.id(digit))"), contents: Data(text.utf8)))
         }
         cell = F.running(cell, attempt: 1)
         try ledger.update(cell, startingAttempt: F.attempt(cell, 1))

@@ -8,12 +8,17 @@ final class SchedulerAddCellsTests: XCTestCase {
     let peer: PeerID = [7]
 
     func makeScheduler(_ cells: [CellRecord]) -> Scheduler {
-        Scheduler(settings: CoordinatorSettings(), incarnation: "1", cells: cells, files: [], artifacts: [T.dataset.sha256: T.dataset.size],
-                  dataset: T.dataset, stage1Checkpoint: T.stage1, now: 0)
+        Scheduler(
+            settings: CoordinatorSettings(), incarnation: "1", cells: cells, files: [],
+            artifacts: [T.dataset.sha256: T.dataset.size],
+            dataset: T.dataset, stage1Checkpoint: T.stage1, now: 0)
     }
 
     func hello(_ worker: String) -> Message {
-        .hello(Hello(worker: worker, incarnation: "aa", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "t", blasCore: "x", resuming: []))
+        .hello(
+            Hello(
+                worker: worker, incarnation: "aa", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "t",
+                blasCore: "x", resuming: []))
     }
 
     func assigned(_ actions: [SchedulerAction]) -> [String] {
@@ -40,7 +45,14 @@ final class SchedulerAddCellsTests: XCTestCase {
         let actions = scheduler.addCells([T.cell(1), T.cell(2, seed: 43), stale], now: 2)
         XCTAssertEqual(scheduler.order, [T.cellID(1), T.cellID(2), T.cellID(3)])
         XCTAssertEqual(assigned(actions), [T.cellID(2)], "the free slot takes the first added cell")
-        XCTAssertTrue(actions.contains { if case .saveCell(let cell, .none, let ending?) = $0 { cell.id == T.cellID(3) && ending.outcome == "lost" } else { false } })
+        XCTAssertTrue(
+            actions.contains {
+                if case .saveCell(let cell, .none, let ending?) = $0 {
+                    cell.id == T.cellID(3) && ending.outcome == "lost"
+                } else {
+                    false
+                }
+            })
         XCTAssertEqual(scheduler.cells[T.cellID(3)]?.state, .pending)
         XCTAssertFalse(scheduler.allCellsFinished)
 

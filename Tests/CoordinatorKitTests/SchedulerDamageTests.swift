@@ -25,11 +25,19 @@ extension SchedulerTests {
     func testTheRunningAttemptIsCancelledAsLostAndTheNextResumesFromTheEarlierCheckpoint() {
         var scheduler = requeuedOntoW2()
         let fallback = Scheduler.ResumePoint(sha256: early.sha256, epoch: 1, size: early.size)
-        let actions = scheduler.artifactDamaged(late.sha256, fallbacks: [T.cellID(1): fallback], path: "/s/artifacts/fff", now: 7)
-        XCTAssertTrue(sent(actions, to: peerB).contains { if case .cancel(let c) = $0 { c.attempt == 2 } else { false } })
-        XCTAssertTrue(actions.contains { if case .saveCell(_, nil, let end?) = $0 { end.outcome == "lost" && end.attempt == 2 } else { false } },
-                      "\(actions)")
-        XCTAssertTrue(actions.contains { if case .log(let line, .warning) = $0 { line.contains("/s/artifacts/fff") } else { false } })
+        let actions = scheduler.artifactDamaged(
+            late.sha256, fallbacks: [T.cellID(1): fallback], path: "/s/artifacts/fff", now: 7)
+        XCTAssertTrue(
+            sent(actions, to: peerB).contains { if case .cancel(let c) = $0 { c.attempt == 2 } else { false } })
+        XCTAssertTrue(
+            actions.contains {
+                if case .saveCell(_, nil, let end?) = $0 { end.outcome == "lost" && end.attempt == 2 } else { false }
+            },
+            "\(actions)")
+        XCTAssertTrue(
+            actions.contains {
+                if case .log(let line, .warning) = $0 { line.contains("/s/artifacts/fff") } else { false }
+            })
         // w2's slot is free again: attempt 3 goes out at once, from the epoch-1 checkpoint, with no failure counted.
         let given = assigns(actions)
         XCTAssertEqual(given.map(\.1.attempt), [3])
@@ -39,7 +47,9 @@ extension SchedulerTests {
         XCTAssertEqual(cell?.resumeEpoch, 1)
         XCTAssertEqual(cell?.epochsDone, 1)
         // A late FAILED of the cancelled attempt is fenced.
-        let late = scheduler.handle(.failed(Failed(cell: T.cellID(1), attempt: 2, reason: "cannot fetch", deterministic: false)), from: peerB, now: 8)
+        let late = scheduler.handle(
+            .failed(Failed(cell: T.cellID(1), attempt: 2, reason: "cannot fetch", deterministic: false)), from: peerB,
+            now: 8)
         XCTAssertTrue(late.contains(.count("stale_failed")))
         XCTAssertEqual(scheduler.cells[T.cellID(1)]?.failures, 0)
     }

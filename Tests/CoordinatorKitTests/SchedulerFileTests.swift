@@ -12,16 +12,21 @@ extension SchedulerTests {
         let newer = ArtifactRef(name: "best.h5", sha256: String(repeating: "b", count: 64), size: 10)
         let older = ArtifactRef(name: "best.h5", sha256: String(repeating: "a", count: 64), size: 10)
         let recorded = scheduler.fileStored(cell: Self.cellID(1), attempt: 1, epoch: 5, file: newer, peer: peerA)
-        XCTAssertTrue(recorded.contains { if case .recordCellFile(let file) = $0 { file.sha256 == newer.sha256 } else { false } })
+        XCTAssertTrue(
+            recorded.contains { if case .recordCellFile(let file) = $0 { file.sha256 == newer.sha256 } else { false } })
         let late = scheduler.fileStored(cell: Self.cellID(1), attempt: 1, epoch: 3, file: older, peer: peerA)
         XCTAssertFalse(late.contains { if case .recordCellFile = $0 { true } else { false } }, "\(late)")
         XCTAssertEqual(sent(late, to: peerA), [.stored(Stored(sha256: older.sha256, status: .ok))])
 
         let offer = Offer(cell: Self.cellID(1), attempt: 1, epoch: 5, file: newer)
-        XCTAssertEqual(sent(scheduler.handle(.offer(offer), from: peerA, now: 1), to: peerA), [.stored(Stored(sha256: newer.sha256, status: .ok))],
-                       "a held artifact is acknowledged at once")
+        XCTAssertEqual(
+            sent(scheduler.handle(.offer(offer), from: peerA, now: 1), to: peerA),
+            [.stored(Stored(sha256: newer.sha256, status: .ok))],
+            "a held artifact is acknowledged at once")
         scheduler.forgetArtifacts([newer.sha256])
         let again = scheduler.handle(.offer(offer), from: peerA, now: 2)
-        XCTAssertTrue(again.contains { if case .acceptOffer = $0 { true } else { false } }, "a forgotten artifact is received again: \(again)")
+        XCTAssertTrue(
+            again.contains { if case .acceptOffer = $0 { true } else { false } },
+            "a forgotten artifact is received again: \(again)")
     }
 }

@@ -12,7 +12,9 @@ final class StateLockTests: XCTestCase {
         var first: StateLock? = try StateLock(stateDirectory: directory.path)
         XCTAssertNotNil(first)
         XCTAssertThrowsError(try StateLock(stateDirectory: directory.path)) { error in
-            XCTAssertEqual("\(error)", "\(directory.path): in use by another coordinator (pid \(getpid())); stop it or use another --state")
+            XCTAssertEqual(
+                "\(error)",
+                "\(directory.path): in use by another coordinator (pid \(getpid())); stop it or use another --state")
         }
         first = nil
         XCTAssertNoThrow(try StateLock(stateDirectory: directory.path))

@@ -5,33 +5,49 @@ import XCTest
 
 final class StatusTableTests: XCTestCase {
     func testFailedCellsAreListedWithTheirReason() throws {
-        var done = CellRecord(id: String(repeating: "1", count: 64), variant: "base", seed: 1, stage: "2", configJSON: "{}", position: 0, epochs: 5)
+        var done = CellRecord(
+            id: String(repeating: "1", count: 64), variant: "base", seed: 1, stage: "2", configJSON: "{}", position: 0,
+            epochs: 5)
         done.state = .done
-        var diverged = CellRecord(id: String(repeating: "2", count: 64), variant: "poly", seed: 2, stage: "2", configJSON: "{}", position: 1, epochs: 5)
+        var diverged = CellRecord(
+            id: String(repeating: "2", count: 64), variant: "poly", seed: 2, stage: "2", configJSON: "{}", position: 1,
+            epochs: 5)
         diverged.state = .failed
         diverged.reason = "diverged at epoch 1 (non-finite loss)"
-        var silent = CellRecord(id: String(repeating: "3", count: 64), variant: "poly", seed: 3, stage: "2", configJSON: "{}", position: 2, epochs: 5)
+        var silent = CellRecord(
+            id: String(repeating: "3", count: 64), variant: "poly", seed: 3, stage: "2", configJSON: "{}", position: 2,
+            epochs: 5)
         silent.state = .failed
         let cells = [done, diverged, silent]
-        let lines = StatusTable.text(StatusTable.rows(cells), reasons: StatusTable.failureReasons(cells)).split(separator: "\n").map(String.init)
-        XCTAssertEqual(Array(lines.suffix(3)), [
-            "1/3 done, 0 running, 2 failed",
-            "failed: poly seed 2: diverged at epoch 1 (non-finite loss)",
-            "failed: poly seed 3: no reason recorded",
-        ])
-        XCTAssertEqual(StatusTable.text(StatusTable.rows(cells)).split(separator: "\n").last, "1/3 done, 0 running, 2 failed",
-                       "without reasons the totals stay the last line (live progress prints it)")
+        let lines = StatusTable.text(StatusTable.rows(cells), reasons: StatusTable.failureReasons(cells)).split(
+            separator: "\n"
+        ).map(String.init)
+        XCTAssertEqual(
+            Array(lines.suffix(3)),
+            [
+                "1/3 done, 0 running, 2 failed",
+                "failed: poly seed 2: diverged at epoch 1 (non-finite loss)",
+                "failed: poly seed 3: no reason recorded",
+            ])
+        XCTAssertEqual(
+            StatusTable.text(StatusTable.rows(cells)).split(separator: "\n").last, "1/3 done, 0 running, 2 failed",
+            "without reasons the totals stay the last line (live progress prints it)")
         // Rows from a running coordinator (`status --connect`) carry the reasons themselves.
         let rows = StatusTable.rows(cells)
-        XCTAssertEqual(StatusTable.failureReasons(rows), [diverged.id: "diverged at epoch 1 (non-finite loss)", silent.id: "no reason recorded"])
+        XCTAssertEqual(
+            StatusTable.failureReasons(rows),
+            [diverged.id: "diverged at epoch 1 (non-finite loss)", silent.id: "no reason recorded"])
         let decoded = try MessageCodec.decode(MessageCodec.encode(.statusReply(StatusReply(sweep: "s", rows: rows))))
         guard case .statusReply(let reply) = decoded else { return XCTFail("\(decoded)") }
-        XCTAssertEqual(StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows)), StatusTable.text(rows, reasons: StatusTable.failureReasons(cells)))
+        XCTAssertEqual(
+            StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows)),
+            StatusTable.text(rows, reasons: StatusTable.failureReasons(cells)))
     }
 
     func row(eta: Double?) -> StatusReply.Row {
-        StatusReply.Row(cell: String(repeating: "a", count: 64), variant: "v", seed: 1, stage: "2", state: "running", worker: "w",
-                        attempt: 1, epoch: 1, epochs: 10, bestValMacroF1: 0.5, etaSeconds: eta)
+        StatusReply.Row(
+            cell: String(repeating: "a", count: 64), variant: "v", seed: 1, stage: "2", state: "running", worker: "w",
+            attempt: 1, epoch: 1, epochs: 10, bestValMacroF1: 0.5, etaSeconds: eta)
     }
 
     /// A replica's long derived seed widens the seed column instead of shifting its row.

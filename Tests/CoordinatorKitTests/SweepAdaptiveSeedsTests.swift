@@ -23,7 +23,9 @@ final class SweepAdaptiveSeedsTests: XCTestCase {
     }
 
     func plan(_ text: String) throws -> SweepPlan {
-        try SweepPlan.make(Sweep.parse(text: text, workingDirectory: "/w"), datasetContentHash: datasetHash, stage1CheckpointSHA256: stage1Hash)
+        try SweepPlan.make(
+            Sweep.parse(text: text, workingDirectory: "/w"), datasetContentHash: datasetHash,
+            stage1CheckpointSHA256: stage1Hash)
     }
 
     func testMappingFormGivesInitialSeedsAndTheSequence() throws {
@@ -54,8 +56,10 @@ final class SweepAdaptiveSeedsTests: XCTestCase {
             ("{initial: 42, max: 5}", "seeds.initial", "expected a list, found '42'"),
             ("{max: 5}", "seeds.initial", "missing (required)"),
             ("{initial: [42]}", "seeds.max", "missing (required)"),
-            ("{initial: [18446744073709551614], max: 3}", "seeds.max",
-             "the seeds after max(initial) would pass 18446744073709551615; use smaller initial seeds"),
+            (
+                "{initial: [18446744073709551614], max: 3}", "seeds.max",
+                "the seeds after max(initial) would pass 18446744073709551615; use smaller initial seeds"
+            ),
             ("42", "seeds", "expected a list of seeds or {initial: [...], max: N}, found '42'"),
         ]
         for item in cases {
@@ -72,17 +76,24 @@ final class SweepAdaptiveSeedsTests: XCTestCase {
         let list = try plan(text("[42, 43]"))
         let adaptive = try plan(text("{initial: [42, 43], max: 4}"))
         let ordinary = { (plan: SweepPlan) in plan.cells.filter { $0.variant != "aa" } }
-        XCTAssertEqual(ordinary(adaptive).map(\.id), ordinary(list).map(\.id), "the initial seeds' cells are the list form's")
+        XCTAssertEqual(
+            ordinary(adaptive).map(\.id), ordinary(list).map(\.id), "the initial seeds' cells are the list form's")
         XCTAssertTrue(list.laterCells.isEmpty)
-        XCTAssertEqual(adaptive.laterCells.map { "\($0.variant)/\($0.sweepSeed)" },
-                       ["a/44", "a/45", "b/44", "b/45", "aa/44", "aa/45"])
+        XCTAssertEqual(
+            adaptive.laterCells.map { "\($0.variant)/\($0.sweepSeed)" },
+            ["a/44", "a/45", "b/44", "b/45", "aa/44", "aa/45"])
         let later = try XCTUnwrap(adaptive.laterCells.first)
-        XCTAssertEqual(later.id, try SweepPlan.cellID(config: later.config, datasetContentHash: datasetHash, stage1: stage1Hash, command: nil),
-                       "a later cell's id is computed as any other's")
+        XCTAssertEqual(
+            later.id,
+            try SweepPlan.cellID(
+                config: later.config, datasetContentHash: datasetHash, stage1: stage1Hash, command: nil),
+            "a later cell's id is computed as any other's")
         XCTAssertEqual(adaptive.cell(id: later.id), later)
         // A later seed is the seed an initial seed with that value would have: the same cell.
         let wider = try plan(text("[42, 43, 44]"))
-        XCTAssertEqual(wider.cells.first { $0.variant == "b" && $0.seed == 44 }?.id, adaptive.laterCells.first { $0.variant == "b" && $0.seed == 44 }?.id)
+        XCTAssertEqual(
+            wider.cells.first { $0.variant == "b" && $0.seed == 44 }?.id,
+            adaptive.laterCells.first { $0.variant == "b" && $0.seed == 44 }?.id)
         XCTAssertEqual(Set((adaptive.cells + adaptive.laterCells).map(\.id)).count, 12)
     }
 

@@ -1,6 +1,6 @@
+import AblateSupport
 // SweepPlanTests: cell ids name a cell's resolved inputs, so the same sweep resumes and a changed variant is new.
 import CoordinatorKit
-import AblateSupport
 import RunSpec
 import XCTest
 
@@ -102,7 +102,8 @@ final class SweepPlanTests: XCTestCase {
             }
         }
         // Names, the baseline and the report's settings do not enter ids; the shared settings do.
-        let renamed = issueExampleSweep
+        let renamed =
+            issueExampleSweep
             .replacingOccurrences(of: "  poly: ", with: "  poly1: ")
             .replacingOccurrences(of: "baseline: cb_focal", with: "baseline: asymmetric")
             .replacingOccurrences(of: "threshold_pp: 1.0", with: "threshold_pp: 2.5")
@@ -127,7 +128,8 @@ final class SweepPlanTests: XCTestCase {
         XCTAssertEqual(job.config.loss, "focal")
         XCTAssertNil(job.dependsOn)
         XCTAssertEqual(
-            job.id, try SweepPlan.cellID(config: job.config, datasetContentHash: datasetHash, stage1: nil, command: nil))
+            job.id, try SweepPlan.cellID(config: job.config, datasetContentHash: datasetHash, stage1: nil, command: nil)
+        )
         for cell in plan.cells.dropFirst() {
             XCTAssertEqual(cell.dependsOn, job.id)
             XCTAssertEqual(
@@ -161,11 +163,15 @@ final class SweepPlanTests: XCTestCase {
         }
         var pinned = sweep
         pinned.datasetSHA256 = String(repeating: "e", count: 64)
-        XCTAssertThrowsError(try SweepPlan.make(pinned, datasetContentHash: datasetHash, stage1CheckpointSHA256: stage1Hash)) {
+        XCTAssertThrowsError(
+            try SweepPlan.make(pinned, datasetContentHash: datasetHash, stage1CheckpointSHA256: stage1Hash)
+        ) {
             guard case .datasetHashMismatch? = $0 as? SweepPlanError else { return XCTFail("\($0)") }
         }
         pinned.datasetSHA256 = datasetHash
-        XCTAssertNoThrow(try SweepPlan.make(pinned, datasetContentHash: datasetHash.uppercased(), stage1CheckpointSHA256: stage1Hash))
+        XCTAssertNoThrow(
+            try SweepPlan.make(pinned, datasetContentHash: datasetHash.uppercased(), stage1CheckpointSHA256: stage1Hash)
+        )
     }
 
     func testNonFiniteConfigHasNoIdInsteadOfASharedOne() throws {
@@ -173,12 +179,17 @@ final class SweepPlanTests: XCTestCase {
         var sweep = try Sweep.parse(text: issueExampleSweep)
         sweep.variants[1].config.gamma = .infinity
         sweep.variants[2].config.lrAdapter = .infinity
-        XCTAssertThrowsError(try SweepPlan.make(sweep, datasetContentHash: datasetHash, stage1CheckpointSHA256: stage1Hash)) {
-            XCTAssertEqual("\($0)", "invalid training settings: gamma must be a finite number, found inf; the settings have no JSON form")
+        XCTAssertThrowsError(
+            try SweepPlan.make(sweep, datasetContentHash: datasetHash, stage1CheckpointSHA256: stage1Hash)
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                "invalid training settings: gamma must be a finite number, found inf; the settings have no JSON form")
         }
         var config = TrainingConfig(stage: .stage2)
         config.lrHead = -.infinity
         XCTAssertThrowsError(try config.canonicalJSON())
-        XCTAssertThrowsError(try SweepPlan.cellID(config: config, datasetContentHash: datasetHash, stage1: nil, command: nil))
+        XCTAssertThrowsError(
+            try SweepPlan.cellID(config: config, datasetContentHash: datasetHash, stage1: nil, command: nil))
     }
 }

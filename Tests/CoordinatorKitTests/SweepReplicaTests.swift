@@ -27,7 +27,8 @@ final class SweepReplicaTests: XCTestCase {
 
     func testReplicaTakesItsSourcesResolvedSettingsAndCommand() throws {
         let sweep = try Sweep.parse(text: replicaSweep, workingDirectory: "/w")
-        XCTAssertEqual(sweep.variants.map(\.name), ["early", "a", "b", "bb", "late"], "file order, a replica may come first")
+        XCTAssertEqual(
+            sweep.variants.map(\.name), ["early", "a", "b", "bb", "late"], "file order, a replica may come first")
         let a = try XCTUnwrap(sweep.variant(named: "a"))
         let b = try XCTUnwrap(sweep.variant(named: "b"))
         XCTAssertNil(a.replicaOf)
@@ -60,15 +61,24 @@ final class SweepReplicaTests: XCTestCase {
         let error = try XCTUnwrap(sweepProblems(text))
         XCTAssertEqual(
             error.problems.map { "\($0.line) \($0.key)" },
-            ["8 variants.b.epochs", "9 variants.c.replica_of", "10 variants.d.replica_of", "11 variants.e.replica_of"], "\(error)")
+            ["8 variants.b.epochs", "9 variants.c.replica_of", "10 variants.d.replica_of", "11 variants.e.replica_of"],
+            "\(error)")
         let lines = error.description.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines[0], "bad.yaml:8: variants.b.epochs: a replica takes exactly the settings of its source; give replica_of alone")
+        XCTAssertEqual(
+            lines[0],
+            "bad.yaml:8: variants.b.epochs: a replica takes exactly the settings of its source; give replica_of alone")
         XCTAssertEqual(lines[1], "bad.yaml:9: variants.c.replica_of: 'nope' is not one of the variants (a)")
         XCTAssertEqual(lines[2], "bad.yaml:10: variants.d.replica_of: a variant cannot be a replica of itself")
-        XCTAssertEqual(lines[3], "bad.yaml:11: variants.e.replica_of: 'f' is itself a replica (of 'a'); name 'a' instead")
+        XCTAssertEqual(
+            lines[3], "bad.yaml:11: variants.e.replica_of: 'f' is itself a replica (of 'a'); name 'a' instead")
 
-        let baseline = try XCTUnwrap(sweepProblems(text.replacingOccurrences(of: "baseline: a", with: "baseline: f")
-            .replacingOccurrences(of: "  b: {replica_of: a, epochs: 3}\n  c: {replica_of: nope}\n  d: {replica_of: d}\n  e: {replica_of: f}\n", with: "")))
+        let baseline = try XCTUnwrap(
+            sweepProblems(
+                text.replacingOccurrences(of: "baseline: a", with: "baseline: f")
+                    .replacingOccurrences(
+                        of:
+                            "  b: {replica_of: a, epochs: 3}\n  c: {replica_of: nope}\n  d: {replica_of: d}\n  e: {replica_of: f}\n",
+                        with: "")))
         XCTAssertEqual(baseline.description, "bad.yaml:4: baseline: 'f' is a replica (of 'a'); make 'a' the baseline")
     }
 
@@ -76,7 +86,8 @@ final class SweepReplicaTests: XCTestCase {
         let plan = try plan(replicaSweep)
         XCTAssertEqual(plan.cells.count, 10)
         XCTAssertEqual(Set(plan.cells.map(\.id)).count, 10, "every cell is its own")
-        XCTAssertEqual(Set(plan.cells.map(\.seed)).count, 8, "a and b share the sweep seeds; every replica cell has its own")
+        XCTAssertEqual(
+            Set(plan.cells.map(\.seed)).count, 8, "a and b share the sweep seeds; every replica cell has its own")
         let seeds = ReplicaSeeds.seeds(of: plan.sweep)
         for replica in ["early", "bb", "late"] {
             let cells = plan.cells(ofVariant: replica)
@@ -98,12 +109,16 @@ final class SweepReplicaTests: XCTestCase {
         let commands = try CommandPlaceholders.commands(for: plan)
         let bb = plan.cells(ofVariant: "bb")[1]
         XCTAssertEqual(commands[bb.id]?.argv, ["sh", "b.sh", String(bb.seed)])
-        XCTAssertEqual(commands[early[0].id]?.argv, ["python3", "train.py", "--seed", String(early[0].seed), "--eps", "2.0"])
+        XCTAssertEqual(
+            commands[early[0].id]?.argv, ["python3", "train.py", "--seed", String(early[0].seed), "--eps", "2.0"])
         XCTAssertEqual(commands[early[0].id]?.timeoutSeconds, 60)
 
         // Adding replicas leaves the other cells' ids alone.
-        let without = try self.plan(replicaSweep.split(separator: "\n").filter { !$0.contains("replica_of") }.joined(separator: "\n"))
-        XCTAssertEqual(without.cells.map(\.id), plan.cells.filter { plan.sweep.variant(named: $0.variant)?.replicaOf == nil }.map(\.id))
+        let without = try self.plan(
+            replicaSweep.split(separator: "\n").filter { !$0.contains("replica_of") }.joined(separator: "\n"))
+        XCTAssertEqual(
+            without.cells.map(\.id),
+            plan.cells.filter { plan.sweep.variant(named: $0.variant)?.replicaOf == nil }.map(\.id))
     }
 
     /// The documented formula, its example, and its step past a seed of the sweep's list.

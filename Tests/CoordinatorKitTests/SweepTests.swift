@@ -41,7 +41,8 @@ func sweepProblems(_ text: String, file: StaticString = #filePath, line: UInt = 
 
 final class SweepTests: XCTestCase {
     func testIssueExampleParsesAsWritten() throws {
-        let sweep = try Sweep.parse(text: issueExampleSweep, sourceName: "exp04.yaml", workingDirectory: "/home/r/study")
+        let sweep = try Sweep.parse(
+            text: issueExampleSweep, sourceName: "exp04.yaml", workingDirectory: "/home/r/study")
         XCTAssertEqual(sweep.name, "exp04-loss-ablation")
         XCTAssertEqual(sweep.datasetPath, "/home/r/study/data/block16.h5")
         XCTAssertNil(sweep.datasetSHA256)
@@ -49,13 +50,16 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(sweep.stage, .stage2)
         XCTAssertEqual(sweep.baseline, "cb_focal")
         XCTAssertEqual(sweep.seeds, [42, 43, 44])
-        XCTAssertEqual(sweep.variants.map(\.name), ["cb_focal", "focal_gamma3", "poly", "asymmetric", "focal_smoothing"])
+        XCTAssertEqual(
+            sweep.variants.map(\.name), ["cb_focal", "focal_gamma3", "poly", "asymmetric", "focal_smoothing"])
         XCTAssertEqual(sweep.train.map(\.key), ["epochs", "batch_size", "lr_adapter", "lr_head", "backbone_bn"])
         XCTAssertEqual(sweep.significance, SignificanceSettings(thresholdPP: 1.0))
         XCTAssertEqual(sweep.maxAttempts, 3)
 
         let poly = try XCTUnwrap(sweep.variant(named: "poly"))
-        XCTAssertEqual(poly.overrides, [SettingOverride(key: "loss", value: "poly"), SettingOverride(key: "epsilon", value: "1.0")])
+        XCTAssertEqual(
+            poly.overrides,
+            [SettingOverride(key: "loss", value: "poly"), SettingOverride(key: "epsilon", value: "1.0")])
         XCTAssertEqual(poly.config.loss, "poly")
         XCTAssertEqual(try XCTUnwrap(poly.config.epsilon), 1.0, accuracy: 1e-12)
         let asymmetric = try XCTUnwrap(sweep.variant(named: "asymmetric"))
@@ -298,7 +302,8 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(sweep.variants[0].config.adapterLayers, [2, 3, 4])
         XCTAssertEqual(sweep.variants[1].command, ["python3", "train.py", "--fast"])
         XCTAssertEqual(try XCTUnwrap(sweep.variants[1].timeoutSeconds), 90, accuracy: 1e-12)
-        XCTAssertEqual(sweep.significance, SignificanceSettings(thresholdPP: 0.5, alpha: 0.01, resamples: 2000, seed: 9))
+        XCTAssertEqual(
+            sweep.significance, SignificanceSettings(thresholdPP: 0.5, alpha: 0.01, resamples: 2000, seed: 9))
         XCTAssertEqual(sweep.maxAttempts, 5)
         guard case .train(let stage1) = sweep.stage1 else { return XCTFail("stage1 is a job") }
         XCTAssertEqual(stage1.width, 16)
@@ -332,22 +337,33 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(sweep.variants.map(\.timeoutSeconds), [600, 600, 5])
         XCTAssertEqual(sweep.variants[0].config.epochs, 7)
 
-        let plan = try SweepPlan.make(sweep, datasetContentHash: String(repeating: "a", count: 64), stage1CheckpointSHA256: String(repeating: "b", count: 64))
+        let plan = try SweepPlan.make(
+            sweep, datasetContentHash: String(repeating: "a", count: 64),
+            stage1CheckpointSHA256: String(repeating: "b", count: 64))
         let commands = try CommandPlaceholders.commands(for: plan)
         XCTAssertEqual(commands.count, 6)
         let b2 = try XCTUnwrap(plan.cells.first { $0.variant == "b" && $0.seed == 2 })
-        XCTAssertEqual(commands[b2.id]?.argv, ["python3", "train.py", "--loss", "poly", "--seed", "2", "--out", "{out}"])
+        XCTAssertEqual(
+            commands[b2.id]?.argv, ["python3", "train.py", "--loss", "poly", "--seed", "2", "--out", "{out}"])
         let c1 = try XCTUnwrap(plan.cells.first { $0.variant == "c" && $0.seed == 1 })
-        XCTAssertEqual(commands[c1.id], CellCommand(argv: ["sh", "other.sh", "c", "128"], timeoutSeconds: 5), "a setting the variant does not write comes from its resolved config")
+        XCTAssertEqual(
+            commands[c1.id], CellCommand(argv: ["sh", "other.sh", "c", "128"], timeoutSeconds: 5),
+            "a setting the variant does not write comes from its resolved config")
 
         let noStage1 = text.replacingOccurrences(of: "stage1_checkpoint: s1.h5\n", with: "")
-        XCTAssertEqual(try Sweep.parse(text: noStage1).stage1, Stage1Source.none, "commands only: no stage-1 model needed")
-        let nativeToo = noStage1.replacingOccurrences(of: "train: {epochs: 7, command:", with: "train: {epochs: 7, unused_command:")
-        XCTAssertTrue(sweepProblems(nativeToo)?.problems.contains { $0.key == "stage1_checkpoint" } == true, "a native variant needs one")
-        let unknown = try XCTUnwrap(sweepProblems(text.replacingOccurrences(of: "\"{variant}\"", with: "\"{variante}\"")))
+        XCTAssertEqual(
+            try Sweep.parse(text: noStage1).stage1, Stage1Source.none, "commands only: no stage-1 model needed")
+        let nativeToo = noStage1.replacingOccurrences(
+            of: "train: {epochs: 7, command:", with: "train: {epochs: 7, unused_command:")
+        XCTAssertTrue(
+            sweepProblems(nativeToo)?.problems.contains { $0.key == "stage1_checkpoint" } == true,
+            "a native variant needs one")
+        let unknown = try XCTUnwrap(
+            sweepProblems(text.replacingOccurrences(of: "\"{variant}\"", with: "\"{variante}\"")))
         XCTAssertEqual(unknown.problems.map(\.key), ["variants.c.command"])
         XCTAssertEqual(unknown.problems.first?.line, 10)
-        XCTAssertTrue(unknown.problems[0].message.contains("unknown placeholder {variante}"), unknown.problems[0].message)
+        XCTAssertTrue(
+            unknown.problems[0].message.contains("unknown placeholder {variante}"), unknown.problems[0].message)
     }
 
     func testStage1JobMustBuildTheCellsBackboneWidth() throws {

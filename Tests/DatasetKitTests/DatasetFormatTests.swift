@@ -17,10 +17,12 @@ struct DatasetFormatTests {
                 }
             }
             return DatasetSplit(
-                blocks: blocks, labels: (0..<n).map { UInt8((3 * $0 + s) % 8) }, qp: (0..<n).map { UInt8(40 + 8 * $0 + s) })
+                blocks: blocks, labels: (0..<n).map { UInt8((3 * $0 + s) % 8) },
+                qp: (0..<n).map { UInt8(40 + 8 * $0 + s) })
         }
         return Dataset(
-            attributes: DatasetAttributes(blockSize: 4, bitDepth: 10, source: "formula", splitSeed: 1, valFraction: 0.375),
+            attributes: DatasetAttributes(
+                blockSize: 4, bitDepth: 10, source: "formula", splitSeed: 1, valFraction: 0.375),
             train: split(0, 5), val: split(1, 3))
     }
 

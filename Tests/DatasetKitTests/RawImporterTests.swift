@@ -17,8 +17,10 @@ struct RawLayout {
     var path: String { dir.path }
 
     /// Writes `count` blocks whose sample values encode the global row index `firstRow + i`.
-    func addSequence(_ name: String, count: Int, firstRow: Int, labels: [String]? = nil, qps: [String]? = nil,
-                     extraBytes: Int = 0, includeLabels: Bool = true, includeQPs: Bool = true) {
+    func addSequence(
+        _ name: String, count: Int, firstRow: Int, labels: [String]? = nil, qps: [String]? = nil,
+        extraBytes: Int = 0, includeLabels: Bool = true, includeQPs: Bool = true
+    ) {
         var bytes: [UInt8] = []
         for i in 0..<count {
             for p in 0..<(blockSize * blockSize) {

@@ -64,7 +64,8 @@ struct SyntheticGeneratorTests {
                 sums: sums, squares: squares, quadrantArea: 64,
                 lambda: RDPartitionModel.lambda(qp: split.qp[row], blockArea: 256))
             let atFixed = RDPartitionModel.decide(
-                sums: sums, squares: squares, quadrantArea: 64, lambda: RDPartitionModel.lambda(qp: 100, blockArea: 256))
+                sums: sums, squares: squares, quadrantArea: 64, lambda: RDPartitionModel.lambda(qp: 100, blockArea: 256)
+            )
             if atQP.best == split.labels[row] { agreeTrueQP += 1 }
             if atFixed.best == split.labels[row] { agreeFixedQP += 1 }
         }

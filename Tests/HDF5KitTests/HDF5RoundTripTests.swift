@@ -22,7 +22,8 @@ struct HDF5RoundTripTests {
             let file = try H5File.create(path)
             let group = try file.createGroup("g")
             try group.writeDataset("f32", floats, shape: [rows, cols])
-            try group.writeDataset("f64", doubles, shape: [rows, cols], storage: .chunked(rows: 2, deflate: 4, shuffle: true))
+            try group.writeDataset(
+                "f64", doubles, shape: [rows, cols], storage: .chunked(rows: 2, deflate: 4, shuffle: true))
             try group.writeDataset("u8", bytes, shape: [rows, cols])
             try group.writeDataset("u16", shorts, shape: [rows, cols], storage: .chunked(rows: 3))
             try group.writeDataset("i32", ints32, shape: [rows, cols])

@@ -23,17 +23,23 @@ struct BLASTests {
                 let b = Self.values(k * n, seed: 2)
                 var expected = Self.values(m * n, seed: 3)
                 var actual = expected
-                ReferenceOps.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a, b: b, beta: 2, c: &expected)
+                ReferenceOps.sgemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a, b: b, beta: 2,
+                    c: &expected)
                 a.withUnsafeBufferPointer { pa in
                     b.withUnsafeBufferPointer { pb in
                         actual.withUnsafeMutableBufferPointer { pc in
                             guard let a = pa.baseAddress, let b = pb.baseAddress, let c = pc.baseAddress else { return }
-                            BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a, b: b, beta: 2, c: c)
+                            BLAS.sgemm(
+                                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a,
+                                b: b, beta: 2, c: c)
                         }
                     }
                 }
                 let maxDiff = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
-                #expect(maxDiff <= 1e-5 * Float(k), "m=\(m) n=\(n) k=\(k) tA=\(transposeA) tB=\(transposeB): max |diff| \(maxDiff)")
+                #expect(
+                    maxDiff <= 1e-5 * Float(k),
+                    "m=\(m) n=\(n) k=\(k) tA=\(transposeA) tB=\(transposeB): max |diff| \(maxDiff)")
             }
         }
     }
@@ -53,7 +59,8 @@ struct BLASTests {
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/cpuinfo"), "SKIPPED: no /proc/cpuinfo"))
     func avx512DetectionMatchesCPUInfo() throws {
         let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
-        let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        let flags = Set(
+            info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
         let expected = ["avx512f", "avx512dq", "avx512bw", "avx512vl"].allSatisfy(flags.contains)
         #expect(BLAS.cpuHasAVX512 == expected)
         #expect(BLAS.cpuHasAVX == flags.contains("avx"))
@@ -70,8 +77,10 @@ struct BLASTests {
     @Test func kernelChainsEndOnARowInvariantFamily() {
         func chain(start: String, passing: Set<String>, avx512: Bool) -> [String] {
             var loaded = start, visited: [String] = [], path = [start]
-            while let next = BLAS.nextCoreType(loaded: loaded, passes: passing.contains(loaded), avx512: avx512,
-                                               fallback: "Sandybridge", visited: visited), path.count < 6 {
+            while let next = BLAS.nextCoreType(
+                loaded: loaded, passes: passing.contains(loaded), avx512: avx512,
+                fallback: "Sandybridge", visited: visited), path.count < 6
+            {
                 visited += [loaded, next]
                 loaded = next
                 path.append(next)
@@ -83,7 +92,10 @@ struct BLASTests {
         // AMD EPYC with AVX-512: Zen fails, SkylakeX fails, Sandybridge.
         #expect(chain(start: "Zen", passing: ["Sandybridge"], avx512: true) == ["Zen", "SkylakeX", "Sandybridge"])
         // Intel where SkylakeX passes: from Haswell (which passes) to the faster SkylakeX.
-        #expect(chain(start: "Haswell", passing: ["Haswell", "SkylakeX", "Sandybridge"], avx512: true) == ["Haswell", "SkylakeX"])
+        #expect(
+            chain(start: "Haswell", passing: ["Haswell", "SkylakeX", "Sandybridge"], avx512: true) == [
+                "Haswell", "SkylakeX",
+            ])
         // AMD without AVX-512 (Zen 3): Zen fails, Sandybridge.
         #expect(chain(start: "Zen", passing: ["Sandybridge"], avx512: false) == ["Zen", "Sandybridge"])
         // Already row-invariant without AVX-512: kept.

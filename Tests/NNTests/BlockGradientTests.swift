@@ -16,14 +16,20 @@ struct BlockGradientTests {
         _ = forward(x)
         let dx = backward(Tensor(shape: y.shape, data: r))
         var input = x.data
-        GradientCheck.check("\(what) dX", values: &input, analytic: dx.data, eps: eps, atol: atol, rtol: rtol, sourceLocation: sourceLocation) {
+        GradientCheck.check(
+            "\(what) dX", values: &input, analytic: dx.data, eps: eps, atol: atol, rtol: rtol,
+            sourceLocation: sourceLocation
+        ) {
             GradientCheck.project(forward(Tensor(shape: x.shape, data: $0)), r)
         }
         for entry in store.entries where entry.trainable {
             guard let ref = store.ref(named: entry.name) else { continue }
             var values = store.array(ref)
             let analytic = Array(UnsafeBufferPointer(start: store.gradients(ref), count: ref.count))
-            GradientCheck.check("\(what) \(entry.name)", values: &values, analytic: analytic, eps: eps, atol: atol, rtol: rtol, samples: 15, sourceLocation: sourceLocation) {
+            GradientCheck.check(
+                "\(what) \(entry.name)", values: &values, analytic: analytic, eps: eps, atol: atol, rtol: rtol,
+                samples: 15, sourceLocation: sourceLocation
+            ) {
                 store.set(ref, $0)
                 return GradientCheck.project(forward(x), r)
             }
@@ -34,7 +40,11 @@ struct BlockGradientTests {
         var random = TestRandom(seed)
         for entry in store.entries where entry.kind == .parameter {
             guard let ref = store.ref(named: entry.name) else { continue }
-            store.set(ref, random.values(ref.count, scale: scale).map { entry.name.hasSuffix("bn1.weight") || entry.name.hasSuffix("bn2.weight") ? 1 + $0 * 0.3 : $0 })
+            store.set(
+                ref,
+                random.values(ref.count, scale: scale).map {
+                    entry.name.hasSuffix("bn1.weight") || entry.name.hasSuffix("bn2.weight") ? 1 + $0 * 0.3 : $0
+                })
         }
     }
 
@@ -47,7 +57,9 @@ struct BlockGradientTests {
         var random = TestRandom(2)
         let x = random.tensor([3, 32, size, size])
         var cache = SqueezeExcitation.Cache()
-        Self.check("SE \(size)×\(size)", store: store, x: x, forward: { se.forward($0, store, cache: &cache) }, backward: { se.backward($0, store, cache: cache) })
+        Self.check(
+            "SE \(size)×\(size)", store: store, x: x, forward: { se.forward($0, store, cache: &cache) },
+            backward: { se.backward($0, store, cache: cache) })
     }
 
     @Test func spatialAttention() {
@@ -57,7 +69,9 @@ struct BlockGradientTests {
         var random = TestRandom(4)
         let x = random.tensor([2, 5, 3, 4], scale: 2)
         var cache = SpatialAttention.Cache()
-        Self.check("SpatialAttention", store: store, x: x, forward: { attention.forward($0, store, cache: &cache) }, backward: { attention.backward($0, store, cache: cache) }, eps: 3e-3)
+        Self.check(
+            "SpatialAttention", store: store, x: x, forward: { attention.forward($0, store, cache: &cache) },
+            backward: { attention.backward($0, store, cache: cache) }, eps: 3e-3)
     }
 
     @Test(arguments: [BatchNorm2d.Mode.train, .eval])
@@ -68,7 +82,9 @@ struct BlockGradientTests {
         var random = TestRandom(6)
         let x = random.tensor([4, 3, 4, 4])
         var cache = BasicBlock.Cache()
-        Self.check("BasicBlock \(mode)", store: store, x: x, forward: { block.forward($0, store, bn: mode, cache: &cache) }, backward: { block.backward($0, store, cache: cache) }, eps: 3e-3)
+        Self.check(
+            "BasicBlock \(mode)", store: store, x: x, forward: { block.forward($0, store, bn: mode, cache: &cache) },
+            backward: { block.backward($0, store, cache: cache) }, eps: 3e-3)
     }
 
     @Test func identityBasicBlock() {
@@ -78,7 +94,9 @@ struct BlockGradientTests {
         var random = TestRandom(8)
         let x = random.tensor([3, 4, 3, 3])
         var cache = BasicBlock.Cache()
-        Self.check("BasicBlock identity", store: store, x: x, forward: { block.forward($0, store, bn: .train, cache: &cache) }, backward: { block.backward($0, store, cache: cache) }, eps: 3e-3)
+        Self.check(
+            "BasicBlock identity", store: store, x: x, forward: { block.forward($0, store, bn: .train, cache: &cache) },
+            backward: { block.backward($0, store, cache: cache) }, eps: 3e-3)
     }
 
     /// On 2×2 maps, and on 1×1 maps (the research adapters' on 16×16 inputs, which take the lane paths) with 20
@@ -91,7 +109,10 @@ struct BlockGradientTests {
         var random = TestRandom(10)
         let x = random.tensor([4, channels, size, size])
         var cache = ConvAdapter.Cache()
-        Self.check("ConvAdapter \(size)×\(size)", store: store, x: x, forward: { adapter.forward($0, store, bn: .train, cache: &cache) }, backward: { adapter.backward($0, store, cache: cache) }, eps: 3e-3)
+        Self.check(
+            "ConvAdapter \(size)×\(size)", store: store, x: x,
+            forward: { adapter.forward($0, store, bn: .train, cache: &cache) },
+            backward: { adapter.backward($0, store, cache: cache) }, eps: 3e-3)
     }
 
     /// The stem as the backbone runs it: conv 7×7/2 → BatchNorm (train) → ReLU → max-pool 3×3/2.
@@ -106,12 +127,15 @@ struct BlockGradientTests {
         var convCache = Conv2d.Cache(), bnCache = BatchNorm2d.Cache(), poolCache = MaxPool2d.Cache()
         var activated = Tensor(zeros: [0])
         func forward(_ input: Tensor) -> Tensor {
-            activated = ReLU.forward(bn.forward(conv.forward(input, store, cache: &convCache), store, mode: .train, cache: &bnCache))
+            activated = ReLU.forward(
+                bn.forward(conv.forward(input, store, cache: &convCache), store, mode: .train, cache: &bnCache))
             return pool.forward(activated, cache: &poolCache)
         }
-        Self.check("stem", store: store, x: x, forward: forward, backward: { dy in
-            let dActivated = ReLU.backward(pool.backward(dy, cache: poolCache), output: activated)
-            return conv.backward(bn.backward(dActivated, store, cache: bnCache), store, cache: convCache)
-        })
+        Self.check(
+            "stem", store: store, x: x, forward: forward,
+            backward: { dy in
+                let dActivated = ReLU.backward(pool.backward(dy, cache: poolCache), output: activated)
+                return conv.backward(bn.backward(dActivated, store, cache: bnCache), store, cache: convCache)
+            })
     }
 }

@@ -1,8 +1,9 @@
-// BufferPoolTests: buffers come back only when unshared, and training steps reuse every buffer without changing a bit.
-@testable import NN
 import AblateSupport
 import RunSpec
 import Testing
+
+// BufferPoolTests: buffers come back only when unshared, and training steps reuse every buffer without changing a bit.
+@testable import NN
 
 /// The per-thread `BufferPool` behind every tensor of a step: its uniqueness check, and whole training steps of
 /// the research model that take each buffer from the previous step (no allocation from the second step on) and
@@ -61,11 +62,14 @@ struct BufferPoolTests {
     /// bit for bit, and all are finite although every handed-out buffer started as NaN. Stage 2 from the prefix
     /// cache and without it (backbone BatchNorm in train mode), and Stage 1 (the stem's backward), each at a
     /// batch that is not a multiple of the BLAS row padding.
-    @Test(arguments: [("stage 2, cached", Stage.stage2, true), ("stage 2, uncached", .stage2, false), ("stage 1", .stage1, false)])
+    @Test(arguments: [
+        ("stage 2, cached", Stage.stage2, true), ("stage 2, uncached", .stage2, false), ("stage 1", .stage1, false),
+    ])
     func trainingStepsReuseEveryBuffer(label: String, stage: Stage, fromPrefix: Bool) {
         let batch = 13
         var rng = PCG64(seed: 11)
-        let x = Tensor(shape: [batch, 1, 16, 16], data: (0..<(batch * 256)).map { _ in Float(rng.bounded(1024)) / 1023 })
+        let x = Tensor(
+            shape: [batch, 1, 16, 16], data: (0..<(batch * 256)).map { _ in Float(rng.bounded(1024)) / 1023 })
         let classes = stage.head.classes
         let labels = (0..<batch).map { _ in rng.bounded(classes) }
         let pool = BufferPool.current
@@ -93,7 +97,8 @@ struct BufferPoolTests {
             for step in 0..<3 {
                 let missesBefore = pool.misses
                 model.store.zeroGradients()
-                var logits = fromPrefix
+                var logits =
+                    fromPrefix
                     ? model.forward(prefixOutput: input, mode: mode, random: &random, cache: &cache) ?? x
                     : model.forward(input, mode: mode, random: &random, cache: &cache)
                 var gradient = loss.evaluate(logits: logits, labels: labels).gradient
@@ -107,11 +112,15 @@ struct BufferPoolTests {
             let values = model.store.entries.indices.flatMap { model.store.array(model.store.ref(at: $0)) }
             runs.append((stepLogits, values, missesAfterFirstStep))
         }
-        #expect(runs[0].missesAfterFirstStep == 0, "\(label): \(runs[0].missesAfterFirstStep) buffers allocated in steps 2 and 3")
+        #expect(
+            runs[0].missesAfterFirstStep == 0,
+            "\(label): \(runs[0].missesAfterFirstStep) buffers allocated in steps 2 and 3")
         #expect(runs[1].missesAfterFirstStep > 0, "\(label): the pool that keeps nothing allocates every step")
         for step in 0..<3 {
             #expect(runs[0].logits[step].allSatisfy { $0.isFinite }, "\(label): step \(step + 1) logits are not finite")
-            #expect(ThreadingTests.differing(runs[0].logits[step], runs[1].logits[step]).isEmpty, "\(label): step \(step + 1) logits differ")
+            #expect(
+                ThreadingTests.differing(runs[0].logits[step], runs[1].logits[step]).isEmpty,
+                "\(label): step \(step + 1) logits differ")
         }
         #expect(runs[0].values.allSatisfy { $0.isFinite }, "\(label): parameters are not finite")
         let differing = ThreadingTests.differing(runs[0].values, runs[1].values)

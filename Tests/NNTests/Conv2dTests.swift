@@ -14,20 +14,27 @@ struct Conv2dTests {
         Case(n: 2, c: 3, h: 5, w: 7, o: 4, k: 3, stride: 2, padding: 1, groups: 1, bias: true),
         Case(n: 1, c: 1, h: 16, w: 16, o: 4, k: 7, stride: 2, padding: 3, groups: 1, bias: false),  // conv1's geometry
         Case(n: 3, c: 6, h: 4, w: 3, o: 9, k: 3, stride: 1, padding: 1, groups: 3, bias: true),
-        Case(n: 2, c: 5, h: 1, w: 1, o: 5, k: 3, stride: 1, padding: 1, groups: 5, bias: false),  // depth-wise on a 1×1 map
+        // depth-wise on a 1×1 map
+        Case(n: 2, c: 5, h: 1, w: 1, o: 5, k: 3, stride: 1, padding: 1, groups: 5, bias: false),
         Case(n: 2, c: 4, h: 2, w: 2, o: 6, k: 1, stride: 2, padding: 0, groups: 1, bias: false),  // 1×1 downsample
         Case(n: 1, c: 2, h: 6, w: 5, o: 1, k: 7, stride: 1, padding: 3, groups: 1, bias: false),  // spatial attention
-        Case(n: 5, c: 6, h: 1, w: 1, o: 7, k: 3, stride: 1, padding: 1, groups: 1, bias: true),  // layer4: centre tap only
+        // layer4: centre tap only
+        Case(n: 5, c: 6, h: 1, w: 1, o: 7, k: 3, stride: 1, padding: 1, groups: 1, bias: true),
         Case(n: 4, c: 5, h: 2, w: 2, o: 3, k: 3, stride: 1, padding: 1, groups: 1, bias: false),  // layer2: 4 of 9 taps
-        Case(n: 3, c: 4, h: 2, w: 2, o: 6, k: 3, stride: 2, padding: 1, groups: 1, bias: false),  // layer3.0.conv1: 2×2 → 1×1
-        Case(n: 2, c: 3, h: 4, w: 4, o: 5, k: 3, stride: 2, padding: 1, groups: 1, bias: true),  // layer2.0.conv1: 4×4 → 2×2
-        Case(n: 3, c: 2, h: 1, w: 1, o: 1, k: 7, stride: 1, padding: 3, groups: 1, bias: false),  // spatial attention on 1×1
+        // layer3.0.conv1: 2×2 → 1×1
+        Case(n: 3, c: 4, h: 2, w: 2, o: 6, k: 3, stride: 2, padding: 1, groups: 1, bias: false),
+        // layer2.0.conv1: 4×4 → 2×2
+        Case(n: 2, c: 3, h: 4, w: 4, o: 5, k: 3, stride: 2, padding: 1, groups: 1, bias: true),
+        // spatial attention on 1×1
+        Case(n: 3, c: 2, h: 1, w: 1, o: 1, k: 7, stride: 1, padding: 3, groups: 1, bias: false),
         Case(n: 2, c: 6, h: 2, w: 2, o: 6, k: 3, stride: 1, padding: 1, groups: 6, bias: false),  // depth-wise on 2×2
     ]
 
     func make(_ t: Case, seed: UInt64) -> (ParameterStore, Conv2d, Tensor) {
         let store = ParameterStore()
-        let conv = Conv2d(store, "conv", inChannels: t.c, outChannels: t.o, kernel: t.k, stride: t.stride, padding: t.padding, groups: t.groups, bias: t.bias)
+        let conv = Conv2d(
+            store, "conv", inChannels: t.c, outChannels: t.o, kernel: t.k, stride: t.stride, padding: t.padding,
+            groups: t.groups, bias: t.bias)
         var random = TestRandom(seed)
         store.set(conv.weight, random.values(conv.weight.count))
         if let bias = conv.bias { store.set(bias, random.values(bias.count)) }
@@ -39,10 +46,12 @@ struct Conv2dTests {
     func blasMatchesReference(_ t: Case, smallMapPath: Bool) {
         let (store, conv, x) = make(t, seed: 7)
         conv.useSmallMapPath = smallMapPath
-        let geometry = ReferenceConv.Geometry(inChannels: t.c, outChannels: t.o, kernel: t.k, stride: t.stride, padding: t.padding, groups: t.groups)
+        let geometry = ReferenceConv.Geometry(
+            inChannels: t.c, outChannels: t.o, kernel: t.k, stride: t.stride, padding: t.padding, groups: t.groups)
         var cache = Conv2d.Cache()
         let y = conv.forward(x, store, cache: &cache)
-        let expected = ReferenceConv.forward(x, weight: store.array(conv.weight), bias: conv.bias.map(store.array), geometry)
+        let expected = ReferenceConv.forward(
+            x, weight: store.array(conv.weight), bias: conv.bias.map(store.array), geometry)
         #expect(y.shape == expected.shape)
         expectClose(y.data, expected.data, atol: 1e-5, "forward \(t)")
 
@@ -51,9 +60,13 @@ struct Conv2dTests {
         let dx = conv.backward(dy, store, cache: cache)
         let reference = ReferenceConv.backward(dy, input: x, weight: store.array(conv.weight), geometry)
         expectClose(dx.data, reference.dx.data, atol: 1e-5, "dX \(t)")
-        expectClose(Array(UnsafeBufferPointer(start: store.gradients(conv.weight), count: conv.weight.count)), reference.dw, atol: 1e-4, "dW \(t)")
+        expectClose(
+            Array(UnsafeBufferPointer(start: store.gradients(conv.weight), count: conv.weight.count)), reference.dw,
+            atol: 1e-4, "dW \(t)")
         if let bias = conv.bias {
-            expectClose(Array(UnsafeBufferPointer(start: store.gradients(bias), count: bias.count)), reference.db, atol: 1e-4, "db \(t)")
+            expectClose(
+                Array(UnsafeBufferPointer(start: store.gradients(bias), count: bias.count)), reference.db, atol: 1e-4,
+                "db \(t)")
         }
     }
 

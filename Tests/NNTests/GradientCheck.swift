@@ -26,8 +26,13 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     return zip(a, b).map { abs($0 - $1) }.max() ?? 0
 }
 
-func expectClose(_ actual: [Float], _ expected: [Float], atol: Float, rtol: Float = 0, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(actual.count == expected.count, "\(what): \(actual.count) vs \(expected.count) values", sourceLocation: sourceLocation)
+func expectClose(
+    _ actual: [Float], _ expected: [Float], atol: Float, rtol: Float = 0, _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        actual.count == expected.count, "\(what): \(actual.count) vs \(expected.count) values",
+        sourceLocation: sourceLocation)
     guard actual.count == expected.count else { return }
     var worst: Float = 0
     var worstIndex = 0
@@ -40,7 +45,10 @@ func expectClose(_ actual: [Float], _ expected: [Float], atol: Float, rtol: Floa
             worstIndex = i
         }
     }
-    #expect(failures == 0, "\(what): \(failures) of \(actual.count) outside atol \(atol) rtol \(rtol); max |diff| \(worst) at \(worstIndex) (\(actual[worstIndex]) vs \(expected[worstIndex]))", sourceLocation: sourceLocation)
+    #expect(
+        failures == 0,
+        "\(what): \(failures) of \(actual.count) outside atol \(atol) rtol \(rtol); max |diff| \(worst) at \(worstIndex) (\(actual[worstIndex]) vs \(expected[worstIndex]))",
+        sourceLocation: sourceLocation)
 }
 
 /// Finite-difference checks of d(loss)/d(inputs) for a scalar loss `Σ r ⊙ f(...)` with fixed random `r`.
@@ -50,7 +58,8 @@ enum GradientCheck {
     /// eps/16: a ReLU or max-pool kink within ±eps spoils a central difference, and a smaller step steps over it.
     /// `values` is restored (and `loss` called with the original values last), so state captured by `loss` is too.
     static func check(
-        _ what: String, values: inout [Float], analytic: [Float], eps: Float = 1e-2, atol: Float = 2e-3, rtol: Float = 2e-2,
+        _ what: String, values: inout [Float], analytic: [Float], eps: Float = 1e-2, atol: Float = 2e-3,
+        rtol: Float = 2e-2,
         samples: Int = 40, sourceLocation: SourceLocation = #_sourceLocation, loss: ([Float]) -> Double
     ) {
         let stride = max(1, values.count / samples)
@@ -77,7 +86,10 @@ enum GradientCheck {
             }
         }
         _ = loss(values)
-        #expect(failures.isEmpty, "\(what): gradient check failed at \(failures.prefix(4).joined(separator: ", ")); max |diff| \(worst)", sourceLocation: sourceLocation)
+        #expect(
+            failures.isEmpty,
+            "\(what): gradient check failed at \(failures.prefix(4).joined(separator: ", ")); max |diff| \(worst)",
+            sourceLocation: sourceLocation)
     }
 
     /// Σ r ⊙ y in Double.

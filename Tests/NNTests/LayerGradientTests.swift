@@ -110,11 +110,17 @@ struct LayerGradientTests {
         let r = random.values(21)
         let relu = ReLU.forward(x)
         var input = x.data
-        GradientCheck.check("ReLU", values: &input, analytic: ReLU.backward(Tensor(shape: x.shape, data: r), output: relu).data, eps: 1e-3) {
+        GradientCheck.check(
+            "ReLU", values: &input, analytic: ReLU.backward(Tensor(shape: x.shape, data: r), output: relu).data,
+            eps: 1e-3
+        ) {
             GradientCheck.project(ReLU.forward(Tensor(shape: x.shape, data: $0)), r)
         }
         let sigmoid = Sigmoid.forward(x)
-        GradientCheck.check("Sigmoid", values: &input, analytic: Sigmoid.backward(Tensor(shape: x.shape, data: r), output: sigmoid).data, eps: 1e-3) {
+        GradientCheck.check(
+            "Sigmoid", values: &input,
+            analytic: Sigmoid.backward(Tensor(shape: x.shape, data: r), output: sigmoid).data, eps: 1e-3
+        ) {
             GradientCheck.project(Sigmoid.forward(Tensor(shape: x.shape, data: $0)), r)
         }
         #expect(Sigmoid.value(-100) > 0 && Sigmoid.value(-100) < 1e-30)
@@ -130,7 +136,10 @@ struct LayerGradientTests {
         #expect(y.shape == [2, 3, 3, 3])
         let r = random.values(y.count)
         var input = x.data
-        GradientCheck.check("MaxPool2d", values: &input, analytic: pool.backward(Tensor(shape: y.shape, data: r), cache: cache).data, eps: 1e-3) {
+        GradientCheck.check(
+            "MaxPool2d", values: &input, analytic: pool.backward(Tensor(shape: y.shape, data: r), cache: cache).data,
+            eps: 1e-3
+        ) {
             var c = MaxPool2d.Cache()
             return GradientCheck.project(pool.forward(Tensor(shape: x.shape, data: $0), cache: &c), r)
         }
@@ -138,7 +147,10 @@ struct LayerGradientTests {
         #expect(gap.shape == [2, 3])
         #expect(abs(gap.data[0] - x.data[0..<30].reduce(0, +) / 30) < 1e-6)
         let r2 = random.values(6)
-        GradientCheck.check("GlobalAvgPool", values: &input, analytic: GlobalAvgPool.backward(Tensor(shape: [2, 3], data: r2), inputShape: x.shape).data) {
+        GradientCheck.check(
+            "GlobalAvgPool", values: &input,
+            analytic: GlobalAvgPool.backward(Tensor(shape: [2, 3], data: r2), inputShape: x.shape).data
+        ) {
             GradientCheck.project(GlobalAvgPool.forward(Tensor(shape: x.shape, data: $0)), r2)
         }
     }
@@ -152,7 +164,8 @@ struct LayerGradientTests {
         let y = dropout.forward(x, training: true, random: &generator, cache: &cache)
         #expect(y.data == zip(x.data, cache.mask).map(*))
         let dropped = cache.mask.filter { $0 == 0 }.count
-        #expect(abs(Double(dropped) / Double(x.count) - 0.4) < 0.03, "dropped share \(Double(dropped) / Double(x.count))")
+        #expect(
+            abs(Double(dropped) / Double(x.count) - 0.4) < 0.03, "dropped share \(Double(dropped) / Double(x.count))")
         #expect(cache.mask.allSatisfy { $0 == 0 || abs($0 - 1 / 0.6) < 1e-6 })
         let r = random.values(x.count)
         let dx = dropout.backward(Tensor(shape: x.shape, data: r), cache: cache)
@@ -160,7 +173,8 @@ struct LayerGradientTests {
         GradientCheck.check("Dropout (fixed mask)", values: &input, analytic: dx.data) { values in
             var g = PCG64(seed: 9)
             var c = Dropout.Cache()
-            return GradientCheck.project(dropout.forward(Tensor(shape: x.shape, data: values), training: true, random: &g, cache: &c), r)
+            return GradientCheck.project(
+                dropout.forward(Tensor(shape: x.shape, data: values), training: true, random: &g, cache: &c), r)
         }
         var g2 = PCG64(seed: 9)
         #expect(dropout.forward(x, training: false, random: &g2, cache: &cache) == x)

@@ -21,7 +21,8 @@ struct LossTests {
             case "cb_focal": return .cbFocal(gamma: number("gamma"), beta: number("beta"))
             case "focal": return .focal(gamma: number("gamma"))
             case "poly": return .poly(epsilon: number("epsilon"))
-            case "asymmetric": return .asymmetric(gammaPositive: number("gamma_pos"), gammaNegative: number("gamma_neg"))
+            case "asymmetric":
+                return .asymmetric(gammaPositive: number("gamma_pos"), gammaNegative: number("gamma_neg"))
             case "focal_smoothing": return .focalSmoothing(gamma: number("gamma"), smoothing: number("smoothing"))
             case "ce": return .crossEntropy(weighted: (params["weighted"] as? Bool) ?? false)
             default: return nil
@@ -30,7 +31,8 @@ struct LossTests {
     }
 
     static func fixture() throws -> (doc: [String: Any], cases: [Case]) {
-        let url = try #require(Bundle.module.url(forResource: "losses", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "losses", withExtension: "json", subdirectory: "Fixtures"))
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         let raw = try #require(doc["cases"] as? [[String: Any]])
         let cases = try raw.map { entry -> Case in
@@ -62,7 +64,8 @@ struct LossTests {
             let loss = Loss(kind: kind, classWeights: c.weights)
             let (value, gradient) = loss.evaluate(logits: c.logits, labels: c.labels)
             // Logits were rounded to Float for Ablate, so allow float32-level differences.
-            #expect(abs(value - c.value) <= 1e-6 * max(1, abs(c.value)), "\(c.name) \(c.params): \(value) vs \(c.value)")
+            #expect(
+                abs(value - c.value) <= 1e-6 * max(1, abs(c.value)), "\(c.name) \(c.params): \(value) vs \(c.value)")
             expectClose(gradient.data, c.gradient, atol: 2e-6, rtol: 1e-5, "\(c.name) \(c.params) gradient")
         }
     }
@@ -74,7 +77,9 @@ struct LossTests {
             let loss = Loss(kind: try #require(c.kind), classWeights: c.weights)
             let analytic = loss.evaluate(logits: c.logits, labels: c.labels).gradient.data
             var values = c.logits.data
-            GradientCheck.check("\(c.name)", values: &values, analytic: analytic, eps: 1e-2, atol: 1e-4, rtol: 1e-2, samples: 100) {
+            GradientCheck.check(
+                "\(c.name)", values: &values, analytic: analytic, eps: 1e-2, atol: 1e-4, rtol: 1e-2, samples: 100
+            ) {
                 loss.evaluate(logits: Tensor(shape: c.logits.shape, data: $0), labels: c.labels).loss
             }
         }

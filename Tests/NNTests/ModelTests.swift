@@ -19,7 +19,10 @@ struct ModelTests {
         #expect(adapters.filter { $0.name.hasPrefix("adapters.layer3.") }.reduce(0) { $0 + $1.count } == 33_728)
         #expect(adapters.filter { $0.name.hasPrefix("adapters.layer4.") }.reduce(0) { $0 + $1.count } == 132_992)
         let gamma8 = PartitionModel(ModelConfig(stage: .stage2, adapterReduction: 8), seed: 1)
-        #expect(gamma8.store.entries.filter { $0.name.hasPrefix("adapters.") && $0.kind == .parameter }.reduce(0) { $0 + $1.count } == 83_744)
+        #expect(
+            gamma8.store.entries.filter { $0.name.hasPrefix("adapters.") && $0.kind == .parameter }.reduce(0) {
+                $0 + $1.count
+            } == 83_744)
         #expect(stage2.store.entries.filter { $0.name.hasPrefix("head.") }.reduce(0) { $0 + $1.count } == 164_611)
     }
 
@@ -58,7 +61,9 @@ struct ModelTests {
 
     /// Accumulates the gradients of `Σ r ⊙ logits` once (from zero) and returns that loss as a function of the
     /// model's current tensors, for finite differences.
-    static func backwardOnce(_ model: PartitionModel, _ x: Tensor, mode: PartitionModel.Mode, projection r: [Float]) -> () -> Double {
+    static func backwardOnce(_ model: PartitionModel, _ x: Tensor, mode: PartitionModel.Mode, projection r: [Float])
+        -> () -> Double
+    {
         var generator = PCG64(seed: 1)
         var cache = PartitionModel.Cache()
         model.store.zeroGradients()
@@ -76,7 +81,10 @@ struct ModelTests {
         let model = PartitionModel(ModelConfig(stage: .stage2, width: 16), seed: 3)
         // Give the adapters non-trivial weights so their gradients are well above finite-difference noise.
         var random = TestRandom(8)
-        for name in ["adapters.layer3.down_proj.weight", "adapters.layer3.up_proj.weight", "adapters.layer3.dw_conv.weight", "adapters.layer4.up_proj.weight"] {
+        for name in [
+            "adapters.layer3.down_proj.weight", "adapters.layer3.up_proj.weight", "adapters.layer3.dw_conv.weight",
+            "adapters.layer4.up_proj.weight",
+        ] {
             let ref = try #require(model.store.ref(named: name))
             model.store.set(ref, random.values(ref.count, scale: 0.5))
         }
@@ -84,11 +92,16 @@ struct ModelTests {
         let mode = PartitionModel.Mode(backboneBN: .eval, adapterBN: .train, dropout: false)
         let r = random.values(9)
         let loss = Self.backwardOnce(model, x, mode: mode, projection: r)
-        for name in ["adapters.layer3.up_proj.weight", "adapters.layer3.alpha", "adapters.layer3.bn.weight", "adapters.layer4.down_proj.weight", "head.head.0.weight", "head.head.6.bias"] {
+        for name in [
+            "adapters.layer3.up_proj.weight", "adapters.layer3.alpha", "adapters.layer3.bn.weight",
+            "adapters.layer4.down_proj.weight", "head.head.0.weight", "head.head.6.bias",
+        ] {
             let ref = try #require(model.store.ref(named: name))
             var values = model.store.array(ref)
             let analytic = Array(UnsafeBufferPointer(start: model.store.gradients(ref), count: ref.count))
-            GradientCheck.check(name, values: &values, analytic: analytic, eps: 1e-2, atol: 2e-3, rtol: 3e-2, samples: 12) { v in
+            GradientCheck.check(
+                name, values: &values, analytic: analytic, eps: 1e-2, atol: 2e-3, rtol: 3e-2, samples: 12
+            ) { v in
                 model.store.set(ref, v)
                 return loss()
             }
@@ -109,7 +122,10 @@ struct ModelTests {
         let mode = PartitionModel.Mode(backboneBN: .train, adapterBN: .train, dropout: false)
         let r = random.values(16)
         let loss = Self.backwardOnce(model, x, mode: mode, projection: r)
-        for name in ["backbone.layer1.0.conv1.weight", "backbone.layer2.0.downsample.0.weight", "backbone.layer3.1.bn2.weight", "backbone.se2.excitation.0.weight", "backbone.spatial_attn.conv.weight", "head.head.0.weight"] {
+        for name in [
+            "backbone.layer1.0.conv1.weight", "backbone.layer2.0.downsample.0.weight", "backbone.layer3.1.bn2.weight",
+            "backbone.se2.excitation.0.weight", "backbone.spatial_attn.conv.weight", "head.head.0.weight",
+        ] {
             let ref = try #require(model.store.ref(named: name))
             let original = model.store.array(ref)
             let analytic = Array(UnsafeBufferPointer(start: model.store.gradients(ref), count: ref.count))
@@ -124,7 +140,9 @@ struct ModelTests {
             let minus = loss()
             model.store.set(ref, original)
             let numeric = (plus - minus) / Double(2 * h)
-            #expect(abs(numeric - exact) <= 2e-3 + 0.05 * abs(exact), "\(name): directional derivative analytic \(exact) numeric \(numeric)")
+            #expect(
+                abs(numeric - exact) <= 2e-3 + 0.05 * abs(exact),
+                "\(name): directional derivative analytic \(exact) numeric \(numeric)")
         }
     }
 
@@ -141,7 +159,9 @@ struct ModelTests {
             var cache = PartitionModel.Cache()
             for _ in 0..<2 {
                 let x = Tensor(shape: [8, 1, 16, 16], data: random.values(2048).map { ($0 + 1) / 2 })
-                let y = model.forward(x, mode: PartitionModel.Mode(backboneBN: mode, adapterBN: .train, dropout: true), random: &generator, cache: &cache)
+                let y = model.forward(
+                    x, mode: PartitionModel.Mode(backboneBN: mode, adapterBN: .train, dropout: true),
+                    random: &generator, cache: &cache)
                 model.backward(Tensor(shape: y.shape, data: random.values(y.count)), cache: cache)
             }
             #expect((model.store.array(ref) != before) == shouldMove, "backbone BN \(mode)")
@@ -167,7 +187,8 @@ struct ModelTests {
             #expect(prefix.data == Array(wholePrefix.data[0..<(size * featureSize)]), "prefix, batch \(size)")
             let logits = model.forward(part, mode: .evaluation, random: &generator, cache: &cache)
             #expect(logits.data == Array(wholeLogits.data[0..<(size * 3)]), "logits, batch \(size)")
-            let fromPrefix = try #require(model.forward(prefixOutput: prefix, mode: .evaluation, random: &generator, cache: &cache))
+            let fromPrefix = try #require(
+                model.forward(prefixOutput: prefix, mode: .evaluation, random: &generator, cache: &cache))
             #expect(fromPrefix.data == logits.data, "logits from the prefix output, batch \(size)")
         }
     }

@@ -1,6 +1,7 @@
+import Testing
+
 // OnePositionTests: the lane loops that layers take on 1×1 maps against their plane loops, bit for bit.
 @testable import NN
-import Testing
 
 /// On 16×16 inputs layer4, its squeeze-excitation and the layer3/layer4 adapters see 1×1 maps, where every
 /// per-plane loop has one element. There global average pooling, the SE gate and its gradient, and the adapters'
@@ -15,9 +16,12 @@ struct OnePositionTests {
         Tensor(shape: [n, c, 1, 1], data: PointwiseTests.values(n * c, seed: seed))
     }
 
-    static func expectSame(_ fast: [Float], _ plain: [Float], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectSame(
+        _ fast: [Float], _ plain: [Float], _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let differing = PointwiseTests.differing(fast, plain)
-        #expect(differing == 0, "\(what): \(differing) of \(plain.count) elements differ", sourceLocation: sourceLocation)
+        #expect(
+            differing == 0, "\(what): \(differing) of \(plain.count) elements differ", sourceLocation: sourceLocation)
     }
 
     static func forEachCase(_ body: (_ n: Int, _ c: Int, _ label: String) -> Void) {
@@ -32,19 +36,23 @@ struct OnePositionTests {
         Self.forEachCase { n, c, label in
             let x = Self.tensor(n, c, seed: 1)
             var lanesShape: [Int] = [], planesShape: [Int] = []
-            Self.expectSame(GlobalAvgPool.forward(x, onePosition: true, shape: &lanesShape).data,
-                            GlobalAvgPool.forward(x, onePosition: false, shape: &planesShape).data, "GAP forward, \(label)")
+            Self.expectSame(
+                GlobalAvgPool.forward(x, onePosition: true, shape: &lanesShape).data,
+                GlobalAvgPool.forward(x, onePosition: false, shape: &planesShape).data, "GAP forward, \(label)")
             let dy = Tensor(shape: [n, c], data: PointwiseTests.values(n * c, seed: 2))
-            Self.expectSame(GlobalAvgPool.backward(dy, inputShape: x.shape, onePosition: true).data,
-                            GlobalAvgPool.backward(dy, inputShape: x.shape, onePosition: false).data, "GAP backward, \(label)")
+            Self.expectSame(
+                GlobalAvgPool.backward(dy, inputShape: x.shape, onePosition: true).data,
+                GlobalAvgPool.backward(dy, inputShape: x.shape, onePosition: false).data, "GAP backward, \(label)")
         }
     }
 
     @Test func squeezeExcitationGate() {
         Self.forEachCase { n, c, label in
-            let x = Self.tensor(n, c, seed: 3), gate = Tensor(shape: [n, c], data: PointwiseTests.values(n * c, seed: 4))
-            Self.expectSame(SqueezeExcitation.excite(x, gate: gate, onePosition: true).data,
-                            SqueezeExcitation.excite(x, gate: gate, onePosition: false).data, "SE forward, \(label)")
+            let x = Self.tensor(n, c, seed: 3),
+                gate = Tensor(shape: [n, c], data: PointwiseTests.values(n * c, seed: 4))
+            Self.expectSame(
+                SqueezeExcitation.excite(x, gate: gate, onePosition: true).data,
+                SqueezeExcitation.excite(x, gate: gate, onePosition: false).data, "SE forward, \(label)")
             let dy = Self.tensor(n, c, seed: 5)
             let fast = SqueezeExcitation.exciteBackward(dy, input: x, gate: gate, onePosition: true)
             let plain = SqueezeExcitation.exciteBackward(dy, input: x, gate: gate, onePosition: false)
@@ -64,8 +72,10 @@ struct OnePositionTests {
             let alpha = PointwiseTests.values(c, seed: 10)
             alpha.withUnsafeBufferPointer { a in
                 guard let ap = a.baseAddress else { return }
-                Self.expectSame(ConvAdapter.addScaled(h, delta: delta, alpha: ap, onePosition: true).data,
-                                ConvAdapter.addScaled(h, delta: delta, alpha: ap, onePosition: false).data, "adapter forward, \(label)")
+                Self.expectSame(
+                    ConvAdapter.addScaled(h, delta: delta, alpha: ap, onePosition: true).data,
+                    ConvAdapter.addScaled(h, delta: delta, alpha: ap, onePosition: false).data,
+                    "adapter forward, \(label)")
                 let start = PointwiseTests.values(c, seed: 11)
                 var fastAlpha = start, plainAlpha = start
                 let fast = fastAlpha.withUnsafeMutableBufferPointer {

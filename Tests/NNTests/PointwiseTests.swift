@@ -9,7 +9,10 @@ import Testing
 /// could go either way: NaN, ±0, ±∞ and subnormals.
 @Suite("Pointwise", .serialized)
 struct PointwiseTests {
-    static let specials: [Float] = [.nan, 0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude / 3, -.leastNormalMagnitude / 3]
+    static let specials: [Float] = [
+        .nan, 0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+        .leastNormalMagnitude / 3, -.leastNormalMagnitude / 3,
+    ]
 
     /// `count` values in [−1, 1] with the special values spread through them.
     static func values(_ count: Int, seed: UInt64) -> [Float] {
@@ -34,17 +37,25 @@ struct PointwiseTests {
                 let a = Self.values(count, seed: 1), b = Self.values(count, seed: 2)
                 let checks: [(String, [Float], [Float])] = [
                     ("ReLU forward", ReLU.forward(Tensor(shape: [count], data: a)).data, a.map { max($0, 0) }),
-                    ("ReLU backward", ReLU.backward(Tensor(shape: [count], data: a), output: Tensor(shape: [count], data: b)).data,
-                     zip(a, b).map { $1 > 0 ? $0 : 0 }),
+                    (
+                        "ReLU backward",
+                        ReLU.backward(Tensor(shape: [count], data: a), output: Tensor(shape: [count], data: b)).data,
+                        zip(a, b).map { $1 > 0 ? $0 : 0 }
+                    ),
                     ("Sigmoid forward", Sigmoid.forward(Tensor(shape: [count], data: a)).data, a.map(Sigmoid.value)),
-                    ("Sigmoid backward", Sigmoid.backward(Tensor(shape: [count], data: a), output: Tensor(shape: [count], data: b)).data,
-                     zip(a, b).map { $0 * $1 * (1 - $1) }),
+                    (
+                        "Sigmoid backward",
+                        Sigmoid.backward(Tensor(shape: [count], data: a), output: Tensor(shape: [count], data: b)).data,
+                        zip(a, b).map { $0 * $1 * (1 - $1) }
+                    ),
                     ("sum", Pointwise.sum(a, b), zip(a, b).map { $0 + $1 }),
                     ("sum through ReLU", Pointwise.sumReLU(a, b), zip(a, b).map { max($0 + $1, 0) }),
                     ("product", Pointwise.product(a, b), zip(a, b).map { $0 * $1 }),
                 ]
                 for (name, fast, plain) in checks {
-                    #expect(Self.differing(fast, plain) == 0, "\(name), \(count) elements, width \(width): \(Self.differing(fast, plain)) differ")
+                    #expect(
+                        Self.differing(fast, plain) == 0,
+                        "\(name), \(count) elements, width \(width): \(Self.differing(fast, plain)) differ")
                 }
             }
         }
@@ -80,8 +91,12 @@ struct PointwiseTests {
                     plainDx[b * channels + ch] = (gamma * s) * dy[b * channels + ch]
                 }
             }
-            #expect(Self.differing(y.data, plainY) == 0, "\(channels) channels, width \(width): \(Self.differing(y.data, plainY)) outputs differ")
-            #expect(Self.differing(dx.data, plainDx) == 0, "\(channels) channels, width \(width): \(Self.differing(dx.data, plainDx)) gradients differ")
+            #expect(
+                Self.differing(y.data, plainY) == 0,
+                "\(channels) channels, width \(width): \(Self.differing(y.data, plainY)) outputs differ")
+            #expect(
+                Self.differing(dx.data, plainDx) == 0,
+                "\(channels) channels, width \(width): \(Self.differing(dx.data, plainDx)) gradients differ")
         }
     }
 }

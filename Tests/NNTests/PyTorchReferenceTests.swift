@@ -11,7 +11,8 @@ import Testing
 @Suite("Whole model against PyTorch")
 struct PyTorchReferenceTests {
     static func fixture() throws -> H5File {
-        let url = try #require(Bundle.module.url(forResource: "model_reference", withExtension: "h5", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "model_reference", withExtension: "h5", subdirectory: "Fixtures"))
         return try H5File.open(url.path)
     }
 
@@ -51,7 +52,9 @@ struct PyTorchReferenceTests {
         var random = PCG64(seed: 0)
         var cache = PartitionModel.Cache()
         model.store.zeroGradients()
-        let logits = model.forward(x, mode: PartitionModel.Mode(backboneBN: .eval, adapterBN: .train, dropout: false), random: &random, cache: &cache)
+        let logits = model.forward(
+            x, mode: PartitionModel.Mode(backboneBN: .eval, adapterBN: .train, dropout: false), random: &random,
+            cache: &cache)
         expectClose(logits.data, try g.dataset("logits").read(), atol: 2e-5, rtol: 1e-4, "stage-2 logits")
         let loss = Loss(kind: .cbFocal(gamma: 2, beta: 0.9999), classWeights: weights)
         let (value, gradient) = loss.evaluate(logits: logits, labels: labels)
@@ -62,15 +65,18 @@ struct PyTorchReferenceTests {
         let after = try g.group("after_forward")
         for entry in model.store.entries where entry.kind == .buffer {
             let ref = try #require(model.store.ref(named: entry.name))
-            expectClose(model.store.array(ref), try after.dataset(entry.name).read(), atol: 1e-6, rtol: 1e-5, entry.name)
+            expectClose(
+                model.store.array(ref), try after.dataset(entry.name).read(), atol: 1e-6, rtol: 1e-5, entry.name)
         }
         for (index, name) in model.store.counterNames.enumerated() {
             #expect(model.store.counters[index] == (try after.dataset(name).read(as: Int64.self).first), "\(name)")
         }
-        let optimizer = AdamW(store: model.store, groups: [
-            AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
-            AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
-        ])
+        let optimizer = AdamW(
+            store: model.store,
+            groups: [
+                AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
+                AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
+            ])
         optimizer.update(model.store)
         // Adam's first step is ≈ lr · g / (|g| + ε): where |g| is within a few ε (1e-8) it is as sensitive as
         // the gradient's last bits, so those elements may differ by up to one learning rate; all others tightly.
@@ -93,7 +99,9 @@ struct PyTorchReferenceTests {
                     failures += 1
                 }
             }
-            #expect(failures == 0, "after AdamW step: \(name): \(failures) of \(actual.count) differ (\(loose) with |g| < 1e-6)")
+            #expect(
+                failures == 0,
+                "after AdamW step: \(name): \(failures) of \(actual.count) differ (\(loose) with |g| < 1e-6)")
         }
     }
 
@@ -107,9 +115,12 @@ struct PyTorchReferenceTests {
         var random = PCG64(seed: 0)
         var cache = PartitionModel.Cache()
         model.store.zeroGradients()
-        let logits = model.forward(x, mode: PartitionModel.Mode(backboneBN: .train, adapterBN: .train, dropout: false), random: &random, cache: &cache)
+        let logits = model.forward(
+            x, mode: PartitionModel.Mode(backboneBN: .train, adapterBN: .train, dropout: false), random: &random,
+            cache: &cache)
         expectClose(logits.data, try g.dataset("logits").read(), atol: 2e-5, rtol: 1e-4, "stage-1 logits")
-        let (value, gradient) = Loss(kind: .focal(gamma: 2), classWeights: [1, 1]).evaluate(logits: logits, labels: labels)
+        let (value, gradient) = Loss(kind: .focal(gamma: 2), classWeights: [1, 1]).evaluate(
+            logits: logits, labels: labels)
         #expect(abs(value - (try g.realAttribute("loss"))) < 1e-5, "loss \(value)")
         model.backward(gradient, cache: cache)
         let compared = try Self.compare(model, gradients: try g.group("grad"), rtol: 5e-3, "stage 1")
@@ -117,7 +128,8 @@ struct PyTorchReferenceTests {
         let after = try g.group("after_forward")
         for entry in model.store.entries where entry.kind == .buffer {
             let ref = try #require(model.store.ref(named: entry.name))
-            expectClose(model.store.array(ref), try after.dataset(entry.name).read(), atol: 1e-6, rtol: 1e-5, entry.name)
+            expectClose(
+                model.store.array(ref), try after.dataset(entry.name).read(), atol: 1e-6, rtol: 1e-5, entry.name)
         }
     }
 }

@@ -55,13 +55,17 @@ struct ThreadingTests {
                 for width in [1, 2] {
                     BLAS.setThreadCount(width)
                     var c = c0
-                    BLAS.sgemm(transposeA: shape.ta, transposeB: shape.tb, m: shape.m, n: shape.n, k: shape.k,
-                               alpha: alpha, a: a, b: b, beta: beta, c: &c)
+                    BLAS.sgemm(
+                        transposeA: shape.ta, transposeB: shape.tb, m: shape.m, n: shape.n, k: shape.k,
+                        alpha: alpha, a: a, b: b, beta: beta, c: &c)
                     results.append(c)
                 }
                 BLAS.setThreadCount(1)
                 let bad = Self.differing(results[0], results[1])
-                #expect(bad.isEmpty, "\(shape), alpha \(alpha), beta \(beta): \(bad.count) of \(results[0].count) elements differ between 1 and 2 threads")
+                #expect(
+                    bad.isEmpty,
+                    "\(shape), alpha \(alpha), beta \(beta): \(bad.count) of \(results[0].count) elements differ between 1 and 2 threads"
+                )
             }
         }
     }
@@ -69,10 +73,13 @@ struct ThreadingTests {
     /// A whole uncached training step of the research model (AdamW) at width 2 leaves the same logits, gradients
     /// and parameters as at width 1: Stage 2 at batch 128 with the backbone's BatchNorm in train and in eval mode
     /// (the research protocol), and Stage 1 (every backbone weight gradient) at a last batch of 77 rows.
-    @Test(arguments: [(Stage.stage2, 128, BatchNorm2d.Mode.train), (Stage.stage1, 77, .train), (Stage.stage2, 128, .eval)])
+    @Test(arguments: [
+        (Stage.stage2, 128, BatchNorm2d.Mode.train), (Stage.stage1, 77, .train), (Stage.stage2, 128, .eval),
+    ])
     func trainingStepIsIndependentOfThreads(stage: Stage, batch: Int, backboneBN: BatchNorm2d.Mode) {
         var rng = PCG64(seed: 5)
-        let x = Tensor(shape: [batch, 1, 16, 16], data: (0..<(batch * 256)).map { _ in Float(rng.bounded(1024)) / 1023 })
+        let x = Tensor(
+            shape: [batch, 1, 16, 16], data: (0..<(batch * 256)).map { _ in Float(rng.bounded(1024)) / 1023 })
         let classes = stage.head.classes
         let labels = (0..<batch).map { _ in rng.bounded(classes) }
         var outcomes: [(logits: [Float], gradients: [Float], values: [Float])] = []
@@ -87,24 +94,34 @@ struct ThreadingTests {
             model.store.zeroGradients()
             let logits = model.forward(x, mode: mode, random: &random, cache: &cache)
             model.backward(loss.evaluate(logits: logits, labels: labels).gradient, cache: cache)
-            let trainable = model.store.entries.indices.filter { model.store.entries[$0].trainable }.map { model.store.ref(at: $0) }
+            let trainable = model.store.entries.indices.filter { model.store.entries[$0].trainable }.map {
+                model.store.ref(at: $0)
+            }
             let gradients = trainable.flatMap { ref in (0..<ref.count).map { model.store.gradients(ref)[$0] } }
             optimizer.update(model.store)
             outcomes.append((logits.data, gradients, trainable.flatMap { model.store.array($0) }))
         }
         BLAS.setThreadCount(1)
-        #expect(Self.differing(outcomes[0].logits, outcomes[1].logits).isEmpty, "\(stage), BN \(backboneBN): logits differ between 1 and 2 threads")
-        #expect(Self.differing(outcomes[0].gradients, outcomes[1].gradients).isEmpty, "\(stage), BN \(backboneBN): gradients differ between 1 and 2 threads")
-        #expect(Self.differing(outcomes[0].values, outcomes[1].values).isEmpty, "\(stage), BN \(backboneBN): parameters after AdamW differ between 1 and 2 threads")
+        #expect(
+            Self.differing(outcomes[0].logits, outcomes[1].logits).isEmpty,
+            "\(stage), BN \(backboneBN): logits differ between 1 and 2 threads")
+        #expect(
+            Self.differing(outcomes[0].gradients, outcomes[1].gradients).isEmpty,
+            "\(stage), BN \(backboneBN): gradients differ between 1 and 2 threads")
+        #expect(
+            Self.differing(outcomes[0].values, outcomes[1].values).isEmpty,
+            "\(stage), BN \(backboneBN): parameters after AdamW differ between 1 and 2 threads")
     }
 
     /// AdamW with the research protocol's groups and learning rates (adapters 1e-3, backbone and head 1e-4).
     static func researchOptimizer(_ model: PartitionModel) -> AdamW {
-        AdamW(store: model.store, groups: [
-            AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
-            AdamW.Group(name: "backbone", prefix: "backbone.", learningRate: 1e-4),
-            AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
-        ])
+        AdamW(
+            store: model.store,
+            groups: [
+                AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
+                AdamW.Group(name: "backbone", prefix: "backbone.", learningRate: 1e-4),
+                AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
+            ])
     }
 
     /// Class-balanced focal loss (γ 2) over the first `classes` of three fixed class weights.
@@ -117,7 +134,9 @@ struct ThreadingTests {
         var rng = PCG64(seed: 8)
         let model = PartitionModel(ModelConfig(stage: .stage2, width: 16), seed: 2)
         let batches = (0..<5).map { b in
-            Tensor(shape: [b == 4 ? 7 : 32, 1, 16, 16], data: (0..<((b == 4 ? 7 : 32) * 256)).map { _ in Float(rng.bounded(1024)) / 1023 })
+            Tensor(
+                shape: [b == 4 ? 7 : 32, 1, 16, 16],
+                data: (0..<((b == 4 ? 7 : 32) * 256)).map { _ in Float(rng.bounded(1024)) / 1023 })
         }
         let shared = ParallelBatches.Shared(model)
         let inputs = ParallelBatches.Shared(batches)
@@ -129,7 +148,9 @@ struct ThreadingTests {
         }
         #expect(outputs[0].count == 5 && outputs[0].allSatisfy { !$0.isEmpty })
         for batch in 0..<5 {
-            #expect(Self.differing(outputs[0][batch], outputs[1][batch]).isEmpty, "batch \(batch) differs between 1 and 2 threads")
+            #expect(
+                Self.differing(outputs[0][batch], outputs[1][batch]).isEmpty,
+                "batch \(batch) differs between 1 and 2 threads")
         }
     }
 }

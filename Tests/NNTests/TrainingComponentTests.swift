@@ -7,7 +7,8 @@ import Testing
 @Suite("Training components")
 struct TrainingComponentTests {
     static func fixture() throws -> [String: Any] {
-        let url = try #require(Bundle.module.url(forResource: "training", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "training", withExtension: "json", subdirectory: "Fixtures"))
         return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     }
 
@@ -23,10 +24,12 @@ struct TrainingComponentTests {
         _ = store.add("backbone.frozen", shape: [3], trainable: false)
         store.set(a, params[0].map(Float.init))
         store.set(h, params[1].map(Float.init))
-        let optimizer = AdamW(store: store, groups: [
-            AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
-            AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
-        ])
+        let optimizer = AdamW(
+            store: store,
+            groups: [
+                AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3),
+                AdamW.Group(name: "head", prefix: "head.", learningRate: 1e-4),
+            ])
         #expect(optimizer.members.count == 2)
         for (step, stepGrads) in grads.enumerated() {
             store.zeroGradients()
@@ -34,8 +37,12 @@ struct TrainingComponentTests {
                 for (i, value) in g.enumerated() { store.gradients(ref)[i] = Float(value) }
             }
             optimizer.update(store)
-            expectClose(store.array(a), trajectory[step][0].map(Float.init), atol: 1e-7, rtol: 1e-6, "adapters after step \(step + 1)")
-            expectClose(store.array(h), trajectory[step][1].map(Float.init), atol: 1e-7, rtol: 1e-6, "head after step \(step + 1)")
+            expectClose(
+                store.array(a), trajectory[step][0].map(Float.init), atol: 1e-7, rtol: 1e-6,
+                "adapters after step \(step + 1)")
+            expectClose(
+                store.array(h), trajectory[step][1].map(Float.init), atol: 1e-7, rtol: 1e-6,
+                "head after step \(step + 1)")
         }
     }
 
@@ -45,7 +52,8 @@ struct TrainingComponentTests {
         let store = ParameterStore()
         let x = store.add("adapters.x", shape: [37])
         store.set(x, (0..<37).map { Float($0) * 0.03 - 0.5 })
-        let optimizer = AdamW(store: store, groups: [AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3)])
+        let optimizer = AdamW(
+            store: store, groups: [AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3)])
         var p = store.array(x), m = [Float](repeating: 0, count: 37), v = m
         for step in 1...5 {
             let g: [Float] = (0..<37).map { (i: Int) -> Float in
@@ -79,7 +87,8 @@ struct TrainingComponentTests {
     @Test func adamWMomentsDoNotStickInTheSubnormalRange() {
         let store = ParameterStore()
         let x = store.add("adapters.x", shape: [20])
-        let optimizer = AdamW(store: store, groups: [AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3)])
+        let optimizer = AdamW(
+            store: store, groups: [AdamW.Group(name: "adapters", prefix: "adapters.", learningRate: 1e-3)])
         for step in 0..<1200 {
             store.zeroGradients()
             if step == 0 { for i in 0..<20 { store.gradients(x)[i] = 1e-3 } }
@@ -87,7 +96,8 @@ struct TrainingComponentTests {
         }
         let moments = (0..<20).map { optimizer.firstMoment[x.offset + $0] }
         #expect(moments.allSatisfy { $0 == 0 }, "first moments after 1,199 zero gradients: \(moments.prefix(3))")
-        #expect(Float(0.9) * Float.leastNonzeroMagnitude == Float.leastNonzeroMagnitude, "the rounding this guards against")
+        #expect(
+            Float(0.9) * Float.leastNonzeroMagnitude == Float.leastNonzeroMagnitude, "the rounding this guards against")
     }
 
     /// `zeroGradients` clears trainable tensors only; freezing or unfreezing a tensor clears its gradient.
@@ -101,7 +111,8 @@ struct TrainingComponentTests {
         #expect((0..<2).allSatisfy { store.gradients(f)[$0] == 0 })
         store.gradients(f)[0] = 5
         store.zeroGradients()
-        #expect((0..<3).allSatisfy { store.gradients(a)[$0] == 0 } && (0..<2).allSatisfy { store.gradients(h)[$0] == 0 })
+        #expect(
+            (0..<3).allSatisfy { store.gradients(a)[$0] == 0 } && (0..<2).allSatisfy { store.gradients(h)[$0] == 0 })
         #expect(store.gradients(f)[0] == 5, "a frozen tensor's gradient is not rewritten")
         store.setTrainable(true, prefix: "backbone.")
         #expect(store.gradients(f)[0] == 0, "unfreezing clears the gradient")
@@ -118,7 +129,9 @@ struct TrainingComponentTests {
         var stopEpoch: Int?
         for (index, metric) in metrics.enumerated() {
             rates = scheduler.step(metric: metric, learningRates: rates)
-            for (r, e) in zip(rates, expectedRates[index]) { #expect(abs(r - e) <= 1e-15, "epoch \(index + 1): \(rates) vs \(expectedRates[index])") }
+            for (r, e) in zip(rates, expectedRates[index]) {
+                #expect(abs(r - e) <= 1e-15, "epoch \(index + 1): \(rates) vs \(expectedRates[index])")
+            }
             _ = stopper.record(metric: metric, epoch: index + 1)
             if stopper.shouldStop, stopEpoch == nil { stopEpoch = index + 1 }
         }

@@ -8,9 +8,11 @@ final class AdaptiveReportTests: XCTestCase {
     /// the initial seeds' cells planned (and seed 4's added as later cells when `planSeedFour`). Keep the fixture: its
     /// directory goes with it.
     func adaptiveState(planSeedFour: Bool) throws -> StateDirectoryFixture {
-        let listText = StateDirectoryFixture.sweepText.replacingOccurrences(of: "seeds: [1, 2, 3]", with: "seeds: [1, 2, 3, 4]")
+        let listText = StateDirectoryFixture.sweepText.replacingOccurrences(
+            of: "seeds: [1, 2, 3]", with: "seeds: [1, 2, 3, 4]")
         let fixture = try StateDirectoryFixture.make(sweepText: listText)
-        let adaptiveText = StateDirectoryFixture.sweepText.replacingOccurrences(of: "seeds: [1, 2, 3]", with: "seeds: {initial: [1, 2, 3], max: 5}")
+        let adaptiveText = StateDirectoryFixture.sweepText.replacingOccurrences(
+            of: "seeds: [1, 2, 3]", with: "seeds: {initial: [1, 2, 3], max: 5}")
         let ledger = try Ledger(directory: fixture.state)
         _ = try ledger.beginRun(sweepName: "report-fixture", sweepText: adaptiveText)
         let cells = try ledger.cells()

@@ -91,13 +91,16 @@ final class CalibrationReferenceTests: XCTestCase {
 
     private func load() throws -> Fixture {
         func data(_ name: String) throws -> Data {
-            let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: "json"), "missing fixture \(name).json")
+            let url = try XCTUnwrap(
+                Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: "json"),
+                "missing fixture \(name).json")
             return try Data(contentsOf: url)
         }
         let inputs = try JSONDecoder().decode(PoolFixture.self, from: data("calibration-pool"))
         let expected = try JSONDecoder().decode(Expected.self, from: data("calibration-expected"))
-        let pool = try CalibrationPool(labels: inputs.labels, classes: inputs.classes, cells: inputs.cells,
-                                       names: inputs.cells.indices.map { "cell \($0)" })
+        let pool = try CalibrationPool(
+            labels: inputs.labels, classes: inputs.classes, cells: inputs.cells,
+            names: inputs.cells.indices.map { "cell \($0)" })
         var settings = CalibrationSimulation.Settings()
         settings.thresholdPP = expected.settings.threshold_pp
         settings.alpha = expected.settings.alpha
@@ -105,8 +108,11 @@ final class CalibrationReferenceTests: XCTestCase {
         settings.seed = expected.settings.seed
         settings.seedCounts = expected.settings.seed_counts
         settings.effects = expected.settings.effects
-        settings.adaptive = try expected.settings.adaptive.map { (shape: [Int]) throws -> CalibrationSimulation.SequentialDesignShape in
-            guard shape.count == 2 else { throw ReportFixtureError("an adaptive design is not [initial, maximum]: \(shape)") }
+        settings.adaptive = try expected.settings.adaptive.map {
+            (shape: [Int]) throws -> CalibrationSimulation.SequentialDesignShape in
+            guard shape.count == 2 else {
+                throw ReportFixtureError("an adaptive design is not [initial, maximum]: \(shape)")
+            }
             return CalibrationSimulation.SequentialDesignShape(initial: shape[0], maximum: shape[1])
         }
         settings.simulations = expected.settings.simulations
@@ -135,8 +141,11 @@ final class CalibrationReferenceTests: XCTestCase {
             XCTAssertEqual(scenario.adaptive.map { [$0.initial, $0.maximum] }, expected.adaptive, label)
         }
         for comparison in fixture.expected.looks {
-            XCTAssertEqual(CalibrationSimulation.streamSeed(fixture.settings.seed, scenario: comparison.scenario, simulation: comparison.simulation),
-                           comparison.stream_seed, "scenario \(comparison.scenario) simulation \(comparison.simulation): stream seed")
+            XCTAssertEqual(
+                CalibrationSimulation.streamSeed(
+                    fixture.settings.seed, scenario: comparison.scenario, simulation: comparison.simulation),
+                comparison.stream_seed,
+                "scenario \(comparison.scenario) simulation \(comparison.simulation): stream seed")
         }
     }
 
@@ -149,12 +158,15 @@ final class CalibrationReferenceTests: XCTestCase {
             XCTAssertEqual(seed, expected.seed, "the effect rows' permutation seed")
             let target = expected.multiple * fixture.settings.thresholdPP
             XCTAssertEqual(target, expected.target_pp, accuracy: 1e-12)
-            let found = try XCTUnwrap(fixture.pool.effectRows(targetPP: target, seed: seed), "effect \(expected.multiple): no effect rows")
+            let found = try XCTUnwrap(
+                fixture.pool.effectRows(targetPP: target, seed: seed), "effect \(expected.multiple): no effect rows")
             largest = max(largest, abs(found.effectPP - expected.effect_pp))
             XCTAssertEqual(found.rows.count, expected.rows.count, "effect \(expected.multiple): prefix length")
-            XCTAssertEqual(found.rows, expected.rows, "effect \(expected.multiple): the rows (the permutation's prefix)")
-            XCTAssertEqual(found.effectPP, expected.effect_pp, accuracy: 1e-9,
-                           "effect \(expected.multiple): achieved effect \(found.effectPP) pp vs \(expected.effect_pp) pp")
+            XCTAssertEqual(
+                found.rows, expected.rows, "effect \(expected.multiple): the rows (the permutation's prefix)")
+            XCTAssertEqual(
+                found.effectPP, expected.effect_pp, accuracy: 1e-9,
+                "effect \(expected.multiple): achieved effect \(found.effectPP) pp vs \(expected.effect_pp) pp")
         }
         print("calibration effect rows: largest effect difference to the NumPy reference \(largest) pp")
     }
@@ -179,10 +191,13 @@ final class CalibrationReferenceTests: XCTestCase {
             var rows: [Int]?
             if scenario.effectMultiple > 0 {
                 rows = effects[scenario.effectMultiple]
-                if rows == nil { problems.append("\(label): the fixture has no effect rows for \(scenario.effectMultiple)") }
+                if rows == nil {
+                    problems.append("\(label): the fixture has no effect rows for \(scenario.effectMultiple)")
+                }
             }
-            let looks = try CalibrationSimulation.judgedLooks(pool: fixture.pool, scenario: scenario, seed: comparison.stream_seed, effectRows: rows,
-                                                              sign: comparison.sign, settings: fixture.settings)
+            let looks = try CalibrationSimulation.judgedLooks(
+                pool: fixture.pool, scenario: scenario, seed: comparison.stream_seed, effectRows: rows,
+                sign: comparison.sign, settings: fixture.settings)
             if looks.count != comparison.looks.count {
                 let mine = looks.map { $0.seeds }
                 let theirs = comparison.looks.map { $0.seeds }
@@ -193,27 +208,37 @@ final class CalibrationReferenceTests: XCTestCase {
                 let at = "\(label) look \(expected.seeds)"
                 if look.seeds != expected.seeds { problems.append("\(at): seeds \(look.seeds)") }
                 if look.perSeedDeltaPP.count != expected.per_seed_delta_pp.count {
-                    problems.append("\(at): \(look.perSeedDeltaPP.count) per-seed Δ, the reference \(expected.per_seed_delta_pp.count)")
+                    problems.append(
+                        "\(at): \(look.perSeedDeltaPP.count) per-seed Δ, the reference \(expected.per_seed_delta_pp.count)"
+                    )
                 }
                 for (mine, theirs) in zip(look.perSeedDeltaPP, expected.per_seed_delta_pp) {
                     let difference = abs(mine - theirs)
                     largest.delta = max(largest.delta, difference.isNaN ? .infinity : difference)
                     if !(difference <= 1e-9) { problems.append("\(at): per-seed Δ \(mine) vs \(theirs) pp") }
                 }
-                let sdRelative = abs(look.rowSDPP - expected.row_sd_pp) / max(abs(expected.row_sd_pp), .leastNormalMagnitude)
+                let sdRelative =
+                    abs(look.rowSDPP - expected.row_sd_pp) / max(abs(expected.row_sd_pp), .leastNormalMagnitude)
                 largest.sdRelative = max(largest.sdRelative, sdRelative.isNaN ? .infinity : sdRelative)
-                if !(sdRelative <= 1e-9) { problems.append("\(at): row SD \(look.rowSDPP) vs \(expected.row_sd_pp) pp") }
+                if !(sdRelative <= 1e-9) {
+                    problems.append("\(at): row SD \(look.rowSDPP) vs \(expected.row_sd_pp) pp")
+                }
                 if look.level != expected.level { problems.append("\(at): level \(look.level) vs \(expected.level)") }
                 let pDifference = abs(look.pValue - expected.p_value)
                 largest.p = max(largest.p, pDifference.isNaN ? .infinity : pDifference)
                 if !(pDifference <= 1e-9) { problems.append("\(at): p \(look.pValue) vs \(expected.p_value)") }
-                if look.verdict.rawValue != expected.verdict { problems.append("\(at): verdict \(look.verdict.rawValue) vs \(expected.verdict)") }
+                if look.verdict.rawValue != expected.verdict {
+                    problems.append("\(at): verdict \(look.verdict.rawValue) vs \(expected.verdict)")
+                }
             }
         }
-        let summary = "largest differences: per-seed Δ \(largest.delta) pp, row SD \(largest.sdRelative) (relative), p \(largest.p); "
+        let summary =
+            "largest differences: per-seed Δ \(largest.delta) pp, row SD \(largest.sdRelative) (relative), p \(largest.p); "
             + "fixture df rule \(fixture.expected.df_rule)"
-        XCTAssertTrue(problems.isEmpty, "\(problems.count) disagreements with the NumPy reference (\(summary)); first: "
-                      + problems.prefix(12).joined(separator: "; "))
+        XCTAssertTrue(
+            problems.isEmpty,
+            "\(problems.count) disagreements with the NumPy reference (\(summary)); first: "
+                + problems.prefix(12).joined(separator: "; "))
         print("calibration looks: \(fixture.expected.looks.count) comparisons, \(looksCompared) looks; \(summary)")
     }
 
@@ -229,10 +254,12 @@ final class CalibrationReferenceTests: XCTestCase {
             guard rates.indices.contains(index) else { break }
             let mine = rates[index]
             let label = "scenario \(expected.scenario) (\(CalibrationSimulation.describe(mine)))"
-            let counts = [("simulations", mine.simulations, expected.simulations), ("better", mine.better, expected.better),
-                          ("worse", mine.worse, expected.worse), ("equivalent", mine.equivalent, expected.equivalent),
-                          ("undecided", mine.undecided, expected.undecided), ("correct", mine.correct, expected.correct),
-                          ("false", mine.falseVerdicts, expected.false_verdicts)]
+            let counts = [
+                ("simulations", mine.simulations, expected.simulations), ("better", mine.better, expected.better),
+                ("worse", mine.worse, expected.worse), ("equivalent", mine.equivalent, expected.equivalent),
+                ("undecided", mine.undecided, expected.undecided), ("correct", mine.correct, expected.correct),
+                ("false", mine.falseVerdicts, expected.false_verdicts),
+            ]
             for (name, value, reference) in counts where value != reference {
                 problems.append("\(label): \(name) \(value) vs \(reference)")
             }
@@ -243,9 +270,12 @@ final class CalibrationReferenceTests: XCTestCase {
             largest.effect = max(largest.effect, effect.isNaN ? .infinity : effect)
             if !(effect <= 1e-9) { problems.append("\(label): effect \(mine.effectPP) vs \(expected.effect_pp) pp") }
         }
-        let summary = "largest differences: mean seeds \(largest.meanSeeds), effect \(largest.effect) pp; fixture df rule \(fixture.expected.df_rule)"
-        XCTAssertTrue(problems.isEmpty, "\(problems.count) disagreements with the NumPy reference (\(summary)); first: "
-                      + problems.prefix(12).joined(separator: "; "))
+        let summary =
+            "largest differences: mean seeds \(largest.meanSeeds), effect \(largest.effect) pp; fixture df rule \(fixture.expected.df_rule)"
+        XCTAssertTrue(
+            problems.isEmpty,
+            "\(problems.count) disagreements with the NumPy reference (\(summary)); first: "
+                + problems.prefix(12).joined(separator: "; "))
         print("calibration rates: \(rates.count) scenarios × \(fixture.settings.simulations) simulations; \(summary)")
     }
 }

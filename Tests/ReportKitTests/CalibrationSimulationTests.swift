@@ -7,7 +7,9 @@ import XCTest
 final class CalibrationSimulationTests: XCTestCase {
     /// 40 cells of one "configuration": 3 unbalanced classes on 2,000 rows; each cell is right with its own probability
     /// (0.70, SD `skillSD` across cells: the seed variation) and otherwise guesses another class.
-    static func syntheticPool(cells: Int = 40, rows: Int = 2000, skillSD: Double = 0.005, seed: UInt64 = 11) throws -> CalibrationPool {
+    static func syntheticPool(cells: Int = 40, rows: Int = 2000, skillSD: Double = 0.005, seed: UInt64 = 11) throws
+        -> CalibrationPool
+    {
         var generator = NumPyGenerator(seed: seed)
         let labels = (0..<rows).map { _ -> Int in
             let u = generator.bitGenerator.unitDouble()
@@ -16,12 +18,14 @@ final class CalibrationSimulationTests: XCTestCase {
         var predictions: [[Int]] = []
         for _ in 0..<cells {
             let skill = 0.70 + skillSD * 3.0.squareRoot() * (generator.bitGenerator.unitDouble() * 2 - 1)
-            predictions.append(labels.map { label in
-                if generator.bitGenerator.unitDouble() < skill { return label }
-                return (label + 1 + Int(generator.interval(1))) % 3
-            })
+            predictions.append(
+                labels.map { label in
+                    if generator.bitGenerator.unitDouble() < skill { return label }
+                    return (label + 1 + Int(generator.interval(1))) % 3
+                })
         }
-        return try CalibrationPool(labels: labels, classes: 3, cells: predictions, names: (0..<cells).map { "cell \($0)" })
+        return try CalibrationPool(
+            labels: labels, classes: 3, cells: predictions, names: (0..<cells).map { "cell \($0)" })
     }
 
     func testSequentialLevelsSumToAlphaAndFavourTheLastLook() {
@@ -31,8 +35,11 @@ final class CalibrationSimulationTests: XCTestCase {
         XCTAssertEqual(design.levels.reduce(0, +), 0.05, accuracy: 1e-15)
         XCTAssertEqual(design.level(atSeeds: 10), 0.025)
         XCTAssertEqual(design.level(atSeeds: 3), 0.025 / 7, accuracy: 1e-15)
-        XCTAssertEqual(design.level(atSeeds: 2), 0.025 / 7, accuracy: 1e-15, "fewer seeds than planned (failed cells): an interim level")
-        XCTAssertEqual(SequentialDesign(initialSeeds: 5, maximumSeeds: 5, alpha: 0.05).levels, [0.05], "one look spends all of α")
+        XCTAssertEqual(
+            design.level(atSeeds: 2), 0.025 / 7, accuracy: 1e-15,
+            "fewer seeds than planned (failed cells): an interim level")
+        XCTAssertEqual(
+            SequentialDesign(initialSeeds: 5, maximumSeeds: 5, alpha: 0.05).levels, [0.05], "one look spends all of α")
     }
 
     func testEffectRowsGiveTheShortestPrefixThatReachesTheTarget() throws {
@@ -44,7 +51,8 @@ final class CalibrationSimulationTests: XCTestCase {
         let all = Array(pool.labels.indices)
         func gain(_ rows: [Int]) -> Double {
             let changes = pool.cells.map { cell in
-                CalibrationPool.macroF1(labels: pool.labels, predicted: pool.corrected(cell, rows: rows), rows: all, classes: 3)
+                CalibrationPool.macroF1(
+                    labels: pool.labels, predicted: pool.corrected(cell, rows: rows), rows: all, classes: 3)
                     - CalibrationPool.macroF1(labels: pool.labels, predicted: cell, rows: all, classes: 3)
             }
             return 100 * changes.reduce(0, +) / Double(changes.count)
@@ -69,7 +77,8 @@ final class CalibrationSimulationTests: XCTestCase {
         let rates = try CalibrationSimulation.run(pool: pool, settings: settings)
         XCTAssertEqual(rates.count, 3, "fixed 2, fixed 3, adaptive 2–3")
         for entry in rates {
-            let bound = settings.alpha + CalibrationSimulation.monteCarloError(settings.alpha, simulations: entry.simulations)
+            let bound =
+                settings.alpha + CalibrationSimulation.monteCarloError(settings.alpha, simulations: entry.simulations)
             XCTAssertLessThanOrEqual(entry.rate(entry.falseVerdicts), bound, CalibrationSimulation.describe(entry))
             XCTAssertEqual(entry.better + entry.worse + entry.equivalent + entry.undecided, entry.simulations)
         }
@@ -109,8 +118,9 @@ final class CalibrationSimulationTests: XCTestCase {
         let design = SequentialDesign(initialSeeds: 3, maximumSeeds: 8, alpha: settings.alpha)
         var stoppedEarly = 0
         for j in 0..<20 {
-            let looks = try CalibrationSimulation.judgedLooks(pool: pool, scenario: scenario, seed: UInt64(j), effectRows: effect.rows, sign: 1,
-                                                               settings: settings)
+            let looks = try CalibrationSimulation.judgedLooks(
+                pool: pool, scenario: scenario, seed: UInt64(j), effectRows: effect.rows, sign: 1,
+                settings: settings)
             XCTAssertEqual(looks.map(\.seeds), Array(3..<(3 + looks.count)))
             for look in looks.dropLast() { XCTAssertEqual(look.verdict, .undecided) }
             for look in looks { XCTAssertEqual(look.level, design.level(atSeeds: look.seeds)) }
@@ -119,8 +129,9 @@ final class CalibrationSimulationTests: XCTestCase {
                 stoppedEarly += 1
             }
             // The same stream gives the same looks.
-            let again = try CalibrationSimulation.judgedLooks(pool: pool, scenario: scenario, seed: UInt64(j), effectRows: effect.rows, sign: 1,
-                                                              settings: settings)
+            let again = try CalibrationSimulation.judgedLooks(
+                pool: pool, scenario: scenario, seed: UInt64(j), effectRows: effect.rows, sign: 1,
+                settings: settings)
             XCTAssertEqual(again, looks)
         }
         XCTAssertGreaterThan(stoppedEarly, 0)
@@ -128,21 +139,31 @@ final class CalibrationSimulationTests: XCTestCase {
 
     func testEqualPowerInterpolatesBetweenFixedDesigns() {
         func rates(_ n: Int, correct: Int) -> CalibrationSimulation.Rates {
-            CalibrationSimulation.Rates(scenario: .init(effectMultiple: 3, fixedSeeds: n, adaptive: nil), effectPP: 3, simulations: 100, better: correct,
-                                        worse: 0, equivalent: 0, undecided: 100 - correct, correct: correct, falseVerdicts: 0, meanSeeds: Double(n))
+            CalibrationSimulation.Rates(
+                scenario: .init(effectMultiple: 3, fixedSeeds: n, adaptive: nil), effectPP: 3, simulations: 100,
+                better: correct,
+                worse: 0, equivalent: 0, undecided: 100 - correct, correct: correct, falseVerdicts: 0,
+                meanSeeds: Double(n))
         }
         let table = [rates(2, correct: 10), rates(3, correct: 30), rates(4, correct: 70)]
-        XCTAssertEqual(try XCTUnwrap(CalibrationSimulation.equalPowerSeeds(table, effectMultiple: 3, power: 0.5)), 3.5, accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(CalibrationSimulation.equalPowerSeeds(table, effectMultiple: 3, power: 0.5)), 3.5,
+            accuracy: 1e-12)
         XCTAssertEqual(CalibrationSimulation.equalPowerSeeds(table, effectMultiple: 3, power: 0.05), 2)
         XCTAssertNil(CalibrationSimulation.equalPowerSeeds(table, effectMultiple: 3, power: 0.9))
     }
 
     func testThePoolRejectsCellsOnOtherRows() {
-        XCTAssertThrowsError(try CalibrationPool(labels: [0, 1, 0], classes: 2, cells: [[0, 1, 0], [0, 1], [1, 1, 0], [0, 0, 0]],
-                                                 names: ["a", "b", "c", "d"]))
-        XCTAssertThrowsError(try CalibrationPool(labels: [0, 1, 0], classes: 2, cells: [[0, 1, 0], [0, 1, 0]], names: ["a", "b"]),
-                             "fewer than 4 cells")
-        XCTAssertThrowsError(try CalibrationPool(labels: [0, 1, 0], classes: 2, cells: Array(repeating: [0, 2, 0], count: 4),
-                                                 names: ["a", "b", "c", "d"]), "class 2 of 2")
+        XCTAssertThrowsError(
+            try CalibrationPool(
+                labels: [0, 1, 0], classes: 2, cells: [[0, 1, 0], [0, 1], [1, 1, 0], [0, 0, 0]],
+                names: ["a", "b", "c", "d"]))
+        XCTAssertThrowsError(
+            try CalibrationPool(labels: [0, 1, 0], classes: 2, cells: [[0, 1, 0], [0, 1, 0]], names: ["a", "b"]),
+            "fewer than 4 cells")
+        XCTAssertThrowsError(
+            try CalibrationPool(
+                labels: [0, 1, 0], classes: 2, cells: Array(repeating: [0, 2, 0], count: 4),
+                names: ["a", "b", "c", "d"]), "class 2 of 2")
     }
 }

@@ -13,8 +13,11 @@ final class CommandCellReportTests: XCTestCase {
         let report = try ReportBuilder.build(stateDirectory: fixture.state, now: 1_800_000_000)
         XCTAssertEqual(report.cells.count, 9, "every command cell is in the report: \(report.warnings)")
         XCTAssertEqual(report.classNames, [], "a command reports no per-class F1")
-        XCTAssertFalse(report.warnings.contains { $0.contains("left out") || $0.contains(" vs baseline ") || $0.contains("differ in") },
-                       "\(report.warnings)")
+        XCTAssertFalse(
+            report.warnings.contains {
+                $0.contains("left out") || $0.contains(" vs baseline ") || $0.contains("differ in")
+            },
+            "\(report.warnings)")
         for cell in report.cells {
             let best = try XCTUnwrap(fixture.best["\(cell.variant)/\(cell.seed)"])
             let last = try XCTUnwrap(fixture.last["\(cell.variant)/\(cell.seed)"])
@@ -32,7 +35,8 @@ final class CommandCellReportTests: XCTestCase {
             XCTAssertNil(cell.trainableShare)
             XCTAssertNil(cell.provenance.datasetSHA256)
             XCTAssertNil(cell.provenance.blasCore)
-            XCTAssertEqual(cell.history.map(\.epoch), [1, 2, 3, 4, 5], "the history comes from the command's metrics.jsonl")
+            XCTAssertEqual(
+                cell.history.map(\.epoch), [1, 2, 3, 4, 5], "the history comes from the command's metrics.jsonl")
             XCTAssertEqual(try XCTUnwrap(cell.history.first { $0.epoch == 3 }).value, best.macroF1, accuracy: 1e-12)
         }
         let good = try XCTUnwrap(report.variants.first { $0.name == "good" }?.comparison)

@@ -21,9 +21,11 @@ final class HTMLReportTests: XCTestCase {
     /// Renders the report and an empty page with headless Chromium at the same size and compares the PNG files:
     /// a blank page compresses to a few kilobytes, the report's plots and tables to many times that.
     func testChromiumScreenshotIsNotBlank() throws {
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else {
+        guard
+            let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else {
             throw XCTSkip("Chromium is not installed (Debian package `chromium`); the screenshot check is skipped")
         }
         let fixture = try StateDirectoryFixture.make()
@@ -32,11 +34,13 @@ final class HTMLReportTests: XCTestCase {
         fixture.directory.write("blank.html", text: "<!DOCTYPE html><html><body></body></html>")
         func shot(_ page: String) throws -> Int {
             let png = fixture.directory.file("\(page).png")
-            let result = try Subprocess.capture(chromium, [
-                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,1600",
-                "--user-data-dir=\(fixture.directory.file("chromium-\(page)"))", "--screenshot=\(png)",
-                "file://\(fixture.directory.file("\(page).html"))",
-            ])
+            let result = try Subprocess.capture(
+                chromium,
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,1600",
+                    "--user-data-dir=\(fixture.directory.file("chromium-\(page)"))", "--screenshot=\(png)",
+                    "file://\(fixture.directory.file("\(page).html"))",
+                ])
             let size = (try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? nil
             guard let size else {
                 XCTFail("no screenshot from \(chromium) (status \(result.status)): \(result.stderr.suffix(400))")

@@ -21,7 +21,8 @@ final class ReplicaCalibrationTests: XCTestCase {
 
     /// `noisy` predicts far better than its source (a fake difference no replica should show), `quiet` alike.
     func testOnlyAReplicaThatComesOutDifferentIsWarned() throws {
-        let fixture = try StateDirectoryFixture.make(sweepText: Self.sweepText, skill: ["base": 0.62, "noisy": 0.72, "quiet": 0.62])
+        let fixture = try StateDirectoryFixture.make(
+            sweepText: Self.sweepText, skill: ["base": 0.62, "noisy": 0.72, "quiet": 0.62])
         let report = try ReportBuilder.build(stateDirectory: fixture.state, now: 1_800_000_000)
         XCTAssertEqual(report.cells.count, 9)
         let noisy = try XCTUnwrap(report.variants.first { $0.name == "noisy" })
@@ -30,15 +31,19 @@ final class ReplicaCalibrationTests: XCTestCase {
         XCTAssertEqual(quiet.replicaOf, "base")
         XCTAssertNil(report.variants.first { $0.name == "base" }?.replicaOf)
         XCTAssertEqual(noisy.comparison?.verdict, .better)
-        XCTAssertEqual(noisy.comparison?.pairedSeeds, [1, 2, 3], "paired by the sweep seeds the replica's seeds derive from")
+        XCTAssertEqual(
+            noisy.comparison?.pairedSeeds, [1, 2, 3], "paired by the sweep seeds the replica's seeds derive from")
         XCTAssertFalse(noisy.seeds.contains(1), "its cells trained with derived seeds")
         XCTAssertEqual(quiet.comparison?.verdict, .undecided)
-        XCTAssertEqual(report.warnings, ["calibration: replica noisy of base came out better — the noise floor exceeds the threshold"])
+        XCTAssertEqual(
+            report.warnings,
+            ["calibration: replica noisy of base came out better — the noise floor exceeds the threshold"])
 
         let markdown = MarkdownReport.render(report)
         XCTAssertTrue(markdown.contains("- calibration: replica noisy of base came out better"), markdown)
         XCTAssertTrue(markdown.contains("| noisy (replica of base) |"), markdown)
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
         let variants = try XCTUnwrap(json["variants"] as? [[String: Any]])
         XCTAssertEqual(variants.map { $0["replica_of"] as? String }, [nil, "base", "base"])
         XCTAssertEqual((json["warnings"] as? [String])?.count, 1)
@@ -73,8 +78,11 @@ final class ReplicaCalibrationTests: XCTestCase {
         XCTAssertNotNil(bb.replicaVerdict, "three paired seeds are checked")
         XCTAssertNil(report.variants.first { $0.name == "poly" }?.replicaVerdict)
         let calibration = report.warnings.filter { $0.hasPrefix("calibration:") }
-        XCTAssertEqual(calibration, ["calibration: replica poly_aa of poly came out worse than poly — the noise floor exceeds the threshold"])
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
+        XCTAssertEqual(
+            calibration,
+            ["calibration: replica poly_aa of poly came out worse than poly — the noise floor exceeds the threshold"])
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
         let variants = try XCTUnwrap(json["variants"] as? [[String: Any]])
         XCTAssertEqual(variants.first { $0["name"] as? String == "poly_aa" }?["replica_verdict"] as? String, "worse")
     }

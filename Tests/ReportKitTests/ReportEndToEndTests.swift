@@ -34,7 +34,8 @@ final class ReportEndToEndTests: XCTestCase {
         let parallel = try ReportBuilder.build(stateDirectory: fixture.state, now: 1_800_000_000, parallel: true)
         let sequential = try ReportBuilder.build(stateDirectory: fixture.state, now: 1_800_000_000, parallel: false)
         XCTAssertEqual(sequential, parallel)
-        XCTAssertTrue(parallel.variants.contains { $0.comparison?.pValue != nil }, "the fixture has paired tests to compare")
+        XCTAssertTrue(
+            parallel.variants.contains { $0.comparison?.pValue != nil }, "the fixture has paired tests to compare")
     }
 
     func testVerdictsAndBestEpochRows() throws {
@@ -57,7 +58,9 @@ final class ReportEndToEndTests: XCTestCase {
             XCTAssertEqual(cell.best.macroRecall, best.macroRecall, accuracy: 1e-12)
             XCTAssertEqual(cell.best.accuracy, best.accuracy, accuracy: 1e-12)
             XCTAssertEqual(cell.best.f1, best.f1)
-            XCTAssertNotEqual(cell.best.macroPrecision, last.macroPrecision, "the fixture's epochs must differ for this check to mean anything")
+            XCTAssertNotEqual(
+                cell.best.macroPrecision, last.macroPrecision,
+                "the fixture's epochs must differ for this check to mean anything")
             XCTAssertEqual(cell.last?.epoch, 5)
             XCTAssertEqual(try XCTUnwrap(cell.last?.macroPrecision), last.macroPrecision, accuracy: 1e-12)
             XCTAssertEqual(cell.workerHours, 0.5, accuracy: 1e-9)
@@ -84,11 +87,14 @@ final class ReportEndToEndTests: XCTestCase {
         XCTAssertEqual(components.rowVariance, pow(try XCTUnwrap(good.rowInterval?.sdPP), 2), accuracy: 1e-12)
         XCTAssertEqual(good.pValue, components.pValue)
         XCTAssertNotNil(good.rowPValue)
-        XCTAssertGreaterThan(components.highPP - components.lowPP, try XCTUnwrap(good.rowInterval.map { $0.highPP - $0.lowPP }),
-                             "seed noise widens the row-only interval")
+        XCTAssertGreaterThan(
+            components.highPP - components.lowPP, try XCTUnwrap(good.rowInterval.map { $0.highPP - $0.lowPP }),
+            "seed noise widens the row-only interval")
         XCTAssertEqual(good.pairedSeeds, [1, 2, 3])
         // Δ is the difference of the seeds' mean best-epoch macro-F1, in points.
-        let mean = { (name: String) in [1, 2, 3].map { fixture.best["\(name)/\($0)"]?.macroF1 ?? .nan }.reduce(0, +) / 3 }
+        let mean = { (name: String) in
+            [1, 2, 3].map { fixture.best["\(name)/\($0)"]?.macroF1 ?? .nan }.reduce(0, +) / 3
+        }
         XCTAssertEqual(good.deltaPP, 100 * (mean("good") - mean("base")), accuracy: 1e-9)
         let interval = try XCTUnwrap(good.interval)
         XCTAssertTrue(interval.lowPP <= good.deltaPP && good.deltaPP <= interval.highPP)
@@ -108,44 +114,59 @@ final class ReportEndToEndTests: XCTestCase {
         let header = csv[0].split(separator: ",").map(String.init)
         XCTAssertEqual(csv.count, 1 + 9 + 3)
         let column = { (name: String) in try XCTUnwrap(header.firstIndex(of: name)) }
-        let goodSeed2 = try XCTUnwrap(csv.first { $0.hasPrefix("cell,good,2,") }).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let goodSeed2 = try XCTUnwrap(csv.first { $0.hasPrefix("cell,good,2,") }).split(
+            separator: ",", omittingEmptySubsequences: false
+        ).map(String.init)
         let best = try XCTUnwrap(fixture.best["good/2"])
-        XCTAssertEqual(try XCTUnwrap(Double(goodSeed2[try column("val_macro_precision")])), best.macroPrecision, accuracy: 1e-12)
+        XCTAssertEqual(
+            try XCTUnwrap(Double(goodSeed2[try column("val_macro_precision")])), best.macroPrecision, accuracy: 1e-12)
         XCTAssertEqual(try XCTUnwrap(Double(goodSeed2[try column("f1_RECT")])), best.f1[1], accuracy: 1e-12)
         XCTAssertEqual(goodSeed2[try column("best_epoch")], "3")
 
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
         XCTAssertEqual(json["sweep"] as? String, "report-fixture")
         XCTAssertEqual(json["baseline"] as? String, "base")
         XCTAssertEqual(json["threshold_pp"] as? Double, 1.0)
         XCTAssertEqual((json["cells"] as? [Any])?.count, 9)
         let variants = try XCTUnwrap(json["variants"] as? [[String: Any]])
         let good = try XCTUnwrap(variants.first { $0["name"] as? String == "good" })
-        for key in ["seeds", "macro_f1_mean", "macro_f1_sd", "delta_pp", "ci_low_pp", "ci_high_pp", "p_value", "p_holm", "verdict", "per_class",
-                    "per_seed_delta_pp", "seed_sd_pp", "row_se_pp", "df", "row_ci_low_pp", "row_ci_high_pp", "row_p_value",
-                    "p_seed_beats_baseline", "summary"] {
+        for key in [
+            "seeds", "macro_f1_mean", "macro_f1_sd", "delta_pp", "ci_low_pp", "ci_high_pp", "p_value", "p_holm",
+            "verdict", "per_class",
+            "per_seed_delta_pp", "seed_sd_pp", "row_se_pp", "df", "row_ci_low_pp", "row_ci_high_pp", "row_p_value",
+            "p_seed_beats_baseline", "summary",
+        ] {
             XCTAssertNotNil(good[key], key)
         }
         XCTAssertEqual(good["verdict"] as? String, "better")
         XCTAssertEqual((good["per_seed_delta_pp"] as? [Double])?.count, 3)
-        XCTAssertEqual(header.filter { ["per_seed_delta_pp", "seed_sd_pp", "row_se_pp", "df", "row_p_value", "seeds_to_decide"].contains($0) }.count, 6)
+        XCTAssertEqual(
+            header.filter {
+                ["per_seed_delta_pp", "seed_sd_pp", "row_se_pp", "df", "row_p_value", "seeds_to_decide"].contains($0)
+            }.count, 6)
         XCTAssertNotNil((good["per_class"] as? [String: Any])?["AB"])
         XCTAssertNotNil(json["warnings"] as? [Any])
     }
 
     func testUndeclaredConfigDifferenceIsWarned() throws {
         let fixture = try StateDirectoryFixture.make { variant, _, config in
-            variant == "good" ? config.replacingOccurrences(of: "\"lr_head\":0.0001", with: "\"lr_head\":0.001") : config
+            variant == "good"
+                ? config.replacingOccurrences(of: "\"lr_head\":0.0001", with: "\"lr_head\":0.001") : config
         }
         let report = try ReportBuilder.build(stateDirectory: fixture.state)
-        XCTAssertTrue(report.warnings.contains { $0.contains("good vs baseline base: lr_head: 0.001 vs 0.0001") }, "\(report.warnings)")
+        XCTAssertTrue(
+            report.warnings.contains { $0.contains("good vs baseline base: lr_head: 0.001 vs 0.0001") },
+            "\(report.warnings)")
     }
 
     func testFailedCellReasonIsAWarning() throws {
         let fixture = try StateDirectoryFixture.make()
         let ledger = try Ledger(directory: fixture.state)
         let planned = try ledger.plannedCells()
-        var failed = CellRecord(id: ContentID.hex("good/4"), variant: "good", seed: 4, stage: "2", configJSON: "{}", position: planned.count, epochs: 5)
+        var failed = CellRecord(
+            id: ContentID.hex("good/4"), variant: "good", seed: 4, stage: "2", configJSON: "{}",
+            position: planned.count, epochs: 5)
         _ = try ledger.addCells([failed])
         try ledger.setPlan(planned.map(\.id) + [failed.id])
         failed.state = .failed
@@ -153,7 +174,9 @@ final class ReportEndToEndTests: XCTestCase {
         try ledger.update(failed)
         try ledger.close()
         let report = try ReportBuilder.build(stateDirectory: fixture.state)
-        XCTAssertTrue(report.warnings.contains("good seed 4: failed: diverged at epoch 2 (non-finite loss)"), "\(report.warnings)")
+        XCTAssertTrue(
+            report.warnings.contains("good seed 4: failed: diverged at epoch 2 (non-finite loss)"), "\(report.warnings)"
+        )
         XCTAssertTrue(MarkdownReport.render(report).contains("- good seed 4: failed: diverged at epoch 2"))
     }
 
@@ -168,7 +191,8 @@ final class ReportEndToEndTests: XCTestCase {
         try file.dataset("labels").write(labels)
         try file.close()
         let report = try ReportBuilder.build(stateDirectory: fixture.state)
-        let expected = "good seed 2: predictions.h5 does not match the baseline's validation labels: row 10 is labelled \(labels[10]) here and \(original) in the baseline's"
+        let expected =
+            "good seed 2: predictions.h5 does not match the baseline's validation labels: row 10 is labelled \(labels[10]) here and \(original) in the baseline's"
         XCTAssertTrue(report.warnings.contains { $0.hasPrefix(expected) }, "\(report.warnings)")
     }
 

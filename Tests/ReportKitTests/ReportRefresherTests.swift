@@ -13,7 +13,8 @@ final class ReportRefresherTests: XCTestCase {
         let refresher = ReportRefresher(stateDirectory: fixture.state, logger: lines.logger("report"))
         refresher.update(finishedCells: 0)
         refresher.wait()
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(fixture.state)/report.md"), "nothing finished, nothing written")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: "\(fixture.state)/report.md"), "nothing finished, nothing written")
         refresher.update(finishedCells: 9)
         refresher.update(finishedCells: 9)
         refresher.wait()
@@ -36,7 +37,8 @@ final class ReportRefresherTests: XCTestCase {
         try FileManager.default.removeItem(atPath: report)
         refresher.update(finishedCells: 10)
         refresher.wait()
-        XCTAssertFalse(FileManager.default.fileExists(atPath: report), "a change right after a rebuild waits for the rest to end")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: report), "a change right after a rebuild waits for the rest to end")
         refresher.update(finishedCells: 10, force: true)
         refresher.wait()
         XCTAssertTrue(FileManager.default.fileExists(atPath: report))
@@ -46,15 +48,15 @@ final class ReportRefresherTests: XCTestCase {
     /// the caller's thread keeps its own class.
     func testRebuildsRunOnIdleCPUOnly() throws {
         #if os(Linux)
-        let fixture = try StateDirectoryFixture.make()
-        let refresher = ReportRefresher(stateDirectory: fixture.state, logger: CapturedLog().logger("report"))
-        XCTAssertFalse(refresher.lastRebuildRanIdle)
-        refresher.update(finishedCells: 9)
-        refresher.wait()
-        XCTAssertTrue(refresher.lastRebuildRanIdle)
-        XCTAssertFalse(IdlePriority.isCurrentThreadIdle, "only the rebuild thread is lowered")
+            let fixture = try StateDirectoryFixture.make()
+            let refresher = ReportRefresher(stateDirectory: fixture.state, logger: CapturedLog().logger("report"))
+            XCTAssertFalse(refresher.lastRebuildRanIdle)
+            refresher.update(finishedCells: 9)
+            refresher.wait()
+            XCTAssertTrue(refresher.lastRebuildRanIdle)
+            XCTAssertFalse(IdlePriority.isCurrentThreadIdle, "only the rebuild thread is lowered")
         #else
-        throw XCTSkip("SCHED_IDLE is Linux's")
+            throw XCTSkip("SCHED_IDLE is Linux's")
         #endif
     }
 
@@ -76,7 +78,12 @@ final class ReportRefresherTests: XCTestCase {
         let refresher = ReportRefresher(stateDirectory: "/nonexistent/state", logger: lines.logger("report"))
         refresher.update(finishedCells: 1)
         refresher.wait()
-        XCTAssertEqual(lines.records, [CapturedLog.Record(level: .error, label: "report",
-                                                          message: "not refreshed: /nonexistent/state: no such state directory")])
+        XCTAssertEqual(
+            lines.records,
+            [
+                CapturedLog.Record(
+                    level: .error, label: "report",
+                    message: "not refreshed: /nonexistent/state: no such state directory")
+            ])
     }
 }

@@ -17,7 +17,8 @@ final class RowPatternsTests: XCTestCase {
         let labels = (0..<500).map { _ in generator.bounded(classes) }
         // Class 3 is never predicted by one cell: its F1 is 0 (zero_division=0) and still counts in the macro mean.
         let variant = (0..<2).map { _ in labels.map { generator.unitDouble() < 0.7 ? $0 : generator.bounded(3) } }
-        let baseline = (0..<2).map { _ in labels.map { generator.unitDouble() < 0.6 ? $0 : generator.bounded(classes) } }
+        let baseline = (0..<2).map { _ in labels.map { generator.unitDouble() < 0.6 ? $0 : generator.bounded(classes) }
+        }
         let patterns = try RowPatterns(labels: labels, variant: variant, baseline: baseline, classes: classes)
         XCTAssertEqual(patterns.counts.reduce(0, +), labels.count)
         var perClass: [Double] = []
@@ -31,7 +32,8 @@ final class RowPatternsTests: XCTestCase {
         }
 
         // Swapping every row exchanges the sides: Δ changes sign.
-        let swappedAll = patterns.delta(counts: [Int](repeating: 0, count: patterns.patternCount), swapped: patterns.counts, perClass: &perClass)
+        let swappedAll = patterns.delta(
+            counts: [Int](repeating: 0, count: patterns.patternCount), swapped: patterns.counts, perClass: &perClass)
         XCTAssertEqual(swappedAll, -expected, accuracy: 1e-12)
     }
 
@@ -52,7 +54,9 @@ final class RowPatternsTests: XCTestCase {
         let delta = patterns.delta(counts: kept, swapped: swapped, perClass: &perClass)
         let left = labels.indices.map { swap[$0] ? baseline[0][$0] : variant[0][$0] }
         let right = labels.indices.map { swap[$0] ? variant[0][$0] : baseline[0][$0] }
-        XCTAssertEqual(delta, macroF1(labels, left, classes: 3).macroF1 - macroF1(labels, right, classes: 3).macroF1, accuracy: 1e-12)
+        XCTAssertEqual(
+            delta, macroF1(labels, left, classes: 3).macroF1 - macroF1(labels, right, classes: 3).macroF1,
+            accuracy: 1e-12)
     }
 
     func testRejectsMismatchedInputs() {

@@ -13,8 +13,9 @@ final class SignificanceReferenceTests: XCTestCase {
     private func comparisons(_ fixture: ReferenceFixture) throws -> [RowPatterns] {
         let baseline = try XCTUnwrap(fixture.inputs.systems[fixture.inputs.baseline])
         return try fixture.names.map { name in
-            try RowPatterns(labels: fixture.inputs.labels, variant: try XCTUnwrap(fixture.inputs.systems[name]), baseline: baseline,
-                            classes: fixture.inputs.classes)
+            try RowPatterns(
+                labels: fixture.inputs.labels, variant: try XCTUnwrap(fixture.inputs.systems[name]), baseline: baseline,
+                classes: fixture.inputs.classes)
         }
     }
 
@@ -24,7 +25,9 @@ final class SignificanceReferenceTests: XCTestCase {
         let rows = (0..<8).map { _ in Int(generator.lemireBelow(2000)) }
         var bits = NumPyGenerator(seed: 8).bitGenerator
         let swaps = (0..<8).map { _ in Int(bits.lemireBelow(2)) }
-        let expected = try? Python.numbers("import numpy as np; print(*np.random.default_rng(7).integers(0, 2000, size=8)); print(*np.random.default_rng(8).integers(0, 2, size=8))")
+        let expected = try? Python.numbers(
+            "import numpy as np; print(*np.random.default_rng(7).integers(0, 2000, size=8)); print(*np.random.default_rng(8).integers(0, 2, size=8))"
+        )
         guard let expected else { return XCTAssertEqual(rows.count, 8) }
         XCTAssertEqual(rows, Array(expected.prefix(8)))
         XCTAssertEqual(swaps, Array(expected.dropFirst(8)))
@@ -37,32 +40,40 @@ final class SignificanceReferenceTests: XCTestCase {
             let expected = try XCTUnwrap(fixture.expected.variants[name])
             let delta = 100 * comparison.delta(counts: comparison.counts, perClass: &perClass)
             XCTAssertEqual(delta, expected.delta_pp, accuracy: 1e-9, name)
-            for (mine, theirs) in zip(perClass.map { 100 * $0 }, expected.per_class_delta_pp) { XCTAssertEqual(mine, theirs, accuracy: 1e-9, name) }
+            for (mine, theirs) in zip(perClass.map { 100 * $0 }, expected.per_class_delta_pp) {
+                XCTAssertEqual(mine, theirs, accuracy: 1e-9, name)
+            }
         }
     }
 
     func testBootstrapIntervalsMatchReference() throws {
         let fixture = try ReferenceFixture.load()
         let start = Date()
-        let intervals = try PairedBootstrap.intervals(try comparisons(fixture), resamples: fixture.inputs.resamples,
-                                                      seed: fixture.inputs.seed, alpha: fixture.inputs.alpha)
+        let intervals = try PairedBootstrap.intervals(
+            try comparisons(fixture), resamples: fixture.inputs.resamples,
+            seed: fixture.inputs.seed, alpha: fixture.inputs.alpha)
         var largest = 0.0
         for (interval, name) in zip(intervals, fixture.names) {
             let expected = try XCTUnwrap(fixture.expected.variants[name])
-            let pairs = [(interval.lowPP, expected.ci_low_pp), (interval.highPP, expected.ci_high_pp)]
-                + Array(zip(interval.perClassLowPP, expected.per_class_ci_low_pp)) + Array(zip(interval.perClassHighPP, expected.per_class_ci_high_pp))
+            let pairs =
+                [(interval.lowPP, expected.ci_low_pp), (interval.highPP, expected.ci_high_pp)]
+                + Array(zip(interval.perClassLowPP, expected.per_class_ci_low_pp))
+                + Array(zip(interval.perClassHighPP, expected.per_class_ci_high_pp))
             for (mine, theirs) in pairs {
                 largest = max(largest, abs(mine - theirs))
                 XCTAssertEqual(mine, theirs, accuracy: 0.1, "\(name): CI bound")
             }
         }
         XCTAssertLessThan(largest, 1e-6, "the same resampling stream should give the same bounds")
-        print("bootstrap: largest CI-bound difference to the NumPy reference \(largest) pp (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        print(
+            "bootstrap: largest CI-bound difference to the NumPy reference \(largest) pp (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)"
+        )
     }
 
     func testRandomizationAndHolmMatchReference() throws {
         let fixture = try ReferenceFixture.load()
-        let p = try ApproximateRandomization.pValues(try comparisons(fixture), rounds: fixture.inputs.resamples, seed: fixture.inputs.seed &+ 1)
+        let p = try ApproximateRandomization.pValues(
+            try comparisons(fixture), rounds: fixture.inputs.resamples, seed: fixture.inputs.seed &+ 1)
         let holm = HolmBonferroni.adjust(p)
         var largest = 0.0
         for (index, name) in fixture.names.enumerated() {
@@ -83,8 +94,9 @@ final class SignificanceReferenceTests: XCTestCase {
     func testSeedRowIntervalsAndVerdictsMatchReference() throws {
         let fixture = try ReferenceFixture.load()
         let comparisons = try comparisons(fixture)
-        let intervals = try PairedBootstrap.intervals(comparisons, resamples: fixture.inputs.resamples, seed: fixture.inputs.seed,
-                                                      alpha: fixture.inputs.alpha)
+        let intervals = try PairedBootstrap.intervals(
+            comparisons, resamples: fixture.inputs.resamples, seed: fixture.inputs.seed,
+            alpha: fixture.inputs.alpha)
         let baseline = try XCTUnwrap(fixture.inputs.systems[fixture.inputs.baseline])
         let threshold = fixture.expected.threshold_pp
         let alpha = fixture.inputs.alpha
@@ -95,30 +107,41 @@ final class SignificanceReferenceTests: XCTestCase {
             let variant = try XCTUnwrap(fixture.inputs.systems[name])
             var perClass: [Double] = []
             let perSeed = try zip(variant, baseline).map { mine, theirs in
-                let pair = try RowPatterns(labels: fixture.inputs.labels, variant: [mine], baseline: [theirs], classes: fixture.inputs.classes)
+                let pair = try RowPatterns(
+                    labels: fixture.inputs.labels, variant: [mine], baseline: [theirs], classes: fixture.inputs.classes)
                 return 100 * pair.delta(counts: pair.counts, perClass: &perClass)
             }
             XCTAssertEqual(intervals[index].sdPP, expected.bootstrap_sd_pp, accuracy: 1e-9, "\(name): bootstrap SD")
-            let interval = try XCTUnwrap(SeedRowInterval(perSeedDeltaPP: perSeed, rowSDPP: intervals[index].sdPP, alpha: alpha))
+            let interval = try XCTUnwrap(
+                SeedRowInterval(perSeedDeltaPP: perSeed, rowSDPP: intervals[index].sdPP, alpha: alpha))
             judged.append(interval)
-            for (mine, theirs) in zip(perSeed, expected.per_seed_delta_pp) { XCTAssertEqual(mine, theirs, accuracy: 1e-9, "\(name): per-seed Δ") }
-            let components = [(interval.deltaPP, expected.seed_row_delta_pp), (interval.seedSDPP, expected.seed_sd_pp),
-                              (interval.seedVariance, expected.seed_variance_pp2), (interval.rowVariance, expected.row_variance_pp2),
-                              (interval.standardErrorPP, expected.se_pp), (interval.df, expected.df)]
+            for (mine, theirs) in zip(perSeed, expected.per_seed_delta_pp) {
+                XCTAssertEqual(mine, theirs, accuracy: 1e-9, "\(name): per-seed Δ")
+            }
+            let components = [
+                (interval.deltaPP, expected.seed_row_delta_pp), (interval.seedSDPP, expected.seed_sd_pp),
+                (interval.seedVariance, expected.seed_variance_pp2), (interval.rowVariance, expected.row_variance_pp2),
+                (interval.standardErrorPP, expected.se_pp), (interval.df, expected.df),
+            ]
             for (mine, theirs) in components {
                 let relative = abs(mine - theirs) / max(1, abs(theirs))
                 largest.component = max(largest.component, relative)
                 XCTAssertLessThan(relative, 1e-9, "\(name): component \(mine) vs \(theirs)")
             }
-            let bounds = [(interval.lowPP, expected.seed_row_ci_low_pp), (interval.highPP, expected.seed_row_ci_high_pp),
-                          (interval.equivalenceLowPP, expected.equivalence_ci_low_pp), (interval.equivalenceHighPP, expected.equivalence_ci_high_pp)]
+            let bounds = [
+                (interval.lowPP, expected.seed_row_ci_low_pp), (interval.highPP, expected.seed_row_ci_high_pp),
+                (interval.equivalenceLowPP, expected.equivalence_ci_low_pp),
+                (interval.equivalenceHighPP, expected.equivalence_ci_high_pp),
+            ]
             for (mine, theirs) in bounds {
                 largest.bound = max(largest.bound, abs(mine - theirs))
                 XCTAssertEqual(mine, theirs, accuracy: 1e-6, "\(name): interval bound")
             }
             largest.p = max(largest.p, abs(interval.pValue - expected.seed_row_p_value))
             XCTAssertEqual(interval.pValue, expected.seed_row_p_value, accuracy: 1e-9, "\(name): p")
-            XCTAssertEqual(interval.seedsToDecide(thresholdPP: threshold, alpha: alpha), expected.seeds_to_decide_if_undecided, "\(name): seeds to decide")
+            XCTAssertEqual(
+                interval.seedsToDecide(thresholdPP: threshold, alpha: alpha), expected.seeds_to_decide_if_undecided,
+                "\(name): seeds to decide")
         }
         let holm = HolmBonferroni.adjust(judged.map(\.pValue))
         for (index, name) in fixture.names.enumerated() {
@@ -129,7 +152,9 @@ final class SignificanceReferenceTests: XCTestCase {
             let verdict = Verdict.judge(interval: judged[index], pHolm: adjusted, thresholdPP: threshold, alpha: alpha)
             XCTAssertEqual(verdict.rawValue, expected.verdict, name)
         }
-        print("seed-and-row: largest relative component difference \(largest.component), bound \(largest.bound) pp, p \(largest.p)")
+        print(
+            "seed-and-row: largest relative component difference \(largest.component), bound \(largest.bound) pp, p \(largest.p)"
+        )
     }
 }
 

@@ -29,7 +29,8 @@ final class SmallSeedVerdictTests: XCTestCase {
         XCTAssertEqual(poly.pairedSeeds, [1, 2])
         XCTAssertGreaterThan(poly.deltaPP, 1, "Δ passes the threshold on the point estimate")
         XCTAssertEqual(poly.seedRule, .better)
-        XCTAssertGreaterThan(try XCTUnwrap(poly.rowInterval?.lowPP), 0, "the row-only interval excludes 0 (the old rule's better)")
+        XCTAssertGreaterThan(
+            try XCTUnwrap(poly.rowInterval?.lowPP), 0, "the row-only interval excludes 0 (the old rule's better)")
         let interval = try XCTUnwrap(poly.interval)
         XCTAssertGreaterThan(interval.seedSDPP, 1)
         XCTAssertLessThan(interval.lowPP, 0, "the seed-and-row interval includes 0")
@@ -40,7 +41,8 @@ final class SmallSeedVerdictTests: XCTestCase {
         XCTAssertTrue(table.contains("**undecided**"), table)
         XCTAssertFalse(table.contains("significant difference"), table)
         XCTAssertTrue(table.contains("- poly: undecided"), table)
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
         let variants = try XCTUnwrap(json["variants"] as? [[String: Any]])
         let row = try XCTUnwrap(variants.first { $0["name"] as? String == "poly" })
         XCTAssertEqual((row["per_seed_delta_pp"] as? [Double])?.count, 2)
@@ -51,7 +53,8 @@ final class SmallSeedVerdictTests: XCTestCase {
     /// Holm family is just itself.
     func testOnePairedSeedIsUndecidedWithoutInterval() throws {
         let text = Self.sweepText.replacingOccurrences(of: "seeds: [1, 2]", with: "seeds: [1]")
-        let fixture = try StateDirectoryFixture.make(sweepText: text, skill: ["base": 0.55, "poly": 0.75, "solo": 0.55])
+        let fixture = try StateDirectoryFixture.make(
+            sweepText: text, skill: ["base": 0.55, "poly": 0.75, "solo": 0.55])
         let report = try ReportBuilder.build(stateDirectory: fixture.state, now: 1_800_000_000)
         let poly = try XCTUnwrap(report.variants.first { $0.name == "poly" }?.comparison)
         XCTAssertNil(poly.interval)

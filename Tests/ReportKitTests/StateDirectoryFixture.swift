@@ -43,15 +43,19 @@ struct StateDirectoryFixture {
     /// `configEdit` may change a cell's resolved config JSON before it is stored. A replica's cells have its derived
     /// seeds, as planned. `command` writes each cell as a command cell does (docs/bring-your-own-trainer.md): the
     /// command's own `metrics.jsonl` lines, the worker's `CommandSummary`, no `predictions.h5`.
-    static func make(sweepText: String = sweepText, skill: [String: Double] = skill, command: Bool = false,
-                     configEdit: (String, UInt64, String) -> String = { $2 }) throws -> StateDirectoryFixture {
+    static func make(
+        sweepText: String = sweepText, skill: [String: Double] = skill, command: Bool = false,
+        configEdit: (String, UInt64, String) -> String = { $2 }
+    ) throws -> StateDirectoryFixture {
         var fixture = StateDirectoryFixture(directory: TemporaryDirectory("ablate-report"))
         let sweep = try Sweep.parse(text: sweepText, sourceName: "fixture", workingDirectory: fixture.directory.path)
         let replicaSeeds = ReplicaSeeds.seeds(of: sweep)
         let ledger = try Ledger(directory: fixture.state)
         _ = try ledger.beginRun(sweepName: sweep.name, sweepText: sweepText)
-        try ledger.upsertWorker(WorkerRecord(name: "w1", incarnation: "i1", host: "host-a", threads: 1, gpu: nil, slots: 1,
-                                             codeVersion: "0.1.0", blasCore: "Haswell", firstSeen: 0, lastSeen: 0))
+        try ledger.upsertWorker(
+            WorkerRecord(
+                name: "w1", incarnation: "i1", host: "host-a", threads: 1, gpu: nil, slots: 1,
+                codeVersion: "0.1.0", blasCore: "Haswell", firstSeen: 0, lastSeen: 0))
         var generator = PCG64(seed: 99)
         let labels = (0..<rows).map { _ in generator.bounded(classes) }
         var position = 0
@@ -60,19 +64,27 @@ struct StateDirectoryFixture {
                 let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
                 let config = configEdit(variant.name, seed, try variant.config(seed: seed).canonicalJSON())
                 let id = ContentID.hex("\(variant.name)/\(seed)")
-                var cell = CellRecord(id: id, variant: variant.name, seed: seed, stage: "2", configJSON: config, position: position, epochs: 5)
+                var cell = CellRecord(
+                    id: id, variant: variant.name, seed: seed, stage: "2", configJSON: config, position: position,
+                    epochs: 5)
                 position += 1
                 _ = try ledger.addCells([cell])
                 let predicted = labels.map { label in
-                    generator.unitDouble() < (skill["\(variant.name)/\(sweepSeed)"] ?? skill[variant.name] ?? 0.5) ? label : (label + 1 + generator.bounded(classes - 1)) % classes
+                    generator.unitDouble() < (skill["\(variant.name)/\(sweepSeed)"] ?? skill[variant.name] ?? 0.5)
+                        ? label : (label + 1 + generator.bounded(classes - 1)) % classes
                 }
-                let metrics = command
-                    ? try fixture.writeCommandRun(variant: variant.name, seed: seed, labels: labels, predicted: predicted)
-                    : try fixture.writeRun(variant: variant.name, seed: seed, labels: labels, predicted: predicted, config: config)
+                let metrics =
+                    command
+                    ? try fixture.writeCommandRun(
+                        variant: variant.name, seed: seed, labels: labels, predicted: predicted)
+                    : try fixture.writeRun(
+                        variant: variant.name, seed: seed, labels: labels, predicted: predicted, config: config)
                 cell.state = .running
                 cell.attempt = 1
                 cell.worker = "w1"
-                try ledger.update(cell, startingAttempt: AttemptRecord(cell: id, attempt: 1, worker: "w1", session: "s1", startedAt: 1000))
+                try ledger.update(
+                    cell,
+                    startingAttempt: AttemptRecord(cell: id, attempt: 1, worker: "w1", session: "s1", startedAt: 1000))
                 cell.state = .done
                 cell.worker = nil
                 cell.epochsDone = 5
@@ -89,13 +101,17 @@ struct StateDirectoryFixture {
 
     /// The best epoch's metrics (of `predicted`) and the other epochs': everything predicted as class 0 except every
     /// third row, which is right (poorer F1, different precision).
-    static func bestAndOther(labels: [Int], predicted: [Int]) -> (best: ClassificationMetrics, other: ClassificationMetrics) {
+    static func bestAndOther(labels: [Int], predicted: [Int]) -> (
+        best: ClassificationMetrics, other: ClassificationMetrics
+    ) {
         let k = classes
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         for (label, guess) in zip(labels, predicted) { confusion[label][guess] += 1 }
         var other = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         for (index, label) in labels.enumerated() { other[label][index % 3 == 0 ? label : 0] += 1 }
-        return (ClassificationMetrics(confusion: confusion, loss: 0.5), ClassificationMetrics(confusion: other, loss: 0.9))
+        return (
+            ClassificationMetrics(confusion: confusion, loss: 0.5), ClassificationMetrics(confusion: other, loss: 0.9)
+        )
     }
 
     /// Writes one run's files; returns its best and last metrics and its summary JSON.
@@ -108,12 +124,14 @@ struct StateDirectoryFixture {
         let (best, last) = Self.bestAndOther(labels: labels, predicted: predicted)
         var lines: [String] = []
         for epoch in 1...5 {
-            let record = try Self.epochRecord(epoch: epoch, val: epoch == Self.bestEpoch ? best : last, isBest: epoch == Self.bestEpoch)
+            let record = try Self.epochRecord(
+                epoch: epoch, val: epoch == Self.bestEpoch ? best : last, isBest: epoch == Self.bestEpoch)
             lines.append(try Self.text(record))
         }
         try Array((lines.joined(separator: "\n") + "\n").utf8).write(to: "\(directory)/metrics.jsonl")
         let logits = predicted.flatMap { guess in (0..<k).map { Float($0 == guess ? 2 : 0) } }
-        try Predictions.write(logits: logits, labels: labels, classes: k, epoch: Self.bestEpoch, to: "\(directory)/predictions.h5")
+        try Predictions.write(
+            logits: logits, labels: labels, classes: k, epoch: Self.bestEpoch, to: "\(directory)/predictions.h5")
         let summary: [String: Any] = [
             "status": "completed", "epochs_run": 5, "best_epoch": Self.bestEpoch,
             "best": try Self.epochRecord(epoch: Self.bestEpoch, val: best, isBest: true),
@@ -140,13 +158,17 @@ struct StateDirectoryFixture {
         var lines: [MetricsLine] = []
         for epoch in 1...5 {
             let val = epoch == Self.bestEpoch ? best : last
-            var object: [String: Any] = ["epoch": epoch, "val_macro_f1": val.macroF1, "val_loss": val.loss, "train_loss": 0.7, "seconds": 2.0]
+            var object: [String: Any] = [
+                "epoch": epoch, "val_macro_f1": val.macroF1, "val_loss": val.loss, "train_loss": 0.7, "seconds": 2.0,
+            ]
             if epoch == Self.bestEpoch {
                 object["val_accuracy"] = val.accuracy
                 object["val_macro_precision"] = val.macroPrecision
             }
-            lines.append(MetricsLine(line: epoch, epoch: epoch, valMacroF1: val.macroF1, valLoss: val.loss, trainLoss: 0.7, seconds: 2.0,
-                                     record: try Self.text(object)))
+            lines.append(
+                MetricsLine(
+                    line: epoch, epoch: epoch, valMacroF1: val.macroF1, valLoss: val.loss, trainLoss: 0.7, seconds: 2.0,
+                    record: try Self.text(object)))
         }
         try Array((lines.map(\.record).joined(separator: "\n") + "\n").utf8).write(to: "\(directory)/metrics.jsonl")
         let text = try XCTUnwrap(CommandSummary.json(lines: lines, command: ["sh", "train.sh"], seconds: 10))
@@ -158,8 +180,11 @@ struct StateDirectoryFixture {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let metrics = try JSONSerialization.jsonObject(with: encoder.encode(val))
-        return ["epoch": epoch, "train": metrics, "val": metrics, "learning_rates": ["head": 0.0001], "epochs_without_improvement": 0,
-                "is_best": isBest, "seconds": 10.0]
+        return [
+            "epoch": epoch, "train": metrics, "val": metrics, "learning_rates": ["head": 0.0001],
+            "epochs_without_improvement": 0,
+            "is_best": isBest, "seconds": 10.0,
+        ]
     }
 
     static func text(_ object: Any) throws -> String {
@@ -170,10 +195,11 @@ struct StateDirectoryFixture {
 /// Deterministic 64-hex-digit ids for fixture cells.
 enum ContentID {
     static func hex(_ text: String) -> String {
-        var value: UInt64 = 1469598103934665603
-        for byte in text.utf8 { value = (value ^ UInt64(byte)) &* 1099511628211 }
+        var value: UInt64 = 1_469_598_103_934_665_603
+        for byte in text.utf8 { value = (value ^ UInt64(byte)) &* 1_099_511_628_211 }
         let word = String(value, radix: 16)
-        return String((String(repeating: "0", count: 16 - word.count) + word).prefix(16)).padding(toLength: 64, withPad: "a", startingAt: 0)
+        return String((String(repeating: "0", count: 16 - word.count) + word).prefix(16)).padding(
+            toLength: 64, withPad: "a", startingAt: 0)
     }
 }
 

@@ -75,7 +75,8 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(nothing.pValue, 1)
         XCTAssertEqual(judge(nothing), .equivalent)
         XCTAssertEqual(judge(try interval([0.1, 0.1, 0.1], rowSD: 0.2)), .equivalent)
-        XCTAssertEqual(judge(try interval([0.1, 0.1], rowSD: 0.2)), .undecided, "1 df: the 90 % interval ±1.26 reaches past ±1")
+        XCTAssertEqual(
+            judge(try interval([0.1, 0.1], rowSD: 0.2)), .undecided, "1 df: the 90 % interval ±1.26 reaches past ±1")
     }
 
     func testEquivalenceNeedsTheWholeNarrowInterval() throws {

@@ -10,8 +10,9 @@ import Testing
         let config = TrainingConfig(stage: .stage2)
         let text = try CellIdentity.text(
             config: config, datasetContentHash: Self.dataset, stage1: "cell:x", command: ["run", "a \"b\"\n"])
-        #expect(text == "{\"command\":[\"run\",\"a \\\"b\\\"\\u000a\"],\"config\":\(try config.canonicalJSON()),"
-            + "\"dataset\":\"\(Self.dataset)\",\"stage1\":\"cell:x\"}")
+        #expect(
+            text == "{\"command\":[\"run\",\"a \\\"b\\\"\\u000a\"],\"config\":\(try config.canonicalJSON()),"
+                + "\"dataset\":\"\(Self.dataset)\",\"stage1\":\"cell:x\"}")
         #expect(CellIdentity.schema == 1)
         #expect(SettingsTable.all.allSatisfy { $0.since <= CellIdentity.schema })
     }
@@ -48,8 +49,10 @@ import Testing
     }
 
     @Test func aLaterSchemaIsWrittenIntoTheText() {
-        let one = CellIdentity.text(settingsJSON: "{}", datasetContentHash: Self.dataset, stage1: nil, command: nil, schema: 1)
-        let two = CellIdentity.text(settingsJSON: "{}", datasetContentHash: Self.dataset, stage1: nil, command: nil, schema: 2)
+        let one = CellIdentity.text(
+            settingsJSON: "{}", datasetContentHash: Self.dataset, stage1: nil, command: nil, schema: 1)
+        let two = CellIdentity.text(
+            settingsJSON: "{}", datasetContentHash: Self.dataset, stage1: nil, command: nil, schema: 2)
         #expect(!one.contains("schema"))
         #expect(two == "{\"command\":null,\"config\":{},\"dataset\":\"\(Self.dataset)\",\"schema\":2,\"stage1\":null}")
     }

@@ -77,7 +77,9 @@ import Testing
         let problems = config.problems()
         #expect(problems.map(\.key) == ["width", "loss", "gamma", "lr_head", "threads"])
         #expect(problems[0].message == "width 20 must be a positive multiple of 16")
-        #expect(problems[1].message == "unknown loss 'hinge' (expected cb_focal, poly, asymmetric, focal_smoothing, focal or ce)")
+        #expect(
+            problems[1].message
+                == "unknown loss 'hinge' (expected cb_focal, poly, asymmetric, focal_smoothing, focal or ce)")
         #expect(problems[2].message == "gamma must be a finite number, found inf")
         #expect(problems[3].message == "lr_head must be positive")
         #expect(throws: SettingsError.invalid(problems)) { try config.validate() }

@@ -17,7 +17,9 @@ public enum Python {
 /// Runs a program to completion and captures its output.
 public enum Subprocess {
     /// Runs `executable` with `arguments`; returns the exit status, stdout and stderr.
-    public static func capture(_ executable: String, _ arguments: [String], environment: [String: String?] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    public static func capture(_ executable: String, _ arguments: [String], environment: [String: String?] = [:]) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -34,7 +36,10 @@ public enum Subprocess {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
     }
 
     /// Runs and returns the status and stdout+stderr together.

@@ -33,7 +33,8 @@ final class CodecFuzzTests: XCTestCase {
         let rounds = Int.random(in: 1...3, using: &random)
         for _ in 0..<rounds {
             // Mostly the header and payload, so that most inputs get past the framing checks.
-            let index = frames.count > 2 && Int.random(in: 0..<10, using: &random) < 7
+            let index =
+                frames.count > 2 && Int.random(in: 0..<10, using: &random) < 7
                 ? Int.random(in: 2..<frames.count, using: &random) : Int.random(in: 0..<frames.count, using: &random)
             switch Int.random(in: 0..<10, using: &random) {
             case 0:  // flip a byte
@@ -115,8 +116,9 @@ final class CodecFuzzTests: XCTestCase {
         XCTAssertGreaterThan(decoded, 100, "mutations should sometimes stay valid")
         XCTAssertLessThan(after - before, 4 << 20, "resident memory grew by \(after - before) bytes in 50,000 decodes")
         XCTAssertLessThan(seconds, 15, "fuzzing took \(seconds) s")
-        print("fuzz: \(decoded) decoded, drops \(reasons.counts.sorted { $0.key < $1.key }), \(seconds) s, "
-              + "resident +\(after - before) bytes")
+        print(
+            "fuzz: \(decoded) decoded, drops \(reasons.counts.sorted { $0.key < $1.key }), \(seconds) s, "
+                + "resident +\(after - before) bytes")
     }
 
     func testOversizeFramesAreRefusedBySize() {
@@ -138,23 +140,32 @@ final class CodecFuzzTests: XCTestCase {
 
     // MARK: - Names, oversized and non-finite fields
 
-    private let nameAlphabet: [String] = ["a", "Z", "0", "9", ".", "..", "_", "-", "/", "\\", " ", "\u{0}", "\n", "é", "h5",
-                                          "metrics.jsonl", "summary.json", "attempt-", "1", ".log", "~", "%2e"]
+    private let nameAlphabet: [String] = [
+        "a", "Z", "0", "9", ".", "..", "_", "-", "/", "\\", " ", "\u{0}", "\n", "é", "h5",
+        "metrics.jsonl", "summary.json", "attempt-", "1", ".log", "~", "%2e",
+    ]
 
     private func randomName() -> String {
         switch Int.random(in: 0..<10, using: &random) {
         case 0: return String(repeating: "n", count: Int.random(in: 120...300, using: &random))
-        case 1: return ["", ".", "..", "metrics.jsonl", "summary.json", "attempt-3.log", "last.h5", "../last.h5"][Int.random(in: 0..<8, using: &random)]
+        case 1:
+            return ["", ".", "..", "metrics.jsonl", "summary.json", "attempt-3.log", "last.h5", "../last.h5"][
+                Int.random(in: 0..<8, using: &random)]
         default:
-            return (0..<Int.random(in: 0...8, using: &random)).map { _ in nameAlphabet[Int.random(in: 0..<nameAlphabet.count, using: &random)] }.joined()
+            return (0..<Int.random(in: 0...8, using: &random)).map { _ in
+                nameAlphabet[Int.random(in: 0..<nameAlphabet.count, using: &random)]
+            }.joined()
         }
     }
 
     /// The rule of docs/protocol.md ("Names"), written here independently of `PeerNames` (`\z`: `$` would also
     /// match before a final newline).
     private func followsNameRule(_ name: String) -> Bool {
-        guard name.range(of: "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\\z", options: .regularExpression) != nil else { return false }
-        return name != "metrics.jsonl" && name != "summary.json" && name.range(of: "^attempt-[0-9]+\\.log\\z", options: .regularExpression) == nil
+        guard name.range(of: "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\\z", options: .regularExpression) != nil else {
+            return false
+        }
+        return name != "metrics.jsonl" && name != "summary.json"
+            && name.range(of: "^attempt-[0-9]+\\.log\\z", options: .regularExpression) == nil
     }
 
     /// Every message field that names a file, with `name` put in it.
@@ -162,7 +173,10 @@ final class CodecFuzzTests: XCTestCase {
         let ref = ArtifactRef(name: name, sha256: Samples.sha, size: 10)
         var messages: [(String, Message)] = [
             ("OFFER file.name", .offer(Offer(cell: Samples.cell, attempt: 1, epoch: 1, file: ref))),
-            ("DONE files[1].name", .done(Done(cell: Samples.cell, attempt: 1, summary: "{}", files: [Samples.dataset, ref]))),
+            (
+                "DONE files[1].name",
+                .done(Done(cell: Samples.cell, attempt: 1, summary: "{}", files: [Samples.dataset, ref]))
+            ),
         ]
         if case .assign(let assign) = Samples.all[3] {
             var body = assign
@@ -191,7 +205,9 @@ final class CodecFuzzTests: XCTestCase {
                     XCTAssertTrue(expected, "\(field) \(name.debugDescription) was accepted")
                     XCTAssertEqual(decoded, message)
                     // What is accepted stays one file inside the directory it is put in.
-                    XCTAssertEqual(directory.appendingPathComponent(name).standardized.deletingLastPathComponent().path, directory.path)
+                    XCTAssertEqual(
+                        directory.appendingPathComponent(name).standardized.deletingLastPathComponent().path,
+                        directory.path)
                     accepted += 1
                 } catch {
                     XCTAssertFalse(expected, "\(field) \(name.debugDescription) was refused: \(error)")
@@ -208,7 +224,10 @@ final class CodecFuzzTests: XCTestCase {
         let hexDigits = Array("0123456789abcdefABCDEFg")
         for _ in 0..<3000 {
             let length = Bool.random(using: &random) ? 64 : Int.random(in: 0...70, using: &random)
-            let cell = String((0..<length).map { _ in hexDigits[Int.random(in: 0..<(Bool.random(using: &random) ? 16 : hexDigits.count), using: &random)] })
+            let cell = String(
+                (0..<length).map { _ in
+                    hexDigits[Int.random(in: 0..<(Bool.random(using: &random) ? 16 : hexDigits.count), using: &random)]
+                })
             let expected = cell.range(of: "^[0-9a-f]{64}\\z", options: .regularExpression) != nil
             let messages: [Message] = [
                 .offer(Offer(cell: cell, attempt: 1, epoch: 1, file: Samples.dataset)),
@@ -216,8 +235,11 @@ final class CodecFuzzTests: XCTestCase {
                 .log(LogLines(cell: cell, attempt: 1, lines: ["x"])),
                 .failed(Failed(cell: cell, attempt: 1, reason: "r", deterministic: false)),
                 .release(Release(cell: cell, attempt: 1, reason: "r")),
-                .hello(Hello(worker: "w", incarnation: "i", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "v", blasCore: "b",
-                             resuming: [JobProgress(cell: cell, attempt: 1, epoch: 0)])),
+                .hello(
+                    Hello(
+                        worker: "w", incarnation: "i", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "v",
+                        blasCore: "b",
+                        resuming: [JobProgress(cell: cell, attempt: 1, epoch: 0)])),
                 .heartbeat(Heartbeat(progress: [JobProgress(cell: cell, attempt: 1, epoch: 0)])),
             ]
             for message in messages {
@@ -231,8 +253,12 @@ final class CodecFuzzTests: XCTestCase {
         for _ in 0..<150 {
             let count = Int.random(in: 0...600, using: &random)
             let width = Int.random(in: 0...(Bool.random(using: &random) ? 300 : 4200), using: &random)
-            let lines = (0..<count).map { _ in String(repeating: "é", count: Int.random(in: 0...width, using: &random) / 2) }
-            let fits = count <= 500 && lines.allSatisfy { $0.utf8.count <= 4096 } && lines.reduce(0) { $0 + $1.utf8.count + 1 } <= 131_072
+            let lines = (0..<count).map { _ in
+                String(repeating: "é", count: Int.random(in: 0...width, using: &random) / 2)
+            }
+            let fits =
+                count <= 500 && lines.allSatisfy { $0.utf8.count <= 4096 }
+                && lines.reduce(0) { $0 + $1.utf8.count + 1 } <= 131_072
             let message = Message.log(LogLines(cell: Samples.cell, attempt: 1, lines: lines))
             do {
                 let decoded = try MessageCodec.decode(MessageCodec.encode(message))
@@ -243,13 +269,24 @@ final class CodecFuzzTests: XCTestCase {
                 XCTAssertTrue(error.reason == "limit" || error.reason == "size", "\(error)")
             }
         }
-        for size in [FieldLimits.maxFileBytes - 1, FieldLimits.maxFileBytes, FieldLimits.maxFileBytes + 1, 1 << 40, Int64.max] {
-            let offer = Message.offer(Offer(cell: Samples.cell, attempt: 1, epoch: 1, file: ArtifactRef(name: "last.h5", sha256: Samples.sha, size: size)))
+        for size in [
+            FieldLimits.maxFileBytes - 1, FieldLimits.maxFileBytes, FieldLimits.maxFileBytes + 1, 1 << 40, Int64.max,
+        ] {
+            let offer = Message.offer(
+                Offer(
+                    cell: Samples.cell, attempt: 1, epoch: 1,
+                    file: ArtifactRef(name: "last.h5", sha256: Samples.sha, size: size)))
             let chunk = Message.chunk(FileChunk(sha256: Samples.sha, offset: 0, totalSize: size, payload: [1]))
             for message in [offer, chunk] {
                 let error: DecodeError?
-                do { _ = try MessageCodec.decode(MessageCodec.encode(message)); error = nil } catch let caught { error = caught }
-                if size <= FieldLimits.maxFileBytes { XCTAssertNil(error, "\(size)") } else { XCTAssertNotNil(error, "\(size)") }
+                do { _ = try MessageCodec.decode(MessageCodec.encode(message)); error = nil } catch let caught {
+                    error = caught
+                }
+                if size <= FieldLimits.maxFileBytes {
+                    XCTAssertNil(error, "\(size)")
+                } else {
+                    XCTAssertNotNil(error, "\(size)")
+                }
             }
         }
     }
@@ -258,13 +295,16 @@ final class CodecFuzzTests: XCTestCase {
         let values: [Double] = [.nan, .infinity, -.infinity, 0.5, -0.0, .greatestFiniteMagnitude]
         for _ in 0..<200 {
             let pick = { values[Int.random(in: 0..<values.count, using: &self.random)] }
-            let report = MetricsReport(cell: Samples.cell, attempt: 1, seq: 1, epoch: 1, valMacroF1: pick(), valLoss: pick(),
-                                       trainLoss: pick(), seconds: pick(), record: Samples.record)
+            let report = MetricsReport(
+                cell: Samples.cell, attempt: 1, seq: 1, epoch: 1, valMacroF1: pick(), valLoss: pick(),
+                trainLoss: pick(), seconds: pick(), record: Samples.record)
             guard case .metrics(let decoded) = try MessageCodec.decode(MessageCodec.encode(.metrics(report))) else {
                 return XCTFail("not METRICS")
             }
-            for (sent, got) in [(report.valMacroF1, decoded.valMacroF1), (report.valLoss, decoded.valLoss),
-                                (report.trainLoss, decoded.trainLoss), (report.seconds, decoded.seconds)] {
+            for (sent, got) in [
+                (report.valMacroF1, decoded.valMacroF1), (report.valLoss, decoded.valLoss),
+                (report.trainLoss, decoded.trainLoss), (report.seconds, decoded.seconds),
+            ] {
                 XCTAssertEqual(sent.bitPattern, got.bitPattern)
             }
         }

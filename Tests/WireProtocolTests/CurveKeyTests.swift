@@ -9,7 +9,8 @@ final class CurveKeyTests: XCTestCase {
 
     override func setUpWithError() throws {
         try XCTSkipUnless(ZeroMQ.has("curve"), "libzmq without CURVE")
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("curve-\(UUID().uuidString.prefix(8))").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("curve-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         chmod(directory, 0o755)
     }
@@ -65,13 +66,19 @@ final class CurveKeyTests: XCTestCase {
 
     func testMalformedKeyFilesNameTheFile() throws {
         let path = "\(directory)/bad.key"
-        _ = FileManager.default.createFile(atPath: path, contents: Data("# comment\nnot-a-key\n".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data("# comment\nnot-a-key\n".utf8), attributes: [.posixPermissions: 0o600])
         XCTAssertThrowsError(try CurveKeyFile.readSecret(path)) { XCTAssertTrue("\($0)".hasPrefix(path), "\($0)") }
         let mismatched = "\(directory)/mismatch.key"
         let text = "\(try CurveKeyPair.generate().secretKey)\n\(try CurveKeyPair.generate().publicKey)\n"
-        _ = FileManager.default.createFile(atPath: mismatched, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        XCTAssertThrowsError(try CurveKeyFile.readSecret(mismatched)) { XCTAssertTrue("\($0)".contains("does not belong"), "\($0)") }
-        XCTAssertThrowsError(try CurveKeyFile.readPublic("\(directory)/missing.pub")) { XCTAssertTrue("\($0)".contains("missing.pub"), "\($0)") }
+        _ = FileManager.default.createFile(
+            atPath: mismatched, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        XCTAssertThrowsError(try CurveKeyFile.readSecret(mismatched)) {
+            XCTAssertTrue("\($0)".contains("does not belong"), "\($0)")
+        }
+        XCTAssertThrowsError(try CurveKeyFile.readPublic("\(directory)/missing.pub")) {
+            XCTAssertTrue("\($0)".contains("missing.pub"), "\($0)")
+        }
     }
 
     func testAuthorizedKeysDirectoryLoadsPubFilesAndRefusesWritableOnes() throws {
@@ -84,21 +91,29 @@ final class CurveKeyTests: XCTestCase {
         try FileManager.default.removeItem(atPath: "\(keysDirectory)/gpu0.key")
         try FileManager.default.removeItem(atPath: "\(keysDirectory)/gpu1.key")
         _ = FileManager.default.createFile(atPath: "\(keysDirectory)/README", contents: Data("ignored".utf8))
-        XCTAssertEqual(try AuthorizedKeys.load(directory: keysDirectory), ["gpu0.pub": first.publicKey, "gpu1.pub": second.publicKey])
+        XCTAssertEqual(
+            try AuthorizedKeys.load(directory: keysDirectory),
+            ["gpu0.pub": first.publicKey, "gpu1.pub": second.publicKey])
         chmod("\(keysDirectory)/gpu1.pub", 0o666)
-        XCTAssertThrowsError(try AuthorizedKeys.load(directory: keysDirectory)) { XCTAssertTrue("\($0)".contains("chmod go-w"), "\($0)") }
+        XCTAssertThrowsError(try AuthorizedKeys.load(directory: keysDirectory)) {
+            XCTAssertTrue("\($0)".contains("chmod go-w"), "\($0)")
+        }
         chmod("\(keysDirectory)/gpu1.pub", 0o644)
         chmod(keysDirectory, 0o777)
         XCTAssertThrowsError(try AuthorizedKeys.load(directory: keysDirectory))
     }
 
     func testOnlyLoopbackEndpointsAreLoopback() {
-        for endpoint in ["ipc:///run/ablate.sock", "inproc://x", "tcp://127.0.0.1:5555", "tcp://127.1.2.3:*", "tcp://localhost:5555",
-                         "tcp://[::1]:5555", "tcp://::1:5555"] {
+        for endpoint in [
+            "ipc:///run/ablate.sock", "inproc://x", "tcp://127.0.0.1:5555", "tcp://127.1.2.3:*", "tcp://localhost:5555",
+            "tcp://[::1]:5555", "tcp://::1:5555",
+        ] {
             XCTAssertTrue(BindPolicy.isLoopback(endpoint), endpoint)
         }
-        for endpoint in ["tcp://0.0.0.0:5555", "tcp://*:5555", "tcp://10.77.0.1:5555", "tcp://[::]:5555", "tcp://eth0:5555",
-                         "tcp://128.0.0.1:5555", "tcp://127.0.0.256:1", "tcp://localhost.evil.com:1", "udp://127.0.0.1:1"] {
+        for endpoint in [
+            "tcp://0.0.0.0:5555", "tcp://*:5555", "tcp://10.77.0.1:5555", "tcp://[::]:5555", "tcp://eth0:5555",
+            "tcp://128.0.0.1:5555", "tcp://127.0.0.256:1", "tcp://localhost.evil.com:1", "udp://127.0.0.1:1",
+        ] {
             XCTAssertFalse(BindPolicy.isLoopback(endpoint), endpoint)
         }
     }
@@ -116,7 +131,9 @@ final class CurveKeyTests: XCTestCase {
         let copy = "\(directory)/server-copy"
         try FileManager.default.copyItem(atPath: paths.public, toPath: copy)
         chmod(copy, 0o600)
-        XCTAssertThrowsError(try CurveKeyFile.readSecret(copy)) { XCTAssertTrue("\($0)".contains("is a public key file"), "\($0)") }
+        XCTAssertThrowsError(try CurveKeyFile.readSecret(copy)) {
+            XCTAssertTrue("\($0)".contains("is a public key file"), "\($0)")
+        }
     }
 
     func testASecretKeyFileIsNeverTakenForAPublicKey() throws {
@@ -128,12 +145,16 @@ final class CurveKeyTests: XCTestCase {
         }
         // One key line, no header, named .key: still a secret key file.
         let bare = "\(directory)/bare.key"
-        _ = FileManager.default.createFile(atPath: bare, contents: Data("\(pair.secretKey)\n".utf8), attributes: [.posixPermissions: 0o600])
-        XCTAssertThrowsError(try CurveKeyFile.readPublic(bare)) { XCTAssertTrue("\($0)".contains("is a secret key file"), "\($0)") }
+        _ = FileManager.default.createFile(
+            atPath: bare, contents: Data("\(pair.secretKey)\n".utf8), attributes: [.posixPermissions: 0o600])
+        XCTAssertThrowsError(try CurveKeyFile.readPublic(bare)) {
+            XCTAssertTrue("\($0)".contains("is a secret key file"), "\($0)")
+        }
         XCTAssertEqual(try CurveKeyFile.readSecret(bare), pair, "a one-line secret key file stays valid")
         // A headerless file of another name is read by its content, as before.
         let pasted = "\(directory)/server.txt"
-        _ = FileManager.default.createFile(atPath: pasted, contents: Data("\(pair.publicKey)\n".utf8), attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(
+            atPath: pasted, contents: Data("\(pair.publicKey)\n".utf8), attributes: [.posixPermissions: 0o644])
         XCTAssertEqual(try CurveKeyFile.readPublic(pasted), pair.publicKey)
         XCTAssertEqual(CurveKeyFile.declaredKind(path: pasted, text: pair.publicKey), nil)
     }

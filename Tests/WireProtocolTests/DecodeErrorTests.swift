@@ -28,7 +28,8 @@ final class DecodeErrorTests: XCTestCase {
         line: UInt = #line
     ) {
         guard case .malformedHeader(let text) = decodeError(frames, limits: limits) else {
-            return XCTFail("expected malformedHeader, got \(String(describing: decodeError(frames)))", file: file, line: line)
+            return XCTFail(
+                "expected malformedHeader, got \(String(describing: decodeError(frames)))", file: file, line: line)
         }
         XCTAssertTrue(text.contains(fragment), "\(text) lacks \(fragment)", file: file, line: line)
     }
@@ -165,20 +166,24 @@ final class DecodeErrorTests: XCTestCase {
         assertMalformed(
             json(.welcome, #"{"session":"s","coordinator_incarnation":"c","liveness":5,"chunk_bytes":1,"window":1}"#),
             "WELCOME header: missing field 'heartbeat_ms'")
-        assertMalformed(json(.metricsAck, #"{"cell":"\#(Samples.cell)","attempt":"one","seq":1}"#),
-                        "field 'attempt' is not an integer")
+        assertMalformed(
+            json(.metricsAck, #"{"cell":"\#(Samples.cell)","attempt":"one","seq":1}"#),
+            "field 'attempt' is not an integer")
         assertMalformed(json(.disconnect, #"{"reason":null}"#), "field 'reason' is null")
         assertMalformed(json(.stored, #"{"sha256":"\#(Samples.sha)","status":"bogus"}"#), "field 'status'")
-        assertMalformed(json(.heartbeat, #"{"progress":[{"cell":"\#(Samples.cell)","attempt":1}]}"#),
-                        "missing field 'progress[0].epoch'")
-        assertMalformed(json(.failed, #"{"cell":"\#(Samples.cell)","attempt":1,"reason":"x"}"#),
-                        "missing field 'deterministic'")
+        assertMalformed(
+            json(.heartbeat, #"{"progress":[{"cell":"\#(Samples.cell)","attempt":1}]}"#),
+            "missing field 'progress[0].epoch'")
+        assertMalformed(
+            json(.failed, #"{"cell":"\#(Samples.cell)","attempt":1,"reason":"x"}"#),
+            "missing field 'deterministic'")
     }
 
     func testCellIdsAndHashesMustBe64LowerCaseHexDigits() {
         for bad in ["abc", Samples.cell.uppercased(), String(repeating: "g", count: 64), Samples.cell + "00"] {
-            assertMalformed(frames(.cancel(Cancel(cell: bad, attempt: 1, reason: "r"))),
-                            "CANCEL header: field 'cell' is not 64 lower-case hex digits")
+            assertMalformed(
+                frames(.cancel(Cancel(cell: bad, attempt: 1, reason: "r"))),
+                "CANCEL header: field 'cell' is not 64 lower-case hex digits")
         }
         assertMalformed(frames(.credit(Credit(sha256: "00", offset: 0, chunks: 1))), "field 'sha256'")
         var assign = Samples.all[3]
@@ -196,9 +201,11 @@ final class DecodeErrorTests: XCTestCase {
         assertMalformed(frames(.fetch(Fetch(sha256: Samples.sha, offset: 0, length: 0))), "'length' is 0")
         assertMalformed(frames(.fetch(Fetch(sha256: Samples.sha, offset: 0, length: 262_145))), "'length' is 262145")
         assertMalformed(frames(.credit(Credit(sha256: Samples.sha, offset: -5, chunks: 1))), "'offset' is -5")
-        let welcome = Welcome(session: "s", coordinatorIncarnation: "c", heartbeatMs: 0, liveness: 5, chunkBytes: 1, window: 1)
+        let welcome = Welcome(
+            session: "s", coordinatorIncarnation: "c", heartbeatMs: 0, liveness: 5, chunkBytes: 1, window: 1)
         assertMalformed(frames(.welcome(welcome)), "'heartbeat_ms' is 0")
-        let offer = Offer(cell: Samples.cell, attempt: 1, epoch: 1, file: ArtifactRef(name: "a", sha256: Samples.sha, size: -1))
+        let offer = Offer(
+            cell: Samples.cell, attempt: 1, epoch: 1, file: ArtifactRef(name: "a", sha256: Samples.sha, size: -1))
         assertMalformed(frames(.offer(offer)), "'file.size' is -1")
         var assign = Samples.all[3]
         if case .assign(var body) = assign {
@@ -224,16 +231,24 @@ final class DecodeErrorTests: XCTestCase {
     }
 
     private func done(_ names: [String]) -> Message {
-        .done(Done(cell: Samples.cell, attempt: 1, summary: "{}", files: names.map { ArtifactRef(name: $0, sha256: Samples.sha, size: 1) }))
+        .done(
+            Done(
+                cell: Samples.cell, attempt: 1, summary: "{}",
+                files: names.map { ArtifactRef(name: $0, sha256: Samples.sha, size: 1) }))
     }
 
     private func offer(_ name: String, size: Int64 = 1) -> Message {
-        .offer(Offer(cell: Samples.cell, attempt: 1, epoch: 1, file: ArtifactRef(name: name, sha256: Samples.sha, size: size)))
+        .offer(
+            Offer(
+                cell: Samples.cell, attempt: 1, epoch: 1, file: ArtifactRef(name: name, sha256: Samples.sha, size: size)
+            ))
     }
 
     static let refusedFileNames = [
-        "../../../../escape-rel.h5", "../x", "", ".", "..", "sub/dir/x.h5", "/etc/passwd", String(repeating: "a", count: 300),
-        String(repeating: "b", count: 129), ".hidden.h5", "a\u{0}b", "new\nline.h5", "sp ace.h5", "ümlaut.h5", "back\\slash",
+        "../../../../escape-rel.h5", "../x", "", ".", "..", "sub/dir/x.h5", "/etc/passwd",
+        String(repeating: "a", count: 300),
+        String(repeating: "b", count: 129), ".hidden.h5", "a\u{0}b", "new\nline.h5", "sp ace.h5", "ümlaut.h5",
+        "back\\slash",
         "metrics.jsonl", "summary.json", "attempt-1.log", "attempt-12.log",
     ]
 
@@ -254,8 +269,10 @@ final class DecodeErrorTests: XCTestCase {
     }
 
     func testTheNamesWorkersSendTodayAreAccepted() throws {
-        let names = ["last.h5", "best.h5", "best.slim.h5", "predictions.h5", "model_epoch-3.pt", "weights.safetensors",
-                     "x", "attempt-1.log.h5", "attempt-x.log", "metrics.jsonl.h5", String(repeating: "c", count: 128)]
+        let names = [
+            "last.h5", "best.h5", "best.slim.h5", "predictions.h5", "model_epoch-3.pt", "weights.safetensors",
+            "x", "attempt-1.log.h5", "attempt-x.log", "metrics.jsonl.h5", String(repeating: "c", count: 128),
+        ]
         for name in names {
             XCTAssertNoThrow(try MessageCodec.decode(frames(offer(name))), name)
         }
@@ -263,7 +280,9 @@ final class DecodeErrorTests: XCTestCase {
     }
 
     func testHelloLabelsAreShortAndPrintable() {
-        let base = Hello(worker: "w", incarnation: "i", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "v", blasCore: "b", resuming: [])
+        let base = Hello(
+            worker: "w", incarnation: "i", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "v", blasCore: "b",
+            resuming: [])
         var hello = base
         hello.worker = ""
         assertRefused(.hello(hello), "name", "field 'worker' is empty")
@@ -285,10 +304,13 @@ final class DecodeErrorTests: XCTestCase {
         func log(_ lines: [String]) -> Message { .log(LogLines(cell: Samples.cell, attempt: 1, lines: lines)) }
         assertRefused(log(Array(repeating: "x", count: 501)), "limit", "field 'lines' lists 501 entries, more than 500")
         assertRefused(log(Array(repeating: "", count: 20_000)), "limit", "lists 20000 entries")
-        assertRefused(log(["ok", String(repeating: "y", count: 8192)]), "limit", "field 'lines[1]' is 8192 bytes, longer than 4096")
+        assertRefused(
+            log(["ok", String(repeating: "y", count: 8192)]), "limit",
+            "field 'lines[1]' is 8192 bytes, longer than 4096")
         assertRefused(log(["ok", String(repeating: "é", count: 2049)]), "limit", "field 'lines[1]' is 4098 bytes")
         // 40 lines of 4 KiB: each line is allowed, the message (160 KiB) is not.
-        assertRefused(log(Array(repeating: String(repeating: "z", count: 4096), count: 40)), "limit", "more than 131072")
+        assertRefused(
+            log(Array(repeating: String(repeating: "z", count: 4096), count: 40)), "limit", "more than 131072")
         let largest = Array(repeating: String(repeating: "z", count: 4095), count: 32)
         XCTAssertEqual(FieldLimits.logBytes(largest), 131_072)
         XCTAssertEqual(try MessageCodec.decode(frames(log(largest))), log(largest))
@@ -297,11 +319,19 @@ final class DecodeErrorTests: XCTestCase {
 
     func testOfferedFileSizesAreBounded() throws {
         let tooLarge = FieldLimits.maxFileBytes + 1
-        assertRefused(offer("last.h5", size: 1 << 40), "limit", "field 'file.size' is 1099511627776 bytes, more than the largest file")
+        assertRefused(
+            offer("last.h5", size: 1 << 40), "limit",
+            "field 'file.size' is 1099511627776 bytes, more than the largest file")
         assertRefused(offer("last.h5", size: tooLarge), "limit", "field 'file.size'")
-        assertRefused(.done(Done(cell: Samples.cell, attempt: 1, summary: "{}", files: [ArtifactRef(name: "best.h5", sha256: Samples.sha, size: tooLarge)])),
-                      "limit", "field 'files[0].size'")
-        assertRefused(.chunk(FileChunk(sha256: Samples.sha, offset: 0, totalSize: tooLarge, payload: [1])), "limit", "CHUNK header: field 'total size'")
+        assertRefused(
+            .done(
+                Done(
+                    cell: Samples.cell, attempt: 1, summary: "{}",
+                    files: [ArtifactRef(name: "best.h5", sha256: Samples.sha, size: tooLarge)])),
+            "limit", "field 'files[0].size'")
+        assertRefused(
+            .chunk(FileChunk(sha256: Samples.sha, offset: 0, totalSize: tooLarge, payload: [1])), "limit",
+            "CHUNK header: field 'total size'")
         XCTAssertNoThrow(try MessageCodec.decode(frames(offer("last.h5", size: FieldLimits.maxFileBytes))))
         // Artifacts the coordinator hands out (a large dataset) are not a worker's files: no bound there.
         var assign = Samples.all[3]
@@ -314,12 +344,15 @@ final class DecodeErrorTests: XCTestCase {
 
     func testJobListsAndSlotsAreBounded() throws {
         let jobs = (0..<257).map { JobProgress(cell: Samples.cell, attempt: $0, epoch: 0) }
-        let hello = Hello(worker: "w", incarnation: "i", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "v", blasCore: "b", resuming: jobs)
+        let hello = Hello(
+            worker: "w", incarnation: "i", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "v", blasCore: "b",
+            resuming: jobs)
         assertRefused(.hello(hello), "limit", "field 'resuming' lists 257 entries, more than 256")
         var many = hello
         many.resuming = (0..<7000).map { JobProgress(cell: Samples.cell, attempt: $0, epoch: 0) }
         assertRefused(.hello(many), "limit", "lists 7000 entries")
-        assertRefused(.heartbeat(Heartbeat(progress: jobs)), "limit", "HEARTBEAT header: field 'progress' lists 257 entries")
+        assertRefused(
+            .heartbeat(Heartbeat(progress: jobs)), "limit", "HEARTBEAT header: field 'progress' lists 257 entries")
         var wide = hello
         wide.resuming = []
         wide.slots = 257
@@ -327,6 +360,8 @@ final class DecodeErrorTests: XCTestCase {
         var fits = hello
         fits.resuming = Array(jobs.prefix(256))
         fits.slots = 0
-        XCTAssertEqual(try MessageCodec.decode(frames(.hello(fits))), .hello(fits), "a worker with no slots may still resume its jobs")
+        XCTAssertEqual(
+            try MessageCodec.decode(frames(.hello(fits))), .hello(fits),
+            "a worker with no slots may still resume its jobs")
     }
 }

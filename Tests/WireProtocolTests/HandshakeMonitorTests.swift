@@ -49,7 +49,8 @@ final class HandshakeMonitorTests: XCTestCase {
         let wrongServer = try client(CurveClientKeys(pair: listed, serverPublicKey: otherServer.publicKey))
         let crypto = try failures(until: .cryptographic)
         XCTAssertTrue(crypto.contains { $0.kind == .cryptographic }, "\(crypto)")
-        XCTAssertTrue(crypto.first { $0.kind == .cryptographic }?.description.contains("another server public key") ?? false)
+        XCTAssertTrue(
+            crypto.first { $0.kind == .cryptographic }?.description.contains("another server public key") ?? false)
         wrongServer.close()
 
         let unlisted = try client(CurveClientKeys(pair: try CurveKeyPair.generate(), serverPublicKey: server.publicKey))

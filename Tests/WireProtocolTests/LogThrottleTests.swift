@@ -10,8 +10,9 @@ final class LogThrottleTests: XCTestCase {
         let held = (1...283_546).compactMap { throttle.admit("stale offer \($0)", kind: "stale_offer", now: 5) }
         XCTAssertEqual(held, [], "everything within the interval is held back")
         XCTAssertEqual(throttle.pending, 283_546)
-        XCTAssertEqual(throttle.admit("stale offer x", kind: "stale_offer", now: 10),
-                       "stale offer x (and 283546 more like it in the last 10 s)")
+        XCTAssertEqual(
+            throttle.admit("stale offer x", kind: "stale_offer", now: 10),
+            "stale offer x (and 283546 more like it in the last 10 s)")
         XCTAssertEqual(throttle.pending, 0)
     }
 

@@ -23,8 +23,9 @@ final class MessageRoundTripTests: XCTestCase {
         let text = String(decoding: frames[2], as: UTF8.self)
         XCTAssertTrue(text.contains(#""blas_core":"Haswell""#), text)
         XCTAssertTrue(text.contains(#""code_version":"0.1.0""#), text)
-        XCTAssertLessThan(try XCTUnwrap(text.range(of: "blas_core")).lowerBound,
-                          try XCTUnwrap(text.range(of: "worker")).lowerBound)
+        XCTAssertLessThan(
+            try XCTUnwrap(text.range(of: "blas_core")).lowerBound,
+            try XCTUnwrap(text.range(of: "worker")).lowerBound)
     }
 
     func testUnknownJSONKeysAreIgnoredAndOptionalsMayBeNull() throws {
@@ -33,7 +34,8 @@ final class MessageRoundTripTests: XCTestCase {
         XCTAssertEqual(try MessageCodec.decode(frames), .stored(Stored(sha256: Samples.sha, status: .ok)))
 
         let assign = MessageCodec.encode(Samples.all[3])
-        let withNull = String(decoding: assign[2], as: UTF8.self).replacingOccurrences(of: "{\"cell\"", with: "{\"resume\":null,\"cell\"")
+        let withNull = String(decoding: assign[2], as: UTF8.self).replacingOccurrences(
+            of: "{\"cell\"", with: "{\"resume\":null,\"cell\"")
         let decoded = try MessageCodec.decode([assign[0], assign[1], Array(withNull.utf8)])
         XCTAssertEqual(decoded, Samples.all[3])
     }
@@ -56,7 +58,8 @@ final class MessageRoundTripTests: XCTestCase {
     /// STATUS_REPLY's optional `paused`: sent as `paused` when set, left out when not, and a reply without it (an
     /// older coordinator's) still decodes.
     func testStatusReplyPausedIsOptional() throws {
-        let paused = Message.statusReply(StatusReply(sweep: "x", rows: [], paused: "paused: state directory full (0.2 MB free, need 2.0 MB)"))
+        let paused = Message.statusReply(
+            StatusReply(sweep: "x", rows: [], paused: "paused: state directory full (0.2 MB free, need 2.0 MB)"))
         let frames = MessageCodec.encode(paused)
         XCTAssertTrue(String(decoding: frames[2], as: UTF8.self).contains("\"paused\":\"paused: state directory full"))
         XCTAssertEqual(try MessageCodec.decode(frames), paused)

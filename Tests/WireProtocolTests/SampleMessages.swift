@@ -49,7 +49,8 @@ enum Samples {
                 sweep: "demo",
                 rows: [
                     StatusReply.Row(
-                        cell: cell, variant: "baseline", seed: 1, stage: "stage2", state: "running", worker: "host-gpu0",
+                        cell: cell, variant: "baseline", seed: 1, stage: "stage2", state: "running",
+                        worker: "host-gpu0",
                         attempt: 1, epoch: 3, epochs: 30, bestValMacroF1: 0.5, etaSeconds: 120),
                     StatusReply.Row(
                         cell: otherCell, variant: "no-aux", seed: 2, stage: "stage2", state: "pending", worker: nil,

@@ -51,8 +51,13 @@ final class SocketTests: XCTestCase {
         XCTAssertFalse(identity.isEmpty)
         XCTAssertEqual(try MessageCodec.decode(Array(incoming.dropFirst())), hello)
 
-        let replies = [Samples.all[1], Message.data(FileChunk(sha256: Samples.sha, offset: 0, totalSize: 100_000,
-                                                            payload: (0..<100_000).map { UInt8($0 % 251) }))]
+        let replies = [
+            Samples.all[1],
+            Message.data(
+                FileChunk(
+                    sha256: Samples.sha, offset: 0, totalSize: 100_000,
+                    payload: (0..<100_000).map { UInt8($0 % 251) })),
+        ]
         for reply in replies {
             XCTAssertTrue(try router.send(to: identity, frames: MessageCodec.encode(reply)))
             let frames = try XCTUnwrap(try receive(dealer))
@@ -79,7 +84,8 @@ final class SocketTests: XCTestCase {
             payload.withUnsafeMutableBytes { $0.copyBytes(from: bytes) }
             return payload
         }
-        let head = MessageCodec.encodeChunkHead(sha256: chunk.sha256, offset: chunk.offset, totalSize: chunk.totalSize, length: bytes.count)
+        let head = MessageCodec.encodeChunkHead(
+            sha256: chunk.sha256, offset: chunk.offset, totalSize: chunk.totalSize, length: bytes.count)
         let deadline = Date().addingTimeInterval(5)
         while try !dealer.send(head, then: try payload()) {
             guard Date() < deadline else { return XCTFail("DEALER never connected") }
@@ -88,8 +94,9 @@ final class SocketTests: XCTestCase {
         let incoming = try XCTUnwrap(try receive(router))
         XCTAssertEqual(Array(incoming.dropFirst()), MessageCodec.encode(.chunk(chunk)))
 
-        let dataHead = MessageCodec.encodeChunkHead(sha256: chunk.sha256, offset: chunk.offset, totalSize: chunk.totalSize,
-                                                    length: bytes.count, data: true)
+        let dataHead = MessageCodec.encodeChunkHead(
+            sha256: chunk.sha256, offset: chunk.offset, totalSize: chunk.totalSize,
+            length: bytes.count, data: true)
         XCTAssertTrue(try router.send(to: incoming[0], head: dataHead, then: try payload()))
         XCTAssertEqual(try XCTUnwrap(try receive(dealer)), MessageCodec.encode(.data(chunk)))
     }
@@ -101,8 +108,10 @@ final class SocketTests: XCTestCase {
         try dealer.configureWorkerDealer()
         try dealer.connect("tcp://127.0.0.1:9")
         XCTAssertFalse(try dealer.send([], then: try ZMQPayload(count: 10)))
-        XCTAssertFalse(try dealer.send(MessageCodec.encodeChunkHead(sha256: Samples.sha, offset: 0, totalSize: 10, length: 10),
-                                       then: try ZMQPayload(count: 10)))
+        XCTAssertFalse(
+            try dealer.send(
+                MessageCodec.encodeChunkHead(sha256: Samples.sha, offset: 0, totalSize: 10, length: 10),
+                then: try ZMQPayload(count: 10)))
     }
 
     func testRouterMandatorySendToUnknownPeerThrowsHostUnreachable() throws {
@@ -110,7 +119,8 @@ final class SocketTests: XCTestCase {
         let router = try ZMQSocket(context, type: .router)
         try router.configureCoordinatorRouter(maxFrameBytes: limits.socketMaxFrameBytes)
         try router.bind("tcp://127.0.0.1:*")
-        XCTAssertThrowsError(try router.send(to: [0, 1, 2, 3, 4], frames: MessageCodec.encode(Samples.all[17]))) { error in
+        XCTAssertThrowsError(try router.send(to: [0, 1, 2, 3, 4], frames: MessageCodec.encode(Samples.all[17]))) {
+            error in
             XCTAssertEqual((error as? ZMQError)?.code, EHOSTUNREACH, "\(error)")
         }
     }

@@ -5,7 +5,7 @@ import TestSupport
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 final class AppendingFileTests: XCTestCase {

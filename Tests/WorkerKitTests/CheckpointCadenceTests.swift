@@ -1,6 +1,7 @@
+import XCTest
+
 // CheckpointCadenceTests: which epochs' files a training job streams, on a manual clock.
 @testable import WorkerKit
-import XCTest
 
 final class CheckpointCadenceTests: XCTestCase {
     /// The first epoch's files go at once; later ones wait until the interval has passed since files last went,
@@ -8,14 +9,20 @@ final class CheckpointCadenceTests: XCTestCase {
     /// unsent.
     func testFirstEpochThenEveryIntervalThenTheLast() {
         var cadence = CheckpointCadence(interval: 10)
-        XCTAssertEqual(cadence.filesToSend(after: 1, wrote: ["last.h5", "best.h5", "predictions.h5"], finished: false, now: 0.5),
-                       ["last.h5", "best.h5", "predictions.h5"])
-        XCTAssertEqual(cadence.filesToSend(after: 2, wrote: ["last.h5", "best.h5", "predictions.h5"], finished: false, now: 3), [])
+        XCTAssertEqual(
+            cadence.filesToSend(after: 1, wrote: ["last.h5", "best.h5", "predictions.h5"], finished: false, now: 0.5),
+            ["last.h5", "best.h5", "predictions.h5"])
+        XCTAssertEqual(
+            cadence.filesToSend(after: 2, wrote: ["last.h5", "best.h5", "predictions.h5"], finished: false, now: 3), [])
         XCTAssertEqual(cadence.filesToSend(after: 3, wrote: ["last.h5"], finished: false, now: 6), [])
-        XCTAssertEqual(cadence.filesToSend(after: 4, wrote: ["last.h5"], finished: false, now: 10.5), ["last.h5", "best.h5", "predictions.h5"],
-                       "best.h5 of epoch 2 goes with epoch 4's last.h5, whose run directory holds it")
+        XCTAssertEqual(
+            cadence.filesToSend(after: 4, wrote: ["last.h5"], finished: false, now: 10.5),
+            ["last.h5", "best.h5", "predictions.h5"],
+            "best.h5 of epoch 2 goes with epoch 4's last.h5, whose run directory holds it")
         XCTAssertEqual(cadence.filesToSend(after: 5, wrote: ["last.h5"], finished: false, now: 12), [])
-        XCTAssertEqual(cadence.filesToSend(after: 6, wrote: ["last.h5"], finished: true, now: 13), ["last.h5"], "the last epoch always sends")
+        XCTAssertEqual(
+            cadence.filesToSend(after: 6, wrote: ["last.h5"], finished: true, now: 13), ["last.h5"],
+            "the last epoch always sends")
         XCTAssertEqual(cadence.flush().names, [], "nothing is left")
     }
 
@@ -37,7 +44,9 @@ final class CheckpointCadenceTests: XCTestCase {
         for interval in [0.0, -5] {
             var cadence = CheckpointCadence(interval: interval)
             for epoch in 1...4 {
-                XCTAssertEqual(cadence.filesToSend(after: epoch, wrote: ["last.h5"], finished: false, now: 1), ["last.h5"], "epoch \(epoch)")
+                XCTAssertEqual(
+                    cadence.filesToSend(after: epoch, wrote: ["last.h5"], finished: false, now: 1), ["last.h5"],
+                    "epoch \(epoch)")
             }
         }
     }

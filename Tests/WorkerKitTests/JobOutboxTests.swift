@@ -8,16 +8,21 @@ final class JobOutboxTests: XCTestCase {
     let cell = String(repeating: "a", count: 64)
 
     func report(_ epoch: Int) -> MetricsReport {
-        MetricsReport(cell: cell, attempt: 1, seq: epoch, epoch: epoch, valMacroF1: 0.5, valLoss: 1, trainLoss: 1, seconds: 1, record: "{}")
+        MetricsReport(
+            cell: cell, attempt: 1, seq: epoch, epoch: epoch, valMacroF1: 0.5, valLoss: 1, trainLoss: 1, seconds: 1,
+            record: "{}")
     }
 
     func file(_ name: String, size: Int64, sha: Character = "b") -> OutgoingFile {
-        OutgoingFile(ref: ArtifactRef(name: name, sha256: String(repeating: sha, count: 64), size: size), epoch: 1, path: "/dev/null")
+        OutgoingFile(
+            ref: ArtifactRef(name: name, sha256: String(repeating: sha, count: 64), size: size), epoch: 1,
+            path: "/dev/null")
     }
 
     func testMetricsStayUntilAcknowledgedAndAreResentOnANewSession() {
         var outbox = JobOutbox(cell: cell, attempt: 1, epoch: 0)
-        XCTAssertEqual(outbox.addEpoch(report(1), files: [], connected: false), [], "nothing is sent while disconnected")
+        XCTAssertEqual(
+            outbox.addEpoch(report(1), files: [], connected: false), [], "nothing is sent while disconnected")
         XCTAssertEqual(outbox.addEpoch(report(2), files: [], connected: true), [.metrics(report(2))])
         outbox.acknowledge(seq: 1)
         XCTAssertEqual(outbox.resendAll(), [.metrics(report(2))])
@@ -48,12 +53,18 @@ final class JobOutboxTests: XCTestCase {
         var outbox = JobOutbox(cell: cell, attempt: 1, epoch: 0)
         let last = file("last.h5", size: 1000)
         _ = outbox.addEpoch(report(1), files: [last], connected: true)
-        XCTAssertEqual(outbox.credit(Credit(sha256: last.ref.sha256, offset: 0, chunks: 2), chunkBytes: 256).map(\.offset), [0, 256])
+        XCTAssertEqual(
+            outbox.credit(Credit(sha256: last.ref.sha256, offset: 0, chunks: 2), chunkBytes: 256).map(\.offset),
+            [0, 256])
         // The chunk at 256 was lost; the coordinator's gap CREDIT from 256 does not rewind a session in progress.
-        XCTAssertEqual(outbox.credit(Credit(sha256: last.ref.sha256, offset: 256, chunks: 2), chunkBytes: 256).map(\.offset), [512])
+        XCTAssertEqual(
+            outbox.credit(Credit(sha256: last.ref.sha256, offset: 256, chunks: 2), chunkBytes: 256).map(\.offset), [512]
+        )
         let resent = outbox.resendAll()
         XCTAssertEqual(resent, [.metrics(report(1)), .offer(Offer(cell: cell, attempt: 1, epoch: 1, file: last.ref))])
-        XCTAssertEqual(outbox.credit(Credit(sha256: last.ref.sha256, offset: 256, chunks: 4), chunkBytes: 256).map(\.offset), [256, 512, 768])
+        XCTAssertEqual(
+            outbox.credit(Credit(sha256: last.ref.sha256, offset: 256, chunks: 4), chunkBytes: 256).map(\.offset),
+            [256, 512, 768])
     }
 
     func testOutcomeWaitsForEveryFileAndAMismatchOffersAgain() {

@@ -11,7 +11,9 @@ import XCTest
 final class OutputWatcherTests: XCTestCase {
     private func append(_ directory: TemporaryDirectory, _ name: String, _ text: String) throws {
         let path = directory.file(name)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
         defer { try? handle.close() }
         try handle.seekToEnd()
@@ -22,14 +24,17 @@ final class OutputWatcherTests: XCTestCase {
         let directory = TemporaryDirectory()
         var watcher = OutputWatcher(directory: directory.path)
         XCTAssertEqual(try watcher.poll(final: false).metrics, [], "no metrics.jsonl yet")
-        try append(directory, "metrics.jsonl", #"{"epoch": 1, "val_macro_f1": 0.5, "val_loss": 1.5, "extra": 3}"# + "\n" + #"{"epoch":2,"val_"#)
+        try append(
+            directory, "metrics.jsonl",
+            #"{"epoch": 1, "val_macro_f1": 0.5, "val_loss": 1.5, "extra": 3}"# + "\n" + #"{"epoch":2,"val_"#)
         let first = try watcher.poll(final: false).metrics
         XCTAssertEqual(first.map(\.line), [1])
         XCTAssertEqual(first.first?.epoch, 1)
         XCTAssertEqual(try XCTUnwrap(first.first?.valMacroF1), 0.5, accuracy: 1e-12)
         XCTAssertEqual(try XCTUnwrap(first.first?.valLoss), 1.5, accuracy: 1e-12)
         XCTAssertTrue(try XCTUnwrap(first.first?.trainLoss).isNaN, "absent keys are NaN")
-        XCTAssertEqual(first.first?.record, #"{"epoch": 1, "val_macro_f1": 0.5, "val_loss": 1.5, "extra": 3}"#, "kept verbatim")
+        XCTAssertEqual(
+            first.first?.record, #"{"epoch": 1, "val_macro_f1": 0.5, "val_loss": 1.5, "extra": 3}"#, "kept verbatim")
         XCTAssertEqual(try watcher.poll(final: false).metrics, [], "half a line is not a line")
         try append(directory, "metrics.jsonl", "macro_f1\":0.75}\n\n" + #"{"epoch":3,"val_macro_f1":0.8}"#)
         let second = try watcher.poll(final: false).metrics
@@ -46,7 +51,10 @@ final class OutputWatcherTests: XCTestCase {
             (#"{"epoch": 2.5, "val_macro_f1": 0.1}"#, "metrics.jsonl line 2: 'epoch' is not an integer"),
             (#"{"epoch": 2, "val_macro_f1": "high"}"#, "metrics.jsonl line 2: 'val_macro_f1' is not a number"),
             (#"[1, 2]"#, "metrics.jsonl line 2: not a JSON object"),
-            (#"{"epoch": 2, "val_macro_f1": NaN}"#, "metrics.jsonl line 2: not valid JSON (values must be finite numbers)"),
+            (
+                #"{"epoch": 2, "val_macro_f1": NaN}"#,
+                "metrics.jsonl line 2: not valid JSON (values must be finite numbers)"
+            ),
         ]
         for (bad, message) in cases {
             let directory = TemporaryDirectory()
@@ -72,7 +80,8 @@ final class OutputWatcherTests: XCTestCase {
         XCTAssertEqual(try watcher.poll(final: false).files, [], "each version is forwarded once")
         directory.write("last.h5", text: "epoch 2, longer")
         XCTAssertEqual(try watcher.poll(final: false).files, [])
-        XCTAssertEqual(try watcher.poll(final: false).files.map(\.name), ["last.h5"], "a new version is forwarded again")
+        XCTAssertEqual(
+            try watcher.poll(final: false).files.map(\.name), ["last.h5"], "a new version is forwarded again")
         directory.write("best.h5", text: "best")
         XCTAssertEqual(try watcher.poll(final: true).files.map(\.name), ["best.h5"], "at exit every file is complete")
     }
@@ -85,8 +94,10 @@ final class OutputWatcherTests: XCTestCase {
         output.read()
         XCTAssertEqual(output.tail.count, 20)
         XCTAssertEqual(output.tail.last, "line 30")
-        XCTAssertEqual(output.takeBatch(now: 0), ["[26 earlier lines not forwarded; see the worker's log]"] + (27...30).map { "line \($0)" },
-                       "the note counts as one of the batch's lines")
+        XCTAssertEqual(
+            output.takeBatch(now: 0),
+            ["[26 earlier lines not forwarded; see the worker's log]"] + (27...30).map { "line \($0)" },
+            "the note counts as one of the batch's lines")
         try append(directory, "log.txt", "\n")
         output.read()
         XCTAssertNil(output.takeBatch(now: 0.5), "within the interval")
@@ -97,8 +108,9 @@ final class OutputWatcherTests: XCTestCase {
         try append(directory, "log.txt", lines.joined(separator: "\n") + "\n")
         output.read()
         // Two lines (62 bytes) fit but leave no room for the note (54): the batch is the note and the newest line.
-        XCTAssertEqual(output.takeBatch(now: 5), ["[2 earlier lines not forwarded; see the worker's log]", lines[2]],
-                       "a batch keeps the newest lines that fit its byte limit, the note included")
+        XCTAssertEqual(
+            output.takeBatch(now: 5), ["[2 earlier lines not forwarded; see the worker's log]", lines[2]],
+            "a batch keeps the newest lines that fit its byte limit, the note included")
     }
 
     func testCommandOutputBatchesStayWithinTheProtocolLimits() throws {
@@ -114,14 +126,18 @@ final class OutputWatcherTests: XCTestCase {
         XCTAssertLessThanOrEqual(lines.count, FieldLimits.maxLogLines)
         XCTAssertLessThanOrEqual(lines.map(\.utf8.count).max() ?? 0, FieldLimits.maxLogLineBytes)
         XCTAssertLessThanOrEqual(FieldLimits.logBytes(lines), FieldLimits.maxLogBytes)
-        XCTAssertNoThrow(try MessageCodec.decode(MessageCodec.encode(.log(LogLines(cell: String(repeating: "ab", count: 32), attempt: 1, lines: lines)))))
+        XCTAssertNoThrow(
+            try MessageCodec.decode(
+                MessageCodec.encode(.log(LogLines(cell: String(repeating: "ab", count: 32), attempt: 1, lines: lines))))
+        )
         XCTAssertEqual(lines.last, "line 700")
     }
 
     func testCommandSummaryIsReadableAsADigest() throws {
         let lines = [(1, 0.4), (2, 0.7), (3, 0.7), (4, 0.6)].enumerated().map { index, pair in
-            MetricsLine(line: index + 1, epoch: pair.0, valMacroF1: pair.1, valLoss: .nan, trainLoss: .nan, seconds: 0,
-                        record: #"{"epoch":\#(pair.0),"val_macro_f1":\#(pair.1)}"#)
+            MetricsLine(
+                line: index + 1, epoch: pair.0, valMacroF1: pair.1, valLoss: .nan, trainLoss: .nan, seconds: 0,
+                record: #"{"epoch":\#(pair.0),"val_macro_f1":\#(pair.1)}"#)
         }
         let json = try XCTUnwrap(CommandSummary.json(lines: lines, command: ["python3", "t.py"], seconds: 12))
         let digest = try SummaryDigest.fromJSON(json)
@@ -145,11 +161,13 @@ final class OutputWatcherTests: XCTestCase {
     func testTerminatingAGroupEndsItsChildrenToo() throws {
         let directory = TemporaryDirectory()
         let pidFile = directory.file("child.pid")
-        let pid = try ProcessGroup.spawn(["/bin/sh", "-c", "sleep 1000 & echo $! > \(pidFile); wait"], environment: [:],
-                                         output: directory.file("out.txt"))
+        let pid = try ProcessGroup.spawn(
+            ["/bin/sh", "-c", "sleep 1000 & echo $! > \(pidFile); wait"], environment: [:],
+            output: directory.file("out.txt"))
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: pidFile) && Date() < deadline { usleep(20_000) }
-        let child = try XCTUnwrap(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let child = try XCTUnwrap(
+            pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         XCTAssertEqual(ProcessGroup.members(of: pid).sorted(), [pid, child].sorted())
         let status = ProcessGroup.terminate(group: pid, leader: pid, grace: 5)
         XCTAssertEqual(status, .signaled(SIGTERM))

@@ -22,8 +22,9 @@ final class PartFileTests: XCTestCase {
         let directory = TemporaryDirectory()
         let source = bytes(1_000_003, seed: 1)
         directory.write("source.bin", bytes: source)
-        let part = try PartFile(path: directory.file("x.part"), sha256: sha(source), size: Int64(source.count), resume: false,
-                                writebackBytes: 100_000)
+        let part = try PartFile(
+            path: directory.file("x.part"), sha256: sha(source), size: Int64(source.count), resume: false,
+            writebackBytes: 100_000)
         var offset: Int64 = 0
         while offset < Int64(source.count) {
             let chunk = try readChunk(directory.file("source.bin"), offset: offset, length: 65_536)
@@ -40,7 +41,8 @@ final class PartFileTests: XCTestCase {
     func testOutOfOrderPiecesAreRefusedAndAMismatchIsDiscarded() throws {
         let directory = TemporaryDirectory()
         let source = bytes(3000, seed: 2)
-        let part = try PartFile(path: directory.file("y.part"), sha256: String(repeating: "0", count: 64), size: 3000, resume: false)
+        let part = try PartFile(
+            path: directory.file("y.part"), sha256: String(repeating: "0", count: 64), size: 3000, resume: false)
         XCTAssertFalse(try part.append(Array(source[1000..<2000]), at: 1000))
         XCTAssertEqual(part.held, 0)
         XCTAssertTrue(try part.append(Array(source[0..<1000]), at: 0))
@@ -92,14 +94,17 @@ final class PartFileTests: XCTestCase {
             throw FileWriteError(path: "router", detail: "nothing arrived")
         }
 
-        let order = ChunkOrder(sha256: sha(source), path: directory.file("source.bin"), offset: 100_000, length: 200_001, totalSize: 300_001)
+        let order = ChunkOrder(
+            sha256: sha(source), path: directory.file("source.bin"), offset: 100_000, length: 200_001,
+            totalSize: 300_001)
         let chunks = ChunkSource()
         let deadline = Date().addingTimeInterval(5)
         while try !dealer.sendChunk(order, from: chunks) {
             guard Date() < deadline else { return XCTFail("DEALER never connected") }
             Thread.sleep(forTimeInterval: 0.01)
         }
-        let expected = FileChunk(sha256: order.sha256, offset: 100_000, totalSize: 300_001, payload: Array(source[100_000...]))
+        let expected = FileChunk(
+            sha256: order.sha256, offset: 100_000, totalSize: 300_001, payload: Array(source[100_000...]))
         XCTAssertEqual(try receive(), MessageCodec.encode(.chunk(expected)))
 
         // Unmapped by the source at once: the frame still queued keeps the mapping alive until libzmq has sent it.
@@ -110,14 +115,19 @@ final class PartFileTests: XCTestCase {
         let frames = try XCTUnwrap(try router.receiveFrames(dontWait: false))
         XCTAssertTrue(frames[4].isKeptMessage, "a 200,001-byte payload is kept as received")
         XCTAssertFalse(frames[3].isKeptMessage, "the header is copied")
-        guard case .chunk(let received) = try MessageCodec.decode(Array(frames.dropFirst())) else { return XCTFail("not a CHUNK") }
+        guard case .chunk(let received) = try MessageCodec.decode(Array(frames.dropFirst())) else {
+            return XCTFail("not a CHUNK")
+        }
         XCTAssertEqual(received, expected)
         XCTAssertEqual(received.payload.array, Array(source[100_000...]))
 
         XCTAssertTrue(try dealer.sendChunk(order, from: chunks, corruptFirstByte: true))
         var corrupted = Array(source[100_000...])
         corrupted[0] ^= 0xFF
-        XCTAssertEqual(try receive(), MessageCodec.encode(.chunk(FileChunk(sha256: order.sha256, offset: 100_000, totalSize: 300_001, payload: corrupted))))
+        XCTAssertEqual(
+            try receive(),
+            MessageCodec.encode(
+                .chunk(FileChunk(sha256: order.sha256, offset: 100_000, totalSize: 300_001, payload: corrupted))))
 
         var beyond = order
         beyond.length = 200_002

@@ -8,6 +8,7 @@ import NN
 import RunSpec
 import TestSupport
 import Testing
+
 @testable import WorkerKit
 
 /// A synthetic dataset and a Stage-1 checkpoint trained on it, shared by the tests (built once).
@@ -23,8 +24,10 @@ final class TrainingFixture: @unchecked Sendable {
         stage1Directory = dir.file("stage1")
         let dataset = SyntheticGenerator().dataset(train: 700, val: 240, seed: 5)
         _ = try? DatasetWriter.write(dataset, to: datasetPath, overwrite: true)
-        stage1Summary = try? Trainer(config: Self.stage1Config(), datasetPath: datasetPath, stage1CheckpointPath: nil,
-                                     outputDirectory: stage1Directory, logger: CapturedLog().logger("trainer")).run()
+        stage1Summary = try? Trainer(
+            config: Self.stage1Config(), datasetPath: datasetPath, stage1CheckpointPath: nil,
+            outputDirectory: stage1Directory, logger: CapturedLog().logger("trainer")
+        ).run()
     }
 
     static func stage1Config() -> TrainingConfig {
@@ -48,10 +51,14 @@ final class TrainingFixture: @unchecked Sendable {
 
     var stage1Checkpoint: String { "\(stage1Directory)/best.h5" }
 
-    func stage2(_ config: TrainingConfig = stage2Config(), into name: String, stopAfter: Int? = nil, resume: String? = nil,
-                prefixCache: Bool = true, cacheName: String = "cache", log: CapturedLog = CapturedLog()) throws -> (TrainingSummary, String) {
+    func stage2(
+        _ config: TrainingConfig = stage2Config(), into name: String, stopAfter: Int? = nil, resume: String? = nil,
+        prefixCache: Bool = true, cacheName: String = "cache", log: CapturedLog = CapturedLog()
+    ) throws -> (TrainingSummary, String) {
         let output = dir.file(name)
-        let trainer = Trainer(config: config, datasetPath: datasetPath, stage1CheckpointPath: stage1Checkpoint, outputDirectory: output, logger: log.logger("trainer"))
+        let trainer = Trainer(
+            config: config, datasetPath: datasetPath, stage1CheckpointPath: stage1Checkpoint, outputDirectory: output,
+            logger: log.logger("trainer"))
         trainer.stopAfterEpochs = stopAfter
         trainer.usePrefixCache = prefixCache
         trainer.cacheDirectory = dir.file(cacheName)
@@ -108,7 +115,9 @@ struct TrainerTests {
         let unchanged = statistics.filter { trained.tensors[$0]?.values == stage1.tensors[$0]?.values }
         if setting == .eval {
             #expect(unchanged.count == statistics.count)
-            #expect(trained.counters["backbone.bn1.num_batches_tracked"] == stage1.counters["backbone.bn1.num_batches_tracked"])
+            #expect(
+                trained.counters["backbone.bn1.num_batches_tracked"]
+                    == stage1.counters["backbone.bn1.num_batches_tracked"])
         } else {
             #expect(unchanged.isEmpty)
         }
@@ -176,8 +185,14 @@ struct TrainerTests {
         #expect("\(mismatch)".contains("shape mismatch"))
         #expect("\(mismatch)".contains(fixture.stage1Checkpoint))
         // A stage-2 checkpoint is not a stage-1 checkpoint.
-        let (_, output) = try fixture.stage2({ var c = TrainingFixture.stage2Config(); c.epochs = 1; return c }(), into: "as-stage1")
-        let trainer = Trainer(config: TrainingFixture.stage2Config(), datasetPath: fixture.datasetPath, stage1CheckpointPath: "\(output)/best.h5", outputDirectory: fixture.dir.file("x"), logger: CapturedLog().logger("trainer"))
+        let (_, output) = try fixture.stage2(
+            {
+                var c = TrainingFixture.stage2Config(); c.epochs = 1; return c
+            }(), into: "as-stage1")
+        let trainer = Trainer(
+            config: TrainingFixture.stage2Config(), datasetPath: fixture.datasetPath,
+            stage1CheckpointPath: "\(output)/best.h5", outputDirectory: fixture.dir.file("x"),
+            logger: CapturedLog().logger("trainer"))
         #expect(throws: TrainingError.self) { try trainer.run() }
         // A stage-1 checkpoint that lacks tensors.
         let stripped = fixture.dir.file("stripped.h5")
@@ -188,11 +203,16 @@ struct TrainerTests {
                 if case .string(let v)? = try source.attribute(name) { try file.setAttribute(name, v) }
             }
             for name in ["format_version", "seed", "epoch", "blas_threads"] { try file.setAttribute(name, 1) }
-            try file.createGroup("model").writeDataset("backbone.conv1.weight", [Float](repeating: 0, count: 16 * 49), shape: [16, 1, 7, 7])
+            try file.createGroup("model").writeDataset(
+                "backbone.conv1.weight", [Float](repeating: 0, count: 16 * 49), shape: [16, 1, 7, 7])
             try file.close()
         }
         let missing = try #require(throws: TrainingError.self) {
-            try Trainer(config: TrainingFixture.stage2Config(), datasetPath: fixture.datasetPath, stage1CheckpointPath: stripped, outputDirectory: fixture.dir.file("y"), logger: CapturedLog().logger("trainer")).run()
+            try Trainer(
+                config: TrainingFixture.stage2Config(), datasetPath: fixture.datasetPath,
+                stage1CheckpointPath: stripped, outputDirectory: fixture.dir.file("y"),
+                logger: CapturedLog().logger("trainer")
+            ).run()
         }
         #expect("\(missing)".contains("tensors missing"))
         // A dataset with no rows for the stage.
@@ -201,7 +221,11 @@ struct TrainerTests {
         dataset.train.labels = dataset.train.labels.map { _ in 0 }
         try DatasetWriter.write(dataset, to: empty, overwrite: true)
         let noRows = try #require(throws: TrainingError.self) {
-            try Trainer(config: TrainingFixture.stage2Config(), datasetPath: empty, stage1CheckpointPath: fixture.stage1Checkpoint, outputDirectory: fixture.dir.file("z"), logger: CapturedLog().logger("trainer")).run()
+            try Trainer(
+                config: TrainingFixture.stage2Config(), datasetPath: empty,
+                stage1CheckpointPath: fixture.stage1Checkpoint, outputDirectory: fixture.dir.file("z"),
+                logger: CapturedLog().logger("trainer")
+            ).run()
         }
         #expect("\(noRows)".contains("no rows for stage 2"))
         // Foreign and truncated checkpoint files.
@@ -213,7 +237,9 @@ struct TrainerTests {
         // Resuming with other settings is refused.
         var other = TrainingFixture.stage2Config()
         other.lrHead = 5e-4
-        let refused = try #require(throws: TrainingError.self) { try fixture.stage2(other, into: "resume-other", resume: "\(fixture.stage1Directory)/last.h5") }
+        let refused = try #require(throws: TrainingError.self) {
+            try fixture.stage2(other, into: "resume-other", resume: "\(fixture.stage1Directory)/last.h5")
+        }
         #expect("\(refused)".contains("different settings"))
     }
 
@@ -231,7 +257,8 @@ struct TrainerTests {
         #expect(record.val.support.reduce(0, +) == summary.valRows)
         let checkpoint = try Checkpoint.read("\(output)/best.h5")
         let last = stage.head.hidden.count * 3
-        #expect(checkpoint.tensors["head.head.\(last).weight"]?.shape == [stage.head.classes, stage.head.hidden.last ?? 0])
+        #expect(
+            checkpoint.tensors["head.head.\(last).weight"]?.shape == [stage.head.classes, stage.head.hidden.last ?? 0])
     }
 
     /// The frozen-prefix cache changes nothing: the same run with and without it ends with bitwise the same weights,
@@ -255,7 +282,9 @@ struct TrainerTests {
         #expect(second.messages.contains { $0.hasPrefix("frozen-prefix cache: using") }, "\(second.messages)")
 
         // Corrupt one feature value in place: the checksum catches it and the cache is rebuilt, never used.
-        let files = try FileManager.default.contentsOfDirectory(atPath: fixture.dir.file("cache-exact")).filter { $0.hasSuffix(".h5") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: fixture.dir.file("cache-exact")).filter {
+            $0.hasSuffix(".h5")
+        }
         #expect(files.count == 1)
         let path = fixture.dir.file("cache-exact/\(try #require(files.first))")
         do {
@@ -268,7 +297,9 @@ struct TrainerTests {
         }
         let third = CapturedLog()
         let (_, rebuilt) = try fixture.stage2(config, into: "cache-rebuilt", cacheName: "cache-exact", log: third)
-        #expect(third.records.contains { $0.level == .warning && $0.message.contains("stale or corrupt") }, "\(third.records)")
+        #expect(
+            third.records.contains { $0.level == .warning && $0.message.contains("stale or corrupt") },
+            "\(third.records)")
         let c = try Checkpoint.read("\(rebuilt)/last.h5")
         #expect(a.tensors.allSatisfy { c.tensors[$0.key]?.values == $0.value.values }, "weights after a rebuild")
     }
@@ -283,8 +314,10 @@ struct TrainerTests {
         stage1.maxTrainRows = 128
         stage1.maxValRows = 64
         let stage1Directory = fixture.dir.file("stage1-width64")
-        _ = try Trainer(config: stage1, datasetPath: fixture.datasetPath, stage1CheckpointPath: nil,
-                        outputDirectory: stage1Directory, logger: CapturedLog().logger("trainer")).run()
+        _ = try Trainer(
+            config: stage1, datasetPath: fixture.datasetPath, stage1CheckpointPath: nil,
+            outputDirectory: stage1Directory, logger: CapturedLog().logger("trainer")
+        ).run()
         var outputs: [String] = []
         for threads in [1, 2] {
             var config = TrainingFixture.stage2Config()
@@ -293,8 +326,9 @@ struct TrainerTests {
             config.epochs = 2
             config.threads = threads
             let output = fixture.dir.file("threads-\(threads)")
-            let trainer = Trainer(config: config, datasetPath: fixture.datasetPath, stage1CheckpointPath: "\(stage1Directory)/best.h5",
-                                  outputDirectory: output, logger: CapturedLog().logger("trainer"))
+            let trainer = Trainer(
+                config: config, datasetPath: fixture.datasetPath, stage1CheckpointPath: "\(stage1Directory)/best.h5",
+                outputDirectory: output, logger: CapturedLog().logger("trainer"))
             trainer.cacheDirectory = fixture.dir.file("cache-threads-\(threads)")
             _ = try trainer.run()
             outputs.append(output)
@@ -302,9 +336,14 @@ struct TrainerTests {
         BLAS.setThreadCount(1)
         let a = try Checkpoint.read("\(outputs[0])/last.h5")
         let b = try Checkpoint.read("\(outputs[1])/last.h5")
-        #expect(a.tensors.allSatisfy { b.tensors[$0.key]?.values == $0.value.values }, "weights differ between 1 and 2 threads")
-        #expect(a.secondMoment.allSatisfy { b.secondMoment[$0.key] == $0.value }, "optimizer moments differ between 1 and 2 threads")
-        #expect(try readRecords(outputs[0]).map(\.deterministicPart) == readRecords(outputs[1]).map(\.deterministicPart))
+        #expect(
+            a.tensors.allSatisfy { b.tensors[$0.key]?.values == $0.value.values },
+            "weights differ between 1 and 2 threads")
+        #expect(
+            a.secondMoment.allSatisfy { b.secondMoment[$0.key] == $0.value },
+            "optimizer moments differ between 1 and 2 threads")
+        #expect(
+            try readRecords(outputs[0]).map(\.deterministicPart) == readRecords(outputs[1]).map(\.deterministicPart))
         #expect(b.info.blasThreads == 2)
     }
 

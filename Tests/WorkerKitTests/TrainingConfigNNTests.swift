@@ -39,7 +39,8 @@ import WorkerKit
             }
         }
         for setting in SettingsTable.all where setting.optional && setting.losses != nil {
-            let documented = try #require(setting.parse(setting.defaultText), "\(setting.key): '\(setting.defaultText)'")
+            let documented = try #require(
+                setting.parse(setting.defaultText), "\(setting.key): '\(setting.defaultText)'")
             for loss in setting.losses ?? [] {
                 var config = TrainingConfig(stage: .stage2)
                 config.loss = loss

@@ -8,7 +8,8 @@ import XCTest
 
 /// Checks WorkerCore with hand-fed messages, thread events and times (seconds): no socket, no thread, no file.
 final class WorkerCoreTests: XCTestCase {
-    let welcome = Welcome(session: "1-1", coordinatorIncarnation: "c1", heartbeatMs: 1000, liveness: 5, chunkBytes: 100, window: 2)
+    let welcome = Welcome(
+        session: "1-1", coordinatorIncarnation: "c1", heartbeatMs: 1000, liveness: 5, chunkBytes: 100, window: 2)
 
     func id(_ character: Character) -> String { String(repeating: character, count: 64) }
 
@@ -28,12 +29,15 @@ final class WorkerCoreTests: XCTestCase {
 
     /// Reports every send among `actions` as queued; returns what the core asks next.
     @discardableResult
-    func deliver(_ core: inout WorkerCore, _ actions: [WorkerAction], now: Double, queued: Bool = true) -> [WorkerAction] {
+    func deliver(_ core: inout WorkerCore, _ actions: [WorkerAction], now: Double, queued: Bool = true)
+        -> [WorkerAction]
+    {
         var more: [WorkerAction] = []
         for action in actions {
             switch action {
             case .send(let message): core.sent(message, queued: queued, now: now)
-            case .sendChunk(let order, let corrupt): more += core.sentChunk(order, corrupted: corrupt, queued: queued, now: now)
+            case .sendChunk(let order, let corrupt):
+                more += core.sentChunk(order, corrupted: corrupt, queued: queued, now: now)
             default: break
             }
         }
@@ -47,10 +51,14 @@ final class WorkerCoreTests: XCTestCase {
         XCTAssertTrue(core.isConnected)
     }
 
-    func assignment(_ cell: Character, attempt: Int = 1, command: [String]? = ["train"], dataset: ArtifactRef? = nil,
-                    stage1: ArtifactRef? = nil) throws -> Assign {
-        Assign(cell: id(cell), attempt: attempt, variant: "v\(cell)", seed: 42, config: try TrainingConfig(stage: .stage2).canonicalJSON(),
-               dataset: dataset ?? ref("data.h5", "d"), stage1: stage1, resume: nil, command: command)
+    func assignment(
+        _ cell: Character, attempt: Int = 1, command: [String]? = ["train"], dataset: ArtifactRef? = nil,
+        stage1: ArtifactRef? = nil
+    ) throws -> Assign {
+        Assign(
+            cell: id(cell), attempt: attempt, variant: "v\(cell)", seed: 42,
+            config: try TrainingConfig(stage: .stage2).canonicalJSON(),
+            dataset: dataset ?? ref("data.h5", "d"), stage1: stage1, resume: nil, command: command)
     }
 
     /// Assigns a cell whose artifacts are all held and delivers what it sends.
@@ -62,7 +70,9 @@ final class WorkerCoreTests: XCTestCase {
     }
 
     func report(_ cell: Character, epoch: Int) -> MetricsReport {
-        MetricsReport(cell: id(cell), attempt: 1, seq: epoch, epoch: epoch, valMacroF1: 0.5, valLoss: 1, trainLoss: 1, seconds: 1, record: "{}")
+        MetricsReport(
+            cell: id(cell), attempt: 1, seq: epoch, epoch: epoch, valMacroF1: 0.5, valLoss: 1, trainLoss: 1, seconds: 1,
+            record: "{}")
     }
 
     func file(_ name: String, _ character: Character, size: Int64 = 1000) -> OutgoingFile {
@@ -90,34 +100,44 @@ final class WorkerCoreTests: XCTestCase {
         connect(&core)
         let dataset = ref("data.h5", "d"), stage1 = ref("stage1.h5", "s")
         let job = try assignment("a", command: nil, dataset: dataset, stage1: stage1)
-        let assigned = core.received(.assign(job), now: 1, cached: { $0.sha256 != dataset.sha256 && $0.sha256 != stage1.sha256 })
-        XCTAssertEqual(assigned.filter { if case .openDownload = $0 { true } else { false } }, [.openDownload(dataset), .openDownload(stage1)])
+        let assigned = core.received(
+            .assign(job), now: 1, cached: { $0.sha256 != dataset.sha256 && $0.sha256 != stage1.sha256 })
+        XCTAssertEqual(
+            assigned.filter { if case .openDownload = $0 { true } else { false } },
+            [.openDownload(dataset), .openDownload(stage1)])
         XCTAssertFalse(assigned.contains { if case .startTraining = $0 { true } else { false } })
         XCTAssertEqual(core.downloads.keys.sorted(), [dataset.sha256, stage1.sha256])
         // A second cell needing the dataset waits for the same download.
-        let second = core.received(.assign(try assignment("b", command: nil, dataset: dataset)), now: 1, cached: { $0 != dataset })
+        let second = core.received(
+            .assign(try assignment("b", command: nil, dataset: dataset)), now: 1, cached: { $0 != dataset })
         XCTAssertFalse(second.contains { if case .openDownload = $0 { true } else { false } })
 
-        XCTAssertEqual(core.downloadOpened(sha256: dataset.sha256, complete: false),
-                       [.requestFetches(sha256: dataset.sha256, window: 2, chunkBytes: 100)])
-        XCTAssertEqual(core.downloadOpened(sha256: stage1.sha256, complete: false),
-                       [.requestFetches(sha256: stage1.sha256, window: 2, chunkBytes: 100)])
+        XCTAssertEqual(
+            core.downloadOpened(sha256: dataset.sha256, complete: false),
+            [.requestFetches(sha256: dataset.sha256, window: 2, chunkBytes: 100)])
+        XCTAssertEqual(
+            core.downloadOpened(sha256: stage1.sha256, complete: false),
+            [.requestFetches(sha256: stage1.sha256, window: 2, chunkBytes: 100)])
         let piece = FileChunk(sha256: dataset.sha256, offset: 0, totalSize: 1000, payload: [1, 2, 3])
         XCTAssertEqual(core.received(.data(piece), now: 2, cached: { _ in false }), [.writeDownload(piece)])
         let stray = FileChunk(sha256: id("x"), offset: 0, totalSize: 1000, payload: [1])
-        XCTAssertEqual(core.received(.data(stray), now: 2, cached: { _ in false }), [], "DATA of no download is ignored")
-        XCTAssertEqual(core.downloadProgress(sha256: dataset.sha256, .partial),
-                       [.requestFetches(sha256: dataset.sha256, window: 2, chunkBytes: 100)])
+        XCTAssertEqual(
+            core.received(.data(stray), now: 2, cached: { _ in false }), [], "DATA of no download is ignored")
+        XCTAssertEqual(
+            core.downloadProgress(sha256: dataset.sha256, .partial),
+            [.requestFetches(sha256: dataset.sha256, window: 2, chunkBytes: 100)])
 
         let fetched = core.downloadProgress(sha256: dataset.sha256, .complete(path: "/cache/d"))
         XCTAssertTrue(fetched.contains(.closeDownload(sha256: dataset.sha256)))
         var config = TrainingConfig(stage: .stage2)
         config.threads = 3
-        XCTAssertEqual(fetched.filter { if case .startTraining = $0 { true } else { false } },
-                       [.startTraining(try assignment("b", command: nil, dataset: dataset), config: config)],
-                       "the cell that waited only for the dataset starts; the other still waits for stage 1")
+        XCTAssertEqual(
+            fetched.filter { if case .startTraining = $0 { true } else { false } },
+            [.startTraining(try assignment("b", command: nil, dataset: dataset), config: config)],
+            "the cell that waited only for the dataset starts; the other still waits for stage 1")
         let all = core.downloadProgress(sha256: stage1.sha256, .complete(path: "/cache/s"))
-        XCTAssertEqual(all.filter { if case .startTraining = $0 { true } else { false } }, [.startTraining(job, config: config)])
+        XCTAssertEqual(
+            all.filter { if case .startTraining = $0 { true } else { false } }, [.startTraining(job, config: config)])
         XCTAssertEqual(core.liveThreads, [WorkerCore.threadKey(id("a"), 1), WorkerCore.threadKey(id("b"), 1)])
         XCTAssertTrue(core.downloads.isEmpty)
     }
@@ -129,7 +149,8 @@ final class WorkerCoreTests: XCTestCase {
         _ = core.received(.assign(try assignment("a", dataset: dataset)), now: 1, cached: { _ in false })
         _ = core.downloadOpened(sha256: dataset.sha256, complete: false)
         for _ in 1...3 {
-            XCTAssertEqual(messages(core.downloadProgress(sha256: dataset.sha256, .corrupt("bad bytes"))), [], "retried")
+            XCTAssertEqual(
+                messages(core.downloadProgress(sha256: dataset.sha256, .corrupt("bad bytes"))), [], "retried")
         }
         let failed = messages(core.downloadProgress(sha256: dataset.sha256, .corrupt("bad bytes")))
         XCTAssertEqual(failed, [.failed(Failed(cell: id("a"), attempt: 1, reason: "bad bytes", deterministic: false))])
@@ -144,28 +165,53 @@ final class WorkerCoreTests: XCTestCase {
         assign(&core, try assignment("a"))
         assign(&core, try assignment("b"))
         let fileA = file("last.h5", "1"), fileB = file("last.h5", "2", size: 250)
-        deliver(&core, core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: [fileA]), now: 2), now: 2)
-        deliver(&core, core.handle(.epoch(cell: id("b"), attempt: 1, report: report("b", epoch: 1), files: [fileB]), now: 2), now: 2)
+        deliver(
+            &core,
+            core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: [fileA]), now: 2),
+            now: 2)
+        deliver(
+            &core,
+            core.handle(.epoch(cell: id("b"), attempt: 1, report: report("b", epoch: 1), files: [fileB]), now: 2),
+            now: 2)
 
-        let toB = chunks(core.received(.credit(Credit(sha256: fileB.ref.sha256, offset: 0, chunks: 4)), now: 3, cached: { _ in true }))
-        XCTAssertEqual(toB.map(\.order), [
-            ChunkOrder(sha256: fileB.ref.sha256, path: fileB.path, offset: 0, length: 100, totalSize: 250),
-            ChunkOrder(sha256: fileB.ref.sha256, path: fileB.path, offset: 100, length: 100, totalSize: 250),
-            ChunkOrder(sha256: fileB.ref.sha256, path: fileB.path, offset: 200, length: 50, totalSize: 250),
-        ])
-        XCTAssertEqual(core.received(.credit(Credit(sha256: id("9"), offset: 0, chunks: 4)), now: 3, cached: { _ in true }), [])
-        let toA = chunks(core.received(.credit(Credit(sha256: fileA.ref.sha256, offset: 500, chunks: 1)), now: 3, cached: { _ in true }))
-        XCTAssertEqual(toA.map(\.order), [ChunkOrder(sha256: fileA.ref.sha256, path: fileA.path, offset: 500, length: 100, totalSize: 1000)])
+        let toB = chunks(
+            core.received(
+                .credit(Credit(sha256: fileB.ref.sha256, offset: 0, chunks: 4)), now: 3, cached: { _ in true }))
+        XCTAssertEqual(
+            toB.map(\.order),
+            [
+                ChunkOrder(sha256: fileB.ref.sha256, path: fileB.path, offset: 0, length: 100, totalSize: 250),
+                ChunkOrder(sha256: fileB.ref.sha256, path: fileB.path, offset: 100, length: 100, totalSize: 250),
+                ChunkOrder(sha256: fileB.ref.sha256, path: fileB.path, offset: 200, length: 50, totalSize: 250),
+            ])
+        XCTAssertEqual(
+            core.received(.credit(Credit(sha256: id("9"), offset: 0, chunks: 4)), now: 3, cached: { _ in true }), [])
+        let toA = chunks(
+            core.received(
+                .credit(Credit(sha256: fileA.ref.sha256, offset: 500, chunks: 1)), now: 3, cached: { _ in true }))
+        XCTAssertEqual(
+            toA.map(\.order),
+            [ChunkOrder(sha256: fileA.ref.sha256, path: fileA.path, offset: 500, length: 100, totalSize: 1000)])
 
         // A newer last.h5 replaces A's: the old file's hash is no longer routed to A.
         let newer = file("last.h5", "3")
-        deliver(&core, core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 2), files: [newer]), now: 4), now: 4)
-        XCTAssertEqual(core.received(.credit(Credit(sha256: fileA.ref.sha256, offset: 600, chunks: 1)), now: 4, cached: { _ in true }), [])
-        XCTAssertEqual(chunks(core.received(.credit(Credit(sha256: newer.ref.sha256, offset: 0, chunks: 1)), now: 4, cached: { _ in true })).count, 1)
+        deliver(
+            &core,
+            core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 2), files: [newer]), now: 4),
+            now: 4)
+        XCTAssertEqual(
+            core.received(
+                .credit(Credit(sha256: fileA.ref.sha256, offset: 600, chunks: 1)), now: 4, cached: { _ in true }), [])
+        XCTAssertEqual(
+            chunks(
+                core.received(
+                    .credit(Credit(sha256: newer.ref.sha256, offset: 0, chunks: 1)), now: 4, cached: { _ in true })
+            ).count, 1)
 
         // STORED goes to B alone: its snapshot is discarded, and its outcome follows once its thread finished.
         deliver(&core, core.handle(.finished(cell: id("b"), attempt: 1, summary: "{}"), now: 5), now: 5)
-        let stored = core.received(.stored(Stored(sha256: fileB.ref.sha256, status: .ok)), now: 5, cached: { _ in true })
+        let stored = core.received(
+            .stored(Stored(sha256: fileB.ref.sha256, status: .ok)), now: 5, cached: { _ in true })
         XCTAssertEqual(stored.first, .discardSnapshot(path: fileB.path))
         XCTAssertEqual(messages(stored), [.done(Done(cell: id("b"), attempt: 1, summary: "{}", files: [fileB.ref]))])
     }
@@ -175,19 +221,26 @@ final class WorkerCoreTests: XCTestCase {
         connect(&core)
         assign(&core, try assignment("a"))
         let last = file("last.h5", "1")
-        let actions = core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: [last]), now: 2)
-        XCTAssertEqual(actions, [.send(.metrics(report("a", epoch: 1))), .reachFault(.metricsBeforeCheckpoint),
-                                 .send(.offer(Offer(cell: id("a"), attempt: 1, epoch: 1, file: last.ref)))])
+        let actions = core.handle(
+            .epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: [last]), now: 2)
+        XCTAssertEqual(
+            actions,
+            [
+                .send(.metrics(report("a", epoch: 1))), .reachFault(.metricsBeforeCheckpoint),
+                .send(.offer(Offer(cell: id("a"), attempt: 1, epoch: 1, file: last.ref))),
+            ])
     }
 
     func testCancelStopsTheJobAndLetsGoOfItsCell() throws {
         var core = core(gpus: [0])
         connect(&core)
         assign(&core, try assignment("a", attempt: 2))
-        XCTAssertEqual(core.received(.cancel(Cancel(cell: id("a"), attempt: 1, reason: "old")), now: 2, cached: { _ in true }), [],
-                       "a CANCEL of another attempt is ignored")
+        XCTAssertEqual(
+            core.received(.cancel(Cancel(cell: id("a"), attempt: 1, reason: "old")), now: 2, cached: { _ in true }), [],
+            "a CANCEL of another attempt is ignored")
         XCTAssertNotNil(core.jobs[id("a")])
-        let cancelled = core.received(.cancel(Cancel(cell: id("a"), attempt: 2, reason: "requeued")), now: 2, cached: { _ in true })
+        let cancelled = core.received(
+            .cancel(Cancel(cell: id("a"), attempt: 2, reason: "requeued")), now: 2, cached: { _ in true })
         XCTAssertEqual(cancelled.first, .cancelJob(cell: id("a"), attempt: 2))
         XCTAssertNil(core.jobs[id("a")])
         XCTAssertEqual(core.activity.jobs, [])
@@ -206,15 +259,19 @@ final class WorkerCoreTests: XCTestCase {
         connect(&core)
         assign(&core, try assignment("a"))
         assign(&core, try assignment("b"))
-        deliver(&core, core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: []), now: 2), now: 2)
+        deliver(
+            &core, core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: []), now: 2),
+            now: 2)
 
         let stop = core.stop(now: 10)
-        XCTAssertEqual(stop.filter { if case .cancelJob = $0 { true } else { false } },
-                       [.cancelJob(cell: id("a"), attempt: 1), .cancelJob(cell: id("b"), attempt: 1)])
+        XCTAssertEqual(
+            stop.filter { if case .cancelJob = $0 { true } else { false } },
+            [.cancelJob(cell: id("a"), attempt: 1), .cancelJob(cell: id("b"), attempt: 1)])
         XCTAssertTrue(core.stopping)
         XCTAssertFalse(core.isStopped)
-        XCTAssertEqual(releases(core.received(.assign(try assignment("c")), now: 10.5, cached: { _ in true })), [id("c")],
-                       "a cell assigned while stopping is released at once")
+        XCTAssertEqual(
+            releases(core.received(.assign(try assignment("c")), now: 10.5, cached: { _ in true })), [id("c")],
+            "a cell assigned while stopping is released at once")
         XCTAssertNil(core.jobs[id("c")])
 
         _ = core.handle(.cancelled(cell: id("a"), attempt: 1), now: 11)
@@ -272,7 +329,9 @@ final class WorkerCoreTests: XCTestCase {
         var core = core()
         connect(&core)
         assign(&core, try assignment("a"))
-        deliver(&core, core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: []), now: 2), now: 2)
+        deliver(
+            &core, core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: []), now: 2),
+            now: 2)
 
         let again = core.received(.disconnect(Disconnect(reason: "unknown session")), now: 3, cached: { _ in true })
         XCTAssertTrue(again.contains(.reopenSocket))
@@ -309,9 +368,12 @@ final class WorkerCoreTests: XCTestCase {
         connect(&core)
         assign(&core, try assignment("a"))
         let last = file("last.h5", "1")
-        deliver(&core, core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: [last]), now: 2), now: 2)
+        deliver(
+            &core, core.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: [last]), now: 2),
+            now: 2)
         func credit(_ offset: Int64) -> [WorkerAction] {
-            core.received(.credit(Credit(sha256: last.ref.sha256, offset: offset, chunks: 3)), now: 3, cached: { _ in true })
+            core.received(
+                .credit(Credit(sha256: last.ref.sha256, offset: offset, chunks: 3)), now: 3, cached: { _ in true })
         }
         let first = credit(0)
         XCTAssertEqual(chunks(first).map(\.corrupt), [true, false, false])
@@ -326,8 +388,13 @@ final class WorkerCoreTests: XCTestCase {
         var plain = self.core()
         connect(&plain)
         assign(&plain, try assignment("a"))
-        deliver(&plain, plain.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: [last]), now: 2), now: 2)
-        let untouched = plain.received(.credit(Credit(sha256: last.ref.sha256, offset: 0, chunks: 3)), now: 3, cached: { _ in true })
-        XCTAssertEqual(chunks(untouched).map(\.corrupt), [false, false, false], "without the option no chunk is corrupted")
+        deliver(
+            &plain,
+            plain.handle(.epoch(cell: id("a"), attempt: 1, report: report("a", epoch: 1), files: [last]), now: 2),
+            now: 2)
+        let untouched = plain.received(
+            .credit(Credit(sha256: last.ref.sha256, offset: 0, chunks: 3)), now: 3, cached: { _ in true })
+        XCTAssertEqual(
+            chunks(untouched).map(\.corrupt), [false, false, false], "without the option no chunk is corrupted")
     }
 }

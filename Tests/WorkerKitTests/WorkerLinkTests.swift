@@ -5,7 +5,10 @@ import XCTest
 
 /// Checks WorkerLink against docs/protocol.md "Sessions and heartbeats" with hand-fed times (seconds).
 final class WorkerLinkTests: XCTestCase {
-    let welcome = Message.welcome(Welcome(session: "1-1", coordinatorIncarnation: "1", heartbeatMs: 1000, liveness: 5, chunkBytes: 262_144, window: 4))
+    let welcome = Message.welcome(
+        Welcome(
+            session: "1-1", coordinatorIncarnation: "1", heartbeatMs: 1000, liveness: 5, chunkBytes: 262_144, window: 4)
+    )
 
     func testStartSaysHelloAndWelcomeStartsASession() {
         var link = WorkerLink()
@@ -25,8 +28,9 @@ final class WorkerLinkTests: XCTestCase {
         XCTAssertEqual(Array(actions.suffix(2)), [.reopenSocket, .sendHello])
         XCTAssertFalse(link.isConnected)
         XCTAssertEqual(link.phase, .helloSent)
-        XCTAssertTrue(link.received(welcome, now: 2.1).contains { if case .sessionStarted = $0 { true } else { false } },
-                      "the next WELCOME starts a session, which resends what is unacknowledged")
+        XCTAssertTrue(
+            link.received(welcome, now: 2.1).contains { if case .sessionStarted = $0 { true } else { false } },
+            "the next WELCOME starts a session, which resends what is unacknowledged")
     }
 
     func testHeartbeatsOncePerIntervalWhileConnected() {
@@ -59,7 +63,9 @@ final class WorkerLinkTests: XCTestCase {
             _ = link.tick(now: now)
             now += 6
             _ = link.tick(now: now)
-            if case .waiting(let retryAt) = link.phase { XCTAssertLessThanOrEqual(retryAt - now, WorkerLink.maxBackoff + 1e-9); now = retryAt }
+            if case .waiting(let retryAt) = link.phase {
+                XCTAssertLessThanOrEqual(retryAt - now, WorkerLink.maxBackoff + 1e-9); now = retryAt
+            }
         }
         _ = link.tick(now: now)
         _ = link.received(welcome, now: now + 0.1)
@@ -86,7 +92,9 @@ final class WorkerLinkTests: XCTestCase {
         let told = link.received(.disconnect(.sweepFinished), now: 2)
         XCTAssertTrue(told.contains(.sweepFinished))
         XCTAssertEqual(Array(told.suffix(2)), [.reopenSocket, .sendHello], "then HELLO again, as after any DISCONNECT")
-        let finished = Welcome(session: "1-2", coordinatorIncarnation: "1", heartbeatMs: 1000, liveness: 5, chunkBytes: 262_144, window: 4, sweepFinished: true)
+        let finished = Welcome(
+            session: "1-2", coordinatorIncarnation: "1", heartbeatMs: 1000, liveness: 5, chunkBytes: 262_144, window: 4,
+            sweepFinished: true)
         let actions = link.received(.welcome(finished), now: 2.1)
         XCTAssertTrue(actions.contains(.sweepFinished))
         XCTAssertTrue(actions.contains { if case .sessionStarted = $0 { true } else { false } })

@@ -31,14 +31,21 @@ public final class BasicBlock {
     }
 
     public init(_ store: ParameterStore, _ prefix: String, inChannels: Int, outChannels: Int, stride: Int) {
-        conv1 = Conv2d(store, "\(prefix).conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, bias: false)
+        conv1 = Conv2d(
+            store, "\(prefix).conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride,
+            padding: 1, bias: false)
         bn1 = BatchNorm2d(store, "\(prefix).bn1", channels: outChannels)
-        conv2 = Conv2d(store, "\(prefix).conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1, bias: false)
+        conv2 = Conv2d(
+            store, "\(prefix).conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1,
+            bias: false)
         bn2 = BatchNorm2d(store, "\(prefix).bn2", channels: outChannels)
         if stride != 1 || inChannels != outChannels {
             downsample = (
-                Conv2d(store, "\(prefix).downsample.0", inChannels: inChannels, outChannels: outChannels, kernel: 1, stride: stride, bias: false),
-                BatchNorm2d(store, "\(prefix).downsample.1", channels: outChannels))
+                Conv2d(
+                    store, "\(prefix).downsample.0", inChannels: inChannels, outChannels: outChannels, kernel: 1,
+                    stride: stride, bias: false),
+                BatchNorm2d(store, "\(prefix).downsample.1", channels: outChannels)
+            )
         } else {
             downsample = nil
         }

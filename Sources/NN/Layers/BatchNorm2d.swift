@@ -90,7 +90,9 @@ public final class BatchNorm2d {
                 x.data.withUnsafeBufferPointer { xb in
                     mean.withUnsafeBufferPointer { mb in
                         invStd.withUnsafeBufferPointer { sb in
-                            guard let xp = xb.baseAddress, let np = nb.baseAddress, let mp = mb.baseAddress, let sp = sb.baseAddress else { return }
+                            guard let xp = xb.baseAddress, let np = nb.baseAddress, let mp = mb.baseAddress,
+                                let sp = sb.baseAddress
+                            else { return }
                             let affine = Affine(mean: mp, scale: sp, gamma: gamma, beta: beta)
                             ComputePool.shared.forRanges(n, parallel: layout.parallel) { images in
                                 Self.normalize(xp, np, yp, affine, images: images, layout)
@@ -125,7 +127,9 @@ public final class BatchNorm2d {
         }
         if trainable || cache.mode == .train {
             dy.data.withUnsafeBufferPointer { dp in
-                cache.normalized.withUnsafeBufferPointer { np in Self.gradientSums(dp, np, layout, into: &sumDy, &sumDyXhat) }
+                cache.normalized.withUnsafeBufferPointer { np in
+                    Self.gradientSums(dp, np, layout, into: &sumDy, &sumDyXhat)
+                }
             }
         }
         if trainable {
@@ -155,8 +159,10 @@ public final class BatchNorm2d {
                     scale.withUnsafeBufferPointer { sb in
                         meanDy.withUnsafeBufferPointer { mb in
                             meanDyXhat.withUnsafeBufferPointer { hb in
-                                guard let dp = db.baseAddress, let np = nb.baseAddress, let sp = sb.baseAddress, let mp = mb.baseAddress,
-                                      let hp = hb.baseAddress else { return }
+                                guard let dp = db.baseAddress, let np = nb.baseAddress, let sp = sb.baseAddress,
+                                    let mp = mb.baseAddress,
+                                    let hp = hb.baseAddress
+                                else { return }
                                 let terms = GradientTerms(scale: sp, meanDy: mp, meanDyXhat: hp, train: train)
                                 ComputePool.shared.forRanges(n, parallel: layout.parallel) { images in
                                     Self.inputGradient(dp, np, xp, terms, images: images, layout)
@@ -172,7 +178,10 @@ public final class BatchNorm2d {
     /// Per-channel values of the forward pass: x̂ = (x − mean)·scale, y = γ·x̂ + β.
     struct Affine {
         let mean, scale, gamma, beta: UnsafePointer<Float>
-        init(mean: UnsafePointer<Float>, scale: UnsafePointer<Float>, gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>) {
+        init(
+            mean: UnsafePointer<Float>, scale: UnsafePointer<Float>, gamma: UnsafeMutablePointer<Float>,
+            beta: UnsafeMutablePointer<Float>
+        ) {
             self.mean = mean
             self.scale = scale
             self.gamma = UnsafePointer(gamma)
@@ -214,8 +223,11 @@ public final class BatchNorm2d {
         forChannelLanes(images: images, l) { row, ch in
             let g = Pointwise.load(dy, row + ch)
             let scale = Pointwise.load(t.scale, ch)
-            let value = t.train
-                ? scale * (g - Pointwise.load(t.meanDy, ch) - Pointwise.load(xhat, row + ch) * Pointwise.load(t.meanDyXhat, ch))
+            let value =
+                t.train
+                ? scale
+                    * (g - Pointwise.load(t.meanDy, ch) - Pointwise.load(xhat, row + ch)
+                        * Pointwise.load(t.meanDyXhat, ch))
                 : scale * g
             Pointwise.store(value, dx, row + ch)
         } plane: { channel, elements in
@@ -294,7 +306,8 @@ public final class BatchNorm2d {
     /// Per channel, Σ dY and Σ dY·x̂ in Double, in (batch, position) order, added to `sumDy` and `sumDyXhat`
     /// (zeros on entry); threads take ranges of channels.
     static func gradientSums(
-        _ dy: UnsafeBufferPointer<Float>, _ xhat: UnsafeBufferPointer<Float>, _ l: Layout, into sumDy: inout [Double], _ sumDyXhat: inout [Double]
+        _ dy: UnsafeBufferPointer<Float>, _ xhat: UnsafeBufferPointer<Float>, _ l: Layout, into sumDy: inout [Double],
+        _ sumDyXhat: inout [Double]
     ) {
         sumDy.withUnsafeMutableBufferPointer { dyBuffer in
             sumDyXhat.withUnsafeMutableBufferPointer { productBuffer in

@@ -46,7 +46,8 @@ extension Conv2d {
         if let plan = smallMapPlans.withLock({ $0[key] }) { return plan }
         let (ho, wo) = outputSize(h, w)
         let taps = tapPlan(h: h, w: w, ho: ho, wo: wo)
-        let plan = SmallMapPlan(taps: taps, depthwise: isDepthwise ? DepthwiseTaps(taps, kernel: kernel, width: w) : nil)
+        let plan = SmallMapPlan(
+            taps: taps, depthwise: isDepthwise ? DepthwiseTaps(taps, kernel: kernel, width: w) : nil)
         smallMapPlans.withLock { $0[key] = plan }
         return plan
     }
@@ -168,7 +169,8 @@ extension Conv2d {
                 y.data.withUnsafeMutableBufferPointer { yb in
                     guard let xp = xb.baseAddress, let yp = yb.baseAddress else { return }
                     // Each channel's outputs depend on that channel alone: channels are split over the threads.
-                    ComputePool.shared.forRanges(c, parallel: n * c * taps.count >= ComputePool.parallelMinimum) { channels in
+                    ComputePool.shared.forRanges(c, parallel: n * c * taps.count >= ComputePool.parallelMinimum) {
+                        channels in
                         for b in 0..<n {
                             for ch in channels {
                                 let input = xp + (b * c + ch) * h * w, kernelBase = weights + ch * kk
@@ -215,7 +217,9 @@ extension Conv2d {
                             let target = yBuffer
                             ComputePool.shared.forRanges(n, parallel: n * og >= ComputePool.parallelMinimum) { images in
                                 for b in images {
-                                    for o in 0..<og { target[(b * outChannels + g * og + o) * outPlane + p] = source[b * og + o] }
+                                    for o in 0..<og {
+                                        target[(b * outChannels + g * og + o) * outPlane + p] = source[b * og + o]
+                                    }
                                 }
                             }
                         }
@@ -246,7 +250,8 @@ extension Conv2d {
                         let dxp = dxb.baseAddress
                         // A channel's dW and dX depend on that channel alone, so channels are split over the threads and
                         // each channel's dW still sums over images in order.
-                        ComputePool.shared.forRanges(c, parallel: n * c * taps.count >= ComputePool.parallelMinimum) { channels in
+                        ComputePool.shared.forRanges(c, parallel: n * c * taps.count >= ComputePool.parallelMinimum) {
+                            channels in
                             for b in 0..<n {
                                 for ch in channels {
                                     let plane = (b * c + ch) * h * w, kernelBase = ch * kk

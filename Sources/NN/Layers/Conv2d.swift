@@ -144,17 +144,26 @@ public final class Conv2d {
             dy.data.withUnsafeBufferPointer { dyb in
                 dx.data.withUnsafeMutableBufferPointer { dxb in
                     col.withUnsafeMutableBufferPointer { cb in
-                        guard let xp = xb.baseAddress, let dyp = dyb.baseAddress, let cp = cb.baseAddress else { return }
+                        guard let xp = xb.baseAddress, let dyp = dyb.baseAddress, let cp = cb.baseAddress else {
+                            return
+                        }
                         for image in 0..<n {
                             for g in 0..<groups {
                                 let dyg = dyp + (image * outChannels + g * og) * spatial
                                 if weightGradient {
-                                    im2col(xp + (image * c + g * cg) * h * w, channels: cg, h: h, w: w, ho: ho, wo: wo, col: cp)
-                                    BLAS.sgemm(transposeB: true, m: og, n: k, k: spatial, a: dyg, b: cp, beta: 1, c: dwp + g * og * k)
+                                    im2col(
+                                        xp + (image * c + g * cg) * h * w, channels: cg, h: h, w: w, ho: ho, wo: wo,
+                                        col: cp)
+                                    BLAS.sgemm(
+                                        transposeB: true, m: og, n: k, k: spatial, a: dyg, b: cp, beta: 1,
+                                        c: dwp + g * og * k)
                                 }
                                 if inputGradient, let dxp = dxb.baseAddress {
-                                    BLAS.sgemm(transposeA: true, m: k, n: spatial, k: og, a: wp + g * og * k, b: dyg, c: cp)
-                                    col2im(cp, channels: cg, h: h, w: w, ho: ho, wo: wo, dx: dxp + (image * c + g * cg) * h * w)
+                                    BLAS.sgemm(
+                                        transposeA: true, m: k, n: spatial, k: og, a: wp + g * og * k, b: dyg, c: cp)
+                                    col2im(
+                                        cp, channels: cg, h: h, w: w, ho: ho, wo: wo,
+                                        dx: dxp + (image * c + g * cg) * h * w)
                                 }
                             }
                         }
@@ -183,7 +192,9 @@ public final class Conv2d {
     }
 
     /// Unfolds `channels` planes into `[channels·k·k, ho·wo]` (zeros where the window leaves the image).
-    private func im2col(_ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, ho: Int, wo: Int, col: UnsafeMutablePointer<Float>) {
+    private func im2col(
+        _ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, ho: Int, wo: Int, col: UnsafeMutablePointer<Float>
+    ) {
         var row = 0
         for ch in 0..<channels {
             let plane = x + ch * h * w
@@ -208,7 +219,9 @@ public final class Conv2d {
     }
 
     /// Adds a `[channels·k·k, ho·wo]` column matrix back onto `channels` planes (the adjoint of im2col).
-    private func col2im(_ col: UnsafePointer<Float>, channels: Int, h: Int, w: Int, ho: Int, wo: Int, dx: UnsafeMutablePointer<Float>) {
+    private func col2im(
+        _ col: UnsafePointer<Float>, channels: Int, h: Int, w: Int, ho: Int, wo: Int, dx: UnsafeMutablePointer<Float>
+    ) {
         var row = 0
         for ch in 0..<channels {
             let plane = dx + ch * h * w

@@ -37,7 +37,9 @@ public final class ConvAdapter {
         self.channels = channels
         hidden = channels / reduction
         down = Conv2d(store, "\(prefix).down_proj", inChannels: channels, outChannels: hidden, kernel: 1, bias: false)
-        depthwise = Conv2d(store, "\(prefix).dw_conv", inChannels: hidden, outChannels: hidden, kernel: 3, padding: 1, groups: hidden, bias: false)
+        depthwise = Conv2d(
+            store, "\(prefix).dw_conv", inChannels: hidden, outChannels: hidden, kernel: 3, padding: 1, groups: hidden,
+            bias: false)
         up = Conv2d(store, "\(prefix).up_proj", inChannels: hidden, outChannels: channels, kernel: 1, bias: false)
         alpha = store.add("\(prefix).alpha", shape: [channels])
         bn = BatchNorm2d(store, "\(prefix).bn", channels: hidden)
@@ -92,7 +94,10 @@ public final class ConvAdapter {
 
     /// `y = h + a ⊙ d` over `count` elements, in lanes with a scalar tail (the scalar's operations in its order).
     @inline(__always)
-    static func scaledSum(_ h: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    static func scaledSum(
+        _ h: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ d: UnsafePointer<Float>,
+        _ y: UnsafeMutablePointer<Float>, count: Int
+    ) {
         var i = 0
         while i + Pointwise.laneCount <= count {
             Pointwise.store(Pointwise.load(h, i) + Pointwise.load(a, i) * Pointwise.load(d, i), y, i)
@@ -107,7 +112,8 @@ public final class ConvAdapter {
     public func backward(_ dy: Tensor, _ store: ParameterStore, cache: Cache) -> Tensor {
         let (_, _, height, width) = dy.nchw
         var d = Self.scaledBackward(
-            dy, delta: cache.delta, alpha: store.values(alpha), dAlpha: store.isTrainable(alpha) ? store.gradients(alpha) : nil,
+            dy, delta: cache.delta, alpha: store.values(alpha),
+            dAlpha: store.isTrainable(alpha) ? store.gradients(alpha) : nil,
             onePosition: height * width == 1)
         let pool = BufferPool.current
         pool.replace(&d) { up.backward($0, store, cache: cache.up) }
@@ -124,7 +130,8 @@ public final class ConvAdapter {
     /// order, so the split is by channel (each thread walks every image for its channels). On a 1×1 map each
     /// image's channels are contiguous and run in lanes, images still in order.
     static func scaledBackward(
-        _ dy: Tensor, delta: Tensor, alpha a: UnsafePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?, onePosition: Bool
+        _ dy: Tensor, delta: Tensor, alpha a: UnsafePointer<Float>, dAlpha: UnsafeMutablePointer<Float>?,
+        onePosition: Bool
     ) -> Tensor {
         let (n, c, height, width) = dy.nchw
         let spatial = height * width
@@ -137,7 +144,9 @@ public final class ConvAdapter {
                             let low = channels.lowerBound, count = channels.count
                             for b in 0..<n {
                                 let row = b * c + low
-                                Self.alphaGradient(gp + row, dp + row, a + low, out + row, dAlpha: dAlpha.map { $0 + low }, count: count)
+                                Self.alphaGradient(
+                                    gp + row, dp + row, a + low, out + row, dAlpha: dAlpha.map { $0 + low },
+                                    count: count)
                             }
                             return
                         }
@@ -159,7 +168,8 @@ public final class ConvAdapter {
     /// One image's row on a 1×1 map: `out = g ⊙ a` and, when trainable, `dα += g ⊙ d`, in lanes of channels.
     @inline(__always)
     static func alphaGradient(
-        _ g: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        _ g: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ a: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>,
         dAlpha: UnsafeMutablePointer<Float>?, count: Int
     ) {
         var i = 0

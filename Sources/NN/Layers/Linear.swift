@@ -57,7 +57,9 @@ public final class Linear {
             }
             input.withUnsafeBufferPointer { xb in
                 guard let xp = xb.baseAddress, let yp = yb.baseAddress else { return }
-                BLAS.sgemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: xp, b: store.values(weight), beta: bias == nil ? 0 : 1, c: yp)
+                BLAS.sgemm(
+                    transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: xp, b: store.values(weight),
+                    beta: bias == nil ? 0 : 1, c: yp)
             }
         }
         cache.input = x
@@ -85,7 +87,9 @@ public final class Linear {
                 dx.data.withUnsafeMutableBufferPointer { dxb in
                     guard let dyp = dyb.baseAddress, let xp = xb.baseAddress else { return }
                     if store.isTrainable(weight) {
-                        BLAS.sgemm(transposeA: true, m: outFeatures, n: inFeatures, k: n, a: dyp, b: xp, beta: 1, c: store.gradients(weight))
+                        BLAS.sgemm(
+                            transposeA: true, m: outFeatures, n: inFeatures, k: n, a: dyp, b: xp, beta: 1,
+                            c: store.gradients(weight))
                     }
                     if inputGradient, let dxp = dxb.baseAddress {
                         BLAS.sgemm(m: n, n: inFeatures, k: outFeatures, a: dyp, b: store.values(weight), c: dxp)

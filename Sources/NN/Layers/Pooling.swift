@@ -34,29 +34,29 @@ public struct MaxPool2d: Sendable {
                 argmax.withUnsafeMutableBufferPointer { ap in
                     let yp = yp, ap = ap
                     ComputePool.shared.forRanges(n * c, parallel: x.count >= ComputePool.parallelMinimum) { planes in
-                    for plane in planes {
-                        let base = plane * h * w
-                        for oy in 0..<ho {
-                            let y0 = max(0, oy * stride - padding), y1 = min(h, oy * stride - padding + kernel)
-                            for ox in 0..<wo {
-                                let x0 = max(0, ox * stride - padding), x1 = min(w, ox * stride - padding + kernel)
-                                var best = -Float.infinity
-                                var bestIndex = -1
-                                for iy in y0..<y1 {
-                                    for ix in x0..<x1 {
-                                        let v = xp[base + iy * w + ix]
-                                        if v > best || bestIndex < 0 || v.isNaN {
-                                            best = v
-                                            bestIndex = base + iy * w + ix
+                        for plane in planes {
+                            let base = plane * h * w
+                            for oy in 0..<ho {
+                                let y0 = max(0, oy * stride - padding), y1 = min(h, oy * stride - padding + kernel)
+                                for ox in 0..<wo {
+                                    let x0 = max(0, ox * stride - padding), x1 = min(w, ox * stride - padding + kernel)
+                                    var best = -Float.infinity
+                                    var bestIndex = -1
+                                    for iy in y0..<y1 {
+                                        for ix in x0..<x1 {
+                                            let v = xp[base + iy * w + ix]
+                                            if v > best || bestIndex < 0 || v.isNaN {
+                                                best = v
+                                                bestIndex = base + iy * w + ix
+                                            }
                                         }
                                     }
+                                    let out = (plane * ho + oy) * wo + ox
+                                    yp[out] = best
+                                    ap[out] = Int32(bestIndex)
                                 }
-                                let out = (plane * ho + oy) * wo + ox
-                                yp[out] = best
-                                ap[out] = Int32(bestIndex)
                             }
                         }
-                    }
                     }
                 }
             }
@@ -80,7 +80,8 @@ public struct MaxPool2d: Sendable {
                 dx.data.withUnsafeMutableBufferPointer { xb in
                     guard let dp = db.baseAddress, let ap = ab.baseAddress, let xp = xb.baseAddress else { return }
                     ComputePool.shared.forRanges(planes, parallel: parallel) { range in
-                        for i in (range.lowerBound * outputsPerPlane)..<(range.upperBound * outputsPerPlane) where ap[i] >= 0 {
+                        for i in (range.lowerBound * outputsPerPlane)..<(range.upperBound * outputsPerPlane)
+                        where ap[i] >= 0 {
                             xp[Int(ap[i])] += dp[i]
                         }
                     }
@@ -99,7 +100,9 @@ public enum GlobalAvgPool {
     }
 
     /// The same, with the output shape `[N, C]` taken from (or stored in) `shape`, a caller's cache.
-    public static func forward(_ x: Tensor, shape: inout [Int]) -> Tensor { forward(x, onePosition: x.nchw.h * x.nchw.w == 1, shape: &shape) }
+    public static func forward(_ x: Tensor, shape: inout [Int]) -> Tensor {
+        forward(x, onePosition: x.nchw.h * x.nchw.w == 1, shape: &shape)
+    }
 
     /// On a 1×1 map (`onePosition`: layer4 and its SE blocks on 16×16 inputs) each mean is `(0 + x) / 1`, computed
     /// in lanes; `OnePositionTests` checks that against the plane loop bit for bit.
@@ -108,18 +111,20 @@ public enum GlobalAvgPool {
         let spatial = h * w
         let shape = Tensor.reusingShape(&cachedShape, n, c)
         if onePosition {
-            return Tensor(shape: shape, data: Pointwise.map(x.data, x.data) { xp, _, out, range in
-                let zero = Pointwise.Lanes(repeating: 0), one = Pointwise.Lanes(repeating: 1)
-                var i = range.lowerBound
-                while i + Pointwise.laneCount <= range.upperBound {
-                    Pointwise.store((zero + Pointwise.load(xp, i)) / one, out, i)
-                    i += Pointwise.laneCount
-                }
-                while i < range.upperBound {
-                    out[i] = (0 + xp[i]) / 1
-                    i += 1
-                }
-            })
+            return Tensor(
+                shape: shape,
+                data: Pointwise.map(x.data, x.data) { xp, _, out, range in
+                    let zero = Pointwise.Lanes(repeating: 0), one = Pointwise.Lanes(repeating: 1)
+                    var i = range.lowerBound
+                    while i + Pointwise.laneCount <= range.upperBound {
+                        Pointwise.store((zero + Pointwise.load(xp, i)) / one, out, i)
+                        i += Pointwise.laneCount
+                    }
+                    while i < range.upperBound {
+                        out[i] = (0 + xp[i]) / 1
+                        i += 1
+                    }
+                })
         }
         return Tensor(shape: shape) { yp in
             x.data.withUnsafeBufferPointer { xb in

@@ -23,7 +23,8 @@ public final class SpatialAttention {
     }
 
     public init(_ store: ParameterStore, _ prefix: String, kernel: Int = 7) {
-        conv = Conv2d(store, "\(prefix).conv", inChannels: 2, outChannels: 1, kernel: kernel, padding: kernel / 2, bias: false)
+        conv = Conv2d(
+            store, "\(prefix).conv", inChannels: 2, outChannels: 1, kernel: kernel, padding: kernel / 2, bias: false)
     }
 
     public func initialize(_ store: ParameterStore, random: inout InitRandom) {
@@ -97,7 +98,9 @@ public final class SpatialAttention {
                 cache.input.data.withUnsafeBufferPointer { xb in
                     cache.gate.data.withUnsafeBufferPointer { gb in
                         dGate.data.withUnsafeMutableBufferPointer { sb in
-                            guard let dp = db.baseAddress, let xp = xb.baseAddress, let gp = gb.baseAddress, let sp = sb.baseAddress else { return }
+                            guard let dp = db.baseAddress, let xp = xb.baseAddress, let gp = gb.baseAddress,
+                                let sp = sb.baseAddress
+                            else { return }
                             ComputePool.shared.forRanges(n, parallel: parallel) { images in
                                 for b in images {
                                     for ch in 0..<c {

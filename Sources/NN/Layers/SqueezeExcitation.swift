@@ -28,8 +28,10 @@ public final class SqueezeExcitation {
 
     public init(_ store: ParameterStore, _ prefix: String, channels: Int, reduction: Int = 16) {
         self.channels = channels
-        fc1 = Linear(store, "\(prefix).excitation.0", inFeatures: channels, outFeatures: channels / reduction, bias: false)
-        fc2 = Linear(store, "\(prefix).excitation.2", inFeatures: channels / reduction, outFeatures: channels, bias: false)
+        fc1 = Linear(
+            store, "\(prefix).excitation.0", inFeatures: channels, outFeatures: channels / reduction, bias: false)
+        fc2 = Linear(
+            store, "\(prefix).excitation.2", inFeatures: channels / reduction, outFeatures: channels, bias: false)
     }
 
     public func initialize(_ store: ParameterStore, random: inout InitRandom) {
@@ -89,7 +91,9 @@ public final class SqueezeExcitation {
 
     /// dX = dY ⊙ s (per channel) and ds = 0 + Σ over each plane of dY ⊙ X, summed in plane order; on a 1×1 map
     /// both are single products in lanes.
-    static func exciteBackward(_ dy: Tensor, input: Tensor, gate: Tensor, onePosition: Bool) -> (dx: Tensor, dGate: [Float]) {
+    static func exciteBackward(_ dy: Tensor, input: Tensor, gate: Tensor, onePosition: Bool) -> (
+        dx: Tensor, dGate: [Float]
+    ) {
         if onePosition {
             let dGate = Pointwise.map(dy.data, input.data) { d, x, out, range in
                 let zero = Pointwise.Lanes(repeating: 0)
@@ -114,8 +118,11 @@ public final class SqueezeExcitation {
                 input.data.withUnsafeBufferPointer { xb in
                     gate.data.withUnsafeBufferPointer { gb in
                         dGate.withUnsafeMutableBufferPointer { sb in
-                            guard let dp = db.baseAddress, let xp = xb.baseAddress, let gp = gb.baseAddress, let sp = sb.baseAddress else { return }
-                            ComputePool.shared.forRanges(n * c, parallel: dy.count >= ComputePool.parallelMinimum) { planes in
+                            guard let dp = db.baseAddress, let xp = xb.baseAddress, let gp = gb.baseAddress,
+                                let sp = sb.baseAddress
+                            else { return }
+                            ComputePool.shared.forRanges(n * c, parallel: dy.count >= ComputePool.parallelMinimum) {
+                                planes in
                                 for plane in planes {
                                     let g = gp[plane], base = plane * spatial
                                     var sum: Float = 0
@@ -139,18 +146,20 @@ public final class SqueezeExcitation {
     static func addSqueezeGradient(_ dx: inout Tensor, _ dSqueezed: Tensor, onePosition: Bool) {
         if onePosition {
             BufferPool.current.replace(&dx) { dx in
-                Tensor(shape: dx.shape, data: Pointwise.map(dx.data, dSqueezed.data) { a, g, out, range in
-                    let one = Pointwise.Lanes(repeating: 1)
-                    var i = range.lowerBound
-                    while i + Pointwise.laneCount <= range.upperBound {
-                        Pointwise.store(Pointwise.load(a, i) + Pointwise.load(g, i) / one, out, i)
-                        i += Pointwise.laneCount
-                    }
-                    while i < range.upperBound {
-                        out[i] = a[i] + g[i] / 1
-                        i += 1
-                    }
-                })
+                Tensor(
+                    shape: dx.shape,
+                    data: Pointwise.map(dx.data, dSqueezed.data) { a, g, out, range in
+                        let one = Pointwise.Lanes(repeating: 1)
+                        var i = range.lowerBound
+                        while i + Pointwise.laneCount <= range.upperBound {
+                            Pointwise.store(Pointwise.load(a, i) + Pointwise.load(g, i) / one, out, i)
+                            i += Pointwise.laneCount
+                        }
+                        while i < range.upperBound {
+                            out[i] = a[i] + g[i] / 1
+                            i += 1
+                        }
+                    })
             }
             return
         }

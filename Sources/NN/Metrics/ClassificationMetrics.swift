@@ -42,7 +42,9 @@ public struct ClassificationMetrics: Sendable, Equatable, Codable {
         self.init(confusion: confusion, loss: loss)
         var ece = 0.0
         for b in 0..<bins where binCount[b] > 0 {
-            ece += Double(binCount[b]) / Double(n) * abs(binCorrect[b] / Double(binCount[b]) - binConfidence[b] / Double(binCount[b]))
+            ece +=
+                Double(binCount[b]) / Double(n)
+                * abs(binCorrect[b] / Double(binCount[b]) - binConfidence[b] / Double(binCount[b]))
         }
         self.ece = ece
     }

@@ -48,20 +48,26 @@ public final class Backbone {
     public init(_ store: ParameterStore, prefix: String = "backbone", width: Int = 64) {
         self.width = width
         stageChannels = [width, 2 * width, 4 * width, 8 * width]
-        conv1 = Conv2d(store, "\(prefix).conv1", inChannels: 1, outChannels: width, kernel: 7, stride: 2, padding: 3, bias: false)
+        conv1 = Conv2d(
+            store, "\(prefix).conv1", inChannels: 1, outChannels: width, kernel: 7, stride: 2, padding: 3, bias: false)
         bn1 = BatchNorm2d(store, "\(prefix).bn1", channels: width)
         var layers: [[BasicBlock]] = []
         var inChannels = width
         for (index, channels) in stageChannels.enumerated() {
             let stride = index == 0 ? 1 : 2
             layers.append([
-                BasicBlock(store, "\(prefix).layer\(index + 1).0", inChannels: inChannels, outChannels: channels, stride: stride),
-                BasicBlock(store, "\(prefix).layer\(index + 1).1", inChannels: channels, outChannels: channels, stride: 1),
+                BasicBlock(
+                    store, "\(prefix).layer\(index + 1).0", inChannels: inChannels, outChannels: channels,
+                    stride: stride),
+                BasicBlock(
+                    store, "\(prefix).layer\(index + 1).1", inChannels: channels, outChannels: channels, stride: 1),
             ])
             inChannels = channels
         }
         self.layers = layers
-        se = stageChannels.enumerated().map { SqueezeExcitation(store, "\(prefix).se\($0.offset + 1)", channels: $0.element) }
+        se = stageChannels.enumerated().map {
+            SqueezeExcitation(store, "\(prefix).se\($0.offset + 1)", channels: $0.element)
+        }
         spatialAttention = SpatialAttention(store, "\(prefix).spatial_attn")
     }
 
@@ -74,7 +80,9 @@ public final class Backbone {
     }
 
     /// conv1 → bn1 → ReLU → maxpool.
-    public func forwardStem(_ x: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout StemCache) -> Tensor {
+    public func forwardStem(_ x: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout StemCache)
+        -> Tensor
+    {
         let pool = BufferPool.current
         var activated = conv1.forward(x, store, cache: &cache.conv1)
         pool.replace(&activated) { bn1.forward($0, store, mode: mode, cache: &cache.bn1) }
@@ -93,7 +101,9 @@ public final class Backbone {
     }
 
     /// layerK → seK (→ spatial attention for K = 4); `stage` is 0…3.
-    public func forwardStage(_ stage: Int, _ x: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout StageCache) -> Tensor {
+    public func forwardStage(
+        _ stage: Int, _ x: Tensor, _ store: ParameterStore, bn mode: BatchNorm2d.Mode, cache: inout StageCache
+    ) -> Tensor {
         var y = x
         for (index, block) in layers[stage].enumerated() {
             y = block.forward(y, store, bn: mode, cache: &cache.blocks[index])

@@ -21,7 +21,8 @@ public final class ClassificationHead {
         }
     }
 
-    public init(_ store: ParameterStore, _ prefix: String, inFeatures: Int, hidden: [Int], dropout: Float, classes: Int) {
+    public init(_ store: ParameterStore, _ prefix: String, inFeatures: Int, hidden: [Int], dropout: Float, classes: Int)
+    {
         var linears: [Linear] = []
         var previous = inFeatures
         for (index, width) in (hidden + [classes]).enumerated() {
@@ -35,11 +36,15 @@ public final class ClassificationHead {
     public func initialize(_ store: ParameterStore, random: inout InitRandom) {
         for linear in linears {
             Initializers.defaultWeight(store, linear.weight, random: &random)
-            if let bias = linear.bias { Initializers.defaultBias(store, bias, fanIn: linear.inFeatures, random: &random) }
+            if let bias = linear.bias {
+                Initializers.defaultBias(store, bias, fanIn: linear.inFeatures, random: &random)
+            }
         }
     }
 
-    public func forward(_ x: Tensor, _ store: ParameterStore, training: Bool, random: inout PCG64, cache: inout Cache) -> Tensor {
+    public func forward(_ x: Tensor, _ store: ParameterStore, training: Bool, random: inout PCG64, cache: inout Cache)
+        -> Tensor
+    {
         // The cache's arrays are sized once and reused by every later pass.
         if cache.linears.count != linears.count {
             cache.linears = Array(repeating: Linear.Cache(), count: linears.count)

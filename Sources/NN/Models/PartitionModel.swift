@@ -90,12 +90,15 @@ public final class PartitionModel {
             for layer in config.adapterLayers {
                 precondition((1...4).contains(layer), "adapter layer \(layer) must be 1…4")
                 adapters[layer - 1] = ConvAdapter(
-                    store, "adapters.layer\(layer)", channels: backbone.stageChannels[layer - 1], reduction: config.adapterReduction)
+                    store, "adapters.layer\(layer)", channels: backbone.stageChannels[layer - 1],
+                    reduction: config.adapterReduction)
             }
         }
         self.adapters = adapters
         let spec = config.stage.head
-        head = ClassificationHead(store, "head.head", inFeatures: backbone.featureCount, hidden: spec.hidden, dropout: spec.dropout, classes: spec.classes)
+        head = ClassificationHead(
+            store, "head.head", inFeatures: backbone.featureCount, hidden: spec.hidden, dropout: spec.dropout,
+            classes: spec.classes)
         var random = InitRandom(seed: seed)
         backbone.initialize(store, random: &random)
         for layer in adapters.keys.sorted() { adapters[layer]?.initialize(store, random: &random) }
@@ -137,7 +140,9 @@ public final class PartitionModel {
     }
 
     /// Runs backbone stages from `first` on (each followed by its adapter) and the head.
-    private func forward(_ input: Tensor, fromStage first: Int, mode: Mode, random: inout PCG64, cache: inout Cache) -> Tensor {
+    private func forward(_ input: Tensor, fromStage first: Int, mode: Mode, random: inout PCG64, cache: inout Cache)
+        -> Tensor
+    {
         var y = input
         for stage in first..<4 {
             y = backbone.forwardStage(stage, y, store, bn: mode.backboneBN, cache: &cache.stages[stage])

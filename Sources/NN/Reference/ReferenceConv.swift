@@ -4,7 +4,8 @@
 public enum ReferenceConv {
     public struct Geometry: Sendable {
         public var inChannels, outChannels, kernel, stride, padding, groups: Int
-        public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1) {
+        public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1)
+        {
             self.inChannels = inChannels
             self.outChannels = outChannels
             self.kernel = kernel
@@ -49,7 +50,9 @@ public enum ReferenceConv {
     }
 
     /// (dX, dW, db) for upstream gradient dY.
-    public static func backward(_ dy: Tensor, input x: Tensor, weight: [Float], _ g: Geometry) -> (dx: Tensor, dw: [Float], db: [Float]) {
+    public static func backward(_ dy: Tensor, input x: Tensor, weight: [Float], _ g: Geometry) -> (
+        dx: Tensor, dw: [Float], db: [Float]
+    ) {
         let (n, c, h, w) = x.nchw
         let (_, _, ho, wo) = dy.nchw
         let cg = c / g.groups

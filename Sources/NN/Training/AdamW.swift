@@ -36,7 +36,8 @@ public final class AdamW {
     /// The step's per-tensor slices, kept so that later steps refill the same array.
     private var slices: [Slice] = []
 
-    public init(store: ParameterStore, groups: [Group], beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8) {
+    public init(store: ParameterStore, groups: [Group], beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8)
+    {
         self.groups = groups
         self.beta1 = beta1
         self.beta2 = beta2
@@ -72,9 +73,12 @@ public final class AdamW {
                     let ref = ParameterRef(index: entryIndex, offset: entry.offset, count: entry.count)
                     store.touch(ref)
                     let lr = Float(groups[groupIndex].learningRate)
-                    slices.append(Slice(
-                        count: entry.count, p: store.values(ref), g: store.gradients(ref), m: m + entry.offset, v: v + entry.offset,
-                        decay: 1 - lr * Float(groups[groupIndex].weightDecay), stepSize: lr / constants.correction1))
+                    slices.append(
+                        Slice(
+                            count: entry.count, p: store.values(ref), g: store.gradients(ref), m: m + entry.offset,
+                            v: v + entry.offset,
+                            decay: 1 - lr * Float(groups[groupIndex].weightDecay), stepSize: lr / constants.correction1)
+                    )
                 }
                 // Every element's update is independent of the others, so the trainable elements, taken tensor
                 // after tensor, are split into one range per thread.
@@ -82,10 +86,12 @@ public final class AdamW {
                 ComputePool.shared.forRanges(total, parallel: total >= ComputePool.parallelMinimum) { range in
                     var start = 0
                     for t in slices {
-                        let low = max(range.lowerBound, start) - start, high = min(range.upperBound, start + t.count) - start
+                        let low = max(range.lowerBound, start) - start,
+                            high = min(range.upperBound, start + t.count) - start
                         if low < high {
-                            Self.update(count: high - low, p: t.p + low, g: t.g + low, m: t.m + low, v: t.v + low,
-                                        decay: t.decay, stepSize: t.stepSize, constants)
+                            Self.update(
+                                count: high - low, p: t.p + low, g: t.g + low, m: t.m + low, v: t.v + low,
+                                decay: t.decay, stepSize: t.stepSize, constants)
                         }
                         start += t.count
                     }

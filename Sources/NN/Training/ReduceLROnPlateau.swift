@@ -15,7 +15,10 @@ public struct ReduceLROnPlateau: Sendable, Equatable, Codable {
     public var badEpochs = 0
     public var cooldownCounter = 0
 
-    public init(factor: Double = 0.5, patience: Int = 5, threshold: Double = 1e-4, cooldown: Int = 0, minimumLearningRate: Double = 0) {
+    public init(
+        factor: Double = 0.5, patience: Int = 5, threshold: Double = 1e-4, cooldown: Int = 0,
+        minimumLearningRate: Double = 0
+    ) {
         self.factor = factor
         self.patience = patience
         self.threshold = threshold
