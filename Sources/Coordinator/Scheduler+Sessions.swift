@@ -1,4 +1,4 @@
-// Scheduler+Sessions: worker sessions — welcoming a HELLO (taking over resumed cells), dropping a session, requeueing.
+// Scheduler+Sessions: worker sessions — welcoming a HELLO, dropping a session, requeueing its cells.
 import RunSpec
 import WireProtocol
 

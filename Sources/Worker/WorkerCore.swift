@@ -36,11 +36,11 @@ public struct WorkerCore: Sendable {
     }
 
     public let options: WorkerOptions
-    private let incarnation: String
-    private let host: String
-    private let blasCore: String
+    let incarnation: String
+    let host: String
+    let blasCore: String
     public private(set) var link = WorkerLink()
-    public private(set) var jobs: [String: Job] = [:]
+    public internal(set) var jobs: [String: Job] = [:]
     /// Downloads open, by SHA-256, with the hash failures of each.
     public private(set) var downloads: [String: Int] = [:]
     private var downloadRefs: [String: ArtifactRef] = [:]
@@ -51,18 +51,18 @@ public struct WorkerCore: Sendable {
     /// Training and command threads started and not yet returned, as `cell#attempt` (a job dropped by CANCEL may
     /// still be finishing its batch): a stop waits for all of them.
     public private(set) var liveThreads: Set<String> = []
-    private var chunkBytes = 256 * 1024
-    private var window = 4
+    var chunkBytes = 256 * 1024
+    var window = 4
     /// A HELLO could not be queued (no connection yet: ZMQ_IMMEDIATE): it is tried again at every tick.
     private var helloPending = false
     /// A message the protocol needs delivered could not be queued while connected: the next tick reopens the session.
     private var undelivered = false
     /// A METRICS went out and no OFFER since (where the fault-injection point `metrics-before-checkpoint` sits).
-    private var metricsAwaitOffer = false
+    var metricsAwaitOffer = false
     /// The next CHUNK queued is corrupted (`options.corruptFirstChunk`, once).
     private var corruptNextChunk: Bool
     /// The coordinator said the sweep is finished and `options.exitWhenFinished` is set: the loop should stop.
-    public private(set) var exitRequested = false
+    public internal(set) var exitRequested = false
     public private(set) var stopPhase = StopPhase.running
 
     /// `incarnation` is random per process, `blasCore` the BLAS kernel name HELLO reports.
@@ -302,71 +302,6 @@ public struct WorkerCore: Sendable {
         }
     }
 
-    // MARK: - Connection
-
-    private mutating func perform(_ linkActions: [LinkAction]) -> [WorkerAction] {
-        var actions: [WorkerAction] = []
-        for action in linkActions {
-            switch action {
-            case .reopenSocket:
-                actions.append(.reopenSocket)
-            case .sendHello:
-                actions.append(
-                    .send(
-                        .hello(
-                            Hello(
-                                worker: options.name, incarnation: incarnation, host: host, threads: options.threads,
-                                gpu: options.gpu,
-                                slots: options.slots, codeVersion: options.codeVersion, blasCore: blasCore,
-                                resuming: progress))))
-            case .sendHeartbeat:
-                actions += send(.heartbeat(Heartbeat(progress: progress)))
-            case .sessionStarted(let welcome):
-                chunkBytes = welcome.chunkBytes
-                window = welcome.window
-                for cell in jobs.keys.sorted() {
-                    guard let messages = jobs[cell]?.outbox.resendAll() else { continue }
-                    actions += sendAll(messages)
-                }
-                for sha in downloads.keys.sorted() {
-                    actions.append(.resumeDownload(sha256: sha, window: window, chunkBytes: chunkBytes))
-                }
-            case .sweepFinished:
-                // No job held can count any more. Exiting, the graceful stop cancels them and waits for their threads.
-                if options.exitWhenFinished {
-                    if !exitRequested { actions.append(.log("the sweep is finished; exiting")) }
-                    exitRequested = true
-                } else {
-                    for cell in jobs.keys.sorted() { actions += drop(cell, because: "the sweep is finished") }
-                    for sha in downloads.keys.sorted() { actions += closeDownload(sha) }
-                }
-            case .log(let line, let level):
-                actions.append(.log(line, level: level))
-            }
-        }
-        return actions
-    }
-
-    private var progress: [JobProgress] { jobs.values.map(\.outbox.progress).sorted { $0.cell < $1.cell } }
-
-    /// A message the protocol needs delivered, after the fault-injection point that precedes it.
-    private mutating func send(_ message: Message) -> [WorkerAction] {
-        switch message {
-        case .metrics:
-            metricsAwaitOffer = true
-        case .offer where metricsAwaitOffer:
-            metricsAwaitOffer = false
-            return [.reachFault(.metricsBeforeCheckpoint), .send(message)]
-        case .done:
-            return [.reachFault(.beforeDone), .send(message)]
-        default:
-            break
-        }
-        return [.send(message)]
-    }
-
-    private mutating func sendAll(_ messages: [Message]) -> [WorkerAction] { messages.flatMap { send($0) } }
-
     // MARK: - Jobs
 
     private mutating func accept(_ assign: Assign, cached: (ArtifactRef) -> Bool) -> [WorkerAction] {
@@ -465,7 +400,7 @@ public struct WorkerCore: Sendable {
     }
 
     /// Forgets a job and cancels its thread (if it has one).
-    private mutating func drop(_ cell: String, because reason: String) -> [WorkerAction] {
+    mutating func drop(_ cell: String, because reason: String) -> [WorkerAction] {
         guard let job = remove(cell) else { return [] }
         return [
             .cancelJob(cell: cell, attempt: job.spec.attempt),
@@ -484,7 +419,7 @@ public struct WorkerCore: Sendable {
         return job
     }
 
-    private mutating func closeDownload(_ sha256: String) -> [WorkerAction] {
+    mutating func closeDownload(_ sha256: String) -> [WorkerAction] {
         downloadRefs[sha256] = nil
         return downloads.removeValue(forKey: sha256) == nil ? [] : [.closeDownload(sha256: sha256)]
     }
