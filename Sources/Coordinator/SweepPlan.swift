@@ -146,10 +146,11 @@ public struct SweepPlan: Sendable, Equatable {
     ///   config has no id, rather than one shared with other configs.
     public static func cellID(
         config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?,
-        params: CommandParams = .none
+        params: CommandParams = .none, extras: [String: String] = [:]
     ) throws -> String {
         let text = try CellIdentity.text(
-            config: config, datasetContentHash: datasetContentHash, stage1: stage1, command: command, params: params)
+            config: config, datasetContentHash: datasetContentHash, stage1: stage1, command: command, params: params,
+            extras: extras)
         return SHA256Hex.of(Array(text.utf8))
     }
 

@@ -15,35 +15,47 @@ import Foundation
 /// itself raises `schema`, and a schema above 1 is written into the text as `"schema":N`.
 ///
 /// **Keys added later, left out when empty.** `params` (a command cell's own settings, `CommandParams`) is written
-/// as `"params":{…}` (their canonical JSON, between `dataset` and `schema`) only when the cell has params, so every
-/// id of a cell without params is the id it had before params existed.
+/// as `"params":{…}` (their canonical JSON) only when the cell has params, so every id of a cell without params is
+/// the id it had before params existed; every later key (`extras`) follows the same rule. All keys are sorted.
 public enum CellIdentity {
     /// The schema of ids this build computes.
     public static let schema = 1
 
     /// The identity text of a cell (see the type's documentation).
+    /// - Parameter extras: keys added after schema 1, each with its canonical JSON (`params`, …); a key is written
+    ///   only when present here, so a cell without it keeps the id it had before the key existed. A key of
+    ///   schema 1 or `schema` is refused by a precondition (a programming error, not an input).
     /// - Throws: `SettingsError.invalid` when the config has no canonical JSON (a non-finite number): such a
     ///   config has no id, rather than one shared with other configs.
     public static func text(
         config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?,
-        params: CommandParams = .none
+        params: CommandParams = .none, extras: [String: String] = [:]
     ) throws(SettingsError) -> String {
         try text(
             settingsJSON: settingsJSON(config, settings: SettingsTable.all), datasetContentHash: datasetContentHash,
-            stage1: stage1, command: command, params: params, schema: schema)
+            stage1: stage1, command: command, params: params, extras: extras, schema: schema)
     }
 
     /// The identity text from a settings JSON (for tests of the evolution rule with other tables or schemas).
     static func text(
         settingsJSON: String, datasetContentHash: String, stage1: String?, command: [String]?,
-        params: CommandParams = .none, schema: Int
+        params: CommandParams = .none, extras: [String: String] = [:], schema: Int
     ) -> String {
-        let commandJSON = command.map { "[" + $0.map { JSONText.quoted($0) }.joined(separator: ",") + "]" } ?? "null"
-        let stage1JSON = stage1.map { JSONText.quoted($0) } ?? "null"
-        let paramsJSON = params.isEmpty ? "" : ",\"params\":\(params.canonicalJSON)"
-        let schemaJSON = schema > 1 ? ",\"schema\":\(schema)" : ""
-        return "{\"command\":\(commandJSON),\"config\":\(settingsJSON),"
-            + "\"dataset\":\(JSONText.quoted(datasetContentHash))\(paramsJSON)\(schemaJSON),\"stage1\":\(stage1JSON)}"
+        var fields: [String: String] = [
+            "command": command.map { "[" + $0.map { JSONText.quoted($0) }.joined(separator: ",") + "]" } ?? "null",
+            "config": settingsJSON,
+            "dataset": JSONText.quoted(datasetContentHash),
+            "stage1": stage1.map { JSONText.quoted($0) } ?? "null",
+        ]
+        for (key, json) in extras {
+            precondition(fields[key] == nil && key != "schema" && key != "params", "identity key \(key) twice")
+            fields[key] = json
+        }
+        if !params.isEmpty { fields["params"] = params.canonicalJSON }
+        if schema > 1 { fields["schema"] = String(schema) }
+        // Keys sorted by their UTF-8 bytes, as JSONEncoder's .sortedKeys orders ASCII keys.
+        let sorted = fields.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return "{" + sorted.map { "\(JSONText.quoted($0)):\(fields[$0] ?? "null")" }.joined(separator: ",") + "}"
     }
 
     /// The settings' canonical JSON under `settings` (the table, or a test's).
