@@ -22,7 +22,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Block size B (files *_sample_B.txt).")
     var blockSize: Int = 16
 
-    @Option(help: "Output dataset file (.h5).")
+    @Option(name: [.short, .long], help: "Output dataset file (.h5).")
     var out: String
 
     @Option(help: "Fraction of rows for validation (the first int(N*(1-f)) permuted rows train).")
@@ -66,7 +66,7 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Generate a synthetic dataset shaped like the research data, with content-driven labels.")
 
-    @Option(help: "Output dataset file (.h5).")
+    @Option(name: [.short, .long], help: "Output dataset file (.h5).")
     var out: String
 
     @Option(help: "Training rows.")

@@ -16,7 +16,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Checkpoint (.h5) written by ablate train.") var checkpoint: String
     @Option(help: "Dataset file (.h5).") var data: String
     @Option(help: "Split: train or val.") var split: String = "val"
-    @Option(help: "Output file (.h5).") var out: String
+    @Option(name: [.short, .long], help: "Output file (.h5).") var out: String
     @Option(name: .customLong("stage1-checkpoint"), help: "Stage-1 checkpoint, for slim checkpoints.")
     var stage1Checkpoint: String?
     @Flag(help: "Replace an existing output file.") var force = false

@@ -31,8 +31,8 @@ struct ReportCommand: ParsableCommand {
     )
 
     @Option(help: "State directory of a coordinator.") var state: String
-    @Option(help: "Output format: md, csv, json or html.") var format = "md"
-    @Option(help: "Write to this file (atomically) instead of standard output.") var out: String?
+    @Option(name: [.short, .long], help: "Output format: md, csv, json or html.") var format = "md"
+    @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output.") var out: String?
 
     func run() throws {
         guard let format = ReportFormat(rawValue: format) else {

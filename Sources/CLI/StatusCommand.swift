@@ -11,7 +11,7 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show each cell's state from a state directory (--state) or a running coordinator (--connect).")
 
     @Option(help: "State directory of a coordinator (read-only; works while it runs).") var state: String?
-    @Option(help: "Endpoint of a running coordinator (adds ETAs).") var connect: String?
+    @Option(name: [.short, .long], help: "Endpoint of a running coordinator (adds ETAs).") var connect: String?
     @Flag(help: "Refresh every second until interrupted.") var watch = false
     @OptionGroup var curve: CurveClientOptions
 
