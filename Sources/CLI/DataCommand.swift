@@ -53,7 +53,7 @@ struct ImportCommand: ParsableCommand {
         let importer = RawImporter(
             rawDirectory: raw, blockSize: blockSize, valFraction: valFraction, seed: seed, bitDepth: bitDepth)
         let dataset = try importer.run(logger: AblateLogging.logger("dataset", to: .standardError))
-        let hash = try DatasetWriter.write(dataset, to: out, overwrite: force)
+        let hash = try OutputFile.write(to: out) { try DatasetWriter.write(dataset, to: out, overwrite: force) }
         print(
             "imported \(dataset.train.count + dataset.val.count) blocks (train \(dataset.train.count), val \(dataset.val.count)) in \(String(format: "%.2f", Date().timeIntervalSince(start))) s"
         )
@@ -98,7 +98,7 @@ struct SynthCommand: ParsableCommand {
         let start = Date()
         let dataset = SyntheticGenerator(blockSize: blockSize).dataset(train: train, val: val, seed: seed)
         let generated = Date().timeIntervalSince(start)
-        let hash = try DatasetWriter.write(dataset, to: out, overwrite: force)
+        let hash = try OutputFile.write(to: out) { try DatasetWriter.write(dataset, to: out, overwrite: force) }
         let total = Date().timeIntervalSince(start)
         let blocks = train + val
         let rate = generated > 0 ? Double(blocks) / generated : 0

@@ -53,6 +53,16 @@ struct PredictCommand: ParsableCommand {
         let stageData = try StageData.load(dataset, split: split, stage: config.stage)
         let (_, logits, _) = Trainer.predict(model, stageData, threads: config.threads)
         let classes = config.stage.head.classes
+        try OutputFile.write(to: out) {
+            try writePredictions(logits: logits, stageData: stageData, config: config, datasetHash: datasetHash)
+        }
+        print("wrote \(out): \(stageData.count) rows × \(classes) logits (\(split), stage \(config.stage.rawValue))")
+    }
+
+    private func writePredictions(logits: [Float], stageData: StageData, config: TrainingConfig, datasetHash: String)
+        throws
+    {
+        let classes = config.stage.head.classes
         try AtomicFile.write(to: out, overwrite: force ? .replace : .fail) { temporary in
             let file = try H5File.create(temporary, mode: .truncate)
             try file.setAttribute("format", "ablate-predictions")
@@ -67,6 +77,5 @@ struct PredictCommand: ParsableCommand {
             try file.writeDataset("rows", stageData.rows.map(Int64.init), shape: [stageData.count])
             try file.close()
         }
-        print("wrote \(out): \(stageData.count) rows × \(classes) logits (\(split), stage \(config.stage.rawValue))")
     }
 }

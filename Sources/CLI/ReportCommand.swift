@@ -45,7 +45,9 @@ struct ReportCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
             return
         }
-        do { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) } catch {
+        do {
+            try OutputFile.write(to: out) { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) }
+        } catch {
             throw RunFailure(message: "\(error)")
         }
     }

@@ -34,7 +34,8 @@ public struct CoordinatorSetup {
         logger: Logger
     ) throws -> CoordinatorSetup {
         let sweepText = try Sweep.readText(path: sweepPath)
-        let sweep = try Sweep.parse(text: sweepText, sourceName: sweepPath)
+        let sweep = try Sweep.parse(
+            text: sweepText, sourceName: sweepPath, workingDirectory: Sweep.directory(ofFile: sweepPath))
         var effective = settings
         effective.maxAttempts = sweep.maxAttempts
         let datasetKey = sweep.datasetLocation?.key ?? "dataset"
@@ -48,7 +49,8 @@ public struct CoordinatorSetup {
             }
             dataset = try ArtifactRef.ofFile(sweep.datasetPath, name: "dataset.h5")
         } catch {
-            throw sweep.fileProblem(at: sweep.datasetLocation, key: datasetKey, "\(error)")
+            let hint = sweep.movedRelativePathHint(for: sweep.datasetPath).map { "; \($0)" } ?? ""
+            throw sweep.fileProblem(at: sweep.datasetLocation, key: datasetKey, "\(error)\(hint)")
         }
         var stage1Ref: ArtifactRef?
         if case .checkpoint(let path) = sweep.stage1 {
@@ -64,7 +66,9 @@ public struct CoordinatorSetup {
                 }
                 stage1Ref = try ArtifactRef.ofFile(path, name: "stage1.h5")
             } catch {
-                throw sweep.fileProblem(at: sweep.stage1CheckpointLocation, key: "stage1_checkpoint", "\(error)")
+                let hint = sweep.movedRelativePathHint(for: path).map { "; \($0)" } ?? ""
+                throw sweep.fileProblem(
+                    at: sweep.stage1CheckpointLocation, key: "stage1_checkpoint", "\(error)\(hint)")
             }
         }
         let plan = try SweepPlan.make(sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256)
