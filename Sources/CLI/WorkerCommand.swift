@@ -17,6 +17,8 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .customLong("work-dir"), help: "Working directory (artifact cache, runs, outbox).") var workDir:
         String
     @Option(help: "Worker name (default: HOST-gpuIDX with --gpu, else HOST-PID).") var name: String?
+    @Option(help: "A tag shown next to the name by 'ablate status', e.g. slurm:1234_5 (printable ASCII, ≤ 64 bytes).")
+    var label: String?
     @Option(parsing: .unconditional, help: "Compute threads per job (results do not depend on it).") var threads = 1
     @Option(help: "GPU index this worker owns: its command jobs run with CUDA_VISIBLE_DEVICES set to it.") var gpu: Int?
     @Option(help: "GPU indices, e.g. 0,1,2,3: one slot per GPU, each command job pinned to its own.") var gpus: String?
@@ -39,6 +41,10 @@ struct WorkerCommand: ParsableCommand {
             "Exit (status 0) once the coordinator says every cell is done or failed, instead of waiting for the next sweep."
     )
     var exitWhenFinished = false
+    @Option(
+        name: .customLong("exit-when-idle"),
+        help: "Exit (status 0) after SECONDS without a job, connected or not (e.g. a Slurm task with no cell left).")
+    var exitWhenIdle: Double?
     @OptionGroup var curve: CurveClientOptions
     @OptionGroup var fault: FaultOptions
     @OptionGroup var logging: LogOptions
@@ -50,6 +56,12 @@ struct WorkerCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard (1...FieldLimits.maxJobsPerWorker).contains(slots ?? 1) else {
             throw ValidationError("--slots must be 1 … \(FieldLimits.maxJobsPerWorker)")
+        }
+        if let label, let problem = WorkerLabel.problem(label) {
+            throw ValidationError("--label \(problem)")
+        }
+        if let exitWhenIdle, !(exitWhenIdle > 0 && exitWhenIdle.isFinite) {
+            throw ValidationError("--exit-when-idle must be a number of seconds > 0")
         }
         guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
         guard checkpointInterval >= 0, checkpointInterval.isFinite else {
@@ -104,6 +116,8 @@ struct WorkerCommand: ParsableCommand {
         options.stopTimeout = stopTimeout
         options.checkpointInterval = checkpointInterval
         options.exitWhenFinished = exitWhenFinished
+        options.label = label
+        options.exitWhenIdle = exitWhenIdle
         options.corruptFirstChunk = faultCorruptFirstChunk
         try EndpointSyntax.probeConnect(connect, option: "--connect")
         do { try Directories.create(workDir) } catch let error as FileWriteError {

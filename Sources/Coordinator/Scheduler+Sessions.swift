@@ -13,6 +13,7 @@ extension Scheduler {
         var session = Session(
             id: id, peer: peer, worker: hello.worker, incarnation: hello.incarnation, slots: hello.slots, lastHeard: now
         )
+        workerLabels[hello.worker] = hello.label
         actions.append(
             .saveWorker(
                 WorkerRecord(

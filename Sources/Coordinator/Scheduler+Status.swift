@@ -18,7 +18,8 @@ extension Scheduler {
                     cell: id, variant: cell.variant, seed: cell.seed, stage: cell.stage, state: cell.state.rawValue,
                     worker: cell.worker, attempt: cell.attempt, epoch: cell.epochsDone, epochs: cell.epochs,
                     bestValMacroF1: cell.bestValMacroF1, etaSeconds: eta,
-                    reason: cell.state == .failed ? (cell.reason ?? "no reason recorded") : nil)
+                    reason: cell.state == .failed ? (cell.reason ?? "no reason recorded") : nil,
+                    workerLabel: cell.worker.flatMap { workerLabels[$0] })
             })
     }
 }

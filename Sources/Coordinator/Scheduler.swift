@@ -59,6 +59,8 @@ public struct Scheduler: Sendable {
     public private(set) var order: [String] = []
     public internal(set) var sessions: [String: Session] = [:]
     var sessionOfPeer: [PeerID: String] = [:]
+    /// The label of each worker's latest HELLO, by worker name (shown by `ablate status`; kept in memory only).
+    var workerLabels: [String: String] = [:]
     /// Running cells found at start-up whose worker has not come back yet, with the time they are requeued.
     var orphanDeadline: [String: Double] = [:]
     /// Stored files of each cell by name.

@@ -35,7 +35,12 @@ public enum StatusTable {
     /// The table, its totals line, then one line per failed cell with its reason (from `reasons`, by cell id).
     public static func text(_ rows: [StatusReply.Row], reasons: [String: String] = [:]) -> String {
         let variantWidth = max(7, rows.map(\.variant.count).max() ?? 7)
-        let workerWidth = max(6, rows.map { ($0.worker ?? "").count }.max() ?? 6)
+        // A worker's label (from a running coordinator) follows its name: `gpu0 [slurm:1234_5]`.
+        func worker(_ row: StatusReply.Row) -> String {
+            guard let name = row.worker else { return "" }
+            return row.workerLabel.map { "\(name) [\(PrintableText.oneLine($0, limit: WorkerLabel.maxBytes))]" } ?? name
+        }
+        let workerWidth = max(6, rows.map { worker($0).count }.max() ?? 6)
         // A replica's derived seeds have up to 10 digits.
         let seedWidth = max(4, rows.map { "\($0.seed)".count }.max() ?? 4)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
@@ -53,7 +58,7 @@ public enum StatusTable {
             lines.append(
                 pad(row.variant, variantWidth) + "  " + pad("\(row.seed)", seedWidth) + "  " + pad(row.stage, 5) + "  "
                     + pad(row.state, 7)
-                    + "  " + pad(row.worker ?? "", workerWidth) + "  " + pad("\(row.attempt)", 3) + "  "
+                    + "  " + pad(worker(row), workerWidth) + "  " + pad("\(row.attempt)", 3) + "  "
                     + pad("\(row.epoch)/\(row.epochs)", 7)
                     + "  " + pad(f1, 9) + "  " + eta)
         }

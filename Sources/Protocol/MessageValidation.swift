@@ -17,6 +17,7 @@ enum MessageValidation {
             fields.within(hello.slots, 0...FieldLimits.maxJobsPerWorker, "slots")
             fields.count(hello.resuming.count, FieldLimits.maxJobsPerWorker, "resuming")
             for (index, job) in hello.resuming.enumerated() { fields.job(job, "resuming[\(index)]") }
+            if let label = hello.label { fields.workerLabel(label, "label") }
         case .welcome(let welcome):
             fields.atLeast(welcome.heartbeatMs, 1, "heartbeat_ms")
             fields.atLeast(welcome.liveness, 1, "liveness")
@@ -62,7 +63,10 @@ enum MessageValidation {
             fields.cell(log.cell, log.attempt)
             fields.logLines(log.lines)
         case .statusReply(let reply):
-            for (index, row) in reply.rows.enumerated() { fields.digest(row.cell, "rows[\(index)].cell") }
+            for (index, row) in reply.rows.enumerated() {
+                fields.digest(row.cell, "rows[\(index)].cell")
+                if let label = row.workerLabel { fields.workerLabel(label, "rows[\(index)].worker_label") }
+            }
         case .chunk(let chunk):
             fields.fileSize(chunk.totalSize, "total size")
         case .metrics, .data, .disconnect, .statusRequest: break
@@ -104,6 +108,10 @@ private struct FieldChecker {
         if let problem = PeerNames.labelProblem(text, allowEmpty: allowEmpty) {
             failName("field '\(field)' \(problem)")
         }
+    }
+
+    mutating func workerLabel(_ text: String, _ field: String) {
+        if let problem = WorkerLabel.problem(text) { failName("field '\(field)' \(problem)") }
     }
 
     mutating func count(_ count: Int, _ maximum: Int, _ field: String) {

@@ -75,9 +75,11 @@ public struct Hello: Codable, Sendable, Equatable {
     public var blasCore: String
     /// Jobs this process is still running or holding results of.
     public var resuming: [JobProgress]
+    /// A tag shown next to the worker's name (e.g. `slurm:1234_5`); absent when the worker has none (`WorkerLabel`).
+    public var label: String?
     public init(
         worker: String, incarnation: String, host: String, threads: Int, gpu: Int?, slots: Int, codeVersion: String,
-        blasCore: String, resuming: [JobProgress]
+        blasCore: String, resuming: [JobProgress], label: String? = nil
     ) {
         self.worker = worker
         self.incarnation = incarnation
@@ -88,6 +90,7 @@ public struct Hello: Codable, Sendable, Equatable {
         self.codeVersion = codeVersion
         self.blasCore = blasCore
         self.resuming = resuming
+        self.label = label
     }
 }
 
@@ -386,6 +389,8 @@ public struct StatusReply: Codable, Sendable, Equatable {
         public var stage: String
         public var state: String
         public var worker: String?
+        /// The label of that worker's latest HELLO (`WorkerLabel`); absent when it gave none.
+        public var workerLabel: String?
         public var attempt: Int
         public var epoch: Int
         public var epochs: Int
@@ -395,7 +400,8 @@ public struct StatusReply: Codable, Sendable, Equatable {
         public var reason: String?
         public init(
             cell: String, variant: String, seed: UInt64, stage: String, state: String, worker: String?, attempt: Int,
-            epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?, reason: String? = nil
+            epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?, reason: String? = nil,
+            workerLabel: String? = nil
         ) {
             self.cell = cell
             self.variant = variant
@@ -409,6 +415,7 @@ public struct StatusReply: Codable, Sendable, Equatable {
             self.bestValMacroF1 = bestValMacroF1
             self.etaSeconds = etaSeconds
             self.reason = reason
+            self.workerLabel = workerLabel
         }
     }
     public var sweep: String

@@ -63,6 +63,8 @@ public struct WorkerCore: Sendable {
     private var corruptNextChunk: Bool
     /// The coordinator said the sweep is finished and `options.exitWhenFinished` is set: the loop should stop.
     public internal(set) var exitRequested = false
+    /// When the worker last held no job and no download (nil while it holds one): `options.exitWhenIdle` counts from it.
+    var idleSince: Double?
     public private(set) var stopPhase = StopPhase.running
 
     /// `incarnation` is random per process, `blasCore` the BLAS kernel name HELLO reports.
@@ -205,6 +207,7 @@ public struct WorkerCore: Sendable {
             actions += perform(link.undelivered(now: now))
         }
         actions += perform(link.tick(now: now))
+        actions += checkIdle(now: now)
         return actions + advanceStop(now: now)
     }
 

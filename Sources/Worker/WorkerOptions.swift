@@ -10,6 +10,8 @@ public struct WorkerOptions: Sendable {
     public var gpu: Int?
     public var slots: Int = 1
     public var codeVersion = "dev"
+    /// Sent in HELLO and shown by `ablate status` next to the name (`--label`, e.g. `slurm:1234_5`); nil: none.
+    public var label: String?
     /// Prefix caches (nil = under the work directory).
     public var cacheDirectory: String?
     /// CURVE keys for the connection (nil: plaintext).
@@ -28,6 +30,9 @@ public struct WorkerOptions: Sendable {
     /// End `run` once the coordinator says the sweep is finished (`--exit-when-finished`); otherwise the worker stays,
     /// connected to a coordinator that keeps serving or waiting for the next one.
     public var exitWhenFinished = false
+    /// End `run` after this many seconds without a job (`--exit-when-idle`), connected or not: a worker that started
+    /// after its coordinator ended, or for which no cell is left, gives its allocation back. nil: never.
+    public var exitWhenIdle: Double?
     /// Fault injection for the end-to-end tests (the hidden `--fault-corrupt-first-chunk`): flip one byte of the
     /// first CHUNK queued, so that the coordinator's hash check fails once and the file is sent again.
     public var corruptFirstChunk = false
