@@ -164,12 +164,18 @@ PartitionName=lab Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscrib
 EOF
 echo "export SLURM_CONF=$conf" >"$dir/env"
 
+# The daemons keep no descriptor of the caller's (a caller reading this script's output to its end would wait):
+# besides 0-2, which each daemon gets redirected, close whatever else the caller let this script inherit.
+for fd in $(ls /proc/$$/fd); do
+    if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+
 # munge: a fresh key, its own socket.
 dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
 chmod 0400 "$dir/munge/munge.key"
 munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
     --pid-file="$dir/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munged.seed" \
-    || cannot "munged did not start (see $dir/log/munged.log)"
+    </dev/null >>"$dir/log/munged.log" 2>&1 || cannot "munged did not start (see $dir/log/munged.log)"
 
 fail() {
     echo "slurm-lab: $*" >&2
@@ -181,8 +187,8 @@ fail() {
     exit 1
 }
 
-slurmctld -f "$conf" -i || fail "slurmctld did not start"
-slurmd -f "$conf" -N "$host" || fail "slurmd did not start"
+slurmctld -f "$conf" -i </dev/null >>"$dir/log/slurmctld.log" 2>&1 || fail "slurmctld did not start"
+slurmd -f "$conf" -N "$host" </dev/null >>"$dir/log/slurmd.log" 2>&1 || fail "slurmd did not start"
 
 export SLURM_CONF=$conf
 for _ in $(seq 150); do
