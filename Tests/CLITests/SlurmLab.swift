@@ -60,13 +60,13 @@ final class SlurmLab {
     /// A coordinator with CURVE on a free loopback port; returns once it listens.
     func startCoordinator(sweep: String) throws {
         try processes.start(
-            "coordinator",
+            "slurm-coordinator",
             [
                 "coordinator", "--sweep", sweep, "--state", state, "--bind", "tcp://127.0.0.1:*", "--heartbeat-ms",
                 "400", "--curve-secret-key", "\(keys)/coordinator.key", "--authorized-keys",
                 directory.file("authorized"),
             ])
-        let log = try processes.waitForLog("coordinator", containing: "listening on", timeout: 60)
+        let log = try processes.waitForLog("slurm-coordinator", containing: "listening on", timeout: 60)
         endpoint = try XCTUnwrap(
             log.split(separator: "\n").first { $0.contains("listening on") }?.split(separator: " ").last.map(
                 String.init))

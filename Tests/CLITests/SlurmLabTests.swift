@@ -55,7 +55,7 @@ final class SlurmLabTests: XCTestCase {
             XCTAssertFalse(seen.cpus.contains(",") || seen.cpus.contains("-"), "\(label) pinned to one CPU: \(seen)")
         }
 
-        XCTAssertEqual(try lab.processes.waitForExit("coordinator", timeout: 180), 0, lab.tails())
+        XCTAssertEqual(try lab.processes.waitForExit("slurm-coordinator", timeout: 180), 0, lab.tails())
         XCTAssertTrue(lab.cells().allSatisfy { $0.state == .done }, lab.tails())
         XCTAssertEqual(lab.cells().count, 3)
         try lab.wait("the array's tasks to end", timeout: 60) { lab.queue().isEmpty }
@@ -115,7 +115,7 @@ final class SlurmLabTests: XCTestCase {
             return nil
         }
         func releases() -> Int {
-            lab.processes.logText("coordinator").components(separatedBy: "requeued: released by its worker").count - 1
+            lab.processes.logText("slurm-coordinator").components(separatedBy: "requeued: released by its worker").count - 1
         }
 
         // 1. scancel: Slurm sends SIGTERM to every process of the task (and SIGKILL after KillWait).
@@ -150,7 +150,7 @@ final class SlurmLabTests: XCTestCase {
             "--array=0", "--gres=gpu:1", "--cpus-per-task=1", "--time=10",
             "--output=\(directory.file("slurm-%A_%a.out"))", SlurmLab.template,
         ])
-        XCTAssertEqual(try lab.processes.waitForExit("coordinator", timeout: 300), 0, lab.tails())
+        XCTAssertEqual(try lab.processes.waitForExit("slurm-coordinator", timeout: 300), 0, lab.tails())
         XCTAssertTrue(lab.output(later, 0).contains("resuming from last.h5"), lab.output(later, 0))
         try lab.wait("the later task to end", timeout: 60) { lab.queue().isEmpty }
         let differences = try ResultSnapshot(state: lab.state).differences(from: reference)
