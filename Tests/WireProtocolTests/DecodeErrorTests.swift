@@ -300,6 +300,41 @@ final class DecodeErrorTests: XCTestCase {
         XCTAssertNoThrow(try MessageCodec.decode(frames(.hello(hello))))
     }
 
+    func testAWorkerLabelIsShortPrintableASCII() throws {
+        let base = Hello(
+            worker: "w", incarnation: "i", host: "h", threads: 1, gpu: nil, slots: 1, codeVersion: "v", blasCore: "b",
+            resuming: [], label: "slurm:1234_5")
+        XCTAssertEqual(try MessageCodec.decode(frames(.hello(base))), .hello(base))
+        var hello = base
+        hello.label = String(repeating: "x", count: 64)
+        XCTAssertNoThrow(try MessageCodec.decode(frames(.hello(hello))))
+        for (label, fragment) in [
+            (String(repeating: "x", count: 65), "65 bytes"), ("", "0 bytes"), ("slurm:1\n2", "printable ASCII"),
+            ("gpu\u{1B}[2J", "printable ASCII"), ("café", "printable ASCII"), ("a\u{202E}b", "printable ASCII"),
+        ] {
+            hello.label = label
+            assertRefused(.hello(hello), "name", "field 'label' is not a worker label (\(WorkerLabel.rule)")
+            assertRefused(.hello(hello), "name", fragment)
+        }
+        // Absent, it is not on the wire at all (older peers' HELLO is unchanged).
+        hello.label = nil
+        let text = String(decoding: frames(.hello(hello)).last ?? [], as: UTF8.self)
+        XCTAssertFalse(text.contains("label"), text)
+        // A status reply's row carries the label on to `ablate status`, under the same rule.
+        func reply(_ label: String) -> Message {
+            .statusReply(
+                StatusReply(
+                    sweep: "s",
+                    rows: [
+                        StatusReply.Row(
+                            cell: Samples.cell, variant: "a", seed: 1, stage: "2", state: "running", worker: "w",
+                            attempt: 1, epoch: 0, epochs: 1, bestValMacroF1: nil, etaSeconds: nil, workerLabel: label)
+                    ]))
+        }
+        XCTAssertEqual(try MessageCodec.decode(frames(reply("slurm:7_0"))), reply("slurm:7_0"))
+        assertRefused(reply("a\rb"), "name", "field 'rows[0].worker_label' is not a worker label")
+    }
+
     func testLogMessagesOverTheSpecLimitsAreRefused() throws {
         func log(_ lines: [String]) -> Message { .log(LogLines(cell: Samples.cell, attempt: 1, lines: lines)) }
         assertRefused(log(Array(repeating: "x", count: 501)), "limit", "field 'lines' lists 501 entries, more than 500")
