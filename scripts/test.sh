@@ -14,11 +14,21 @@ fi
 # Optional Debian packages: without them the tests that need them are skipped with a message.
 #   chromium: renders the HTML report headless and checks the screenshot is not blank;
 #   iproute2: `ip netns` for the multi-host test (which also needs root);
-#   systemd:  `systemd-analyze verify` on the deploy/ units.
+#   systemd:  `systemd-analyze verify` on the deploy/ units;
+#   munge, slurmctld, slurmd, slurm-client: the one-node Slurm lab (scripts/slurm-lab.sh) that SlurmLabTests submit
+#             deploy/slurm/ablate-workers.sbatch to (which also needs root).
 optional=()
 command -v chromium >/dev/null 2>&1 || optional+=(chromium)
 command -v ip >/dev/null 2>&1 || optional+=(iproute2)
 command -v systemd-analyze >/dev/null 2>&1 || optional+=(systemd)
+if [ "$(id -u)" -eq 0 ]; then
+    command -v munged >/dev/null 2>&1 || optional+=(munge)
+    command -v slurmctld >/dev/null 2>&1 || optional+=(slurmctld)
+    command -v slurmd >/dev/null 2>&1 || optional+=(slurmd)
+    command -v sbatch >/dev/null 2>&1 || optional+=(slurm-client)
+else
+    echo "test: not root; the Slurm lab tests will be skipped"
+fi
 if ((${#optional[@]})); then
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

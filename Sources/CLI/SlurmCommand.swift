@@ -35,7 +35,8 @@ struct SlurmSubmitCommand: ParsableCommand {
     @Option(help: "CPUs per task (default: the template's).") var cpusPerTask: Int?
     @Option(help: "Time limit per task, e.g. 12:00:00 (default: the template's).") var time: String?
     @Option(help: "Partition (default: the cluster's).") var partition: String?
-    @Option(help: "Where each task's work directories go (default: $TMPDIR/ablate-JOBID on the node).") var work: String?
+    @Option(help: "Where each task's work directories go (default: $TMPDIR/ablate-JOBID on the node).") var work:
+        String?
     @Option(help: "Seconds a stop (scancel, preemption) may take to release the cells (default 20).") var stopTimeout:
         Double?
     @Option(help: "Seconds without a cell after which a worker leaves (default 300).") var exitWhenIdle: Double?

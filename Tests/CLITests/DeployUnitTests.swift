@@ -77,7 +77,7 @@ final class DeployUnitTests: XCTestCase {
     func testScriptsParse() throws {
         for (shell, script) in [
             ("sh", "deploy/install.sh"), ("bash", "deploy/slurm/ablate-workers.sbatch"),
-            ("bash", "scripts/netns-lab.sh"),
+            ("bash", "scripts/netns-lab.sh"), ("bash", "scripts/slurm-lab.sh"),
         ] {
             guard let path = tool(shell) else { continue }
             let result = try Subprocess.capture(path, ["-n", "\(root)/\(script)"])

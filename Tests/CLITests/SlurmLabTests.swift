@@ -108,14 +108,17 @@ final class SlurmLabTests: XCTestCase {
         // The task of a stage-2 cell at least two epochs in (from the label in `ablate status`).
         func taskMidCell(among tasks: [Int]) -> Int? {
             for line in lab.status().split(separator: "\n") where line.hasPrefix("a ") && line.contains("running") {
-                let epoch = line.split(separator: " ").first { $0.contains("/") }.flatMap { Int($0.split(separator: "/")[0]) }
+                let epoch = line.split(separator: " ").first { $0.contains("/") }.flatMap {
+                    Int($0.split(separator: "/")[0])
+                }
                 guard let epoch, epoch >= 2 else { continue }
                 if let task = tasks.first(where: { line.contains("[slurm:\(job)_\($0)]") }) { return task }
             }
             return nil
         }
         func releases() -> Int {
-            lab.processes.logText("slurm-coordinator").components(separatedBy: "requeued: released by its worker").count - 1
+            lab.processes.logText("slurm-coordinator").components(separatedBy: "requeued: released by its worker").count
+                - 1
         }
 
         // 1. scancel: Slurm sends SIGTERM to every process of the task (and SIGKILL after KillWait).
