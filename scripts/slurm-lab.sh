@@ -10,6 +10,8 @@
 # no cgroups. The node has this machine's CPUs and ABLATE_SLURM_LAB_GPUS (default 2) GRES `gpu` backed by stand-in
 # device nodes DIR/dev/gpuN with /dev/null's numbers (Slurm hands them out and sets CUDA_VISIBLE_DEVICES).
 # Clients use the lab by `export SLURM_CONF=DIR/slurm.conf` (`. DIR/env` does it).
+# ABLATE_SLURM_LAB_PORT sets slurmctld's port (slurmd takes the next; default: from the pid),
+# ABLATE_SLURM_LAB_KILLWAIT the seconds between scancel's SIGTERM and SIGKILL (default 30, Slurm's own default).
 #
 # Exit status: 0 on success; 2 when the lab cannot run here (not root, packages not installable), with one line
 # saying why; 1 when it was set up but did not come up (the daemons' log tails follow).
@@ -92,6 +94,14 @@ if ((${#missing[@]})); then
         || cannot "could not install ${missing[*]} with apt-get"
 fi
 
+# Settings are checked before anything is written.
+gpus=${ABLATE_SLURM_LAB_GPUS:-2}
+[[ "$gpus" =~ ^[0-9]+$ ]] || cannot "ABLATE_SLURM_LAB_GPUS must be a number of GPUs, not '$gpus'"
+# Ports: ABLATE_SLURM_LAB_PORT (slurmctld; slurmd takes the next), else a pair derived from this shell's pid.
+port=${ABLATE_SLURM_LAB_PORT:-$((20000 + ($$ % 20000) * 2))}
+[[ "$port" =~ ^[0-9]+$ ]] || cannot "ABLATE_SLURM_LAB_PORT must be a port number, not '$port'"
+killwait=${ABLATE_SLURM_LAB_KILLWAIT:-30}
+[[ "$killwait" =~ ^[0-9]+$ ]] || cannot "ABLATE_SLURM_LAB_KILLWAIT must be a number of seconds, not '$killwait'"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 conf="$dir/slurm.conf"
@@ -104,16 +114,11 @@ chmod 0700 "$dir/munge"
 host=$(hostname -s)
 cpus=$(nproc --all)
 memory=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 * 9 / 10))
-gpus=${ABLATE_SLURM_LAB_GPUS:-2}
-[[ "$gpus" =~ ^[0-9]+$ ]] || cannot "ABLATE_SLURM_LAB_GPUS must be a number of GPUs, not '$gpus'"
 # Slurm accepts only character or block devices in gres.conf: each stand-in is a node with /dev/null's numbers.
 for ((index = 0; index < gpus; index++)); do
     rm -f "$dir/dev/gpu$index"
     mknod -m 0666 "$dir/dev/gpu$index" c 1 3 || cannot "mknod cannot create stand-in GPU devices in $dir/dev"
 done
-# Ports: ABLATE_SLURM_LAB_PORT (slurmctld; slurmd takes the next), else a pair derived from this shell's pid.
-port=${ABLATE_SLURM_LAB_PORT:-$((20000 + ($$ % 20000) * 2))}
-[[ "$port" =~ ^[0-9]+$ ]] || cannot "ABLATE_SLURM_LAB_PORT must be a port number, not '$port'"
 
 gres_line=""
 gres_types=""
@@ -155,7 +160,7 @@ ReturnToService=2
 SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=1
 # Seconds between the SIGTERM of scancel (or the time limit) and the SIGKILL.
-KillWait=${ABLATE_SLURM_LAB_KILLWAIT:-30}
+KillWait=$killwait
 MinJobAge=2
 InactiveLimit=0
 $gres_types
@@ -165,9 +170,10 @@ EOF
 echo "export SLURM_CONF=$conf" >"$dir/env"
 
 # The daemons keep no descriptor of the caller's (a caller reading this script's output to its end would wait):
-# besides 0-2, which each daemon gets redirected, close whatever else the caller let this script inherit.
+# besides 0-2, which each daemon gets redirected, close whatever else the caller let this script inherit (not 255,
+# where bash reads this script from).
 for fd in $(ls /proc/$$/fd); do
-    if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    if ((fd > 2 && fd < 255)); then eval "exec $fd>&-" 2>/dev/null || true; fi
 done
 
 # munge: a fresh key, its own socket.
