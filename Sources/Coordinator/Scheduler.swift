@@ -66,7 +66,8 @@ public struct Scheduler: Sendable {
     private var artifactSizes: [String: Int64]
     private let dataset: ArtifactRef
     private let stage1Checkpoint: ArtifactRef?
-    private(set) var epochSeconds: [String: Double] = [:]
+    /// Each cell's pace as its epoch reports in this process show it (`ablate status --connect`).
+    private(set) var progress: [String: CellProgress] = [:]
     private var lastHeartbeatSent = -Double.infinity
     /// The sessions open when the sweep finished have been sent DISCONNECT `sweep finished`.
     private var finishAnnounced = false
@@ -362,7 +363,9 @@ public struct Scheduler: Sendable {
         }
         cell.updatedAt = now
         cells[report.cell] = cell
-        epochSeconds[report.cell] = report.seconds
+        progress[report.cell, default: CellProgress()].record(
+            seconds: report.seconds, trainLoss: report.trainLoss, valMacroF1: report.valMacroF1, record: report.record,
+            at: now)
         return [
             .storeMetrics(
                 MetricsRecord(

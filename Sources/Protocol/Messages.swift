@@ -393,10 +393,27 @@ public struct StatusReply: Codable, Sendable, Equatable {
         public var etaSeconds: Double?
         /// Why a failed cell failed (absent otherwise).
         public var reason: String?
+        /// Worker seconds the cell's reported epochs took, every attempt (plus, while running, the time since its
+        /// latest report); absent before its first report. Optional on the wire, as are the four below.
+        public var elapsedSeconds: Double?
+        /// Mean seconds of its latest epochs (at most 3).
+        public var epochSeconds: Double?
+        /// Training rows per second in its latest epoch (when the epoch record gives `train.support`).
+        public var samplesPerSecond: Double?
+        /// Training loss and validation macro-F1 of its latest epoch.
+        public var trainLoss: Double?
+        public var lastValMacroF1: Double?
         public init(
             cell: String, variant: String, seed: UInt64, stage: String, state: String, worker: String?, attempt: Int,
-            epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?, reason: String? = nil
+            epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?, reason: String? = nil,
+            elapsedSeconds: Double? = nil, epochSeconds: Double? = nil, samplesPerSecond: Double? = nil,
+            trainLoss: Double? = nil, lastValMacroF1: Double? = nil
         ) {
+            self.elapsedSeconds = elapsedSeconds
+            self.epochSeconds = epochSeconds
+            self.samplesPerSecond = samplesPerSecond
+            self.trainLoss = trainLoss
+            self.lastValMacroF1 = lastValMacroF1
             self.cell = cell
             self.variant = variant
             self.seed = seed
@@ -416,10 +433,34 @@ public struct StatusReply: Codable, Sendable, Equatable {
     /// Why the coordinator is paused (e.g. its state directory is full); absent while it is not. Optional on the
     /// wire: older coordinators never send it, older clients ignore it.
     public var paused: String?
-    public init(sweep: String, rows: [Row], paused: String? = nil) {
+    /// The whole sweep's progress (`StatusSummary`); optional on the wire: older coordinators never send it.
+    public var summary: StatusSummary?
+    public init(sweep: String, rows: [Row], paused: String? = nil, summary: StatusSummary? = nil) {
         self.sweep = sweep
         self.rows = rows
         self.paused = paused
+        self.summary = summary
+    }
+}
+
+/// A sweep's progress in one line: cells by state, an estimate of the time left, and the worker time spent.
+public struct StatusSummary: Codable, Sendable, Equatable {
+    public var cells: Int
+    public var done: Int
+    public var running: Int
+    public var failed: Int
+    /// Seconds until every cell not yet done or failed ends, at the paces measured so far with today's number of
+    /// running cells (an upper bound when early stopping ends cells sooner); absent while no pace is known.
+    public var etaSeconds: Double?
+    /// Worker seconds spent in the epochs reported so far, every cell and attempt.
+    public var workerSeconds: Double
+    public init(cells: Int, done: Int, running: Int, failed: Int, etaSeconds: Double?, workerSeconds: Double) {
+        self.cells = cells
+        self.done = done
+        self.running = running
+        self.failed = failed
+        self.etaSeconds = etaSeconds
+        self.workerSeconds = workerSeconds
     }
 }
 

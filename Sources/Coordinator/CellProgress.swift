@@ -1,0 +1,69 @@
+// CellProgress: what a cell's epoch reports say about its pace — seconds per epoch, samples/s, loss, ETA that counts down.
+import Foundation
+import RunSpec
+
+/// A cell's progress as its epoch reports show it, in every attempt so far. Pure: fed by `record`, read with a time.
+public struct CellProgress: Sendable, Equatable {
+    /// Worker seconds spent in the epochs reported, over every attempt (the epochs' own `seconds`).
+    public private(set) var workSeconds: Double = 0
+    /// Seconds of the latest epochs reported (at most `window`), newest last.
+    public private(set) var recentSeconds: [Double] = []
+    /// When the latest epoch report arrived (the coordinator's clock), nil before the first.
+    public private(set) var lastReportAt: Double?
+    /// Training loss and validation macro-F1 of the latest epoch (nil when it did not report them).
+    public private(set) var trainLoss: Double?
+    public private(set) var lastValMacroF1: Double?
+    /// Training rows per second in the latest epoch (from its record's `train.support`), nil when unknown.
+    public private(set) var samplesPerSecond: Double?
+
+    /// Epochs averaged for the pace.
+    public static let window = 3
+
+    public init() {}
+
+    /// Takes one epoch report received at `time`. `record` is its `metrics.jsonl` line.
+    public mutating func record(seconds: Double, trainLoss: Double, valMacroF1: Double, record: String, at time: Double)
+    {
+        lastReportAt = time
+        self.trainLoss = trainLoss.isFinite ? trainLoss : nil
+        lastValMacroF1 = valMacroF1.isFinite ? valMacroF1 : nil
+        samplesPerSecond = nil
+        guard seconds.isFinite, seconds > 0, seconds < 1e9 else { return }
+        workSeconds += seconds
+        recentSeconds = Array((recentSeconds + [seconds]).suffix(Self.window))
+        if let rows = Self.trainingRows(record), rows > 0 { samplesPerSecond = Double(rows) / seconds }
+    }
+
+    /// Takes a stored epoch record (a ledger row or a `metrics.jsonl` line) received at `time`.
+    public mutating func record(line: String, at time: Double) {
+        let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        let train = object["train"] as? [String: Any]
+        let val = object["val"] as? [String: Any]
+        func number(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? .nan }
+        record(
+            seconds: number(object["seconds"]), trainLoss: number(train?["loss"] ?? object["train_loss"]),
+            valMacroF1: number(val?["macro_f1"] ?? object["val_macro_f1"]), record: line, at: time)
+    }
+
+    /// Mean seconds per epoch of the latest epochs; nil before the first timed one.
+    public var secondsPerEpoch: Double? {
+        recentSeconds.isEmpty ? nil : recentSeconds.reduce(0, +) / Double(recentSeconds.count)
+    }
+
+    /// Seconds until the last of `remainingEpochs` ends at the current pace, counting down during an epoch: the
+    /// part of the current epoch still to go (never below zero) plus the epochs after it. Nil without a pace.
+    public func eta(remainingEpochs: Int, now: Double) -> Double? {
+        guard let pace = secondsPerEpoch else { return nil }
+        guard remainingEpochs > 0 else { return 0 }
+        let since = lastReportAt.map { max(0, now - $0) } ?? 0
+        return max(0, pace - since) + Double(remainingEpochs - 1) * pace
+    }
+
+    /// Rows trained in the epoch: the sum of the record's `train.support` (per-class counts), if it has one.
+    static func trainingRows(_ record: String) -> Int? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(record.utf8))) as? [String: Any],
+            let train = object["train"] as? [String: Any], let support = train["support"] as? [NSNumber]
+        else { return nil }
+        return support.reduce(0) { $0 + $1.intValue }
+    }
+}
