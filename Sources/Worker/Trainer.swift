@@ -6,7 +6,7 @@ import Logging
 import NN
 import RunSpec
 
-/// Trains one model on one dataset as the research protocol does (reference spec §5) and writes `metrics.jsonl`,
+/// Trains one model on one dataset as the research pipeline's training protocol does and writes `metrics.jsonl`,
 /// `best.h5` (full model), `last.h5` (for resuming: slim for adapter stages, with optimizer and trainer state),
 /// `best.slim.h5` (adapter stages) and `summary.json` to its directory.
 /// A run is a function of (config, dataset, stage-1 checkpoint, seed) on a given machine and BLAS thread count; a
