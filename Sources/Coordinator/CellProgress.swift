@@ -1,6 +1,7 @@
 // CellProgress: what a cell's epoch reports say about its pace — seconds per epoch, samples/s, loss, ETA that counts down.
 import Foundation
 import RunSpec
+import WireProtocol
 
 /// A cell's progress as its epoch reports show it, in every attempt so far. Pure: fed by `record`, read with a time.
 public struct CellProgress: Sendable, Equatable {
@@ -16,6 +17,10 @@ public struct CellProgress: Sendable, Equatable {
     /// Training rows per second in the latest epoch (from its record's `train.support`), nil when unknown.
     public private(set) var samplesPerSecond: Double?
 
+    /// Where the run is inside its current epoch or cache build, from the worker's latest heartbeat (cleared by the
+    /// next epoch report).
+    public private(set) var within: JobProgress?
+
     /// Epochs averaged for the pace.
     public static let window = 3
 
@@ -25,6 +30,7 @@ public struct CellProgress: Sendable, Equatable {
     public mutating func record(seconds: Double, trainLoss: Double, valMacroF1: Double, record: String, at time: Double)
     {
         lastReportAt = time
+        within = nil
         self.trainLoss = trainLoss.isFinite ? trainLoss : nil
         lastValMacroF1 = valMacroF1.isFinite ? valMacroF1 : nil
         samplesPerSecond = nil
@@ -43,6 +49,21 @@ public struct CellProgress: Sendable, Equatable {
         record(
             seconds: number(object["seconds"]), trainLoss: number(train?["loss"] ?? object["train_loss"]),
             valMacroF1: number(val?["macro_f1"] ?? object["val_macro_f1"]), record: line, at: time)
+    }
+
+    /// Takes a heartbeat's progress of the cell's current attempt (ignored without a phase).
+    public mutating func heard(_ progress: JobProgress) {
+        guard progress.phase != nil, progress.rowsDone != nil, progress.rowsTotal != nil else { return }
+        within = progress
+    }
+
+    /// The phase as a status shows it: `cache 40%`, `train 42%` or `validate`; nil when unknown.
+    public var phaseText: String? {
+        guard let within, let phase = within.phase else { return nil }
+        guard phase != .validate, let done = within.rowsDone, let total = within.rowsTotal, total > 0 else {
+            return phase.rawValue
+        }
+        return "\(phase.rawValue) \(Int((100 * Double(done) / Double(total)).rounded(.down)))%"
     }
 
     /// Mean seconds per epoch of the latest epochs; nil before the first timed one.
