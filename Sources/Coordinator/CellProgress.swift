@@ -73,8 +73,15 @@ public struct CellProgress: Sendable, Equatable {
 
     /// Seconds until the last of `remainingEpochs` ends at the current pace, counting down during an epoch: the
     /// part of the current epoch still to go (never below zero) plus the epochs after it. Nil without a pace.
+    /// Before the first timed epoch, a run inside its first epoch's training gives a first estimate from its rate:
+    /// the epoch's rows left at that rate, then each later epoch's rows (validation not counted).
     public func eta(remainingEpochs: Int, now: Double) -> Double? {
-        guard let pace = secondsPerEpoch else { return nil }
+        guard let pace = secondsPerEpoch else {
+            guard let within, within.phase == .train, let rate = within.rowsPerSecond, rate > 0,
+                let done = within.rowsDone, let total = within.rowsTotal, remainingEpochs > 0
+            else { return nil }
+            return Double(total - done) / rate + Double(remainingEpochs - 1) * Double(total) / rate
+        }
         guard remainingEpochs > 0 else { return 0 }
         let since = lastReportAt.map { max(0, now - $0) } ?? 0
         return max(0, pace - since) + Double(remainingEpochs - 1) * pace

@@ -118,6 +118,7 @@ extension CellProgressTests {
         _ = StatusProgress.apply(to: &rows, progress: ["c": progress], now: 0)
         XCTAssertEqual(rows[0].phase, "train 42%")
         XCTAssertEqual(rows[0].samplesPerSecond, 850, "the rate inside the epoch, before any epoch report")
+        XCTAssertEqual(rows[0].etaSeconds ?? 0, 575.0 / 850 + 3 * 1000.0 / 850, accuracy: 1e-9, "a first estimate")
         progress.record(seconds: 2, trainLoss: 0.5, valMacroF1: 0.4, record: "{}", at: 1)
         XCTAssertNil(progress.phaseText)
         var done = [row("c", "done", epoch: 4, epochs: 4)]
