@@ -21,7 +21,11 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "GPU index this worker owns: its command jobs run with CUDA_VISIBLE_DEVICES set to it.") var gpu: Int?
     @Option(help: "GPU indices, e.g. 0,1,2,3: one slot per GPU, each command job pinned to its own.") var gpus: String?
     @Option(parsing: .unconditional, help: "Jobs run at once (default 1; with --gpus, one per GPU).") var slots: Int?
-    @Option(name: .customLong("cache-dir"), help: "Frozen-prefix cache directory (default WORK_DIR/cache).")
+    @Option(
+        name: .customLong("cache-dir"),
+        help:
+            "The host's cache, shareable by its workers: fetched datasets and checkpoints (artifacts/) and frozen-prefix caches (default WORK_DIR/cache)."
+    )
     var cacheDir: String?
     @Option(
         name: .customLong("stop-timeout"),
