@@ -36,6 +36,21 @@ final class CodeProvenanceEndToEndTests: XCTestCase {
                 significance: {resamples: 200}
 
                 """)
+        // In a git work tree (when git is installed) the commit and the dirty flag reach the report too.
+        func git(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+            let result = try Subprocess.capture(
+                "/usr/bin/env",
+                [
+                    "git", "-C", directory.path, "-c", "user.name=t", "-c", "user.email=t@t", "-c",
+                    "commit.gpgsign=false",
+                ]
+                    + arguments)
+            return (result.status, result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let inGit =
+            try git(["init", "-q"]).status == 0 && git(["add", "trainer.sh"]).status == 0
+            && git(["commit", "-q", "-m", "one"]).status == 0
+        let head = inGit ? try git(["rev-parse", "HEAD"]).stdout : nil
         let state = directory.file("state")
         // From the sweep's directory: the workers run the command in their working directory, where trainer.sh is.
         let sweepPath = directory.file("code.yaml")
@@ -78,6 +93,10 @@ final class CodeProvenanceEndToEndTests: XCTestCase {
             let files = try XCTUnwrap(code["files"] as? [[String: Any]])
             XCTAssertEqual(files.map { $0["path"] as? String }, ["trainer.sh"])
             XCTAssertEqual(files.first?["sha256"] as? String, hash)
+            if let head {
+                XCTAssertEqual(code["commit"] as? String, head)
+                XCTAssertEqual(code["dirty"] as? Bool, true, "the script was edited after the commit")
+            }
             let best = try XCTUnwrap(cell["best"] as? [String: Any])
             XCTAssertGreaterThan(try XCTUnwrap(best["macro_f1"] as? Double), 0.6, "the edited script ran")
         }

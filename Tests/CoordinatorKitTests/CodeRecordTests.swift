@@ -158,5 +158,20 @@ final class CodeRecordTests: XCTestCase {
                 "bad.yaml:8: variants.b.code[2]: expected a path or glob, found a list",
                 "bad.yaml:9: variants.n.code: code is hashed for commands only; the native trainer's code is Ablate's own",
             ])
+        let inherited = """
+            name: c
+            dataset: d.h5
+            stage1_checkpoint: s1.h5
+            baseline: a
+            seeds: [1]
+            train: {code: [train.py]}
+            variants:
+              a: {command: [sh, run.sh]}
+              n: {loss: poly}
+            """
+        XCTAssertEqual(
+            try XCTUnwrap(sweepProblems(inherited)).description,
+            "bad.yaml:6: train.code: variant 'n' runs the native trainer: code is hashed for commands only;"
+                + " the native trainer's code is Ablate's own")
     }
 }
