@@ -3,33 +3,46 @@ import Foundation
 
 /// Planning a sweep over a state directory with its command cells' code (`CodeFiles`).
 public enum CodePlanning {
-    /// `plan` (whose cells carry their code) with the cells an earlier release finished kept: a planned cell with
-    /// code whose id is new, but whose id without code (`legacy`, the same sweep planned without code, cell for
-    /// cell) names a done cell that was planned before code was hashed (`LedgerCode.unknown`), takes that cell's id
-    /// and loses its code (unknown). Returns the plan and how many cells each variant kept.
+    /// `plan` (whose cells carry their code) with the cells an earlier release finished kept. A planned cell with
+    /// code whose id is new, but whose id without code (`legacy`: the same sweep planned without code, cell for
+    /// cell) names a done cell planned before code was hashed, takes that cell's id when that cell's code is unknown
+    /// (`LedgerCode.unknown`: the first planning with code) or was assumed, at an earlier such planning, to be the
+    /// code the cell has now (the same hash). The first time, the kept cell's code is assumed to be the current
+    /// code (`CodeRecord.assumed`), so a later edit of the code gives new cells as for any other cell.
+    /// - Returns: the plan (a kept cell has the kept id and the assumed record as its code), the records to store as
+    ///   the kept cells' assumed code by cell id (`Ledger.assumeCode`, first time only), and how many cells each
+    ///   variant kept the first time.
     public static func keepingEarlierCells(
         _ plan: SweepPlan, legacy: SweepPlan, cells: [CellRecord], codes: [String: LedgerCode]
-    ) -> (plan: SweepPlan, kept: [String: Int]) {
+    ) -> (plan: SweepPlan, assumed: [String: CodeRecord], kept: [String: Int]) {
         let done = Set(cells.filter { $0.state == .done }.map(\.id))
         let known = Set(cells.map(\.id))
+        var assumed: [String: CodeRecord] = [:]
         var kept: [String: Int] = [:]
         func keep(_ planned: [PlannedCell], _ old: [PlannedCell]) -> [PlannedCell] {
             guard planned.count == old.count else { return planned }
             return zip(planned, old).map { cell, earlier in
-                guard cell.code != nil, !known.contains(cell.id), done.contains(earlier.id),
-                    codes[earlier.id] == .unknown
-                else { return cell }
+                guard var code = cell.code, !known.contains(cell.id), done.contains(earlier.id) else { return cell }
+                switch codes[earlier.id] {
+                case .unknown?:
+                    code.assumed = true
+                    assumed[earlier.id] = code
+                    kept[cell.variant, default: 0] += 1
+                case .known(let record)? where record.assumed == true && record.sha256 == code.sha256:
+                    code = record
+                default:
+                    return cell
+                }
                 var adopted = cell
                 adopted.id = earlier.id
-                adopted.code = nil
-                kept[cell.variant, default: 0] += 1
+                adopted.code = code
                 return adopted
             }
         }
         var result = plan
         result.cells = keep(plan.cells, legacy.cells)
         result.laterCells = keep(plan.laterCells, legacy.laterCells)
-        return (result, kept)
+        return (result, assumed, kept)
     }
 
     /// One line per variant whose code changed: a new planned cell (its id not in the ledger before) whose variant

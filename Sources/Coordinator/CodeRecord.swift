@@ -27,6 +27,10 @@ public struct CodeRecord: Sendable, Equatable, Codable {
     /// Whether `git status --porcelain` lists any of the files (modified, staged or untracked); nil without a commit
     /// or when git could not tell.
     public var dirty: Bool?
+    /// True for a done cell planned by a release that did not hash code, kept when its sweep was first planned
+    /// with code (`CodePlanning.keepingEarlierCells`): the code it ran is assumed to be this, the code of that
+    /// planning. Nil otherwise (and then left out of `json`).
+    public var assumed: Bool?
 
     /// A record of `files` (sorted and deduplicated by path here), its hash computed from them.
     public init(files: [CodeFile], commit: String? = nil, dirty: Bool? = nil) {

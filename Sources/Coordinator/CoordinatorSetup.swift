@@ -91,14 +91,17 @@ public struct CoordinatorSetup {
         let before = try ledger.cells()
         let codes = try ledger.codes()
         if !code.isEmpty {
-            // Done cells of a release that did not hash code keep their ids (their code is unknown).
+            // Done cells of a release that did not hash code keep their ids (their code assumed to be today's).
             let legacy = try SweepPlan.make(
                 sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256)
             let kept = CodePlanning.keepingEarlierCells(plan, legacy: legacy, cells: before, codes: codes)
             plan = kept.plan
+            try ledger.assumeCode(kept.assumed)
             for (variant, count) in kept.kept.sorted(by: { $0.key < $1.key }) {
                 let cells = count == 1 ? "1 done cell" : "\(count) done cells"
-                logger.info("variant \(variant): \(cells) planned before code was hashed kept (code unknown)")
+                logger.info(
+                    "variant \(variant): \(cells) planned before code was hashed kept (their code assumed to be today's)"
+                )
             }
         }
         for line in CodePlanning.changes(plan, before: before, codes: codes) { logger.info("\(line)") }

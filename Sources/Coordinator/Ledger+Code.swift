@@ -6,7 +6,7 @@ public enum LedgerCode: Sendable, Equatable {
     /// The cell has this code (its hash is part of the cell's id).
     case known(CodeRecord)
     /// The cell was planned by a release that did not hash code (its row was added by the ledger's schema 3
-    /// migration): whatever code it ran is unknown.
+    /// migration) and its sweep was not planned with code since: whatever code it ran is unknown.
     case unknown
 }
 
@@ -25,6 +25,19 @@ extension Ledger {
                         WHERE COALESCE((SELECT state FROM cells WHERE id = excluded.cell), '') != 'done'
                         """,
                     arguments: [cell, record.sha256, record.json])
+            }
+        }
+    }
+
+    /// Records `records` (by cell id) as the assumed code of cells whose code is unknown (rows without a record:
+    /// cells planned before code was hashed); other cells are left alone.
+    public func assumeCode(_ records: [String: CodeRecord]) throws {
+        guard !records.isEmpty else { return }
+        try write("record the assumed code of \(records.count) cells") { db in
+            for (cell, record) in records.sorted(by: { $0.key < $1.key }) {
+                try db.execute(
+                    sql: "UPDATE cell_code SET sha256 = ?, record = ? WHERE cell = ? AND sha256 IS NULL",
+                    arguments: [record.sha256, record.json, cell])
             }
         }
     }

@@ -94,12 +94,12 @@ public enum JSONReport {
         ])
     }
 
-    /// A cell's code as `{sha256, commit, dirty, files: [{path, sha256}]}` (`null` for none).
+    /// A cell's code as `{sha256, commit, dirty, assumed, files: [{path, sha256}]}` (`null` for none).
     private static func code(_ record: CodeRecord?) -> JSONValue {
         guard let record else { return .null }
         return .object([
             ("sha256", .string(record.sha256)), ("commit", record.commit.map(JSONValue.string) ?? .null),
-            ("dirty", record.dirty.map(JSONValue.bool) ?? .null),
+            ("dirty", record.dirty.map(JSONValue.bool) ?? .null), ("assumed", .bool(record.assumed == true)),
             (
                 "files",
                 .array(record.files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })

@@ -22,7 +22,7 @@ extension MarkdownReport {
             }
             out += row([
                 variant.name,
-                distinct(records.map { "`\($0.sha256.prefix(12))`" }),
+                distinct(records.map { "`\($0.sha256.prefix(12))`" + ($0.assumed == true ? " (assumed)" : "") }),
                 distinct(records.map { $0.commit.map { "`\($0.prefix(12))`" } ?? "—" }),
                 distinct(records.map { $0.dirty.map { $0 ? "yes" : "no" } ?? "—" }),
                 distinct(records.map { $0.files.map(\.path).joined(separator: ", ") }),

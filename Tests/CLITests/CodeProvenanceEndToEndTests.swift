@@ -105,6 +105,37 @@ final class CodeProvenanceEndToEndTests: XCTestCase {
         XCTAssertTrue(markdown.contains("| a | `\(codeHash.prefix(12))` |"), markdown)
     }
 
+    /// A state directory of the release before code hashing keeps its done cells (their code assumed to be the
+    /// script's content at that first planning); an edit of the script afterwards plans new cells.
+    func testAnEarlierReleasesCellsAreKeptUntilTheScriptChanges() throws {
+        let directory = TemporaryDirectory()
+        let copy = directory.file("release-state")
+        try FileManager.default.copyItem(atPath: ReleaseStateResumeTests.fixture, toPath: copy)
+        func run() throws -> String {
+            let result = try Subprocess.capture(
+                "/bin/sh",
+                ["-c", "cd \"$0\" && exec \"$1\" local --sweep sweep.yaml --state state", copy, AblateBinary.path])
+            XCTAssertEqual(result.status, 0, result.stderr + result.stdout)
+            return result.stdout
+        }
+        let first = try run()
+        XCTAssertTrue(first.contains("sweep resume-fixture: 4 cells (0 new, 4 done)"), first)
+        XCTAssertTrue(
+            first.contains(
+                "variant base: 2 done cells planned before code was hashed kept (their code assumed to be today's)"),
+            first)
+        let again = try run()
+        XCTAssertTrue(again.contains("sweep resume-fixture: 4 cells (0 new, 4 done)"), again)
+        XCTAssertFalse(again.contains("kept"), again)
+
+        let script = try String(contentsOfFile: "\(copy)/fake-trainer.sh", encoding: .utf8)
+        try (script + "\n# edited\n").write(toFile: "\(copy)/fake-trainer.sh", atomically: true, encoding: .utf8)
+        let edited = try run()
+        XCTAssertTrue(edited.contains("variant base: code changed, 2 new cells"), edited)
+        XCTAssertTrue(edited.contains("variant faster: code changed, 2 new cells"), edited)
+        XCTAssertTrue(edited.contains("sweep resume-fixture: 4 cells (4 new, 0 done)"), edited)
+    }
+
     /// The ids of the cells in the latest report (the planned cells that finished).
     func cellIDs(_ state: String) throws -> [String] {
         let report = try JSONSerialization.jsonObject(

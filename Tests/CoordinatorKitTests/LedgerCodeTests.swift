@@ -42,6 +42,24 @@ final class LedgerCodeTests: XCTestCase {
         try ledger.close()
         let reader = try Ledger(readingDirectory: directory.path)
         XCTAssertEqual(try reader.codes()[pending.id], .known(dirty))
+        try reader.close()
+    }
+
+    func testAKeptCellsAssumedCodeIsStoredOnce() throws {
+        let directory = TemporaryDirectory()
+        try FileManager.default.copyItem(atPath: Self.releaseLedger, toPath: directory.file(Ledger.fileName))
+        let ledger = try Ledger(directory: directory.path)
+        let cells = try ledger.cells().map(\.id)
+        var assumed = Self.record("1")
+        assumed.assumed = true
+        try ledger.assumeCode([cells[0]: assumed])
+        var other = Self.record("2")
+        other.assumed = true
+        try ledger.assumeCode([cells[0]: other, cells[1]: other])
+        let codes = try ledger.codes()
+        XCTAssertEqual(codes[cells[0]], .known(assumed), "an assumed code is not replaced")
+        XCTAssertEqual(codes[cells[1]], .known(other))
+        XCTAssertEqual(codes[cells[2]], .unknown)
     }
 
     func testPlanningSaysWhichVariantsCodeChanged() throws {
@@ -84,6 +102,24 @@ final class LedgerCodeTests: XCTestCase {
         let kept = CodePlanning.keepingEarlierCells(plan, legacy: legacy, cells: before, codes: codes)
         XCTAssertEqual(kept.kept, ["c": 1], "only a done cell of unknown code is kept")
         XCTAssertEqual(kept.plan.cells.map(\.id), ["5", "6", "3", "7", "4"].map { LedgerFixtures.id(Character($0)) })
-        XCTAssertNil(kept.plan.cells.last?.code)
+        var assumed = Self.record("2")
+        assumed.assumed = true
+        XCTAssertEqual(kept.plan.cells.last?.code, assumed)
+        XCTAssertEqual(kept.assumed, [LedgerFixtures.id("4"): assumed])
+
+        // Planned again: with the same code the kept cell stays (silently); with other code it is replaced.
+        var later = codes
+        later[LedgerFixtures.id("4")] = .known(assumed)
+        let same = CodePlanning.keepingEarlierCells(plan, legacy: legacy, cells: before, codes: later)
+        XCTAssertEqual(same.plan.cells.last?.id, LedgerFixtures.id("4"))
+        XCTAssertEqual(same.kept, [:])
+        XCTAssertEqual(same.assumed, [:])
+        var edited = plan
+        edited.cells[4].code = Self.record("3")
+        let other = CodePlanning.keepingEarlierCells(edited, legacy: legacy, cells: before, codes: later)
+        XCTAssertEqual(other.plan.cells.last?.id, LedgerFixtures.id("8"))
+        XCTAssertEqual(
+            CodePlanning.changes(other.plan, before: before, codes: later),
+            ["variant a: code changed, 2 new cells", "variant c: code changed, 1 new cell"])
     }
 }
