@@ -29,6 +29,8 @@ public enum CodeFiles {
         var records: [String: CodeRecord] = [:]
         var resolved: [String: [String]] = [:]
         var provenance: [[String]: (commit: String?, dirty: Bool?)] = [:]
+        // Each file is hashed once, however many variants share it (the `train` block's list, the same script).
+        var hashes: [String: String] = [:]
         for variant in sweep.variants where variant.command != nil {
             let paths: [String]
             if let spec = variant.code {
@@ -50,7 +52,8 @@ public enum CodeFiles {
             var hashed: [CodeFile] = []
             for path in paths {
                 do {
-                    let sha256 = try SHA256Hex.ofFile(path)
+                    let sha256 = try hashes[path] ?? SHA256Hex.ofFile(path)
+                    hashes[path] = sha256
                     hashed.append(CodeFile(path: recordedPath(path, directory: directory), sha256: sha256))
                 } catch {
                     let location = variant.code?.location

@@ -73,7 +73,7 @@ public struct CoordinatorSetup {
                     at: sweep.stage1CheckpointLocation, key: "stage1_checkpoint", "\(error)\(hint)")
             }
         }
-        let code = try CodeFiles.records(for: sweep, sweepDirectory: directory(of: sweepPath))
+        let code = try CodeFiles.records(for: sweep, sweepDirectory: Sweep.directory(ofFile: sweepPath))
         var plan = try SweepPlan.make(
             sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256, code: code)
 
@@ -143,11 +143,6 @@ public struct CoordinatorSetup {
             sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, adaptive: adaptive,
             incarnation: incarnation,
             hashedAtStart: Set([dataset.sha256] + [stage1Ref?.sha256].compactMap { $0 }), lock: lock)
-    }
-
-    /// The absolute directory of the file at `path` (relative paths against the current directory).
-    static func directory(of path: String) -> String {
-        URL(fileURLWithPath: absolute(path)).standardizedFileURL.deletingLastPathComponent().path
     }
 
     /// `path` made absolute against the current directory.
