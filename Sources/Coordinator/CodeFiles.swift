@@ -51,6 +51,15 @@ public enum CodeFiles {
             guard !paths.isEmpty else { continue }
             var hashed: [CodeFile] = []
             for path in paths {
+                if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                    // A line of the hash's text per file: a path with a line break would make it ambiguous.
+                    let location = variant.code?.location
+                    problems.insert(
+                        problem(
+                            at: location, key: "variants.\(variant.name).command",
+                            "\(path.debugDescription): a code file's path must not contain control characters"))
+                    continue
+                }
                 do {
                     let sha256 = try hashes[path] ?? SHA256Hex.ofFile(path)
                     hashes[path] = sha256

@@ -120,6 +120,18 @@ final class CodeRecordTests: XCTestCase {
         }
     }
 
+    func testAFileWithALineBreakInItsNameIsRefused() throws {
+        let directory = TemporaryDirectory()
+        directory.write("lib/a\nb.py", text: "1")
+        do {
+            _ = try Self.records(Self.sweep("  a: {code: [\"lib/*.py\"]}"), in: directory)
+            XCTFail("expected a SweepError")
+        } catch let error as SweepError {
+            XCTAssertEqual(error.problems.map(\.key), ["variants.a.code"])
+            XCTAssertTrue(error.description.hasSuffix("a code file's path must not contain control characters"))
+        }
+    }
+
     func testLimitsOnFilesAndBytes() throws {
         let directory = TemporaryDirectory()
         for index in 0..<5 { directory.write("lib/f\(index).py", text: String(repeating: "x", count: 100)) }
