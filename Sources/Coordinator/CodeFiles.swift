@@ -110,7 +110,8 @@ public enum CodeFiles {
                 problems.append(
                     problem(
                         at: pattern.location, key: "code",
-                        "the files hold more than \(limits.bytes) bytes; hash at most \(limits.bytes) bytes (narrow the globs)"
+                        "the files hold more than \(limits.bytes) bytes; hash at most \(limits.bytes) bytes"
+                            + " (narrow the globs)"
                     ))
                 return ([], problems)
             }

@@ -2,10 +2,10 @@
 import Foundation
 
 /// Globs as `code:` writes them: a path whose components may hold `*` (any run of characters), `?` (one character)
-/// or be `**` (zero or more directories; a last `**`, every file below). Every other character is literal. A wildcard component matches no name
-/// that starts with `.` unless the component itself starts with `.`; `**` descends into no directory whose name
-/// starts with `.` and into no symbolic link to a directory (so a walk cannot loop). Only regular files (or
-/// symbolic links to them) are matched.
+/// or be `**` (zero or more directories; a last `**`, every file below). Every other character is literal. A
+/// wildcard component matches no name that starts with `.` unless the component itself starts with `.`; `**`
+/// descends into no directory whose name starts with `.` and into no symbolic link to a directory (so a walk
+/// cannot loop). Only regular files (or symbolic links to them) are matched.
 public enum CodeGlob {
     /// A directory that could not be listed while expanding.
     public struct Unreadable: Error {

@@ -99,9 +99,9 @@ public struct CoordinatorSetup {
             try ledger.assumeCode(kept.assumed)
             for (variant, count) in kept.kept.sorted(by: { $0.key < $1.key }) {
                 let cells = count == 1 ? "1 done cell" : "\(count) done cells"
-                logger.info(
+                let line =
                     "variant \(variant): \(cells) planned before code was hashed kept (their code assumed to be today's)"
-                )
+                logger.info("\(line)")
             }
         }
         for line in CodePlanning.changes(plan, before: before, codes: codes) { logger.info("\(line)") }

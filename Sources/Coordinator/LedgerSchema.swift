@@ -29,8 +29,8 @@ enum LedgerSchema {
 
     /// Version 3: `cell_code` holds the code of each command cell that has some (`CodeRecord` as JSON, its hash
     /// apart), written when the cell is planned — also for an adaptive sweep's later cells before they join `cells`,
-    /// so the column references no cell. The cells of a ledger written before get a row without code (`sha256` and `record` NULL): planned
-    /// before code was hashed, their code is unknown (`Ledger+Code.swift`).
+    /// so the column references no cell. The cells of a ledger written before get a row without code (`sha256` and
+    /// `record` NULL): planned before code was hashed, their code is unknown (`Ledger+Code.swift`).
     private static let version3 = """
         CREATE TABLE cell_code (
             cell TEXT PRIMARY KEY NOT NULL CHECK (length(cell) = 64),

@@ -7,8 +7,9 @@ public struct ProvenanceRecord: Sendable, Equatable {
     public var variant: String
     public var seed: UInt64
     /// Every resolved config key but `seed` and `threads`, plus `dataset`, `stage1_checkpoint`, `code_version`,
-    /// `blas_core` and, for a command cell with code, `code` (its code hash). The thread count is left out: results do not depend on it (the trainer's threading is tested
-    /// bit for bit), so workers with different `--threads` are not a difference.
+    /// `blas_core` and, for a command cell with code, `code` (its code hash). The thread count is left out: results
+    /// do not depend on it (the trainer's threading is tested bit for bit), so workers with different `--threads` are
+    /// not a difference.
     public var values: [String: String]
     /// Provenance keys the cell's result does not record (a command cell's dataset hash, stage-1 hash, BLAS kernel):
     /// unknown, not different, so they are left out of every comparison of that key.
