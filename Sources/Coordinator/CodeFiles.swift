@@ -22,7 +22,9 @@ public enum CodeFiles {
     ///   directory without a glob, a file that cannot be read, or passes a limit.
     public static func records(
         for sweep: Sweep, sweepDirectory: String, limits: (files: Int, bytes: Int64) = (maximumFiles, maximumBytes),
-        git: (_ directory: String, _ files: [String]) -> (commit: String?, dirty: Bool?) = CodeGit.provenance
+        git: (_ directory: String, _ files: [String]) -> (commit: String?, dirty: Bool?) = {
+            CodeGit.provenance(directory: $0, files: $1)
+        }
     ) throws -> [String: CodeRecord] {
         let directory = CodeGlob.normalized(sweepDirectory)
         var problems: Set<SweepProblem> = []

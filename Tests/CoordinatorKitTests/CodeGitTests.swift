@@ -57,4 +57,17 @@ final class CodeGitTests: XCTestCase {
         XCTAssertNil(facts.commit)
         XCTAssertNil(facts.dirty)
     }
+
+    func testWithoutGitThereIsNothing() throws {
+        let directory = TemporaryDirectory()
+        try git(["init", "-q"], in: directory.path)
+        directory.write("train.py", text: "1")
+        try git(["add", "train.py"], in: directory.path)
+        try git(["commit", "-q", "-m", "one"], in: directory.path)
+        XCTAssertNotNil(CodeGit.provenance(directory: directory.path, files: [directory.file("train.py")]).commit)
+        let facts = CodeGit.provenance(
+            directory: directory.path, files: [directory.file("train.py")], program: "ablate-no-such-git")
+        XCTAssertNil(facts.commit, "a missing git program is no commit, not an error")
+        XCTAssertNil(facts.dirty)
+    }
 }
