@@ -210,10 +210,13 @@ public struct SweepVariant: Sendable, Equatable {
     /// The command's own settings (`params`): the `train` block's with the variant's own over them per name (a
     /// replica's are its source's); empty for none and always for the native trainer.
     public var params: CommandParams
+    /// The files whose content enters a command cell's id (`code`: the variant's own list, else the `train`
+    /// block's); nil when neither gives one (the command's script is then found by `CodeFiles.defaultFile`).
+    public var code: CodeSpec?
 
     public init(
         name: String, overrides: [SettingOverride], config: TrainingConfig, command: [String]? = nil,
-        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none
+        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none, code: CodeSpec? = nil
     ) {
         self.name = name
         self.overrides = overrides
@@ -222,6 +225,7 @@ public struct SweepVariant: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.replicaOf = replicaOf
         self.params = params
+        self.code = code
     }
 
     /// The config of this variant's cell for `seed`.

@@ -5,7 +5,7 @@ import Yams
 
 enum SweepVariants {
     /// Keys of a variant besides training settings.
-    static let extraKeys: Set<String> = ["command", "timeout_s", SweepParams.key]
+    static let extraKeys: Set<String> = ["command", "timeout_s", SweepParams.key, SweepCode.key]
 
     static let forbidden = [
         "stage": "set the cells' stage once, at the top level (stage:)",
@@ -62,6 +62,12 @@ enum SweepVariants {
         let command = own.command ?? parts.defaultCommand
         let timeout = own.timeoutSeconds ?? parts.defaultTimeoutSeconds
         let params = parts.trainParams.params.overridden(by: own.params.params)
+        let code = own.codeEntry != nil ? own.code : parts.defaultCode
+        if command == nil, let codeEntry = own.codeEntry ?? parts.defaultCodeEntry {
+            let owner = own.codeEntry == nil ? "variant '\(entry.key)' runs the native trainer: " : ""
+            reader.report(codeEntry, owner + SweepCode.nativeMessage)
+            bad = true
+        }
         if !checkParams(
             params, variant: entry.key, command: command, own: own.params, train: parts.trainParams, reader: &reader)
         {
@@ -82,7 +88,7 @@ enum SweepVariants {
         let overrides = block.settings.map { SettingOverride(key: $0.key, value: SweepParser.valueText($0.value)) }
         return SweepVariant(
             name: entry.key, overrides: overrides, config: config, command: command, timeoutSeconds: timeout,
-            params: params)
+            params: params, code: code)
     }
 
     /// The message for params of a variant that runs the native trainer.
@@ -138,6 +144,9 @@ enum SweepVariants {
         var commandEntry: SweepEntry?
         var timeoutSeconds: Double?
         var params = ParamsBlock()
+        /// `code` (`SweepCode`) and where it is written; `code` is nil when absent or unreadable.
+        var code: CodeSpec?
+        var codeEntry: SweepEntry?
         /// Whether one of them could not be read.
         var bad = false
     }
@@ -153,7 +162,12 @@ enum SweepVariants {
             out.params = read.block
             out.bad = out.bad || read.bad
         }
-        for extra in extras where extra.key != SweepParams.key {
+        for extra in extras where extra.key == SweepCode.key {
+            out.code = SweepCode.read(extra, reader: &reader)
+            out.codeEntry = extra
+            out.bad = out.bad || out.code == nil
+        }
+        for extra in extras where extra.key != SweepParams.key && extra.key != SweepCode.key {
             if extra.key == "command" {
                 out.command = reader.stringList(extra)
                 out.commandEntry = extra
