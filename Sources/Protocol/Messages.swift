@@ -75,9 +75,12 @@ public struct Hello: Codable, Sendable, Equatable {
     public var blasCore: String
     /// Jobs this process is still running or holding results of.
     public var resuming: [JobProgress]
+    /// The GPUs the worker's jobs are pinned to (`--gpus`, or `[gpu]` with `--gpu`); nil (absent) for none. `gpu`
+    /// stays as before for older readers. Checked at decode time (`ExecutionField.gpusProblem`).
+    public var gpus: [Int]?
     public init(
         worker: String, incarnation: String, host: String, threads: Int, gpu: Int?, slots: Int, codeVersion: String,
-        blasCore: String, resuming: [JobProgress]
+        blasCore: String, resuming: [JobProgress], gpus: [Int]? = nil
     ) {
         self.worker = worker
         self.incarnation = incarnation
@@ -88,6 +91,7 @@ public struct Hello: Codable, Sendable, Equatable {
         self.codeVersion = codeVersion
         self.blasCore = blasCore
         self.resuming = resuming
+        self.gpus = gpus
     }
 }
 
@@ -144,10 +148,22 @@ public struct Assign: Codable, Sendable, Equatable {
     /// of scalars (`CommandParams.canonicalJSON`); nil (absent) when the cell has none. Checked at decode time
     /// against `FieldLimits` (`ParamsField`).
     public var params: String?
+    /// A command cell's extra environment variables (`env:` of the sweep), name → value with `{out}` and `{gpu}`
+    /// left for the worker; nil (absent) for none. Checked at decode time (`ExecutionField`).
+    public var env: [String: String]?
+    /// The directory a command runs in on the worker's host (absolute, or relative to the worker's working
+    /// directory); nil (absent): the worker's working directory.
+    public var workdir: String?
+    /// The file below `$ABLATE_OUT` a command resumes from (`resume_file:`); nil (absent): `last.h5`.
+    public var resumeFile: String?
+    /// Glob patterns below `$ABLATE_OUT` of the files a command's worker streams (`checkpoints:`); nil (absent): the
+    /// default patterns.
+    public var checkpoints: [String]?
     public init(
         cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef,
         stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil,
-        params: String? = nil
+        params: String? = nil, env: [String: String]? = nil, workdir: String? = nil, resumeFile: String? = nil,
+        checkpoints: [String]? = nil
     ) {
         self.cell = cell
         self.attempt = attempt
@@ -160,6 +176,10 @@ public struct Assign: Codable, Sendable, Equatable {
         self.command = command
         self.timeoutSeconds = timeoutSeconds
         self.params = params
+        self.env = env
+        self.workdir = workdir
+        self.resumeFile = resumeFile
+        self.checkpoints = checkpoints
     }
 }
 
