@@ -210,10 +210,14 @@ public struct SweepVariant: Sendable, Equatable {
     /// The command's own settings (`params`): the `train` block's with the variant's own over them per name (a
     /// replica's are its source's); empty for none and always for the native trainer.
     public var params: CommandParams
+    /// The command's `env`, `workdir`, `resume_file` and `checkpoints`: the `train` block's with the variant's own
+    /// over them (a replica's are its source's); empty for none and always for the native trainer.
+    public var execution: CommandExecution
 
     public init(
         name: String, overrides: [SettingOverride], config: TrainingConfig, command: [String]? = nil,
-        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none
+        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none,
+        execution: CommandExecution = .none
     ) {
         self.name = name
         self.overrides = overrides
@@ -222,6 +226,7 @@ public struct SweepVariant: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.replicaOf = replicaOf
         self.params = params
+        self.execution = execution
     }
 
     /// The config of this variant's cell for `seed`.

@@ -28,6 +28,8 @@ struct SweepParts {
     var defaultCommandEntry: SweepEntry?
     /// The `train` block's `params`: every command variant's, each of which may override them per name.
     var trainParams = ParamsBlock()
+    /// The `train` block's `env`, `workdir`, `resume_file` and `checkpoints`: every command variant's defaults.
+    var trainExecution = ExecutionBlock()
     /// The variants that could be read (each bad one has reported its problems).
     var variants: [SweepVariant]?
     var variantEntries: [SweepEntry] = []
@@ -116,6 +118,7 @@ enum SweepParser {
             parts.defaultCommandEntry = defaults.commandEntry
             parts.defaultTimeoutSeconds = defaults.timeoutSeconds
             parts.trainParams = defaults.params
+            parts.trainExecution = defaults.execution
         }
         if let entry = top["variants"] {
             SweepVariants.read(entry, into: &parts, reader: &reader)

@@ -25,10 +25,13 @@ public struct PlannedCell: Sendable, Equatable {
     public var timeoutSeconds: Double?
     /// The command's own settings (`params`), empty for none; they enter the id when there are any.
     public var params: CommandParams
+    /// The command's execution settings (`CommandExecution`); only their `env` enters the id, when there is one.
+    public var execution: CommandExecution
 
     public init(
         id: String, variant: String, seed: UInt64, stage: Stage, config: TrainingConfig, dependsOn: String?,
-        command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil, params: CommandParams = .none
+        command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil, params: CommandParams = .none,
+        execution: CommandExecution = .none
     ) {
         self.id = id
         self.variant = variant
@@ -40,6 +43,7 @@ public struct PlannedCell: Sendable, Equatable {
         self.command = command
         self.timeoutSeconds = timeoutSeconds
         self.params = params
+        self.execution = execution
     }
 }
 
@@ -124,12 +128,12 @@ public struct SweepPlan: Sendable, Equatable {
                     let config = variant.config(seed: seed)
                     let id = try cellID(
                         config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command,
-                        params: variant.params)
+                        params: variant.params, extras: variant.execution.identityExtras)
                     cells.append(
                         PlannedCell(
                             id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
                             dependsOn: stage1Cell?.id, command: variant.command, timeoutSeconds: variant.timeoutSeconds,
-                            sweepSeed: sweepSeed, params: variant.params))
+                            sweepSeed: sweepSeed, params: variant.params, execution: variant.execution))
                 }
             }
             return cells

@@ -5,7 +5,7 @@ import Yams
 
 enum SweepVariants {
     /// Keys of a variant besides training settings.
-    static let extraKeys: Set<String> = ["command", "timeout_s", SweepParams.key]
+    static let extraKeys: Set<String> = Set(["command", "timeout_s", SweepParams.key]).union(SweepExecution.keys)
 
     static let forbidden = [
         "stage": "set the cells' stage once, at the top level (stage:)",
@@ -62,6 +62,13 @@ enum SweepVariants {
         let command = own.command ?? parts.defaultCommand
         let timeout = own.timeoutSeconds ?? parts.defaultTimeoutSeconds
         let params = parts.trainParams.params.overridden(by: own.params.params)
+        let execution = parts.trainExecution.execution.overridden(by: own.execution.execution)
+        if !SweepExecution.check(
+            execution, variant: entry.key, command: command, params: params, own: own.execution,
+            train: parts.trainExecution, reader: &reader)
+        {
+            bad = true
+        }
         if !checkParams(
             params, variant: entry.key, command: command, own: own.params, train: parts.trainParams, reader: &reader)
         {
@@ -82,7 +89,7 @@ enum SweepVariants {
         let overrides = block.settings.map { SettingOverride(key: $0.key, value: SweepParser.valueText($0.value)) }
         return SweepVariant(
             name: entry.key, overrides: overrides, config: config, command: command, timeoutSeconds: timeout,
-            params: params)
+            params: params, execution: execution)
     }
 
     /// The message for params of a variant that runs the native trainer.
@@ -138,6 +145,8 @@ enum SweepVariants {
         var commandEntry: SweepEntry?
         var timeoutSeconds: Double?
         var params = ParamsBlock()
+        /// `env`, `workdir`, `resume_file` and `checkpoints` (`SweepExecution`).
+        var execution = ExecutionBlock()
         /// Whether one of them could not be read.
         var bad = false
     }
@@ -153,7 +162,10 @@ enum SweepVariants {
             out.params = read.block
             out.bad = out.bad || read.bad
         }
-        for extra in extras where extra.key != SweepParams.key {
+        let execution = SweepExecution.read(extras, reader: &reader)
+        out.execution = execution.block
+        out.bad = out.bad || execution.bad
+        for extra in extras where extra.key != SweepParams.key && !SweepExecution.keys.contains(extra.key) {
             if extra.key == "command" {
                 out.command = reader.stringList(extra)
                 out.commandEntry = extra
@@ -225,6 +237,7 @@ enum SweepVariants {
             where variants[earlier].replicaOf == nil && variants[earlier].config == variants[later].config
                 && variants[earlier].command == variants[later].command
                 && variants[earlier].params == variants[later].params
+                && variants[earlier].execution.env == variants[later].execution.env
             {
                 reader.report(
                     entries[later],
