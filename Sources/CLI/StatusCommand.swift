@@ -74,7 +74,8 @@ struct StatusCommand: ParsableCommand {
             var rows = StatusTable.rows(cells)
             let summary = StatusProgress.apply(to: &rows, progress: progress, now: Date().timeIntervalSince1970)
             let reply = StatusReply(sweep: try ledger.sweepName() ?? "?", rows: rows, summary: summary)
-            return (reply, try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state))
+            let workers = StatusTable.workerLines(try ledger.workers())
+            return (reply, try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state) + workers)
         }
         guard let connect else { throw RunFailure(message: "give --state or --connect") }
         return (try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys()), [])

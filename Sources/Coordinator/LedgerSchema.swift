@@ -4,7 +4,7 @@ import GRDB
 /// The ledger's schema: one migration per version, applied in order when a writer opens the ledger.
 enum LedgerSchema {
     /// Schema version written by the newest migration (also stored in `meta.schema_version`).
-    static let version = 2
+    static let version = 3
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -14,11 +14,20 @@ enum LedgerSchema {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: version2)
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: version3)
+        }
         return migrator
     }
 
     /// Version 2: `cells.planned` marks the cells of the sweep as last submitted (1) apart from cells of earlier
     /// versions of it that a changed variant replaced (0); status and reports show the planned ones.
+    /// Version 3: `workers.gpus`, the GPUs a worker's HELLO reported (`0,1`; NULL for none), shown by `ablate status`.
+    private static let version3 = """
+        ALTER TABLE workers ADD COLUMN gpus TEXT;
+        UPDATE meta SET schema_version = 3;
+        """
+
     private static let version2 = """
         ALTER TABLE cells ADD COLUMN planned INTEGER NOT NULL DEFAULT 1 CHECK (planned IN (0, 1));
         UPDATE meta SET schema_version = 2;

@@ -18,7 +18,8 @@ extension Scheduler {
                 WorkerRecord(
                     name: hello.worker, incarnation: hello.incarnation, host: hello.host, threads: hello.threads,
                     gpu: hello.gpu, slots: hello.slots,
-                    codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now)))
+                    codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now,
+                    gpus: hello.gpus)))
         actions.append(
             .send(
                 peer,
