@@ -141,6 +141,25 @@ final class CommandExecutionEndToEndTests: XCTestCase {
         XCTAssertEqual(second["name"] as? String, "resume-state.pt", "$ABLATE_RESUME keeps the resume file's name")
     }
 
+    func testABadExecutionSettingIsOneLineWithFileLineAndKeyAndLeavesNothingBehind() throws {
+        let directory = TemporaryDirectory()
+        let sweep = try writeSweep(
+            directory, train: #"{command: [/bin/sh, run.sh], env: {ABLATE_SEED: 1}}"#,
+            variants: ["a": #"{resume_file: ../x.pt, checkpoints: ["/abs/*.pt"]}"#])
+        let state = directory.file("state")
+        let result = try AblateBinary.run(["local", "--sweep", sweep, "--state", state])
+        XCTAssertNotEqual(result.status, 0)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        for needle in [
+            "sweep.yaml:6: train.env.ABLATE_SEED: 'ABLATE_SEED' starts with ABLATE_",
+            "sweep.yaml:8: variants.a.resume_file: '../x.pt' has a component starting with '.'",
+            "sweep.yaml:8: variants.a.checkpoints[0]: '/abs/*.pt' is absolute",
+        ] {
+            XCTAssertEqual(lines.filter { $0.contains(needle) }.count, 1, "\(needle) in\n\(result.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: state), "a refused sweep leaves no state directory")
+    }
+
     func testTwoSlotsPerGPUPackFourConcurrentCellsTwoOnEachGPU() throws {
         let directory = TemporaryDirectory()
         let barrier = directory.file("running")
