@@ -13,6 +13,8 @@ extension Scheduler {
         var session = Session(
             id: id, peer: peer, worker: hello.worker, incarnation: hello.incarnation, slots: hello.slots, lastHeard: now
         )
+        session.host = hello.host
+        session.gpus = hello.gpus
         actions.append(
             .saveWorker(
                 WorkerRecord(

@@ -50,6 +50,9 @@ public struct Scheduler: Sendable {
         public var lastHeard: Double
         /// Cells this session runs, with their attempt.
         public var held: [String: Int] = [:]
+        /// The worker's host and GPUs, from its HELLO (for status replies).
+        public var host = ""
+        public var gpus: [Int]?
     }
 
     public let settings: CoordinatorSettings

@@ -65,6 +65,7 @@ enum MessageValidation {
             fields.logLines(log.lines)
         case .statusReply(let reply):
             for (index, row) in reply.rows.enumerated() { fields.digest(row.cell, "rows[\(index)].cell") }
+            for (index, worker) in (reply.workers ?? []).enumerated() { fields.statusWorker(worker, index) }
         case .chunk(let chunk):
             fields.fileSize(chunk.totalSize, "total size")
         case .metrics, .data, .disconnect, .statusRequest: break
@@ -191,8 +192,18 @@ private struct FieldChecker {
     }
 
     /// HELLO's `gpus` (`ExecutionField.gpusProblem`).
-    mutating func gpus(_ gpus: [Int]) {
-        if let problem = ExecutionField.gpusProblem(gpus) { fail("field 'gpus' \(problem)") }
+    mutating func gpus(_ gpus: [Int], field: String = "gpus") {
+        if let problem = ExecutionField.gpusProblem(gpus) { fail("field '\(field)' \(problem)") }
+    }
+
+    /// One of STATUS_REPLY's `workers`: the rules of the HELLO it comes from, and a cell count ≥ 0.
+    mutating func statusWorker(_ worker: StatusReply.Worker, _ index: Int) {
+        let field = "workers[\(index)]"
+        label(worker.worker, field + ".worker", allowEmpty: false)
+        label(worker.host, field + ".host", allowEmpty: true)
+        within(worker.slots, 0...FieldLimits.maxJobsPerWorker, field + ".slots")
+        if let gpus = worker.gpus { self.gpus(gpus, field: field + ".gpus") }
+        atLeast(worker.cells, 0, field + ".cells")
     }
 
     mutating func fileSize(_ size: Int64, _ field: String) {

@@ -448,6 +448,23 @@ public struct StatusReply: Codable, Sendable, Equatable {
             self.reason = reason
         }
     }
+    /// A worker with an open session: its name, host, slots, GPUs and the cells it holds.
+    public struct Worker: Codable, Sendable, Equatable {
+        public var worker: String
+        public var host: String
+        public var slots: Int
+        /// The GPUs its HELLO reported; nil for none.
+        public var gpus: [Int]?
+        /// Cells its session holds now.
+        public var cells: Int
+        public init(worker: String, host: String, slots: Int, gpus: [Int]?, cells: Int) {
+            self.worker = worker
+            self.host = host
+            self.slots = slots
+            self.gpus = gpus
+            self.cells = cells
+        }
+    }
     public var sweep: String
     public var rows: [Row]
     /// Why the coordinator is paused (e.g. its state directory is full); absent while it is not. Optional on the
@@ -455,11 +472,16 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var paused: String?
     /// The whole sweep's progress (`StatusSummary`); optional on the wire: older coordinators never send it.
     public var summary: StatusSummary?
-    public init(sweep: String, rows: [Row], paused: String? = nil, summary: StatusSummary? = nil) {
+    /// The workers with an open session, by name; absent from older coordinators (and when none is connected).
+    public var workers: [Worker]?
+    public init(
+        sweep: String, rows: [Row], paused: String? = nil, summary: StatusSummary? = nil, workers: [Worker]? = nil
+    ) {
         self.sweep = sweep
         self.rows = rows
         self.paused = paused
         self.summary = summary
+        self.workers = workers
     }
 }
 

@@ -185,6 +185,8 @@ final class CommandExecutionEndToEndTests: XCTestCase {
         }
         let status = try AblateBinary.run(["status", "--state", cluster.state])
         XCTAssertTrue(status.stdout.contains("worker w: GPUs 0,1, 4 slots"), status.stdout)
+        let live = try AblateBinary.run(["status", "--connect", cluster.endpoint])
+        XCTAssertTrue(live.stdout.contains("worker w: GPUs 0,1, 4 slots, "), live.stdout + live.stderr)
         XCTAssertEqual(try cluster.waitForCoordinator(timeout: 120), 0, cluster.logTails())
         var devices: [String] = []
         for seed: UInt64 in [1, 2, 3, 4] {

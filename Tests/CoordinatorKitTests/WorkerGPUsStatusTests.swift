@@ -58,5 +58,16 @@ final class WorkerGPUsStatusTests: XCTestCase {
             return nil
         }
         XCTAssertEqual(saved.map(\.gpus), [[0, 1]])
+        let workers = try XCTUnwrap(scheduler.statusReply(now: 2).workers)
+        XCTAssertEqual(workers, [StatusReply.Worker(worker: "w", host: "h", slots: 4, gpus: [0, 1], cells: 0)])
+        XCTAssertEqual(
+            StatusTable.workerLines(
+                workers + [StatusReply.Worker(worker: "v", host: "", slots: 1, gpus: nil, cells: 1)]),
+            ["worker v: no GPU, 1 slot, 1 running", "worker w: GPUs 0,1, 4 slots, 0 running (host h)"])
+        XCTAssertNil(
+            Scheduler(
+                settings: settings, incarnation: "c2", cells: [], files: [], artifacts: [:],
+                dataset: ArtifactRef(name: "dataset.h5", sha256: F.id("d"), size: 1), stage1Checkpoint: nil, now: 0
+            ).statusReply(now: 0).workers, "no session: no workers key")
     }
 }

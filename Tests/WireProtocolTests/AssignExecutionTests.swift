@@ -1,4 +1,4 @@
-// AssignExecutionTests: ASSIGN's env, workdir, resume_file and checkpoints and HELLO's gpus — absent by default, each bad value refused at decode time.
+// AssignExecutionTests: ASSIGN's env, workdir, resume_file and checkpoints, HELLO's gpus and STATUS_REPLY's workers — absent by default, each bad value refused at decode time.
 import WireProtocol
 import XCTest
 
@@ -110,6 +110,26 @@ final class AssignExecutionTests: XCTestCase {
         XCTAssertNoThrow(
             try MessageCodec.decode(MessageCodec.encode(assign(checkpoints: (0..<32).map { "f\($0).pt" }))))
         XCTAssertNoThrow(try MessageCodec.decode(MessageCodec.encode(assign(checkpoints: []))))
+    }
+
+    func testStatusReplyWorkersRoundTripAndBadOnesAreRefused() throws {
+        func reply(_ workers: [StatusReply.Worker]?) -> Message {
+            .statusReply(StatusReply(sweep: "s", rows: [], workers: workers))
+        }
+        XCTAssertFalse(String(decoding: MessageCodec.encode(reply(nil))[2], as: UTF8.self).contains("workers"))
+        let good = reply([
+            StatusReply.Worker(worker: "w", host: "h", slots: 4, gpus: [0, 1], cells: 3),
+            StatusReply.Worker(worker: "cpu", host: "", slots: 1, gpus: nil, cells: 0),
+        ])
+        XCTAssertEqual(try MessageCodec.decode(MessageCodec.encode(good)), good)
+        func worker(name: String = "w", slots: Int = 1, gpus: [Int]? = nil, cells: Int = 0) -> StatusReply.Worker {
+            StatusReply.Worker(worker: name, host: "h", slots: slots, gpus: gpus, cells: cells)
+        }
+        assertRefused(reply([worker(name: "")]), "name", "field 'workers[0].worker' is empty")
+        assertRefused(reply([worker(), worker(name: "a\nb")]), "name", "field 'workers[1].worker' contains a control")
+        assertRefused(reply([worker(slots: 257)]), "header", "field 'workers[0].slots' is 257")
+        assertRefused(reply([worker(gpus: [2, 2])]), "header", "field 'workers[0].gpus' lists a GPU twice")
+        assertRefused(reply([worker(cells: -1)]), "header", "field 'workers[0].cells' is -1")
     }
 
     func testBadHelloGPUsAreRefused() {
