@@ -73,9 +73,10 @@ struct StatusCommand: ParsableCommand {
             }
             var rows = StatusTable.rows(cells)
             let summary = StatusProgress.apply(to: &rows, progress: progress, now: Date().timeIntervalSince1970)
-            let reply = StatusReply(sweep: try ledger.sweepName() ?? "?", rows: rows, summary: summary)
-            let workers = StatusTable.workerLines(try ledger.workers())
-            return (reply, try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state) + workers)
+            let reply = StatusReply(
+                sweep: try ledger.sweepName() ?? "?", rows: rows, summary: summary,
+                workers: StatusTable.workers(try ledger.workers(), cells: cells))
+            return (reply, try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state))
         }
         guard let connect else { throw RunFailure(message: "give --state or --connect") }
         return (try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys()), [])

@@ -163,6 +163,7 @@ final class CommandExecutionEndToEndTests: XCTestCase {
     func testTwoSlotsPerGPUPackFourConcurrentCellsTwoOnEachGPU() throws {
         let directory = TemporaryDirectory()
         let barrier = directory.file("running")
+        let go = directory.file("go")
         try FileManager.default.createDirectory(atPath: barrier, withIntermediateDirectories: true)
         let pinned = script(
             directory, "pinned.sh",
@@ -171,6 +172,8 @@ final class CommandExecutionEndToEndTests: XCTestCase {
             i=0
             while [ "$(ls "\(barrier)" | wc -l)" -lt 4 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
             together=$(ls "\(barrier)" | wc -l)
+            i=0
+            while [ ! -e "\(go)" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
             echo "{\\"epoch\\": 1, \\"val_macro_f1\\": 0.5, \\"cuda\\": \\"$CUDA_VISIBLE_DEVICES\\", \\"gpu\\": \\"$1\\", \\"together\\": $together}" >> "$ABLATE_OUT/metrics.jsonl"
 
             """)
@@ -180,13 +183,22 @@ final class CommandExecutionEndToEndTests: XCTestCase {
         defer { cluster.stopAll() }
         try cluster.startCoordinator(sweep: sweep)
         try cluster.startWorker("w", arguments: ["--gpus", "0,1", "--slots-per-gpu", "2"])
-        try cluster.wait("the worker's HELLO with its GPUs to be recorded", timeout: 60) {
-            (try? cluster.ledger().workers().first?.gpus) == [0, 1]
+        try cluster.wait("the four cells to run at once", timeout: 60) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: barrier))?.count ?? 0) == 4
         }
+        XCTAssertEqual(try cluster.ledger().workers().first?.gpus, [0, 1], "HELLO's GPUs are in the ledger")
         let status = try AblateBinary.run(["status", "--state", cluster.state])
-        XCTAssertTrue(status.stdout.contains("worker w: GPUs 0,1, 4 slots"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("worker w: GPUs 0,1, 4 slots, 4 running"), status.stdout)
         let live = try AblateBinary.run(["status", "--connect", cluster.endpoint])
-        XCTAssertTrue(live.stdout.contains("worker w: GPUs 0,1, 4 slots, "), live.stdout + live.stderr)
+        XCTAssertTrue(live.stdout.contains("worker w: GPUs 0,1, 4 slots, 4 running"), live.stdout + live.stderr)
+        let json = try AblateBinary.run(["status", "--state", cluster.state, "--json"])
+        let document = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout)
+        let workers = try XCTUnwrap(document["workers"] as? [[String: Any]], json.stdout)
+        XCTAssertEqual(workers.compactMap { $0["worker"] as? String }, ["w"])
+        XCTAssertEqual(workers.first?["gpus"] as? [Int], [0, 1])
+        XCTAssertEqual(workers.first?["slots"] as? Int, 4)
+        directory.write("go", text: "")
         XCTAssertEqual(try cluster.waitForCoordinator(timeout: 120), 0, cluster.logTails())
         var devices: [String] = []
         for seed: UInt64 in [1, 2, 3, 4] {

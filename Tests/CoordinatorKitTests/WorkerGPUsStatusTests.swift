@@ -24,7 +24,7 @@ final class WorkerGPUsStatusTests: XCTestCase {
         XCTAssertEqual(read.first { $0.name == "host-none" }?.gpus, [])
     }
 
-    func testWorkerLinesShowEachWorkersGPUsAndSlots() {
+    func testWorkerLinesShowEachWorkersGPUsAndSlots() throws {
         var packed = F.worker("b-packed", seen: 1)
         packed.gpus = [0, 1]
         packed.slots = 4
@@ -36,12 +36,16 @@ final class WorkerGPUsStatusTests: XCTestCase {
         old.slots = 2
         old.gpus = nil
         let cpu = F.worker("d-cpu", seen: 1)
-        let lines = StatusTable.workerLines([packed, single, old, cpu])
+        let running = [F.running(F.cell("a", position: 0), attempt: 1, worker: "b-packed"), F.cell("b", position: 1)]
+        let workers = try XCTUnwrap(StatusTable.workers([packed, single, old, cpu], cells: running))
+        XCTAssertEqual(workers.map(\.cells), [0, 1, 0, 0], "b-packed runs one cell")
+        let lines = StatusTable.workerLines(workers)
         XCTAssertEqual(lines.count, 4)
-        XCTAssertTrue(lines[0].hasPrefix("worker a-single: GPU 3, 1 slot"), lines[0])
-        XCTAssertTrue(lines[1].hasPrefix("worker b-packed: GPUs 0,1, 4 slots"), lines[1])
+        XCTAssertEqual(lines[0], "worker a-single: GPU 3, 1 slot, 0 running (host host)")
+        XCTAssertEqual(lines[1], "worker b-packed: GPUs 0,1, 4 slots, 1 running (host host)")
         XCTAssertTrue(lines[2].hasPrefix("worker c-old: GPU 2, 2 slots"), "a worker from before gpus: its gpu")
         XCTAssertTrue(lines[3].hasPrefix("worker d-cpu: no GPU"), lines[3])
+        XCTAssertNil(StatusTable.workers([], cells: running))
     }
 
     func testTheSchedulerRecordsTheGPUsOfAHello() throws {
