@@ -27,7 +27,11 @@ struct WorkerCommand: ParsableCommand {
     var slotsPerGPU: Int?
     @Option(parsing: .unconditional, help: "Jobs run at once (default 1; with --gpus, GPUs × --slots-per-gpu).")
     var slots: Int?
-    @Option(name: .customLong("cache-dir"), help: "Frozen-prefix cache directory (default WORK_DIR/cache).")
+    @Option(
+        name: .customLong("cache-dir"),
+        help:
+            "The host's cache, shareable by its workers: fetched datasets and checkpoints (artifacts/) and frozen-prefix caches (default WORK_DIR/cache)."
+    )
     var cacheDir: String?
     @Option(
         name: .customLong("stop-timeout"),

@@ -1,6 +1,7 @@
 // CellProgress: what a cell's epoch reports say about its pace — seconds per epoch, samples/s, loss, ETA that counts down.
 import Foundation
 import RunSpec
+import WireProtocol
 
 /// A cell's progress as its epoch reports show it, in every attempt so far. Pure: fed by `record`, read with a time.
 public struct CellProgress: Sendable, Equatable {
@@ -16,6 +17,10 @@ public struct CellProgress: Sendable, Equatable {
     /// Training rows per second in the latest epoch (from its record's `train.support`), nil when unknown.
     public private(set) var samplesPerSecond: Double?
 
+    /// Where the run is inside its current epoch or cache build, from the worker's latest heartbeat (cleared by the
+    /// next epoch report).
+    public private(set) var within: JobProgress?
+
     /// Epochs averaged for the pace.
     public static let window = 3
 
@@ -25,6 +30,7 @@ public struct CellProgress: Sendable, Equatable {
     public mutating func record(seconds: Double, trainLoss: Double, valMacroF1: Double, record: String, at time: Double)
     {
         lastReportAt = time
+        within = nil
         self.trainLoss = trainLoss.isFinite ? trainLoss : nil
         lastValMacroF1 = valMacroF1.isFinite ? valMacroF1 : nil
         samplesPerSecond = nil
@@ -45,6 +51,21 @@ public struct CellProgress: Sendable, Equatable {
             valMacroF1: number(val?["macro_f1"] ?? object["val_macro_f1"]), record: line, at: time)
     }
 
+    /// Takes a heartbeat's progress of the cell's current attempt (ignored without a phase).
+    public mutating func heard(_ progress: JobProgress) {
+        guard progress.phase != nil, progress.rowsDone != nil, progress.rowsTotal != nil else { return }
+        within = progress
+    }
+
+    /// The phase as a status shows it: `cache 40%`, `train 42%` or `validate`; nil when unknown.
+    public var phaseText: String? {
+        guard let within, let phase = within.phase else { return nil }
+        guard phase != .validate, let done = within.rowsDone, let total = within.rowsTotal, total > 0 else {
+            return phase.rawValue
+        }
+        return "\(phase.rawValue) \(Int((100 * Double(done) / Double(total)).rounded(.down)))%"
+    }
+
     /// Mean seconds per epoch of the latest epochs; nil before the first timed one.
     public var secondsPerEpoch: Double? {
         recentSeconds.isEmpty ? nil : recentSeconds.reduce(0, +) / Double(recentSeconds.count)
@@ -52,8 +73,15 @@ public struct CellProgress: Sendable, Equatable {
 
     /// Seconds until the last of `remainingEpochs` ends at the current pace, counting down during an epoch: the
     /// part of the current epoch still to go (never below zero) plus the epochs after it. Nil without a pace.
+    /// Before the first timed epoch, a run inside its first epoch's training gives a first estimate from its rate:
+    /// the epoch's rows left at that rate, then each later epoch's rows (validation not counted).
     public func eta(remainingEpochs: Int, now: Double) -> Double? {
-        guard let pace = secondsPerEpoch else { return nil }
+        guard let pace = secondsPerEpoch else {
+            guard let within, within.phase == .train, let rate = within.rowsPerSecond, rate > 0,
+                let done = within.rowsDone, let total = within.rowsTotal, remainingEpochs > 0
+            else { return nil }
+            return Double(total - done) / rate + Double(remainingEpochs - 1) * Double(total) / rate
+        }
         guard remainingEpochs > 0 else { return 0 }
         let since = lastReportAt.map { max(0, now - $0) } ?? 0
         return max(0, pace - since) + Double(remainingEpochs - 1) * pace

@@ -166,7 +166,12 @@ public struct Scheduler: Sendable {
         }
         sessions[sessionID]?.lastHeard = now
         switch message {
-        case .heartbeat:
+        case .heartbeat(let heartbeat):
+            // Progress inside an epoch, for `ablate status`; only of attempts this session holds.
+            for job in heartbeat.progress where job.phase != nil && isCurrent(job.cell, job.attempt, session: sessionID)
+            {
+                progress[job.cell, default: CellProgress()].heard(job)
+            }
             return []
         case .metrics(let report):
             return metrics(report, session: sessionID, peer: peer, now: now)

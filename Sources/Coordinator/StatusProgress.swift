@@ -16,6 +16,13 @@ public enum StatusProgress {
             }
             rows[index].epochSeconds = cell.secondsPerEpoch
             rows[index].samplesPerSecond = cell.samplesPerSecond
+            if running, let within = cell.within {
+                rows[index].phase = cell.phaseText
+                // Inside an epoch's training the worker's own rate is the current one.
+                if within.phase == .train || cell.samplesPerSecond == nil {
+                    rows[index].samplesPerSecond = within.rowsPerSecond ?? rows[index].samplesPerSecond
+                }
+            }
             rows[index].trainLoss = cell.trainLoss
             rows[index].lastValMacroF1 = cell.lastValMacroF1
             if running {

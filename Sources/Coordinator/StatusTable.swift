@@ -51,7 +51,7 @@ public enum StatusTable {
         var lines = [
             pad("variant", variantWidth) + "  " + pad("seed", seedWidth) + "  stage  state    "
                 + pad("worker", workerWidth)
-                + "  try  epoch    elapsed  s/epoch  rows/s    loss  last F1    best F1      ETA"
+                + "  try  epoch    phase        elapsed  s/epoch  rows/s    loss  last F1    best F1      ETA"
         ]
         for row in rows {
             let elapsed = shownSeconds(row.elapsedSeconds).map(duration) ?? "—"
@@ -62,7 +62,8 @@ public enum StatusTable {
                 pad(row.variant, variantWidth) + "  " + pad("\(row.seed)", seedWidth) + "  " + pad(row.stage, 5) + "  "
                     + pad(row.state, 7)
                     + "  " + pad(row.worker ?? "", workerWidth) + "  " + pad("\(row.attempt)", 3) + "  "
-                    + pad("\(row.epoch)/\(row.epochs)", 7) + "  " + right(elapsed, 7) + "  " + right(pace, 7) + "  "
+                    + pad("\(row.epoch)/\(row.epochs)", 7) + "  " + pad(PrintableText.oneLine(row.phase ?? ""), 11)
+                    + "  " + right(elapsed, 7) + "  " + right(pace, 7) + "  "
                     + right(rate, 6) + "  " + right(loss, 6) + "  " + pad(percent(row.lastValMacroF1), 7) + "  "
                     + pad(percent(row.bestValMacroF1), 9) + "  " + (shownSeconds(row.etaSeconds).map(duration) ?? "—"))
         }

@@ -144,6 +144,17 @@ private struct FieldChecker {
     mutating func job(_ job: JobProgress, _ field: String) {
         cell(job.cell, job.attempt, prefix: field + ".")
         atLeast(job.epoch, 0, field + ".epoch")
+        let phaseFields = [job.phase != nil, job.rowsDone != nil, job.rowsTotal != nil]
+        if phaseFields.contains(true), phaseFields.contains(false) {
+            fail("field '\(field)' gives some of phase, rows_done and rows_total: all three or none")
+        }
+        if let done = job.rowsDone, let total = job.rowsTotal {
+            within(total, 0...FieldLimits.maxRows, field + ".rows_total")
+            within(done, 0...max(0, min(total, FieldLimits.maxRows)), field + ".rows_done")
+        }
+        if let rate = job.rowsPerSecond, !(rate.isFinite && rate >= 0 && rate <= 1e12) {
+            fail("field '\(field).rows_per_second' is \(rate), must be a finite number in 0...1e12")
+        }
     }
 
     /// An artifact reference; one a worker sends (`fromWorker`) may not be larger than `FieldLimits.maxFileBytes`.

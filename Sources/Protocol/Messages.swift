@@ -50,14 +50,37 @@ public struct ArtifactRef: Codable, Sendable, Equatable, Hashable {
 
 /// A job a worker holds: its cell, attempt (fencing token) and progress.
 public struct JobProgress: Codable, Sendable, Equatable {
+    /// What a run is doing inside an epoch.
+    public enum Phase: String, Codable, Sendable, CaseIterable {
+        /// Building the frozen-prefix cache (before the first epoch).
+        case cache
+        /// Training the epoch's rows.
+        case train
+        /// Validating after the epoch's training.
+        case validate
+    }
+
     public var cell: String
     public var attempt: Int
     /// Epochs completed so far in this attempt (including those before a resume).
     public var epoch: Int
-    public init(cell: String, attempt: Int, epoch: Int) {
+    /// The phase the run is in and its rows done of total, with the rate since the phase began; all absent when
+    /// the worker does not know (a command) — optional on the wire, older coordinators ignore them.
+    public var phase: Phase?
+    public var rowsDone: Int?
+    public var rowsTotal: Int?
+    public var rowsPerSecond: Double?
+    public init(
+        cell: String, attempt: Int, epoch: Int, phase: Phase? = nil, rowsDone: Int? = nil, rowsTotal: Int? = nil,
+        rowsPerSecond: Double? = nil
+    ) {
         self.cell = cell
         self.attempt = attempt
         self.epoch = epoch
+        self.phase = phase
+        self.rowsDone = rowsDone
+        self.rowsTotal = rowsTotal
+        self.rowsPerSecond = rowsPerSecond
     }
 }
 
@@ -423,6 +446,8 @@ public struct StatusReply: Codable, Sendable, Equatable {
         /// Training loss and validation macro-F1 of its latest epoch.
         public var trainLoss: Double?
         public var lastValMacroF1: Double?
+        /// While running, where the worker's latest heartbeat put the run: `cache 40%`, `train 42%` or `validate`.
+        public var phase: String?
         public init(
             cell: String, variant: String, seed: UInt64, stage: String, state: String, worker: String?, attempt: Int,
             epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?, reason: String? = nil,

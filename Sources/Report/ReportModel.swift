@@ -1,4 +1,5 @@
 // ReportModel: the values a sweep report holds — per cell (one epoch per row), per variant, comparisons, warnings.
+import CoordinatorKit
 
 /// The validation metrics of one epoch (every field from that same epoch).
 public struct EpochMetrics: Sendable, Equatable, Codable {
@@ -28,6 +29,9 @@ public struct CellProvenance: Sendable, Equatable, Codable {
     public var host: String?
     public var blasCore: String?
     public var blasThreads: Int?
+    /// A command cell's code (`code:` of the sweep, or its command's script): files, hash, git commit and dirty
+    /// flag, from the ledger; nil for a cell without code or of unknown code (planned before code was hashed).
+    public var code: CodeRecord? = nil
 
     public init(
         configSHA256: String, datasetSHA256: String?, stage1SHA256: String?, codeVersion: String?, worker: String?,

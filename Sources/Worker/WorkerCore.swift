@@ -165,6 +165,11 @@ public struct WorkerCore: Sendable {
             jobs[cell] = job
             reindex(cell)
             return sendAll(messages)
+        case .progress(let cell, let attempt, let progress):
+            guard var job = jobs[cell], job.outbox.attempt == attempt else { return [] }
+            job.outbox.setWithin(progress)
+            jobs[cell] = job
+            return []
         case .output(let cell, let attempt, let lines):
             guard jobs[cell]?.outbox.attempt == attempt, link.isConnected else { return [] }
             return send(.log(LogLines(cell: cell, attempt: attempt, lines: lines)))

@@ -101,3 +101,29 @@ final class CellProgressTests: XCTestCase {
         XCTAssertEqual(lines[2], "0/1 done, 1 running, 0 failed; sweep ETA 1m35s; 0.00 worker-hours")
     }
 }
+
+extension CellProgressTests {
+    /// A heartbeat's progress shows as the phase of a running cell until the epoch's report replaces it.
+    func testAHeartbeatsPhaseShowsUntilTheNextEpochReport() {
+        var progress = CellProgress()
+        progress.heard(JobProgress(cell: "c", attempt: 1, epoch: 0))
+        XCTAssertNil(progress.phaseText, "no phase: nothing to show")
+        progress.heard(
+            JobProgress(cell: "c", attempt: 1, epoch: 0, phase: .cache, rowsDone: 400, rowsTotal: 1000))
+        XCTAssertEqual(progress.phaseText, "cache 40%")
+        progress.heard(
+            JobProgress(
+                cell: "c", attempt: 1, epoch: 0, phase: .train, rowsDone: 425, rowsTotal: 1000, rowsPerSecond: 850))
+        var rows = [row("c", "running", epoch: 0, epochs: 4)]
+        _ = StatusProgress.apply(to: &rows, progress: ["c": progress], now: 0)
+        XCTAssertEqual(rows[0].phase, "train 42%")
+        XCTAssertEqual(rows[0].samplesPerSecond, 850, "the rate inside the epoch, before any epoch report")
+        XCTAssertEqual(rows[0].etaSeconds ?? 0, 575.0 / 850 + 3 * 1000.0 / 850, accuracy: 1e-9, "a first estimate")
+        progress.record(seconds: 2, trainLoss: 0.5, valMacroF1: 0.4, record: "{}", at: 1)
+        XCTAssertNil(progress.phaseText)
+        var done = [row("c", "done", epoch: 4, epochs: 4)]
+        progress.heard(JobProgress(cell: "c", attempt: 1, epoch: 1, phase: .validate, rowsDone: 0, rowsTotal: 9))
+        _ = StatusProgress.apply(to: &done, progress: ["c": progress], now: 2)
+        XCTAssertNil(done[0].phase, "only a running cell has a phase")
+    }
+}
