@@ -53,7 +53,7 @@ struct StatusCommand: ParsableCommand {
         if json { return try StatusJSON.text(reply, notes: notes) }
         return "sweep \(reply.sweep)\n" + (reply.paused.map { "\($0)\n" } ?? "")
             + StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows), summary: reply.summary)
-            + notes.map { "\n" + $0 }.joined()
+            + notes.map { "\n" + $0 }.joined() + StatusTable.workerLines(reply.workers ?? []).map { "\n" + $0 }.joined()
     }
 
     /// The reply, and the lines under the table (the adaptive design's reasons, read from a state directory).
@@ -73,7 +73,9 @@ struct StatusCommand: ParsableCommand {
             }
             var rows = StatusTable.rows(cells)
             let summary = StatusProgress.apply(to: &rows, progress: progress, now: Date().timeIntervalSince1970)
-            let reply = StatusReply(sweep: try ledger.sweepName() ?? "?", rows: rows, summary: summary)
+            let reply = StatusReply(
+                sweep: try ledger.sweepName() ?? "?", rows: rows, summary: summary,
+                workers: StatusTable.workers(try ledger.workers(), cells: cells))
             return (reply, try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state))
         }
         guard let connect else { throw RunFailure(message: "give --state or --connect") }

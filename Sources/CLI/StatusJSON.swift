@@ -10,6 +10,7 @@ enum StatusJSON {
         var summary: Summary?
         var notes: [String]
         var cells: [Cell]
+        var workers: [Worker]
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -18,9 +19,26 @@ enum StatusJSON {
             try container.encode(summary, forKey: .summary)
             try container.encode(notes, forKey: .notes)
             try container.encode(cells, forKey: .cells)
+            try container.encode(workers, forKey: .workers)
         }
 
-        enum CodingKeys: String, CodingKey { case sweep, paused, summary, notes, cells }
+        enum CodingKeys: String, CodingKey { case sweep, paused, summary, notes, cells, workers }
+    }
+
+    /// A worker: its name, host, slots, GPUs (`null` for none) and the cells it runs.
+    struct Worker: Encodable {
+        var worker: StatusReply.Worker
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(worker.worker, forKey: .worker)
+            try container.encode(worker.host, forKey: .host)
+            try container.encode(worker.slots, forKey: .slots)
+            try container.encode(worker.gpus, forKey: .gpus)
+            try container.encode(worker.cells, forKey: .cells)
+        }
+
+        enum CodingKeys: String, CodingKey { case worker, host, slots, gpus, cells }
     }
 
     struct Summary: Encodable {
@@ -93,7 +111,8 @@ enum StatusJSON {
                 workerSeconds: $0.workerSeconds)
         }
         let document = Document(
-            sweep: reply.sweep, paused: reply.paused, summary: summary, notes: notes, cells: reply.rows.map(Cell.init))
+            sweep: reply.sweep, paused: reply.paused, summary: summary, notes: notes, cells: reply.rows.map(Cell.init),
+            workers: (reply.workers ?? []).map(Worker.init))
         return String(decoding: try encoder.encode(document), as: UTF8.self)
     }
 }

@@ -4,7 +4,7 @@ import GRDB
 /// The ledger's schema: one migration per version, applied in order when a writer opens the ledger.
 enum LedgerSchema {
     /// Schema version written by the newest migration (also stored in `meta.schema_version`).
-    static let version = 3
+    static let version = 4
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -16,6 +16,9 @@ enum LedgerSchema {
         }
         migrator.registerMigration("v3") { db in
             try db.execute(sql: version3)
+        }
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: version4)
         }
         return migrator
     }
@@ -40,6 +43,12 @@ enum LedgerSchema {
         );
         INSERT INTO cell_code (cell) SELECT id FROM cells;
         UPDATE meta SET schema_version = 3;
+        """
+
+    /// Version 4: `workers.gpus`, the GPUs a worker's HELLO reported (`0,1`; NULL for none), shown by `ablate status`.
+    private static let version4 = """
+        ALTER TABLE workers ADD COLUMN gpus TEXT;
+        UPDATE meta SET schema_version = 4;
         """
 
     private static let version1 = """

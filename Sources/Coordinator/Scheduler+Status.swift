@@ -1,8 +1,9 @@
-// Scheduler+Status: one status row per cell of the plan, with its progress, and the sweep's line.
+// Scheduler+Status: one status row per cell of the plan, with its progress, the sweep's line, and the connected workers.
 import WireProtocol
 
 extension Scheduler {
-    /// One row per cell, in plan order, with what this process has seen of each cell's pace (`StatusProgress`).
+    /// One row per cell, in plan order, with what this process has seen of each cell's pace (`StatusProgress`), and
+    /// the workers with an open session (`workers`, nil for none).
     public func statusReply(now: Double) -> StatusReply {
         var rows: [StatusReply.Row] = order.compactMap { id in
             guard let cell = cells[id] else { return nil }
@@ -13,6 +14,20 @@ extension Scheduler {
                 reason: cell.state == .failed ? (cell.reason ?? "no reason recorded") : nil)
         }
         let summary = StatusProgress.apply(to: &rows, progress: progress, now: now)
-        return StatusReply(sweep: "", rows: rows, summary: summary)
+        return StatusReply(sweep: "", rows: rows, summary: summary, workers: sessionWorkers())
+    }
+
+    /// The newest session of each worker name, by name, as STATUS_REPLY's `workers`; nil when there is none.
+    func sessionWorkers() -> [StatusReply.Worker]? {
+        var newest: [String: Session] = [:]
+        for session in sessions.values.sorted(by: { ($0.lastHeard, $0.id) < ($1.lastHeard, $1.id) }) {
+            newest[session.worker] = session
+        }
+        guard !newest.isEmpty else { return nil }
+        return newest.keys.sorted().compactMap { name in
+            newest[name].map {
+                StatusReply.Worker(worker: name, host: $0.host, slots: $0.slots, gpus: $0.gpus, cells: $0.held.count)
+            }
+        }
     }
 }

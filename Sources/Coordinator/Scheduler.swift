@@ -50,6 +50,9 @@ public struct Scheduler: Sendable {
         public var lastHeard: Double
         /// Cells this session runs, with their attempt.
         public var held: [String: Int] = [:]
+        /// The worker's host and GPUs, from its HELLO (for status replies).
+        public var host = ""
+        public var gpus: [Int]?
     }
 
     public let settings: CoordinatorSettings
@@ -73,7 +76,7 @@ public struct Scheduler: Sendable {
     private var finishAnnounced = false
     var sessionCounter = 0
     /// Bring-your-own-trainer cells' commands by cell id (placeholders of the coordinator filled in).
-    private let commands: [String: CellCommand]
+    let commands: [String: CellCommand]
     /// LOG messages per cell: at most one a second, with a burst of `logBurst` (the worker sends one a second).
     private var logRate = RateLimiter<String>(ratePerSecond: 1, burst: Scheduler.logBurst, maxPeers: 65_536)
     /// LOG messages a cell may send at once after a quiet spell (a final batch right after a regular one).
@@ -288,7 +291,7 @@ public struct Scheduler: Sendable {
         let record = CellFileRecord(cell: cell, attempt: attempt, name: file.name, epoch: epoch, sha256: file.sha256)
         files[cell, default: [:]][file.name] = record
         var actions: [SchedulerAction] = [.recordCellFile(record)]
-        if file.name == "last.h5", var cellRecord = cells[cell], epoch >= cellRecord.resumeEpoch {
+        if file.name == resumeFileName(of: cell), var cellRecord = cells[cell], epoch >= cellRecord.resumeEpoch {
             cellRecord.resumeSHA256 = file.sha256
             cellRecord.resumeEpoch = epoch
             cells[cell] = cellRecord
@@ -488,7 +491,7 @@ public struct Scheduler: Sendable {
             guard let target = free.first else { break }
             var resume: ArtifactRef?
             if let sha = cell.resumeSHA256, let size = artifactSizes[sha] {
-                resume = ArtifactRef(name: "last.h5", sha256: sha, size: size)
+                resume = ArtifactRef(name: resumeFileName(of: id), sha256: sha, size: size)
             }
             cell.attempt += 1
             cell.state = .running
@@ -514,7 +517,9 @@ public struct Scheduler: Sendable {
                             dataset: dataset, stage1: cell.stage == Stage.stage1.rawValue ? nil : stage1,
                             resume: resume,
                             command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds,
-                            params: commands[id]?.paramsJSON))))
+                            params: commands[id]?.paramsJSON, env: commands[id]?.assignEnv,
+                            workdir: commands[id]?.execution.workdir, resumeFile: commands[id]?.execution.resumeFile,
+                            checkpoints: commands[id]?.execution.checkpoints))))
         }
         return actions
     }

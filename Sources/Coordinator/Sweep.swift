@@ -210,13 +210,17 @@ public struct SweepVariant: Sendable, Equatable {
     /// The command's own settings (`params`): the `train` block's with the variant's own over them per name (a
     /// replica's are its source's); empty for none and always for the native trainer.
     public var params: CommandParams
+    /// The command's `env`, `workdir`, `resume_file` and `checkpoints`: the `train` block's with the variant's own
+    /// over them (a replica's are its source's); empty for none and always for the native trainer.
+    public var execution: CommandExecution
     /// The files whose content enters a command cell's id (`code`: the variant's own list, else the `train`
     /// block's); nil when neither gives one (the command's script is then found by `CodeFiles.defaultFile`).
     public var code: CodeSpec?
 
     public init(
         name: String, overrides: [SettingOverride], config: TrainingConfig, command: [String]? = nil,
-        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none, code: CodeSpec? = nil
+        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none, code: CodeSpec? = nil,
+        execution: CommandExecution = .none
     ) {
         self.name = name
         self.overrides = overrides
@@ -225,6 +229,7 @@ public struct SweepVariant: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.replicaOf = replicaOf
         self.params = params
+        self.execution = execution
         self.code = code
     }
 

@@ -31,6 +31,8 @@ struct SweepParts {
     /// The `train` block's `code`: every command variant's unless it gives its own.
     var defaultCode: CodeSpec?
     var defaultCodeEntry: SweepEntry?
+    /// The `train` block's `env`, `workdir`, `resume_file` and `checkpoints`: every command variant's defaults.
+    var trainExecution = ExecutionBlock()
     /// The variants that could be read (each bad one has reported its problems).
     var variants: [SweepVariant]?
     var variantEntries: [SweepEntry] = []
@@ -121,6 +123,7 @@ enum SweepParser {
             parts.trainParams = defaults.params
             parts.defaultCode = defaults.code
             parts.defaultCodeEntry = defaults.codeEntry
+            parts.trainExecution = defaults.execution
         }
         if let entry = top["variants"] {
             SweepVariants.read(entry, into: &parts, reader: &reader)

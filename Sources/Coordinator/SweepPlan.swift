@@ -28,11 +28,13 @@ public struct PlannedCell: Sendable, Equatable {
     /// The command's code (`code:`, or the script its command runs; `CodeFiles`), nil for none; its hash enters the
     /// id when there is one.
     public var code: CodeRecord?
+    /// The command's execution settings (`CommandExecution`); only their `env` enters the id, when there is one.
+    public var execution: CommandExecution
 
     public init(
         id: String, variant: String, seed: UInt64, stage: Stage, config: TrainingConfig, dependsOn: String?,
         command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil, params: CommandParams = .none,
-        code: CodeRecord? = nil
+        code: CodeRecord? = nil, execution: CommandExecution = .none
     ) {
         self.id = id
         self.variant = variant
@@ -45,6 +47,7 @@ public struct PlannedCell: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.params = params
         self.code = code
+        self.execution = execution
     }
 }
 
@@ -130,14 +133,16 @@ public struct SweepPlan: Sendable, Equatable {
                     let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
                     let config = variant.config(seed: seed)
                     let record = variant.command == nil ? nil : code[variant.name]
+                    var extras = variant.execution.identityExtras
+                    if let record { extras["code"] = record.identityJSON }
                     let id = try cellID(
                         config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command,
-                        params: variant.params, extras: record.map { ["code": $0.identityJSON] } ?? [:])
+                        params: variant.params, extras: extras)
                     cells.append(
                         PlannedCell(
                             id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
                             dependsOn: stage1Cell?.id, command: variant.command, timeoutSeconds: variant.timeoutSeconds,
-                            sweepSeed: sweepSeed, params: variant.params, code: record))
+                            sweepSeed: sweepSeed, params: variant.params, code: record, execution: variant.execution))
                 }
             }
             return cells

@@ -98,9 +98,12 @@ public struct Hello: Codable, Sendable, Equatable {
     public var blasCore: String
     /// Jobs this process is still running or holding results of.
     public var resuming: [JobProgress]
+    /// The GPUs the worker's jobs are pinned to (`--gpus`, or `[gpu]` with `--gpu`); nil (absent) for none. `gpu`
+    /// stays as before for older readers. Checked at decode time (`ExecutionField.gpusProblem`).
+    public var gpus: [Int]?
     public init(
         worker: String, incarnation: String, host: String, threads: Int, gpu: Int?, slots: Int, codeVersion: String,
-        blasCore: String, resuming: [JobProgress]
+        blasCore: String, resuming: [JobProgress], gpus: [Int]? = nil
     ) {
         self.worker = worker
         self.incarnation = incarnation
@@ -111,6 +114,7 @@ public struct Hello: Codable, Sendable, Equatable {
         self.codeVersion = codeVersion
         self.blasCore = blasCore
         self.resuming = resuming
+        self.gpus = gpus
     }
 }
 
@@ -167,10 +171,22 @@ public struct Assign: Codable, Sendable, Equatable {
     /// of scalars (`CommandParams.canonicalJSON`); nil (absent) when the cell has none. Checked at decode time
     /// against `FieldLimits` (`ParamsField`).
     public var params: String?
+    /// A command cell's extra environment variables (`env:` of the sweep), name → value with `{out}` and `{gpu}`
+    /// left for the worker; nil (absent) for none. Checked at decode time (`ExecutionField`).
+    public var env: [String: String]?
+    /// The directory a command runs in on the worker's host (absolute, or relative to the worker's working
+    /// directory); nil (absent): the worker's working directory.
+    public var workdir: String?
+    /// The file below `$ABLATE_OUT` a command resumes from (`resume_file:`); nil (absent): `last.h5`.
+    public var resumeFile: String?
+    /// Glob patterns below `$ABLATE_OUT` of the files a command's worker streams (`checkpoints:`); nil (absent): the
+    /// default patterns.
+    public var checkpoints: [String]?
     public init(
         cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef,
         stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil,
-        params: String? = nil
+        params: String? = nil, env: [String: String]? = nil, workdir: String? = nil, resumeFile: String? = nil,
+        checkpoints: [String]? = nil
     ) {
         self.cell = cell
         self.attempt = attempt
@@ -183,6 +199,10 @@ public struct Assign: Codable, Sendable, Equatable {
         self.command = command
         self.timeoutSeconds = timeoutSeconds
         self.params = params
+        self.env = env
+        self.workdir = workdir
+        self.resumeFile = resumeFile
+        self.checkpoints = checkpoints
     }
 }
 
@@ -453,6 +473,23 @@ public struct StatusReply: Codable, Sendable, Equatable {
             self.reason = reason
         }
     }
+    /// A worker with an open session: its name, host, slots, GPUs and the cells it holds.
+    public struct Worker: Codable, Sendable, Equatable {
+        public var worker: String
+        public var host: String
+        public var slots: Int
+        /// The GPUs its HELLO reported; nil for none.
+        public var gpus: [Int]?
+        /// Cells its session holds now.
+        public var cells: Int
+        public init(worker: String, host: String, slots: Int, gpus: [Int]?, cells: Int) {
+            self.worker = worker
+            self.host = host
+            self.slots = slots
+            self.gpus = gpus
+            self.cells = cells
+        }
+    }
     public var sweep: String
     public var rows: [Row]
     /// Why the coordinator is paused (e.g. its state directory is full); absent while it is not. Optional on the
@@ -460,11 +497,16 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var paused: String?
     /// The whole sweep's progress (`StatusSummary`); optional on the wire: older coordinators never send it.
     public var summary: StatusSummary?
-    public init(sweep: String, rows: [Row], paused: String? = nil, summary: StatusSummary? = nil) {
+    /// The workers with an open session, by name; absent from older coordinators (and when none is connected).
+    public var workers: [Worker]?
+    public init(
+        sweep: String, rows: [Row], paused: String? = nil, summary: StatusSummary? = nil, workers: [Worker]? = nil
+    ) {
         self.sweep = sweep
         self.rows = rows
         self.paused = paused
         self.summary = summary
+        self.workers = workers
     }
 }
 

@@ -357,9 +357,7 @@ public struct WorkerCore: Sendable {
             actions.append(.log("resuming from \(resume.name) \(resume.sha256.prefix(12))…"))
         }
         if let command = assign.command {
-            job.gpu =
-                options.gpus.isEmpty
-                ? options.gpu : options.gpus.first { gpu in !jobs.values.contains { $0.gpu == gpu } }
+            job.gpu = gpuForNewCommand()
             actions.append(.startCommand(assign, command: command, gpu: job.gpu))
         } else {
             do {
