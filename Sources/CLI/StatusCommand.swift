@@ -60,22 +60,8 @@ struct StatusCommand: ParsableCommand {
     private func fetch() throws -> (reply: StatusReply, notes: [String]) {
         if let state {
             let ledger = try Ledger(readingDirectory: state)
+            let reply = try LedgerStatus.reply(ledger, now: Date().timeIntervalSince1970)
             let cells = try ledger.plannedCells()
-            var progress: [String: CellProgress] = [:]
-            for cell in cells where cell.attempt > 0 {
-                var cellProgress = CellProgress()
-                for attempt in 1...cell.attempt {
-                    for record in try ledger.metrics(cell: cell.id, attempt: attempt) {
-                        cellProgress.record(line: record.record, at: record.receivedAt)
-                    }
-                }
-                if cellProgress.lastReportAt != nil { progress[cell.id] = cellProgress }
-            }
-            var rows = StatusTable.rows(cells)
-            let summary = StatusProgress.apply(to: &rows, progress: progress, now: Date().timeIntervalSince1970)
-            let reply = StatusReply(
-                sweep: try ledger.sweepName() ?? "?", rows: rows, summary: summary,
-                workers: StatusTable.workers(try ledger.workers(), cells: cells))
             return (reply, try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state))
         }
         guard let connect else { throw RunFailure(message: "give --state or --connect") }

@@ -3,7 +3,7 @@ import Foundation
 import WireProtocol
 
 /// The JSON form of a status (docs/state-directory.md#status-json): every key always present, `null` when unknown.
-enum StatusJSON {
+public enum StatusJSON {
     struct Document: Encodable {
         var sweep: String
         var paused: String?
@@ -102,7 +102,8 @@ enum StatusJSON {
     /// A finite number, else nil (JSON has no NaN or infinity; a peer's odd value becomes `null`).
     static func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
 
-    static func text(_ reply: StatusReply, notes: [String]) throws -> String {
+    /// The document for `reply` with the lines shown under the table.
+    public static func text(_ reply: StatusReply, notes: [String]) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let summary = reply.summary.map {
