@@ -34,10 +34,10 @@ enum ReportFormatting {
         return "[" + signed(interval.lowPP) + ", " + signed(interval.highPP) + "]"
     }
 
-    /// `[low, high]` of a seed-and-row interval in points.
-    static func interval(_ interval: SeedRowInterval?) -> String {
+    /// `[low, high]` of a seed-and-row interval in points (in the metric's unit), with `digits` decimals.
+    static func interval(_ interval: SeedRowInterval?, _ digits: Int = 2) -> String {
         guard let interval else { return "—" }
-        return "[" + signed(interval.lowPP) + ", " + signed(interval.highPP) + "]"
+        return "[" + signed(interval.lowPP, digits) + ", " + signed(interval.highPP, digits) + "]"
     }
 
     /// The confidence level as a percentage (`95`).
