@@ -20,9 +20,10 @@ public struct SweepMetric: Sendable, Equatable, Codable {
     /// The smallest difference that counts, in `unit`; nil: the sweep's `significance.threshold_pp`.
     public var threshold: Double?
 
-    public init(name: String = MetricCatalog.defaultName, goal: MetricGoal = .max, unit: String = "pp",
-        threshold: Double? = nil)
-    {
+    public init(
+        name: String = MetricCatalog.defaultName, goal: MetricGoal = .max, unit: String = "pp",
+        threshold: Double? = nil
+    ) {
         self.name = name
         self.goal = goal
         self.unit = unit
@@ -113,7 +114,8 @@ extension SweepParser {
                     } else {
                         reader.report(
                             item,
-                            "'\(unit)' is not a unit (1 to \(SweepMetric.maximumUnitLength) printable characters, no '|')")
+                            "'\(unit)' is not a unit (1 to \(SweepMetric.maximumUnitLength) printable characters, no '|')"
+                        )
                     }
                 case "threshold":
                     guard let value = reader.number(item) else { break }

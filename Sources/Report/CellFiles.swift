@@ -82,7 +82,7 @@ struct CellPredictions: Sendable {
     }
 
     /// The most rows a `score` dataset may have (a bound on what the report allocates for one).
-    static let maximumScoreRows = 1 << 28
+    static let maximumScoreRows = 1 << 24
 
     /// The `score` dataset: rank 1, float32 or float64, 1 … `maximumScoreRows` rows, every value finite.
     private static func readScores(_ file: H5File, path: String) throws -> [Double] {

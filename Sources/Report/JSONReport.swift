@@ -33,7 +33,10 @@ public enum JSONReport {
                 .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: report.generatedAt)))
             ),
             ("cells", .array(report.cells.map { cell($0, classes: report.classNames) })),
-            ("variants", .array(report.variants.map { variant($0, classes: report.classNames, scale: s.metric.scale) })),
+            (
+                "variants",
+                .array(report.variants.map { variant($0, classes: report.classNames, scale: s.metric.scale) })
+            ),
             ("warnings", .array(report.warnings.map(JSONValue.string))),
         ])
     }

@@ -21,13 +21,16 @@ public enum MarkdownReport {
         out += "## Overall (validation, best epoch)\n\n"
         let judged = m.isDefault ? [] : [m.name]
         let deltaLabel = m.isDefault ? "Δ (pp)" : "Δ \(m.name) (\(m.unit))"
-        out += row(["Variant", "Seeds"] + judged + (m.isDefault ? ["Val F1", deltaLabel] : [deltaLabel, "Val F1"])
-            + ["Precision", "Recall", "Accuracy", "ECE"])
+        out += row(
+            ["Variant", "Seeds"] + judged + (m.isDefault ? ["Val F1", deltaLabel] : [deltaLabel, "Val F1"])
+                + ["Precision", "Recall", "Accuracy", "ECE"])
         out += rule(8 + judged.count)
         for variant in report.variants {
             let delta = variant.isBaseline ? "baseline" : f.signed(variant.comparison?.deltaPP, digits)
-            let leading = m.isDefault
-                ? [f.spread(variant.macroF1), delta] : [f.spread(variant.metric, digits), delta, f.spread(variant.macroF1)]
+            let leading =
+                m.isDefault
+                ? [f.spread(variant.macroF1), delta]
+                : [f.spread(variant.metric, digits), delta, f.spread(variant.macroF1)]
             out += row(
                 [label(variant), seedsText(variant)] + leading + [
                     f.spread(variant.macroPrecision), f.spread(variant.macroRecall), f.spread(variant.accuracy),
@@ -78,10 +81,10 @@ public enum MarkdownReport {
             out += row(
                 [cell.variant, "\(cell.seed)", "\(cell.bestEpoch)"]
                     + judged.map { _ in f.number(m.scale * cell.metric, digits) } + [
-                    f.number(100 * best.macroF1),
-                    f.number(100 * best.macroPrecision),
-                    f.number(100 * best.macroRecall), f.number(100 * best.accuracy), f.number(best.ece, 4),
-                ]
+                        f.number(100 * best.macroF1),
+                        f.number(100 * best.macroPrecision),
+                        f.number(100 * best.macroRecall), f.number(100 * best.accuracy), f.number(best.ece, 4),
+                    ]
                     + report.classNames.indices.map { f.number(100 * best.f1[safe: $0]) }
                     + [
                         cell.last.map { "\($0.epoch)" } ?? "—", f.number(cell.last.map { 100 * $0.macroF1 }),
@@ -102,7 +105,7 @@ public enum MarkdownReport {
         let m = s.metric
         let unit = m.unit
         let digits = m.scale == 100 ? 2 : 4
-        let t = f.number(s.threshold, m.scale == 100 ? 1 : 4)
+        let t = f.threshold(s.threshold, scale: m.scale)
         var out = ""
         if !m.isDefault {
             out +=

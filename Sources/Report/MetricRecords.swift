@@ -38,7 +38,9 @@ struct MetricRecords {
 
     /// The metric's value per epoch, skipping records that lack it.
     func values(of metric: String) -> [EpochValue] {
-        records.compactMap { entry in Self.value(of: metric, in: entry.record).map { EpochValue(epoch: entry.epoch, value: $0) } }
+        records.compactMap { entry in
+            Self.value(of: metric, in: entry.record).map { EpochValue(epoch: entry.epoch, value: $0) }
+        }
     }
 
     /// The best epoch by the metric's goal (the earliest among equals) and its value; nil when no record has it.

@@ -149,7 +149,8 @@ public enum ReportBuilder {
                 report.comparison = Comparison(
                     pairedSeeds: seeds, deltaPP: delta, perClassDeltaPP: perClass, interval: entry.interval,
                     pValue: entry.interval?.pValue,
-                    pHolm: pHolm, level: entry.level, rowsTested: entry.rowsTested, rowInterval: rows[variant]?.interval,
+                    pHolm: pHolm, level: entry.level, rowsTested: entry.rowsTested,
+                    rowInterval: rows[variant]?.interval,
                     rowPValue: rows[variant]?.pValue, verdict: verdict,
                     seedRule: metric.seedRule(delta: delta, threshold: threshold),
                     seedsToDecide: seedsToDecide,
@@ -203,7 +204,8 @@ public enum ReportBuilder {
         let right = pairs.compactMap { $0.theirs.predictions }.filter(\.hasClasses)
         let usable = (left + right).allSatisfy { $0.labels == reference.labels && $0.classes == reference.classes }
         guard left.count == pairs.count, right.count == pairs.count, usable else {
-            warnings.append("\(variant): predictions missing or on other validation rows; no paired row test (seeds only)")
+            warnings.append(
+                "\(variant): predictions missing or on other validation rows; no paired row test (seeds only)")
             return nil
         }
         if !metric.picksSummaryEpoch,

@@ -9,6 +9,12 @@ enum ReportFormatting {
         return String(format: "%.\(digits)f", value)
     }
 
+    /// A threshold: with one decimal for a fraction's points (`1.0`), else in the shortest form `%g` gives (`0.5`,
+    /// `0.0025`).
+    static func threshold(_ value: Double, scale: Double) -> String {
+        scale == 100 ? number(value, 1) : (value.isFinite ? String(format: "%g", value) : "—")
+    }
+
     /// A signed number (`+1.23`).
     static func signed(_ value: Double?, _ digits: Int = 2) -> String {
         guard let value, value.isFinite else { return "—" }

@@ -57,7 +57,6 @@ public enum SVGPlots {
         guard !compared.isEmpty else { return empty("no comparison with the baseline yet") }
         let t = report.significance.threshold
         let m = report.significance.metric
-        let digits = m.scale == 100 ? 1 : 4
         let measure = m.isDefault ? "macro-F1" : m.name
         var values: [Double] = [t, -t, 0]
         for (_, comparison) in compared {
@@ -76,7 +75,8 @@ public enum SVGPlots {
         plot.verticalLine(0, dash: String?.none, colour: "#444")
         plot.verticalLine(t, dash: "6,4", colour: "#888")
         plot.verticalLine(-t, dash: "6,4", colour: "#888")
-        let band = "±" + ReportFormatting.number(t, digits) + " " + m.unit
+        let shown = ReportFormatting.threshold(t, scale: m.scale)
+        let band = "±" + shown + " " + m.unit
         plot.add(
             "<text x=\"\(plot.x(0))\" y=\"\(plot.top + 12)\" text-anchor=\"middle\" fill=\"#666\">threshold \(escape(band))</text>"
         )
@@ -98,7 +98,7 @@ public enum SVGPlots {
         }
         return plot.svg(
             title:
-                "Δ \(measure) with \(ReportFormatting.level(report.significance.alpha)) % CI over seeds and validation rows; shaded: ±\(ReportFormatting.number(t, digits)) \(m.unit) threshold"
+                "Δ \(measure) with \(ReportFormatting.level(report.significance.alpha)) % CI over seeds and validation rows; shaded: ±\(shown) \(m.unit) threshold"
         )
     }
 

@@ -17,7 +17,9 @@ public enum MetricCatalog {
     public static var nativeNames: [String] { native.map(\.name) }
 
     /// Metrics that are fractions (0…1): with the unit `pp` their differences are reported ×100.
-    public static let fractions: Set<String> = ["val_macro_f1", "val_macro_precision", "val_macro_recall", "val_accuracy"]
+    public static let fractions: Set<String> = [
+        "val_macro_f1", "val_macro_precision", "val_macro_recall", "val_accuracy",
+    ]
 
     /// Metrics the report recomputes from each validation row's predicted class (`predictions.h5` logits and labels),
     /// so that its paired row-level tests apply to them.

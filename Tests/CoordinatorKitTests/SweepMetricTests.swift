@@ -68,7 +68,10 @@ final class SweepMetricTests: XCTestCase {
     func testEachBadInputIsOneLineAtItsKey() {
         let cases: [(String, String)] = [
             ("Val-F1", "m.yaml:7: metric: 'Val-F1' is not a metric name"),
-            (String(repeating: "a", count: 65), "m.yaml:7: metric: '\(String(repeating: "a", count: 65))' is not a metric name"),
+            (
+                String(repeating: "a", count: 65),
+                "m.yaml:7: metric: '\(String(repeating: "a", count: 65))' is not a metric name"
+            ),
             ("{name: 1abc}", "m.yaml:7: metric.name: '1abc' is not a metric name"),
             ("{name: val_x, goal: up}", "m.yaml:7: metric.goal: 'up' is not a goal (expected max or min)"),
             ("{unit: \"0123456789abcdefg\"}", "m.yaml:7: metric.unit: '0123456789abcdefg' is not a unit"),
@@ -76,7 +79,10 @@ final class SweepMetricTests: XCTestCase {
             ("{threshold: 0}", "m.yaml:7: metric.threshold: 0.0 must be greater than 0"),
             ("{threshold: -1}", "m.yaml:7: metric.threshold: -1.0 must be greater than 0"),
             ("{threshold: .inf}", "m.yaml:7: metric.threshold: expected a finite number, found '.inf'"),
-            ("{name: val_x, colour: red}", "m.yaml:7: metric.colour: unknown key (expected name, goal, unit, threshold)"),
+            (
+                "{name: val_x, colour: red}",
+                "m.yaml:7: metric.colour: unknown key (expected name, goal, unit, threshold)"
+            ),
             ("[val_x]", "m.yaml:7: metric: expected a text value"),
         ]
         for (metric, expected) in cases {

@@ -133,7 +133,7 @@ final class MetricGoalReportTests: XCTestCase {
         let table = MarkdownReport.verdictTable(report)
         XCTAssertTrue(table.hasPrefix("Metric `val_bd_rate`: lower is better;"), table)
         XCTAssertTrue(table.contains("| Δ val_bd_rate (%) |"), table)
-        XCTAssertTrue(table.contains("Seed rule (Δ < −0.5000 %)"), table)
+        XCTAssertTrue(table.contains("Seed rule (Δ < −0.5 %)"), table)
         XCTAssertTrue(table.contains("**better**"), table)
         let json = try XCTUnwrap(
             JSONSerialization.jsonObject(with: Data(JSONReport.render(report).utf8)) as? [String: Any])
@@ -144,7 +144,9 @@ final class MetricGoalReportTests: XCTestCase {
         XCTAssertEqual(metric["threshold"] as? Double, 0.5)
         XCTAssertEqual(metric["row_level"] as? Bool, false)
         let csv = CSVReport.render(report)
-        XCTAssertTrue(csv.split(separator: "\n").first?.hasSuffix("metric,metric_goal,metric_unit,metric_value,metric_sd") ?? false)
+        XCTAssertTrue(
+            csv.split(separator: "\n").first?.hasSuffix("metric,metric_goal,metric_unit,metric_value,metric_sd")
+                ?? false)
         XCTAssertTrue(csv.contains("val_bd_rate,min,%,"), csv)
         let html = HTMLReport.render(report)
         XCTAssertTrue(html.contains("Δ val_bd_rate vs base (%)"), "the forest plot's axis names the metric")
@@ -197,8 +199,37 @@ final class MetricGoalReportTests: XCTestCase {
         XCTAssertFalse(s.rowsTested)
         XCTAssertNil(s.rowInterval)
         XCTAssertTrue(
-            seedsOnly.warnings.contains("lower: score has 300 rows in a paired cell and 400 in the baseline's; seed-level statistics only"),
+            seedsOnly.warnings.contains(
+                "lower: score has 300 rows in a paired cell and 400 in the baseline's; seed-level statistics only"),
             "\(seedsOnly.warnings)")
+    }
+
+    /// `metric: val_accuracy` on native cells: Δ is the accuracy difference in pp, and the paired row tests
+    /// recompute accuracy from the predictions (`testRowPatternsRecomputeAccuracy` tells it from macro-F1): the row
+    /// interval surrounds the accuracy Δ.
+    func testAccuracyIsJudgedInPointsWithRowLevelPairing() throws {
+        let fixture = try StateDirectoryFixture.make(
+            sweepText: StateDirectoryFixture.sweepText + "\nmetric: val_accuracy")
+        let report = try ReportBuilder.build(stateDirectory: fixture.state, now: 1_800_000_000)
+        XCTAssertEqual(report.cells.count, 9, "\(report.warnings)")
+        XCTAssertTrue(report.significance.rowLevel)
+        XCTAssertFalse(report.warnings.contains { $0.contains("predictions.h5 gives") }, "\(report.warnings)")
+        for cell in report.cells {
+            XCTAssertEqual(cell.bestEpoch, StateDirectoryFixture.bestEpoch)
+            XCTAssertEqual(cell.metric, cell.best.accuracy, accuracy: 1e-12)
+        }
+        let good = try XCTUnwrap(report.variants.first { $0.name == "good" })
+        let base = try XCTUnwrap(report.variants.first { $0.name == "base" })
+        let c = try XCTUnwrap(good.comparison)
+        let accuracy = try XCTUnwrap(good.accuracy?.mean) - (try XCTUnwrap(base.accuracy?.mean))
+        XCTAssertEqual(c.deltaPP, accuracy, accuracy: 1e-9, "Δ accuracy in pp")
+        XCTAssertTrue(c.rowsTested, "\(report.warnings)")
+        let row = try XCTUnwrap(c.rowInterval)
+        XCTAssertLessThan(row.lowPP, accuracy)
+        XCTAssertGreaterThan(row.highPP, accuracy)
+        XCTAssertLessThan(row.highPP - row.lowPP, 10)
+        XCTAssertEqual(c.verdict, .better)
+        XCTAssertTrue(MarkdownReport.verdictTable(report).contains("| Δ val_accuracy (pp) |"))
     }
 
     /// The mean-of-rows tests: Δ is the mean per-row difference; a constant shift is found by the randomization
