@@ -154,7 +154,8 @@ public enum ReportBuilder {
                     rowPValue: rows[variant]?.pValue, verdict: verdict,
                     seedRule: metric.seedRule(delta: delta, threshold: threshold),
                     seedsToDecide: seedsToDecide,
-                    seedsNeeded: hint, probabilityOfImprovement: improvement, unit: metric.unit)
+                    seedsNeeded: hint, probabilityOfImprovement: improvement, unit: metric.unit,
+                    noRowForm: rowLevel ? nil : metric.name)
                 if let warning = calibrationWarning(report, baseline: inputs.baseline) { warnings.append(warning) }
             }
             if let source = report.replicaOf, source != inputs.baseline {

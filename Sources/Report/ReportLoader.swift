@@ -247,7 +247,8 @@ public enum ReportLoader {
             } catch {
                 warnings.append("\(name): predictions.h5 unreadable (\(error)); no paired test for it")
             }
-        } else {
+        } else if metric.rowStatistic != nil {
+            // (For a mean-of-rows metric the comparison says when a cell lacks its score; other metrics have none.)
             warnings.append("\(name): no predictions.h5; no paired row test for it (seeds only)")
         }
         let report = CellReport(

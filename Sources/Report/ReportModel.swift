@@ -149,6 +149,14 @@ public struct Comparison: Sendable, Equatable, Codable {
     public var probabilityOfImprovement: Double?
     /// The unit of Δ (`metric.unit`: `pp` by default).
     public var unit: String = "pp"
+    /// The metric's name when it has no per-row form (so the comparison is seeds only whatever the files); nil
+    /// otherwise.
+    public var noRowForm: String? = nil
+
+    /// Why a seeds-only comparison has no row component.
+    var seedsOnlyNote: String {
+        noRowForm.map { "seeds only, no row component (\($0) has no per-row form)" } ?? Self.seedsOnly
+    }
 
     /// The note of a comparison without paired predictions.
     public static let seedsOnly = "seeds only, no row component (no paired predictions.h5)"
@@ -159,16 +167,16 @@ public struct Comparison: Sendable, Equatable, Codable {
         let range = interval.map { "[" + f.signed($0.lowPP) + ", " + f.signed($0.highPP) + "]" } ?? ""
         switch verdict {
         case .better, .worse:
-            let sources = rowsTested ? "seeds and validation rows both accounted for" : Self.seedsOnly
+            let sources = rowsTested ? "seeds and validation rows both accounted for" : seedsOnlyNote
             return "\(verdict.rawValue) by \(f.number(abs(deltaPP))) \(unit) \(range); \(sources)"
         case .equivalent:
             return "equivalent: within the threshold by two one-sided tests (Δ \(f.signed(deltaPP)) \(unit) \(range))"
-                + (rowsTested ? "" : "; \(Self.seedsOnly)")
+                + (rowsTested ? "" : "; \(seedsOnlyNote)")
         case .undecided:
             if pairedSeeds.count < 2 {
                 return "undecided: one paired seed gives no seed variance; run at least 2 seeds per side"
             }
-            let note = rowsTested ? "" : "; \(Self.seedsOnly)"
+            let note = rowsTested ? "" : "; \(seedsOnlyNote)"
             if let seedsToDecide { return "undecided: about \(seedsToDecide) seeds per side would decide it" + note }
             return "undecided: no number of seeds would decide it (the validation rows' noise or Δ on the threshold)"
                 + note

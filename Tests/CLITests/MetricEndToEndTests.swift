@@ -69,5 +69,54 @@ final class MetricEndToEndTests: XCTestCase {
             warnings.contains(
                 "row-level tests: not available for val_bd_rate (no per-row form); seed-level statistics only"),
             "\(warnings)")
+        XCTAssertFalse(
+            warnings.contains { $0.contains("no predictions.h5") }, "no row form, no per-cell note: \(warnings)")
+    }
+
+    /// Adaptive seeds follow the metric: macro-F1 is the same for both variants (on it, `good` would stay
+    /// undecided and collect seeds up to `max`), but val_bd_rate decides `good` better at the 2 initial seeds, so the
+    /// coordinator adds no seed and `ablate status` says so.
+    func testAdaptiveSeedsStopOnTheMetricsVerdict() throws {
+        let directory = TemporaryDirectory()
+        let dataset = try LocalCluster.dataset(in: directory)
+        directory.write(
+            "trainer.sh",
+            text: """
+                #!/bin/sh
+                out="$1"
+                if [ "$2" = good ]; then bd=2.$((10 + ABLATE_SEED)); else bd=4.$((10 + ABLATE_SEED * 2)); fi
+                echo "{\\"epoch\\": 1, \\"val_macro_f1\\": 0.5, \\"val_bd_rate\\": $bd}" >> "$out/metrics.jsonl"
+
+                """)
+        directory.write(
+            "adaptive.yaml",
+            text: """
+                name: bd-adaptive
+                dataset: \(dataset)
+                baseline: base
+                seeds: {initial: [1, 2], max: 4}
+                train: {epochs: 1, command: [/bin/sh, "\(directory.file("trainer.sh"))", "{out}", "{variant}"]}
+                variants:
+                  base: {loss: cb_focal}
+                  good: {loss: poly, epsilon: 1.0}
+                significance: {resamples: 200}
+                metric: {name: val_bd_rate, goal: min, unit: "%", threshold: 0.5}
+
+                """)
+        let state = directory.file("state")
+        let run = try AblateBinary.run([
+            "local", "--sweep", directory.file("adaptive.yaml"), "--state", state, "--workers", "2",
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let row = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("| good |") }, run.stdout)
+        XCTAssertTrue(row.contains("| 2 |"), String(row))
+        XCTAssertTrue(row.contains("**better**"), String(row))
+        let status = try AblateBinary.run(["status", "--state", state])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        XCTAssertTrue(status.stdout.contains("good: better at 2 seeds"), status.stdout)
+        let report = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/report.json")))
+                as? [String: Any])
+        XCTAssertEqual((report["cells"] as? [Any])?.count, 4, "no seed added: \(report["warnings"] ?? [])")
     }
 }

@@ -126,6 +126,8 @@ final class MetricGoalReportTests: XCTestCase {
         XCTAssertEqual(c.unit, "%")
         XCTAssertTrue(c.sentence.hasPrefix("better by 2.02 % ["), c.sentence)
         XCTAssertTrue(
+            c.sentence.hasSuffix("; seeds only, no row component (val_bd_rate has no per-row form)"), c.sentence)
+        XCTAssertTrue(
             report.warnings.contains(
                 "row-level tests: not available for val_bd_rate (no per-row form); seed-level statistics only"),
             "\(report.warnings)")
