@@ -9,7 +9,7 @@ import TestSupport
 import XCTest
 
 final class MetricGoalReportTests: XCTestCase {
-    static func sweepText(metric: String) -> String {
+    static func sweepText(metric: String, extra: String = "") -> String {
         """
         name: bd
         dataset: /nonexistent/data.h5
@@ -18,7 +18,7 @@ final class MetricGoalReportTests: XCTestCase {
         train: {epochs: 3, command: [sh, train.sh, "{out}"]}
         variants:
           base: {loss: ce}
-          lower: {loss: focal}
+          lower: {loss: focal}\(extra)
         significance: {threshold_pp: 1.0, resamples: 500, seed: 3}
         metric: \(metric)
         """
@@ -38,11 +38,11 @@ final class MetricGoalReportTests: XCTestCase {
     /// best epoch's (the lowest) value over `rows(variant)` rows, noisy per row.
     static func make(
         metric: String, values: (String, UInt64) -> [Double] = values, scores: Bool = false,
-        rows: (String) -> Int = { _ in 400 }, skip: Set<String> = []
+        rows: (String) -> Int = { _ in 400 }, skip: Set<String> = [], extra: String = ""
     ) throws -> TemporaryDirectory {
         let directory = TemporaryDirectory("ablate-metric")
         let state = directory.path + "/state"
-        let text = sweepText(metric: metric)
+        let text = sweepText(metric: metric, extra: extra)
         let sweep = try Sweep.parse(text: text, sourceName: "fixture", workingDirectory: directory.path)
         let ledger = try Ledger(directory: state)
         _ = try ledger.beginRun(sweepName: sweep.name, sweepText: text)
@@ -161,6 +161,24 @@ final class MetricGoalReportTests: XCTestCase {
         XCTAssertEqual(h.verdict, .worse, h.sentence)
         XCTAssertEqual(h.seedRule, .worse)
         XCTAssertEqual(h.probabilityOfImprovement, 0)
+    }
+
+    /// A replica of `lower` whose rate is about 1 below its source's at their lowest epochs is checked against its
+    /// source by the metric's goal: `better` than it (and the calibration warning) for `goal: min`.
+    func testReplicaCheckFollowsTheGoal() throws {
+        let replicaValues: (String, UInt64) -> [Double] = { variant, seed in
+            variant == "lower_aa" ? [3.0, 1.0 + 0.01 * Double(seed % 7), 2.5] : Self.values(variant, seed)
+        }
+        let directory = try Self.make(
+            metric: "{name: val_bd_rate, goal: min, unit: \"%\", threshold: 0.5}", values: replicaValues,
+            extra: "\n  lower_aa: {replica_of: lower}")
+        let report = try ReportBuilder.build(stateDirectory: directory.path + "/state", now: 1_800_000_000)
+        let replica = try XCTUnwrap(report.variants.first { $0.name == "lower_aa" })
+        XCTAssertEqual(replica.replicaVerdict, .better, "\(report.warnings)")
+        XCTAssertTrue(
+            report.warnings.contains(
+                "calibration: replica lower_aa of lower came out better than lower — the noise floor exceeds the threshold"
+            ), "\(report.warnings)")
     }
 
     /// A cell without a record of the metric is left out with a warning that names the metric.
