@@ -28,6 +28,19 @@ fi
 echo "binary: $binary -> $prefix/bin/ablate"
 install -D -m 0755 "$binary" "$prefix/bin/ablate"
 
+echo "completions: bash, zsh and fish under $prefix/share"
+for shell in bash zsh fish; do
+    case "$shell" in
+        bash) target="$prefix/share/bash-completion/completions/ablate" ;;
+        zsh) target="$prefix/share/zsh/site-functions/_ablate" ;;
+        fish) target="$prefix/share/fish/vendor_completions.d/ablate.fish" ;;
+    esac
+    install -d -m 0755 "$(dirname "$target")"
+    "$prefix/bin/ablate" --generate-completion-script "$shell" > "$target.tmp"
+    chmod 0644 "$target.tmp"
+    mv "$target.tmp" "$target"
+done
+
 if ! getent passwd ablate >/dev/null; then
     echo "user: creating the system user 'ablate'"
     useradd --system --home-dir /var/lib/ablate --no-create-home --shell /usr/sbin/nologin --user-group ablate

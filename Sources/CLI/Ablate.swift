@@ -6,7 +6,6 @@ public struct Ablate: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ablate",
         abstract: "Run machine-learning ablation studies across machines and judge them statistically.",
-        version: AblateVersion.string,
         subcommands: [
             LocalCommand.self, CoordinatorCommand.self, WorkerCommand.self, StatusCommand.self, ReportCommand.self,
             DataCommand.self,
@@ -15,5 +14,13 @@ public struct Ablate: ParsableCommand {
             LedgerCommand.self, SettingsCommand.self,
         ])
 
+    /// Only at the top level: subcommands do not list `--version`.
+    @Flag(help: "Show the version.") var version = false
+
     public init() {}
+
+    public func run() throws {
+        guard version else { throw CleanExit.helpRequest(self) }
+        print(AblateVersion.string)
+    }
 }

@@ -17,7 +17,7 @@ struct CoordinatorCommand: ParsableCommand {
             "Restarting with the same --state resumes: done cells are not redone, cells in flight are kept if their worker comes back, else requeued from their last checkpoint."
     )
 
-    @Option(help: "Sweep file (YAML, see docs/sweep-format.md).") var sweep: String
+    @Option(name: [.short, .long], help: "Sweep file (YAML, see docs/sweep-format.md).") var sweep: String
     @Option(help: "State directory (ledger.sqlite, artifacts/, runs/).") var state: String
     @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555 or ipc:///run/ablate.sock.") var bind: String
     @Option(name: .customLong("heartbeat-ms"), help: "Heartbeat interval in milliseconds.") var heartbeatMs = 1000

@@ -22,7 +22,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Block size B (files *_sample_B.txt).")
     var blockSize: Int = 16
 
-    @Option(help: "Output dataset file (.h5).")
+    @Option(name: [.short, .long], help: "Output dataset file (.h5).")
     var out: String
 
     @Option(help: "Fraction of rows for validation (the first int(N*(1-f)) permuted rows train).")
@@ -53,7 +53,7 @@ struct ImportCommand: ParsableCommand {
         let importer = RawImporter(
             rawDirectory: raw, blockSize: blockSize, valFraction: valFraction, seed: seed, bitDepth: bitDepth)
         let dataset = try importer.run(logger: AblateLogging.logger("dataset", to: .standardError))
-        let hash = try DatasetWriter.write(dataset, to: out, overwrite: force)
+        let hash = try OutputFile.write(to: out) { try DatasetWriter.write(dataset, to: out, overwrite: force) }
         print(
             "imported \(dataset.train.count + dataset.val.count) blocks (train \(dataset.train.count), val \(dataset.val.count)) in \(String(format: "%.2f", Date().timeIntervalSince(start))) s"
         )
@@ -66,7 +66,7 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Generate a synthetic dataset shaped like the research data, with content-driven labels.")
 
-    @Option(help: "Output dataset file (.h5).")
+    @Option(name: [.short, .long], help: "Output dataset file (.h5).")
     var out: String
 
     @Option(help: "Training rows.")
@@ -98,7 +98,7 @@ struct SynthCommand: ParsableCommand {
         let start = Date()
         let dataset = SyntheticGenerator(blockSize: blockSize).dataset(train: train, val: val, seed: seed)
         let generated = Date().timeIntervalSince(start)
-        let hash = try DatasetWriter.write(dataset, to: out, overwrite: force)
+        let hash = try OutputFile.write(to: out) { try DatasetWriter.write(dataset, to: out, overwrite: force) }
         let total = Date().timeIntervalSince(start)
         let blocks = train + val
         let rate = generated > 0 ? Double(blocks) / generated : 0

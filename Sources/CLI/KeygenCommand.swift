@@ -13,7 +13,7 @@ struct KeygenCommand: ParsableCommand {
             "Give the coordinator's .pub to every worker (--server-public-key) and put each worker's .pub in the coordinator's --authorized-keys directory."
     )
 
-    @Option(help: "Directory for the key files (created if missing).") var out: String
+    @Option(name: [.short, .long], help: "Directory for the key files (created if missing).") var out: String
     @Option(help: "Key name: the files are NAME.key and NAME.pub (default: this host's name).") var name: String?
 
     func run() throws {

@@ -20,10 +20,10 @@ struct LocalCommand: ParsableCommand {
             "--demo generates a synthetic dataset and runs a small Stage-1 job and the five-loss ablation with 2 seeds."
     )
 
-    @Option(help: "Sweep file (YAML).") var sweep: String?
+    @Option(name: [.short, .long], help: "Sweep file (YAML).") var sweep: String?
     @Flag(help: "Generate a synthetic dataset and a demo sweep (five losses × 2 seeds) and run it.") var demo = false
-    @Option(parsing: .unconditional, help: "Worker processes.") var workers = 2
-    @Option(parsing: .unconditional, help: "Compute threads per worker.") var threads = 1
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Worker processes.") var workers = 2
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Compute threads per worker.") var threads = 1
     @Option(help: "State directory (default ablate-demo with --demo, else ablate-state).") var state: String?
     @OptionGroup var logging: LogOptions
 

@@ -16,7 +16,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Checkpoint (.h5) written by ablate train.") var checkpoint: String
     @Option(help: "Dataset file (.h5).") var data: String
     @Option(help: "Split: train or val.") var split: String = "val"
-    @Option(help: "Output file (.h5).") var out: String
+    @Option(name: [.short, .long], help: "Output file (.h5).") var out: String
     @Option(name: .customLong("stage1-checkpoint"), help: "Stage-1 checkpoint, for slim checkpoints.")
     var stage1Checkpoint: String?
     @Flag(help: "Replace an existing output file.") var force = false
@@ -53,6 +53,16 @@ struct PredictCommand: ParsableCommand {
         let stageData = try StageData.load(dataset, split: split, stage: config.stage)
         let (_, logits, _) = Trainer.predict(model, stageData, threads: config.threads)
         let classes = config.stage.head.classes
+        try OutputFile.write(to: out) {
+            try writePredictions(logits: logits, stageData: stageData, config: config, datasetHash: datasetHash)
+        }
+        print("wrote \(out): \(stageData.count) rows × \(classes) logits (\(split), stage \(config.stage.rawValue))")
+    }
+
+    private func writePredictions(logits: [Float], stageData: StageData, config: TrainingConfig, datasetHash: String)
+        throws
+    {
+        let classes = config.stage.head.classes
         try AtomicFile.write(to: out, overwrite: force ? .replace : .fail) { temporary in
             let file = try H5File.create(temporary, mode: .truncate)
             try file.setAttribute("format", "ablate-predictions")
@@ -67,6 +77,5 @@ struct PredictCommand: ParsableCommand {
             try file.writeDataset("rows", stageData.rows.map(Int64.init), shape: [stageData.count])
             try file.close()
         }
-        print("wrote \(out): \(stageData.count) rows × \(classes) logits (\(split), stage \(config.stage.rawValue))")
     }
 }

@@ -31,8 +31,8 @@ struct ReportCommand: ParsableCommand {
     )
 
     @Option(help: "State directory of a coordinator.") var state: String
-    @Option(help: "Output format: md, csv, json or html.") var format = "md"
-    @Option(help: "Write to this file (atomically) instead of standard output.") var out: String?
+    @Option(name: [.short, .long], help: "Output format: md, csv, json or html.") var format = "md"
+    @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output.") var out: String?
 
     func run() throws {
         guard let format = ReportFormat(rawValue: format) else {
@@ -45,7 +45,9 @@ struct ReportCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
             return
         }
-        do { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) } catch {
+        do {
+            try OutputFile.write(to: out) { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) }
+        } catch {
             throw RunFailure(message: "\(error)")
         }
     }

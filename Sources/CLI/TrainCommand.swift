@@ -19,7 +19,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Dataset file (.h5).") var data: String
     @Option(help: "Stage: 1, 2, 3rect or 3ab (or set in --config).") var stage: String?
-    @Option(help: "Output directory.") var out: String
+    @Option(
+        name: [.short, .long], help: "Output directory (created if missing): checkpoints, metrics.jsonl, summary.json.")
+    var out: String
     @Option(help: "YAML run file; keys as in docs/training.md.") var config: String?
     @Option(name: .customLong("stage1-checkpoint"), help: "Stage-1 checkpoint whose backbone is frozen (stages 2/3).")
     var stage1Checkpoint: String?
@@ -57,6 +59,10 @@ struct TrainCommand: ParsableCommand {
         trainer.codeVersion = AblateVersion.string
         trainer.usePrefixCache = !noPrefixCache
         trainer.cacheDirectory = cacheDir
+        // On a terminal, a line that moves during the cache build and each epoch; nothing in pipes and journals.
+        if isatty(STDERR_FILENO) == 1 {
+            trainer.onProgress = { FileHandle.standardError.write(Data(TrainingProgressLine.text($0).utf8)) }
+        }
         let summary: TrainingSummary
         do {
             summary = try trainer.run(resume: resume)

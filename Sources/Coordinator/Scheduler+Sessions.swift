@@ -13,12 +13,15 @@ extension Scheduler {
         var session = Session(
             id: id, peer: peer, worker: hello.worker, incarnation: hello.incarnation, slots: hello.slots, lastHeard: now
         )
+        session.host = hello.host
+        session.gpus = hello.gpus
         actions.append(
             .saveWorker(
                 WorkerRecord(
                     name: hello.worker, incarnation: hello.incarnation, host: hello.host, threads: hello.threads,
                     gpu: hello.gpu, slots: hello.slots,
-                    codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now)))
+                    codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now,
+                    gpus: hello.gpus)))
         actions.append(
             .send(
                 peer,

@@ -8,7 +8,7 @@ import RunSpec
 public struct Sweep: Sendable, Equatable {
     /// The sweep's name (letters, digits, `.`, `_`, `-`).
     public var name: String
-    /// Absolute path of the dataset file (a relative path in the file is resolved against the working directory).
+    /// Absolute path of the dataset file (a relative path in the file is resolved against the sweep file's directory).
     public var datasetPath: String
     /// The dataset content hash the file pins (`dataset: {path:, content_hash:}`), lower-case hex; nil if none.
     public var datasetSHA256: String?
@@ -64,10 +64,32 @@ public struct Sweep: Sendable, Equatable {
         self.stage1CheckpointLocation = stage1CheckpointLocation
     }
 
-    /// Reads and checks a sweep file. Relative paths in it are resolved against the working directory.
+    /// Reads and checks a sweep file. Relative paths in it are resolved against the sweep file's directory.
     /// - Throws: `SweepError` with every problem found (an unreadable file is one problem without a line).
     public static func load(path: String) throws -> Sweep {
-        try parse(text: readText(path: path), sourceName: path)
+        try parse(text: readText(path: path), sourceName: path, workingDirectory: directory(ofFile: path))
+    }
+
+    /// The absolute directory holding the file at `path` (relative to the process's working directory): what a
+    /// sweep file's relative paths are resolved against.
+    public static func directory(ofFile path: String) -> String {
+        let absolute = SweepParser.absolutePath(path, in: FileManager.default.currentDirectoryPath)
+        return URL(fileURLWithPath: absolute).deletingLastPathComponent().path
+    }
+
+    /// For a file the sweep names that does not exist: when the path written in the sweep was relative and names an
+    /// existing file relative to the working directory instead (the rule before paths were resolved against the
+    /// sweep file's directory), the sentence that says so; else nil.
+    public func movedRelativePathHint(for resolved: String) -> String? {
+        let directory = Sweep.directory(ofFile: sourceName)
+        guard !FileManager.default.fileExists(atPath: resolved), resolved.hasPrefix(directory + "/") else { return nil }
+        let written = String(resolved.dropFirst(directory.count + 1))
+        let current = FileManager.default.currentDirectoryPath
+        let old = SweepParser.absolutePath(written, in: current)
+        guard old != resolved, FileManager.default.fileExists(atPath: old) else { return nil }
+        return "relative paths in a sweep are resolved against the sweep file's directory (\(directory)), "
+            + "and '\(written)' exists only relative to the working directory: write \(old) or a path relative to "
+            + "the sweep file"
     }
 
     /// A sweep file's text.
@@ -190,10 +212,17 @@ public struct SweepVariant: Sendable, Equatable {
     /// The command's own settings (`params`): the `train` block's with the variant's own over them per name (a
     /// replica's are its source's); empty for none and always for the native trainer.
     public var params: CommandParams
+    /// The command's `env`, `workdir`, `resume_file` and `checkpoints`: the `train` block's with the variant's own
+    /// over them (a replica's are its source's); empty for none and always for the native trainer.
+    public var execution: CommandExecution
+    /// The files whose content enters a command cell's id (`code`: the variant's own list, else the `train`
+    /// block's); nil when neither gives one (the command's script is then found by `CodeFiles.defaultFile`).
+    public var code: CodeSpec?
 
     public init(
         name: String, overrides: [SettingOverride], config: TrainingConfig, command: [String]? = nil,
-        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none
+        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none, code: CodeSpec? = nil,
+        execution: CommandExecution = .none
     ) {
         self.name = name
         self.overrides = overrides
@@ -202,6 +231,8 @@ public struct SweepVariant: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.replicaOf = replicaOf
         self.params = params
+        self.execution = execution
+        self.code = code
     }
 
     /// The config of this variant's cell for `seed`.

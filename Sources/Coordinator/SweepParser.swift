@@ -28,6 +28,11 @@ struct SweepParts {
     var defaultCommandEntry: SweepEntry?
     /// The `train` block's `params`: every command variant's, each of which may override them per name.
     var trainParams = ParamsBlock()
+    /// The `train` block's `code`: every command variant's unless it gives its own.
+    var defaultCode: CodeSpec?
+    var defaultCodeEntry: SweepEntry?
+    /// The `train` block's `env`, `workdir`, `resume_file` and `checkpoints`: every command variant's defaults.
+    var trainExecution = ExecutionBlock()
     /// The variants that could be read (each bad one has reported its problems).
     var variants: [SweepVariant]?
     var variantEntries: [SweepEntry] = []
@@ -119,6 +124,9 @@ enum SweepParser {
             parts.defaultCommandEntry = defaults.commandEntry
             parts.defaultTimeoutSeconds = defaults.timeoutSeconds
             parts.trainParams = defaults.params
+            parts.defaultCode = defaults.code
+            parts.defaultCodeEntry = defaults.codeEntry
+            parts.trainExecution = defaults.execution
         }
         if let entry = top["variants"] {
             SweepVariants.read(entry, into: &parts, reader: &reader)

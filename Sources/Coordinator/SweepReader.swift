@@ -132,7 +132,11 @@ struct SweepReader {
     /// Reports an unknown key, suggesting the nearest known one.
     mutating func reportUnknown(_ entry: SweepEntry, known: [String], what: String) {
         var message = "unknown key (\(what))"
-        if let suggestion = Self.nearest(to: entry.key, in: known) { message += "; did you mean '\(suggestion)'?" }
+        let suggestions = Self.suggestions(for: entry.key, in: known).map { "'\($0)'" }
+        if let last = suggestions.last {
+            let choices = suggestions.count == 1 ? last : suggestions.dropLast().joined(separator: ", ") + " or " + last
+            message += "; did you mean \(choices)?"
+        }
         report(entry, message)
     }
 
@@ -153,13 +157,17 @@ struct SweepReader {
         }
     }
 
-    /// The known name closest to `name` (edit distance at most 2, else the longest one that starts the other).
-    static func nearest(to name: String, in known: [String]) -> String? {
+    /// What an unknown `name` may have meant: the known name within edit distance 2; else the family of names it is
+    /// the first word of, when there are at most three (`lr` → `lr_adapter`, `lr_backbone`, `lr_head`; a larger
+    /// family suggests nothing); else the longest known name that starts it or that it starts (`gamma_positive` →
+    /// `gamma_pos` rather than `gamma`).
+    static func suggestions(for name: String, in known: [String]) -> [String] {
         let ranked = known.map { ($0, editDistance(name, $0)) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
-        if let best = ranked.first, best.1 <= 2 { return best.0 }
-        guard name.count >= 3 else { return nil }
-        // `gamma_positive` → `gamma_pos` rather than `gamma`: the longest name that one starts with.
-        return known.filter { $0.hasPrefix(name) || name.hasPrefix($0) }.max { $0.count < $1.count }
+        if let best = ranked.first, best.1 <= 2 { return [best.0] }
+        let family = known.filter { $0.hasPrefix(name + "_") }.sorted()
+        if !family.isEmpty { return family.count <= 3 ? family : [] }
+        guard name.count >= 3 else { return [] }
+        return known.filter { $0.hasPrefix(name) || name.hasPrefix($0) }.max { $0.count < $1.count }.map { [$0] } ?? []
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {

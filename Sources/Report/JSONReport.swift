@@ -1,4 +1,5 @@
 // JSONReport: the report as JSON (schema in docs/report-format.md): sweep, settings, cells[], variants[], warnings[].
+import CoordinatorKit
 import Foundation
 import RunSpec
 
@@ -98,7 +99,21 @@ public enum JSONReport {
                     ("stage1_sha256", text(p.stage1SHA256)), ("code_version", text(p.codeVersion)),
                     ("worker", text(p.worker)),
                     ("host", text(p.host)), ("blas_core", text(p.blasCore)), ("blas_threads", integer(p.blasThreads)),
+                    ("code", code(p.code)),
                 ])
+            ),
+        ])
+    }
+
+    /// A cell's code as `{sha256, commit, dirty, assumed, files: [{path, sha256}]}` (`null` for none).
+    private static func code(_ record: CodeRecord?) -> JSONValue {
+        guard let record else { return .null }
+        return .object([
+            ("sha256", .string(record.sha256)), ("commit", record.commit.map(JSONValue.string) ?? .null),
+            ("dirty", record.dirty.map(JSONValue.bool) ?? .null), ("assumed", .bool(record.assumed == true)),
+            (
+                "files",
+                .array(record.files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })
             ),
         ])
     }

@@ -92,6 +92,7 @@ public enum MarkdownReport {
                         f.number(cell.workerHours, 3),
                     ])
         }
+        out += codeSection(report)
         out += "\n## Warnings\n\n"
         out += report.warnings.isEmpty ? "None.\n" : report.warnings.map { "- \($0)\n" }.joined()
         return out
@@ -188,11 +189,11 @@ public enum MarkdownReport {
         "\(variant.seeds.count)" + (variant.failedSeeds > 0 ? " (+\(variant.failedSeeds) failed)" : "")
     }
 
-    private static func row(_ cells: [String]) -> String {
+    static func row(_ cells: [String]) -> String {
         "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
     }
 
-    private static func rule(_ count: Int) -> String {
+    static func rule(_ count: Int) -> String {
         "|" + String(repeating: "---|", count: count) + "\n"
     }
 }

@@ -132,14 +132,16 @@ public enum ReportLoader {
         let done = latest.values.sorted { ($0.position, $0.id) < ($1.position, $1.id) }
         guard !done.isEmpty else { throw ReportError("\(stateDirectory): no finished cells yet") }
         let workers = Dictionary(try ledger.workers().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let codes = try ledger.codes()
         var cells: [LoadedCell] = []
         for record in done {
             do {
                 let attempts = try ledger.attempts(cell: record.id)
-                cells.append(
-                    try loadCell(
-                        record, attempts: attempts, workers: workers, stateDirectory: stateDirectory,
-                        metric: sweep.metric, warnings: &warnings))
+                var cell = try loadCell(
+                    record, attempts: attempts, workers: workers, stateDirectory: stateDirectory,
+                    metric: sweep.metric, warnings: &warnings)
+                if case .known(let code)? = codes[record.id] { cell.report.provenance.code = code }
+                cells.append(cell)
             } catch {
                 warnings.append("\(record.variant) seed \(record.seed): left out: \(error)")
             }

@@ -29,6 +29,9 @@ public struct CellProvenance: Sendable, Equatable, Codable {
     public var host: String?
     public var blasCore: String?
     public var blasThreads: Int?
+    /// A command cell's code (`code:` of the sweep, or its command's script): files, hash, git commit and dirty
+    /// flag, from the ledger; nil for a cell without code or of unknown code (planned before code was hashed).
+    public var code: CodeRecord? = nil
 
     public init(
         configSHA256: String, datasetSHA256: String?, stage1SHA256: String?, codeVersion: String?, worker: String?,

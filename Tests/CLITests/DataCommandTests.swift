@@ -55,6 +55,21 @@ struct DataCommandTests {
         #expect(dir.entries() == ["keep.h5"])
     }
 
+    /// `--out` into directories that do not exist yet: they are made; a refused write leaves none of them behind.
+    @Test func outputDirectoriesAreMadeAndUnmade() throws {
+        let dir = TemporaryDirectory()
+        let out = dir.file("data/deeper/synth.h5")
+        let made = try AblateBinary.run(["data", "synth", "-o", out, "--train", "10", "--val", "10"])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out))
+        // A path naming a directory (trailing slash) fails at the write: the directory this run made is gone again.
+        let refused = try AblateBinary.run([
+            "data", "synth", "-o", dir.file("other/x") + "/", "--train", "10", "--val", "10",
+        ])
+        #expect(refused.status != 0)
+        #expect(dir.entries() == ["data"])
+    }
+
     @Test func importThroughTheBinary() throws {
         let raw = TemporaryDirectory("ablate-raw")
         var bytes: [UInt8] = []
