@@ -29,6 +29,8 @@ public struct Sweep: Sendable, Equatable {
     public var variants: [SweepVariant]
     /// How the report judges differences from the baseline.
     public var significance: SignificanceSettings
+    /// The metric the report judges on (`metric:`; `val_macro_f1`, higher is better, by default).
+    public var metric = SweepMetric()
     /// Attempts per cell before it is marked failed (`max_attempts`, default 3).
     public var maxAttempts: Int
     /// The file's name as given to `load` or `parse` (for messages about the files the sweep names).
