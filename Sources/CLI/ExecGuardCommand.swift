@@ -21,6 +21,7 @@ struct ExecGuardCommand: ParsableCommand {
     var pidFile: String?
     @Option(name: .customLong("grace-s"), help: "Seconds between SIGTERM and SIGKILL when ending the group.")
     var grace = 5.0
+    @Option(help: "Directory the command starts in (default: the guard's own).") var chdir: String?
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func validate() throws {
@@ -35,7 +36,7 @@ struct ExecGuardCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let pid: pid_t
         do {
-            pid = try ProcessGroup.spawn(command, environment: environment, output: nil)
+            pid = try ProcessGroup.spawn(command, environment: environment, output: nil, directory: chdir)
         } catch {
             FileHandle.standardError.write(Data("ablate exec-guard: \(error)\n".utf8))
             throw ExitCode(127)

@@ -16,9 +16,10 @@ final class ProgressDisplay {
     func update(_ scheduler: Scheduler) {
         guard Date().timeIntervalSince(lastDraw) >= 1 else { return }
         lastDraw = Date()
-        let rows = scheduler.statusReply(now: Date().timeIntervalSince1970).rows
+        let reply = scheduler.statusReply(now: Date().timeIntervalSince1970)
+        let rows = reply.rows
         if interactive {
-            let text = "sweep \(sweep)\n" + StatusTable.text(rows)
+            let text = "sweep \(sweep)\n" + StatusTable.text(rows, summary: reply.summary)
             let erase = linesDrawn > 0 ? "\u{1B}[\(linesDrawn)A\u{1B}[J" : ""
             FileHandle.standardOutput.write(Data((erase + text + "\n").utf8))
             linesDrawn = text.split(separator: "\n", omittingEmptySubsequences: false).count
@@ -33,8 +34,9 @@ final class ProgressDisplay {
 
     /// The last table, with the reason of every failed cell under it.
     func final(_ scheduler: Scheduler) {
-        let rows = scheduler.statusReply(now: Date().timeIntervalSince1970).rows
-        let text = StatusTable.text(rows, reasons: StatusTable.failureReasons(Array(scheduler.cells.values)))
+        let reply = scheduler.statusReply(now: Date().timeIntervalSince1970)
+        let text = StatusTable.text(
+            reply.rows, reasons: StatusTable.failureReasons(Array(scheduler.cells.values)), summary: reply.summary)
         if interactive {
             let erase = linesDrawn > 0 ? "\u{1B}[\(linesDrawn)A\u{1B}[J" : ""
             FileHandle.standardOutput.write(Data((erase + "sweep \(sweep)\n" + text + "\n").utf8))

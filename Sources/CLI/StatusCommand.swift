@@ -4,15 +4,16 @@ import CoordinatorKit
 import Foundation
 import WireProtocol
 
-/// Shows the cells of a sweep: state, worker, attempt, epoch/total, best validation macro-F1 so far, ETA.
+/// Shows the cells of a sweep: state, worker, attempt, epoch/total, pace, loss, validation macro-F1, ETA.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show each cell's state from a state directory (--state) or a running coordinator (--connect).")
 
     @Option(help: "State directory of a coordinator (read-only; works while it runs).") var state: String?
-    @Option(name: [.short, .long], help: "Endpoint of a running coordinator (adds ETAs).") var connect: String?
-    @Flag(help: "Refresh every second until interrupted.") var watch = false
+    @Option(name: [.short, .long], help: "Endpoint of a running coordinator.") var connect: String?
+    @Flag(help: "Refresh every second until interrupted (rides out a coordinator restart).") var watch = false
+    @Flag(help: "Print one JSON object (docs/state-directory.md#status-json) instead of the table.") var json = false
     @OptionGroup var curve: CurveClientOptions
 
     func validate() throws {
@@ -25,53 +26,45 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let stop = StopSignal()
         let interactive = isatty(STDOUT_FILENO) == 1
+        var lastReply: (reply: StatusReply, notes: [String])?
+        var silentSince: Date?
         repeat {
-            let table = try fetch()
+            var text: String
+            do {
+                let fetched = try fetch()
+                lastReply = fetched
+                silentSince = nil
+                text = try render(fetched.reply, notes: fetched.notes)
+            } catch  where watch && connect != nil {
+                // A coordinator that restarts answers again within seconds: keep the last table and keep asking.
+                let since = silentSince ?? Date()
+                silentSince = since
+                let note =
+                    "no answer since \(ISO8601DateFormatter().string(from: since)) (retrying): \(error)"
+                text = try lastReply.map { try render($0.reply, notes: $0.notes) + "\n" + note } ?? note
+            }
             if watch && interactive { FileHandle.standardOutput.write(Data("\u{1B}[H\u{1B}[2J".utf8)) }
-            emit(table)
+            emit(text)
             if watch { Thread.sleep(forTimeInterval: 1) }
         } while watch && !stop.isRaised
     }
 
-    private func fetch() throws -> String {
+    private func render(_ reply: StatusReply, notes: [String]) throws -> String {
+        if json { return try StatusJSON.text(reply, notes: notes) }
+        return "sweep \(reply.sweep)\n" + (reply.paused.map { "\($0)\n" } ?? "")
+            + StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows), summary: reply.summary)
+            + notes.map { "\n" + $0 }.joined() + StatusTable.workerLines(reply.workers ?? []).map { "\n" + $0 }.joined()
+    }
+
+    /// The reply, and the lines under the table (the adaptive design's reasons, read from a state directory).
+    private func fetch() throws -> (reply: StatusReply, notes: [String]) {
         if let state {
             let ledger = try Ledger(readingDirectory: state)
-            let name = try ledger.sweepName() ?? "?"
+            let reply = try LedgerStatus.reply(ledger, now: Date().timeIntervalSince1970)
             let cells = try ledger.plannedCells()
-            let adaptive = try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state)
-            return "sweep \(name)\n"
-                + StatusTable.text(StatusTable.rows(cells), reasons: StatusTable.failureReasons(cells))
-                + adaptive.map { "\n" + $0 }.joined()
+            return (reply, try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state))
         }
-        guard let connect else { return "" }
-        let reply = try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys())
-        return "sweep \(reply.sweep)\n" + (reply.paused.map { "\($0)\n" } ?? "")
-            + StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows))
-    }
-}
-
-/// One STATUS_REQUEST over a short-lived DEALER.
-enum StatusClient {
-    static func request(_ endpoint: String, timeoutMs: Int, curve: CurveClientKeys? = nil) throws -> StatusReply {
-        let context = try ZMQContext()
-        let socket = try ZMQSocket(context, type: .dealer)
-        defer { socket.close() }
-        try socket.configureWorkerDealer()
-        if let curve { try socket.configureCurveClient(curve) }
-        try socket.connect(endpoint)
-        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
-        var sent = false
-        while Date() < deadline {
-            if !sent { sent = try socket.send(MessageCodec.encode(.statusRequest(StatusRequest()))) }
-            _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 100)
-            while let frames = try socket.receive() {
-                if case .statusReply(let reply) = try? MessageCodec.decode(frames) { return reply }
-            }
-        }
-        let hint =
-            curve == nil
-            ? "is a coordinator serving there, without CURVE?"
-            : "is a coordinator serving there, and is this key's public half in its authorized keys (an unlisted key gets no answer)?"
-        throw RunFailure(message: "\(endpoint): no answer from a coordinator within \(timeoutMs / 1000) s; \(hint)")
+        guard let connect else { throw RunFailure(message: "give --state or --connect") }
+        return (try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys()), [])
     }
 }

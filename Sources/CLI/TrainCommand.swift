@@ -59,6 +59,10 @@ struct TrainCommand: ParsableCommand {
         trainer.codeVersion = AblateVersion.string
         trainer.usePrefixCache = !noPrefixCache
         trainer.cacheDirectory = cacheDir
+        // On a terminal, a line that moves during the cache build and each epoch; nothing in pipes and journals.
+        if isatty(STDERR_FILENO) == 1 {
+            trainer.onProgress = { FileHandle.standardError.write(Data(TrainingProgressLine.text($0).utf8)) }
+        }
         let summary: TrainingSummary
         do {
             summary = try trainer.run(resume: resume)

@@ -21,9 +21,19 @@ struct WorkerCommand: ParsableCommand {
     var label: String?
     @Option(parsing: .unconditional, help: "Compute threads per job (results do not depend on it).") var threads = 1
     @Option(help: "GPU index this worker owns: its command jobs run with CUDA_VISIBLE_DEVICES set to it.") var gpu: Int?
-    @Option(help: "GPU indices, e.g. 0,1,2,3: one slot per GPU, each command job pinned to its own.") var gpus: String?
-    @Option(parsing: .unconditional, help: "Jobs run at once (default 1; with --gpus, one per GPU).") var slots: Int?
-    @Option(name: .customLong("cache-dir"), help: "Frozen-prefix cache directory (default WORK_DIR/cache).")
+    @Option(help: "GPU indices, e.g. 0,1,2,3: one slot per GPU (see --slots-per-gpu), each command job pinned to one.")
+    var gpus: String?
+    @Option(
+        name: .customLong("slots-per-gpu"), parsing: .unconditional,
+        help: "With --gpus: command jobs per GPU (default 1); each job goes to the least-loaded GPU.")
+    var slotsPerGPU: Int?
+    @Option(parsing: .unconditional, help: "Jobs run at once (default 1; with --gpus, GPUs × --slots-per-gpu).")
+    var slots: Int?
+    @Option(
+        name: .customLong("cache-dir"),
+        help:
+            "The host's cache, shareable by its workers: fetched datasets and checkpoints (artifacts/) and frozen-prefix caches (default WORK_DIR/cache)."
+    )
     var cacheDir: String?
     @Option(
         name: .customLong("stop-timeout"),
@@ -63,6 +73,9 @@ struct WorkerCommand: ParsableCommand {
         if let exitWhenIdle, !(exitWhenIdle > 0 && exitWhenIdle.isFinite) {
             throw ValidationError("--exit-when-idle must be a number of seconds > 0")
         }
+        if let gpu, !(0...FieldLimits.maxGPUIndex).contains(gpu) {
+            throw ValidationError("--gpu \(gpu): a GPU index is 0 … \(FieldLimits.maxGPUIndex)")
+        }
         guard stopTimeout >= 0 else { throw ValidationError("--stop-timeout must not be negative") }
         guard checkpointInterval >= 0, checkpointInterval.isFinite else {
             throw ValidationError("--checkpoint-interval must be a number of seconds ≥ 0")
@@ -73,11 +86,20 @@ struct WorkerCommand: ParsableCommand {
                     "--gpu and --gpus cannot be combined: give --gpus for several GPUs, --gpu for one")
             }
             let list = try gpuList()
-            if let slots, slots != list.count {
+            let perGPU = slotsPerGPU ?? 1
+            guard perGPU >= 1, list.count * perGPU <= FieldLimits.maxJobsPerWorker else {
                 throw ValidationError(
-                    "--slots \(slots) differs from the \(list.count) GPUs of --gpus (one slot per GPU); leave --slots out"
+                    "--slots-per-gpu must be at least 1, and GPUs × slots per GPU at most \(FieldLimits.maxJobsPerWorker)"
                 )
             }
+            if let slots, slots != list.count * perGPU {
+                throw ValidationError(
+                    "--slots \(slots) differs from the \(list.count * perGPU) slots of --gpus (\(list.count) GPUs × \(perGPU) per GPU); leave --slots out"
+                )
+            }
+        } else if slotsPerGPU != nil {
+            throw ValidationError(
+                "--slots-per-gpu needs --gpus: give the GPUs to pack, e.g. --gpus 0,1 --slots-per-gpu 2")
         }
     }
 
@@ -92,6 +114,7 @@ struct WorkerCommand: ParsableCommand {
             throw ValidationError("--gpus '\(gpus)': expected GPU indices separated by commas, e.g. 0,1,2,3")
         }
         guard Set(list).count == list.count else { throw ValidationError("--gpus '\(gpus)': an index is given twice") }
+        if let problem = ExecutionField.gpusProblem(list) { throw ValidationError("--gpus '\(gpus)': \(problem)") }
         return list
     }
 
@@ -108,7 +131,8 @@ struct WorkerCommand: ParsableCommand {
         options.threads = threads
         options.gpu = gpu
         options.gpus = gpuList
-        options.slots = gpuList.isEmpty ? (slots ?? 1) : gpuList.count
+        options.slotsPerGPU = slotsPerGPU ?? 1
+        options.slots = gpuList.isEmpty ? (slots ?? 1) : gpuList.count * options.slotsPerGPU
         options.execGuard = ownExecutablePath
         options.codeVersion = AblateVersion.string
         options.cacheDirectory = cacheDir

@@ -9,11 +9,16 @@ public struct CellCommand: Sendable, Equatable {
     public var timeoutSeconds: Double?
     /// The cell's params (`params:` of the sweep), empty for none.
     public var params: CommandParams
+    /// The cell's execution settings, `env` values with the coordinator's placeholders filled (sent in ASSIGN).
+    public var execution: CommandExecution
 
-    public init(argv: [String], timeoutSeconds: Double?, params: CommandParams = .none) {
+    public init(
+        argv: [String], timeoutSeconds: Double?, params: CommandParams = .none, execution: CommandExecution = .none
+    ) {
         self.argv = argv
         self.timeoutSeconds = timeoutSeconds
         self.params = params
+        self.execution = execution
     }
 
     /// ASSIGN's `params`: the params' canonical JSON, nil when there are none (ASSIGN then looks as before params).
@@ -78,9 +83,13 @@ public enum CommandPlaceholders {
             let written = plan.sweep.train + (plan.sweep.variant(named: cell.variant)?.overrides ?? [])
             let values = values(
                 seed: cell.seed, variant: cell.variant, config: cell.config, written: written, params: cell.params)
+            var execution = cell.execution
+            for (name, value) in cell.execution.env.sorted(by: { $0.key < $1.key }) {
+                execution.env[name] = try fill([value], values: values, variant: cell.variant).first ?? value
+            }
             commands[cell.id] = CellCommand(
                 argv: try fill(argv, values: values, variant: cell.variant), timeoutSeconds: cell.timeoutSeconds,
-                params: cell.params)
+                params: cell.params, execution: execution)
         }
         return commands
     }

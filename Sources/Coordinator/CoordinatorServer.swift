@@ -331,7 +331,7 @@ public final class CoordinatorServer {
         logger.error("\(note)")
         var fallbacks: [String: Scheduler.ResumePoint] = [:]
         for cell in scheduler.cellsResuming(from: artifact.sha256) {
-            for candidate in try setup.ledger.cellFiles(cell: cell.id, named: "last.h5")
+            for candidate in try setup.ledger.cellFiles(cell: cell.id, named: scheduler.resumeFileName(of: cell.id))
             where !damaged.contains(candidate.sha256) {
                 guard let record = try setup.ledger.artifact(candidate.sha256) else { continue }
                 let candidatePath = setup.store.absolute(record.path)

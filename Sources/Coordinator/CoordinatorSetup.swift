@@ -23,8 +23,10 @@ public struct CoordinatorSetup {
     public let lock: StateLock
 
     /// Loads and checks the sweep, opens and hashes the dataset (content and file bytes) and opens, checks and
-    /// hashes a given stage-1 checkpoint (a problem with either is a `SweepError` at the key naming the file), then
-    /// opens (or resumes) the ledger in `stateDirectory`, adds the plan's cells and rebuilds the scheduler's state.
+    /// hashes a given stage-1 checkpoint (a problem with either is a `SweepError` at the key naming the file), hashes
+    /// each command variant's code (`CodeFiles`; git runs here, on the calling thread), then opens (or resumes) the
+    /// ledger in `stateDirectory`, keeps done cells planned before code was hashed (`CodePlanning`), records the
+    /// cells' code, adds the plan's cells and rebuilds the scheduler's state.
     /// - Parameter checkStage1: reads a given stage-1 checkpoint and loads its backbone (the checks a stage 2/3 run
     ///   makes of its frozen backbone), returning its config: the trainer's check (`Checkpoint.checkStage1`), passed
     ///   in so that the coordinator does not depend on the trainer.
@@ -71,7 +73,9 @@ public struct CoordinatorSetup {
                     at: sweep.stage1CheckpointLocation, key: "stage1_checkpoint", "\(error)\(hint)")
             }
         }
-        let plan = try SweepPlan.make(sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256)
+        let code = try CodeFiles.records(for: sweep, sweepDirectory: Sweep.directory(ofFile: sweepPath))
+        var plan = try SweepPlan.make(
+            sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256, code: code)
 
         try Directories.create(stateDirectory)
         let lock = try StateLock(stateDirectory: stateDirectory)
@@ -84,6 +88,26 @@ public struct CoordinatorSetup {
             try ledger.addArtifact(
                 ArtifactRecord(sha256: stage1Ref.sha256, size: stage1Ref.size, path: absolute(path), addedAt: now))
         }
+        let before = try ledger.cells()
+        let codes = try ledger.codes()
+        if !code.isEmpty {
+            // Done cells of a release that did not hash code keep their ids (their code assumed to be today's).
+            let legacy = try SweepPlan.make(
+                sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256)
+            let kept = CodePlanning.keepingEarlierCells(plan, legacy: legacy, cells: before, codes: codes)
+            plan = kept.plan
+            try ledger.assumeCode(kept.assumed)
+            for (variant, count) in kept.kept.sorted(by: { $0.key < $1.key }) {
+                let cells = count == 1 ? "1 done cell" : "\(count) done cells"
+                let line =
+                    "variant \(variant): \(cells) planned before code was hashed kept (their code assumed to be today's)"
+                logger.info("\(line)")
+            }
+        }
+        for line in CodePlanning.changes(plan, before: before, codes: codes) { logger.info("\(line)") }
+        var cellCode: [String: CodeRecord] = [:]
+        for cell in plan.cells + plan.laterCells { cellCode[cell.id] = cell.code }
+        try ledger.setCode(cellCode)
         let records = try plan.cells.enumerated().map { index, cell in try SweepPlan.record(cell, position: index) }
         // An adaptive sweep's later cells that the ledger has planned stay planned: a restart continues the same plan.
         let plannedBefore = Set(try ledger.plannedCells().map(\.id))

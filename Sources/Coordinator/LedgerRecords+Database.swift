@@ -195,6 +195,12 @@ extension WorkerRecord: LedgerTableRecord {
             codeVersion: try columns("code_version", \.codeVersion),
             blasCore: try columns("blas_core", \.blasCore),
             firstSeen: try columns("first_seen", \.firstSeen),
-            lastSeen: try columns("last_seen", \.lastSeen))
+            lastSeen: try columns("last_seen", \.lastSeen),
+            gpus: try columns(
+                "gpus", \.gpus, stored: { $0.map { $0.map(String.init).joined(separator: ",") }.databaseValue },
+                read: { row, name in
+                    let text: String? = try row.decode(forColumn: name)
+                    return text.map { $0.split(separator: ",").compactMap { Int($0) } }
+                }))
     }
 }

@@ -175,10 +175,12 @@ public struct WorkerRecord: Sendable, Equatable, Codable {
     public var blasCore: String
     public var firstSeen: Double
     public var lastSeen: Double
+    /// The GPUs its HELLO reported (`gpus`), nil for none (or a worker from before HELLO carried them).
+    public var gpus: [Int]?
 
     public init(
         name: String, incarnation: String, host: String, threads: Int, gpu: Int?, slots: Int, codeVersion: String,
-        blasCore: String, firstSeen: Double, lastSeen: Double
+        blasCore: String, firstSeen: Double, lastSeen: Double, gpus: [Int]? = nil
     ) {
         self.name = name
         self.incarnation = incarnation
@@ -190,5 +192,6 @@ public struct WorkerRecord: Sendable, Equatable, Codable {
         self.blasCore = blasCore
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
+        self.gpus = gpus
     }
 }

@@ -4,7 +4,7 @@ import GRDB
 /// The ledger's schema: one migration per version, applied in order when a writer opens the ledger.
 enum LedgerSchema {
     /// Schema version written by the newest migration (also stored in `meta.schema_version`).
-    static let version = 2
+    static let version = 4
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -14,6 +14,12 @@ enum LedgerSchema {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: version2)
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: version3)
+        }
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: version4)
+        }
         return migrator
     }
 
@@ -22,6 +28,27 @@ enum LedgerSchema {
     private static let version2 = """
         ALTER TABLE cells ADD COLUMN planned INTEGER NOT NULL DEFAULT 1 CHECK (planned IN (0, 1));
         UPDATE meta SET schema_version = 2;
+        """
+
+    /// Version 3: `cell_code` holds the code of each command cell that has some (`CodeRecord` as JSON, its hash
+    /// apart), written when the cell is planned — also for an adaptive sweep's later cells before they join `cells`,
+    /// so the column references no cell. The cells of a ledger written before get a row without code (`sha256` and
+    /// `record` NULL): planned before code was hashed, their code is unknown (`Ledger+Code.swift`).
+    private static let version3 = """
+        CREATE TABLE cell_code (
+            cell TEXT PRIMARY KEY NOT NULL CHECK (length(cell) = 64),
+            sha256 TEXT CHECK (sha256 IS NULL OR length(sha256) = 64),
+            record TEXT,
+            CHECK ((sha256 IS NULL) = (record IS NULL))
+        );
+        INSERT INTO cell_code (cell) SELECT id FROM cells;
+        UPDATE meta SET schema_version = 3;
+        """
+
+    /// Version 4: `workers.gpus`, the GPUs a worker's HELLO reported (`0,1`; NULL for none), shown by `ablate status`.
+    private static let version4 = """
+        ALTER TABLE workers ADD COLUMN gpus TEXT;
+        UPDATE meta SET schema_version = 4;
         """
 
     private static let version1 = """

@@ -14,12 +14,15 @@ extension Scheduler {
             id: id, peer: peer, worker: hello.worker, incarnation: hello.incarnation, slots: hello.slots, lastHeard: now
         )
         workerLabels[hello.worker] = hello.label
+        session.host = hello.host
+        session.gpus = hello.gpus
         actions.append(
             .saveWorker(
                 WorkerRecord(
                     name: hello.worker, incarnation: hello.incarnation, host: hello.host, threads: hello.threads,
                     gpu: hello.gpu, slots: hello.slots,
-                    codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now)))
+                    codeVersion: hello.codeVersion, blasCore: hello.blasCore, firstSeen: now, lastSeen: now,
+                    gpus: hello.gpus)))
         actions.append(
             .send(
                 peer,

@@ -50,6 +50,9 @@ public struct Scheduler: Sendable {
         public var lastHeard: Double
         /// Cells this session runs, with their attempt.
         public var held: [String: Int] = [:]
+        /// The worker's host and GPUs, from its HELLO (for status replies).
+        public var host = ""
+        public var gpus: [Int]?
     }
 
     public let settings: CoordinatorSettings
@@ -68,13 +71,14 @@ public struct Scheduler: Sendable {
     private var artifactSizes: [String: Int64]
     private let dataset: ArtifactRef
     private let stage1Checkpoint: ArtifactRef?
-    private(set) var epochSeconds: [String: Double] = [:]
+    /// Each cell's pace as its epoch reports in this process show it (`ablate status --connect`).
+    private(set) var progress: [String: CellProgress] = [:]
     private var lastHeartbeatSent = -Double.infinity
     /// The sessions open when the sweep finished have been sent DISCONNECT `sweep finished`.
     private var finishAnnounced = false
     var sessionCounter = 0
     /// Bring-your-own-trainer cells' commands by cell id (placeholders of the coordinator filled in).
-    private let commands: [String: CellCommand]
+    let commands: [String: CellCommand]
     /// LOG messages per cell: at most one a second, with a burst of `logBurst` (the worker sends one a second).
     private var logRate = RateLimiter<String>(ratePerSecond: 1, burst: Scheduler.logBurst, maxPeers: 65_536)
     /// LOG messages a cell may send at once after a quiet spell (a final batch right after a regular one).
@@ -164,7 +168,12 @@ public struct Scheduler: Sendable {
         }
         sessions[sessionID]?.lastHeard = now
         switch message {
-        case .heartbeat:
+        case .heartbeat(let heartbeat):
+            // Progress inside an epoch, for `ablate status`; only of attempts this session holds.
+            for job in heartbeat.progress where job.phase != nil && isCurrent(job.cell, job.attempt, session: sessionID)
+            {
+                progress[job.cell, default: CellProgress()].heard(job)
+            }
             return []
         case .metrics(let report):
             return metrics(report, session: sessionID, peer: peer, now: now)
@@ -284,7 +293,7 @@ public struct Scheduler: Sendable {
         let record = CellFileRecord(cell: cell, attempt: attempt, name: file.name, epoch: epoch, sha256: file.sha256)
         files[cell, default: [:]][file.name] = record
         var actions: [SchedulerAction] = [.recordCellFile(record)]
-        if file.name == "last.h5", var cellRecord = cells[cell], epoch >= cellRecord.resumeEpoch {
+        if file.name == resumeFileName(of: cell), var cellRecord = cells[cell], epoch >= cellRecord.resumeEpoch {
             cellRecord.resumeSHA256 = file.sha256
             cellRecord.resumeEpoch = epoch
             cells[cell] = cellRecord
@@ -364,7 +373,9 @@ public struct Scheduler: Sendable {
         }
         cell.updatedAt = now
         cells[report.cell] = cell
-        epochSeconds[report.cell] = report.seconds
+        progress[report.cell, default: CellProgress()].record(
+            seconds: report.seconds, trainLoss: report.trainLoss, valMacroF1: report.valMacroF1, record: report.record,
+            at: now)
         return [
             .storeMetrics(
                 MetricsRecord(
@@ -482,7 +493,7 @@ public struct Scheduler: Sendable {
             guard let target = free.first else { break }
             var resume: ArtifactRef?
             if let sha = cell.resumeSHA256, let size = artifactSizes[sha] {
-                resume = ArtifactRef(name: "last.h5", sha256: sha, size: size)
+                resume = ArtifactRef(name: resumeFileName(of: id), sha256: sha, size: size)
             }
             cell.attempt += 1
             cell.state = .running
@@ -508,7 +519,9 @@ public struct Scheduler: Sendable {
                             dataset: dataset, stage1: cell.stage == Stage.stage1.rawValue ? nil : stage1,
                             resume: resume,
                             command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds,
-                            params: commands[id]?.paramsJSON))))
+                            params: commands[id]?.paramsJSON, env: commands[id]?.assignEnv,
+                            workdir: commands[id]?.execution.workdir, resumeFile: commands[id]?.execution.resumeFile,
+                            checkpoints: commands[id]?.execution.checkpoints))))
         }
         return actions
     }

@@ -29,6 +29,8 @@ public struct Sweep: Sendable, Equatable {
     public var variants: [SweepVariant]
     /// How the report judges differences from the baseline.
     public var significance: SignificanceSettings
+    /// The metric the report judges on (`metric:`; `val_macro_f1`, higher is better, by default).
+    public var metric = SweepMetric()
     /// Attempts per cell before it is marked failed (`max_attempts`, default 3).
     public var maxAttempts: Int
     /// The file's name as given to `load` or `parse` (for messages about the files the sweep names).
@@ -210,10 +212,17 @@ public struct SweepVariant: Sendable, Equatable {
     /// The command's own settings (`params`): the `train` block's with the variant's own over them per name (a
     /// replica's are its source's); empty for none and always for the native trainer.
     public var params: CommandParams
+    /// The command's `env`, `workdir`, `resume_file` and `checkpoints`: the `train` block's with the variant's own
+    /// over them (a replica's are its source's); empty for none and always for the native trainer.
+    public var execution: CommandExecution
+    /// The files whose content enters a command cell's id (`code`: the variant's own list, else the `train`
+    /// block's); nil when neither gives one (the command's script is then found by `CodeFiles.defaultFile`).
+    public var code: CodeSpec?
 
     public init(
         name: String, overrides: [SettingOverride], config: TrainingConfig, command: [String]? = nil,
-        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none
+        timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none, code: CodeSpec? = nil,
+        execution: CommandExecution = .none
     ) {
         self.name = name
         self.overrides = overrides
@@ -222,6 +231,8 @@ public struct SweepVariant: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.replicaOf = replicaOf
         self.params = params
+        self.execution = execution
+        self.code = code
     }
 
     /// The config of this variant's cell for `seed`.

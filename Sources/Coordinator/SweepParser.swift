@@ -28,19 +28,25 @@ struct SweepParts {
     var defaultCommandEntry: SweepEntry?
     /// The `train` block's `params`: every command variant's, each of which may override them per name.
     var trainParams = ParamsBlock()
+    /// The `train` block's `code`: every command variant's unless it gives its own.
+    var defaultCode: CodeSpec?
+    var defaultCodeEntry: SweepEntry?
+    /// The `train` block's `env`, `workdir`, `resume_file` and `checkpoints`: every command variant's defaults.
+    var trainExecution = ExecutionBlock()
     /// The variants that could be read (each bad one has reported its problems).
     var variants: [SweepVariant]?
     var variantEntries: [SweepEntry] = []
     /// Every variant name in the file, good variant or not (so the baseline can be checked regardless).
     var variantNames: [String]?
     var significance = SignificanceSettings()
+    var metric = SweepMetric()
     var maxAttempts = 3
 }
 
 enum SweepParser {
     static let topKeys = [
         "name", "dataset", "stage1_checkpoint", "stage1", "stage", "baseline", "seeds", "train", "variants",
-        "significance", "max_attempts",
+        "significance", "max_attempts", "metric",
     ]
 
     static func parse(text: String, sourceName: String, workingDirectory: String) throws -> Sweep {
@@ -66,12 +72,14 @@ enum SweepParser {
             throw SweepError(sourceName: sourceName, problems: problems.isEmpty ? [fallback] : problems)
         }
         let train = parts.train.settings.map { SettingOverride(key: $0.key, value: valueText($0.value)) }
-        return Sweep(
+        var sweep = Sweep(
             name: name, datasetPath: datasetPath, datasetSHA256: parts.datasetSHA256, stage1: stage1,
             stage: parts.stage, baseline: baseline, seeds: seeds, maxSeeds: parts.maxSeeds, train: train,
             variants: variants,
             significance: parts.significance, maxAttempts: parts.maxAttempts, sourceName: sourceName,
             datasetLocation: parts.datasetLocation, stage1CheckpointLocation: parts.stage1CheckpointLocation)
+        sweep.metric = parts.metric
+        return sweep
     }
 
     /// Reads the top-level entries in dependency order (stage before settings, settings before variants).
@@ -116,6 +124,9 @@ enum SweepParser {
             parts.defaultCommandEntry = defaults.commandEntry
             parts.defaultTimeoutSeconds = defaults.timeoutSeconds
             parts.trainParams = defaults.params
+            parts.defaultCode = defaults.code
+            parts.defaultCodeEntry = defaults.codeEntry
+            parts.trainExecution = defaults.execution
         }
         if let entry = top["variants"] {
             SweepVariants.read(entry, into: &parts, reader: &reader)
@@ -140,6 +151,7 @@ enum SweepParser {
             }
         }
         if let entry = top["significance"] { readSignificance(entry, into: &parts, &reader) }
+        if let entry = top["metric"] { readMetric(entry, into: &parts, &reader) }
         if let entry = top["max_attempts"] { parts.maxAttempts = reader.int(entry, atLeast: 1) ?? parts.maxAttempts }
         SweepVariants.crossCheck(parts, reader: &reader)
     }

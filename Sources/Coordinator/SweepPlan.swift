@@ -25,10 +25,16 @@ public struct PlannedCell: Sendable, Equatable {
     public var timeoutSeconds: Double?
     /// The command's own settings (`params`), empty for none; they enter the id when there are any.
     public var params: CommandParams
+    /// The command's code (`code:`, or the script its command runs; `CodeFiles`), nil for none; its hash enters the
+    /// id when there is one.
+    public var code: CodeRecord?
+    /// The command's execution settings (`CommandExecution`); only their `env` enters the id, when there is one.
+    public var execution: CommandExecution
 
     public init(
         id: String, variant: String, seed: UInt64, stage: Stage, config: TrainingConfig, dependsOn: String?,
-        command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil, params: CommandParams = .none
+        command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil, params: CommandParams = .none,
+        code: CodeRecord? = nil, execution: CommandExecution = .none
     ) {
         self.id = id
         self.variant = variant
@@ -40,6 +46,8 @@ public struct PlannedCell: Sendable, Equatable {
         self.command = command
         self.timeoutSeconds = timeoutSeconds
         self.params = params
+        self.code = code
+        self.execution = execution
     }
 }
 
@@ -91,9 +99,11 @@ public struct SweepPlan: Sendable, Equatable {
     ///     the hash the sweep pins, if any.
     ///   - stage1CheckpointSHA256: SHA-256 of the stage-1 checkpoint file's bytes; required with
     ///     `stage1_checkpoint`, ignored with a stage-1 job (whose cell id stands for its checkpoint).
-    public static func make(_ sweep: Sweep, datasetContentHash: String, stage1CheckpointSHA256: String?) throws
-        -> SweepPlan
-    {
+    ///   - code: each command variant's code (`CodeFiles.records`), by variant name; a variant's hash enters the ids
+    ///     of its cells (identity key `code`), a variant without one keeps the ids it had before code was hashed.
+    public static func make(
+        _ sweep: Sweep, datasetContentHash: String, stage1CheckpointSHA256: String?, code: [String: CodeRecord] = [:]
+    ) throws -> SweepPlan {
         let dataset = try checkedHash(datasetContentHash, what: "dataset content hash")
         if let pinned = sweep.datasetSHA256, pinned != dataset {
             throw SweepPlanError.datasetHashMismatch(path: sweep.datasetPath, pinned: pinned, actual: dataset)
@@ -122,14 +132,17 @@ public struct SweepPlan: Sendable, Equatable {
                 for sweepSeed in seeds {
                     let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
                     let config = variant.config(seed: seed)
+                    let record = variant.command == nil ? nil : code[variant.name]
+                    var extras = variant.execution.identityExtras
+                    if let record { extras["code"] = record.identityJSON }
                     let id = try cellID(
                         config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command,
-                        params: variant.params)
+                        params: variant.params, extras: extras)
                     cells.append(
                         PlannedCell(
                             id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
                             dependsOn: stage1Cell?.id, command: variant.command, timeoutSeconds: variant.timeoutSeconds,
-                            sweepSeed: sweepSeed, params: variant.params))
+                            sweepSeed: sweepSeed, params: variant.params, code: record, execution: variant.execution))
                 }
             }
             return cells

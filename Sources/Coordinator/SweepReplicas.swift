@@ -51,6 +51,7 @@ enum SweepReplicas {
         guard !bad else { return nil }
         return SweepVariant(
             name: entry.key, overrides: variant.overrides, config: variant.config, command: variant.command,
-            timeoutSeconds: variant.timeoutSeconds, replicaOf: name, params: variant.params)
+            timeoutSeconds: variant.timeoutSeconds, replicaOf: name, params: variant.params,
+            code: variant.code, execution: variant.execution)
     }
 }

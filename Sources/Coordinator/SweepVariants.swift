@@ -5,7 +5,8 @@ import Yams
 
 enum SweepVariants {
     /// Keys of a variant besides training settings.
-    static let extraKeys: Set<String> = ["command", "timeout_s", SweepParams.key]
+    static let extraKeys: Set<String> = Set(["command", "timeout_s", SweepParams.key, SweepCode.key]).union(
+        SweepExecution.keys)
 
     static let forbidden = [
         "stage": "set the cells' stage once, at the top level (stage:)",
@@ -62,6 +63,19 @@ enum SweepVariants {
         let command = own.command ?? parts.defaultCommand
         let timeout = own.timeoutSeconds ?? parts.defaultTimeoutSeconds
         let params = parts.trainParams.params.overridden(by: own.params.params)
+        let code = own.codeEntry != nil ? own.code : parts.defaultCode
+        if command == nil, let codeEntry = own.codeEntry ?? parts.defaultCodeEntry {
+            let owner = own.codeEntry == nil ? "variant '\(entry.key)' runs the native trainer: " : ""
+            reader.report(codeEntry, owner + SweepCode.nativeMessage)
+            bad = true
+        }
+        let execution = parts.trainExecution.execution.overridden(by: own.execution.execution)
+        if !SweepExecution.check(
+            execution, variant: entry.key, command: command, params: params, own: own.execution,
+            train: parts.trainExecution, reader: &reader)
+        {
+            bad = true
+        }
         if !checkParams(
             params, variant: entry.key, command: command, own: own.params, train: parts.trainParams, reader: &reader)
         {
@@ -82,7 +96,7 @@ enum SweepVariants {
         let overrides = block.settings.map { SettingOverride(key: $0.key, value: SweepParser.valueText($0.value)) }
         return SweepVariant(
             name: entry.key, overrides: overrides, config: config, command: command, timeoutSeconds: timeout,
-            params: params)
+            params: params, code: code, execution: execution)
     }
 
     /// The message for params of a variant that runs the native trainer.
@@ -138,6 +152,11 @@ enum SweepVariants {
         var commandEntry: SweepEntry?
         var timeoutSeconds: Double?
         var params = ParamsBlock()
+        /// `code` (`SweepCode`) and where it is written; `code` is nil when absent or unreadable.
+        var code: CodeSpec?
+        var codeEntry: SweepEntry?
+        /// `env`, `workdir`, `resume_file` and `checkpoints` (`SweepExecution`).
+        var execution = ExecutionBlock()
         /// Whether one of them could not be read.
         var bad = false
     }
@@ -153,7 +172,16 @@ enum SweepVariants {
             out.params = read.block
             out.bad = out.bad || read.bad
         }
-        for extra in extras where extra.key != SweepParams.key {
+        for extra in extras where extra.key == SweepCode.key {
+            out.code = SweepCode.read(extra, reader: &reader)
+            out.codeEntry = extra
+            out.bad = out.bad || out.code == nil
+        }
+        let execution = SweepExecution.read(extras, reader: &reader)
+        out.execution = execution.block
+        out.bad = out.bad || execution.bad
+        for extra in extras
+        where extra.key != SweepParams.key && extra.key != SweepCode.key && !SweepExecution.keys.contains(extra.key) {
             if extra.key == "command" {
                 out.command = reader.stringList(extra)
                 out.commandEntry = extra
@@ -225,6 +253,7 @@ enum SweepVariants {
             where variants[earlier].replicaOf == nil && variants[earlier].config == variants[later].config
                 && variants[earlier].command == variants[later].command
                 && variants[earlier].params == variants[later].params
+                && variants[earlier].execution.env == variants[later].execution.env
             {
                 reader.report(
                     entries[later],

@@ -5,6 +5,8 @@
 public enum FieldLimits {
     /// Most slots a HELLO may announce, and most jobs a HELLO's `resuming` or a HEARTBEAT's `progress` may list.
     public static let maxJobsPerWorker = 256
+    /// Most rows a job's progress may count in a phase (`rows_total`, `rows_done`): 2^40.
+    public static let maxRows = 1 << 40
     /// Most lines in one LOG message.
     public static let maxLogLines = 500
     /// Longest LOG line, in UTF-8 bytes (without its newline).

@@ -18,6 +18,7 @@ enum MessageValidation {
             fields.count(hello.resuming.count, FieldLimits.maxJobsPerWorker, "resuming")
             for (index, job) in hello.resuming.enumerated() { fields.job(job, "resuming[\(index)]") }
             if let label = hello.label { fields.workerLabel(label, "label") }
+            if let gpus = hello.gpus { fields.gpus(gpus) }
         case .welcome(let welcome):
             fields.atLeast(welcome.heartbeatMs, 1, "heartbeat_ms")
             fields.atLeast(welcome.liveness, 1, "liveness")
@@ -35,6 +36,7 @@ enum MessageValidation {
                 fields.invalid("timeout_seconds", "must be a positive number of seconds")
             }
             if let params = assign.params { fields.params(params) }
+            fields.execution(assign)
         case .metricsAck(let ack):
             fields.cell(ack.cell, ack.attempt)
             fields.atLeast(ack.seq, 0, "seq")
@@ -67,6 +69,7 @@ enum MessageValidation {
                 fields.digest(row.cell, "rows[\(index)].cell")
                 if let label = row.workerLabel { fields.workerLabel(label, "rows[\(index)].worker_label") }
             }
+            for (index, worker) in (reply.workers ?? []).enumerated() { fields.statusWorker(worker, index) }
         case .chunk(let chunk):
             fields.fileSize(chunk.totalSize, "total size")
         case .metrics, .data, .disconnect, .statusRequest: break
@@ -149,6 +152,17 @@ private struct FieldChecker {
     mutating func job(_ job: JobProgress, _ field: String) {
         cell(job.cell, job.attempt, prefix: field + ".")
         atLeast(job.epoch, 0, field + ".epoch")
+        let phaseFields = [job.phase != nil, job.rowsDone != nil, job.rowsTotal != nil]
+        if phaseFields.contains(true), phaseFields.contains(false) {
+            fail("field '\(field)' gives some of phase, rows_done and rows_total: all three or none")
+        }
+        if let done = job.rowsDone, let total = job.rowsTotal {
+            within(total, 0...FieldLimits.maxRows, field + ".rows_total")
+            within(done, 0...max(0, min(total, FieldLimits.maxRows)), field + ".rows_done")
+        }
+        if let rate = job.rowsPerSecond, !(rate.isFinite && rate >= 0 && rate <= 1e12) {
+            fail("field '\(field).rows_per_second' is \(rate), must be a finite number in 0...1e12")
+        }
     }
 
     /// An artifact reference; one a worker sends (`fromWorker`) may not be larger than `FieldLimits.maxFileBytes`.
@@ -171,6 +185,44 @@ private struct FieldChecker {
         case .badName(let problem): failName("field 'params' \(problem)")
         case .malformed(let problem): fail("field 'params' \(problem)")
         }
+    }
+
+    /// ASSIGN's execution settings (`ExecutionField`): `env` names and values, `workdir`, `resume_file`, `checkpoints`.
+    mutating func execution(_ assign: Assign) {
+        if let env = assign.env {
+            count(env.count, FieldLimits.maxEnvironmentEntries, "env")
+            for name in env.keys.sorted() {
+                if let problem = ExecutionField.environmentNameProblem(name) {
+                    failName("field 'env' name '\(PrintableText.oneLine(name, limit: 80))' \(problem)")
+                } else if let problem = env[name].flatMap(ExecutionField.environmentValueProblem) {
+                    failLimit("field 'env.\(name)' \(problem)")
+                }
+            }
+        }
+        if let workdir = assign.workdir, let problem = ExecutionField.workdirProblem(workdir) {
+            failName("field 'workdir' \(problem)")
+        }
+        if let file = assign.resumeFile, let problem = ExecutionField.outputPathProblem(file, pattern: false) {
+            failName("field 'resume_file' \(problem)")
+        }
+        if let patterns = assign.checkpoints, let problem = ExecutionField.checkpointsProblem(patterns) {
+            failName("field 'checkpoints' \(problem)")
+        }
+    }
+
+    /// HELLO's `gpus` (`ExecutionField.gpusProblem`).
+    mutating func gpus(_ gpus: [Int], field: String = "gpus") {
+        if let problem = ExecutionField.gpusProblem(gpus) { fail("field '\(field)' \(problem)") }
+    }
+
+    /// One of STATUS_REPLY's `workers`: the rules of the HELLO it comes from, and a cell count ≥ 0.
+    mutating func statusWorker(_ worker: StatusReply.Worker, _ index: Int) {
+        let field = "workers[\(index)]"
+        label(worker.worker, field + ".worker", allowEmpty: false)
+        label(worker.host, field + ".host", allowEmpty: true)
+        within(worker.slots, 0...FieldLimits.maxJobsPerWorker, field + ".slots")
+        if let gpus = worker.gpus { self.gpus(gpus, field: field + ".gpus") }
+        atLeast(worker.cells, 0, field + ".cells")
     }
 
     mutating func fileSize(_ size: Int64, _ field: String) {

@@ -50,14 +50,37 @@ public struct ArtifactRef: Codable, Sendable, Equatable, Hashable {
 
 /// A job a worker holds: its cell, attempt (fencing token) and progress.
 public struct JobProgress: Codable, Sendable, Equatable {
+    /// What a run is doing inside an epoch.
+    public enum Phase: String, Codable, Sendable, CaseIterable {
+        /// Building the frozen-prefix cache (before the first epoch).
+        case cache
+        /// Training the epoch's rows.
+        case train
+        /// Validating after the epoch's training.
+        case validate
+    }
+
     public var cell: String
     public var attempt: Int
     /// Epochs completed so far in this attempt (including those before a resume).
     public var epoch: Int
-    public init(cell: String, attempt: Int, epoch: Int) {
+    /// The phase the run is in and its rows done of total, with the rate since the phase began; all absent when
+    /// the worker does not know (a command) — optional on the wire, older coordinators ignore them.
+    public var phase: Phase?
+    public var rowsDone: Int?
+    public var rowsTotal: Int?
+    public var rowsPerSecond: Double?
+    public init(
+        cell: String, attempt: Int, epoch: Int, phase: Phase? = nil, rowsDone: Int? = nil, rowsTotal: Int? = nil,
+        rowsPerSecond: Double? = nil
+    ) {
         self.cell = cell
         self.attempt = attempt
         self.epoch = epoch
+        self.phase = phase
+        self.rowsDone = rowsDone
+        self.rowsTotal = rowsTotal
+        self.rowsPerSecond = rowsPerSecond
     }
 }
 
@@ -75,11 +98,14 @@ public struct Hello: Codable, Sendable, Equatable {
     public var blasCore: String
     /// Jobs this process is still running or holding results of.
     public var resuming: [JobProgress]
+    /// The GPUs the worker's jobs are pinned to (`--gpus`, or `[gpu]` with `--gpu`); nil (absent) for none. `gpu`
+    /// stays as before for older readers. Checked at decode time (`ExecutionField.gpusProblem`).
+    public var gpus: [Int]?
     /// A tag shown next to the worker's name (e.g. `slurm:1234_5`); absent when the worker has none (`WorkerLabel`).
     public var label: String?
     public init(
         worker: String, incarnation: String, host: String, threads: Int, gpu: Int?, slots: Int, codeVersion: String,
-        blasCore: String, resuming: [JobProgress], label: String? = nil
+        blasCore: String, resuming: [JobProgress], gpus: [Int]? = nil, label: String? = nil
     ) {
         self.worker = worker
         self.incarnation = incarnation
@@ -91,6 +117,7 @@ public struct Hello: Codable, Sendable, Equatable {
         self.blasCore = blasCore
         self.resuming = resuming
         self.label = label
+        self.gpus = gpus
     }
 }
 
@@ -147,10 +174,22 @@ public struct Assign: Codable, Sendable, Equatable {
     /// of scalars (`CommandParams.canonicalJSON`); nil (absent) when the cell has none. Checked at decode time
     /// against `FieldLimits` (`ParamsField`).
     public var params: String?
+    /// A command cell's extra environment variables (`env:` of the sweep), name → value with `{out}` and `{gpu}`
+    /// left for the worker; nil (absent) for none. Checked at decode time (`ExecutionField`).
+    public var env: [String: String]?
+    /// The directory a command runs in on the worker's host (absolute, or relative to the worker's working
+    /// directory); nil (absent): the worker's working directory.
+    public var workdir: String?
+    /// The file below `$ABLATE_OUT` a command resumes from (`resume_file:`); nil (absent): `last.h5`.
+    public var resumeFile: String?
+    /// Glob patterns below `$ABLATE_OUT` of the files a command's worker streams (`checkpoints:`); nil (absent): the
+    /// default patterns.
+    public var checkpoints: [String]?
     public init(
         cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef,
         stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil,
-        params: String? = nil
+        params: String? = nil, env: [String: String]? = nil, workdir: String? = nil, resumeFile: String? = nil,
+        checkpoints: [String]? = nil
     ) {
         self.cell = cell
         self.attempt = attempt
@@ -163,6 +202,10 @@ public struct Assign: Codable, Sendable, Equatable {
         self.command = command
         self.timeoutSeconds = timeoutSeconds
         self.params = params
+        self.env = env
+        self.workdir = workdir
+        self.resumeFile = resumeFile
+        self.checkpoints = checkpoints
     }
 }
 
@@ -398,11 +441,30 @@ public struct StatusReply: Codable, Sendable, Equatable {
         public var etaSeconds: Double?
         /// Why a failed cell failed (absent otherwise).
         public var reason: String?
+        /// Worker seconds the cell's reported epochs took, every attempt (plus, while running, the time since its
+        /// latest report); absent before its first report. Optional on the wire, as are the four below.
+        public var elapsedSeconds: Double?
+        /// Mean seconds of its latest epochs (at most 3).
+        public var epochSeconds: Double?
+        /// Training rows per second in its latest epoch (when the epoch record gives `train.support`).
+        public var samplesPerSecond: Double?
+        /// Training loss and validation macro-F1 of its latest epoch.
+        public var trainLoss: Double?
+        public var lastValMacroF1: Double?
+        /// While running, where the worker's latest heartbeat put the run: `cache 40%`, `train 42%` or `validate`.
+        public var phase: String?
         public init(
             cell: String, variant: String, seed: UInt64, stage: String, state: String, worker: String?, attempt: Int,
             epoch: Int, epochs: Int, bestValMacroF1: Double?, etaSeconds: Double?, reason: String? = nil,
+            elapsedSeconds: Double? = nil, epochSeconds: Double? = nil, samplesPerSecond: Double? = nil,
+            trainLoss: Double? = nil, lastValMacroF1: Double? = nil,
             workerLabel: String? = nil
         ) {
+            self.elapsedSeconds = elapsedSeconds
+            self.epochSeconds = epochSeconds
+            self.samplesPerSecond = samplesPerSecond
+            self.trainLoss = trainLoss
+            self.lastValMacroF1 = lastValMacroF1
             self.cell = cell
             self.variant = variant
             self.seed = seed
@@ -418,15 +480,61 @@ public struct StatusReply: Codable, Sendable, Equatable {
             self.workerLabel = workerLabel
         }
     }
+    /// A worker with an open session: its name, host, slots, GPUs and the cells it holds.
+    public struct Worker: Codable, Sendable, Equatable {
+        public var worker: String
+        public var host: String
+        public var slots: Int
+        /// The GPUs its HELLO reported; nil for none.
+        public var gpus: [Int]?
+        /// Cells its session holds now.
+        public var cells: Int
+        public init(worker: String, host: String, slots: Int, gpus: [Int]?, cells: Int) {
+            self.worker = worker
+            self.host = host
+            self.slots = slots
+            self.gpus = gpus
+            self.cells = cells
+        }
+    }
     public var sweep: String
     public var rows: [Row]
     /// Why the coordinator is paused (e.g. its state directory is full); absent while it is not. Optional on the
     /// wire: older coordinators never send it, older clients ignore it.
     public var paused: String?
-    public init(sweep: String, rows: [Row], paused: String? = nil) {
+    /// The whole sweep's progress (`StatusSummary`); optional on the wire: older coordinators never send it.
+    public var summary: StatusSummary?
+    /// The workers with an open session, by name; absent from older coordinators (and when none is connected).
+    public var workers: [Worker]?
+    public init(
+        sweep: String, rows: [Row], paused: String? = nil, summary: StatusSummary? = nil, workers: [Worker]? = nil
+    ) {
         self.sweep = sweep
         self.rows = rows
         self.paused = paused
+        self.summary = summary
+        self.workers = workers
+    }
+}
+
+/// A sweep's progress in one line: cells by state, an estimate of the time left, and the worker time spent.
+public struct StatusSummary: Codable, Sendable, Equatable {
+    public var cells: Int
+    public var done: Int
+    public var running: Int
+    public var failed: Int
+    /// Seconds until every cell not yet done or failed ends, at the paces measured so far with today's number of
+    /// running cells (an upper bound when early stopping ends cells sooner); absent while no pace is known.
+    public var etaSeconds: Double?
+    /// Worker seconds spent in the epochs reported so far, every cell and attempt.
+    public var workerSeconds: Double
+    public init(cells: Int, done: Int, running: Int, failed: Int, etaSeconds: Double?, workerSeconds: Double) {
+        self.cells = cells
+        self.done = done
+        self.running = running
+        self.failed = failed
+        self.etaSeconds = etaSeconds
+        self.workerSeconds = workerSeconds
     }
 }
 

@@ -1,12 +1,22 @@
 // CSVReport: the report as CSV — one row per cell, then one row per variant (column `kind`).
+import CoordinatorKit
 import Foundation
 
 /// Renders a `SweepReport` as one CSV table (RFC 4180 quoting): `kind` = `cell` rows (each a run's best epoch,
 /// its last epoch apart) then `variant` rows (means and the comparison). Metrics are fractions, Δ and CI bounds
 /// percentage points; empty fields where a value does not apply. Columns are listed in docs/report-format.md.
 public enum CSVReport {
-    /// The column names for a report with these class names.
-    public static func columns(classNames: [String]) -> [String] {
+    /// The columns that name the sweep's metric and hold its values, appended when it is not the default one
+    /// (`val_macro_f1`, higher is better, pp): `metric_value` is a cell's best-epoch value and a variant's mean over
+    /// seeds, in the metric's own units; `delta_pp` and the interval columns then hold Δ in `metric_unit`.
+    public static let metricColumns = ["metric", "metric_goal", "metric_unit", "metric_value", "metric_sd"]
+
+    /// The column names for a report with these class names (and the metric columns unless `metric` is the default).
+    public static func columns(classNames: [String], metric: SweepMetric = SweepMetric()) -> [String] {
+        plainColumns(classNames: classNames) + (metric.isDefault ? [] : metricColumns)
+    }
+
+    private static func plainColumns(classNames: [String]) -> [String] {
         [
             "kind", "variant", "seed", "seeds", "best_epoch", "epochs_run", "early_stopped", "val_macro_f1",
             "val_macro_f1_sd",
@@ -28,13 +38,20 @@ public enum CSVReport {
     /// The CSV text, header first, lines ending in `\n`.
     public static func render(_ report: SweepReport) -> String {
         let classes = report.classNames
-        let header = columns(classNames: classes)
+        let metric = report.significance.metric
+        let header = columns(classNames: classes, metric: metric)
+        let named = ["metric": metric.name, "metric_goal": metric.goal.rawValue, "metric_unit": metric.unit]
         var lines = [header.map(quote).joined(separator: ",")]
         for cell in report.cells {
-            lines.append(header.map { quote(cellRow(cell, classes: classes)[$0] ?? "") }.joined(separator: ","))
+            var row = cellRow(cell, classes: classes).merging(named) { old, _ in old }
+            row["metric_value"] = num(cell.metric)
+            lines.append(header.map { quote(row[$0] ?? "") }.joined(separator: ","))
         }
         for variant in report.variants {
-            lines.append(header.map { quote(variantRow(variant, classes: classes)[$0] ?? "") }.joined(separator: ","))
+            var row = variantRow(variant, classes: classes).merging(named) { old, _ in old }
+            row["metric_value"] = num(variant.metric.map { $0.mean / metric.scale })
+            row["metric_sd"] = num(variant.metric?.sd.map { $0 / metric.scale })
+            lines.append(header.map { quote(row[$0] ?? "") }.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

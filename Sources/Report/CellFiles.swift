@@ -1,5 +1,6 @@
 // CellFiles: reading a finished cell's central result files (summary.json, metrics.jsonl, predictions.h5).
 import Foundation
+import HDF5Kit
 import WorkerKit
 
 /// The parts of `summary.json` beyond `SummaryDigest`: parameters, hashes, BLAS kernel and threads; each nil when
@@ -49,15 +50,59 @@ struct SummaryFacts: Decodable {
     }
 }
 
-/// A cell's best-epoch validation predictions as classes.
+/// A cell's best-epoch validation predictions as classes, and its per-row scores when the file has them.
 struct CellPredictions: Sendable {
     var labels: [Int]
     var predicted: [Int]
+    /// The number of classes; 0 for a file without logits (scores only).
     var classes: Int
     var epoch: Int
+    /// The `score` dataset: one finite number per validation row, whose mean is the cell's metric (mean-of-rows
+    /// metrics, docs/bring-your-own-trainer.md); nil when the file has none.
+    var scores: [Double]? = nil
 
-    /// Reads `predictions.h5` and takes each row's arg-max (the first of equal maxima, as the metrics do).
+    /// Whether the file has logits and labels (classification rows).
+    var hasClasses: Bool { classes >= 2 }
+
+    /// Reads `predictions.h5`: its logits, taking each row's arg-max (the first of equal maxima, as the metrics
+    /// do), and its `score` dataset when present. A file may hold either or both.
     static func read(_ path: String) throws -> CellPredictions {
+        let file = try H5File.open(path)
+        let hasLogits = try file.contains("logits")
+        let scores = try file.contains("score") ? try readScores(file, path: path) : nil
+        var epoch = 0
+        if case .integer(let value) = try file.attribute("epoch") { epoch = Int(value) }
+        try file.close()
+        guard hasLogits || scores == nil else {
+            return CellPredictions(labels: [], predicted: [], classes: 0, epoch: epoch, scores: scores)
+        }
+        var read = try classes(path)
+        read.scores = scores
+        return read
+    }
+
+    /// The most rows a `score` dataset may have (a bound on what the report allocates for one).
+    static let maximumScoreRows = 1 << 24
+
+    /// The `score` dataset: rank 1, float32 or float64, 1 … `maximumScoreRows` rows, every value finite.
+    private static func readScores(_ file: H5File, path: String) throws -> [Double] {
+        let dataset = try file.dataset("score")
+        guard dataset.shape.count == 1, let rows = dataset.shape.first, rows >= 1, rows <= maximumScoreRows else {
+            throw ReportError("\(path): score is not one number per row (shape \(dataset.shape))")
+        }
+        let values: [Double]
+        switch dataset.elementType {
+        case .float64?: values = try dataset.read(as: Double.self)
+        case .float32?: values = try dataset.read(as: Float.self).map(Double.init)
+        default: throw ReportError("\(path): score is not float32 or float64")
+        }
+        if let row = values.firstIndex(where: { !$0.isFinite }) {
+            throw ReportError("\(path): score of row \(row) is not a finite number")
+        }
+        return values
+    }
+
+    private static func classes(_ path: String) throws -> CellPredictions {
         let file = try Predictions.read(path)
         guard file.classes >= 2, file.logits.count == file.labels.count * file.classes else {
             throw ReportError("\(path): logits are not rows × classes")

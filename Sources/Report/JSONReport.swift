@@ -1,4 +1,5 @@
 // JSONReport: the report as JSON (schema in docs/report-format.md): sweep, settings, cells[], variants[], warnings[].
+import CoordinatorKit
 import Foundation
 import RunSpec
 
@@ -19,13 +20,24 @@ public enum JSONReport {
             ("threshold_pp", .number(s.thresholdPP)), ("alpha", .number(s.alpha)), ("resamples", .int(s.resamples)),
             ("resample_seed", .string(String(s.seed))),
             ("adaptive", adaptive(s.design)),
+            (
+                "metric",
+                .object([
+                    ("name", .string(s.metric.name)), ("goal", .string(s.metric.goal.rawValue)),
+                    ("unit", .string(s.metric.unit)), ("threshold", .number(s.threshold)),
+                    ("row_level", .bool(s.rowLevel)),
+                ])
+            ),
             ("class_names", .array(report.classNames.map(JSONValue.string))),
             (
                 "generated_at",
                 .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: report.generatedAt)))
             ),
             ("cells", .array(report.cells.map { cell($0, classes: report.classNames) })),
-            ("variants", .array(report.variants.map { variant($0, classes: report.classNames) })),
+            (
+                "variants",
+                .array(report.variants.map { variant($0, classes: report.classNames, scale: s.metric.scale) })
+            ),
             ("warnings", .array(report.warnings.map(JSONValue.string))),
         ])
     }
@@ -68,7 +80,7 @@ public enum JSONReport {
             ("status", .string(cell.status)), ("best_epoch", .int(cell.bestEpoch)),
             ("epochs_run", .int(cell.epochsRun)),
             ("epochs_planned", .int(cell.epochsPlanned)), ("early_stopped", .bool(cell.earlyStopped)),
-            ("best", epoch(cell.best, classes: classes)),
+            ("best", epoch(cell.best, classes: classes)), ("metric", .optional(cell.metric)),
             ("last", cell.last.map { epoch($0, classes: classes) } ?? .null),
             (
                 "parameters",
@@ -87,7 +99,21 @@ public enum JSONReport {
                     ("stage1_sha256", text(p.stage1SHA256)), ("code_version", text(p.codeVersion)),
                     ("worker", text(p.worker)),
                     ("host", text(p.host)), ("blas_core", text(p.blasCore)), ("blas_threads", integer(p.blasThreads)),
+                    ("code", code(p.code)),
                 ])
+            ),
+        ])
+    }
+
+    /// A cell's code as `{sha256, commit, dirty, assumed, files: [{path, sha256}]}` (`null` for none).
+    private static func code(_ record: CodeRecord?) -> JSONValue {
+        guard let record else { return .null }
+        return .object([
+            ("sha256", .string(record.sha256)), ("commit", record.commit.map(JSONValue.string) ?? .null),
+            ("dirty", record.dirty.map(JSONValue.bool) ?? .null), ("assumed", .bool(record.assumed == true)),
+            (
+                "files",
+                .array(record.files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })
             ),
         ])
     }
@@ -122,7 +148,7 @@ public enum JSONReport {
         ]
     }
 
-    private static func variant(_ variant: VariantReport, classes: [String]) -> JSONValue {
+    private static func variant(_ variant: VariantReport, classes: [String], scale: Double) -> JSONValue {
         let c = variant.comparison
         let perClass: [(String, JSONValue)] = classes.enumerated().map { index, name in
             let spread = variant.perClassF1.indices.contains(index) ? variant.perClassF1[index] : nil
@@ -147,6 +173,7 @@ public enum JSONReport {
             + spread("recall", variant.macroRecall, scale: 100) + spread("accuracy", variant.accuracy, scale: 100)
             + spread("ece", variant.ece, scale: 1)
             + spread("best_epoch", variant.bestEpoch, scale: 1) + spread("epochs_run", variant.epochsRun, scale: 1)
+            + spread("metric", variant.metric, scale: scale)
         pairs += [
             ("trainable_share", .optional(variant.trainableShare)), ("worker_hours", .number(variant.workerHours)),
             ("paired_seeds", .array((c?.pairedSeeds ?? []).map { .string(String($0)) })),

@@ -6,19 +6,36 @@ public enum MarkdownReport {
     /// The whole report: overall, per-class and training tables, the significance table, the cells, the warnings.
     public static func render(_ report: SweepReport) -> String {
         let f = ReportFormatting.self
+        let m = report.significance.metric
+        let digits = m.scale == 100 ? 2 : 4
         var out = "# Sweep \(report.sweep)\n\n"
-        out +=
-            "Baseline `\(report.baseline)`; every number of a row is from the best epoch (highest validation macro-F1) of each run; "
-        out += "mean ± sd over seeds, in %.\n\n"
+        if m.isDefault {
+            out +=
+                "Baseline `\(report.baseline)`; every number of a row is from the best epoch (highest validation macro-F1) of each run; "
+            out += "mean ± sd over seeds, in %.\n\n"
+        } else {
+            out +=
+                "Baseline `\(report.baseline)`; every number of a row is from the best epoch (\(m.goal == .max ? "highest" : "lowest") \(m.name)) of each run; "
+            out += "mean ± sd over seeds, \(m.name) in \(m.unit) (\(m.goalText)), the other metrics in %.\n\n"
+        }
         out += "## Overall (validation, best epoch)\n\n"
-        out += row(["Variant", "Seeds", "Val F1", "Δ (pp)", "Precision", "Recall", "Accuracy", "ECE"])
-        out += rule(8)
+        let judged = m.isDefault ? [] : [m.name]
+        let deltaLabel = m.isDefault ? "Δ (pp)" : "Δ \(m.name) (\(m.unit))"
+        out += row(
+            ["Variant", "Seeds"] + judged + (m.isDefault ? ["Val F1", deltaLabel] : [deltaLabel, "Val F1"])
+                + ["Precision", "Recall", "Accuracy", "ECE"])
+        out += rule(8 + judged.count)
         for variant in report.variants {
-            let delta = variant.isBaseline ? "baseline" : f.signed(variant.comparison?.deltaPP)
-            out += row([
-                label(variant), seedsText(variant), f.spread(variant.macroF1), delta, f.spread(variant.macroPrecision),
-                f.spread(variant.macroRecall), f.spread(variant.accuracy), f.spread(variant.ece, 4),
-            ])
+            let delta = variant.isBaseline ? "baseline" : f.signed(variant.comparison?.deltaPP, digits)
+            let leading =
+                m.isDefault
+                ? [f.spread(variant.macroF1), delta]
+                : [f.spread(variant.metric, digits), delta, f.spread(variant.macroF1)]
+            out += row(
+                [label(variant), seedsText(variant)] + leading + [
+                    f.spread(variant.macroPrecision), f.spread(variant.macroRecall), f.spread(variant.accuracy),
+                    f.spread(variant.ece, 4),
+                ])
         }
         out += "\n## Per-class F1 (validation, best epoch)\n\n"
         out += row(["Variant"] + report.classNames + report.classNames.map { "Δ \($0) (pp)" })
@@ -55,17 +72,19 @@ public enum MarkdownReport {
         out += "\n## Significance\n\n" + verdictTable(report)
         out += "\n## Cells (best epoch; last epoch apart)\n\n"
         out += row(
-            ["Variant", "Seed", "Best epoch", "Val F1", "Precision", "Recall", "Accuracy", "ECE"] + report.classNames
+            ["Variant", "Seed", "Best epoch"] + judged + ["Val F1", "Precision", "Recall", "Accuracy", "ECE"]
+                + report.classNames
                 + ["Last epoch", "Last val F1", "Trainable %", "Wall (s)", "Worker-h"])
-        out += rule(13 + report.classNames.count)
+        out += rule(13 + judged.count + report.classNames.count)
         for cell in report.cells {
             let best = cell.best
             out += row(
-                [
-                    cell.variant, "\(cell.seed)", "\(cell.bestEpoch)", f.number(100 * best.macroF1),
-                    f.number(100 * best.macroPrecision),
-                    f.number(100 * best.macroRecall), f.number(100 * best.accuracy), f.number(best.ece, 4),
-                ]
+                [cell.variant, "\(cell.seed)", "\(cell.bestEpoch)"]
+                    + judged.map { _ in f.number(m.scale * cell.metric, digits) } + [
+                        f.number(100 * best.macroF1),
+                        f.number(100 * best.macroPrecision),
+                        f.number(100 * best.macroRecall), f.number(100 * best.accuracy), f.number(best.ece, 4),
+                    ]
                     + report.classNames.indices.map { f.number(100 * best.f1[safe: $0]) }
                     + [
                         cell.last.map { "\($0.epoch)" } ?? "—", f.number(cell.last.map { 100 * $0.macroF1 }),
@@ -73,6 +92,7 @@ public enum MarkdownReport {
                         f.number(cell.workerHours, 3),
                     ])
         }
+        out += codeSection(report)
         out += "\n## Warnings\n\n"
         out += report.warnings.isEmpty ? "None.\n" : report.warnings.map { "- \($0)\n" }.joined()
         return out
@@ -83,10 +103,22 @@ public enum MarkdownReport {
     public static func verdictTable(_ report: SweepReport) -> String {
         let f = ReportFormatting.self
         let s = report.significance
-        var out = row([
-            "Variant", "Seeds", "Δ F1 (pp)", "Per-seed Δ (pp)", "\(f.level(s.alpha)) % CI (pp)", "Seed SD", "Row SE",
+        let m = s.metric
+        let unit = m.unit
+        let digits = m.scale == 100 ? 2 : 4
+        let t = f.threshold(s.threshold, scale: m.scale)
+        var out = ""
+        if !m.isDefault {
+            out +=
+                "Metric `\(m.name)`: \(m.goalText); Δ = variant − baseline in \(unit), threshold \(t) \(unit)"
+                + (s.rowLevel ? "" : "; seed-level statistics only (no per-row form)") + ".\n\n"
+        }
+        out += row([
+            "Variant", "Seeds", m.isDefault ? "Δ F1 (pp)" : "Δ \(m.name) (\(unit))", "Per-seed Δ (\(unit))",
+            "\(f.level(s.alpha)) % CI (\(unit))", "Seed SD", "Row SE",
             "df", "p",
-            "p-Holm", "P(seed beats)", "Verdict", "Seed rule (Δ > \(f.number(s.thresholdPP, 1)) pp)", "Seeds to decide",
+            "p-Holm", "P(seed beats)", "Verdict",
+            m.goal == .max ? "Seed rule (Δ > \(t) \(unit))" : "Seed rule (Δ < −\(t) \(unit))", "Seeds to decide",
         ])
         out += rule(14)
         var sentences: [String] = []
@@ -101,17 +133,16 @@ public enum MarkdownReport {
             let rule = c.seedRule.rawValue + (c.seedRule.disagrees(with: c.verdict) ? " (differs)" : "")
             let perSeed = c.interval?.perSeedDeltaPP ?? (c.pairedSeeds.count == 1 ? [c.deltaPP] : [])
             out += row([
-                label(variant), "\(c.pairedSeeds.count)", f.signed(c.deltaPP),
-                perSeed.isEmpty ? "—" : perSeed.map { f.signed($0) }.joined(separator: " "),
-                f.interval(c.interval), f.number(c.interval?.seedSDPP),
-                c.rowsTested ? f.number(c.interval?.rowSEPP ?? c.rowInterval?.sdPP) : "— (seeds only)",
+                label(variant), "\(c.pairedSeeds.count)", f.signed(c.deltaPP, digits),
+                perSeed.isEmpty ? "—" : perSeed.map { f.signed($0, digits) }.joined(separator: " "),
+                f.interval(c.interval, digits), f.number(c.interval?.seedSDPP, digits),
+                c.rowsTested ? f.number(c.interval?.rowSEPP ?? c.rowInterval?.sdPP, digits) : "— (seeds only)",
                 f.number(c.interval?.df, 1), f.pValue(c.pValue), f.pValue(c.pHolm),
                 f.number(c.probabilityOfImprovement),
                 "**\(c.verdict.rawValue)**", rule, c.seedsToDecide.map(String.init) ?? "—",
             ])
             sentences.append("- \(variant.name): \(c.sentence)\n")
         }
-        let t = f.number(s.thresholdPP, 1)
         let a = f.number(s.alpha, 3)
         out += "\n" + sentences.joined()
         out +=
@@ -121,13 +152,18 @@ public enum MarkdownReport {
         out += "validation rows, \(s.resamples) resamples, seed \(s.seed)), Student-t with n − 1 df (n paired seeds); "
         out +=
             "p Holm-corrected over the \(report.variants.filter { $0.comparison?.pHolm != nil }.count) tested variant(s). "
-        out += "Verdict: **better**/**worse** when p-Holm ≤ \(a), the CI excludes 0 and |Δ| > \(t) pp (sign of Δ); "
         out +=
-            "**equivalent** when the \(f.level(2 * s.alpha)) % CI lies inside ±\(t) pp (two one-sided tests at \(a)); "
+            "Verdict: **better**/**worse** when p-Holm ≤ \(a), the CI excludes 0 and |Δ| > \(t) \(unit) "
+            + (m.goal == .max ? "(sign of Δ); " : "(lower is better: **better** when Δ < 0); ")
+        out +=
+            "**equivalent** when the \(f.level(2 * s.alpha)) % CI lies inside ±\(t) \(unit) (two one-sided tests at \(a)); "
         out +=
             "otherwise **undecided** (also with fewer than 2 paired seeds). P(seed beats): share of (variant seed, baseline seed) pairs "
         out +=
-            "where the variant's F1 is higher (ties ½). Seeds to decide: paired seeds per side at which the observed components "
+            (m.isDefault
+                ? "where the variant's F1 is higher"
+                : "where the variant's \(m.name) is \(m.goal == .max ? "higher" : "lower")")
+            + " (ties ½). Seeds to decide: paired seeds per side at which the observed components "
         out +=
             "would decide. The row-level bootstrap CI and randomization p (each trained model fixed) are in report.json. "
         out +=
@@ -153,11 +189,11 @@ public enum MarkdownReport {
         "\(variant.seeds.count)" + (variant.failedSeeds > 0 ? " (+\(variant.failedSeeds) failed)" : "")
     }
 
-    private static func row(_ cells: [String]) -> String {
+    static func row(_ cells: [String]) -> String {
         "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
     }
 
-    private static func rule(_ count: Int) -> String {
+    static func rule(_ count: Int) -> String {
         "|" + String(repeating: "---|", count: count) + "\n"
     }
 }

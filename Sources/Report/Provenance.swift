@@ -1,13 +1,15 @@
 // Provenance: differences between a variant's cells and the baseline's beyond the declared overrides, as warnings.
+import CoordinatorKit
 import Foundation
 
 /// What one cell was computed from, flattened to comparable `key → value` text.
 public struct ProvenanceRecord: Sendable, Equatable {
     public var variant: String
     public var seed: UInt64
-    /// Every resolved config key but `seed` and `threads`, plus `dataset`, `stage1_checkpoint`, `code_version` and
-    /// `blas_core`. The thread count is left out: results do not depend on it (the trainer's threading is tested
-    /// bit for bit), so workers with different `--threads` are not a difference.
+    /// Every resolved config key but `seed` and `threads`, plus `dataset`, `stage1_checkpoint`, `code_version`,
+    /// `blas_core` and, for a command cell with code, `code` (its code hash). The thread count is left out: results
+    /// do not depend on it (the trainer's threading is tested bit for bit), so workers with different `--threads` are
+    /// not a difference.
     public var values: [String: String]
     /// Provenance keys the cell's result does not record (a command cell's dataset hash, stage-1 hash, BLAS kernel):
     /// unknown, not different, so they are left out of every comparison of that key.
@@ -24,11 +26,12 @@ public struct ProvenanceRecord: Sendable, Equatable {
         values["stage1_checkpoint"] = provenance.stage1SHA256
         values["code_version"] = provenance.codeVersion ?? "unknown"
         values["blas_core"] = provenance.blasCore
+        values["code"] = provenance.code?.sha256
         self.values = values
         unknown = Set(
             [
                 ("dataset", provenance.datasetSHA256), ("stage1_checkpoint", provenance.stage1SHA256),
-                ("blas_core", provenance.blasCore),
+                ("blas_core", provenance.blasCore), ("code", provenance.code?.sha256),
             ].filter { $0.1 == nil }.map(\.0))
     }
 
@@ -69,7 +72,7 @@ public enum Provenance {
         for variant in variants where variant != baseline {
             guard let cells = byVariant[variant] else { continue }
             let allowed = baseDeclared.union(declared[variant] ?? [])
-            for key in keys(cells + baseCells) where !allowed.contains(key) {
+            for key in keys(cells + baseCells) where !allowed.contains(key) && !variantOnlyKeys.contains(key) {
                 let mine = values(of: key, in: cells)
                 let theirs = values(of: key, in: baseCells)
                 guard !mine.isEmpty, !theirs.isEmpty, mine != theirs else { continue }
@@ -81,6 +84,10 @@ public enum Provenance {
         }
         return warnings
     }
+
+    /// Keys compared among the cells of one variant only: a variant's code (`code:`, its command's script) may
+    /// differ from the baseline's by design.
+    static let variantOnlyKeys: Set<String> = ["code"]
 
     /// Differences of a cell's config from the config the sweep file resolves for its variant (seed excluded).
     public static func differences(configJSON: String, expected: String) -> [String] {
@@ -128,7 +135,9 @@ public enum Provenance {
     /// Hashes shortened to 12 hex digits; other values as they are.
     private static func show(_ key: String, _ value: String?) -> String {
         guard let value else { return "unset" }
-        if ["dataset", "stage1_checkpoint"].contains(key), value.count == 64 { return String(value.prefix(12)) }
+        if ["dataset", "stage1_checkpoint", "code"].contains(key), value.count == 64 {
+            return String(value.prefix(12))
+        }
         return value
     }
 }

@@ -2,6 +2,7 @@
 import CoordinatorKit
 import Foundation
 import NN
+import RunSpec
 import Synchronization
 
 /// Computes a report from `ReportInputs`.
@@ -31,49 +32,64 @@ public enum ReportBuilder {
     ) throws -> SweepReport {
         var warnings = inputs.warnings
         let settings = inputs.significance
+        let metric = inputs.metric
+        let threshold = metric.threshold ?? settings.thresholdPP
+        let scale = metric.scale
         let byVariant = Dictionary(grouping: inputs.cells, by: \.report.variant)
         let baseCells = byVariant[inputs.baseline] ?? []
         if baseCells.isEmpty {
             warnings.append("the baseline \(inputs.baseline) has no finished cell yet; no comparison")
         }
-        let reference = baseCells.lazy.compactMap(\.predictions).first
-        warnings += predictionChecks(inputs.cells, reference: reference)
+        let reference = baseCells.lazy.compactMap(\.predictions).first(where: \.hasClasses)
+        let scoreReference = baseCells.lazy.compactMap(\.predictions?.scores).first
+        warnings += predictionChecks(inputs.cells, reference: reference, metric: metric)
+        let rowLevel = metric.rowStatistic != nil || inputs.cells.contains { $0.predictions?.scores != nil }
+        if !rowLevel {
+            warnings.append(
+                "row-level tests: not available for \(metric.name) (no per-row form); seed-level statistics only")
+        }
 
         // Paired comparisons with usable predictions, all over the reference rows.
-        var patterns: [RowPatterns] = []
-        var tested: [String] = []
         var paired: [String: [CellPair]] = [:]
-        for variant in inputs.variants where variant != inputs.baseline {
-            let pairs = inputs.pairs(byVariant[variant] ?? [], baseCells)
-            paired[variant] = pairs
-            guard !pairs.isEmpty, let reference else { continue }
-            let left = pairs.compactMap(\.mine.predictions)
-            let right = pairs.compactMap(\.theirs.predictions)
-            let usable = (left + right).allSatisfy { $0.labels == reference.labels && $0.classes == reference.classes }
-            guard left.count == pairs.count, right.count == pairs.count, usable else {
-                warnings.append(
-                    "\(variant): predictions missing or on other validation rows; no paired row test (seeds only)")
-                continue
+        var rows: [String: (interval: DeltaInterval, pValue: Double)] = [:]
+        do {
+            var patterns: [RowPatterns] = []
+            var tested: [String] = []
+            var scores: [[Double]] = []
+            var scored: [String] = []
+            for variant in inputs.variants where variant != inputs.baseline {
+                let pairs = inputs.pairs(byVariant[variant] ?? [], baseCells)
+                paired[variant] = pairs
+                guard !pairs.isEmpty, rowLevel else { continue }
+                if let statistic = metric.rowStatistic {
+                    guard let reference else { continue }
+                    guard let comparison = classRows(pairs, reference, statistic, metric, &warnings, variant) else {
+                        continue
+                    }
+                    patterns.append(comparison)
+                    tested.append(variant)
+                } else if let differences = scoreRows(pairs, scoreReference, metric, &warnings, variant) {
+                    scores.append(differences)
+                    scored.append(variant)
+                }
             }
             do {
-                patterns.append(
-                    try RowPatterns(
-                        labels: reference.labels, variant: left.map(\.predicted), baseline: right.map(\.predicted),
-                        classes: reference.classes))
-                tested.append(variant)
+                let (intervals, pValues) = try pairedTests(
+                    patterns, settings: settings, parallel: parallel, cache: cache)
+                for (index, variant) in tested.enumerated() {
+                    rows[variant] = (intervals[index].scaled(by: scale / 100), pValues[index])
+                }
             } catch {
-                warnings.append("\(variant): no paired test: \(error)")
+                warnings.append("no paired tests: \(error)")
             }
-        }
-        var intervals: [DeltaInterval] = []
-        var pValues: [Double] = []
-        do {
-            (intervals, pValues) = try pairedTests(patterns, settings: settings, parallel: parallel, cache: cache)
-        } catch {
-            warnings.append("no paired tests: \(error)")
-            tested = []
-            intervals = []
-            pValues = []
+            do {
+                let intervals = try MeanRowTests.intervals(
+                    scores, resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha, scale: scale)
+                let pValues = try MeanRowTests.pValues(scores, rounds: settings.resamples, seed: settings.seed &+ 1)
+                for (index, variant) in scored.enumerated() { rows[variant] = (intervals[index], pValues[index]) }
+            } catch {
+                warnings.append("no paired tests: \(error)")
+            }
         }
 
         // Per variant: the per-seed differences and the seed-and-row interval (needs the row bootstrap's SD).
@@ -89,8 +105,8 @@ public enum ReportBuilder {
             guard let pairs = paired[variant], !pairs.isEmpty else { continue }
             let mine = pairs.map(\.mine.report)
             let theirs = pairs.map(\.theirs.report)
-            let perSeed = zip(mine, theirs).map { 100 * ($0.best.macroF1 - $1.best.macroF1) }
-            let row = tested.firstIndex(of: variant).map { intervals[$0] }
+            let perSeed = zip(mine, theirs).map { scale * ($0.metric - $1.metric) }
+            let row = rows[variant]?.interval
             let level = inputs.design?.level(atSeeds: perSeed.count) ?? settings.alpha
             // Without paired predictions the interval is the seed component alone (no row component).
             let interval = SeedRowInterval(perSeedDeltaPP: perSeed, rowSDPP: row?.sdPP ?? 0, alpha: level)
@@ -102,43 +118,44 @@ public enum ReportBuilder {
             uniqueKeysWithValues: zip(family, HolmBonferroni.adjust(family.map { judged[$0]?.interval?.pValue })))
 
         var variants: [VariantReport] = []
-        let baseF1 = Spread(baseCells.map { 100 * $0.report.best.macroF1 })
+        let baseMetric = Spread(baseCells.map { scale * $0.report.metric })
         for variant in inputs.variants {
             let cells = (byVariant[variant] ?? []).map(\.report)
             var report = variantReport(
                 variant, cells: cells, isBaseline: variant == inputs.baseline, failed: inputs.failed[variant] ?? 0,
                 classes: inputs.classNames.count)
+            report.metric = Spread(cells.map { scale * $0.metric })
             report.replicaOf = inputs.replicaOf[variant]
             if variant != inputs.baseline, let seeds = paired[variant]?.map(\.seed), let entry = judged[variant] {
-                let index = tested.firstIndex(of: variant)
                 let mine = entry.mine
                 let theirs = entry.theirs
-                let delta = 100 * (mean(mine.map(\.best.macroF1)) - mean(theirs.map(\.best.macroF1)))
+                let delta = scale * (mean(mine.map(\.metric)) - mean(theirs.map(\.metric)))
                 let perClass = (0..<inputs.classNames.count).map { c in
                     100 * (mean(mine.map { $0.best.f1[safe: c] }) - mean(theirs.map { $0.best.f1[safe: c] }))
                 }
                 let pHolm: Double? = holm[variant] ?? nil
-                let verdict = Verdict.judge(
-                    interval: entry.interval, pHolm: pHolm, thresholdPP: settings.thresholdPP, alpha: entry.level)
+                let verdict = metric.judge(
+                    interval: entry.interval, pHolm: pHolm, threshold: threshold, alpha: entry.level)
                 let seedsToDecide: Int? =
                     verdict == .undecided
-                    ? entry.interval?.seedsToDecide(thresholdPP: settings.thresholdPP, alpha: entry.level) : nil
+                    ? entry.interval?.seedsToDecide(thresholdPP: threshold, alpha: entry.level) : nil
                 let hint = PowerHint.seedsNeeded(
-                    variantSD: report.macroF1?.sd, baselineSD: baseF1?.sd, thresholdPP: settings.thresholdPP,
+                    variantSD: report.metric?.sd, baselineSD: baseMetric?.sd, thresholdPP: threshold,
                     alpha: settings.alpha)
-                let variantF1: [Double] = mine.map { 100 * $0.best.macroF1 }
-                let baselineF1: [Double] = theirs.map { 100 * $0.best.macroF1 }
-                let improvement = ProbabilityOfImprovement.estimate(variant: variantF1, baseline: baselineF1)
-                let rowInterval: DeltaInterval? = index.map { intervals[$0] }
-                let rowPValue: Double? = index.map { pValues[$0] }
+                // "Beats" by the goal: compared as improvements (the values, negated for a lower-is-better metric).
+                let variantValues: [Double] = mine.map { metric.direction * scale * $0.metric }
+                let baselineValues: [Double] = theirs.map { metric.direction * scale * $0.metric }
+                let improvement = ProbabilityOfImprovement.estimate(variant: variantValues, baseline: baselineValues)
                 report.comparison = Comparison(
                     pairedSeeds: seeds, deltaPP: delta, perClassDeltaPP: perClass, interval: entry.interval,
                     pValue: entry.interval?.pValue,
-                    pHolm: pHolm, level: entry.level, rowsTested: entry.rowsTested, rowInterval: rowInterval,
-                    rowPValue: rowPValue, verdict: verdict,
-                    seedRule: SeedRule.judge(deltaPP: delta, thresholdPP: settings.thresholdPP),
+                    pHolm: pHolm, level: entry.level, rowsTested: entry.rowsTested,
+                    rowInterval: rows[variant]?.interval,
+                    rowPValue: rows[variant]?.pValue, verdict: verdict,
+                    seedRule: metric.seedRule(delta: delta, threshold: threshold),
                     seedsToDecide: seedsToDecide,
-                    seedsNeeded: hint, probabilityOfImprovement: improvement)
+                    seedsNeeded: hint, probabilityOfImprovement: improvement, unit: metric.unit,
+                    noRowForm: rowLevel ? nil : metric.name)
                 if let warning = calibrationWarning(report, baseline: inputs.baseline) { warnings.append(warning) }
             }
             if let source = report.replicaOf, source != inputs.baseline {
@@ -165,8 +182,80 @@ public enum ReportBuilder {
             significance: SignificanceSummary(
                 thresholdPP: settings.thresholdPP, alpha: settings.alpha, resamples: settings.resamples,
                 seed: settings.seed,
-                design: inputs.design),
+                design: inputs.design, metric: resolved(metric, settings), rowLevel: rowLevel),
             cells: cells, variants: variants, warnings: warnings, generatedAt: now)
+    }
+
+    /// The metric with its threshold resolved (`significance.threshold_pp` when `metric:` gives none).
+    static func resolved(_ metric: SweepMetric, _ settings: SignificanceSettings) -> SweepMetric {
+        var metric = metric
+        metric.threshold = metric.threshold ?? settings.thresholdPP
+        return metric
+    }
+
+    /// The row patterns of a comparison by predicted classes, or nil (with a warning) when a paired cell lacks
+    /// predictions over the reference rows — or, for a metric other than `val_macro_f1`, predictions of its best
+    /// epoch by that metric (the native trainer writes them at the best macro-F1 epoch).
+    private static func classRows(
+        _ pairs: [CellPair], _ reference: CellPredictions, _ statistic: RowStatistic, _ metric: SweepMetric,
+        _ warnings: inout [String], _ variant: String
+    ) -> RowPatterns? {
+        let cells = pairs.map(\.mine) + pairs.map(\.theirs)
+        let left = pairs.compactMap { $0.mine.predictions }.filter(\.hasClasses)
+        let right = pairs.compactMap { $0.theirs.predictions }.filter(\.hasClasses)
+        let usable = (left + right).allSatisfy { $0.labels == reference.labels && $0.classes == reference.classes }
+        guard left.count == pairs.count, right.count == pairs.count, usable else {
+            warnings.append(
+                "\(variant): predictions missing or on other validation rows; no paired row test (seeds only)")
+            return nil
+        }
+        if !metric.picksSummaryEpoch,
+            cells.contains(where: { $0.predictions?.epoch != $0.report.bestEpoch })
+        {
+            warnings.append(
+                "\(variant): predictions.h5 not of the best epoch by \(metric.name) in every paired cell; no paired row test (seeds only)"
+            )
+            return nil
+        }
+        do {
+            return try RowPatterns(
+                labels: reference.labels, variant: left.map(\.predicted), baseline: right.map(\.predicted),
+                classes: reference.classes, statistic: statistic)
+        } catch {
+            warnings.append("\(variant): no paired test: \(error)")
+            return nil
+        }
+    }
+
+    /// The per-row differences of a mean-of-rows comparison (`score` datasets paired by row index), or nil (with
+    /// a warning) when a paired cell has no `score` of its best epoch or its row count differs from the baseline's.
+    private static func scoreRows(
+        _ pairs: [CellPair], _ reference: [Double]?, _ metric: SweepMetric, _ warnings: inout [String],
+        _ variant: String
+    ) -> [Double]? {
+        let cells = pairs.map(\.mine) + pairs.map(\.theirs)
+        let scores = cells.compactMap { cell in
+            cell.predictions.flatMap { $0.epoch == cell.report.bestEpoch ? $0.scores : nil }
+        }
+        guard let reference, scores.count == cells.count else {
+            warnings.append(
+                "\(variant): no score of the best epoch by \(metric.name) in predictions.h5 of every paired cell; seed-level statistics only"
+            )
+            return nil
+        }
+        if let other = scores.first(where: { $0.count != reference.count }) {
+            warnings.append(
+                "\(variant): score has \(other.count) rows in a paired cell and \(reference.count) in the baseline's; seed-level statistics only"
+            )
+            return nil
+        }
+        do {
+            return try MeanRowTests.differences(
+                variant: Array(scores[..<pairs.count]), baseline: Array(scores[pairs.count...]))
+        } catch {
+            warnings.append("\(variant): no paired test: \(error)")
+            return nil
+        }
     }
 
     /// `pairedTests` of the comparisons `cache` does not hold; the rest from it.
@@ -261,30 +350,50 @@ public enum ReportBuilder {
         -> (Verdict?, String?)
     {
         let pairs = inputs.pairs(cells[replica] ?? [], cells[source] ?? [])
-        guard pairs.count >= 2, let reference else { return (nil, nil) }
-        let left = pairs.compactMap(\.mine.predictions)
-        let right = pairs.compactMap(\.theirs.predictions)
-        guard left.count == pairs.count, right.count == pairs.count,
-            (left + right).allSatisfy({ $0.labels == reference.labels && $0.classes == reference.classes })
-        else {
-            return (
-                nil,
-                "\(replica): predictions missing or on other validation rows; not checked against its source \(source)"
-            )
-        }
+        let metric = inputs.metric
         let settings = inputs.significance
+        let threshold = metric.threshold ?? settings.thresholdPP
+        guard pairs.count >= 2 else { return (nil, nil) }
         do {
-            let patterns = try RowPatterns(
-                labels: reference.labels, variant: left.map(\.predicted), baseline: right.map(\.predicted),
-                classes: reference.classes)
-            let rowSD =
-                try PairedBootstrap.intervals(
-                    [patterns], resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha
-                ).first?.sdPP ?? .nan
-            let deltas = pairs.map { 100 * ($0.mine.report.best.macroF1 - $0.theirs.report.best.macroF1) }
+            // The row component: by predicted classes, from per-row scores, or none (seed-level only).
+            var rowSD = 0.0
+            if let statistic = metric.rowStatistic {
+                guard let reference else { return (nil, nil) }
+                let left = pairs.compactMap(\.mine.predictions).filter(\.hasClasses)
+                let right = pairs.compactMap(\.theirs.predictions).filter(\.hasClasses)
+                guard left.count == pairs.count, right.count == pairs.count,
+                    (left + right).allSatisfy({ $0.labels == reference.labels && $0.classes == reference.classes })
+                else {
+                    return (
+                        nil,
+                        "\(replica): predictions missing or on other validation rows; not checked against its source \(source)"
+                    )
+                }
+                let patterns = try RowPatterns(
+                    labels: reference.labels, variant: left.map(\.predicted), baseline: right.map(\.predicted),
+                    classes: reference.classes, statistic: statistic)
+                rowSD =
+                    (try PairedBootstrap.intervals(
+                        [patterns], resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha
+                    ).first?.sdPP ?? .nan) * (metric.scale / 100)
+            } else {
+                let left = pairs.compactMap { $0.mine.predictions?.scores }
+                let right = pairs.compactMap { $0.theirs.predictions?.scores }
+                if left.count == pairs.count, right.count == pairs.count,
+                    let rows = left.first?.count, (left + right).allSatisfy({ $0.count == rows })
+                {
+                    let differences = try MeanRowTests.differences(variant: left, baseline: right)
+                    rowSD =
+                        try MeanRowTests.intervals(
+                            [differences], resamples: settings.resamples, seed: settings.seed, alpha: settings.alpha,
+                            scale: metric.scale
+                        ).first?.sdPP ?? .nan
+                }
+            }
+            let deltas = pairs.map { metric.scale * ($0.mine.report.metric - $0.theirs.report.metric) }
             let interval = SeedRowInterval(perSeedDeltaPP: deltas, rowSDPP: rowSD, alpha: settings.alpha)
-            let verdict = Verdict.judge(
-                interval: interval, pHolm: interval?.pValue, thresholdPP: settings.thresholdPP, alpha: settings.alpha)
+            let verdict = metric.judge(
+                interval: interval, pHolm: interval?.pValue, threshold: threshold, alpha: settings.alpha)
             guard verdict == .better || verdict == .worse else { return (verdict, nil) }
             return (
                 verdict,
@@ -305,31 +414,56 @@ public enum ReportBuilder {
             + " (a predictions.h5 or the dataset was changed between the runs)"
     }
 
-    /// Checks each cell's predictions against the reference rows and against its own best-epoch macro-F1.
-    private static func predictionChecks(_ cells: [LoadedCell], reference: CellPredictions?) -> [String] {
+    /// Checks each cell's predictions against the reference rows and against its own best epoch: macro-F1 (the
+    /// default metric), accuracy (`val_accuracy`) or the mean of its `score` (a mean-of-rows metric), the last two
+    /// only when the file is of the best epoch by the metric.
+    private static func predictionChecks(_ cells: [LoadedCell], reference: CellPredictions?, metric: SweepMetric)
+        -> [String]
+    {
         var warnings: [String] = []
+        let byDefault = metric.picksSummaryEpoch
         for cell in cells {
             guard let predictions = cell.predictions else { continue }
             let name = "\(cell.report.variant) seed \(cell.report.seed)"
+            let ofBest = predictions.epoch == cell.report.bestEpoch
+            if metric.rowStatistic == nil, ofBest, let scores = predictions.scores, !scores.isEmpty {
+                let mean = scores.reduce(0, +) / Double(scores.count)
+                if abs(mean - cell.report.metric) > 1e-6 * max(1, abs(cell.report.metric)) {
+                    warnings.append(
+                        "\(name): predictions.h5 score averages \(mean) but the best epoch records \(metric.name) \(cell.report.metric)"
+                    )
+                }
+            }
+            guard predictions.hasClasses else { continue }
             if let reference, predictions.labels != reference.labels {
                 warnings.append(
                     "\(name): predictions.h5 does not match the baseline's validation labels: \(labelMismatch(predictions.labels, reference.labels))"
                 )
                 continue
             }
+            guard byDefault || (metric.rowStatistic == .accuracy && ofBest) else { continue }
             var confusion = [[Int]](
                 repeating: [Int](repeating: 0, count: predictions.classes), count: predictions.classes)
             for (label, predicted) in zip(predictions.labels, predictions.predicted)
             where label >= 0 && label < predictions.classes {
                 confusion[label][predicted] += 1
             }
-            let f1 = ClassificationMetrics(confusion: confusion, loss: 0).macroF1
-            if abs(f1 - cell.report.best.macroF1) > 1e-6 {
+            let computed = ClassificationMetrics(confusion: confusion, loss: 0)
+            if byDefault {
+                let f1 = computed.macroF1
+                if abs(f1 - cell.report.best.macroF1) > 1e-6 {
+                    warnings.append(
+                        "\(name): predictions.h5 gives macro-F1 "
+                            + String(
+                                format: "%.4f%% but the best epoch records %.4f%%", 100 * f1,
+                                100 * cell.report.best.macroF1))
+                }
+            } else if abs(computed.accuracy - cell.report.metric) > 1e-6 {
                 warnings.append(
-                    "\(name): predictions.h5 gives macro-F1 "
+                    "\(name): predictions.h5 gives accuracy "
                         + String(
-                            format: "%.4f%% but the best epoch records %.4f%%", 100 * f1,
-                            100 * cell.report.best.macroF1))
+                            format: "%.4f%% but the best epoch records %.4f%%", 100 * computed.accuracy,
+                            100 * cell.report.metric))
             }
         }
         return warnings

@@ -9,6 +9,12 @@ enum ReportFormatting {
         return String(format: "%.\(digits)f", value)
     }
 
+    /// A threshold: with one decimal for a fraction's points (`1.0`), else in the shortest form `%g` gives (`0.5`,
+    /// `0.0025`).
+    static func threshold(_ value: Double, scale: Double) -> String {
+        scale == 100 ? number(value, 1) : (value.isFinite ? String(format: "%g", value) : "—")
+    }
+
     /// A signed number (`+1.23`).
     static func signed(_ value: Double?, _ digits: Int = 2) -> String {
         guard let value, value.isFinite else { return "—" }
@@ -34,10 +40,10 @@ enum ReportFormatting {
         return "[" + signed(interval.lowPP) + ", " + signed(interval.highPP) + "]"
     }
 
-    /// `[low, high]` of a seed-and-row interval in points.
-    static func interval(_ interval: SeedRowInterval?) -> String {
+    /// `[low, high]` of a seed-and-row interval in points (in the metric's unit), with `digits` decimals.
+    static func interval(_ interval: SeedRowInterval?, _ digits: Int = 2) -> String {
         guard let interval else { return "—" }
-        return "[" + signed(interval.lowPP) + ", " + signed(interval.highPP) + "]"
+        return "[" + signed(interval.lowPP, digits) + ", " + signed(interval.highPP, digits) + "]"
     }
 
     /// The confidence level as a percentage (`95`).

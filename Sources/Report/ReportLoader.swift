@@ -38,6 +38,8 @@ public struct ReportInputs: Sendable {
     /// The adaptive-seed design (`seeds: {initial, max}`), nil for a fixed list of seeds: each comparison is then
     /// judged at its look's level.
     public var design: SequentialDesign? = nil
+    /// The metric each cell's best epoch is picked by and the variants are judged on (`metric:`).
+    public var metric = SweepMetric()
 
     /// The sweep seed `cell` pairs by: its own seed, or for a replica's cell the sweep seed it was derived from.
     func pairingSeed(_ cell: CellReport) -> UInt64 {
@@ -130,14 +132,16 @@ public enum ReportLoader {
         let done = latest.values.sorted { ($0.position, $0.id) < ($1.position, $1.id) }
         guard !done.isEmpty else { throw ReportError("\(stateDirectory): no finished cells yet") }
         let workers = Dictionary(try ledger.workers().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let codes = try ledger.codes()
         var cells: [LoadedCell] = []
         for record in done {
             do {
                 let attempts = try ledger.attempts(cell: record.id)
-                cells.append(
-                    try loadCell(
-                        record, attempts: attempts, workers: workers, stateDirectory: stateDirectory,
-                        warnings: &warnings))
+                var cell = try loadCell(
+                    record, attempts: attempts, workers: workers, stateDirectory: stateDirectory,
+                    metric: sweep.metric, warnings: &warnings)
+                if case .known(let code)? = codes[record.id] { cell.report.provenance.code = code }
+                cells.append(cell)
             } catch {
                 warnings.append("\(record.variant) seed \(record.seed): left out: \(error)")
             }
@@ -170,7 +174,8 @@ public enum ReportLoader {
         return ReportInputs(
             sweepName: sweep.name, baseline: sweep.baseline, variants: names, declared: declared,
             significance: sweep.significance, classNames: classNames, cells: cells, failed: failed, warnings: warnings,
-            replicaOf: replicaOf, sweepSeeds: sweepSeeds, design: design(of: sweep))
+            replicaOf: replicaOf, sweepSeeds: sweepSeeds, design: design(of: sweep),
+            metric: ReportBuilder.resolved(sweep.metric, sweep.significance))
     }
 
     /// The sequential design of an adaptive sweep (`seeds: {initial, max}`); nil for a list of seeds.
@@ -181,14 +186,14 @@ public enum ReportLoader {
 
     private static func loadCell(
         _ record: CellRecord, attempts: [AttemptRecord], workers: [String: WorkerRecord], stateDirectory: String,
-        warnings: inout [String]
+        metric: SweepMetric, warnings: inout [String]
     ) throws -> LoadedCell {
         let name = "\(record.variant) seed \(record.seed)"
         guard let summaryText = record.summaryJSON else { throw ReportError("no summary") }
         let digest = try SummaryDigest.fromJSON(summaryText)
         let facts = try SummaryFacts.fromJSON(summaryText)
         // The best and last epochs: a native summary's records, or a command cell's lines (`CommandSummary`).
-        let best: EpochMetrics
+        var best: EpochMetrics
         let last: EpochMetrics?
         if let record = digest.best, !facts.isCommand {
             let missing = facts.missingNativeKeys
@@ -217,29 +222,45 @@ public enum ReportLoader {
             "\(stateDirectory)/\(ResultsWriter.relativeDirectory(variant: record.variant, seed: record.seed))"
         var history = try MetricsHistory.read("\(directory)/metrics.jsonl")
         if history.isEmpty { history = [EpochValue(epoch: best.epoch, value: best.macroF1)] }
+        // Another metric (or goal) than the summary's picks its own best epoch from the per-epoch records.
+        var bestEpoch = digest.bestEpoch
+        var value = best.macroF1
+        if !metric.picksSummaryEpoch {
+            let records = try MetricRecords.read("\(directory)/metrics.jsonl")
+            guard let chosen = records.best(metric) else { throw ReportError("no epoch record has \(metric.name)") }
+            guard let metrics = records.metrics(epoch: chosen.epoch) else {
+                throw ReportError("the record of epoch \(chosen.epoch), best by \(metric.name), is unreadable")
+            }
+            best = metrics
+            bestEpoch = chosen.epoch
+            value = chosen.value
+            history = records.values(of: metric.name)
+        }
         var predictions: CellPredictions?
         let predictionsPath = "\(directory)/predictions.h5"
         if FileManager.default.fileExists(atPath: predictionsPath) {
             do {
                 let read = try CellPredictions.read(predictionsPath)
                 predictions = read
-                if read.epoch != digest.bestEpoch {
+                if read.epoch != bestEpoch {
                     warnings.append(
-                        "\(name): predictions.h5 is of epoch \(read.epoch) but the best epoch is \(digest.bestEpoch)")
+                        "\(name): predictions.h5 is of epoch \(read.epoch) but the best epoch is \(bestEpoch)")
                 }
             } catch {
                 warnings.append("\(name): predictions.h5 unreadable (\(error)); no paired test for it")
             }
-        } else {
+        } else if metric.rowStatistic != nil {
+            // (For a mean-of-rows metric the comparison says when a cell lacks its score; other metrics have none.)
             warnings.append("\(name): no predictions.h5; no paired row test for it (seeds only)")
         }
         let report = CellReport(
             variant: record.variant, seed: record.seed, cellID: record.id, status: digest.status.rawValue, best: best,
-            last: last, bestEpoch: digest.bestEpoch, epochsRun: digest.epochsRun, epochsPlanned: record.epochs,
+            last: last, bestEpoch: bestEpoch, epochsRun: digest.epochsRun, epochsPlanned: record.epochs,
             earlyStopped: digest.status == .earlyStopped, totalParameters: facts.parameters?.total,
             trainableParameters: facts.parameters?.trainable, trainableShare: facts.parameters?.trainableShare,
             wallSeconds: digest.seconds,
-            workerHours: hours, attempts: max(record.attempt, attempts.count), provenance: provenance, history: history)
+            workerHours: hours, attempts: max(record.attempt, attempts.count), provenance: provenance, history: history,
+            metric: value)
         return LoadedCell(report: report, configJSON: record.configJSON, predictions: predictions)
     }
 }

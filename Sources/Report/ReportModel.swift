@@ -1,4 +1,5 @@
 // ReportModel: the values a sweep report holds — per cell (one epoch per row), per variant, comparisons, warnings.
+import CoordinatorKit
 
 /// The validation metrics of one epoch (every field from that same epoch).
 public struct EpochMetrics: Sendable, Equatable, Codable {
@@ -28,6 +29,9 @@ public struct CellProvenance: Sendable, Equatable, Codable {
     public var host: String?
     public var blasCore: String?
     public var blasThreads: Int?
+    /// A command cell's code (`code:` of the sweep, or its command's script): files, hash, git commit and dirty
+    /// flag, from the ledger; nil for a cell without code or of unknown code (planned before code was hashed).
+    public var code: CodeRecord? = nil
 
     public init(
         configSHA256: String, datasetSHA256: String?, stage1SHA256: String?, codeVersion: String?, worker: String?,
@@ -75,6 +79,9 @@ public struct CellReport: Sendable, Equatable, Codable {
     /// A command cell's params (`params:` of the sweep) as their canonical JSON object; nil when it has none. They
     /// are part of the cell's id, so a loaded cell (whose id the sweep plans) ran with exactly these.
     public var params: String? = nil
+    /// The best epoch's value of the sweep's metric (`metric:`), in the metric's own units (a fraction for
+    /// `val_macro_f1`); the best epoch is the one with the best value by the metric's goal.
+    public var metric: Double = .nan
 }
 
 /// One number of one epoch.
@@ -141,8 +148,18 @@ public struct Comparison: Sendable, Equatable, Codable {
     public var seedsToDecide: Int?
     /// Seeds per variant that would resolve a threshold-sized difference (`PowerHint`).
     public var seedsNeeded: Int?
-    /// P(a variant seed's macro-F1 beats a baseline seed's), U / (n·m) over the paired seeds.
+    /// P(a variant seed's metric beats a baseline seed's by the metric's goal), U / (n·m) over the paired seeds.
     public var probabilityOfImprovement: Double?
+    /// The unit of Δ (`metric.unit`: `pp` by default).
+    public var unit: String = "pp"
+    /// The metric's name when it has no per-row form (so the comparison is seeds only whatever the files); nil
+    /// otherwise.
+    public var noRowForm: String? = nil
+
+    /// Why a seeds-only comparison has no row component.
+    var seedsOnlyNote: String {
+        noRowForm.map { "seeds only, no row component (\($0) has no per-row form)" } ?? Self.seedsOnly
+    }
 
     /// The note of a comparison without paired predictions.
     public static let seedsOnly = "seeds only, no row component (no paired predictions.h5)"
@@ -153,16 +170,16 @@ public struct Comparison: Sendable, Equatable, Codable {
         let range = interval.map { "[" + f.signed($0.lowPP) + ", " + f.signed($0.highPP) + "]" } ?? ""
         switch verdict {
         case .better, .worse:
-            let sources = rowsTested ? "seeds and validation rows both accounted for" : Self.seedsOnly
-            return "\(verdict.rawValue) by \(f.number(abs(deltaPP))) pp \(range); \(sources)"
+            let sources = rowsTested ? "seeds and validation rows both accounted for" : seedsOnlyNote
+            return "\(verdict.rawValue) by \(f.number(abs(deltaPP))) \(unit) \(range); \(sources)"
         case .equivalent:
-            return "equivalent: within the threshold by two one-sided tests (Δ \(f.signed(deltaPP)) pp \(range))"
-                + (rowsTested ? "" : "; \(Self.seedsOnly)")
+            return "equivalent: within the threshold by two one-sided tests (Δ \(f.signed(deltaPP)) \(unit) \(range))"
+                + (rowsTested ? "" : "; \(seedsOnlyNote)")
         case .undecided:
             if pairedSeeds.count < 2 {
                 return "undecided: one paired seed gives no seed variance; run at least 2 seeds per side"
             }
-            let note = rowsTested ? "" : "; \(Self.seedsOnly)"
+            let note = rowsTested ? "" : "; \(seedsOnlyNote)"
             if let seedsToDecide { return "undecided: about \(seedsToDecide) seeds per side would decide it" + note }
             return "undecided: no number of seeds would decide it (the validation rows' noise or Δ on the threshold)"
                 + note
@@ -195,6 +212,8 @@ public struct VariantReport: Sendable, Equatable, Codable {
     /// For a replica of a variant other than the baseline: its verdict against its own source (nil otherwise, or
     /// under 2 paired seeds).
     public var replicaVerdict: Verdict? = nil
+    /// The sweep's metric over the variant's seeds, in the unit of its differences (×100 for a fraction in pp).
+    public var metric: Spread? = nil
 }
 
 /// A whole sweep's report.
@@ -219,4 +238,12 @@ public struct SignificanceSummary: Sendable, Equatable, Codable {
     public var seed: UInt64
     /// The adaptive-seed design the verdicts were judged under; nil for a fixed list of seeds.
     public var design: SequentialDesign? = nil
+    /// The metric judged on, its threshold resolved (`metric.threshold` is never nil here).
+    public var metric = SweepMetric()
+    /// Whether the metric has a per-row form here (a classification metric, or cells with a `score` dataset), so
+    /// that the row-level tests can apply.
+    public var rowLevel = true
+
+    /// The threshold of the verdicts, in the metric's unit.
+    public var threshold: Double { metric.threshold ?? thresholdPP }
 }

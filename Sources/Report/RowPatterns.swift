@@ -15,6 +15,8 @@ public struct RowPatterns: Sendable, Hashable {
     let codes: [Int32]
     /// How many rows have each pattern (the original sample).
     public let counts: [Int]
+    /// What `delta` recomputes: macro-F1 (the default) or accuracy.
+    public let statistic: RowStatistic
 
     /// Number of distinct patterns.
     public var patternCount: Int { counts.count }
@@ -41,7 +43,9 @@ public struct RowPatterns: Sendable, Hashable {
 
     /// Groups rows. `variant[j]` and `baseline[j]` are the per-row predicted classes of the j-th seed pair; every
     /// array has one entry per row of `labels`, and every class lies in `0..<classes`.
-    public init(labels: [Int], variant: [[Int]], baseline: [[Int]], classes: Int) throws {
+    public init(
+        labels: [Int], variant: [[Int]], baseline: [[Int]], classes: Int, statistic: RowStatistic = .macroF1
+    ) throws {
         guard classes >= 2 else { throw ReportError("a comparison needs at least 2 classes, got \(classes)") }
         guard !variant.isEmpty, variant.count == baseline.count else {
             throw ReportError(
@@ -80,10 +84,11 @@ public struct RowPatterns: Sendable, Hashable {
         self.rowPattern = rowPattern
         self.codes = codes
         self.counts = counts
+        self.statistic = statistic
     }
 
-    /// Mean macro-F1 of the variant's cells minus that of the baseline's (as fractions), and the same difference
-    /// per class, for rows counted by `counts` (each pattern's rows as they are) and `swapped` (each pattern's
+    /// Mean macro-F1 (or accuracy, by `statistic`) of the variant's cells minus that of the baseline's (as
+    /// fractions), and the difference of per-class F1, for rows counted by `counts` (each pattern's rows as they are) and `swapped` (each pattern's
     /// rows with the two sides' predictions exchanged; nil for none). F1 is scikit-learn's with
     /// `zero_division=0`, macro-averaged over all classes.
     public func delta(counts: [Int], swapped: [Int]? = nil, perClass: inout [Double]) -> Double {
@@ -163,8 +168,14 @@ public struct RowPatterns: Sendable, Hashable {
             let sign = j < pairs ? weight : -weight
             let matrix = j * k * k
             var macro = 0.0
+            var correct = 0
+            var total = 0
             for c in 0..<k {
                 let tp = scratch.confusion[matrix + c * k + c]
+                if statistic == .accuracy {
+                    correct += tp
+                    for other in 0..<k { total += scratch.confusion[matrix + c * k + other] }
+                }
                 guard tp > 0 else { continue }
                 var predicted = 0
                 var actual = 0
@@ -176,7 +187,9 @@ public struct RowPatterns: Sendable, Hashable {
                 macro += f1
                 perClass[c] += sign * f1
             }
-            if j < pairs { variantSum += macro / Double(k) } else { baselineSum += macro / Double(k) }
+            let value =
+                statistic == .accuracy ? (total > 0 ? Double(correct) / Double(total) : 0) : macro / Double(k)
+            if j < pairs { variantSum += value } else { baselineSum += value }
         }
         return (variantSum - baselineSum) * weight
     }

@@ -14,7 +14,11 @@ public enum SVGPlots {
     /// highest seed.
     public static func f1PerEpoch(_ report: SweepReport) -> String {
         let series = report.variants.map { variant in
-            (name: variant.name, points: bandPoints(report.cells.filter { $0.variant == variant.name }))
+            (
+                name: variant.name,
+                points: bandPoints(
+                    report.cells.filter { $0.variant == variant.name }, scale: report.significance.metric.scale)
+            )
         }
         let all = series.flatMap(\.points)
         guard let maxEpoch = all.map(\.epoch).max(), let low = all.map(\.low).min(), let high = all.map(\.high).max()
@@ -25,7 +29,9 @@ public enum SVGPlots {
         let yRange = padded(low, high)
         plot.xRange = (1, Double(max(2, maxEpoch)))
         plot.yRange = yRange
-        plot.axes(xLabel: "epoch", yLabel: "val macro-F1 (%)")
+        let m = report.significance.metric
+        let values = m.scale == 100 ? "\(m.name) (%)" : m.name
+        plot.axes(xLabel: "epoch", yLabel: m.isDefault ? "val macro-F1 (%)" : values)
         for (index, item) in series.enumerated() where !item.points.isEmpty {
             let upper = item.points.map { plot.point(Double($0.epoch), $0.high) }
             let lower = item.points.reversed().map { plot.point(Double($0.epoch), $0.low) }
@@ -39,7 +45,8 @@ public enum SVGPlots {
             )
             plot.legend(index, item.name + (item.name == report.baseline ? " (baseline)" : ""), colour: colour(index))
         }
-        return plot.svg(title: "Validation macro-F1 per epoch (mean over seeds, band = min…max)")
+        let title = m.isDefault ? "Validation macro-F1" : "\(m.name) (\(m.goalText))"
+        return plot.svg(title: "\(title) per epoch (mean over seeds, band = min…max)")
     }
 
     /// Δ macro-F1 (pp) of each variant with its seed-and-row confidence interval, the zero line and the labelled
@@ -48,7 +55,9 @@ public enum SVGPlots {
         let rows = report.variants.filter { !$0.isBaseline }
         let compared = rows.compactMap { variant in variant.comparison.map { (variant.name, $0) } }
         guard !compared.isEmpty else { return empty("no comparison with the baseline yet") }
-        let t = report.significance.thresholdPP
+        let t = report.significance.threshold
+        let m = report.significance.metric
+        let measure = m.isDefault ? "macro-F1" : m.name
         var values: [Double] = [t, -t, 0]
         for (_, comparison) in compared {
             values += [
@@ -59,14 +68,15 @@ public enum SVGPlots {
         var plot = Plot(width: 760, height: Double(60 + 34 * compared.count), left: 270, right: 30, top: 20, bottom: 40)
         plot.xRange = padded(values.min() ?? -1, values.max() ?? 1)
         plot.yRange = (0, Double(compared.count))
-        plot.xAxis(label: "Δ macro-F1 vs \(report.baseline) (pp)")
+        plot.xAxis(label: "Δ \(measure) vs \(report.baseline) (\(m.unit))")
         plot.add(
             "<rect x=\"\(plot.x(-t))\" y=\"\(plot.top)\" width=\"\(plot.x(t) - plot.x(-t))\" height=\"\(plot.innerHeight)\" fill=\"#eee\"/>"
         )
         plot.verticalLine(0, dash: String?.none, colour: "#444")
         plot.verticalLine(t, dash: "6,4", colour: "#888")
         plot.verticalLine(-t, dash: "6,4", colour: "#888")
-        let band = "±" + ReportFormatting.number(t, 1) + " pp"
+        let shown = ReportFormatting.threshold(t, scale: m.scale)
+        let band = "±" + shown + " " + m.unit
         plot.add(
             "<text x=\"\(plot.x(0))\" y=\"\(plot.top + 12)\" text-anchor=\"middle\" fill=\"#666\">threshold \(escape(band))</text>"
         )
@@ -88,7 +98,7 @@ public enum SVGPlots {
         }
         return plot.svg(
             title:
-                "Δ macro-F1 with \(ReportFormatting.level(report.significance.alpha)) % CI over seeds and validation rows; shaded: ±\(ReportFormatting.number(t, 1)) pp threshold"
+                "Δ \(measure) with \(ReportFormatting.level(report.significance.alpha)) % CI over seeds and validation rows; shaded: ±\(shown) \(m.unit) threshold"
         )
     }
 
@@ -197,11 +207,11 @@ public enum SVGPlots {
         var high: Double
     }
 
-    static func bandPoints(_ cells: [CellReport]) -> [BandPoint] {
+    static func bandPoints(_ cells: [CellReport], scale: Double = 100) -> [BandPoint] {
         let epochs = Set(cells.flatMap { $0.history.map(\.epoch) }).sorted()
         var points: [BandPoint] = []
         for epoch in epochs {
-            let values = cells.compactMap { cell in cell.history.first { $0.epoch == epoch }?.value }.map { 100 * $0 }
+            let values = cells.compactMap { cell in cell.history.first { $0.epoch == epoch }?.value }.map { scale * $0 }
             guard let spread = Spread(values) else { continue }
             points.append(BandPoint(epoch: epoch, mean: spread.mean, low: spread.min, high: spread.max))
         }

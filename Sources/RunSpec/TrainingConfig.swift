@@ -30,7 +30,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var gammaPositive: Double?
     public var gammaNegative: Double?
     public var smoothing: Double?
-    /// BatchNorm mode of a frozen backbone during training: `eval` (the fix of seed document 000) or `train`.
+    /// BatchNorm mode of a frozen backbone during training: `eval` (the BatchNorm fix: the frozen backbone's
+    /// BatchNorm kept in eval mode) or `train`.
     public var backboneBN: BatchNormSetting = .eval
     public var epochs: Int = 50
     public var batchSize: Int = 128

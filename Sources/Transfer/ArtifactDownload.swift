@@ -29,7 +29,7 @@ public final class ArtifactDownload {
     }
 
     private static func emptyPart(_ ref: ArtifactRef, _ cache: ArtifactCache) throws -> PartFile {
-        try PartFile(path: cache.path(ref.sha256) + ".part", sha256: ref.sha256, size: ref.size, resume: false)
+        try PartFile(path: cache.partPath(ref.sha256), sha256: ref.sha256, size: ref.size, resume: false)
     }
 
     private func restart() throws {

@@ -23,13 +23,14 @@ public struct CommandJobSpec: Sendable {
     public var gpu: Int?
     public var datasetPath: String
     public var stage1Path: String?
-    /// The checkpoint to resume from (copied to `resume-last.h5` in the run directory).
+    /// The checkpoint to resume from (copied to `resume-<name>` in the run directory, `resumeCopyPath`).
     public var resumePath: String?
     /// The `ablate` executable that runs `exec-guard` around the command, so that the command dies with this
     /// process; nil starts the command directly in its own process group (no protection against a killed worker).
     public var execGuard: String?
     public var timeoutSeconds: Double?
-    public var patterns = OutputWatcher.defaultPatterns
+    /// The files streamed back: ASSIGN's `checkpoints` (else `OutputWatcher.defaultPatterns`) and its resume file.
+    public var patterns: [String]
     /// Seconds between polls of the output directory.
     public var pollInterval = 0.2
     /// Seconds a terminated command gets between SIGTERM and SIGKILL.
@@ -51,6 +52,8 @@ public struct CommandJobSpec: Sendable {
         self.resumePath = resumePath
         self.execGuard = execGuard
         self.timeoutSeconds = timeoutSeconds
+        let resumeFile = assign.resumeFile ?? ExecutionField.defaultResumeFile
+        patterns = (assign.checkpoints ?? OutputWatcher.defaultPatterns) + [resumeFile]
     }
 
     /// `$ABLATE_OUT`.
@@ -61,6 +64,18 @@ public struct CommandJobSpec: Sendable {
     public var pidPath: String { "\(runDirectory)/command.pid" }
     /// `$ABLATE_OUT/params.json`: the cell's params (`{}` for none).
     public var paramsPath: String { "\(outputDirectory)/params.json" }
+    /// Where the resume checkpoint is copied (`ABLATE_RESUME`): `resume-<name of the resume file>`, e.g.
+    /// `resume-last.h5`.
+    public var resumeCopyPath: String {
+        "\(runDirectory)/resume-\(ExecutionField.baseName(assign.resumeFile ?? ExecutionField.defaultResumeFile))"
+    }
+    /// The directory the command runs in: ASSIGN's `workdir`, a relative one taken from the worker's working
+    /// directory; nil (none given) keeps the worker's.
+    public var commandDirectory: String? {
+        guard let workdir = assign.workdir else { return nil }
+        if workdir.hasPrefix("/") { return workdir }
+        return FileManager.default.currentDirectoryPath + "/" + workdir
+    }
 
     /// The cell's params from ASSIGN's `params` (none when absent).
     /// - Throws: `CommandParamsError` for a text that is not a params object (ASSIGN's check lets none through).
@@ -81,13 +96,16 @@ public enum CommandJob {
 
     /// The command's argv with `{out}` and `{gpu}` filled (`{gpu}` is empty without a GPU).
     public static func argv(_ spec: CommandJobSpec) -> [String] {
-        spec.argv.map { argument in
-            CommandPlaceholderText.substitute(argument) { name in
-                switch name {
-                case "out": spec.outputDirectory
-                case "gpu": spec.gpu.map(String.init) ?? ""
-                default: nil
-                }
+        spec.argv.map { fillWorkerPlaceholders($0, spec) }
+    }
+
+    /// `text` with `{out}` and `{gpu}` filled; any other brace is left as it is.
+    static func fillWorkerPlaceholders(_ text: String, _ spec: CommandJobSpec) -> String {
+        CommandPlaceholderText.substitute(text) { name in
+            switch name {
+            case "out": spec.outputDirectory
+            case "gpu": spec.gpu.map(String.init) ?? ""
+            default: nil
             }
         }
     }
@@ -97,6 +115,8 @@ public enum CommandJob {
     public static func environment(_ spec: CommandJobSpec) -> [String: String] {
         var environment = spec.baseEnvironment
         let assign = spec.assign
+        // The cell's `env` first: ASSIGN's check keeps its names off the variables set below.
+        for (name, value) in assign.env ?? [:] { environment[name] = fillWorkerPlaceholders(value, spec) }
         environment["ABLATE_CELL"] = assign.cell
         environment["ABLATE_ATTEMPT"] = String(assign.attempt)
         environment["ABLATE_SEED"] = String(assign.seed)
@@ -105,7 +125,7 @@ public enum CommandJob {
         environment["ABLATE_DATASET"] = spec.datasetPath
         environment["ABLATE_CONFIG"] = assign.config
         environment["ABLATE_STAGE1"] = spec.stage1Path
-        environment["ABLATE_RESUME"] = spec.resumePath == nil ? nil : "\(spec.runDirectory)/resume-last.h5"
+        environment["ABLATE_RESUME"] = spec.resumePath == nil ? nil : spec.resumeCopyPath
         if let gpu = spec.gpu {
             environment["CUDA_VISIBLE_DEVICES"] = String(gpu)
             environment["ABLATE_GPU"] = String(gpu)
@@ -135,6 +155,13 @@ public enum CommandJob {
         }
         do {
             try prepare(spec, params: params)
+            if let problem = missingDirectory(spec) {
+                // Written to the cell's log like a command that cannot start; another host may have the directory.
+                try? AtomicFile.write(Array((problem + "\n").utf8), to: spec.logPath)
+                inbox.post(.output(cell: cell, attempt: attempt, lines: [problem]))
+                inbox.post(.failed(cell: cell, attempt: attempt, reason: problem, deterministic: false))
+                return
+            }
             process = try RunningCommand.start(spec, argv: argv(spec), environment: environment(spec))
         } catch {
             inbox.post(
@@ -190,8 +217,19 @@ public enum CommandJob {
         try files.createDirectory(atPath: spec.outboxDirectory, withIntermediateDirectories: true)
         try AtomicFile.write(Array((params.canonicalJSON + "\n").utf8), to: spec.paramsPath)
         if let resume = spec.resumePath {
-            try files.copyItem(atPath: resume, toPath: "\(spec.runDirectory)/resume-last.h5")
+            try files.copyItem(atPath: resume, toPath: spec.resumeCopyPath)
         }
+    }
+
+    /// Why the command cannot run in its `workdir` (missing, or not a directory); nil when it can, or none is given.
+    static func missingDirectory(_ spec: CommandJobSpec) -> String? {
+        guard let directory = spec.commandDirectory, let given = spec.assign.workdir else { return nil }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+        guard !exists || !isDirectory.boolValue else { return nil }
+        let shown = PrintableText.oneLine(given, limit: 1100)
+        return "cannot start the command: its workdir '\(shown)' (\(PrintableText.oneLine(directory, limit: 2200))) "
+            + (exists ? "is not a directory" : "does not exist") + " on this worker"
     }
 
     /// Copies a completed file into the outbox under its SHA-256 (the command may rewrite the original at once).
@@ -302,14 +340,15 @@ private struct RunningCommand {
             let line =
                 [
                     guardPath, "exec-guard", "--parent", String(getpid()), "--pid-file", spec.pidPath,
-                    "--grace-s", CommandJob.seconds(spec.graceSeconds), "--",
-                ] + argv
+                    "--grace-s", CommandJob.seconds(spec.graceSeconds),
+                ] + (spec.commandDirectory.map { ["--chdir", $0] } ?? []) + ["--"] + argv
             return RunningCommand(
                 pid: try ProcessGroup.spawn(line, environment: environment, output: spec.logPath),
                 guarded: true, pidPath: spec.pidPath)
         }
         return RunningCommand(
-            pid: try ProcessGroup.spawn(argv, environment: environment, output: spec.logPath),
+            pid: try ProcessGroup.spawn(
+                argv, environment: environment, output: spec.logPath, directory: spec.commandDirectory),
             guarded: false, pidPath: spec.pidPath)
     }
 

@@ -47,12 +47,23 @@ public struct JobOutbox: Sendable {
         self.epoch = epoch
     }
 
-    public var progress: JobProgress { JobProgress(cell: cell, attempt: attempt, epoch: epoch) }
+    /// Where the run is inside its current epoch (or the cache build), until the epoch's report replaces it.
+    public private(set) var within: TrainingProgress?
+
+    public var progress: JobProgress {
+        JobProgress(
+            cell: cell, attempt: attempt, epoch: epoch, phase: within?.phase, rowsDone: within?.rowsDone,
+            rowsTotal: within?.rowsTotal, rowsPerSecond: within?.rowsPerSecond)
+    }
+
+    /// The run's latest progress inside an epoch (sent with the next heartbeat).
+    public mutating func setWithin(_ progress: TrainingProgress) { within = progress }
 
     /// An epoch finished: its metrics and the files it wrote (a newer version of a name replaces the older one).
     public mutating func addEpoch(_ report: MetricsReport, files newFiles: [OutgoingFile], connected: Bool) -> [Message]
     {
         epoch = max(epoch, report.epoch)
+        within = nil
         metrics.append(report)
         var messages: [Message] = connected ? [.metrics(report)] : []
         for var file in newFiles {

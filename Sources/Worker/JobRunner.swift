@@ -32,6 +32,7 @@ public enum JobRunner {
         trainer.codeVersion = spec.codeVersion
         trainer.cacheDirectory = spec.cacheDirectory
         trainer.isCancelled = { cancel.isSet }
+        trainer.onProgress = { progress in inbox.post(.progress(cell: cell, attempt: attempt, progress)) }
         let cadence = Mutex(CheckpointCadence(interval: spec.checkpointInterval))
         /// The run directory's files `names`, snapshotted into the outbox as `epoch`'s.
         @Sendable func snapshots(_ names: [String], epoch: Int) throws -> [OutgoingFile] {

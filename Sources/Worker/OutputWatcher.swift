@@ -29,7 +29,8 @@ public struct MetricsLineError: Error, CustomStringConvertible, Equatable {
 /// - `metrics.jsonl`: each complete line (ended by a newline; at exit, also a last unterminated one) is one epoch:
 ///   a JSON object with an integer `epoch` and a number `val_macro_f1`; `val_loss`, `train_loss`, `seconds` are
 ///   read when present; the line is kept verbatim.
-/// - files anywhere below whose base name matches one of `patterns` (shell globs) and does not start with `.`:
+/// - files anywhere below whose base name matches one of `patterns` (shell globs; a pattern with a `/` matches the
+///   path relative to the directory instead) and does not start with `.`:
 ///   a file is complete when its size, modification time and inode are unchanged between two polls and differ
 ///   from the version already forwarded (a file replaced by rename, or rewritten, is forwarded again). At exit,
 ///   every matching file not yet forwarded in its current version is complete.
@@ -165,9 +166,15 @@ public struct OutputWatcher: Sendable {
             let name = (relative as NSString).lastPathComponent
             // A name the protocol refuses (PeerNames) could never be stored: such a file is not forwarded.
             if name.hasPrefix(".") || name == Self.metricsFile || !PeerNames.isFileName(name) { continue }
-            if patterns.contains(where: { fnmatch($0, name, 0) == 0 }) { out.append(relative) }
+            if patterns.contains(where: { Self.matches($0, relative: relative, name: name) }) { out.append(relative) }
         }
         return out
+    }
+
+    /// Whether the file at `relative` (base name `name`) matches `pattern`: a pattern with a `/` matches the path
+    /// relative to the output directory (`*` and `?` within one component), one without matches the base name.
+    static func matches(_ pattern: String, relative: String, name: String) -> Bool {
+        pattern.contains("/") ? fnmatch(pattern, relative, FNM_PATHNAME) == 0 : fnmatch(pattern, name, 0) == 0
     }
 
     private static func signature(of path: String) -> Signature? {

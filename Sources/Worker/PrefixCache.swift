@@ -55,7 +55,7 @@ public enum PrefixCache {
     /// The prefix outputs of `train` and `val` (row-major, `rowShape` per row), from the cache or freshly built.
     public static func features(
         model: PartitionModel, train: StageData, val: StageData, keyText: String, directory: String, threads: Int = 1,
-        logger: Logger
+        logger: Logger, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> (train: [Float], val: [Float], rowShape: [Int]) {
         let path = "\(directory)/prefix-\(SHA256Hex.of(Array(keyText.utf8)).prefix(32)).h5"
         if FileManager.default.fileExists(atPath: path) {
@@ -68,8 +68,9 @@ public enum PrefixCache {
             }
         }
         let start = Date()
-        let trainFeatures = try compute(model, train, threads: threads)
-        let valFeatures = try compute(model, val, threads: threads)
+        let total = train.count + val.count
+        let trainFeatures = try compute(model, train, threads: threads) { progress?($0, total) }
+        let valFeatures = try compute(model, val, threads: threads) { progress?(train.count + $0, total) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let rowShape = trainFeatures.rowShape
         try AtomicFile.write(to: path, overwrite: .replace) { temporary in
@@ -91,9 +92,9 @@ public enum PrefixCache {
 
     /// The prefix output of every row, in batches of 256 (eval mode) spread over `threads` threads; 64 batches
     /// at a time, so the per-batch outputs never hold more than 16 MiB beside the result.
-    static func compute(_ model: PartitionModel, _ data: StageData, threads: Int) throws -> (
-        values: [Float], rowShape: [Int]
-    ) {
+    static func compute(
+        _ model: PartitionModel, _ data: StageData, threads: Int, progress: (_ rowsDone: Int) -> Void = { _ in }
+    ) throws -> (values: [Float], rowShape: [Int]) {
         let batchRows = 256
         let batches = (data.count + batchRows - 1) / batchRows
         let shared = ParallelBatches.Shared(model)
@@ -101,6 +102,7 @@ public enum PrefixCache {
         var rowShape: [Int] = []
         for first in stride(from: 0, to: batches, by: 64) {
             FaultPoint.shared.reach(.prefixCache)
+            progress(min(data.count, first * batchRows))
             let outputs = ParallelBatches.map(count: min(64, batches - first), threads: threads) { offset -> Tensor? in
                 let start = (first + offset) * batchRows
                 var (x, _) = data.batch(ArraySlice(start..<min(data.count, start + batchRows)))

@@ -49,9 +49,11 @@ public enum ProcessGroup {
     ///   - environment: the complete environment of the new process.
     ///   - output: a file that receives stdout and stderr (created, appended to); nil keeps the caller's.
     ///   - newGroup: start a new process group whose id is the new pid.
-    public static func spawn(_ argv: [String], environment: [String: String], output: String?, newGroup: Bool = true)
-        throws(ProcessGroupError) -> pid_t
-    {
+    ///   - directory: the directory the process starts in (after `output` is opened); nil keeps the caller's.
+    public static func spawn(
+        _ argv: [String], environment: [String: String], output: String?, newGroup: Bool = true,
+        directory: String? = nil
+    ) throws(ProcessGroupError) -> pid_t {
         guard let program = argv.first, !program.isEmpty else {
             throw ProcessGroupError("cannot start an empty command")
         }
@@ -84,6 +86,14 @@ public enum ProcessGroup {
         if let output {
             posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        if let directory {
+            let added = withUnsafeMutablePointer(to: &actions) {
+                SpawnDirectory.add(UnsafeMutableRawPointer($0), directory)
+            }
+            guard added == 0 else {
+                throw ProcessGroupError("cannot start \(program) in \(directory): \(String(cString: strerror(added)))")
+            }
         }
 
         let arguments = argv.map { strdup($0) } + [nil]

@@ -6,7 +6,7 @@ import Logging
 import NN
 import RunSpec
 
-/// Trains one model on one dataset as the research protocol does (reference spec §5) and writes `metrics.jsonl`,
+/// Trains one model on one dataset as the research pipeline's training protocol does and writes `metrics.jsonl`,
 /// `best.h5` (full model), `last.h5` (for resuming: slim for adapter stages, with optimizer and trainer state),
 /// `best.slim.h5` (adapter stages) and `summary.json` to its directory.
 /// A run is a function of (config, dataset, stage-1 checkpoint, seed) on a given machine and BLAS thread count; a
@@ -31,6 +31,9 @@ public final class Trainer {
     /// Polled between batches; when it returns true the run stops with `TrainingError.cancelled` (its last
     /// completed epoch stays the resume point).
     public var isCancelled: (() -> Bool)?
+    /// Told, at most once a second and at each phase's start, how far the run is in the cache build, an epoch's
+    /// training or its validation (on the training thread; a worker puts it into its heartbeats).
+    public var onProgress: ((TrainingProgress) -> Void)?
 
     public init(
         config: TrainingConfig, datasetPath: String, stage1CheckpointPath: String?, outputDirectory: String,
@@ -76,6 +79,7 @@ public final class Trainer {
             stage1Hash = try Self.sha256(ofFile: stage1CheckpointPath)
         }
 
+        let progress = ProgressThrottle(onProgress)
         // Train from the frozen prefix's cached output when the run allows it; else through the whole backbone.
         var trainInputs = train
         var valInputs = val
@@ -92,7 +96,8 @@ public final class Trainer {
                 let features = try PrefixCache.features(
                     model: model, train: train, val: val, keyText: key,
                     directory: cacheDirectory ?? PrefixCache.defaultDirectory(),
-                    threads: config.threads, logger: logger)
+                    threads: config.threads, logger: logger
+                ) { done, total in progress.report(.cache, done: done, total: total) }
                 trainInputs = train.replacingInputs(features.train, rowShape: features.rowShape)
                 valInputs = val.replacingInputs(features.val, rowShape: features.rowShape)
                 fromPrefix = true
@@ -152,7 +157,7 @@ public final class Trainer {
             for (index, rate) in state.learningRates.enumerated() { optimizer.groups[index].learningRate = rate }
             guard
                 let trainMetrics = try trainEpoch(
-                    model, optimizer, loss, trainInputs, fromPrefix: fromPrefix, random: &random)
+                    model, optimizer, loss, trainInputs, fromPrefix: fromPrefix, random: &random, progress: progress)
             else {
                 divergedAt = epoch
                 state.status = .diverged
@@ -160,6 +165,7 @@ public final class Trainer {
                 break
             }
             if isCancelled?() == true { throw TrainingError.cancelled }
+            progress.report(.validate, done: 0, total: valInputs.count)
             let (valMetrics, valLogits) = evaluate(model, loss, valInputs, fromPrefix: fromPrefix)
             let usedRates = Dictionary(uniqueKeysWithValues: zip(groups.map(\.name), state.learningRates))
             state.learningRates = state.scheduler.step(metric: valMetrics.macroF1, learningRates: state.learningRates)
@@ -235,7 +241,7 @@ public final class Trainer {
     /// One pass over the epoch's sampled rows; nil when a batch's loss is not finite.
     private func trainEpoch(
         _ model: PartitionModel, _ optimizer: AdamW, _ loss: Loss, _ data: StageData, fromPrefix: Bool,
-        random: inout PCG64
+        random: inout PCG64, progress: ProgressThrottle
     ) throws -> ClassificationMetrics? {
         let order = data.epochOrder(config.sampler, random: &random)
         let mode = PartitionModel.Mode(
@@ -256,6 +262,7 @@ public final class Trainer {
         var halfway = false
         while start < order.count {
             let end = min(order.count, start + config.batchSize)
+            progress.report(.train, done: start, total: order.count)
             defer { start = end }
             if !halfway, start >= order.count / 2 {
                 halfway = true

@@ -42,7 +42,8 @@ public final class WorkerAgent {
             host: ProcessInfo.processInfo.hostName, blasCore: BLAS.coreName)
         context = try ZMQContext()
         inbox = try WorkerInbox()
-        cache = try ArtifactCache(directory: "\(options.workDirectory)/artifacts")
+        // The host's cache (`--cache-dir`, shared by its workers) holds the fetched artifacts beside the prefix caches.
+        cache = try ArtifactCache(directory: "\(options.cacheDirectory ?? "\(options.workDirectory)/cache")/artifacts")
         for sub in ["outbox", "runs"] {
             try FileManager.default.createDirectory(
                 atPath: "\(options.workDirectory)/\(sub)", withIntermediateDirectories: true)

@@ -17,7 +17,7 @@ extension WorkerCore {
                                 worker: options.name, incarnation: incarnation, host: host, threads: options.threads,
                                 gpu: options.gpu,
                                 slots: options.slots, codeVersion: options.codeVersion, blasCore: blasCore,
-                                resuming: progress, label: options.label))))
+                                resuming: progress, gpus: helloGPUs, label: options.label))))
             case .sendHeartbeat:
                 actions += send(.heartbeat(Heartbeat(progress: progress)))
             case .sessionStarted(let welcome):

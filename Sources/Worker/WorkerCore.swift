@@ -167,6 +167,11 @@ public struct WorkerCore: Sendable {
             jobs[cell] = job
             reindex(cell)
             return sendAll(messages)
+        case .progress(let cell, let attempt, let progress):
+            guard var job = jobs[cell], job.outbox.attempt == attempt else { return [] }
+            job.outbox.setWithin(progress)
+            jobs[cell] = job
+            return []
         case .output(let cell, let attempt, let lines):
             guard jobs[cell]?.outbox.attempt == attempt, link.isConnected else { return [] }
             return send(.log(LogLines(cell: cell, attempt: attempt, lines: lines)))
@@ -355,9 +360,7 @@ public struct WorkerCore: Sendable {
             actions.append(.log("resuming from \(resume.name) \(resume.sha256.prefix(12))…"))
         }
         if let command = assign.command {
-            job.gpu =
-                options.gpus.isEmpty
-                ? options.gpu : options.gpus.first { gpu in !jobs.values.contains { $0.gpu == gpu } }
+            job.gpu = gpuForNewCommand()
             actions.append(.startCommand(assign, command: command, gpu: job.gpu))
         } else {
             do {

@@ -14,4 +14,6 @@ public enum WorkerEvent: Sendable {
     case files(cell: String, attempt: Int, files: [OutgoingFile])
     /// Output lines of a command, for the coordinator's copy of its log (best effort).
     case output(cell: String, attempt: Int, lines: [String])
+    /// How far a native run is inside its epoch or cache build (sent with the next heartbeat).
+    case progress(cell: String, attempt: Int, TrainingProgress)
 }

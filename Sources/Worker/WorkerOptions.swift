@@ -21,9 +21,12 @@ public struct WorkerOptions: Sendable {
     /// Least seconds between two epochs whose checkpoint files are streamed (`CheckpointCadence`): the first and
     /// last epochs' always go, METRICS every epoch. 0 streams every epoch's files.
     public var checkpointInterval: Double = 10
-    /// GPUs of one-slot-per-GPU mode (`--gpus`): each command job is pinned to a free one. Empty: every job uses
-    /// `gpu` (or none).
+    /// GPUs of `--gpus`: each command job is pinned to one of them, the least loaded (`slotsPerGPU` jobs each at
+    /// most). Empty: every job uses `gpu` (or none).
     public var gpus: [Int] = []
+    /// Command jobs per GPU of `gpus` (`--slots-per-gpu`): `slots` is `gpus.count` × this, and each job is pinned to
+    /// the least-loaded GPU (`WorkerCore.gpuForNewCommand`).
+    public var slotsPerGPU = 1
     /// The `ablate` executable whose `exec-guard` starts user commands so that they die with this process; nil
     /// starts them directly (see `CommandJobSpec.execGuard`).
     public var execGuard: String?

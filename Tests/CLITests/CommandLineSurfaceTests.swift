@@ -1,6 +1,7 @@
 // CommandLineSurfaceTests: help for every option, --version only at the top, short flags, unknown help topics.
 import Foundation
 import TestSupport
+import WorkerKit
 import XCTest
 
 @testable import AblateCLI
@@ -99,5 +100,16 @@ extension CommandLineSurfaceTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let check = try Subprocess.capture("/bin/bash", ["-n", file.path])
         XCTAssertEqual(check.status, 0, check.stderr)
+    }
+}
+
+extension CommandLineSurfaceTests {
+    func testTrainsProgressLineOverwritesItselfAndTheNextLogLine() {
+        let line = TrainingProgressLine.text(
+            TrainingProgress(phase: .train, rowsDone: 10_752, rowsTotal: 25_600, rowsPerSecond: 3100.7))
+        XCTAssertEqual(line, "\u{1B}[K  train 42% (10752 of 25600 rows, 3100 rows/s)\r")
+        XCTAssertEqual(
+            TrainingProgressLine.text(TrainingProgress(phase: .cache, rowsDone: 0, rowsTotal: 0, rowsPerSecond: nil)),
+            "\u{1B}[K  cache 0% (0 of 0 rows)\r")
     }
 }

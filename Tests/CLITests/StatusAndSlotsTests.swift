@@ -65,6 +65,31 @@ final class StatusAndSlotsTests: XCTestCase {
             XCTAssertEqual(try ledger.attempts(cell: cell.id).count, 1)
         }
         try checkWatchRefreshesUntilInterrupted(state: cluster.state, directory: directory)
+        try checkStoredProgressAsJSON(state: cluster.state)
+    }
+
+    /// `status --state --json`: every cell's pace, rate, loss and metrics from the ledger's epoch records, typed.
+    private func checkStoredProgressAsJSON(state: String) throws {
+        let result = try AblateBinary.run(["status", "--state", state, "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let document = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        XCTAssertEqual(document["sweep"] as? String, "slots")
+        let summary = try XCTUnwrap(document["summary"] as? [String: Any])
+        let cells = try XCTUnwrap(document["cells"] as? [[String: Any]])
+        XCTAssertEqual(summary["cells"] as? Int, cells.count)
+        XCTAssertEqual(summary["done"] as? Int, cells.count)
+        XCTAssertEqual(summary["eta_seconds"] as? Double, 0)
+        var total = 0.0
+        for cell in cells {
+            for key in ["elapsed_seconds", "epoch_seconds", "samples_per_second", "train_loss"] {
+                XCTAssertGreaterThan(cell[key] as? Double ?? 0, 0, "\(key) of \(cell)")
+            }
+            XCTAssertNotNil(cell["last_val_macro_f1"] as? Double)
+            XCTAssertTrue(cell.keys.contains("worker") && cell["worker"] is NSNull, "a done cell has no worker: null")
+            total += cell["elapsed_seconds"] as? Double ?? 0
+        }
+        XCTAssertEqual(summary["worker_seconds"] as? Double ?? 0, total, accuracy: 1e-6)
     }
 
     /// `status --state` lists each failed cell with the reason the ledger holds.

@@ -1,5 +1,6 @@
 // SweepEndToEndTests: real coordinator and worker processes — completion, killed workers, a killed coordinator,
 // a partitioned worker, a corrupted chunk.
+import AblateSupport
 import CoordinatorKit
 import Foundation
 import TestSupport
@@ -67,6 +68,14 @@ final class SweepEndToEndTests: XCTestCase {
         let stored = Set(try FileManager.default.contentsOfDirectory(atPath: "\(clean.state)/artifacts"))
         XCTAssertEqual(stored, named, "the artifact store holds exactly the final files of each cell")
         try checkReportCommand(state: clean.state, directory: directory)
+        // The host's workers share one cache: the dataset sits there once, complete, and no worker keeps a copy.
+        let shared = try FileManager.default.contentsOfDirectory(atPath: directory.file("prefix-cache/artifacts"))
+        let datasetSHA = try SHA256Hex.ofFile(try LocalCluster.dataset(in: directory))
+        XCTAssertTrue(shared.contains(datasetSHA), "\(shared)")
+        XCTAssertFalse(shared.contains { $0.contains(".part") }, "no part file outlives its download: \(shared)")
+        for worker in ["w0", "w1"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("work-\(worker)/artifacts")))
+        }
 
         let killed = LocalCluster(directory: directory, name: "killed")
         defer { killed.stopAll() }

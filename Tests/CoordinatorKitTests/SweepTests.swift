@@ -3,7 +3,7 @@ import CoordinatorKit
 import RunSpec
 import XCTest
 
-/// The sweep of the issue, exactly as written there.
+/// The loss-ablation sweep of docs/sweep-format.md's first example.
 let issueExampleSweep = """
     name: exp04-loss-ablation
     dataset: data/block16.h5

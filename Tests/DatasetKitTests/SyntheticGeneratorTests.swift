@@ -8,7 +8,7 @@ import Testing
 struct SyntheticGeneratorTests {
     static let sample = SyntheticGenerator().generate(count: 120_000, seed: 11, stream: 1)
 
-    /// Final label shares match the research data set's (reference spec §2.3) within sampling and calibration error.
+    /// Final label shares match the research data set's 16×16 blocks' within sampling and calibration error.
     @Test func labelSharesMatchTheResearchData() {
         let counts = Self.sample.partitionCounts()
         #expect(counts[8] == 0 && counts[9] == 0, "1:4 partitions never occur in 16×16 data")

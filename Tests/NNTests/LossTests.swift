@@ -3,7 +3,7 @@ import Foundation
 import NN
 import Testing
 
-/// Reference: Tests/NNTests/Fixtures/losses.json from scripts/fixtures/make_loss_fixture.py (reference spec §4).
+/// Reference: Tests/NNTests/Fixtures/losses.json from scripts/fixtures/make_loss_fixture.py (the research losses).
 @Suite("Losses")
 struct LossTests {
     struct Case: @unchecked Sendable {

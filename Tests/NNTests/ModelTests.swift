@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Models")
 struct ModelTests {
-    /// Counts from the reference spec §3.1 and §3.4 (they reproduce the research printouts exactly).
+    /// The research model's parameter counts (backbone, and the Stage-2 adapter model), as its own code prints them.
     @Test func researchParameterCounts() {
         let stage2 = PartitionModel(ModelConfig(stage: .stage2, adapterReduction: 4), seed: 1)
         #expect(stage2.store.parameterCounts.total == 11_545_189)

@@ -7,8 +7,8 @@ import XCTest
 
 /// Compares ReportKit's statistics with scripts/report_reference.py on its committed fixture (3 variants × 3 seeds ×
 /// 2,000 rows, 10,000 resamples and rounds). Both sides draw the same NumPy `default_rng` streams (Lemire's
-/// `integers`), so the intervals and p-values agree up to floating-point summation order; the tolerances are the
-/// issue's (CI bounds within 0.1 pp, p within ±0.01), far wider than that, and each test reports its largest difference.
+/// `integers`), so the intervals and p-values agree up to floating-point summation order; the tolerances
+/// (CI bounds within 0.1 pp, p within ±0.01) are far wider than that, and each test reports its largest difference.
 final class SignificanceReferenceTests: XCTestCase {
     private func comparisons(_ fixture: ReferenceFixture) throws -> [RowPatterns] {
         let baseline = try XCTUnwrap(fixture.inputs.systems[fixture.inputs.baseline])

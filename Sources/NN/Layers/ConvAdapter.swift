@@ -1,7 +1,7 @@
 // ConvAdapter: the Conv-Adapter of the research pipeline (Chen et al., 2024), applied sequentially: h + α ⊙ Δh.
 
 /// `Δh = Up₁ₓ₁(ReLU(DW₃ₓ₃(ReLU(BN(Down₁ₓ₁(h))))))`, `y = h + α ⊙ Δh` per channel (Chen et al., "Conv-Adapter:
-/// Exploring Parameter Efficient Transfer Learning for ConvNets", CVPR-W 2024, Eq. 1; reference spec §3.3).
+/// Exploring Parameter Efficient Transfer Learning for ConvNets", CVPR-W 2024, Eq. 1; the research code's form).
 /// Hidden width `m = C / γ`; bias-free convolutions; BatchNorm inside; α initialised to ones; Kaiming normal
 /// (fan_out, ReLU) × 0.01 on the three convolutions. Tensors: `prefix.down_proj.weight`, `.bn.*`, `.dw_conv.weight`,
 /// `.up_proj.weight`, `.alpha`. Parameters: `2·C·m + 9·m + C + 2·m`.

@@ -1,4 +1,4 @@
-// Backbone: ResNet-18 with a 1-channel 7×7/2 stem, SE after layer1–4 and spatial attention after layer4 (spec §3.1).
+// Backbone: ResNet-18 with a 1-channel 7×7/2 stem, SE after layer1–4 and spatial attention after layer4.
 
 /// The research backbone (`ImprovedBackbone`), run stage by stage so adapters can be inserted between stages.
 /// With width 64 it is exactly the research model (11,213,858 parameters); smaller widths scale every layer

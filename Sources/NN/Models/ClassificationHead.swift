@@ -1,4 +1,4 @@
-// ClassificationHead: Linear → ReLU → Dropout per hidden width, then a final Linear (spec §3.2).
+// ClassificationHead: Linear → ReLU → Dropout per hidden width, then a final Linear (the research heads).
 import AblateSupport
 
 /// The research `ClassificationHead`; tensors `prefix.N.weight/bias` with N = 0, 3, 6, … (each hidden width adds

@@ -1,10 +1,10 @@
-// PartitionModel: the stage models — Stage 1 (backbone + 2-way head) and the adapter models of Stage 2 and 3 (spec §3.4–3.5).
+// PartitionModel: the stage models — Stage 1 (backbone + 2-way head) and the adapter models of Stage 2 and 3.
 import AblateSupport
 import RunSpec
 
 /// The head of each stage's model.
 extension Stage {
-    /// Head: hidden widths, dropout, classes (spec §3.2; Stage 1 with the 2-logit head the scripts train).
+    /// Head: hidden widths, dropout, classes (Stage 1 with the 2-logit head the research scripts train).
     public var head: (hidden: [Int], dropout: Float, classes: Int) {
         switch self {
         case .stage1: ([256], 0.3, 2)
@@ -81,7 +81,8 @@ public final class PartitionModel {
         }
     }
 
-    /// Builds the model and initialises it from `seed` (backbone as torchvision, adapters and head per spec).
+    /// Builds the model and initialises it from `seed` (backbone as torchvision, adapters and head as the research
+    /// code).
     public init(_ config: ModelConfig, seed: UInt64) {
         self.config = config
         backbone = Backbone(store, width: config.width)
