@@ -27,7 +27,9 @@ extension Scheduler {
         guard !newest.isEmpty else { return nil }
         return newest.keys.sorted().compactMap { name in
             newest[name].map {
-                StatusReply.Worker(worker: name, host: $0.host, slots: $0.slots, gpus: $0.gpus, cells: $0.held.count)
+                StatusReply.Worker(
+                    worker: name, host: $0.host, slots: $0.slots, gpus: $0.gpus, cells: $0.held.count,
+                    label: workerLabels[name])
             }
         }
     }

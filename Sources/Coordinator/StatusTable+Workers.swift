@@ -28,8 +28,9 @@ extension StatusTable {
                 }
             let slots = worker.slots == 1 ? "1 slot" : "\(worker.slots) slots"
             let host = worker.host.isEmpty ? "" : " (host \(worker.host))"
+            let label = worker.label.map { " [\($0)]" } ?? ""
             return PrintableText.oneLine(
-                "worker \(worker.worker): \(devices), \(slots), \(worker.cells) running\(host)")
+                "worker \(worker.worker)\(label): \(devices), \(slots), \(worker.cells) running\(host)")
         }
     }
 }

@@ -223,6 +223,7 @@ private struct FieldChecker {
         within(worker.slots, 0...FieldLimits.maxJobsPerWorker, field + ".slots")
         if let gpus = worker.gpus { self.gpus(gpus, field: field + ".gpus") }
         atLeast(worker.cells, 0, field + ".cells")
+        if let label = worker.label { workerLabel(label, field + ".label") }
     }
 
     mutating func fileSize(_ size: Int64, _ field: String) {

@@ -489,12 +489,15 @@ public struct StatusReply: Codable, Sendable, Equatable {
         public var gpus: [Int]?
         /// Cells its session holds now.
         public var cells: Int
-        public init(worker: String, host: String, slots: Int, gpus: [Int]?, cells: Int) {
+        /// The label of its latest HELLO (`WorkerLabel`); absent when it gave none.
+        public var label: String?
+        public init(worker: String, host: String, slots: Int, gpus: [Int]?, cells: Int, label: String? = nil) {
             self.worker = worker
             self.host = host
             self.slots = slots
             self.gpus = gpus
             self.cells = cells
+            self.label = label
         }
     }
     public var sweep: String

@@ -21,6 +21,9 @@ extension SchedulerTests {
         let table = StatusTable.text(rows)
         XCTAssertTrue(table.contains("gpu0 [slurm:7_0]"), table)
         XCTAssertFalse(table.contains("plain ["), table)
+        let workers = StatusTable.workerLines(scheduler.statusReply(now: 1).workers ?? [])
+        XCTAssertTrue(workers.contains { $0.hasPrefix("worker gpu0 [slurm:7_0]: ") }, "\(workers)")
+        XCTAssertTrue(workers.contains { $0.hasPrefix("worker plain: ") }, "\(workers)")
 
         // A new process under the same name without a label: the old label is not shown any more.
         _ = scheduler.handle(hello("gpu0", label: nil), from: [3], now: 2)

@@ -333,6 +333,10 @@ final class DecodeErrorTests: XCTestCase {
         }
         XCTAssertEqual(try MessageCodec.decode(frames(reply("slurm:7_0"))), reply("slurm:7_0"))
         assertRefused(reply("a\rb"), "name", "field 'rows[0].worker_label' is not a worker label")
+        let worker = StatusReply.Worker(worker: "w", host: "h", slots: 1, gpus: nil, cells: 0, label: "x\u{7F}")
+        assertRefused(
+            .statusReply(StatusReply(sweep: "s", rows: [], workers: [worker])), "name",
+            "field 'workers[0].label' is not a worker label")
     }
 
     func testLogMessagesOverTheSpecLimitsAreRefused() throws {
