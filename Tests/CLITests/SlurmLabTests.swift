@@ -162,6 +162,36 @@ final class SlurmLabTests: XCTestCase {
         XCTAssertTrue(attempts.contains { $0 >= 2 }, "a released cell ran a second attempt: \(attempts)")
     }
 
+    /// `scontrol requeue` of a running task: Slurm stops it (its worker gives its cell back) and starts it again;
+    /// the restarted task's worker comes back under the same label, takes the cells and the sweep finishes.
+    func testARequeuedTaskComesBackAndTakesNewCells() throws {
+        let directory = TemporaryDirectory()
+        let lab = try SlurmLab(directory: directory)
+        defer { lab.stop() }
+        try lab.makeKeys()
+        try lab.startCoordinator(sweep: try writeSweep(directory, epochs: 8))
+        let job = try lab.sbatch([
+            "--array=0", "--requeue", "--open-mode=append", "--gres=gpu:1", "--cpus-per-task=1", "--time=10",
+            "--output=\(directory.file("slurm-%A_%a.out"))", SlurmLab.template,
+        ])
+        try lab.wait("a stage-2 cell running with a checkpoint", timeout: 180) {
+            lab.cells().contains { $0.stage == "2" && $0.state == .running && $0.resumeEpoch >= 1 }
+        }
+        let requeue = try lab.slurm("scontrol", ["requeue", "\(job)_0"])
+        XCTAssertEqual(requeue.status, 0, requeue.stderr)
+        try lab.wait("the task to start a second time", timeout: 240) {
+            lab.output(job, 0).components(separatedBy: "started 1 worker(s)").count - 1 >= 2
+        }
+        XCTAssertEqual(try lab.processes.waitForExit("slurm-coordinator", timeout: 300), 0, lab.tails())
+        XCTAssertTrue(lab.cells().allSatisfy { $0.state == .done }, lab.tails())
+        let output = lab.output(job, 0)
+        XCTAssertTrue(output.contains("released at epoch"), "the first run gave its cell back:\n\(output)")
+        XCTAssertTrue(output.contains("the sweep is finished; exiting"), output)
+        let attempts = lab.cells().filter { $0.stage == "2" }.map(\.attempt)
+        XCTAssertTrue(attempts.contains { $0 >= 2 }, "the released cell ran again: \(attempts)")
+        try lab.wait("the task to end", timeout: 60) { lab.queue().isEmpty }
+    }
+
     /// `ablate slurm submit` without a cluster: it hands sbatch the built-in template (the file in deploy/, byte for
     /// byte) with the settings in its environment; no sbatch on PATH and a failing sbatch are one clear line each.
     func testSubmitHandsSbatchTheTemplateAndReportsItsErrorsInOneLine() throws {
