@@ -29,6 +29,13 @@ public struct CellProgress: Sendable, Equatable {
     /// Takes one epoch report received at `time`. `record` is its `metrics.jsonl` line.
     public mutating func record(seconds: Double, trainLoss: Double, valMacroF1: Double, record: String, at time: Double)
     {
+        take(seconds: seconds, trainLoss: trainLoss, valMacroF1: valMacroF1, record: Self.object(record), at: time)
+    }
+
+    /// Takes one epoch report whose record is already parsed (each record is parsed once).
+    private mutating func take(
+        seconds: Double, trainLoss: Double, valMacroF1: Double, record: [String: Any], at time: Double
+    ) {
         lastReportAt = time
         within = nil
         self.trainLoss = trainLoss.isFinite ? trainLoss : nil
@@ -42,13 +49,13 @@ public struct CellProgress: Sendable, Equatable {
 
     /// Takes a stored epoch record (a ledger row or a `metrics.jsonl` line) received at `time`.
     public mutating func record(line: String, at time: Double) {
-        let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        let object = Self.object(line)
         let train = object["train"] as? [String: Any]
         let val = object["val"] as? [String: Any]
         func number(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? .nan }
-        record(
+        take(
             seconds: number(object["seconds"]), trainLoss: number(train?["loss"] ?? object["train_loss"]),
-            valMacroF1: number(val?["macro_f1"] ?? object["val_macro_f1"]), record: line, at: time)
+            valMacroF1: number(val?["macro_f1"] ?? object["val_macro_f1"]), record: object, at: time)
     }
 
     /// Takes a heartbeat's progress of the cell's current attempt (ignored without a phase).
@@ -88,10 +95,15 @@ public struct CellProgress: Sendable, Equatable {
     }
 
     /// Rows trained in the epoch: the sum of the record's `train.support` (per-class counts), if it has one.
-    static func trainingRows(_ record: String) -> Int? {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(record.utf8))) as? [String: Any],
-            let train = object["train"] as? [String: Any], let support = train["support"] as? [NSNumber]
-        else { return nil }
+    static func trainingRows(_ record: [String: Any]) -> Int? {
+        guard let train = record["train"] as? [String: Any], let support = train["support"] as? [NSNumber] else {
+            return nil
+        }
         return support.reduce(0) { $0 + $1.intValue }
+    }
+
+    /// An epoch record's JSON object (empty when the line is not one).
+    static func object(_ line: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
     }
 }
