@@ -221,12 +221,12 @@ public enum ReportLoader {
         let directory =
             "\(stateDirectory)/\(ResultsWriter.relativeDirectory(variant: record.variant, seed: record.seed))"
         var history = try MetricsHistory.read("\(directory)/metrics.jsonl")
+        let records = try MetricRecords.read("\(directory)/metrics.jsonl")
         if history.isEmpty { history = [EpochValue(epoch: best.epoch, value: best.macroF1)] }
         // Another metric (or goal) than the summary's picks its own best epoch from the per-epoch records.
         var bestEpoch = digest.bestEpoch
         var value = best.macroF1
         if !metric.picksSummaryEpoch {
-            let records = try MetricRecords.read("\(directory)/metrics.jsonl")
             guard let chosen = records.best(metric) else { throw ReportError("no epoch record has \(metric.name)") }
             guard let metrics = records.metrics(epoch: chosen.epoch) else {
                 throw ReportError("the record of epoch \(chosen.epoch), best by \(metric.name), is unreadable")
@@ -260,7 +260,7 @@ public enum ReportLoader {
             trainableParameters: facts.parameters?.trainable, trainableShare: facts.parameters?.trainableShare,
             wallSeconds: digest.seconds,
             workerHours: hours, attempts: max(record.attempt, attempts.count), provenance: provenance, history: history,
-            metric: value)
+            metric: value, epochs: records.points, configJSON: record.configJSON)
         return LoadedCell(report: report, configJSON: record.configJSON, predictions: predictions)
     }
 }

@@ -82,6 +82,11 @@ public struct CellReport: Sendable, Equatable, Codable {
     /// The best epoch's value of the sweep's metric (`metric:`), in the metric's own units (a fraction for
     /// `val_macro_f1`); the best epoch is the one with the best value by the metric's goal.
     public var metric: Double = .nan
+    /// Every epoch's recorded numbers (`metrics.jsonl`), flattened by `EpochPoint`'s naming rule.
+    public var epochs: [EpochPoint] = []
+    /// The cell's resolved settings as the ledger stores them (a JSON object; for a command cell its command
+    /// settings), from which tidy exports take one column per setting.
+    public var configJSON: String? = nil
 }
 
 /// One number of one epoch.
