@@ -27,12 +27,16 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Judge a sweep: best-epoch tables, paired CIs, corrected p-values, verdicts, provenance warnings.",
         discussion:
-            "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with plots)."
+            "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with plots). --tables DIR also writes the tidy tables cells.csv, variants.csv and epochs.csv (typed columns, docs/report-format.md) for pandas or R."
     )
 
     @Option(help: "State directory of a coordinator.") var state: String
     @Option(name: [.short, .long], help: "Output format: md, csv, json or html.") var format = "md"
     @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output.") var out: String?
+    @Option(
+        help: ArgumentHelp(
+            "Also write cells.csv, variants.csv and epochs.csv (tidy, typed columns) into this directory.",
+            valueName: "dir")) var tables: String?
 
     func run() throws {
         guard let format = ReportFormat(rawValue: format) else {
@@ -40,6 +44,7 @@ struct ReportCommand: ParsableCommand {
         }
         let report: SweepReport
         do { report = try ReportBuilder.build(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
+        if let tables { try writeTables(report, to: tables) }
         let text = format.render(report)
         guard let out else {
             FileHandle.standardOutput.write(Data(text.utf8))
@@ -49,6 +54,22 @@ struct ReportCommand: ParsableCommand {
             try OutputFile.write(to: out) { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) }
         } catch {
             throw RunFailure(message: "\(error)")
+        }
+    }
+
+    /// Writes the tidy tables into `directory`, made with its parents when missing and removed again when a
+    /// write fails (files already there are replaced one by one, atomically).
+    private func writeTables(_ report: SweepReport, to directory: String) throws {
+        do {
+            let created = try Directories.create(directory)
+            do {
+                try TidyExports.write(report, directory: directory)
+            } catch {
+                if let created { try? FileManager.default.removeItem(atPath: created) }
+                throw error
+            }
+        } catch {
+            throw RunFailure(message: "--tables \(directory): \(error)")
         }
     }
 }

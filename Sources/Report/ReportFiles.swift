@@ -1,4 +1,4 @@
-// ReportFiles: writes a report in every format into the state directory (report.md, .csv, .json, .html).
+// ReportFiles: writes a report in every format into the state directory (report.md, .csv, .json, .html, tidy CSVs).
 import AblateSupport
 import Foundation
 
@@ -7,7 +7,8 @@ public enum ReportFiles {
     /// File names, each with its renderer.
     public static let names: [(name: String, render: @Sendable (SweepReport) -> String)] = [
         ("report.md", MarkdownReport.render), ("report.csv", CSVReport.render), ("report.json", JSONReport.render),
-        ("report.html", HTMLReport.render),
+        ("report.html", HTMLReport.render), ("cells.csv", { TidyExports.cells($0).csv }),
+        ("variants.csv", { TidyExports.variants($0).csv }), ("epochs.csv", { TidyExports.epochs($0).csv }),
     ]
 
     /// Writes every format into `stateDirectory`, each file replaced atomically.

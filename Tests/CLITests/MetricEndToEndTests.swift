@@ -71,6 +71,23 @@ final class MetricEndToEndTests: XCTestCase {
             "\(warnings)")
         XCTAssertFalse(
             warnings.contains { $0.contains("no predictions.h5") }, "no row form, no per-cell note: \(warnings)")
+
+        // The tidy tables beside the report: differences in % are not points, so no `_pp`; the metric per epoch.
+        let variantsCSV = try String(contentsOfFile: "\(state)/variants.csv", encoding: .utf8)
+        let header = variantsCSV.split(separator: "\n").first.map { $0.split(separator: ",").map(String.init) } ?? []
+        XCTAssertTrue(header.contains("delta") && !header.contains("delta_pp"), "\(header)")
+        let epochsCSV = try String(contentsOfFile: "\(state)/epochs.csv", encoding: .utf8)
+        let epochLines = epochsCSV.split(separator: "\n")
+        XCTAssertEqual(epochLines.count, 1 + 6 * 3, epochsCSV)
+        XCTAssertTrue(epochLines.first?.contains("val_bd_rate") ?? false, epochsCSV)
+        let tables = directory.file("out/tables")
+        let written = try AblateBinary.run(["report", "--state", state, "--tables", tables, "--format", "json"])
+        XCTAssertEqual(written.status, 0, written.stderr)
+        XCTAssertEqual(try String(contentsOfFile: "\(tables)/variants.csv", encoding: .utf8), variantsCSV)
+        let refused = try AblateBinary.run(["report", "--state", state, "--tables", "\(state)/report.md"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--tables \(state)/report.md"), refused.stderr)
     }
 
     /// Adaptive seeds follow the metric: macro-F1 is the same for both variants (on it, `good` would stay

@@ -18,7 +18,9 @@ final class ReportRefresherTests: XCTestCase {
         refresher.update(finishedCells: 9)
         refresher.update(finishedCells: 9)
         refresher.wait()
-        for name in ["report.md", "report.csv", "report.json", "report.html"] {
+        for name in [
+            "report.md", "report.csv", "report.json", "report.html", "cells.csv", "variants.csv", "epochs.csv",
+        ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(fixture.state)/\(name)"), name)
         }
         let markdown = try String(contentsOfFile: "\(fixture.state)/report.md", encoding: .utf8)
