@@ -11,7 +11,7 @@ public struct Ablate: ParsableCommand {
             DataCommand.self,
             TrainCommand.self, PredictCommand.self, BenchCommand.self, KeygenCommand.self, VersionCommand.self,
             ExecGuardCommand.self,
-            LedgerCommand.self, SettingsCommand.self, SlurmCommand.self,
+            LedgerCommand.self, SettingsCommand.self, SlurmCommand.self, RetryCommand.self,
         ])
 
     /// Only at the top level: subcommands do not list `--version`.

@@ -13,7 +13,9 @@ enum FinalReport {
         do {
             let report = try ReportBuilder.build(stateDirectory: stateDirectory, cache: cache)
             try ReportFiles.write(report, stateDirectory: stateDirectory)
-            table = MarkdownReport.verdictTable(report) + "\nreport: \(stateDirectory)/report.{md,csv,json,html}"
+            table =
+                MarkdownReport.verdictTable(report)
+                + "\nreport: \(stateDirectory)/report.{md,csv,json,html}; tables: \(stateDirectory)/{cells,variants,epochs}.csv"
         } catch {
             table = "report: \(error)"
         }

@@ -102,6 +102,13 @@ struct LocalCommand: ParsableCommand {
         if stop.isRaised {
             throw RunFailure(message: "interrupted; run the same command again to resume from \(stateDirectory)")
         }
+        let failed = FinalReport.failures(stateDirectory: stateDirectory).count
+        if failed > 0 {
+            throw RunFailure(
+                message:
+                    "\(failed) cell\(failed == 1 ? "" : "s") failed (listed above); once the cause is fixed, `ablate retry --state \(stateDirectory) --failed` and this command again run \(failed == 1 ? "it" : "them")"
+            )
+        }
     }
 
     private func spawnWorker(_ index: Int, endpoint: String, stateDirectory: String) throws -> Process {
