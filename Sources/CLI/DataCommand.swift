@@ -96,7 +96,10 @@ struct SynthCommand: ParsableCommand {
             throw DataInputError(file: out, "already exists (use --force to overwrite)")
         }
         let start = Date()
-        let dataset = SyntheticGenerator(blockSize: blockSize).dataset(train: train, val: val, seed: seed)
+        let progress = SynthProgress(total: train + val)
+        let dataset = SyntheticGenerator(blockSize: blockSize).dataset(
+            train: train, val: val, seed: seed, progress: progress.advance)
+        progress.finish()
         let generated = Date().timeIntervalSince(start)
         let hash = try OutputFile.write(to: out) { try DatasetWriter.write(dataset, to: out, overwrite: force) }
         let total = Date().timeIntervalSince(start)

@@ -42,8 +42,11 @@ public struct SyntheticGenerator: Sendable {
         self.labelNoise = labelNoise
     }
 
-    /// Generates `count` blocks from `(seed, stream)`.
-    public func generate(count: Int, seed: UInt64, stream: UInt64) -> DatasetSplit {
+    /// Generates `count` blocks from `(seed, stream)`. `progress` is called with each finished chunk's row count,
+    /// from the generating threads (any order; the blocks do not depend on it).
+    public func generate(
+        count: Int, seed: UInt64, stream: UInt64, progress: (@Sendable (Int) -> Void)? = nil
+    ) -> DatasetSplit {
         let area = blockSize * blockSize
         var blocks = [UInt16](repeating: 0, count: count * area)
         var labels = [UInt8](repeating: 0, count: count)
@@ -64,6 +67,7 @@ public struct SyntheticGenerator: Sendable {
                             output.labels[row] = label
                             output.qps[row] = qp
                         }
+                        progress?(rows.count)
                     }
                 }
             }
@@ -71,8 +75,9 @@ public struct SyntheticGenerator: Sendable {
         return DatasetSplit(blocks: blocks, labels: labels, qp: qps)
     }
 
-    /// A train and a validation split from one seed (independent streams), as a dataset.
-    public func dataset(train: Int, val: Int, seed: UInt64) -> Dataset {
+    /// A train and a validation split from one seed (independent streams), as a dataset; `progress` as in
+    /// `generate`, over both splits.
+    public func dataset(train: Int, val: Int, seed: UInt64, progress: (@Sendable (Int) -> Void)? = nil) -> Dataset {
         let attributes = DatasetAttributes(
             blockSize: blockSize, bitDepth: bitDepth,
             source: "synthetic (ablate data synth, rate-distortion labels, label noise \(labelNoise))",
@@ -80,8 +85,8 @@ public struct SyntheticGenerator: Sendable {
             valFraction: train + val == 0 ? 0 : Double(val) / Double(train + val))
         return Dataset(
             attributes: attributes,
-            train: generate(count: train, seed: seed, stream: 1),
-            val: generate(count: val, seed: seed, stream: 2))
+            train: generate(count: train, seed: seed, stream: 1, progress: progress),
+            val: generate(count: val, seed: seed, stream: 2, progress: progress))
     }
 
     // MARK: - One block

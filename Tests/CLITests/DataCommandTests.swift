@@ -28,6 +28,22 @@ struct DataCommandTests {
         #expect(dir.entries() == ["synth.h5"])
     }
 
+    /// On a terminal `data synth` redraws one progress line (erase, text, carriage return); in a pipe it stays
+    /// quiet. The terminal is a pseudo-terminal from util-linux's `script`; without it the terminal half is skipped.
+    @Test func synthProgressLineOnlyOnATerminal() throws {
+        let dir = TemporaryDirectory()
+        let piped = try AblateBinary.run(["data", "synth", "-o", dir.file("p.h5"), "--train", "20000", "--val", "100"])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(!piped.stderr.contains("\u{1B}[K") && !piped.stdout.contains("\u{1B}[K"), "no control codes in a pipe")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        let command = "'\(AblateBinary.path)' data synth -o '\(dir.file("t.h5"))' --train 60000 --val 100"
+        let terminal = try Subprocess.capture("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        #expect(terminal.stdout.contains("\u{1B}[K  synth "), "\(terminal.stdout.prefix(300))")
+        #expect(terminal.stdout.contains("of 60100 rows"), "\(terminal.stdout.prefix(300))")
+        #expect(terminal.stdout.contains("generated 60100 blocks"))
+    }
+
     /// Same seed → same content hash, through the binary.
     @Test func synthIsDeterministic() throws {
         let dir = TemporaryDirectory()
