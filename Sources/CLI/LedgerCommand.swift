@@ -1,4 +1,4 @@
-// LedgerCommand: `ablate ledger check|recover`, the full integrity check of a state directory's ledger and recovery.
+// LedgerCommand: `ablate ledger check|recover|upgrade`: a state directory's ledger checked, recovered, upgraded.
 import ArgumentParser
 import CoordinatorKit
 import Foundation
@@ -7,8 +7,9 @@ import Foundation
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Check a state directory's ledger, or restore its latest backup when it is damaged.",
-        subcommands: [LedgerCheckCommand.self, LedgerRecoverCommand.self])
+        abstract:
+            "Check a state directory's ledger, restore its latest backup when it is damaged, or upgrade its schema.",
+        subcommands: [LedgerCheckCommand.self, LedgerRecoverCommand.self, LedgerUpgradeCommand.self])
 }
 
 /// `ablate ledger check`: every page, index and foreign key of `STATE/ledger.sqlite`; exit 1 when damaged.
@@ -64,5 +65,32 @@ struct LedgerRecoverCommand: ParsableCommand {
             "restored \(Ledger.filePath(in: state)) from the backup of \(formatter.string(from: recovery.backupDate)) (\(recovery.cellsDone) cells done);"
                 + " the damaged file is kept as \(recovery.damagedCopy); cells finished after the backup will run again"
         )
+    }
+}
+
+/// `ablate ledger upgrade`: an older ablate's ledger brought to this version's schema, so that `report` and
+/// `status --state` can read the sweep without starting its coordinator.
+struct LedgerUpgradeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upgrade",
+        abstract:
+            "Bring a ledger written by an older ablate to this version's schema (the coordinator must be stopped).")
+
+    @Option(help: "State directory of a stopped coordinator.") var state: String
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: Ledger.filePath(in: state)) else {
+            throw RunFailure(message: "--state \(state): no ledger.sqlite there (not a coordinator's state directory)")
+        }
+        let lock: StateLock
+        do { lock = try StateLock(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
+        defer { withExtendedLifetime(lock) {} }
+        let upgrade: Ledger.Upgrade
+        do { upgrade = try Ledger.upgrade(directory: state) } catch { throw RunFailure(message: "\(error)") }
+        let path = Ledger.filePath(in: state)
+        print(
+            upgrade.from == upgrade.to
+                ? "\(path): already at schema version \(upgrade.to)"
+                : "\(path): schema version \(upgrade.from) → \(upgrade.to)")
     }
 }

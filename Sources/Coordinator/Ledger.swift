@@ -79,7 +79,7 @@ public final class Ledger: Sendable {
                 if try !migrator.hasCompletedMigrations(db) {
                     throw LedgerRefusal(
                         .schema,
-                        "schema is older than version \(LedgerSchema.version) or not created yet; open it with the coordinator first"
+                        "schema is older than version \(LedgerSchema.version) or not created yet; `ablate ledger upgrade --state \(directory)` (or starting its coordinator) upgrades it"
                     )
                 }
             }
