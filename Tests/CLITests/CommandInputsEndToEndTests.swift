@@ -78,6 +78,51 @@ final class CommandInputsEndToEndTests: XCTestCase {
     }
 }
 
+extension CommandInputsEndToEndTests {
+    /// A command-only sweep may give any file as its dataset (the Ablate-format check is for native cells); a
+    /// missing input is one line at its key, and nothing is left behind.
+    func testAPlainDatasetReachesACommandAndAMissingInputIsOneLine() throws {
+        let directory = TemporaryDirectory()
+        directory.write("plain.csv", text: "a,b\n1,2\n")
+        directory.write(
+            "trainer.sh",
+            text: """
+                #!/bin/sh
+                rows=$(wc -l < "$ABLATE_DATASET" | tr -d ' ')
+                echo "{\\"epoch\\": 1, \\"val_macro_f1\\": 0.5, \\"rows\\": $rows}" >> "$ABLATE_OUT/metrics.jsonl"
+
+                """)
+        let sweep = """
+            name: plain
+            dataset: plain.csv
+            baseline: a
+            seeds: [1]
+            train: {command: [/bin/sh, "\(directory.file("trainer.sh"))"]}
+            variants:
+              a: {}
+
+            """
+        directory.write("plain.yaml", text: sweep)
+        let state = directory.file("state")
+        let run = try AblateBinary.run(["local", "--sweep", directory.file("plain.yaml"), "--state", state])
+        XCTAssertEqual(run.status, 0, run.stderr + run.stdout)
+        let metrics = try String(contentsOfFile: "\(state)/runs/a/seed-1/metrics.jsonl", encoding: .utf8)
+        XCTAssertTrue(metrics.contains("\"rows\": 2"), metrics)
+
+        directory.write(
+            "bad.yaml", text: sweep.replacingOccurrences(of: "a: {}", with: "a: {inputs: {cfg: nope.json}}"))
+        let other = directory.file("other-state")
+        let bad = try AblateBinary.run(["local", "--sweep", directory.file("bad.yaml"), "--state", other])
+        XCTAssertNotEqual(bad.status, 0)
+        let lines = bad.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("bad.yaml:7:"), bad.stderr)
+        XCTAssertTrue(
+            bad.stderr.contains("variants.a.inputs.cfg: \(directory.file("nope.json")): no such file"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: other), "nothing is left behind")
+    }
+}
+
 /// Materialised inputs are read-only: the temporary directory's removal needs them writable again.
 enum InputTreeCleanup {
     static func makeWritable(_ path: String) {
