@@ -129,4 +129,20 @@ final class InputArchiveTests: XCTestCase {
         }
         XCTAssertEqual(directory.entries("inputs"), [], "the part directory is removed")
     }
+
+    func testAnArchiveFromThePeerNeverWritesOutsideItsDirectory() throws {
+        let directory = TemporaryDirectory()
+        let payload = Array("evil".utf8)
+        for path in ["../evil", "/tmp/evil", "a/../../evil", "ok/./x"] {
+            let manifest = "ablate-input-manifest 1\n\(SHA256Hex.of(payload)) 4 - \(path)\n"
+            directory.write("crafted", bytes: Array((manifest + "\n").utf8) + payload)
+            let sha = SHA256Hex.of(Array(manifest.utf8))
+            let target = directory.file("cache/inputs/\(sha)")
+            XCTAssertThrowsError(
+                try InputArchive.materialise(archive: directory.file("crafted"), sha256: sha, at: target), path)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("cache/evil")), path)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("evil")), path)
+            XCTAssertEqual(directory.entries("cache/inputs"), [], path)
+        }
+    }
 }
