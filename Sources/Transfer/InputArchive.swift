@@ -88,7 +88,8 @@ public enum InputArchive {
     /// Materialises the directory input whose manifest hashes to `sha256` from its archive at `archive`, as a
     /// read-only tree at `destination` (files 0444, or 0555 with the execute bit; directories 0555). The tree is
     /// built in a part directory of this process beside `destination`, every file and directory fsynced, then
-    /// renamed into place: a tree under `destination` is always complete, so one found there is used as it is.
+    /// renamed into place: a tree under `destination` is always complete, so one found there is used as it is; when
+    /// several processes or threads build it at once, the first rename wins and the others drop their copies.
     /// Part directories of processes that are gone are removed on the way.
     /// - Throws: `InputManifestError` when the archive's manifest breaks a rule or does not hash to `sha256`, a file's
     ///   bytes do not match its hash, the archive is shorter or longer than its manifest says, or a write fails.
@@ -112,7 +113,9 @@ public enum InputArchive {
         guard archiveSize == start + manifest.totalBytes else {
             throw InputManifestError("\(archive): the archive holds \(archiveSize) bytes, not what its manifest lists")
         }
-        let part = "\(parent)/.part-\(getpid())-\((destination as NSString).lastPathComponent)"
+        // Unique per call: two jobs of one worker process may materialise the same input at once.
+        let part =
+            "\(parent)/.part-\(getpid())-\(UInt64.random(in: 0...UInt64.max))-\((destination as NSString).lastPathComponent)"
         removeTree(part)
         do throws(InputManifestError) {
             try unpack(manifest, archive: archive, from: start, into: part)

@@ -145,4 +145,32 @@ final class InputArchiveTests: XCTestCase {
             XCTAssertEqual(directory.entries("cache/inputs"), [], path)
         }
     }
+
+    func testJobsMaterialisingTheSameInputAtOnceAllGetTheCompleteTree() throws {
+        let directory = TemporaryDirectory()
+        tree(directory, "src", order: ["a.txt", "sub/b.bin", "sub/deeper/c", "z y.txt"])
+        let manifest = try InputDirectory.manifest(of: directory.file("src"))
+        _ = try InputArchive.write(manifest, of: directory.file("src"), to: directory.file("archive"), name: "x")
+        let target = directory.file("cache/inputs/\(manifest.sha256)")
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            do {
+                try InputArchive.materialise(archive: directory.file("archive"), sha256: manifest.sha256, at: target)
+            } catch {
+                failures.add("\(error)")
+            }
+        }
+        XCTAssertEqual(failures.all, [])
+        XCTAssertEqual(try InputDirectory.manifest(of: target), manifest)
+        XCTAssertEqual(directory.entries("cache/inputs"), [manifest.sha256])
+        InputArchive.removeTree(directory.file("cache"))
+    }
+}
+
+/// Errors collected from several threads.
+private final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ item: String) { lock.withLock { items.append(item) } }
+    var all: [String] { lock.withLock { items } }
 }
