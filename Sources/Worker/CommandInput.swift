@@ -4,7 +4,7 @@ import TransferKit
 import WireProtocol
 
 /// An input of a command cell on this host: a file is used where the artifact cache holds it (named by its
-/// SHA-256); a directory is materialised read-only from its archive once per host, at `inputs/<sha256>` of the
+/// SHA-256, made read-only); a directory is materialised read-only from its archive once per host, at `inputs/<sha256>` of the
 /// cache (`InputArchive.materialise`), and shared by every cell and worker process of the host that uses it.
 public struct CommandInput: Sendable, Equatable {
     public var ref: InputRef
@@ -27,8 +27,10 @@ public struct CommandInput: Sendable, Equatable {
         }
     }
 
-    /// Materialises every directory input that is not yet; returns why one cannot be, as one line, or nil.
+    /// Makes every file input read-only in the cache (a command cannot spoil the copy other cells share) and
+    /// materialises every directory input that is not yet; returns why one cannot be, as one line, or nil.
     static func materialiseAll(_ inputs: [CommandInput]) -> String? {
+        for input in inputs where input.ref.kind == .file { chmod(input.artifactPath, 0o444) }
         for input in inputs where input.ref.kind == .directory {
             do {
                 try InputArchive.materialise(archive: input.artifactPath, sha256: input.ref.sha256, at: input.path)

@@ -16,7 +16,8 @@ final class CommandInputsEndToEndTests: XCTestCase {
         [ -d "$ABLATE_INPUT_TREE/sub/deeper" ] || { echo "no tree: $ABLATE_INPUT_TREE"; exit 5; }
         case "$ABLATE_INPUT_TREE" in "$SOURCE_TREE"*) echo "the command sees the coordinator's copy"; exit 6 ;; esac
         [ -x "$ABLATE_INPUT_TREE/run.sh" ] || { echo "the execute bit is lost"; exit 7; }
-        if [ "$(id -u)" != 0 ] && [ -w "$ABLATE_INPUT_TREE/top.txt" ]; then echo "a writable input"; exit 8; fi
+        [ "$(stat -c %a "$ABLATE_INPUT_TREE/top.txt")" = 444 ] || { echo "a writable input"; exit 8; }
+        [ "$(stat -c %a "$ABLATE_INPUT_CFG")" = 444 ] || { echo "a writable file input"; exit 9; }
         cfg=$(sha256sum "$ABLATE_INPUT_CFG" | cut -c1-64)
         nested=$(cat "$ABLATE_INPUT_TREE/sub/deeper/nested.txt")
         count=$(find "$ABLATE_INPUT_TREE" -type f | wc -l | tr -d ' ')
