@@ -1,6 +1,7 @@
 // CellCommand: a user trainer's command line for one cell, with the coordinator's placeholders filled in.
 import Foundation
 import RunSpec
+import WireProtocol
 
 /// What a worker runs for a bring-your-own-trainer cell: its argv (`{seed}`, `{variant}` and training settings
 /// filled in; `{out}` and `{gpu}` left for the worker), its per-attempt time limit and its params (sent in ASSIGN).
@@ -11,6 +12,8 @@ public struct CellCommand: Sendable, Equatable {
     public var params: CommandParams
     /// The cell's execution settings, `env` values with the coordinator's placeholders filled (sent in ASSIGN).
     public var execution: CommandExecution
+    /// The cell's inputs as ASSIGN carries them (`InputFiles.register`); nil for none.
+    public var inputs: [InputRef]?
 
     public init(
         argv: [String], timeoutSeconds: Double?, params: CommandParams = .none, execution: CommandExecution = .none

@@ -40,20 +40,7 @@ public struct CoordinatorSetup {
             text: sweepText, sourceName: sweepPath, workingDirectory: Sweep.directory(ofFile: sweepPath))
         var effective = settings
         effective.maxAttempts = sweep.maxAttempts
-        let datasetKey = sweep.datasetLocation?.key ?? "dataset"
-        let contentHash: String
-        let dataset: ArtifactRef
-        do {
-            contentHash = try DatasetFile(path: sweep.datasetPath).verifiedContentHash()
-            if let pinned = sweep.datasetSHA256, pinned != contentHash {
-                throw ArtifactStoreError(
-                    "\(sweep.datasetPath): content hash \(contentHash) differs from the sweep's content_hash \(pinned)")
-            }
-            dataset = try ArtifactRef.ofFile(sweep.datasetPath, name: "dataset.h5")
-        } catch {
-            let hint = sweep.movedRelativePathHint(for: sweep.datasetPath).map { "; \($0)" } ?? ""
-            throw sweep.fileProblem(at: sweep.datasetLocation, key: datasetKey, "\(error)\(hint)")
-        }
+        let (contentHash, dataset) = try datasetHashes(sweep)
         var stage1Ref: ArtifactRef?
         if case .checkpoint(let path) = sweep.stage1 {
             do {
@@ -74,16 +61,21 @@ public struct CoordinatorSetup {
             }
         }
         let code = try CodeFiles.records(for: sweep, sweepDirectory: Sweep.directory(ofFile: sweepPath))
+        let inputs = try InputFiles.records(for: sweep)
         var plan = try SweepPlan.make(
-            sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256, code: code)
+            sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256, code: code,
+            inputs: inputs)
 
         try Directories.create(stateDirectory)
         let lock = try StateLock(stateDirectory: stateDirectory)
         let ledger = try Ledger(directory: stateDirectory)
         let incarnation = try ledger.beginRun(sweepName: sweep.name, sweepText: sweepText)
         let store = try ArtifactStore(stateDirectory: stateDirectory)
-        try ledger.addArtifact(
-            ArtifactRecord(sha256: dataset.sha256, size: dataset.size, path: absolute(sweep.datasetPath), addedAt: now))
+        if let dataset, let path = sweep.datasetPath {
+            try ledger.addArtifact(
+                ArtifactRecord(sha256: dataset.sha256, size: dataset.size, path: absolute(path), addedAt: now))
+        }
+        let served = try InputFiles.register(inputs, ledger: ledger, stateDirectory: stateDirectory, now: now)
         if let stage1Ref, case .checkpoint(let path) = sweep.stage1 {
             try ledger.addArtifact(
                 ArtifactRecord(sha256: stage1Ref.sha256, size: stage1Ref.size, path: absolute(path), addedAt: now))
@@ -93,7 +85,7 @@ public struct CoordinatorSetup {
         if !code.isEmpty {
             // Done cells of a release that did not hash code keep their ids (their code assumed to be today's).
             let legacy = try SweepPlan.make(
-                sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256)
+                sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256, inputs: inputs)
             let kept = CodePlanning.keepingEarlierCells(plan, legacy: legacy, cells: before, codes: codes)
             plan = kept.plan
             try ledger.assumeCode(kept.assumed)
@@ -105,6 +97,13 @@ public struct CoordinatorSetup {
             }
         }
         for line in CodePlanning.changes(plan, before: before, codes: codes) { logger.info("\(line)") }
+        let inputRows = try ledger.inputs()
+        for line in InputPlanning.changes(plan, before: before, inputs: inputRows) { logger.info("\(line)") }
+        var cellInputs: [String: String] = [:]
+        for cell in plan.cells + plan.laterCells where !cell.inputs.isEmpty {
+            cellInputs[cell.id] = CellInput.identityJSON(cell.inputs)
+        }
+        try ledger.setInputs(cellInputs)
         var cellCode: [String: CodeRecord] = [:]
         for cell in plan.cells + plan.laterCells { cellCode[cell.id] = cell.code }
         try ledger.setCode(cellCode)
@@ -120,7 +119,9 @@ public struct CoordinatorSetup {
         )
 
         var files: [CellFileRecord] = []
-        var artifacts: [String: Int64] = [dataset.sha256: dataset.size]
+        var artifacts: [String: Int64] = [:]
+        if let dataset { artifacts[dataset.sha256] = dataset.size }
+        for artifact in served.artifacts { artifacts[artifact.sha256] = artifact.size }
         if let stage1Ref { artifacts[stage1Ref.sha256] = stage1Ref.size }
         for cell in cells where cell.attempt > 0 {
             let held = try ledger.resultFiles(cell: cell.id, upTo: cell.attempt)
@@ -134,15 +135,49 @@ public struct CoordinatorSetup {
             logger.info(
                 "sweep \(sweep.name): \(later.count) cells of later seeds planned by earlier runs (adaptive seeds)")
         }
+        var commands = try CommandPlaceholders.commands(for: plan)
+        for cell in plan.cells + plan.laterCells where !cell.inputs.isEmpty {
+            commands[cell.id]?.inputs = served.refs[cell.variant]
+        }
         var scheduler = Scheduler(
             settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
-            dataset: dataset, stage1Checkpoint: stage1Ref, now: now,
-            commands: try CommandPlaceholders.commands(for: plan))
+            dataset: dataset, stage1Checkpoint: stage1Ref, now: now, commands: commands)
         scheduler.awaitingPlan = adaptive != nil
         return CoordinatorSetup(
             sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, adaptive: adaptive,
             incarnation: incarnation,
-            hashedAtStart: Set([dataset.sha256] + [stage1Ref?.sha256].compactMap { $0 }), lock: lock)
+            hashedAtStart: Set(
+                [dataset?.sha256, stage1Ref?.sha256].compactMap { $0 } + served.artifacts.map(\.sha256)),
+            lock: lock)
+    }
+
+    /// The dataset's content hash (for cell ids) and the dataset as an artifact; both nil for a sweep without one.
+    /// A native variant needs an Ablate dataset (its content hash is checked); a sweep whose variants all run commands
+    /// may give any file, identified by its Ablate content hash when it is an Ablate dataset (as before) and by the
+    /// SHA-256 of its bytes otherwise.
+    /// - Throws: `SweepError` at the `dataset` key when the file cannot be used.
+    static func datasetHashes(_ sweep: Sweep) throws -> (contentHash: String?, dataset: ArtifactRef?) {
+        guard let path = sweep.datasetPath else { return (nil, nil) }
+        let commandsOnly = sweep.variants.allSatisfy { $0.command != nil }
+        do {
+            let contentHash: String
+            if commandsOnly, let ablate = try? DatasetFile(path: path).verifiedContentHash() {
+                contentHash = ablate
+            } else if commandsOnly {
+                contentHash = try SHA256Hex.ofFile(path)
+            } else {
+                contentHash = try DatasetFile(path: path).verifiedContentHash()
+            }
+            if let pinned = sweep.datasetSHA256, pinned != contentHash {
+                throw ArtifactStoreError(
+                    "\(path): content hash \(contentHash) differs from the sweep's content_hash \(pinned)")
+            }
+            return (contentHash, try ArtifactRef.ofFile(path, name: "dataset.h5"))
+        } catch {
+            let hint = sweep.movedRelativePathHint(for: path).map { "; \($0)" } ?? ""
+            throw sweep.fileProblem(
+                at: sweep.datasetLocation, key: sweep.datasetLocation?.key ?? "dataset", "\(error)\(hint)")
+        }
     }
 
     /// `path` made absolute against the current directory.

@@ -4,7 +4,7 @@ import GRDB
 /// The ledger's schema: one migration per version, applied in order when a writer opens the ledger.
 enum LedgerSchema {
     /// Schema version written by the newest migration (also stored in `meta.schema_version`).
-    static let version = 4
+    static let version = 5
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -19,6 +19,9 @@ enum LedgerSchema {
         }
         migrator.registerMigration("v4") { db in
             try db.execute(sql: version4)
+        }
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: version5)
         }
         return migrator
     }
@@ -49,6 +52,17 @@ enum LedgerSchema {
     private static let version4 = """
         ALTER TABLE workers ADD COLUMN gpus TEXT;
         UPDATE meta SET schema_version = 4;
+        """
+
+    /// Version 5: `cell_inputs` holds the inputs of each command cell that has some (their identity JSON,
+    /// `CellInput.identityJSON`), written when the cell is planned, so that planning again can say which variants'
+    /// inputs changed (`InputPlanning`). Like `cell_code`, a row may come before its cell.
+    private static let version5 = """
+        CREATE TABLE cell_inputs (
+            cell TEXT PRIMARY KEY NOT NULL CHECK (length(cell) = 64),
+            inputs TEXT NOT NULL
+        );
+        UPDATE meta SET schema_version = 5;
         """
 
     private static let version1 = """

@@ -69,7 +69,7 @@ public struct Scheduler: Sendable {
     /// Stored files of each cell by name.
     private var files: [String: [String: CellFileRecord]] = [:]
     private var artifactSizes: [String: Int64]
-    private let dataset: ArtifactRef
+    private let dataset: ArtifactRef?
     private let stage1Checkpoint: ArtifactRef?
     /// Each cell's pace as its epoch reports in this process show it (`ablate status --connect`).
     private(set) var progress: [String: CellProgress] = [:]
@@ -89,7 +89,7 @@ public struct Scheduler: Sendable {
     /// `commands` gives the user command of each bring-your-own-trainer cell (the others use the native trainer).
     public init(
         settings: CoordinatorSettings, incarnation: String, cells: [CellRecord], files: [CellFileRecord],
-        artifacts: [String: Int64], dataset: ArtifactRef, stage1Checkpoint: ArtifactRef?, now: Double,
+        artifacts: [String: Int64], dataset: ArtifactRef?, stage1Checkpoint: ArtifactRef?, now: Double,
         commands: [String: CellCommand] = [:]
     ) {
         self.settings = settings
@@ -521,7 +521,7 @@ public struct Scheduler: Sendable {
                             command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds,
                             params: commands[id]?.paramsJSON, env: commands[id]?.assignEnv,
                             workdir: commands[id]?.execution.workdir, resumeFile: commands[id]?.execution.resumeFile,
-                            checkpoints: commands[id]?.execution.checkpoints))))
+                            checkpoints: commands[id]?.execution.checkpoints, inputs: commands[id]?.inputs))))
         }
         return actions
     }

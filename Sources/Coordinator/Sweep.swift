@@ -8,8 +8,9 @@ import RunSpec
 public struct Sweep: Sendable, Equatable {
     /// The sweep's name (letters, digits, `.`, `_`, `-`).
     public var name: String
-    /// Absolute path of the dataset file (a relative path in the file is resolved against the sweep file's directory).
-    public var datasetPath: String
+    /// Absolute path of the dataset file (a relative path in the file is resolved against the sweep file's directory);
+    /// nil when the sweep has none (allowed when every variant runs a command).
+    public var datasetPath: String?
     /// The dataset content hash the file pins (`dataset: {path:, content_hash:}`), lower-case hex; nil if none.
     public var datasetSHA256: String?
     /// Where the stage-1 model comes from.
@@ -41,7 +42,7 @@ public struct Sweep: Sendable, Equatable {
     public var stage1CheckpointLocation: SweepKeyLocation?
 
     public init(
-        name: String, datasetPath: String, datasetSHA256: String? = nil, stage1: Stage1Source,
+        name: String, datasetPath: String?, datasetSHA256: String? = nil, stage1: Stage1Source,
         stage: Stage = .stage2, baseline: String, seeds: [UInt64], maxSeeds: Int? = nil, train: [SettingOverride] = [],
         variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3,
         sourceName: String = "<sweep>", datasetLocation: SweepKeyLocation? = nil,
@@ -218,12 +219,16 @@ public struct SweepVariant: Sendable, Equatable {
     /// The files whose content enters a command cell's id (`code`: the variant's own list, else the `train`
     /// block's); nil when neither gives one (the command's script is then found by `CodeFiles.defaultFile`).
     public var code: CodeSpec?
+    /// The files and directories the command needs (`inputs`): the `train` block's with the variant's own over them
+    /// by name, sorted by name (a replica's are its source's); empty for none and always for the native trainer.
+    public var inputs: [SweepInput]
 
     public init(
         name: String, overrides: [SettingOverride], config: TrainingConfig, command: [String]? = nil,
         timeoutSeconds: Double? = nil, replicaOf: String? = nil, params: CommandParams = .none, code: CodeSpec? = nil,
-        execution: CommandExecution = .none
+        execution: CommandExecution = .none, inputs: [SweepInput] = []
     ) {
+        self.inputs = inputs
         self.name = name
         self.overrides = overrides
         self.config = config

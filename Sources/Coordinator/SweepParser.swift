@@ -33,6 +33,10 @@ struct SweepParts {
     var defaultCodeEntry: SweepEntry?
     /// The `train` block's `env`, `workdir`, `resume_file` and `checkpoints`: every command variant's defaults.
     var trainExecution = ExecutionBlock()
+    /// The `train` block's `inputs`: every command variant's, each of which may add or replace them by name.
+    var trainInputs = InputsBlock()
+    /// The sweep file's directory: what relative paths are resolved against.
+    var directory = ""
     /// The variants that could be read (each bad one has reported its problems).
     var variants: [SweepVariant]?
     var variantEntries: [SweepEntry] = []
@@ -64,8 +68,8 @@ enum SweepParser {
             read(entries, root: root, into: &parts, workingDirectory: workingDirectory, reader: &reader)
         }
         let problems = Array(Set(reader.problems))
-        guard problems.isEmpty, let name = parts.name, let datasetPath = parts.datasetPath,
-            let stage1 = parts.stage1, let baseline = parts.baseline, let seeds = parts.seeds,
+        guard problems.isEmpty, let name = parts.name, let stage1 = parts.stage1, let baseline = parts.baseline,
+            let seeds = parts.seeds,
             let variants = parts.variants
         else {
             let fallback = SweepProblem(line: 0, column: 0, key: "", message: "incomplete sweep")
@@ -73,7 +77,7 @@ enum SweepParser {
         }
         let train = parts.train.settings.map { SettingOverride(key: $0.key, value: valueText($0.value)) }
         var sweep = Sweep(
-            name: name, datasetPath: datasetPath, datasetSHA256: parts.datasetSHA256, stage1: stage1,
+            name: name, datasetPath: parts.datasetPath, datasetSHA256: parts.datasetSHA256, stage1: stage1,
             stage: parts.stage, baseline: baseline, seeds: seeds, maxSeeds: parts.maxSeeds, train: train,
             variants: variants,
             significance: parts.significance, maxAttempts: parts.maxAttempts, sourceName: sourceName,
@@ -95,7 +99,9 @@ enum SweepParser {
                 reader.reportUnknown(entry, known: topKeys, what: "not a sweep setting")
             }
         }
-        for key in ["name", "dataset", "baseline", "seeds", "variants"] where top[key] == nil {
+        parts.directory = workingDirectory
+        // `dataset` is required unless every variant runs a command (checked once the variants are read).
+        for key in ["name", "baseline", "seeds", "variants"] where top[key] == nil {
             reader.report(root, key, "missing (required)")
         }
         if let entry = top["name"], let name = reader.string(entry) {
@@ -119,7 +125,8 @@ enum SweepParser {
                     entry.value, path: entry.path, stage: parts.stage, extras: SweepVariants.extraKeys,
                     forbidden: forbidden,
                     reader: &reader) ?? SettingsBlock()
-            let defaults = SweepVariants.readExtras(parts.train.extras, inherited: nil, reader: &reader)
+            let defaults = SweepVariants.readExtras(
+                parts.train.extras, inherited: nil, directory: workingDirectory, reader: &reader)
             parts.defaultCommand = defaults.command
             parts.defaultCommandEntry = defaults.commandEntry
             parts.defaultTimeoutSeconds = defaults.timeoutSeconds
@@ -127,10 +134,17 @@ enum SweepParser {
             parts.defaultCode = defaults.code
             parts.defaultCodeEntry = defaults.codeEntry
             parts.trainExecution = defaults.execution
+            parts.trainInputs = defaults.inputs
         }
         if let entry = top["variants"] {
             SweepVariants.read(entry, into: &parts, reader: &reader)
             SweepVariants.checkDefaultCommand(parts, reader: &reader)
+        }
+        // A variant that could not be read has reported why; the dataset is missing when one that could runs the
+        // native trainer (or there are no variants to tell).
+        let anyNative = parts.variants?.contains { $0.command == nil } ?? false
+        if top["dataset"] == nil && (anyNative || top["variants"] == nil) {
+            reader.report(root, "dataset", "missing (required unless every variant runs a command)")
         }
         if parts.stage1Missing {
             if let variants = parts.variants, !variants.isEmpty, variants.allSatisfy({ $0.command != nil }) {

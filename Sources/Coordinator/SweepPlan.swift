@@ -30,12 +30,16 @@ public struct PlannedCell: Sendable, Equatable {
     public var code: CodeRecord?
     /// The command's execution settings (`CommandExecution`); only their `env` enters the id, when there is one.
     public var execution: CommandExecution
+    /// The command's inputs (`inputs:`; `InputFiles`), sorted by name, empty for none; they enter the id when there
+    /// are any (identity key `inputs`).
+    public var inputs: [CellInput] = []
 
     public init(
         id: String, variant: String, seed: UInt64, stage: Stage, config: TrainingConfig, dependsOn: String?,
         command: [String]?, timeoutSeconds: Double?, sweepSeed: UInt64? = nil, params: CommandParams = .none,
-        code: CodeRecord? = nil, execution: CommandExecution = .none
+        code: CodeRecord? = nil, execution: CommandExecution = .none, inputs: [CellInput] = []
     ) {
+        self.inputs = inputs
         self.id = id
         self.variant = variant
         self.seed = seed
@@ -54,7 +58,7 @@ public struct PlannedCell: Sendable, Equatable {
 /// A plan's inputs that do not fit: a bad hash, or a dataset whose content differs from the one the file pins.
 public enum SweepPlanError: Error, CustomStringConvertible, Equatable {
     case invalidHash(what: String, value: String)
-    case datasetHashMismatch(path: String, pinned: String, actual: String)
+    case datasetHashMismatch(path: String?, pinned: String, actual: String)
     case missingStage1CheckpointHash(path: String)
 
     public var description: String {
@@ -62,7 +66,7 @@ public enum SweepPlanError: Error, CustomStringConvertible, Equatable {
         case .invalidHash(let what, let value):
             "\(what): expected a SHA-256 of 64 hex digits, got '\(value)'"
         case .datasetHashMismatch(let path, let pinned, let actual):
-            "\(path): dataset content hash is \(actual) but the sweep pins \(pinned) (dataset.content_hash)"
+            "\(path ?? "dataset"): dataset content hash is \(actual) but the sweep pins \(pinned) (dataset.content_hash)"
         case .missingStage1CheckpointHash(let path):
             "\(path): the stage-1 checkpoint's SHA-256 is needed to plan the cells"
         }
@@ -101,11 +105,14 @@ public struct SweepPlan: Sendable, Equatable {
     ///     `stage1_checkpoint`, ignored with a stage-1 job (whose cell id stands for its checkpoint).
     ///   - code: each command variant's code (`CodeFiles.records`), by variant name; a variant's hash enters the ids
     ///     of its cells (identity key `code`), a variant without one keeps the ids it had before code was hashed.
+    ///   - inputs: each command variant's inputs (`InputFiles.records`), by variant name; they enter the ids of its
+    ///     cells (identity key `inputs`), a variant without any keeps the ids it had before inputs existed.
     public static func make(
-        _ sweep: Sweep, datasetContentHash: String, stage1CheckpointSHA256: String?, code: [String: CodeRecord] = [:]
+        _ sweep: Sweep, datasetContentHash: String?, stage1CheckpointSHA256: String?, code: [String: CodeRecord] = [:],
+        inputs: [String: [CellInput]] = [:]
     ) throws -> SweepPlan {
-        let dataset = try checkedHash(datasetContentHash, what: "dataset content hash")
-        if let pinned = sweep.datasetSHA256, pinned != dataset {
+        let dataset = try datasetContentHash.map { hash throws in try checkedHash(hash, what: "dataset content hash") }
+        if let pinned = sweep.datasetSHA256, let dataset, pinned != dataset {
             throw SweepPlanError.datasetHashMismatch(path: sweep.datasetPath, pinned: pinned, actual: dataset)
         }
         var stage1Cell: PlannedCell?
@@ -135,6 +142,8 @@ public struct SweepPlan: Sendable, Equatable {
                     let record = variant.command == nil ? nil : code[variant.name]
                     var extras = variant.execution.identityExtras
                     if let record { extras["code"] = record.identityJSON }
+                    let cellInputs = variant.command == nil ? [] : inputs[variant.name] ?? []
+                    if !cellInputs.isEmpty { extras["inputs"] = CellInput.identityJSON(cellInputs) }
                     let id = try cellID(
                         config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command,
                         params: variant.params, extras: extras)
@@ -142,7 +151,8 @@ public struct SweepPlan: Sendable, Equatable {
                         PlannedCell(
                             id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
                             dependsOn: stage1Cell?.id, command: variant.command, timeoutSeconds: variant.timeoutSeconds,
-                            sweepSeed: sweepSeed, params: variant.params, code: record, execution: variant.execution))
+                            sweepSeed: sweepSeed, params: variant.params, code: record, execution: variant.execution,
+                            inputs: cellInputs))
                 }
             }
             return cells
@@ -158,7 +168,7 @@ public struct SweepPlan: Sendable, Equatable {
     /// - Throws: `SettingsError.invalid` when the config has no canonical JSON (a non-finite number): such a
     ///   config has no id, rather than one shared with other configs.
     public static func cellID(
-        config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?,
+        config: TrainingConfig, datasetContentHash: String?, stage1: String?, command: [String]?,
         params: CommandParams = .none, extras: [String: String] = [:]
     ) throws -> String {
         let text = try CellIdentity.text(

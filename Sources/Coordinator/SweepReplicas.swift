@@ -52,6 +52,6 @@ enum SweepReplicas {
         return SweepVariant(
             name: entry.key, overrides: variant.overrides, config: variant.config, command: variant.command,
             timeoutSeconds: variant.timeoutSeconds, replicaOf: name, params: variant.params,
-            code: variant.code, execution: variant.execution)
+            code: variant.code, execution: variant.execution, inputs: variant.inputs)
     }
 }

@@ -5,7 +5,9 @@ import Yams
 
 enum SweepVariants {
     /// Keys of a variant besides training settings.
-    static let extraKeys: Set<String> = Set(["command", "timeout_s", SweepParams.key, SweepCode.key]).union(
+    static let extraKeys: Set<String> = Set([
+        "command", "timeout_s", SweepParams.key, SweepCode.key, SweepInputs.key,
+    ]).union(
         SweepExecution.keys)
 
     static let forbidden = [
@@ -58,7 +60,7 @@ enum SweepVariants {
                 entry.value, path: entry.path, stage: parts.stage, extras: extraKeys, forbidden: forbidden,
                 reader: &reader)
         else { return nil }
-        let own = readExtras(block.extras, inherited: parts.trainParams, reader: &reader)
+        let own = readExtras(block.extras, inherited: parts.trainParams, directory: parts.directory, reader: &reader)
         bad = bad || own.bad
         let command = own.command ?? parts.defaultCommand
         let timeout = own.timeoutSeconds ?? parts.defaultTimeoutSeconds
@@ -67,6 +69,12 @@ enum SweepVariants {
         if command == nil, let codeEntry = own.codeEntry ?? parts.defaultCodeEntry {
             let owner = own.codeEntry == nil ? "variant '\(entry.key)' runs the native trainer: " : ""
             reader.report(codeEntry, owner + SweepCode.nativeMessage)
+            bad = true
+        }
+        let inputs = SweepInputs.merged(parts.trainInputs.inputs, own.inputs.inputs)
+        if command == nil, !inputs.isEmpty, let inputsEntry = own.inputs.entry ?? parts.trainInputs.entry {
+            let owner = own.inputs.entry == nil ? "variant '\(entry.key)' runs the native trainer: " : ""
+            reader.report(inputsEntry, owner + SweepInputs.nativeMessage)
             bad = true
         }
         let execution = parts.trainExecution.execution.overridden(by: own.execution.execution)
@@ -96,7 +104,7 @@ enum SweepVariants {
         let overrides = block.settings.map { SettingOverride(key: $0.key, value: SweepParser.valueText($0.value)) }
         return SweepVariant(
             name: entry.key, overrides: overrides, config: config, command: command, timeoutSeconds: timeout,
-            params: params, code: code, execution: execution)
+            params: params, code: code, execution: execution, inputs: inputs)
     }
 
     /// The message for params of a variant that runs the native trainer.
@@ -157,6 +165,8 @@ enum SweepVariants {
         var codeEntry: SweepEntry?
         /// `env`, `workdir`, `resume_file` and `checkpoints` (`SweepExecution`).
         var execution = ExecutionBlock()
+        /// `inputs` (`SweepInputs`).
+        var inputs = InputsBlock()
         /// Whether one of them could not be read.
         var bad = false
     }
@@ -165,8 +175,15 @@ enum SweepVariants {
     /// (`inherited`: the `train` block's params) has its placeholders checked here against the settings and the
     /// variant's params; the `train` block's (`inherited` nil) is checked once the variants are read
     /// (`checkDefaultCommand`), since each variant may add params.
-    static func readExtras(_ extras: [SweepEntry], inherited: ParamsBlock?, reader: inout SweepReader) -> Extras {
+    static func readExtras(
+        _ extras: [SweepEntry], inherited: ParamsBlock?, directory: String, reader: inout SweepReader
+    ) -> Extras {
         var out = Extras()
+        for extra in extras where extra.key == SweepInputs.key {
+            let read = SweepInputs.read(extra, directory: directory, reader: &reader)
+            out.inputs = read.block
+            out.bad = out.bad || read.bad
+        }
         for extra in extras where extra.key == SweepParams.key {
             let read = SweepParams.read(extra, reader: &reader)
             out.params = read.block
@@ -181,7 +198,9 @@ enum SweepVariants {
         out.execution = execution.block
         out.bad = out.bad || execution.bad
         for extra in extras
-        where extra.key != SweepParams.key && extra.key != SweepCode.key && !SweepExecution.keys.contains(extra.key) {
+        where extra.key != SweepParams.key && extra.key != SweepCode.key && extra.key != SweepInputs.key
+            && !SweepExecution.keys.contains(extra.key)
+        {
             if extra.key == "command" {
                 out.command = reader.stringList(extra)
                 out.commandEntry = extra
@@ -254,6 +273,8 @@ enum SweepVariants {
                 && variants[earlier].command == variants[later].command
                 && variants[earlier].params == variants[later].params
                 && variants[earlier].execution.env == variants[later].execution.env
+                && variants[earlier].inputs.map(\.path) == variants[later].inputs.map(\.path)
+                && variants[earlier].inputs.map(\.name) == variants[later].inputs.map(\.name)
             {
                 reader.report(
                     entries[later],

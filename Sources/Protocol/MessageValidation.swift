@@ -29,7 +29,7 @@ enum MessageValidation {
             for (index, job) in heartbeat.progress.enumerated() { fields.job(job, "progress[\(index)]") }
         case .assign(let assign):
             fields.cell(assign.cell, assign.attempt)
-            fields.artifact(assign.dataset, "dataset")
+            if let dataset = assign.dataset { fields.artifact(dataset, "dataset") }
             if let stage1 = assign.stage1 { fields.artifact(stage1, "stage1") }
             if let resume = assign.resume { fields.artifact(resume, "resume") }
             if let timeout = assign.timeoutSeconds, !(timeout > 0) {
@@ -37,6 +37,7 @@ enum MessageValidation {
             }
             if let params = assign.params { fields.params(params) }
             fields.execution(assign)
+            if let inputs = assign.inputs { fields.inputs(inputs) }
         case .metricsAck(let ack):
             fields.cell(ack.cell, ack.attempt)
             fields.atLeast(ack.seq, 0, "seq")
@@ -184,6 +185,22 @@ private struct FieldChecker {
         case .tooMany(let number): count(number, FieldLimits.maxParams, "params")
         case .badName(let problem): failName("field 'params' \(problem)")
         case .malformed(let problem): fail("field 'params' \(problem)")
+        }
+    }
+
+    /// ASSIGN's `inputs` (`InputsField`): names, hashes and the artifacts they are fetched as.
+    mutating func inputs(_ inputs: [InputRef]) {
+        count(inputs.count, FieldLimits.maxInputs, "inputs")
+        for (index, input) in inputs.enumerated() {
+            artifact(input.artifact, "inputs[\(index)].artifact")
+            fileSize(input.artifact.size, "inputs[\(index)].artifact.size")
+        }
+        if let problem = InputsField.problem(inputs) {
+            if problem.contains(".name") {
+                failName("field 'inputs\(problem)")
+            } else {
+                fail("field 'inputs\(problem)")
+            }
         }
     }
 

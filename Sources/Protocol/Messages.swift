@@ -162,7 +162,8 @@ public struct Assign: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// The resolved training config (TrainingConfig's canonical JSON).
     public var config: String
-    public var dataset: ArtifactRef
+    /// The sweep's dataset; nil (absent) for a command cell of a sweep without one.
+    public var dataset: ArtifactRef?
     public var stage1: ArtifactRef?
     /// The last verified `last.h5` to resume from.
     public var resume: ArtifactRef?
@@ -185,11 +186,14 @@ public struct Assign: Codable, Sendable, Equatable {
     /// Glob patterns below `$ABLATE_OUT` of the files a command's worker streams (`checkpoints:`); nil (absent): the
     /// default patterns.
     public var checkpoints: [String]?
+    /// A command cell's inputs (`inputs:` of the sweep), each fetched by its artifact's hash and exposed as
+    /// `ABLATE_INPUT_<NAME>`; nil (absent) for none. Checked at decode time (`InputsField`).
+    public var inputs: [InputRef]?
     public init(
-        cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef,
+        cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef?,
         stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil,
         params: String? = nil, env: [String: String]? = nil, workdir: String? = nil, resumeFile: String? = nil,
-        checkpoints: [String]? = nil
+        checkpoints: [String]? = nil, inputs: [InputRef]? = nil
     ) {
         self.cell = cell
         self.attempt = attempt
@@ -206,6 +210,7 @@ public struct Assign: Codable, Sendable, Equatable {
         self.workdir = workdir
         self.resumeFile = resumeFile
         self.checkpoints = checkpoints
+        self.inputs = inputs
     }
 }
 

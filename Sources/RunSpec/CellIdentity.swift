@@ -6,7 +6,8 @@ import Foundation
 /// **Schema 1** (every id so far): `{"command":…,"config":…,"dataset":…,"stage1":…}`, keys sorted, no
 /// whitespace, where `command` is the command's list of strings or `null`, `config` the settings' canonical JSON
 /// (every set setting of `SettingsTable`, keys sorted), `dataset` the dataset content hash and `stage1` the stage-1
-/// checkpoint's SHA-256, `cell:<id of the stage-1 job>`, or `null` for the stage-1 job itself.
+/// checkpoint's SHA-256, `cell:<id of the stage-1 job>`, or `null` for the stage-1 job itself. A command cell of a
+/// sweep without a dataset has `"dataset":null` (no id of a sweep with a dataset changes).
 ///
 /// **Evolution.** A setting added later carries `since` = the schema it came with and the `identityDefault` that
 /// reproduces the behaviour from before it existed: while a cell holds that value the setting is left out of its
@@ -28,7 +29,7 @@ public enum CellIdentity {
     /// - Throws: `SettingsError.invalid` when the config has no canonical JSON (a non-finite number): such a
     ///   config has no id, rather than one shared with other configs.
     public static func text(
-        config: TrainingConfig, datasetContentHash: String, stage1: String?, command: [String]?,
+        config: TrainingConfig, datasetContentHash: String?, stage1: String?, command: [String]?,
         params: CommandParams = .none, extras: [String: String] = [:]
     ) throws(SettingsError) -> String {
         try text(
@@ -38,13 +39,13 @@ public enum CellIdentity {
 
     /// The identity text from a settings JSON (for tests of the evolution rule with other tables or schemas).
     static func text(
-        settingsJSON: String, datasetContentHash: String, stage1: String?, command: [String]?,
+        settingsJSON: String, datasetContentHash: String?, stage1: String?, command: [String]?,
         params: CommandParams = .none, extras: [String: String] = [:], schema: Int
     ) -> String {
         var fields: [String: String] = [
             "command": command.map { "[" + $0.map { JSONText.quoted($0) }.joined(separator: ",") + "]" } ?? "null",
             "config": settingsJSON,
-            "dataset": JSONText.quoted(datasetContentHash),
+            "dataset": datasetContentHash.map { JSONText.quoted($0) } ?? "null",
             "stage1": stage1.map { JSONText.quoted($0) } ?? "null",
         ]
         for (key, json) in extras {

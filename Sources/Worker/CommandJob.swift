@@ -21,8 +21,11 @@ public struct CommandJobSpec: Sendable {
     public var outboxDirectory: String
     /// The GPU the job is pinned to (`CUDA_VISIBLE_DEVICES`); nil leaves the worker's environment as it is.
     public var gpu: Int?
-    public var datasetPath: String
+    /// The dataset in the artifact cache; nil for a sweep without one.
+    public var datasetPath: String?
     public var stage1Path: String?
+    /// The cell's inputs (`ABLATE_INPUT_<NAME>`), each fetched into the artifact cache.
+    public var inputs: [CommandInput]
     /// The checkpoint to resume from (copied to `resume-<name>` in the run directory, `resumeCopyPath`).
     public var resumePath: String?
     /// The `ablate` executable that runs `exec-guard` around the command, so that the command dies with this
@@ -39,9 +42,11 @@ public struct CommandJobSpec: Sendable {
     public var baseEnvironment = ProcessInfo.processInfo.environment
 
     public init(
-        assign: Assign, argv: [String], runDirectory: String, outboxDirectory: String, gpu: Int?, datasetPath: String,
-        stage1Path: String?, resumePath: String?, execGuard: String?, timeoutSeconds: Double?
+        assign: Assign, argv: [String], runDirectory: String, outboxDirectory: String, gpu: Int?, datasetPath: String?,
+        stage1Path: String?, resumePath: String?, execGuard: String?, timeoutSeconds: Double?,
+        inputs: [CommandInput] = []
     ) {
+        self.inputs = inputs
         self.assign = assign
         self.argv = argv
         self.runDirectory = runDirectory
@@ -130,8 +135,12 @@ public enum CommandJob {
             environment["CUDA_VISIBLE_DEVICES"] = String(gpu)
             environment["ABLATE_GPU"] = String(gpu)
         }
-        // Exactly the cell's params: none inherited from the worker's own environment.
-        for name in environment.keys where name.hasPrefix("ABLATE_PARAM_") { environment[name] = nil }
+        // Exactly the cell's params and inputs: none inherited from the worker's own environment.
+        for name in environment.keys
+        where name.hasPrefix("ABLATE_PARAM_") || name.hasPrefix(InputsField.environmentPrefix) {
+            environment[name] = nil
+        }
+        for input in spec.inputs { environment[input.ref.environmentName] = input.path }
         for (name, value) in ((try? spec.params()) ?? .none).placeholderValues {
             environment[CommandParams.environmentName(name)] = value
         }
@@ -155,6 +164,12 @@ public enum CommandJob {
         }
         do {
             try prepare(spec, params: params)
+            if let problem = CommandInput.materialiseAll(spec.inputs) {
+                try? AtomicFile.write(Array((problem + "\n").utf8), to: spec.logPath)
+                inbox.post(.output(cell: cell, attempt: attempt, lines: [problem]))
+                inbox.post(.failed(cell: cell, attempt: attempt, reason: problem, deterministic: false))
+                return
+            }
             if let problem = missingDirectory(spec) {
                 // Written to the cell's log like a command that cannot start; another host may have the directory.
                 try? AtomicFile.write(Array((problem + "\n").utf8), to: spec.logPath)

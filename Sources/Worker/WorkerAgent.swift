@@ -202,7 +202,7 @@ public final class WorkerAgent {
         let runDirectory = "\(options.workDirectory)/runs/\(assign.cell)-a\(assign.attempt)"
         try? FileManager.default.removeItem(atPath: runDirectory)
         let spec = JobSpec(
-            assign: assign, config: config, datasetPath: cache.path(assign.dataset.sha256),
+            assign: assign, config: config, datasetPath: assign.dataset.map { cache.path($0.sha256) } ?? "",
             stage1Path: assign.stage1.map { cache.path($0.sha256) },
             resumePath: assign.resume.map { cache.path($0.sha256) }, runDirectory: runDirectory,
             outboxDirectory: "\(options.workDirectory)/outbox",
@@ -216,12 +216,18 @@ public final class WorkerAgent {
             assign: assign, argv: command,
             runDirectory: "\(options.workDirectory)/runs/\(assign.cell)-a\(assign.attempt)",
             outboxDirectory: "\(options.workDirectory)/outbox", gpu: gpu,
-            datasetPath: cache.path(assign.dataset.sha256),
+            datasetPath: assign.dataset.map { cache.path($0.sha256) },
             stage1Path: assign.stage1.map { cache.path($0.sha256) },
             resumePath: assign.resume.map { cache.path($0.sha256) },
-            execGuard: options.execGuard, timeoutSeconds: assign.timeoutSeconds)
+            execGuard: options.execGuard, timeoutSeconds: assign.timeoutSeconds,
+            inputs: (assign.inputs ?? []).map {
+                CommandInput(ref: $0, artifactPath: cache.path($0.artifact.sha256), inputsDirectory: inputsDirectory)
+            })
         CommandJob.start(spec, inbox: inbox, cancel: newCancelFlag(assign))
     }
+
+    /// Where directory inputs are materialised: `inputs/` of the host's cache, beside `artifacts/`.
+    private var inputsDirectory: String { "\(options.cacheDirectory ?? "\(options.workDirectory)/cache")/inputs" }
 
     private func newCancelFlag(_ assign: Assign) -> CancelFlag {
         let flag = CancelFlag()

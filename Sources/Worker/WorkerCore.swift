@@ -324,7 +324,9 @@ public struct WorkerCore: Sendable {
             actions += drop(assign.cell, because: "superseded by attempt \(assign.attempt)")
         }
         var job = Job(spec: assign, outbox: JobOutbox(cell: assign.cell, attempt: assign.attempt, epoch: 0))
-        for ref in [assign.dataset, assign.stage1, assign.resume].compactMap({ $0 }) where !cached(ref) {
+        let needed =
+            [assign.dataset, assign.stage1, assign.resume].compactMap { $0 } + (assign.inputs ?? []).map(\.artifact)
+        for ref in needed where !cached(ref) && !job.waitingFor.contains(ref.sha256) {
             job.waitingFor.insert(ref.sha256)
             waiters[ref.sha256, default: []].insert(assign.cell)
             if downloads[ref.sha256] == nil {
@@ -362,6 +364,8 @@ public struct WorkerCore: Sendable {
         if let command = assign.command {
             job.gpu = gpuForNewCommand()
             actions.append(.startCommand(assign, command: command, gpu: job.gpu))
+        } else if assign.dataset == nil {
+            return fail(cell, reason: "invalid assignment: the native trainer needs a dataset", deterministic: true)
         } else {
             do {
                 var config = try TrainingConfig.fromJSON(assign.config)

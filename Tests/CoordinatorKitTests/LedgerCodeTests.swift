@@ -20,7 +20,7 @@ final class LedgerCodeTests: XCTestCase {
         let cells = try ledger.cells()
         XCTAssertEqual(cells.count, 4)
         XCTAssertEqual(try ledger.codes(), Dictionary(uniqueKeysWithValues: cells.map { ($0.id, LedgerCode.unknown) }))
-        XCTAssertEqual(Ledger.schemaVersion, 4, "version 4 added workers.gpus")
+        XCTAssertEqual(Ledger.schemaVersion, 5, "version 4 added workers.gpus, version 5 cell_inputs")
     }
 
     func testADoneCellKeepsItsCodeAndOthersTakeTheLatest() throws {

@@ -95,7 +95,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(exp04.seeds, [42, 43, 44])
         XCTAssertEqual(exp04.baseline, "cb_focal")
         XCTAssertEqual(exp04.significance.thresholdPP, 1.0, accuracy: 1e-12)
-        XCTAssertTrue(exp04.datasetPath.hasPrefix("/"))
+        XCTAssertTrue(exp04.datasetPath?.hasPrefix("/") == true)
 
         let exp03 = try Sweep.load(path: examplesDirectory() + "/exp03-bn-fix.yaml")
         XCTAssertEqual(exp03.name, "exp03-bn-fix")

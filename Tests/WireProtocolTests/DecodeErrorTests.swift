@@ -188,7 +188,7 @@ final class DecodeErrorTests: XCTestCase {
         assertMalformed(frames(.credit(Credit(sha256: "00", offset: 0, chunks: 1))), "field 'sha256'")
         var assign = Samples.all[3]
         if case .assign(var body) = assign {
-            body.dataset.sha256 = "xyz"
+            body.dataset?.sha256 = "xyz"
             assign = .assign(body)
         }
         assertMalformed(frames(assign), "field 'dataset.sha256'")
@@ -259,7 +259,7 @@ final class DecodeErrorTests: XCTestCase {
         }
         var assign = Samples.all[3]
         if case .assign(var body) = assign {
-            body.dataset.name = "../dataset.h5"
+            body.dataset?.name = "../dataset.h5"
             assign = .assign(body)
         }
         assertRefused(assign, "name", "ASSIGN header: field 'dataset.name'")
@@ -375,7 +375,7 @@ final class DecodeErrorTests: XCTestCase {
         // Artifacts the coordinator hands out (a large dataset) are not a worker's files: no bound there.
         var assign = Samples.all[3]
         if case .assign(var body) = assign {
-            body.dataset.size = tooLarge
+            body.dataset?.size = tooLarge
             assign = .assign(body)
         }
         XCTAssertNoThrow(try MessageCodec.decode(frames(assign)))
