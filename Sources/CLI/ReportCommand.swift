@@ -27,19 +27,38 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Judge a sweep: best-epoch tables, paired CIs, corrected p-values, verdicts, provenance warnings.",
         discussion:
-            "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with plots)."
+            "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with numbered figures). --figures DIR writes each figure as a standalone SVG with the CSV of its data; given alone (without --format or --out) it writes only the figures."
     )
 
     @Option(help: "State directory of a coordinator.") var state: String
-    @Option(name: [.short, .long], help: "Output format: md, csv, json or html.") var format = "md"
+    @Option(name: [.short, .long], help: "Output format: md, csv, json or html (default md).") var format: String?
     @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output.") var out: String?
+    @Option(
+        help: ArgumentHelp(
+            "Write each figure as <name>.svg and <name>.csv into this directory (made as needed).",
+            valueName: "dir")) var figures: String?
 
     func run() throws {
-        guard let format = ReportFormat(rawValue: format) else {
-            throw RunFailure(message: "--format \(format): unknown format (expected md, csv, json or html)")
+        guard let format = ReportFormat(rawValue: format ?? "md") else {
+            throw RunFailure(message: "--format \(format ?? ""): unknown format (expected md, csv, json or html)")
         }
         let report: SweepReport
         do { report = try ReportBuilder.build(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
+        var written: (paths: [String], created: String?) = ([], nil)
+        if let figures {
+            let drawn = SVGPlots.figures(report)
+            do {
+                written = try FigureFiles.write(drawn, to: figures)
+            } catch {
+                throw RunFailure(message: "--figures: \(error)")
+            }
+            for figure in drawn where figure.svgBody == nil {
+                FileHandle.standardError.write(
+                    Data("ablate report: \(figure.name) not drawn: \(figure.omission ?? "")\n".utf8))
+            }
+            // Only the figures were asked for.
+            if self.format == nil, out == nil { return }
+        }
         let text = format.render(report)
         guard let out else {
             FileHandle.standardOutput.write(Data(text.utf8))
@@ -48,6 +67,7 @@ struct ReportCommand: ParsableCommand {
         do {
             try OutputFile.write(to: out) { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) }
         } catch {
+            FigureFiles.undo(written.paths, created: written.created)
             throw RunFailure(message: "\(error)")
         }
     }
