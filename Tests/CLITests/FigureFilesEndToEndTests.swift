@@ -68,8 +68,11 @@ final class FigureFilesEndToEndTests: XCTestCase {
             let root = try XCTUnwrap(document.rootElement())
             XCTAssertEqual(root.name, "svg", name)
             XCTAssertEqual(root.attribute(forName: "xmlns")?.stringValue ?? root.uri, "http://www.w3.org/2000/svg")
+            let attributes = Dictionary(
+                (root.attributes ?? []).compactMap { node in node.name.map { ($0, node.stringValue ?? "") } },
+                uniquingKeysWith: { first, _ in first })
             for attribute in ["width", "height", "viewBox", "font-family"] {
-                XCTAssertNotNil(root.attribute(forName: attribute), "\(name): \(attribute)")
+                XCTAssertFalse((attributes[attribute] ?? "").isEmpty, "\(name): \(attribute) in \(attributes)")
             }
             XCTAssertFalse(root.elements(forName: "title").isEmpty, name)
             XCTAssertFalse(root.elements(forName: "desc").isEmpty, name)
