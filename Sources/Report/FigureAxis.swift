@@ -17,16 +17,21 @@ public struct FigureAxis: Sendable, Equatable {
     public var isLog: Bool
 
     /// A linear axis covering every finite value of `values` with about `count` ticks at a step of 1, 2 or 5 × 10^k
-    /// (at least `minimumStep`: 1 for epochs). Without a finite value it spans 0…1; a single value is widened to a
-    /// span around it.
+    /// (at least `minimumStep`: 1 for epochs). Without a finite value it spans 0…1; a single value v spans 0…v
+    /// (and a little beyond).
     public init(covering values: [Double], count: Int = 5, minimumStep: Double = 0) {
         let finite = values.filter(\.isFinite)
         var lowest = finite.min() ?? 0
         var highest = finite.max() ?? 1
         if highest - lowest <= 1e-12 * max(abs(highest), 1) {
-            let pad = lowest == 0 ? 1 : abs(lowest) * 0.1
-            lowest -= pad
-            highest += pad
+            // One value: the axis runs from 0 to a little beyond it (±1 around 0), so a constant reads as one.
+            if lowest > 0 {
+                (lowest, highest) = (0, 1.1 * highest)
+            } else if lowest < 0 {
+                (lowest, highest) = (1.1 * lowest, 0)
+            } else {
+                (lowest, highest) = (-1, 1)
+            }
         }
         let step = Self.niceStep(max((highest - lowest) / Double(max(count, 1)), minimumStep))
         let first = (lowest / step).rounded(.down)

@@ -38,8 +38,10 @@ struct FigurePanel {
         out += SVG.line(left, bottom, right, bottom, stroke: "#000")
         out += SVG.line(left, top, left, bottom, stroke: "#000")
         out += SVG.text(left + width / 2, bottom + 34, xTitle, anchor: "middle", size: 12)
+        // The y title clears the longest tick label (about 6.2 px a character at 11 px).
+        let longest = Double(y.ticks.map { y.label($0).count }.max() ?? 1)
         out +=
-            "<text transform=\"translate(\(SVG.n(left - 46)),\(SVG.n(top + height / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">\(SVGPlots.escape(yTitle))</text>"
+            "<text transform=\"translate(\(SVG.n(left - max(40, 18 + 6.2 * longest))),\(SVG.n(top + height / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">\(SVGPlots.escape(yTitle))</text>"
         if let title { out += SVG.text(left, top - 8, title, anchor: "start", size: 12, weight: "bold") }
         return out
     }

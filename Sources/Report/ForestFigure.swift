@@ -80,6 +80,12 @@ enum ForestFigure {
             levels.count == 1
             ? "\(levels[0]) %" : "(1 − level) at each comparison's own level (column level of the CSV)"
         let seedsOnly = compared.filter { !$0.1.rowsTested }.map { $0.0 }
+        let sources =
+            seedsOnly.isEmpty
+            ? "the seeds' spread and the validation rows' bootstrap"
+            : seedsOnly.count == compared.count
+                ? "the seeds' spread alone (no validation-row component)"
+                : "the seeds' spread and the validation rows' bootstrap (seeds alone where listed below)"
         let noInterval = compared.filter { $0.1.interval == nil }.map { $0.0 }
         let markers = FigurePalette.markerWords.filter { word in compared.contains { $0.1.verdict == word.0 } }.map {
             $0.1
@@ -87,13 +93,13 @@ enum ForestFigure {
         var caption =
             "Marker: Δ, the mean over the paired seeds of the variant's \(metric.name) minus the baseline's (\(report.baseline)), in \(unit); "
             + "its shape is the verdict (\(markers.joined(separator: ", "))), its colour the variant's. "
-            + "Horizontal line with end ticks: the \(level) interval of Δ from the seeds' spread and the validation rows' bootstrap "
+            + "Horizontal line with end ticks: the \(level) interval of Δ from \(sources) "
             + "(Student-t on paired seeds − 1 degrees of freedom), the interval the verdict uses. "
             + "Solid vertical line: Δ = 0 (no difference). Dashed lines and grey band: the threshold ±\(shownT) \(unit); "
             + "\"better\" or \"worse\" needs Δ beyond it, \"equivalent\" a (1 − 2α) interval inside it. "
             + "\(metric.name): \(metric.goalText)"
             + (metric.goal == .min ? ", so a negative Δ means the variant is better." : ".")
-        if !seedsOnly.isEmpty {
+        if !seedsOnly.isEmpty, seedsOnly.count < compared.count {
             caption += " Seeds only, no validation-row component, for: \(seedsOnly.joined(separator: ", "))."
         }
         if !noInterval.isEmpty {

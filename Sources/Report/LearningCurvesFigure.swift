@@ -60,13 +60,13 @@ enum LearningCurvesFigure {
         let missing = ["train_loss", "val_loss"].filter { name in !panels.contains { $0.series == name } }
         let caption =
             "Per epoch, for each panel: thin lines, one per cell (variant × seed, \(cells.count) cells over \(seeds) seeds); "
-            + "thick lines, each variant's mean over its seeds that recorded that epoch (a seed that stopped early leaves the mean "
-            + "from its last epoch on). Colours: one per variant, as in every figure. \(metric.name) is plotted "
+            + "thick lines, each variant's mean over its seeds that recorded that epoch (after a seed stops early, the "
+            + "mean is over the seeds still running). Colours: one per variant, as in every figure. \(metric.name) is plotted "
             + (metric.scale == 100 ? "×100 (in %)" : "in its own unit\(unit.isEmpty ? "" : " (\(unit))")")
             + "; the losses in the trainer's own units. A missing value draws no line."
             + (missing.isEmpty ? "" : " Not recorded by any cell, so not drawn: \(missing.joined(separator: ", ")).")
         return ReportFigure(
-            name: name, number: 0, title: "\(title): \(metric.name) and loss, training and validation",
+            name: name, number: 0, title: "\(title): \(panels.map(\.series).joined(separator: ", "))",
             caption: caption, width: drawn.width, height: drawn.height, svgBody: drawn.body, omission: nil,
             csv: SeriesPanels.csv(panels, palette: palette, seriesColumn: "series"))
     }
