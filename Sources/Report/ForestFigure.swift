@@ -58,6 +58,9 @@ enum ForestFigure {
             let row = plot.top + rowHeight * (Double(index) + 0.5)
             let colour = palette.colour(variant)
             body += SVG.text(plot.left - 10, row + 4, palette.label(variant), anchor: "end", size: 12)
+            // The variant's colour key beside its name (about 7 px a character at 12 px).
+            let keyEnd = max(20, plot.left - 20 - 7.4 * Double(palette.label(variant).count))
+            body += SVG.line(keyEnd - 16, row, keyEnd, row, stroke: colour, width: 3)
             if let interval = c.interval, let low = plot.px(interval.lowPP), let high = plot.px(interval.highPP) {
                 body += SVG.line(low, row, high, row, stroke: colour, width: 3)
                 body += SVG.line(low, row - 5, low, row + 5, stroke: colour, width: 2)
@@ -92,7 +95,7 @@ enum ForestFigure {
         }
         var caption =
             "Marker: Δ, the mean over the paired seeds of the variant's \(metric.name) minus the baseline's (\(report.baseline)), in \(unit); "
-            + "its shape is the verdict (\(markers.joined(separator: ", "))), its colour the variant's. "
+            + "its shape is the verdict (\(markers.joined(separator: ", "))), its colour the variant's (the key beside each name). "
             + "Horizontal line with end ticks: the \(level) interval of Δ from \(sources) "
             + "(Student-t on paired seeds − 1 degrees of freedom), the interval the verdict uses. "
             + "Solid vertical line: Δ = 0 (no difference). Dashed lines and grey band: the threshold ±\(shownT) \(unit); "
