@@ -115,7 +115,8 @@ final class FigureFilesEndToEndTests: XCTestCase {
         XCTAssertTrue(both.stdout.contains("**better**"), both.stdout)
     }
 
-    /// A `--figures` path that is a file, or lies under one, is refused in one line and nothing is written.
+    /// A `--figures` path that is a file, or lies under one, is refused in one line and nothing is written; a write
+    /// that fails midway takes back the files it wrote.
     func testBadFiguresDirectoryLeavesNothing() throws {
         let directory = TemporaryDirectory()
         let state = try Self.sweep(in: directory)
@@ -133,5 +134,13 @@ final class FigureFilesEndToEndTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no report written")
             XCTAssertEqual(try String(contentsOfFile: directory.file("plain"), encoding: .utf8), "keep\n")
         }
+        // A write that fails midway (forest.svg is a directory there) removes the figures written before it.
+        let existing = directory.file("existing")
+        try FileManager.default.createDirectory(atPath: existing + "/forest.svg", withIntermediateDirectories: true)
+        let midway = try AblateBinary.run(["report", "--state", state, "--figures", existing])
+        XCTAssertNotEqual(midway.status, 0)
+        XCTAssertEqual(midway.stderr.split(separator: "\n").count, 1, midway.stderr)
+        XCTAssertTrue(midway.stderr.contains("forest.svg"), midway.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: existing), ["forest.svg"])
     }
 }
