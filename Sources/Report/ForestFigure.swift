@@ -100,7 +100,7 @@ enum ForestFigure {
             + "(Student-t on paired seeds − 1 degrees of freedom), the interval the verdict uses. "
             + "Solid vertical line: Δ = 0 (no difference). Dashed lines and grey band: the threshold ±\(shownT) \(unit); "
             + "\"better\" or \"worse\" needs Δ beyond it, \"equivalent\" a (1 − 2α) interval inside it. "
-            + "\(metric.name): \(metric.goalText)"
+            + "The arrow above the plot points to the side where the variant is better. \(metric.name): \(metric.goalText)"
             + (metric.goal == .min ? ", so a negative Δ means the variant is better." : ".")
         if !seedsOnly.isEmpty, seedsOnly.count < compared.count {
             caption += " Seeds only, no validation-row component, for: \(seedsOnly.joined(separator: ", "))."

@@ -23,6 +23,7 @@ struct SeriesPanel {
     var allowLog: Bool
 }
 
+/// Drawing and CSV of small multiples of `SeriesPanel`s (learning curves, learning rates).
 enum SeriesPanels {
     /// Per variant (in `order`) the mean at each epoch over the seeds with a finite value there (`seed` unused).
     static func means(_ lines: [SeedLine], order: [String]) -> [SeedLine] {
