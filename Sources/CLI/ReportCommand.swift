@@ -27,24 +27,48 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Judge a sweep: best-epoch tables, paired CIs, corrected p-values, verdicts, provenance warnings.",
         discussion:
-            "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with plots). --tables DIR also writes the tidy tables cells.csv, variants.csv and epochs.csv (typed columns, docs/report-format.md) for pandas or R."
+            "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with numbered figures). --tables DIR writes the tidy tables cells.csv, variants.csv and epochs.csv (typed columns) for pandas or R; --figures DIR writes each figure as a standalone SVG with the CSV of its data. Given without --format or --out, those options write only their files."
     )
 
     @Option(help: "State directory of a coordinator.") var state: String
-    @Option(name: [.short, .long], help: "Output format: md, csv, json or html.") var format = "md"
+    @Option(name: [.short, .long], help: "Output format: md, csv, json or html (default md).") var format: String?
     @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output.") var out: String?
     @Option(
         help: ArgumentHelp(
-            "Also write cells.csv, variants.csv and epochs.csv (tidy, typed columns) into this directory.",
+            "Write cells.csv, variants.csv and epochs.csv (tidy, typed columns) into this directory (made as needed).",
             valueName: "dir")) var tables: String?
+    @Option(
+        help: ArgumentHelp(
+            "Write each figure as <name>.svg and <name>.csv into this directory (made as needed).",
+            valueName: "dir")) var figures: String?
 
     func run() throws {
-        guard let format = ReportFormat(rawValue: format) else {
-            throw RunFailure(message: "--format \(format): unknown format (expected md, csv, json or html)")
+        guard let format = ReportFormat(rawValue: format ?? "md") else {
+            throw RunFailure(message: "--format \(format ?? ""): unknown format (expected md, csv, json or html)")
         }
         let report: SweepReport
         do { report = try ReportBuilder.build(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
-        if let tables { try writeTables(report, to: tables) }
+        var written: (paths: [String], created: String?) = ([], nil)
+        if let figures {
+            let drawn = SVGPlots.figures(report)
+            do {
+                written = try FigureFiles.write(drawn, to: figures)
+            } catch {
+                throw RunFailure(message: "--figures: \(error)")
+            }
+            for figure in drawn where figure.svgBody == nil {
+                FileHandle.standardError.write(
+                    Data("ablate report: \(figure.name) not drawn: \(figure.omission ?? "")\n".utf8))
+            }
+        }
+        if let tables {
+            do { try writeTables(report, to: tables) } catch {
+                FigureFiles.undo(written.paths, created: written.created)
+                throw error
+            }
+        }
+        // Only the figures or tables were asked for.
+        if figures != nil || tables != nil, self.format == nil, out == nil { return }
         let text = format.render(report)
         guard let out else {
             FileHandle.standardOutput.write(Data(text.utf8))
@@ -53,6 +77,7 @@ struct ReportCommand: ParsableCommand {
         do {
             try OutputFile.write(to: out) { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) }
         } catch {
+            FigureFiles.undo(written.paths, created: written.created)
             throw RunFailure(message: "\(error)")
         }
     }

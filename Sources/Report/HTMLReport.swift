@@ -1,4 +1,4 @@
-// HTMLReport: the report as one self-contained HTML page — inline SVG plots and the Markdown report's tables.
+// HTMLReport: the report as one self-contained HTML page — numbered figures with captions and the Markdown report's tables.
 import Foundation
 
 /// Renders a `SweepReport` as a single HTML file: inline CSS and SVG, no scripts, nothing loaded from elsewhere.
@@ -8,26 +8,35 @@ public enum HTMLReport {
         let title = "Sweep \(SVGPlots.escape(report.sweep)) — report"
         var out = """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(title)</title>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(title)</title>
             <style>
-            body{font-family:sans-serif;margin:24px;max-width:1100px;color:#111;background:#fff}
-            table{border-collapse:collapse;margin:8px 0 20px}th,td{border:1px solid #bbb;padding:3px 8px;text-align:right;white-space:nowrap}
-            th{background:#eef}td:first-child,th:first-child{text-align:left}.warn{color:#a40}figure{margin:12px 0}
+            \(style)
             </style></head><body>
             <h1>\(title)</h1>
 
             """
-        out += "<h2>Plots</h2>\n"
-        for figure in [
-            SVGPlots.f1PerEpoch(report), SVGPlots.forest(report), SVGPlots.perClassDelta(report),
-            SVGPlots.confusionMatrices(report),
-        ] {
-            out += "<figure>\(figure)</figure>\n"
+        let figures = SVGPlots.figures(report)
+        for section in SVGPlots.sections {
+            out += "<h2>Figures: \(SVGPlots.escape(section.title))</h2>\n"
+            for figure in figures where section.figures.contains(figure.name) { out += figure.html }
         }
         out += tables(MarkdownReport.render(report))
         out += "</body></html>\n"
         return out
     }
+
+    /// The page's CSS: tables scroll inside their box and figures shrink to the page, so the page itself never
+    /// scrolls sideways; long codes (cell ids, hashes) wrap.
+    static let style = """
+        body{font-family:sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#111;background:#fff}
+        .table{overflow-x:auto;max-width:100%;margin:8px 0 20px}
+        table{border-collapse:collapse}th,td{border:1px solid #bbb;padding:3px 8px;text-align:right;white-space:nowrap}
+        th{background:#eef}td:first-child,th:first-child{text-align:left}.warn{color:#a40}
+        td code{white-space:normal;overflow-wrap:anywhere}p,li{overflow-wrap:anywhere}
+        figure{margin:12px 0 28px;max-width:100%}figure svg{display:block;max-width:100%;height:auto}
+        figcaption{font-size:14px;line-height:1.45;max-width:900px;margin-top:6px}.omitted{color:#555;font-style:italic}
+        """
 
     /// Converts the Markdown report (headings, pipe tables, bullet lists, paragraphs) to HTML; the
     /// bullets under `## Warnings` are styled as warnings.
@@ -40,14 +49,14 @@ public enum HTMLReport {
         for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             if line.hasPrefix("|") {
                 if line.hasPrefix("|---") { continue }
-                if !inTable { out += "<table>\n"; inTable = true; header = true }
+                if !inTable { out += "<div class=\"table\"><table>\n"; inTable = true; header = true }
                 let cells = splitRow(line)
                 let tag = header ? "th" : "td"
                 out += "<tr>" + cells.map { "<\(tag)>\(inline($0))</\(tag)>" }.joined() + "</tr>\n"
                 header = false
                 continue
             }
-            if inTable { out += "</table>\n"; inTable = false }
+            if inTable { out += "</table></div>\n"; inTable = false }
             if line.hasPrefix("- ") {
                 if !inList { out += "<ul>\n"; inList = true }
                 out += (inWarnings ? "<li class=\"warn\">" : "<li>") + "\(inline(String(line.dropFirst(2))))</li>\n"
@@ -63,7 +72,7 @@ public enum HTMLReport {
                 out += "<p>\(inline(line))</p>\n"
             }
         }
-        if inTable { out += "</table>\n" }
+        if inTable { out += "</table></div>\n" }
         if inList { out += "</ul>\n" }
         return out
     }
