@@ -218,12 +218,14 @@ def load_stage1(model, path):
         raw = raw.get("model_state_dict", raw)
         state = {k: v for k, v in raw.items() if k.startswith("backbone.")}
     own = model.backbone.state_dict()
-    state = {k[len("backbone."):]: v.reshape(own[k[len("backbone."):]].shape) if k[len("backbone."):] in own else v
-             for k, v in state.items()}
-    if own["conv1.weight"].shape != state.get("conv1.weight", torch.empty(0)).shape:
-        raise SystemExit(f"train.py: the stage-1 checkpoint {path} has conv1 "
-                         f"{tuple(state.get('conv1.weight', torch.empty(0)).shape)}, this --model needs "
-                         f"{tuple(own['conv1.weight'].shape)} (full: width 64, tiny: width 16)")
+    state = {k[len("backbone."):]: v for k, v in state.items()}
+    want = tuple(own["conv1.weight"].shape)
+    got = tuple(state["conv1.weight"].shape) if "conv1.weight" in state else None
+    if got != want:
+        raise SystemExit(f"train.py: the stage-1 checkpoint {path} has backbone conv1 {got}, --model needs {want} "
+                         f"(full: width 64, tiny: width 16)")
+    # Ablate stores BatchNorm's num_batches_tracked with one element; PyTorch's is 0-dimensional.
+    state = {k: v.reshape(own[k].shape) if k in own else v for k, v in state.items()}
     model.backbone.load_state_dict(state, strict=True)
 
 
