@@ -14,6 +14,9 @@ public struct CellCommand: Sendable, Equatable {
     public var execution: CommandExecution
     /// The cell's inputs as ASSIGN carries them (`InputFiles.register`); nil for none.
     public var inputs: [InputRef]?
+    /// The key each of the command's metrics lines must carry (ASSIGN `metric`): the sweep's metric, nil for
+    /// `val_macro_f1` (ASSIGN then looks as before).
+    public var metric: String? = nil
 
     public init(
         argv: [String], timeoutSeconds: Double?, params: CommandParams = .none, execution: CommandExecution = .none
@@ -90,9 +93,12 @@ public enum CommandPlaceholders {
             for (name, value) in cell.execution.env.sorted(by: { $0.key < $1.key }) {
                 execution.env[name] = try fill([value], values: values, variant: cell.variant).first ?? value
             }
-            commands[cell.id] = CellCommand(
+            var command = CellCommand(
                 argv: try fill(argv, values: values, variant: cell.variant), timeoutSeconds: cell.timeoutSeconds,
                 params: cell.params, execution: execution)
+            let metric = plan.sweep.metric.name
+            command.metric = metric == MetricCatalog.defaultName ? nil : metric
+            commands[cell.id] = command
         }
         return commands
     }

@@ -521,7 +521,8 @@ public struct Scheduler: Sendable {
                             command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds,
                             params: commands[id]?.paramsJSON, env: commands[id]?.assignEnv,
                             workdir: commands[id]?.execution.workdir, resumeFile: commands[id]?.execution.resumeFile,
-                            checkpoints: commands[id]?.execution.checkpoints, inputs: commands[id]?.inputs))))
+                            checkpoints: commands[id]?.execution.checkpoints, inputs: commands[id]?.inputs,
+                            metric: commands[id]?.metric))))
         }
         return actions
     }

@@ -225,6 +225,9 @@ private struct FieldChecker {
         if let patterns = assign.checkpoints, let problem = ExecutionField.checkpointsProblem(patterns) {
             failName("field 'checkpoints' \(problem)")
         }
+        if let metric = assign.metric, let problem = MetricKey.problem(metric) {
+            failName("field 'metric' \(problem)")
+        }
     }
 
     /// HELLO's `gpus` (`ExecutionField.gpusProblem`).

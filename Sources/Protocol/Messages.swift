@@ -189,11 +189,14 @@ public struct Assign: Codable, Sendable, Equatable {
     /// A command cell's inputs (`inputs:` of the sweep), each fetched by its artifact's hash and exposed as
     /// `ABLATE_INPUT_<NAME>`; nil (absent) for none. Checked at decode time (`InputsField`).
     public var inputs: [InputRef]?
+    /// The key every `metrics.jsonl` line of a command cell must carry as a number: the sweep's metric (`metric:`)
+    /// when it is not `val_macro_f1`; nil (absent): `val_macro_f1`. Checked at decode time (`MetricKey`).
+    public var metric: String?
     public init(
         cell: String, attempt: Int, variant: String, seed: UInt64, config: String, dataset: ArtifactRef?,
         stage1: ArtifactRef?, resume: ArtifactRef?, command: [String]? = nil, timeoutSeconds: Double? = nil,
         params: String? = nil, env: [String: String]? = nil, workdir: String? = nil, resumeFile: String? = nil,
-        checkpoints: [String]? = nil, inputs: [InputRef]? = nil
+        checkpoints: [String]? = nil, inputs: [InputRef]? = nil, metric: String? = nil
     ) {
         self.cell = cell
         self.attempt = attempt
@@ -211,6 +214,7 @@ public struct Assign: Codable, Sendable, Equatable {
         self.resumeFile = resumeFile
         self.checkpoints = checkpoints
         self.inputs = inputs
+        self.metric = metric
     }
 }
 

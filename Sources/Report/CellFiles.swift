@@ -123,57 +123,14 @@ struct CellPredictions: Sendable {
     }
 }
 
-/// Validation macro-F1 per epoch from a `metrics.jsonl`: a native record's `val.macro_f1`, or a command's
-/// top-level `val_macro_f1` (docs/bring-your-own-trainer.md).
-enum MetricsHistory {
-    private struct Line: Decodable {
-        struct Val: Decodable {
-            var macroF1: Double
-            enum CodingKeys: String, CodingKey { case macroF1 = "macro_f1" }
-        }
-        var epoch: Int
-        var macroF1: Double
-
-        enum CodingKeys: String, CodingKey {
-            case epoch, val
-            case valMacroF1 = "val_macro_f1"
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            epoch = try container.decode(Int.self, forKey: .epoch)
-            if let value = try container.decodeIfPresent(Double.self, forKey: .valMacroF1) {
-                macroF1 = value
-            } else {
-                macroF1 = try container.decode(Val.self, forKey: .val).macroF1
-            }
-        }
-    }
-
-    /// One value per epoch (the last line of an epoch wins); empty when the file is missing.
-    static func read(_ path: String) throws -> [EpochValue] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        var byEpoch: [Int: Double] = [:]
-        for (index, line) in text.split(separator: "\n").enumerated()
-        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            do {
-                let record = try JSONDecoder().decode(Line.self, from: Data(line.utf8))
-                byEpoch[record.epoch] = record.macroF1
-            } catch {
-                throw ReportError("\(path):\(index + 1): not an epoch record (\(error))")
-            }
-        }
-        return byEpoch.keys.sorted().compactMap { epoch in byEpoch[epoch].map { EpochValue(epoch: epoch, value: $0) } }
-    }
-}
-
 /// A command cell's epoch from its `metrics.jsonl` line (kept verbatim in its summary as `best_record` and
-/// `last_record`): `val_macro_f1`, and when the command reported them `val_macro_precision`, `val_macro_recall`,
+/// `last_record`): when the command reported them `val_macro_f1`, `val_macro_precision`, `val_macro_recall`,
 /// `val_accuracy`, `val_ece`, `val_loss`; every other metric is NaN, the per-class lists and the confusion empty.
 enum CommandRecord {
-    /// The metrics of `record` (a JSON object); nil when it has no integer `epoch` or no numeric `val_macro_f1`.
+    /// The metrics of `record` (a JSON object); nil when it has no integer `epoch`.
     static func metrics(_ record: [String: Any]) -> EpochMetrics? {
-        guard let epoch = record["epoch"] as? Int, let macroF1 = number(record["val_macro_f1"]) else { return nil }
+        guard let epoch = record["epoch"] as? Int else { return nil }
+        let macroF1 = number(record["val_macro_f1"]) ?? .nan
         func optional(_ key: String) -> Double { number(record[key]) ?? .nan }
         return EpochMetrics(
             epoch: epoch, macroF1: macroF1, macroPrecision: optional("val_macro_precision"),

@@ -202,7 +202,14 @@ public enum ReportLoader {
             last = digest.last.map(EpochMetrics.init)
         } else if facts.isCommand {
             let records = try CommandRecord.records(summary: summaryText)
-            guard let record = records.best.flatMap(CommandRecord.metrics), record.epoch == digest.bestEpoch else {
+            let summaryBest = records.best.flatMap(CommandRecord.metrics).flatMap {
+                $0.epoch == digest.bestEpoch && $0.macroF1.isFinite ? $0 : nil
+            }
+            // Judged on another metric, the lines need no val_macro_f1: the best epoch is picked below.
+            guard
+                let record = summaryBest
+                    ?? (metric.picksSummaryEpoch ? nil : records.last.flatMap(CommandRecord.metrics))
+            else {
                 throw ReportError("summary has no best epoch with a finite val_macro_f1")
             }
             best = record
@@ -220,8 +227,8 @@ public enum ReportLoader {
             blasCore: facts.blasCore, blasThreads: facts.blasThreads)
         let directory =
             "\(stateDirectory)/\(ResultsWriter.relativeDirectory(variant: record.variant, seed: record.seed))"
-        var history = try MetricsHistory.read("\(directory)/metrics.jsonl")
         let records = try MetricRecords.read("\(directory)/metrics.jsonl")
+        var history = records.values(of: MetricCatalog.defaultName)
         if history.isEmpty { history = [EpochValue(epoch: best.epoch, value: best.macroF1)] }
         // Another metric (or goal) than the summary's picks its own best epoch from the per-epoch records.
         var bestEpoch = digest.bestEpoch

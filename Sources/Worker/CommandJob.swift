@@ -279,7 +279,9 @@ private struct Session {
     init(spec: CommandJobSpec, inbox: WorkerInbox) {
         self.spec = spec
         self.inbox = inbox
-        watcher = OutputWatcher(directory: spec.outputDirectory, patterns: spec.patterns)
+        watcher = OutputWatcher(
+            directory: spec.outputDirectory, patterns: spec.patterns,
+            metric: spec.assign.metric ?? MetricCatalog.defaultName)
         output = CommandOutput(path: spec.logPath)
     }
 

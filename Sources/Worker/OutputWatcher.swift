@@ -27,8 +27,8 @@ public struct MetricsLineError: Error, CustomStringConvertible, Equatable {
 
 /// Watches a command's `$ABLATE_OUT` (docs/bring-your-own-trainer.md):
 /// - `metrics.jsonl`: each complete line (ended by a newline; at exit, also a last unterminated one) is one epoch:
-///   a JSON object with an integer `epoch` and a number `val_macro_f1`; `val_loss`, `train_loss`, `seconds` are
-///   read when present; the line is kept verbatim.
+///   a JSON object with an integer `epoch` and a number under `metric` (the sweep's metric, `val_macro_f1` by
+///   default); `val_macro_f1`, `val_loss`, `train_loss`, `seconds` are read when present; the line is kept verbatim.
 /// - files anywhere below whose base name matches one of `patterns` (shell globs; a pattern with a `/` matches the
 ///   path relative to the directory instead) and does not start with `.`:
 ///   a file is complete when its size, modification time and inode are unchanged between two polls and differ
@@ -47,15 +47,21 @@ public struct OutputWatcher: Sendable {
 
     public let directory: String
     public let patterns: [String]
+    /// The key every line must carry as a number.
+    public let metric: String
     private var metricsOffset: UInt64 = 0
     private var pending: [UInt8] = []
     private var lineNumber = 0
     private var lastSeen: [String: Signature] = [:]
     private var forwarded: [String: Signature] = [:]
 
-    public init(directory: String, patterns: [String] = OutputWatcher.defaultPatterns) {
+    public init(
+        directory: String, patterns: [String] = OutputWatcher.defaultPatterns,
+        metric: String = MetricCatalog.defaultName
+    ) {
         self.directory = directory
         self.patterns = patterns
+        self.metric = metric
     }
 
     /// New metrics lines and newly complete files since the last poll. `final` is the poll after the command
@@ -91,14 +97,14 @@ public struct OutputWatcher: Sendable {
             lineNumber += 1
             let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if text.isEmpty { continue }
-            out.append(try Self.parse(text, line: lineNumber))
+            out.append(try Self.parse(text, line: lineNumber, metric: metric))
         }
         return out
     }
 
     private struct Fields: Decodable {
         var epoch: Double
-        var valMacroF1: Double
+        var valMacroF1: Double?
         var valLoss: Double?
         var trainLoss: Double?
         var seconds: Double?
@@ -111,8 +117,10 @@ public struct OutputWatcher: Sendable {
         }
     }
 
-    /// One line of `metrics.jsonl`.
-    public static func parse(_ text: String, line: Int) throws(MetricsLineError) -> MetricsLine {
+    /// One line of `metrics.jsonl`; `metric` is the key it must carry as a number (`val_macro_f1` by default).
+    public static func parse(_ text: String, line: Int, metric: String = MetricCatalog.defaultName)
+        throws(MetricsLineError) -> MetricsLine
+    {
         guard text.hasPrefix("{") else { throw MetricsLineError(line: line, problem: "not a JSON object") }
         let fields: Fields
         do {
@@ -134,8 +142,19 @@ public struct OutputWatcher: Sendable {
         }
         let epoch = Int(fields.epoch)
         guard epoch >= 0 else { throw MetricsLineError(line: line, problem: "'epoch' is \(epoch), must be at least 0") }
+        if metric == MetricCatalog.defaultName {
+            guard fields.valMacroF1 != nil else { throw MetricsLineError(line: line, problem: "missing '\(metric)'") }
+        } else {
+            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            guard let value = object?[metric] else {
+                throw MetricsLineError(line: line, problem: "missing '\(metric)' (the sweep's metric)")
+            }
+            // A JSON boolean bridges to NSNumber too; its objCType is "c".
+            guard let number = value as? NSNumber, String(cString: number.objCType) != "c", number.doubleValue.isFinite
+            else { throw MetricsLineError(line: line, problem: "'\(metric)' is not a number") }
+        }
         return MetricsLine(
-            line: line, epoch: epoch, valMacroF1: fields.valMacroF1, valLoss: fields.valLoss ?? .nan,
+            line: line, epoch: epoch, valMacroF1: fields.valMacroF1 ?? .nan, valLoss: fields.valLoss ?? .nan,
             trainLoss: fields.trainLoss ?? .nan, seconds: fields.seconds ?? 0, record: text)
     }
 

@@ -91,6 +91,51 @@ final class MetricEndToEndTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("--tables \(state)/report.md"), refused.stderr)
     }
 
+    /// Lines that carry only the sweep's metric (no val_macro_f1): the worker requires that key instead (ASSIGN
+    /// `metric`), the report judges on it; a line without it fails the attempt with its line number.
+    func testLinesNeedOnlyTheSweepsMetric() throws {
+        let directory = TemporaryDirectory()
+        let dataset = try LocalCluster.dataset(in: directory)
+        directory.write(
+            "rmse.sh",
+            text: """
+                #!/bin/sh
+                out="$1"
+                if [ "$2" = broken ]; then echo '{"epoch": 1, "val_macro_f1": 0.5}' >> "$out/metrics.jsonl"; exit 0; fi
+                if [ "$2" = good ]; then r=3.$ABLATE_SEED; else r=5.$((ABLATE_SEED * 2)); fi
+                echo "{\\"epoch\\": 1, \\"val_rmse\\": 9.0}" >> "$out/metrics.jsonl"
+                echo "{\\"epoch\\": 2, \\"val_rmse\\": $r}" >> "$out/metrics.jsonl"
+
+                """)
+        directory.write(
+            "rmse.yaml",
+            text: """
+                name: rmse
+                dataset: \(dataset)
+                baseline: base
+                seeds: [1, 2, 3]
+                max_attempts: 1
+                train: {epochs: 2, command: [/bin/sh, "\(directory.file("rmse.sh"))", "{out}", "{variant}"]}
+                variants:
+                  base: {loss: cb_focal}
+                  good: {loss: poly, epsilon: 1.0}
+                  broken: {loss: focal}
+                significance: {resamples: 200}
+                metric: {name: val_rmse, goal: min, unit: levels, threshold: 0.5}
+
+                """)
+        let state = directory.file("state")
+        let run = try AblateBinary.run([
+            "local", "--sweep", directory.file("rmse.yaml"), "--state", state, "--workers", "2",
+        ])
+        XCTAssertEqual(run.status, 1, "the broken variant's cells failed: \(run.stderr)")
+        XCTAssertTrue(run.stdout.contains("missing 'val_rmse' (the sweep's metric)"), run.stdout)
+        let row = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("| good |") }, run.stdout)
+        XCTAssertTrue(row.contains("**better**"), String(row))
+        let cells = try String(contentsOfFile: "\(state)/cells.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(cells.count, 1 + 6, "base and good, 3 seeds each")
+    }
+
     /// Adaptive seeds follow the metric: macro-F1 is the same for both variants (on it, `good` would stay
     /// undecided and collect seeds up to `max`), but val_bd_rate decides `good` better at the 2 initial seeds, so the
     /// coordinator adds no seed and `ablate status` says so.

@@ -66,6 +66,25 @@ final class OutputWatcherTests: XCTestCase {
         }
     }
 
+    /// Under another sweep metric a line needs that key (a finite number, not a boolean), not val_macro_f1.
+    func testLinesNeedTheSweepsMetricInsteadOfMacroF1() throws {
+        let line = try OutputWatcher.parse(#"{"epoch": 2, "val_rmse": 3.5}"#, line: 4, metric: "val_rmse")
+        XCTAssertEqual(line.epoch, 2)
+        XCTAssertTrue(line.valMacroF1.isNaN)
+        for (text, problem) in [
+            (#"{"epoch": 2, "val_macro_f1": 0.5}"#, "missing 'val_rmse' (the sweep's metric)"),
+            (#"{"epoch": 2, "val_rmse": true}"#, "'val_rmse' is not a number"),
+            (#"{"epoch": 2, "val_rmse": "3"}"#, "'val_rmse' is not a number"),
+        ] {
+            XCTAssertThrowsError(try OutputWatcher.parse(text, line: 4, metric: "val_rmse")) { error in
+                XCTAssertEqual("\(error)", "metrics.jsonl line 4: \(problem)")
+            }
+        }
+        XCTAssertThrowsError(try OutputWatcher.parse(#"{"epoch": 2, "val_rmse": 3.5}"#, line: 1)) { error in
+            XCTAssertEqual("\(error)", "metrics.jsonl line 1: missing 'val_macro_f1'", "the default still needs it")
+        }
+    }
+
     func testAFileIsCompleteWhenUnchangedAcrossTwoPollsAndAgainAfterEachChange() throws {
         let directory = TemporaryDirectory()
         var watcher = OutputWatcher(directory: directory.path)

@@ -11,8 +11,8 @@ so every run of a sweep scores the same noisy blocks and the report can pair the
 
 Under an Ablate worker it follows docs/bring-your-own-trainer.md: the dataset is `$ABLATE_DATASET`, the params
 arrive as flags (and in `$ABLATE_OUT/params.json`), each epoch appends a line to `$ABLATE_OUT/metrics.jsonl` with
-`val_rmse` (the mean over validation blocks of each block's RMSE) and `val_macro_f1: 0` (required by the
-contract, meaningless here), `last.pt` is the resume point, and `predictions.h5` holds each validation block's
+`val_rmse` (the mean over validation blocks of each block's RMSE; the sweep's metric, so the only metric key a
+line needs), `last.pt` is the resume point, and `predictions.h5` holds each validation block's
 RMSE at the best epoch as `score`, for the report's row-level tests.
 """
 import argparse
@@ -148,7 +148,7 @@ def main(argv=None):
                       "torch_rng": torch.get_rng_state(), "progress": dict(progress)}
         save_atomic(lambda p: torch.save(checkpoint, p), os.path.join(args.out, "last.pt"))
         mse = float(((denoised - val) ** 2).mean())
-        record = {"epoch": epoch, "val_macro_f1": 0, "val_rmse": rmse,
+        record = {"epoch": epoch, "val_rmse": rmse,
                   "val_psnr_db": 10 * np.log10(1.0 / max(mse, 1e-12)), "val_rmse_noisy": noisy_rmse,
                   "train_loss": total / max(1, batches), "lr": args.lr, "seconds": time.time() - started}
         with open(os.path.join(args.out, "metrics.jsonl"), "a") as f:
