@@ -43,14 +43,19 @@ public enum DashboardCurves {
         public var seed: String
         public var stage: String
         public var state: String
+        /// Whether the cell is one of the compared variants' (false for the stage-1 job the others start from).
+        public var compared: Bool
         public var epochs: [Point]
 
-        public init(cell: String, variant: String, seed: String, stage: String, state: String, epochs: [Point]) {
+        public init(
+            cell: String, variant: String, seed: String, stage: String, state: String, compared: Bool, epochs: [Point]
+        ) {
             self.cell = cell
             self.variant = variant
             self.seed = seed
             self.stage = stage
             self.state = state
+            self.compared = compared
             self.epochs = epochs
         }
     }
@@ -97,7 +102,8 @@ public enum DashboardCurves {
         return double
     }
 
-    /// The JSON document: `{"metric": {"name", "goal"}, "cells": [{cell, variant, seed, stage, state, epochs}]}`.
+    /// The JSON document: `{"metric": {"name", "goal"}, "cells": [{cell, variant, seed, stage, state, compared,
+    /// epochs}]}`.
     public static func json(curves: [Curve], metric: SweepMetric) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

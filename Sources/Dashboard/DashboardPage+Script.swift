@@ -148,9 +148,10 @@ extension DashboardPage {
           const metric = curves.metric ? curves.metric.name : "val_macro_f1";
           document.getElementById("metric-title").textContent = "Validation " + metric + " per epoch" +
             (curves.metric && curves.metric.goal === "min" ? " (lower is better)" : "");
-          for (const c of curves.cells) colourOf(c.variant);
-          chart("chart-metric", "legend-metric", curves.cells, "metric", metric);
-          chart("chart-loss", "legend-loss", curves.cells, "train_loss", "train loss");
+          const compared = curves.cells.filter((c) => c.compared);
+          for (const c of compared) colourOf(c.variant);
+          chart("chart-metric", "legend-metric", compared, "metric", metric);
+          chart("chart-loss", "legend-loss", compared, "train_loss", "train loss");
         }
 
         function renderReport(report, text) {

@@ -100,7 +100,8 @@ public final class DashboardRefresher: @unchecked Sendable {
             curves.append(
                 DashboardCurves.Curve(
                     cell: cell.id, variant: cell.variant, seed: String(cell.seed), stage: cell.stage,
-                    state: cell.state.rawValue, epochs: try points(cell, ledger: ledger, metric: metric.name)))
+                    state: cell.state.rawValue, compared: cell.variant != SweepPlan.stage1VariantName,
+                    epochs: try points(cell, ledger: ledger, metric: metric.name)))
         }
         return DashboardSnapshot(
             status: Array(status.utf8), curves: try DashboardCurves.json(curves: curves, metric: metric),

@@ -128,8 +128,10 @@ final class DashboardEndToEndTests: XCTestCase {
         try cluster.startCoordinator(
             sweep: sweep,
             arguments: ["--keep-serving", "--http", "0.0.0.0:\(port)", "--http-token-file", directory.file("token")])
-        try cluster.wait("the dashboard to listen", timeout: 30) {
-            (try? HTTPProbe.request(address, port, "/api/status").status) == 401
+        let authorized = ["Authorization": "Bearer \(secret)"]
+        try cluster.wait("the dashboard's first status", timeout: 30) {
+            let reply = try? HTTPProbe.request(address, port, "/api/status", headers: authorized)
+            return reply?.status == 200 && reply?.body.contains("\"sweep\":\"guarded\"") == true
         }
         let refused = try HTTPProbe.request(address, port, "/api/status")
         XCTAssertEqual(refused.status, 401)
@@ -138,14 +140,14 @@ final class DashboardEndToEndTests: XCTestCase {
         XCTAssertEqual(
             try HTTPProbe.request(address, port, "/api/status", headers: ["Authorization": "Bearer wrong"]).status, 401)
         XCTAssertEqual(try HTTPProbe.request(address, port, "/api/status?token=\(secret)x").status, 401)
-        let bearer = try HTTPProbe.request(address, port, "/api/status", headers: ["Authorization": "Bearer \(secret)"])
+        let bearer = try HTTPProbe.request(address, port, "/api/status", headers: authorized)
         XCTAssertEqual(bearer.status, 200)
         XCTAssertTrue(bearer.body.contains("\"sweep\":\"guarded\""), bearer.body)
         XCTAssertEqual(try HTTPProbe.request(address, port, "/?token=\(secret)").status, 200)
         XCTAssertEqual(try HTTPProbe.request(address, port, "/api/curves?token=\(secret)").status, 200)
         XCTAssertEqual(
             try HTTPProbe.request(
-                address, port, "/api/status", method: "DELETE", headers: ["Authorization": "Bearer \(secret)"]
+                address, port, "/api/status", method: "DELETE", headers: authorized
             ).status, 405)
         // This machine itself, over loopback, needs no token.
         XCTAssertEqual(try HTTPProbe.request("127.0.0.1", port, "/api/status").status, 200)

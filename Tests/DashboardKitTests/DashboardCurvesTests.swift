@@ -39,12 +39,13 @@ final class DashboardCurvesTests: XCTestCase {
     func testJSONDocument() throws {
         let curve = DashboardCurves.Curve(
             cell: "c1", variant: "a", seed: "18446744073709551615", stage: "ablation", state: "running",
-            epochs: [.init(epoch: 1, metric: 0.5, trainLoss: nil, valLoss: nil)])
+            compared: true, epochs: [.init(epoch: 1, metric: 0.5, trainLoss: nil, valLoss: nil)])
         let bytes = try DashboardCurves.json(curves: [curve], metric: SweepMetric(name: "val_loss", goal: .min))
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         XCTAssertEqual((object["metric"] as? [String: String])?["goal"], "min")
         let cells = try XCTUnwrap(object["cells"] as? [[String: Any]])
         XCTAssertEqual(cells.first?["seed"] as? String, "18446744073709551615")
+        XCTAssertEqual(cells.first?["compared"] as? Bool, true)
         let epoch = try XCTUnwrap((cells.first?["epochs"] as? [[String: Any]])?.first)
         XCTAssertEqual(epoch["metric"] as? Double, 0.5)
         XCTAssertTrue(epoch["train_loss"] is NSNull)
