@@ -63,6 +63,9 @@ final class DashboardEndToEndTests: XCTestCase {
         XCTAssertTrue(page.headers.lowercased().contains("content-type: text/html"), page.headers)
         XCTAssertTrue(page.body.hasPrefix("<!DOCTYPE html>"))
         XCTAssertFalse(page.body.contains("src=\"http"), "the page loads nothing from elsewhere")
+        let head = try HTTPProbe.request("127.0.0.1", port, "/", method: "HEAD")
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.body, "", "HEAD has no body")
         XCTAssertEqual(try HTTPProbe.request("127.0.0.1", port, "/api/report").status, 404, "no report yet")
         XCTAssertEqual(try HTTPProbe.request("127.0.0.1", port, "/nothing").status, 404)
         XCTAssertEqual(try HTTPProbe.request("127.0.0.1", port, "/", method: "POST").status, 405)
@@ -90,6 +93,16 @@ final class DashboardEndToEndTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(shownEpoch, ledgerEpoch)
         XCTAssertLessThan(lag, 20, "the DOM dump took too long")
         XCTAssertTrue(second.contains("<path d=\"M"), "learning curves are drawn")
+        let curves = try HTTPProbe.request("127.0.0.1", port, "/api/curves")
+        let curvesObject = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(curves.body.utf8)) as? [String: Any])
+        let curve = try XCTUnwrap(
+            (curvesObject["cells"] as? [[String: Any]])?.first { $0["cell"] as? String == cell })
+        let points = try XCTUnwrap(curve["epochs"] as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(points.count, ledgerEpoch)
+        XCTAssertEqual(points.first?["epoch"] as? Int, 1)
+        XCTAssertNotNil(points.first?["metric"] as? Double, "the epoch's validation macro-F1")
+        XCTAssertNotNil(points.first?["train_loss"] as? Double)
         XCTAssertTrue(second.contains("data-cell=\"\(cell)\" data-epoch=\"\(shownEpoch)\" data-variant=\"a\""))
 
         // When the sweep is done the report arrives: the verdict table and the report's figures.
@@ -153,7 +166,7 @@ final class DashboardEndToEndTests: XCTestCase {
         XCTAssertEqual(try HTTPProbe.request("127.0.0.1", port, "/api/status").status, 200)
     }
 
-    func testNonLoopbackWithoutATokenFileIsRefusedBeforeAnythingIsWritten() throws {
+    func testRefusedSettingsAndABusyPortLeaveNothingBehind() throws {
         let directory = TemporaryDirectory()
         let sweep = try LocalCluster.tinySweep(in: directory, name: "refused")
         directory.write("short-token", text: "too short\n")
@@ -193,6 +206,16 @@ final class DashboardEndToEndTests: XCTestCase {
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "one line: \(result.stderr)")
             XCTAssertEqual(result.stdout, "")
         }
+        // A port another process holds: one line, and the state directory is not created either.
+        let (held, heldPort) = try HTTPProbe.listeningSocket()
+        defer { close(held) }
+        let busy = try AblateBinary.run([
+            "coordinator", "--sweep", sweep, "--state", directory.file("state-e"), "--bind", "tcp://127.0.0.1:0",
+            "--http", "127.0.0.1:\(heldPort)",
+        ])
+        XCTAssertNotEqual(busy.status, 0)
+        XCTAssertTrue(busy.stderr.hasPrefix("Error: --http 127.0.0.1:\(heldPort): cannot listen: "), busy.stderr)
+        XCTAssertEqual(busy.stderr.split(separator: "\n").count, 1, "one line: \(busy.stderr)")
         XCTAssertEqual(directory.entries().filter { $0.hasPrefix("state-") }, [], "no state directory left")
     }
 }

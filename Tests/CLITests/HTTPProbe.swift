@@ -50,8 +50,14 @@ enum HTTPProbe {
 
     /// A TCP port free on 127.0.0.1 right now (bound to port 0 and released).
     static func freePort() throws -> Int {
+        let (fd, port) = try listeningSocket()
+        close(fd)
+        return port
+    }
+
+    /// A socket listening on a free port of every IPv4 address, and the port; the caller closes it.
+    static func listeningSocket() throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
@@ -62,8 +68,11 @@ enum HTTPProbe {
                 bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
-        guard bound else { throw ProbeError(message: "cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound, listen(fd, 1) == 0 else {
+            close(fd)
+            throw ProbeError(message: "cannot find a free port")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// This machine's first non-loopback IPv4 address of an interface that is up, nil when it has none.
