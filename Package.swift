@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "DashboardKit",
             dependencies: [
-                "CoordinatorKit", "RunSpec", "AblateSupport",
+                "CoordinatorKit", "RunSpec",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

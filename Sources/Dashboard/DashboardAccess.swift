@@ -20,9 +20,12 @@ public struct DashboardAccess: Sendable {
         case methodNotAllowed
     }
 
+    /// The address the dashboard listens on (its host and port are allowed Host headers).
     public let bind: HTTPBindAddress
+    /// The token, when one is configured.
     public let token: DashboardToken?
 
+    /// The rule for a dashboard at `bind`, with `token` if any.
     public init(bind: HTTPBindAddress, token: DashboardToken?) {
         self.bind = bind
         self.token = token

@@ -8,9 +8,13 @@ import RunSpec
 public enum DashboardCurves {
     /// One epoch's point: the sweep's metric, training loss and validation loss (nil where the record lacks them).
     public struct Point: Sendable, Equatable, Encodable {
+        /// 1-based epoch number.
         public var epoch: Int
+        /// The sweep's metric in the epoch record.
         public var metric: Double?
+        /// The record's training loss.
         public var trainLoss: Double?
+        /// The record's validation loss.
         public var valLoss: Double?
 
         enum CodingKeys: String, CodingKey {
@@ -19,6 +23,7 @@ public enum DashboardCurves {
             case valLoss = "val_loss"
         }
 
+        /// A point from its values.
         public init(epoch: Int, metric: Double?, trainLoss: Double?, valLoss: Double?) {
             self.epoch = epoch
             self.metric = metric
@@ -26,6 +31,7 @@ public enum DashboardCurves {
             self.valLoss = valLoss
         }
 
+        /// Encodes every key, `null` for a missing value.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(epoch, forKey: .epoch)
@@ -37,16 +43,21 @@ public enum DashboardCurves {
 
     /// One cell's curve.
     public struct Curve: Sendable, Equatable, Encodable {
+        /// The cell's id.
         public var cell: String
+        /// The cell's variant (`stage1` for the stage-1 job).
         public var variant: String
         /// A string: seeds are 64-bit.
         public var seed: String
+        /// The cell's stage and its state (`pending`, `running`, `done`, `failed`).
         public var stage: String
         public var state: String
         /// Whether the cell is one of the compared variants' (false for the stage-1 job the others start from).
         public var compared: Bool
+        /// Its points, by epoch.
         public var epochs: [Point]
 
+        /// A curve from its parts.
         public init(
             cell: String, variant: String, seed: String, stage: String, state: String, compared: Bool, epochs: [Point]
         ) {

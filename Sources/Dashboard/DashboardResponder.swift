@@ -14,12 +14,14 @@ public struct DashboardResponder: HTTPResponder {
     let store: DashboardSnapshotStore
     let page: ByteBuffer
 
+    /// Routes answering under `access` from `store`'s snapshot.
     public init(access: DashboardAccess, store: DashboardSnapshotStore) {
         self.access = access
         self.store = store
         page = ByteBuffer(string: DashboardPage.html)
     }
 
+    /// The answer to one request: a refusal, or bytes of the page or the snapshot.
     public func respond(to request: Request, context: DashboardContext) async throws -> Response {
         let decision = access.decide(
             method: request.method.rawValue, peerIsLoopback: context.peerIsLoopback,

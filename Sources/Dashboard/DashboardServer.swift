@@ -11,7 +11,9 @@ import Logging
 /// `Thread` (`DashboardRefresher`), the only place that touches SQLite or files. The task that awaits the
 /// application does no work of its own.
 public final class DashboardServer: @unchecked Sendable {
+    /// Where it listens.
     public let address: HTTPBindAddress
+    /// The snapshot the handlers serve and the refresher replaces.
     public let store = DashboardSnapshotStore()
     private let access: DashboardAccess
     private let logger: Logger

@@ -22,6 +22,7 @@ public struct DashboardSnapshot: Sendable, Equatable {
         curves: Array(#"{"cells":[],"metric":{"goal":"max","name":"val_macro_f1"}}"#.utf8), reportJSON: nil,
         reportHTML: nil, builtAt: 0)
 
+    /// A snapshot from its parts.
     public init(status: [UInt8], curves: [UInt8], reportJSON: [UInt8]?, reportHTML: [UInt8]?, builtAt: Double) {
         self.status = status
         self.curves = curves
@@ -36,6 +37,7 @@ public struct DashboardSnapshot: Sendable, Equatable {
 public final class DashboardSnapshotStore: Sendable {
     private let current = Mutex(DashboardSnapshot.starting)
 
+    /// A store holding `DashboardSnapshot.starting`.
     public init() {}
 
     /// The latest snapshot.

@@ -6,6 +6,7 @@ public struct DashboardToken: Sendable, Equatable {
     /// The shortest token accepted.
     public static let minimumLength = 32
 
+    /// The secret itself.
     public let value: String
 
     /// A token from its text (trimmed); nil when shorter than `minimumLength` or containing whitespace inside.

@@ -6,8 +6,10 @@ import Foundation
 public struct HTTPBindAddress: Sendable, Equatable, CustomStringConvertible {
     /// The host as given, without the brackets of an IPv6 address.
     public var host: String
+    /// 1…65535.
     public var port: Int
 
+    /// An address from its parts (not checked).
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
