@@ -107,6 +107,7 @@ struct CoordinatorCommand: ParsableCommand {
                     return true
                 })
         } catch {
+            http?.stopRefreshing()
             guard !listening else { throw error }
             try? setup.ledger.close()
             undo.undo(holdingLock: true)
@@ -115,6 +116,8 @@ struct CoordinatorCommand: ParsableCommand {
             }
             throw error
         }
+        // The dashboard's reader closes before the ledger does (it keeps serving its last snapshot).
+        http?.stopRefreshing()
         // A background refresh still computing is dropped (nothing it builds is written after `close`); FinalReport
         // builds and writes the final report.
         refresher.close()

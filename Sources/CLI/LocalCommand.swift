@@ -95,7 +95,14 @@ struct LocalCommand: ParsableCommand {
             for child in children where child.isRunning { child.terminate() }
             for child in children { child.waitUntilExit() }
         }
-        try server.run(untilFinished: true, shouldStop: { stop.isRaised })
+        do {
+            try server.run(untilFinished: true, shouldStop: { stop.isRaised })
+        } catch {
+            http?.stopRefreshing()
+            throw error
+        }
+        // The dashboard's reader closes before the ledger does (it keeps serving its last snapshot).
+        http?.stopRefreshing()
         // The workers have nothing left to do: they stop while the final report is computed.
         for child in children where child.isRunning { child.terminate() }
         display.final(server.state)

@@ -3,6 +3,7 @@ import CoordinatorKit
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Serves the dashboard of one state directory at `--http HOST:PORT`.
 ///
@@ -18,6 +19,9 @@ public final class DashboardServer: @unchecked Sendable {
     private let access: DashboardAccess
     private let logger: Logger
     private var task: Task<Void, Never>?
+    private var group: ServiceGroup?
+    /// Set when the application's task has ended.
+    private let ended = ListenOutcome()
     private var refresher: DashboardRefresher?
 
     /// A server for `address`; `token` is required by the caller's rule for a non-loopback address.
@@ -39,12 +43,18 @@ public final class DashboardServer: @unchecked Sendable {
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { _ in outcome.set(nil) },
             logger: serverLogger)
+        // Run in a group of our own (no signal handlers: the command owns SIGINT/SIGTERM) so that `stop` can shut
+        // the server down gracefully instead of cancelling it.
+        let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: serverLogger))
+        self.group = group
+        let ended = self.ended
         task = Task.detached {
             do {
-                try await application.run()
+                try await group.run()
             } catch {
                 outcome.set("\(error)")
             }
+            ended.set(nil)
         }
         switch outcome.wait(timeout: timeout) {
         case .some(nil):
@@ -72,12 +82,23 @@ public final class DashboardServer: @unchecked Sendable {
         refresher.start()
     }
 
-    /// Stops the refresher and the listener.
-    public func stop() {
+    /// Stops the refresher and closes its ledger connection; the listener keeps serving the last snapshot. Called
+    /// before the coordinator closes its ledger, so that the writer is the last connection and SQLite removes its
+    /// WAL files as it does without a dashboard.
+    public func stopRefreshing() {
         refresher?.stop()
         refresher = nil
-        task?.cancel()
+    }
+
+    /// Stops the refresher and the listener (a graceful shutdown: requests in flight finish; at most `timeout`
+    /// seconds are waited for).
+    public func stop(timeout: Double = 5) {
+        stopRefreshing()
+        guard let group, task != nil else { return }
+        Task.detached { await group.triggerGracefulShutdown() }
+        _ = ended.wait(timeout: timeout)
         task = nil
+        self.group = nil
     }
 
     /// The operating system's reason inside a NIO bind error (`Address already in use`), else the error text.
