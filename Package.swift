@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages)
@@ -73,6 +75,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Report"),
+        // The coordinator's read-only live dashboard (HTTP on Hummingbird/SwiftNIO); never imports the trainer.
+        .target(
+            name: "DashboardKit",
+            dependencies: [
+                "CoordinatorKit", "RunSpec",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Dashboard"),
         // Benchmarks of the product's parts (`ablate bench`), apart from the product modules.
         .target(
             name: "AblateBench",
@@ -85,7 +97,7 @@ let package = Package(
             name: "AblateCLI",
             dependencies: [
                 "RunSpec", "DatasetKit", "HDF5Kit", "WireProtocol", "TransferKit", "NN", "WorkerKit", "CoordinatorKit",
-                "ReportKit", "AblateBench", "AblateSupport", "AblateLog",
+                "ReportKit", "AblateBench", "AblateSupport", "AblateLog", "DashboardKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -137,6 +149,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/ReportKitTests", resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "DashboardKitTests", dependencies: ["DashboardKit", "CoordinatorKit", "TestSupport"],
+            path: "Tests/DashboardKitTests"),
         .testTarget(
             name: "CLITests",
             dependencies: [

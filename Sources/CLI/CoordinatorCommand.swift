@@ -34,11 +34,13 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).")
     var keepServing = false
     @OptionGroup var curve: CurveServerOptions
+    @OptionGroup var dashboard: HTTPOptions
     @OptionGroup var fault: FaultOptions
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
         try EndpointSyntax.check(bind, option: "--bind", bind: true)
+        try dashboard.check()
     }
 
     func run() throws {
@@ -57,6 +59,9 @@ struct CoordinatorCommand: ParsableCommand {
         let stop = StopSignal()
         let hangup = HangupSignal()
         let notifier = SystemdNotifier()
+        // Listening first: a port that cannot be bound stops the start before the state directory is touched.
+        let http = try dashboard.listen(logger: logger)
+        defer { http?.stop() }
         // A start that fails before listening (a bad sweep or file, a bind that fails) leaves --state as it was.
         let undo = StateDirectoryUndo(state)
         let setup: CoordinatorSetup
@@ -76,6 +81,7 @@ struct CoordinatorCommand: ParsableCommand {
             undo.undo(holdingLock: true)
             throw error
         }
+        http?.startRefreshing(stateDirectory: state, notes: AdaptiveStatus.lines)
         var listening = false
         server.security = security
         server.shouldReloadKeys = { hangup.take() }
@@ -101,6 +107,7 @@ struct CoordinatorCommand: ParsableCommand {
                     return true
                 })
         } catch {
+            http?.stopRefreshing()
             guard !listening else { throw error }
             try? setup.ledger.close()
             undo.undo(holdingLock: true)
@@ -109,6 +116,8 @@ struct CoordinatorCommand: ParsableCommand {
             }
             throw error
         }
+        // The dashboard's reader closes before the ledger does (it keeps serving its last snapshot).
+        http?.stopRefreshing()
         // A background refresh still computing is dropped (nothing it builds is written after `close`); FinalReport
         // builds and writes the final report.
         refresher.close()

@@ -25,12 +25,14 @@ struct LocalCommand: ParsableCommand {
     @Option(name: [.short, .long], parsing: .unconditional, help: "Worker processes.") var workers = 2
     @Option(name: [.short, .long], parsing: .unconditional, help: "Compute threads per worker.") var threads = 1
     @Option(help: "State directory (default ablate-demo with --demo, else ablate-state).") var state: String?
+    @OptionGroup var dashboard: HTTPOptions
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
         guard (sweep == nil) == demo else { throw ValidationError("give either --sweep FILE or --demo") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1, got \(workers)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        try dashboard.check()
     }
 
     func run() throws {
@@ -38,6 +40,9 @@ struct LocalCommand: ParsableCommand {
         // This process's own lines on standard output; the coordinator loop's and the report's in STATE/logs/coordinator.log.
         let logger = Logger(label: "coordinator")
         let stateDirectory = CoordinatorSetup.absolute(state ?? (demo ? "ablate-demo" : "ablate-state"))
+        // Listening first: a port that cannot be bound stops the start before the state directory is touched.
+        let http = try dashboard.listen(logger: logger)
+        defer { http?.stop() }
         // A start that fails (a bad sweep or file) leaves the state directory as it was.
         let undo = StateDirectoryUndo(stateDirectory)
         let setup: CoordinatorSetup
@@ -63,6 +68,9 @@ struct LocalCommand: ParsableCommand {
             undo.undo(holdingLock: true)
             throw error
         }
+        http?.startRefreshing(
+            stateDirectory: stateDirectory, logger: AblateLogging.logger("dashboard", to: coordinatorLog),
+            notes: AdaptiveStatus.lines)
         let stop = StopSignal()
         var children: [Process] = []
         server.onListening = { endpoint in
@@ -87,7 +95,14 @@ struct LocalCommand: ParsableCommand {
             for child in children where child.isRunning { child.terminate() }
             for child in children { child.waitUntilExit() }
         }
-        try server.run(untilFinished: true, shouldStop: { stop.isRaised })
+        do {
+            try server.run(untilFinished: true, shouldStop: { stop.isRaised })
+        } catch {
+            http?.stopRefreshing()
+            throw error
+        }
+        // The dashboard's reader closes before the ledger does (it keeps serving its last snapshot).
+        http?.stopRefreshing()
         // The workers have nothing left to do: they stop while the final report is computed.
         for child in children where child.isRunning { child.terminate() }
         display.final(server.state)
