@@ -86,6 +86,15 @@ final class DashboardEndToEndTests: XCTestCase {
             return ledgerEpoch >= 1
         }
         let seen = Date()
+        // The server's snapshot (refreshed each second) has it first; Chromium's virtual time can run ahead of the
+        // wall clock, so the page is loaded once the API serves the epoch (the lag below still counts from the ledger).
+        try cluster.wait("the epoch in /api/curves", timeout: 10) {
+            guard let body = try? HTTPProbe.request("127.0.0.1", port, "/api/curves").body,
+                let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                let entry = (object["cells"] as? [[String: Any]])?.first(where: { $0["cell"] as? String == cell })
+            else { return false }
+            return ((entry["epochs"] as? [Any])?.count ?? 0) >= ledgerEpoch
+        }
         let second = try chromium.dumpDOM(url, budgetMs: 3000)
         let shownEpoch = try XCTUnwrap(Self.domEpoch(second, cell: cell), String(second.prefix(3000)))
         let lag = Date().timeIntervalSince(seen)
