@@ -79,11 +79,7 @@ struct LedgerUpgradeCommand: ParsableCommand {
     @Option(help: "State directory of a stopped coordinator.") var state: String
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: Ledger.filePath(in: state)) else {
-            throw RunFailure(message: "--state \(state): no ledger.sqlite there (not a coordinator's state directory)")
-        }
-        let lock: StateLock
-        do { lock = try StateLock(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
+        let lock = try StoppedStateDirectory.lock(state)
         defer { withExtendedLifetime(lock) {} }
         let upgrade: Ledger.Upgrade
         do { upgrade = try Ledger.upgrade(directory: state) } catch { throw RunFailure(message: "\(error)") }

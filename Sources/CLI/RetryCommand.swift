@@ -32,11 +32,7 @@ struct RetryCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: Ledger.filePath(in: state)) else {
-            throw RunFailure(message: "--state \(state): no ledger.sqlite there (not a coordinator's state directory)")
-        }
-        let lock: StateLock
-        do { lock = try StateLock(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
+        let lock = try StoppedStateDirectory.lock(state)
         defer { withExtendedLifetime(lock) {} }
         let retried: [CellRecord]
         do {
