@@ -55,7 +55,7 @@ public enum TidyExports {
             let best = cell.best
             let provenance = cell.provenance
             var row: [String: TidyValue] = [
-                "variant": .text(cell.variant), "seed": .integer(Int(clamping: cell.seed)),
+                "variant": .text(cell.variant), "seed": .unsigned(cell.seed),
                 "cell_id": .text(cell.cellID),
                 "status": .text(cell.status), "metric": .text(metric.name), "metric_goal": .text(metric.goal.rawValue),
                 "metric_unit": .text(metric.unit), "metric_value": .number(cell.metric),
@@ -195,7 +195,7 @@ public enum TidyExports {
         for cell in report.cells {
             for point in cell.epochs {
                 var row: [String: TidyValue] = [
-                    "variant": .text(cell.variant), "seed": .integer(Int(clamping: cell.seed)),
+                    "variant": .text(cell.variant), "seed": .unsigned(cell.seed),
                     "cell_id": .text(cell.cellID), "epoch": .integer(point.epoch),
                     "is_best_epoch": .boolean(point.epoch == cell.bestEpoch),
                 ]

@@ -16,6 +16,8 @@ public enum TidyType: String, Sendable, Equatable {
 /// One field of a tidy table; `missing` is the empty field (a value that does not apply or was not recorded).
 public enum TidyValue: Sendable, Equatable {
     case integer(Int)
+    /// An integer column's value beyond `Int` (a seed of 2⁶³ or more); written like any integer.
+    case unsigned(UInt64)
     case float(Double)
     case boolean(Bool)
     case text(String)
@@ -37,6 +39,7 @@ public enum TidyValue: Sendable, Equatable {
     var field: String {
         switch self {
         case .integer(let value): return String(value)
+        case .unsigned(let value): return String(value)
         case .float(let value): return "\(value)"
         case .boolean(let value): return value ? "true" : "false"
         case .text(let value): return TidyTable.quote(value)
@@ -47,7 +50,8 @@ public enum TidyValue: Sendable, Equatable {
     /// Whether this value may stand in a column of `type`.
     func fits(_ type: TidyType) -> Bool {
         switch (self, type) {
-        case (.missing, _), (.integer, .integer), (.integer, .float), (.float, .float), (.boolean, .boolean),
+        case (.missing, _), (.integer, .integer), (.integer, .float), (.unsigned, .integer), (.unsigned, .float),
+            (.float, .float), (.boolean, .boolean),
             (.text, .text):
             return true
         default: return false
@@ -143,6 +147,7 @@ enum TidyObjectColumns {
         if value.fits(type) { return value }
         switch value {
         case .integer(let v): return .text(String(v))
+        case .unsigned(let v): return .text(String(v))
         case .float(let v): return .text("\(v)")
         case .boolean(let v): return .text(v ? "true" : "false")
         case .text, .missing: return value
