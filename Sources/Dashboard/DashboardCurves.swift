@@ -91,26 +91,11 @@ public enum DashboardCurves {
             let train = object["train"] as? [String: Any]
             let val = object["val"] as? [String: Any]
             byEpoch[epoch] = Point(
-                epoch: epoch, metric: value(of: metric, in: object),
-                trainLoss: finite(train?["loss"] ?? object["train_loss"]),
-                valLoss: finite(val?["loss"] ?? object["val_loss"]))
+                epoch: epoch, metric: MetricCatalog.value(of: metric, in: object),
+                trainLoss: MetricCatalog.finite(train?["loss"] ?? object["train_loss"]),
+                valLoss: MetricCatalog.finite(val?["loss"] ?? object["val_loss"]))
         }
         return byEpoch.keys.sorted().compactMap { byEpoch[$0] }
-    }
-
-    /// The value of `metric` in an epoch record: its top-level key (a command's line), else for a native metric
-    /// the field of the record's `val` object.
-    static func value(of metric: String, in record: [String: Any]) -> Double? {
-        if let value = finite(record[metric]) { return value }
-        guard let field = MetricCatalog.native.first(where: { $0.name == metric })?.field,
-            let val = record["val"] as? [String: Any]
-        else { return nil }
-        return finite(val[field])
-    }
-
-    static func finite(_ value: Any?) -> Double? {
-        guard let double = (value as? NSNumber)?.doubleValue, double.isFinite else { return nil }
-        return double
     }
 
     /// The JSON document: `{"metric": {"name", "goal"}, "cells": [{cell, variant, seed, stage, state, compared,

@@ -29,11 +29,7 @@ struct MetricRecords {
     /// The value of `metric` in `record`: its top-level key (a command's line), else for a native metric the field
     /// of the record's `val` object; nil when the record lacks it or it is not a finite number.
     static func value(of metric: String, in record: [String: Any]) -> Double? {
-        if let value = finite(record[metric]) { return value }
-        guard let field = MetricCatalog.native.first(where: { $0.name == metric })?.field,
-            let val = record["val"] as? [String: Any]
-        else { return nil }
-        return finite(val[field])
+        MetricCatalog.value(of: metric, in: record)
     }
 
     /// The metric's value per epoch, skipping records that lack it.
@@ -71,10 +67,5 @@ struct MetricRecords {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
-    }
-
-    private static func finite(_ value: Any?) -> Double? {
-        guard let double = (value as? NSNumber)?.doubleValue, double.isFinite else { return nil }
-        return double
     }
 }
