@@ -1,5 +1,6 @@
 // BenchHeartbeatsCommand: `ablate bench heartbeats`, a real coordinator process's CPU with many simulated workers.
 import AblateBench
+import AblateSupport
 import ArgumentParser
 import CoordinatorKit
 import DatasetKit
@@ -82,7 +83,7 @@ struct BenchHeartbeatsCommand: ParsableCommand {
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(result).write(to: URL(fileURLWithPath: json), options: .atomic)
+            try AtomicFile.write(Array(encoder.encode(result)), to: json)
         }
     }
 
@@ -103,7 +104,7 @@ struct BenchHeartbeatsCommand: ParsableCommand {
               a: {loss: cb_focal}
 
             """
-        try Data(text.utf8).write(to: URL(fileURLWithPath: sweepPath), options: .atomic)
+        try AtomicFile.write(Array(text.utf8), to: sweepPath)
         return sweepPath
     }
 

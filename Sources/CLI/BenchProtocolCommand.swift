@@ -1,5 +1,6 @@
 // BenchProtocolCommand: `ablate bench protocol`, checkpoint streaming and metrics latency over loopback.
 import AblateBench
+import AblateSupport
 import ArgumentParser
 import CoordinatorKit
 import Foundation
@@ -86,7 +87,7 @@ struct BenchProtocolCommand: ParsableCommand {
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(result).write(to: URL(fileURLWithPath: json), options: .atomic)
+            try AtomicFile.write(Array(encoder.encode(result)), to: json)
         }
         return result
     }

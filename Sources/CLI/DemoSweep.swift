@@ -1,4 +1,5 @@
 // DemoSweep: the synthetic dataset and the sweep file that `ablate local --demo` runs.
+import AblateSupport
 import DatasetKit
 import Foundation
 import Logging
@@ -19,7 +20,7 @@ enum DemoSweep {
         }
         let sweepPath = "\(directory)/sweep.yaml"
         if !FileManager.default.fileExists(atPath: sweepPath) {
-            try Data(text(datasetPath: datasetPath).utf8).write(to: URL(fileURLWithPath: sweepPath), options: .atomic)
+            try AtomicFile.write(Array(text(datasetPath: datasetPath).utf8), to: sweepPath)
             logger.info("demo sweep: \(sweepPath)")
         }
         return sweepPath
