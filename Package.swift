@@ -25,6 +25,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // Ablate's own GEMM kernels: C for intrinsics under per-function target attributes (the binary still runs on
+        // any x86-64, no global -march); -ffp-contract=off keeps every path to the written rule; -O2 in debug builds too.
+        .target(
+            name: "CKernels", path: "Sources/CKernels",
+            cSettings: [.unsafeFlags(["-ffp-contract=off", "-O2"])]),
 
         // MARK: - Libraries
         .target(
@@ -49,7 +54,7 @@ let package = Package(
             name: "TransferKit",
             dependencies: ["WireProtocol", "AblateSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Transfer"),
-        .target(name: "NN", dependencies: ["COpenBLAS", "RunSpec", "AblateSupport"], path: "Sources/NN"),
+        .target(name: "NN", dependencies: ["CKernels", "COpenBLAS", "RunSpec", "AblateSupport"], path: "Sources/NN"),
         .target(
             name: "WorkerKit",
             dependencies: [
