@@ -25,8 +25,7 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
-        // Ablate's own GEMM kernels: C for intrinsics under per-function target attributes (the binary still runs on
-        // any x86-64, no global -march); -ffp-contract=off keeps every path to the written rule; -O2 in debug builds too.
+        // Own GEMM kernels in C: intrinsics under per-function target attributes, so any x86-64 runs it (no -march).
         .target(
             name: "CKernels", path: "Sources/CKernels",
             cSettings: [.unsafeFlags(["-ffp-contract=off", "-O2"])]),

@@ -1,5 +1,6 @@
 // KernelOptions: the `--kernel` option (train, worker, local, bench train) that picks the own GEMM kernel path.
 import ArgumentParser
+import Foundation
 import NN
 
 /// `--kernel avx512|avx2|scalar`: the path of Ablate's own GEMM every product runs on (default: the fastest this
@@ -12,21 +13,24 @@ struct KernelOptions: ParsableArguments {
     var kernel: String?
 
     /// The chosen path; `--kernel`'s value when it names one this machine supports.
-    var chosen: GEMMKernel {
-        get throws {
-            guard let kernel else { return GEMMKernel.best }
-            switch GEMMKernel.parse(kernel) {
-            case .success(let path): return path
-            case .failure(let error): throw ValidationError("--kernel: \(error.message)")
-            }
+    var chosen: Result<GEMMKernel, KernelChoiceError> {
+        guard let kernel else { return .success(GEMMKernel.best) }
+        return GEMMKernel.parse(kernel)
+    }
+
+    /// Refuses an unknown or unsupported path: one line on standard error, exit 64, before anything starts.
+    func validate() throws {
+        if case .failure(let error) = chosen {
+            FileHandle.standardError.write(Data("Error: --kernel: \(error.message)\n".utf8))
+            throw ExitCode(64)
         }
     }
 
-    /// Refuses an unknown or unsupported path (a usage error: one line, exit 64).
-    func validate() throws { _ = try chosen }
-
     /// Makes the chosen path the process's own (after `validate`).
-    func apply() throws { GEMMKernel.select(try chosen) }
+    func apply() throws {
+        try validate()
+        if case .success(let path) = chosen { GEMMKernel.select(path) }
+    }
 
     /// `--kernel` and its value for a child `ablate` process, when one was given.
     var arguments: [String] { kernel.map { ["--kernel", $0] } ?? [] }
