@@ -114,11 +114,12 @@ public enum BLAS {
             ablate_sgemm(code, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
             return
         }
-        // Blocks at multiples of the register tile, along the dimension with more tiles.
+        // Blocks at multiples of the register tile. Each thread packs the whole of the operand it does not split
+        // (B, k × n, for row blocks; A, m × k, for column blocks), so the smaller one is the one repeated.
         let tile = kernel.tile
         let rowStep = ((m + parts - 1) / parts + tile.rows - 1) / tile.rows * tile.rows
         let columnStep = ((n + parts - 1) / parts + tile.columns - 1) / tile.columns * tile.columns
-        let byRows = rowStep < m && (columnStep >= n || m / tile.rows >= n / tile.columns)
+        let byRows = rowStep < m && (columnStep >= n || n <= m)
         if byRows {
             ComputePool.shared.run { part in
                 let first = part * rowStep
