@@ -45,6 +45,17 @@ static void pack_a(int transA, const float *a, long lda, long i0, long mc, long 
                 for (; r < mr; r++) out[r] = 0.0f;
             }
         } else {
+#if defined(__x86_64__)
+            if (rows == mr && mr == 8) {
+                /* A full panel of 8 rows: 8 x 8 transposes, then the depth's remainder one by one. */
+                long p = 0;
+                for (; p + 8 <= kc; p += 8) ablate_transpose8x8(a + (i0 + q) * lda + p0 + p, lda, dst + p * mr, mr);
+                for (; p < kc; p++)
+                    for (long r = 0; r < mr; r++) dst[p * mr + r] = a[(i0 + q + r) * lda + p0 + p];
+                dst += kc * mr;
+                continue;
+            }
+#endif
             for (long r = 0; r < mr; r++) {
                 if (r < rows) {
                     const float *src = a + (i0 + q + r) * lda + p0;
@@ -64,6 +75,20 @@ static void pack_b(int transB, const float *b, long ldb, long p0, long kc, long 
     for (long q = 0; q < nc; q += nr) {
         const long cols = nc - q < nr ? nc - q : nr;
         if (transB) {
+#if defined(__x86_64__)
+            if (cols == nr && nr % 8 == 0) {
+                /* A full panel: 8 x 8 transposes of 8 columns by 8 steps, then the depth's remainder one by one. */
+                for (long j = 0; j < nr; j += 8) {
+                    const float *src = b + (j0 + q + j) * ldb + p0;
+                    long p = 0;
+                    for (; p + 8 <= kc; p += 8) ablate_transpose8x8(src + p, ldb, dst + p * nr + j, nr);
+                    for (; p < kc; p++)
+                        for (long jj = 0; jj < 8; jj++) dst[p * nr + j + jj] = src[jj * ldb + p];
+                }
+                dst += kc * nr;
+                continue;
+            }
+#endif
             for (long j = 0; j < nr; j++) {
                 if (j < cols) {
                     const float *src = b + (j0 + q + j) * ldb + p0;

@@ -28,6 +28,8 @@ void ablate_micro_avx512(long kc, const float *pa, const float *pb, float *ws, i
                          float beta, float *c, long ldc, long mv, long nv);
 void ablate_micro_avx2(long kc, const float *pa, const float *pb, float *ws, int first, int last, float alpha,
                        float beta, float *c, long ldc, long mv, long nv);
+/* dst[j * ldd + i] = src[i * lds + j] for i, j in 0..<8 (AVX2; the vector paths run only where AVX2 is). */
+void ablate_transpose8x8(const float *src, long lds, float *dst, long ldd);
 int ablate_cpu_has_avx512f(void);
 int ablate_cpu_has_avx2_fma(void);
 #endif
