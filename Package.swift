@@ -25,6 +25,10 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(
             name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // Own GEMM kernels in C: intrinsics under per-function target attributes, so any x86-64 runs it (no -march).
+        .target(
+            name: "CKernels", path: "Sources/CKernels",
+            cSettings: [.unsafeFlags(["-ffp-contract=off", "-O2"])]),
 
         // MARK: - Libraries
         .target(
@@ -49,7 +53,7 @@ let package = Package(
             name: "TransferKit",
             dependencies: ["WireProtocol", "AblateSupport", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Transfer"),
-        .target(name: "NN", dependencies: ["COpenBLAS", "RunSpec", "AblateSupport"], path: "Sources/NN"),
+        .target(name: "NN", dependencies: ["CKernels", "COpenBLAS", "RunSpec", "AblateSupport"], path: "Sources/NN"),
         .target(
             name: "WorkerKit",
             dependencies: [

@@ -21,6 +21,10 @@ public struct TrainingBenchmark {
     public struct Result: Codable, Sendable {
         public var blasCore: String
         public var blasThreads: Int
+        /// The own GEMM kernel path the model's products ran on.
+        public var gemmKernel: String
+        /// sgemm GFLOP/s at the trainer's shapes per path (`GEMMBenchmark`).
+        public var sgemm: [GEMMBenchmark.Figure]
         public var batchSize: Int
         public var trainSamplesPerSecondCached: Double
         public var trainSamplesPerSecondUncached: Double
@@ -114,8 +118,16 @@ public struct TrainingBenchmark {
         }
         log(String(format: "inference: %.0f samples/s", inference.rate))
 
+        var gemm = GEMMBenchmark()
+        gemm.threads = threads
+        gemm.seconds = min(1, max(0.1, seconds / 20))
+        let sgemm = gemm.run {
+            log(String(format: "sgemm %@ on %@ (%d thread(s)): %.1f GFLOP/s", $0.shape, $0.path, $0.threads, $0.gflops))
+        }
+
         return Result(
-            blasCore: BLAS.coreName, blasThreads: BLAS.threadCount, batchSize: batchSize,
+            blasCore: BLAS.coreName, blasThreads: BLAS.threadCount, gemmKernel: GEMMKernel.selected.rawValue,
+            sgemm: sgemm, batchSize: batchSize,
             trainSamplesPerSecondCached: cached.rate, trainSamplesPerSecondUncached: uncached.rate,
             inferenceSamplesPerSecond: inference.rate, cacheBuildRowsPerSecond: buildRate,
             cacheBuildSecondsResearchScale: Double(152_600 + 38_256) / buildRate,

@@ -30,8 +30,29 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(name: .customLong("torch-script"), help: "PyTorch baseline script.") var torchScript: String =
         "bench/torch_baseline.py"
     @Flag(name: .customLong("no-torch"), help: "Skip the PyTorch baseline.") var noTorch = false
+    @OptionGroup var kernelOptions: KernelOptions
+
+    /// sgemm GFLOP/s per shape (rows) and path (columns: the own kernel paths, then OpenBLAS on one thread).
+    private func printSGEMMTable(_ figures: [GEMMBenchmark.Figure]) {
+        var paths: [String] = []
+        var shapes: [String] = []
+        for figure in figures {
+            if !paths.contains(figure.path) { paths.append(figure.path) }
+            if !shapes.contains(figure.shape) { shapes.append(figure.shape) }
+        }
+        print("")
+        print("sgemm GFLOP/s at the trainer's shapes (own paths on \(threads) thread(s), openblas on 1):")
+        print("".padding(toLength: 36, withPad: " ", startingAt: 0) + paths.map { $0.leftPadded(10) }.joined())
+        for shape in shapes {
+            let cells = paths.map { path in
+                figures.first { $0.shape == shape && $0.path == path }.map { String(format: "%.1f", $0.gflops) } ?? "-"
+            }
+            print(shape.padding(toLength: 36, withPad: " ", startingAt: 0) + cells.map { $0.leftPadded(10) }.joined())
+        }
+    }
 
     func run() throws {
+        try kernelOptions.apply()
         var benchmark = TrainingBenchmark()
         benchmark.seconds = seconds
         benchmark.threads = threads
@@ -40,7 +61,7 @@ struct BenchTrainCommand: ParsableCommand {
         let torch = noTorch ? nil : runTorch()
         print("")
         print(
-            "Stage-2 model (width 64, γ = 4, batch \(result.batchSize)), OpenBLAS \(result.blasCore), \(result.blasThreads) thread(s)"
+            "Stage-2 model (width 64, γ = 4, batch \(result.batchSize)), GEMM kernel \(result.gemmKernel) (OpenBLAS \(result.blasCore) as reference), \(result.blasThreads) thread(s)"
         )
         func row(_ name: String, _ value: Double, _ reference: Double?) {
             let ratio = reference.map { String(format: "%6.2f×", value / $0) } ?? "      -"
@@ -69,6 +90,7 @@ struct BenchTrainCommand: ParsableCommand {
                 format:
                     "buffers allocated per training step (not reused from the step before): %.1f with the cache, %.1f without",
                 result.bufferAllocationsPerCachedStep, result.bufferAllocationsPerUncachedStep))
+        printSGEMMTable(result.sgemm)
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -114,5 +136,12 @@ struct BenchTrainCommand: ParsableCommand {
         }
         print("  PyTorch \(object["torch"] ?? "?"): measured")
         return object.compactMapValues { $0 as? Double }
+    }
+}
+
+extension String {
+    /// The string right-aligned in `width` characters (never cut).
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? " " + self : String(repeating: " ", count: width - count) + self
     }
 }

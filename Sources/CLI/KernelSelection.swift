@@ -6,6 +6,10 @@ import NN
     import Glibc
 #endif
 
+/// Only for the OpenBLAS reference (tests, benchmarks, `ablate version`): training runs on Ablate's own GEMM
+/// kernels (`GEMMKernel`), whose bits depend on no CPU or kernel family, so the bitwise guarantees do not need
+/// this re-execution.
+///
 /// OpenBLAS selects its kernels when the library is loaded, before `main` runs, from `OPENBLAS_CORETYPE` or
 /// its own CPU detection. When `BLAS.nextCoreType` names another family (SkylakeX on an AVX-512 CPU the library
 /// does not recognise; a row-invariant family where the loaded one fails that probe), `ablate` sets

@@ -25,6 +25,7 @@ struct LocalCommand: ParsableCommand {
     @Option(name: [.short, .long], parsing: .unconditional, help: "Worker processes.") var workers = 2
     @Option(name: [.short, .long], parsing: .unconditional, help: "Compute threads per worker.") var threads = 1
     @Option(help: "State directory (default ablate-demo with --demo, else ablate-state).") var state: String?
+    @OptionGroup var kernelOptions: KernelOptions
     @OptionGroup var dashboard: HTTPOptions
     @OptionGroup var logging: LogOptions
 
@@ -143,7 +144,7 @@ struct LocalCommand: ParsableCommand {
             "worker", "--connect", endpoint, "--work-dir", "\(stateDirectory)/workers/local-\(index)",
             "--name", "local-\(index)", "--threads", "\(threads)", "--cache-dir", "\(stateDirectory)/workers/cache",
             "--log-level", logging.logLevel.rawValue,
-        ]
+        ] + kernelOptions.arguments
         process.standardOutput = log
         process.standardError = log
         try process.run()

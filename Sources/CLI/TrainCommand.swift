@@ -12,7 +12,7 @@ import Yams
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a Stage-1, Stage-2 or Stage-3 model natively (OpenBLAS) with the research protocol.",
+        abstract: "Train a Stage-1, Stage-2 or Stage-3 model natively (own GEMM kernels) with the research protocol.",
         discussion:
             "Settings come from the research defaults of --stage, then a YAML run file (--config), then flags.\n\n"
             + SettingsHelp.flagList)
@@ -36,8 +36,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(
         name: .customLong("no-prefix-cache"),
         help: "Train through the whole backbone even where the exact prefix cache applies.") var noPrefixCache = false
+    @OptionGroup var kernelOptions: KernelOptions
 
     func run() throws {
+        try kernelOptions.apply()
         let settings = try resolvedConfig()
         do { try settings.validate() } catch { throw RunFailure(message: error.description) }
         // A new run starts in a new or empty directory: it would mix its files with another run's.
@@ -49,7 +51,7 @@ struct TrainCommand: ParsableCommand {
         let undo = Directories.outermostMissing(out)
         FileHandle.standardOutput.write(
             Data(
-                "training stage \(settings.stage.rawValue) (width \(settings.width), loss \(settings.loss), backbone_bn \(settings.backboneBN.rawValue), seed \(settings.seed), \(settings.threads) compute thread(s), kernel \(BLAS.coreName)) → \(out)\n"
+                "training stage \(settings.stage.rawValue) (width \(settings.width), loss \(settings.loss), backbone_bn \(settings.backboneBN.rawValue), seed \(settings.seed), \(settings.threads) compute thread(s), GEMM kernel \(GEMMKernel.selected)) → \(out)\n"
                     .utf8))
         // Each epoch's line is written at once (print is block-buffered into pipes and journals), bare: the lines are
         // this command's output.

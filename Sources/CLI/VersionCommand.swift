@@ -18,12 +18,15 @@ struct VersionCommand: ParsableCommand {
         print("ablate \(AblateVersion.string)")
         print("libzmq \(ZeroMQ.version) (curve: \(ZeroMQ.has("curve") ? "yes" : "no"))")
         print("hdf5 \(HDF5Executor.libraryVersion)")
+        print(
+            "gemm kernel \(GEMMKernel.selected) (supported: \(GEMMKernel.supported.map(\.rawValue).joined(separator: ", ")); "
+                + "own kernels, same bits on every path and CPU; --kernel picks one)")
         let invariance =
             BLAS.kernelIsRowInvariant
             ? "row-invariant"
-            : "NOT row-invariant: results depend on batch composition; set OPENBLAS_CORETYPE=\(BLAS.rowInvariantFallback)"
+            : "NOT row-invariant (training does not use it)"
         print(
-            "openblas core \(BLAS.coreName) (\(invariance); run single-threaded; ablate splits GEMMs over its own --threads)"
+            "openblas core \(BLAS.coreName) (\(invariance); the plain reference for tests and benchmarks, single-threaded)"
         )
     }
 }

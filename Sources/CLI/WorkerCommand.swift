@@ -58,6 +58,7 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var curve: CurveClientOptions
     @OptionGroup var fault: FaultOptions
     @OptionGroup var logging: LogOptions
+    @OptionGroup var kernelOptions: KernelOptions
     /// Fault injection for the end-to-end tests: flip one byte of the first chunk this worker sends (hidden).
     @Flag(name: .customLong("fault-corrupt-first-chunk"), help: .hidden) var faultCorruptFirstChunk = false
 
@@ -121,6 +122,7 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         fault.arm()
         logging.apply()
+        try kernelOptions.apply()
         let host = ProcessInfo.processInfo.hostName
         let gpuList = try gpuList()
         let defaultName =

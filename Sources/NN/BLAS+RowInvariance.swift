@@ -1,5 +1,9 @@
 // BLAS+RowInvariance: the probe that checks OpenBLAS's loaded kernels compute each row of a product alone.
-/// Ablate's exactness rests on one property of the GEMM kernels: with the rows padded to `rowPadding`, a row's
+/// The trainer's products no longer run on OpenBLAS: Ablate's own kernels (`GEMMKernel`) compute every element by
+/// one rule, so their rows are position-independent by construction and the bitwise guarantees do not need this
+/// probe. It stays for the OpenBLAS reference (`BLAS.referenceSGEMM`, `ablate version`, `KernelSelection`).
+///
+/// Ablate's exactness rested on one property of OpenBLAS's GEMM kernels: with the rows padded to `rowPadding`, a row's
 /// result depends only on that row (not on its position or on the other rows), and a column block's only on
 /// those columns. Row padding makes a forward pass a per-row function (the frozen-prefix cache, parallel
 /// batches), and splitting a product over threads at row or column blocks then changes no element.

@@ -1,8 +1,10 @@
-// BLAS: the only file that calls OpenBLAS; row-major single-precision GEMM and the library's runtime controls.
+// BLAS: row-major single-precision GEMM on the own kernels, and OpenBLAS (the plain reference) and its runtime controls.
+import CKernels
 import COpenBLAS
 import Synchronization
 
-/// Single-precision matrix products on OpenBLAS, row-major throughout.
+/// Single-precision matrix products, row-major throughout: `sgemm` on Ablate's own kernels (`GEMMKernel`), which
+/// every product of the trainer goes through, and `referenceSGEMM` on OpenBLAS, the only file that calls it.
 public enum BLAS {
     /// The kernel family OpenBLAS selected for this CPU (e.g. `Haswell`, `SkylakeX`).
     public static var coreName: String {
@@ -64,24 +66,85 @@ public enum BLAS {
     /// OpenBLAS's own thread count (1 once any run has set the thread count).
     public static var libraryThreadCount: Int { Int(openblas_get_num_threads()) }
 
-    /// Row counts are padded to this multiple in forward GEMMs whose rows are batch rows: OpenBLAS computes a
-    /// remainder of rows with edge kernels that round differently, so without padding a row's result would
-    /// depend on the batch it came in (measured: ~3e-8 differences for batches of 100 or 7 vs 256). With it,
-    /// a forward pass is a per-row function, which the frozen-prefix cache relies on.
+    /// Row counts are padded to this multiple in forward GEMMs whose rows are batch rows. OpenBLAS computed a
+    /// remainder of rows with edge kernels that rounded differently, so without padding a row's result depended
+    /// on the batch it came in (measured: ~3e-8 differences for batches of 100 or 7 vs 256). The own kernels
+    /// compute every row alike (`GEMMKernel`), so a forward pass is a per-row function without it; the padding
+    /// stays, harmless, and keeps the OpenBLAS reference row-invariant too.
     public static let rowPadding = 32
 
     /// `n` rounded up to a multiple of `rowPadding`.
     public static func paddedRows(_ n: Int) -> Int { (n + rowPadding - 1) / rowPadding * rowPadding }
 
-    /// Floating-point operations issued through `sgemm` since the process started (2·m·n·k per call), for
+    /// Floating-point operations issued through `sgemm` (any path) since the process started (2·m·n·k per call), for
     /// benchmarks' achieved-GFLOP/s figures.
     public static let flopCounter = Atomic<Int>(0)
 
-    /// `C = alpha · op(A) · op(B) + beta · C` with row-major `A` (m×k after `op`), `B` (k×n after `op`), `C` (m×n).
-    /// Products large enough for the regular kernels even in blocks (`splitKeepsKernels`) are split over
-    /// `ComputePool.shared`: into blocks of rows at multiples of 32, else of columns at multiples of 64, so that
-    /// each element is computed as without the split.
+    /// `C = alpha · op(A) · op(B) + beta · C` with row-major `A` (m×k after `op`), `B` (k×n after `op`), `C` (m×n),
+    /// on the selected own kernel (`GEMMKernel.selected`): every element by `GEMMKernel`'s rule, so the bits depend
+    /// on neither the CPU, nor the path, nor the thread count. Products of at least `parallelMACs` multiply-adds are
+    /// split over `ComputePool.shared` into blocks of output rows or columns (never of `k`), which changes no element.
     public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>
+    ) {
+        sgemm(
+            kernel: GEMMKernel.selected, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            alpha: alpha, a: a, b: b, beta: beta, c: c)
+    }
+
+    /// Multiply-adds from which `sgemm` splits a product over the compute threads.
+    public static let parallelMACs = 1 << 18
+
+    /// `sgemm` on the given path (tests and benchmarks compare the paths; the trainer uses the selected one).
+    public static func sgemm(
+        kernel: GEMMKernel, transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
+        if m == 0 || n == 0 { return }
+        flopCounter.add(2 * m * n * k, ordering: .relaxed)
+        let lda = max(1, transposeA ? m : k)
+        let ldb = max(1, transposeB ? k : n)
+        let code = kernel.code
+        let parts = ComputePool.shared.width
+        guard parts > 1 && m * n * k >= parallelMACs else {
+            ablate_sgemm(code, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+            return
+        }
+        // Blocks at multiples of the register tile. Each thread packs the whole of the operand it does not split
+        // (B, k × n, for row blocks; A, m × k, for column blocks), so the smaller one is the one repeated.
+        let tile = kernel.tile
+        let rowStep = ((m + parts - 1) / parts + tile.rows - 1) / tile.rows * tile.rows
+        let columnStep = ((n + parts - 1) / parts + tile.columns - 1) / tile.columns * tile.columns
+        let byRows = rowStep < m && (columnStep >= n || n <= m)
+        if byRows {
+            ComputePool.shared.run { part in
+                let first = part * rowStep
+                guard first < m else { return }
+                ablate_sgemm(
+                    code, transposeA ? 1 : 0, transposeB ? 1 : 0, min(rowStep, m - first), n, k, alpha,
+                    a + (transposeA ? first : first * lda), lda, b, ldb, beta, c + first * n, n)
+            }
+        } else if columnStep < n {
+            ComputePool.shared.run { part in
+                let first = part * columnStep
+                guard first < n else { return }
+                ablate_sgemm(
+                    code, transposeA ? 1 : 0, transposeB ? 1 : 0, m, min(columnStep, n - first), k, alpha, a, lda,
+                    b + (transposeB ? first * ldb : first), ldb, beta, c + first, n)
+            }
+        } else {
+            ablate_sgemm(code, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+        }
+    }
+
+    /// OpenBLAS's `cblas_sgemm` with `sgemm`'s contract, on the calling thread: the plain reference the own
+    /// kernels are tested and benchmarked against. Its results carry no bitwise guarantee (they depend on the
+    /// kernel family OpenBLAS loaded, and for some families on a row's position); the trainer does not use it.
+    public static func referenceSGEMM(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         beta: Float = 0, c: UnsafeMutablePointer<Float>
@@ -89,42 +152,14 @@ public enum BLAS {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative dimension")
         if m == 0 || n == 0 { return }
         _ = libraryIsSingleThreaded
-        flopCounter.add(2 * m * n * k, ordering: .relaxed)
-        let lda = max(1, transposeA ? m : k)
-        let ldb = max(1, transposeB ? k : n)
-        let parts = ComputePool.shared.width
-        let rowBlock = (m + parts - 1) / parts
-        let rowStep = (rowBlock + 31) / 32 * 32
-        let columnStep = ((n + parts - 1) / parts + 63) / 64 * 64
-        let splittable = { (blockMACs: Int) in
-            splitKeepsKernels(
-                blockMACs: blockMACs, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta)
-        }
-        if parts > 1 && rowStep < m && splittable(rowStep * n * k) {
-            ComputePool.shared.run { part in
-                let first = part * rowStep
-                guard first < m else { return }
-                let rows = min(rowStep, m - first)
-                call(
-                    transposeA, transposeB, rows, n, k, alpha, a + (transposeA ? first : first * lda), lda, b, ldb,
-                    beta, c + first * n, n)
-            }
-        } else if parts > 1 && columnStep < n && splittable(m * columnStep * k) {
-            ComputePool.shared.run { part in
-                let first = part * columnStep
-                guard first < n else { return }
-                let columns = min(columnStep, n - first)
-                call(
-                    transposeA, transposeB, m, columns, k, alpha, a, lda, b + (transposeB ? first * ldb : first), ldb,
-                    beta, c + first, n)
-            }
-        } else {
-            call(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
-        }
+        call(
+            transposeA, transposeB, m, n, k, alpha, a, max(1, transposeA ? m : k), b, max(1, transposeB ? k : n),
+            beta, c, n)
     }
 
     /// Whether a block of `blockMACs` multiply-adds (and so the whole product, which is larger) runs on
-    /// OpenBLAS's regular GEMM kernels. OpenBLAS 0.3.21 takes other kernels, which round differently, for small
+    /// OpenBLAS's regular GEMM kernels: what splitting an OpenBLAS product would need to keep its bits (the own
+    /// kernels need no such condition). OpenBLAS 0.3.21 takes other kernels, which round differently, for small
     /// products: its small-matrix kernels when m·n·k ≤ 100³, and for untransposed row-major products with
     /// alpha 1 and beta 0 its SkylakeX "direct" kernel when m·n·k < 28·512². A product is split only when its
     /// blocks are past both limits, so that the split changes no element's kernel.

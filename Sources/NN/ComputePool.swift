@@ -2,10 +2,9 @@
 import Foundation
 import Synchronization
 
-/// Ablate's own compute threads. OpenBLAS runs single-threaded; `BLAS.sgemm` splits a large product into
-/// `width` row (or column) blocks and runs one block per thread, the caller's included. The split points are
-/// multiples of 32 rows or 64 columns, so every output element is computed by the same OpenBLAS kernel over
-/// the same reduction order as without the split: results do not depend on the width (tested). Elementwise,
+/// Ablate's own compute threads. `BLAS.sgemm` splits a large product into `width` row (or column) blocks and runs
+/// one block per thread, the caller's included; the own kernels compute every output element by the same chain of
+/// FMAs wherever it falls (`GEMMKernel`), so results do not depend on the width (tested). Elementwise,
 /// BatchNorm, pooling and gather loops split into independent ranges through `forRanges`.
 ///
 /// Helpers spin on a generation counter for a short while after each call, since the next GEMM of a training

@@ -26,10 +26,13 @@ public struct CheckpointInfo: Sendable, Equatable {
     public var codeVersion: String
     public var blasCore: String
     public var blasThreads: Int
+    /// The own GEMM kernel path the run computed with (`GEMMKernel`); nil in checkpoints written before it was
+    /// recorded. The paths give the same bits, so a run may resume on another.
+    public var gemmKernel: String?
 
     public init(
         kind: Kind, configJSON: String, datasetHash: String, stage1Hash: String, seed: UInt64, epoch: Int,
-        codeVersion: String, blasCore: String, blasThreads: Int
+        codeVersion: String, blasCore: String, blasThreads: Int, gemmKernel: String? = nil
     ) {
         self.kind = kind
         self.configJSON = configJSON
@@ -40,6 +43,7 @@ public struct CheckpointInfo: Sendable, Equatable {
         self.codeVersion = codeVersion
         self.blasCore = blasCore
         self.blasThreads = blasThreads
+        self.gemmKernel = gemmKernel
     }
 }
 
@@ -92,6 +96,7 @@ public enum Checkpoint {
         try file.setAttribute("code_version", info.codeVersion)
         try file.setAttribute("blas_core", info.blasCore)
         try file.setAttribute("blas_threads", info.blasThreads)
+        if let gemmKernel = info.gemmKernel { try file.setAttribute("gemm_kernel", gemmKernel) }
         let store = model.store
         let group = try file.createGroup("model")
         for (index, entry) in store.entries.enumerated()
@@ -174,7 +179,7 @@ public enum Checkpoint {
             stage1Hash: try string("stage1_sha256"), seed: UInt64(bitPattern: try integer("seed")),
             epoch: Int(try integer("epoch")),
             codeVersion: try string("code_version"), blasCore: try string("blas_core"),
-            blasThreads: Int(try integer("blas_threads")))
+            blasThreads: Int(try integer("blas_threads")), gemmKernel: try? string("gemm_kernel"))
         var contents = CheckpointContents(path: path, info: info)
         do {
             let model = try file.group("model")

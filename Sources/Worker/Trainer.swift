@@ -146,7 +146,7 @@ public final class Trainer {
             CheckpointInfo(
                 kind: kind, configJSON: configJSON, datasetHash: datasetHash, stage1Hash: stage1Hash,
                 seed: self.config.seed, epoch: epoch, codeVersion: self.codeVersion, blasCore: BLAS.coreName,
-                blasThreads: self.config.threads)
+                blasThreads: self.config.threads, gemmKernel: GEMMKernel.selected.rawValue)
         }
         var random = PCG64(restoring: state.random)
         var divergedAt: Int?
@@ -228,7 +228,7 @@ public final class Trainer {
             classWeights: loss.classWeights, trainRows: train.count, valRows: val.count,
             seconds: Date().timeIntervalSince(start), config: config, datasetSHA256: datasetHash,
             stage1SHA256: stage1Hash,
-            blasCore: BLAS.coreName, blasThreads: self.config.threads)
+            blasCore: BLAS.coreName, blasThreads: self.config.threads, gemmKernel: GEMMKernel.selected.rawValue)
         if state.status != .running {
             try AtomicFile.write(
                 Array((try RunJSON.encode(summary, pretty: true) + "\n").utf8), to: path("summary.json"))

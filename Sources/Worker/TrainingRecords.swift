@@ -65,6 +65,9 @@ public struct TrainingSummary: Codable, Sendable {
     public var stage1SHA256: String
     public var blasCore: String
     public var blasThreads: Int
+    /// The own GEMM kernel path the run computed with (`GEMMKernel`); absent from summaries written before it was
+    /// recorded.
+    public var gemmKernel: String?
 
     public struct Parameters: Codable, Sendable {
         public var total: Int

@@ -135,6 +135,18 @@ struct DataCommandTests {
         #expect(result.stdout.contains("openblas core"))
     }
 
+    /// `version` names the selected and supported GEMM kernel paths; `--kernel` refuses an unknown path in one
+    /// line with exit 64 (before anything starts).
+    @Test func gemmKernelChoice() throws {
+        let version = try AblateBinary.run(["version"])
+        #expect(version.stdout.contains("gemm kernel \(GEMMKernel.best) (supported: "), "\(version.stdout)")
+        for command in [["train", "--data", "absent.h5", "--out", "unused"], ["bench", "train"]] {
+            let result = try AblateBinary.run(command + ["--kernel", "sse9"])
+            #expect(result.status == 64, "\(command): \(result.status) \(result.stderr)")
+            Self.expectOneLineError(result.stderr, mentioning: ["--kernel", "sse9", "supported here"])
+        }
+    }
+
     /// On an AVX-512 CPU the binary tries OpenBLAS's SkylakeX kernels itself, and anywhere it ends on kernels
     /// that pass the row-invariance probe (re-executing with Sandybridge or Prescott where OpenBLAS's own choice,
     /// e.g. Zen, or SkylakeX fails it). A user's OPENBLAS_CORETYPE wins, and `version` says when it is not

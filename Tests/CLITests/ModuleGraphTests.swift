@@ -33,10 +33,12 @@ struct ModuleGraphTests {
     static let forbidden: [ForbiddenReach] = [
         // The coordinator schedules and records; it never trains.
         ForbiddenReach(
-            "CoordinatorKit", mustNotReach: .named(["WorkerKit", "NN", "COpenBLAS", "AblateBench", "Hummingbird"])),
+            "CoordinatorKit",
+            mustNotReach: .named(["WorkerKit", "NN", "COpenBLAS", "CKernels", "AblateBench", "Hummingbird"])),
         // The live dashboard reads the coordinator's state; it never imports the trainer or the report's statistics.
         ForbiddenReach(
-            "DashboardKit", mustNotReach: .named(["WorkerKit", "NN", "COpenBLAS", "ReportKit", "AblateBench"])),
+            "DashboardKit",
+            mustNotReach: .named(["WorkerKit", "NN", "COpenBLAS", "CKernels", "ReportKit", "AblateBench"])),
         // Neither does the transfer layer, which both ends share.
         ForbiddenReach("TransferKit", mustNotReach: .named(["WorkerKit", "CoordinatorKit", "NN", "HDF5Kit", "GRDB"])),
         // The datasets and the models know nothing of the network or the processes around them.

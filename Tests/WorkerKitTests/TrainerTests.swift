@@ -347,6 +347,50 @@ struct TrainerTests {
         #expect(b.info.blasThreads == 2)
     }
 
+    /// Results do not depend on the GEMM kernel path: a cached Stage-2 run (prefix cache built and trained from,
+    /// 2 threads) and an uncached Stage-1 epoch end with bitwise the same weights, optimizer moments and per-epoch
+    /// metrics on every supported path, and the checkpoint and summary record the path.
+    @Test func kernelPathsDoNotChangeResults() throws {
+        let before = GEMMKernel.selected
+        defer {
+            GEMMKernel.select(before)
+            BLAS.setThreadCount(1)
+        }
+        for stage in [Stage.stage2, .stage1] {
+            var outputs: [(GEMMKernel, String)] = []
+            for path in GEMMKernel.supported {
+                #expect(GEMMKernel.select(path))
+                var config = stage == .stage2 ? TrainingFixture.stage2Config() : TrainingFixture.stage1Config()
+                config.epochs = stage == .stage2 ? 2 : 1
+                config.threads = 2
+                let output = fixture.dir.file("kernel-\(stage.rawValue)-\(path)")
+                let trainer = Trainer(
+                    config: config, datasetPath: fixture.datasetPath,
+                    stage1CheckpointPath: stage == .stage2 ? fixture.stage1Checkpoint : nil, outputDirectory: output,
+                    logger: CapturedLog().logger("trainer"))
+                trainer.cacheDirectory = fixture.dir.file("cache-kernel-\(path)")
+                let summary = try trainer.run()
+                #expect(summary.gemmKernel == path.rawValue)
+                outputs.append((path, output))
+            }
+            let first = try Checkpoint.read("\(outputs[0].1)/last.h5")
+            #expect(first.info.gemmKernel == outputs[0].0.rawValue)
+            for (path, output) in outputs.dropFirst() {
+                let other = try Checkpoint.read("\(output)/last.h5")
+                #expect(
+                    first.tensors.allSatisfy { other.tensors[$0.key]?.values == $0.value.values },
+                    "\(stage): weights differ between \(outputs[0].0) and \(path)")
+                #expect(
+                    first.secondMoment.allSatisfy { other.secondMoment[$0.key] == $0.value },
+                    "\(stage): optimizer moments differ between \(outputs[0].0) and \(path)")
+                #expect(
+                    try readRecords(outputs[0].1).map(\.deterministicPart) == readRecords(output).map(\.deterministicPart),
+                    "\(stage): epoch records differ between \(outputs[0].0) and \(path)")
+                #expect(other.info.gemmKernel == path.rawValue)
+            }
+        }
+    }
+
     /// With `backbone_bn: train` the prefix is not fixed: the trainer falls back by itself and says why.
     @Test func prefixCacheFallsBack() throws {
         var config = TrainingFixture.stage2Config()
