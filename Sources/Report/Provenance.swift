@@ -6,12 +6,14 @@ import Foundation
 public struct ProvenanceRecord: Sendable, Equatable {
     public var variant: String
     public var seed: UInt64
-    /// Every resolved config key but `seed` and `threads`, plus `dataset`, `stage1_checkpoint`, `code_version`,
-    /// `blas_core` and, for a command cell with code, `code` (its code hash). The thread count is left out: results
-    /// do not depend on it (the trainer's threading is tested bit for bit), so workers with different `--threads` are
-    /// not a difference.
+    /// Every resolved config key but `seed` and `threads`, plus `dataset`, `stage1_checkpoint`, `code_version` and,
+    /// for a command cell with code, `code` (its code hash). The thread count and the kernels are left out: results
+    /// depend on neither (every product runs on Ablate's own GEMM kernels, whose paths and thread splits are tested
+    /// bit for bit; OpenBLAS, whose kernel `blas_core` names, is not used by the trainer), so workers with different
+    /// `--threads`, `--kernel` or CPUs are not a difference. Cells of an ablate from before the own kernels differ in
+    /// `code_version`, which is compared.
     public var values: [String: String]
-    /// Provenance keys the cell's result does not record (a command cell's dataset hash, stage-1 hash, BLAS kernel):
+    /// Provenance keys the cell's result does not record (a command cell's dataset hash and stage-1 hash):
     /// unknown, not different, so they are left out of every comparison of that key.
     public var unknown: Set<String> = []
 
@@ -25,13 +27,12 @@ public struct ProvenanceRecord: Sendable, Equatable {
         values["dataset"] = provenance.datasetSHA256
         values["stage1_checkpoint"] = provenance.stage1SHA256
         values["code_version"] = provenance.codeVersion ?? "unknown"
-        values["blas_core"] = provenance.blasCore
         values["code"] = provenance.code?.sha256
         self.values = values
         unknown = Set(
             [
                 ("dataset", provenance.datasetSHA256), ("stage1_checkpoint", provenance.stage1SHA256),
-                ("blas_core", provenance.blasCore), ("code", provenance.code?.sha256),
+                ("code", provenance.code?.sha256),
             ].filter { $0.1 == nil }.map(\.0))
     }
 

@@ -132,19 +132,21 @@ final class FaultMatrixTests: XCTestCase {
 }
 
 /// A finished state directory's results with timings removed: per cell, metrics.jsonl, summary.json, the tensors
-/// of best.h5, predictions.h5; and each variant's verdict row of report.json.
+/// of best.h5, predictions.h5; and each variant's verdict row of report.json. `ignoring` names further JSON keys
+/// left out at any depth (e.g. `gemm_kernel`, which records the path a cell ran on, not its result).
 struct ResultSnapshot {
     var cells: [String: [String: String]] = [:]
     var verdicts: [String: String] = [:]
 
-    init(state: String) throws {
+    init(state: String, ignoring: Set<String> = []) throws {
+        let untimed = { (text: String) in try Self.untimed(text, ignoring: ignoring) }
         let ledger = try Ledger(readingDirectory: state)
         for cell in try ledger.plannedCells() {
             let run = "\(state)/runs/\(cell.variant)/seed-\(cell.seed)"
             var parts: [String: String] = ["state": cell.state.rawValue]
-            parts["metrics.jsonl"] = try Self.lines(of: "\(run)/metrics.jsonl").map(Self.untimed).joined(
+            parts["metrics.jsonl"] = try Self.lines(of: "\(run)/metrics.jsonl").map(untimed).joined(
                 separator: "\n")
-            parts["summary.json"] = try Self.untimed(String(contentsOfFile: "\(run)/summary.json", encoding: .utf8))
+            parts["summary.json"] = try untimed(String(contentsOfFile: "\(run)/summary.json", encoding: .utf8))
             let predictions = try Predictions.read("\(run)/predictions.h5")
             parts["predictions.h5"] =
                 "epoch \(predictions.epoch) labels \(Self.digest(predictions.labels.map { UInt64(bitPattern: Int64($0)) })) logits \(Self.digest(predictions.logits.map { UInt64($0.bitPattern) }))"
@@ -192,11 +194,11 @@ struct ResultSnapshot {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
-    /// A JSON text with every `seconds` key removed at any depth, keys sorted.
-    static func untimed(_ text: String) throws -> String {
+    /// A JSON text with every `seconds` key (and every key in `ignoring`) removed at any depth, keys sorted.
+    static func untimed(_ text: String, ignoring: Set<String> = []) throws -> String {
         func strip(_ value: Any) -> Any {
             if let object = value as? [String: Any] {
-                return object.filter { $0.key != "seconds" }.mapValues(strip)
+                return object.filter { $0.key != "seconds" && !ignoring.contains($0.key) }.mapValues(strip)
             }
             if let array = value as? [Any] { return array.map(strip) }
             return value
