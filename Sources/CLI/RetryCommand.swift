@@ -39,9 +39,6 @@ struct RetryCommand: ParsableCommand {
             let ledger = try Ledger(directory: state)
             defer { try? ledger.close() }
             let ids = try chosen(ledger)
-            guard !ids.isEmpty else {
-                throw RunFailure(message: "no failed cell\(variant.map { " of variant \($0)" } ?? "") to retry")
-            }
             retried = try ledger.retry(ids, at: Date().timeIntervalSince1970)
         } catch let failure as RunFailure {
             throw failure
@@ -60,26 +57,15 @@ struct RetryCommand: ParsableCommand {
         )
     }
 
-    /// The ids to retry: the failed planned cells (of `variant`), or each `--cell` resolved to one cell.
+    /// The ids to retry (`RetryRule.select`): the failed planned cells (of `variant`), or each `--cell` resolved to
+    /// one cell.
     private func chosen(_ ledger: Ledger) throws -> [String] {
-        if failed {
-            let planned = try ledger.plannedCells()
-            if let variant, !planned.contains(where: { $0.variant == variant }) {
-                let names = Set(planned.map(\.variant)).sorted().joined(separator: ", ")
-                throw RunFailure(message: "--variant \(variant): no such variant in the sweep (\(names))")
-            }
-            return planned.filter { $0.state == .failed && (variant == nil || $0.variant == variant) }.map(\.id)
-        }
-        let all = try ledger.cells()
-        return try cells.map { prefix in
-            let matches = all.filter { $0.id.hasPrefix(prefix) }
-            guard matches.count == 1, let match = matches.first else {
-                throw RunFailure(
-                    message: matches.isEmpty
-                        ? "--cell \(prefix): no such cell"
-                        : "--cell \(prefix): \(matches.count) cells start so; give more digits")
-            }
-            return match.id
+        do {
+            return try RetryRule.select(
+                failed: failed, variant: variant, prefixes: cells, planned: try ledger.plannedCells(),
+                all: failed ? [] : try ledger.cells())
+        } catch let refusal as RetryRule.Refusal {
+            throw RunFailure(message: refusal.message)
         }
     }
 }

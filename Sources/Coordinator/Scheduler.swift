@@ -30,6 +30,11 @@ public enum SchedulerAction: Equatable, Sendable {
     case appendLog(CellRecord, attempt: Int, lines: [String])
     /// Increment a named counter (dropped, stale, …).
     case count(String)
+    /// Make these exactly the cancelled variants in the ledger (`ablate cancel` / `resume`).
+    case saveCancelled(Set<String>)
+    /// Record the seeds an `ablate extend` added and add their cells to the ledger's plan (one transaction), before
+    /// the scheduler assigns them.
+    case extendPlan(seeds: [ExtensionSeed], cells: [CellRecord])
     /// A line for the scheduler's log, at `level`.
     case log(String, level: Logger.Level = .info)
     /// A log line that a peer can make repeat (stale or refused traffic): written through the loop's log throttle,
@@ -78,7 +83,11 @@ public struct Scheduler: Sendable {
     private var finishAnnounced = false
     var sessionCounter = 0
     /// Bring-your-own-trainer cells' commands by cell id (placeholders of the coordinator filled in).
-    let commands: [String: CellCommand]
+    var commands: [String: CellCommand]
+    /// The name of the sweep served (CONTROL requests name it).
+    public var sweepName = ""
+    /// Variants a client cancelled: their pending cells are not assigned until resumed (`Scheduler+Control.swift`).
+    public internal(set) var cancelledVariants: Set<String> = []
     /// LOG messages per cell: at most one a second, with a burst of `logBurst` (the worker sends one a second).
     private var logRate = RateLimiter<String>(ratePerSecond: 1, burst: Scheduler.logBurst, maxPeers: 65_536)
     /// LOG messages a cell may send at once after a quiet spell (a final batch right after a regular one).
@@ -122,7 +131,10 @@ public struct Scheduler: Sendable {
 
     /// Adds cells to the plan after start (an adaptive sweep's later seeds), as the ledger stores them, after the
     /// cells already planned; cells already known are skipped. Returns the assignments that follow.
-    public mutating func addCells(_ records: [CellRecord], now: Double) -> [SchedulerAction] {
+    public mutating func addCells(
+        _ records: [CellRecord], now: Double, commands added: [String: CellCommand] = [:]
+    ) -> [SchedulerAction] {
+        commands.merge(added) { _, new in new }
         var actions: [SchedulerAction] = []
         for var cell in records where cells[cell.id] == nil {
             if cell.state == .running {
@@ -163,6 +175,9 @@ public struct Scheduler: Sendable {
     public mutating func handle(_ message: Message, from peer: PeerID, now: Double) -> [SchedulerAction] {
         if case .hello(let hello) = message { return welcome(hello, peer: peer, now: now) }
         if case .statusRequest = message { return [.send(peer, .statusReply(statusReply(now: now)))] }
+        if case .control(let request) = message {
+            return control(request, from: peer, client: "loopback", extension: nil, now: now)
+        }
         guard let sessionID = sessionOfPeer[peer] else {
             return [.count("unknown_session"), .send(peer, .disconnect(.unknownSession))]
         }
@@ -471,7 +486,9 @@ public struct Scheduler: Sendable {
     mutating func assign(now: Double) -> [SchedulerAction] {
         var actions: [SchedulerAction] = []
         for id in order {
-            guard var cell = cells[id], cell.state == .pending else { continue }
+            guard var cell = cells[id], cell.state == .pending, !cancelledVariants.contains(cell.variant) else {
+                continue
+            }
             var stage1 = stage1Checkpoint
             if let dependency = cell.dependsOn {
                 guard let parent = cells[dependency] else { continue }
