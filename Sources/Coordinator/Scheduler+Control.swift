@@ -180,6 +180,7 @@ extension Scheduler {
         _ retried: [CellRecord], request: ControlRequest, peer: PeerID, client: String, now: Double
     ) -> [SchedulerAction] {
         var actions: [SchedulerAction] = []
+        if !retried.isEmpty { finishAnnounced = false }
         for cell in retried {
             cells[cell.id] = cell
             actions.append(.saveCell(cell, starting: nil, ending: nil))

@@ -80,7 +80,7 @@ public struct Scheduler: Sendable {
     private(set) var progress: [String: CellProgress] = [:]
     private var lastHeartbeatSent = -Double.infinity
     /// The sessions open when the sweep finished have been sent DISCONNECT `sweep finished`.
-    private var finishAnnounced = false
+    var finishAnnounced = false
     var sessionCounter = 0
     /// Bring-your-own-trainer cells' commands by cell id (placeholders of the coordinator filled in).
     var commands: [String: CellCommand]
@@ -149,6 +149,8 @@ public struct Scheduler: Sendable {
             }
             cells[cell.id] = cell
             order.append(cell.id)
+            // A sweep that had finished has work again: it announces its end once more when that is done.
+            finishAnnounced = false
             actions.append(.log("cell \(cell.variant)/seed-\(cell.seed) added to the plan"))
         }
         return actions + assign(now: now)
