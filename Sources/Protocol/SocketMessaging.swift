@@ -78,7 +78,7 @@ extension ZMQSocket {
     }
 
     /// `receiveFrames`, with the User-Id of the connection the message came on (`MessageProperty.userID`, read
-    /// from its first part).
+    /// from the first part that carries one).
     public func receiveMessage(dontWait: Bool = true, partLimit: Int = 16, keepingPartsOver threshold: Int = 16 << 10)
         throws(ZMQError) -> ReceivedFrames?
     {
@@ -98,7 +98,8 @@ extension ZMQSocket {
                 throw ZMQError(operation: "zmq_msg_recv (part \(received))", code: code)
             }
             received += 1
-            if received == 1 { userID = try MessageProperty.userID(&message) }
+            // A ROUTER's routing-id part is made by the socket and carries no metadata: the peer's parts do.
+            if userID == nil { userID = try MessageProperty.userID(&message) }
             // Read before a move empties the message.
             let more = zmq_msg_more(&message) == 1
             if parts.count < partLimit {
