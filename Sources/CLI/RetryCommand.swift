@@ -44,13 +44,16 @@ struct RetryCommand: ParsableCommand {
 
     func run() throws {
         if let connect, let name {
-            let control = try ControlOptions.parse(["--connect", connect, "--timeout", "\(timeout)"] + (json ? ["--json"] : []))
+            let control = try ControlOptions.parse(
+                ["--connect", connect, "--timeout", "\(timeout)"] + (json ? ["--json"] : []))
             var options = control
             options.curve = curve
             return try options.run(
                 .retry, sweep: name, variant: variant, cells: cells.isEmpty ? nil : cells, failed: failed ? true : nil
             ) { result in
-                (result.cells ?? []).map { "retry: \($0.variant) seed \($0.seed) (\($0.id.prefix(12)))" } + [result.message]
+                (result.cells ?? []).map { "retry: \($0.variant) seed \($0.seed) (\($0.id.prefix(12)))" } + [
+                    result.message
+                ]
             }
         }
         guard let state else { throw RunFailure(message: "give --state DIR or NAME --connect ENDPOINT") }

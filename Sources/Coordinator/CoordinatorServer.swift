@@ -222,7 +222,8 @@ public final class CoordinatorServer {
             try control(request, peer: peer, userID: userID, socket: socket)
         case .hello where CoordinatorServer.role(of: userID) == .client:
             note("refused HELLO from client key \(userID ?? "")", kind: "client_hello")
-            try execute([.send(peer, .disconnect(Disconnect(reason: "client keys are never given cells")))], socket: socket)
+            try execute(
+                [.send(peer, .disconnect(Disconnect(reason: "client keys are never given cells")))], socket: socket)
         case .statusRequest:
             var reply = scheduler.statusReply(now: time)
             reply.sweep = setup.sweep.name

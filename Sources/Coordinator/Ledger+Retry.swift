@@ -38,7 +38,8 @@ public enum RetryRule {
                 throw Refusal(
                     kind: .unknownCell,
                     message: matches.isEmpty
-                        ? "--cell \(prefix): no such cell" : "--cell \(prefix): \(matches.count) cells start so; give more digits"
+                        ? "--cell \(prefix): no such cell"
+                        : "--cell \(prefix): \(matches.count) cells start so; give more digits"
                 )
             }
             ids.append(match.id)

@@ -51,8 +51,15 @@ extension Scheduler {
         if request.action == .sweeps, request.sweep.isEmpty || request.sweep == sweepName {
             let summary = sweepSummary(now: now)
             let message = "1 sweep: \(sweepName)"
-            return [.send(peer, .controlReply(ControlReply(requestId: id, ok: true, result: ControlResult(
-                message: message, sweeps: [summary], cancelledVariants: summary.cancelledVariants))))]
+            return [
+                .send(
+                    peer,
+                    .controlReply(
+                        ControlReply(
+                            requestId: id, ok: true,
+                            result: ControlResult(
+                                message: message, sweeps: [summary], cancelledVariants: summary.cancelledVariants))))
+            ]
         }
         guard request.sweep == sweepName else {
             return refuse("no sweep named '\(request.sweep)' (this coordinator serves: \(sweepName))")
@@ -206,9 +213,11 @@ extension Scheduler {
         var position = (order.compactMap { cells[$0]?.position }.max() ?? -1) + 1
         for target in candidates.targets {
             guard var record = candidates.cells[target] else { continue }
-            if let held = cells[record.id] ?? plannedCells.first(where: {
-                $0.variant == target.variant && $0.seed == target.seed
-            }) {
+            if let held = cells[record.id]
+                ?? plannedCells.first(where: {
+                    $0.variant == target.variant && $0.seed == target.seed
+                })
+            {
                 existing.append(held)
                 continue
             }

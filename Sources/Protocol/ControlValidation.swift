@@ -67,7 +67,8 @@ extension FieldChecker {
         if let index = cells.firstIndex(where: { !PeerNames.isCellID($0.id) }) {
             fail("field 'cells[\(index)].id' is not 64 lower-case hex digits")
         }
-        let names = cells.map(\.variant) + (result.cancelledVariants ?? [])
+        let names =
+            cells.map(\.variant) + (result.cancelledVariants ?? [])
             + (result.sweeps ?? []).flatMap { [$0.name] + $0.cancelledVariants }
         if let name = names.first(where: { PeerNames.nameProblem($0) != nil }),
             let problem = PeerNames.nameProblem(name)

@@ -67,7 +67,9 @@ final class ControlEndToEndTests: XCTestCase {
         let extend = try ablate(["extend", "control", "--seeds", "3,4", "--connect", cluster.endpoint])
         XCTAssertEqual(extend.status, 0, extend.stderr)
         XCTAssertTrue(extend.stdout.contains("extended sweep control: 4 cells added"), extend.stdout)
-        let again = try ablate(["extend", "control", "--seeds", "2,3", "--variant", "base", "--connect", cluster.endpoint])
+        let again = try ablate([
+            "extend", "control", "--seeds", "2,3", "--variant", "base", "--connect", cluster.endpoint,
+        ])
         XCTAssertTrue(again.stdout.contains("0 cells added; already planned: base/seed-2, base/seed-3"), again.stdout)
 
         // A SIGKILL mid-sweep: the restarted coordinator keeps the cancellation and the extension.

@@ -69,7 +69,8 @@ final class ControlRolesEndToEndTests: XCTestCase {
                 + curve("alice"))
         try processes.waitForLog("coordinator", containing: "refused HELLO from client key clients/alice", timeout: 20)
         try processes.start(
-            "gpu", ["worker", "--connect", endpoint, "--work-dir", directory.file("work-gpu"), "--name", "gpu"] + curve("gpu"))
+            "gpu",
+            ["worker", "--connect", endpoint, "--work-dir", directory.file("work-gpu"), "--name", "gpu"] + curve("gpu"))
         let state = directory.file("state")
         try processes.wait("a running cell", timeout: 30) {
             ((try? Ledger(readingDirectory: state).cells()) ?? []).contains { $0.state == .running }
@@ -77,7 +78,8 @@ final class ControlRolesEndToEndTests: XCTestCase {
 
         let refused = try AblateBinary.run(["cancel", "roles", "--connect", endpoint] + curve("gpu"))
         XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("key workers/gpu may not cancel: only keys in clients/ may"), refused.stderr)
+        XCTAssertTrue(
+            refused.stderr.contains("key workers/gpu may not cancel: only keys in clients/ may"), refused.stderr)
         let cancel = try AblateBinary.run(["cancel", "roles", "--connect", endpoint] + curve("alice"))
         XCTAssertEqual(cancel.status, 0, cancel.stderr)
         XCTAssertTrue(cancel.stdout.contains("cancelled sweep roles"), cancel.stdout)

@@ -41,7 +41,8 @@ final class SchedulerControlTests: XCTestCase {
 
     func testAnotherSweepNameIsRefusedWithTheServedOne() {
         var scheduler = makeScheduler()
-        let actions = scheduler.control(request(.cancel, sweep: "x"), from: client, client: "loopback", extension: nil, now: 1)
+        let actions = scheduler.control(
+            request(.cancel, sweep: "x"), from: client, client: "loopback", extension: nil, now: 1)
         XCTAssertEqual(reply(actions)?.error, "no sweep named 'x' (this coordinator serves: s)")
         XCTAssertEqual(
             reply(scheduler.control(request(.cancel, variant: "z"), from: client, client: "c", extension: nil, now: 1))?
@@ -51,7 +52,8 @@ final class SchedulerControlTests: XCTestCase {
     func testCancelStopsRunningCellsWithoutSpendingAnAttemptAndResumeAssignsThem() {
         var scheduler = makeScheduler()
         XCTAssertEqual(scheduler.cells[T.cellID(1)]?.state, .running)
-        let actions = scheduler.control(request(.cancel, variant: "a"), from: client, client: "clients/alice", extension: nil, now: 5)
+        let actions = scheduler.control(
+            request(.cancel, variant: "a"), from: client, client: "clients/alice", extension: nil, now: 5)
         // Stored first, then CANCEL to the worker, the attempt ended `cancelled`, and the reply.
         XCTAssertEqual(actions.first, .saveCancelled(["a"]))
         XCTAssertTrue(
@@ -66,14 +68,16 @@ final class SchedulerControlTests: XCTestCase {
                 }
             })
         XCTAssertEqual(scheduler.cells[T.cellID(1)]?.failures, 0)
-        XCTAssertEqual(reply(actions)?.result?.message, "cancelled variant a of sweep s: 1 running cell stopped, 2 cells held")
+        XCTAssertEqual(
+            reply(actions)?.result?.message, "cancelled variant a of sweep s: 1 running cell stopped, 2 cells held")
         XCTAssertEqual(reply(actions)?.result?.cells?.map(\.state), ["cancelled", "cancelled"])
         XCTAssertEqual(assigned(actions), [T.cellID(3)], "the freed slot takes a cell of another variant")
 
         // Variant a's cells are never assigned while cancelled.
         _ = scheduler.handle(.done(Done(cell: T.cellID(3), attempt: 1, summary: "{}", files: [])), from: worker, now: 6)
         XCTAssertEqual(scheduler.cells[T.cellID(4)]?.state, .running)
-        let last = scheduler.handle(.done(Done(cell: T.cellID(4), attempt: 1, summary: "{}", files: [])), from: worker, now: 7)
+        let last = scheduler.handle(
+            .done(Done(cell: T.cellID(4), attempt: 1, summary: "{}", files: [])), from: worker, now: 7)
         XCTAssertEqual(assigned(last), [])
         XCTAssertEqual(assigned(scheduler.tick(now: 8)), [])
         XCTAssertFalse(scheduler.isFinished, "cancelled cells are not finished")
@@ -116,7 +120,10 @@ final class SchedulerControlTests: XCTestCase {
             position: 0, epochs: 10)
         let candidates = ExtensionCandidates(
             targets: [ExtensionSeed(variant: "a", seed: 2), ExtensionSeed(variant: "a", seed: 45)],
-            cells: [ExtensionSeed(variant: "a", seed: 2): T.cell(2, variant: "a", seed: 2), ExtensionSeed(variant: "a", seed: 45): new])
+            cells: [
+                ExtensionSeed(variant: "a", seed: 2): T.cell(2, variant: "a", seed: 2),
+                ExtensionSeed(variant: "a", seed: 45): new,
+            ])
         var extend = request(.extend, variant: "a")
         extend.seeds = [2, 45]
         let actions = scheduler.control(extend, from: client, client: "c", extension: candidates, now: 1)

@@ -54,7 +54,8 @@ final class AuthorizedKeysRolesTests: XCTestCase {
         XCTAssertThrowsError(try AuthorizedKeys.loadKeys(directory: root)) { error in
             XCTAssertTrue(
                 "\(error)".contains(
-                    "one public key is both workers/both.pub and clients/bob.pub; a key is a worker or a client, not both"),
+                    "one public key is both workers/both.pub and clients/bob.pub; a key is a worker or a client, not both"
+                ),
                 "\(error)")
         }
         _ = pair

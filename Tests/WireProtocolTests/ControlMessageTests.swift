@@ -85,12 +85,14 @@ final class ControlMessageTests: XCTestCase {
     func testListsAreBounded() {
         let cells = (0..<(FieldLimits.maxControlCells + 1)).map { String(format: "%08x", $0) }
         let many = ControlRequest(requestId: "r", sweep: "s", action: .retry, cells: cells)
-        XCTAssertTrue(refusal(String(decoding: MessageCodec.encode(.control(many))[2], as: UTF8.self)).contains(
-            "lists 1001 entries, more than 1000"))
+        XCTAssertTrue(
+            refusal(String(decoding: MessageCodec.encode(.control(many))[2], as: UTF8.self)).contains(
+                "lists 1001 entries, more than 1000"))
         let seeds = ControlRequest(
             requestId: "r", sweep: "s", action: .extend, seeds: (0...UInt64(FieldLimits.maxControlSeeds)).map { $0 })
-        XCTAssertTrue(refusal(String(decoding: MessageCodec.encode(.control(seeds))[2], as: UTF8.self)).contains(
-            "more than 100"))
+        XCTAssertTrue(
+            refusal(String(decoding: MessageCodec.encode(.control(seeds))[2], as: UTF8.self)).contains(
+                "more than 100"))
         let long = String(repeating: "a", count: FieldLimits.maxRequestIDBytes + 1)
         XCTAssertTrue(refusal(#"{"request_id":"\#(long)","sweep":"s","action":"resume"}"#).contains("request_id"))
     }
