@@ -79,6 +79,8 @@ final class ControlEndToEndTests: XCTestCase {
         XCTAssertEqual(summary["cells"] as? Int, 8)
         XCTAssertEqual(summary["cancelled"] as? Int, 8)
         XCTAssertEqual(summary["cancelled_variants"] as? [String], ["base", "flaky"])
+        let status = try ablate(["status", "--connect", cluster.endpoint])
+        XCTAssertTrue(status.stdout.contains("cancelled"), "status shows the cancelled cells:\n\(status.stdout)")
         Thread.sleep(forTimeInterval: 1.5)
         XCTAssertEqual(try attemptCount(cluster), 1, "no cell is assigned while cancelled:\n\(cluster.logTails())")
 
