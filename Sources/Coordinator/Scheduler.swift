@@ -64,7 +64,7 @@ public struct Scheduler: Sendable {
     public let incarnation: String
     // The state below is written only by the Scheduler's own files (this one and `Scheduler+Sessions.swift`).
     public internal(set) var cells: [String: CellRecord] = [:]
-    public private(set) var order: [String] = []
+    public internal(set) var order: [String] = []
     public internal(set) var sessions: [String: Session] = [:]
     var sessionOfPeer: [PeerID: String] = [:]
     /// The label of each worker's latest HELLO, by worker name (shown by `ablate status`; kept in memory only).
@@ -127,33 +127,6 @@ public struct Scheduler: Sendable {
     /// True when every cell is done or failed.
     public var allCellsFinished: Bool {
         order.allSatisfy { cells[$0].map { $0.state == .done || $0.state == .failed } ?? true }
-    }
-
-    /// Adds cells to the plan after start (an adaptive sweep's later seeds), as the ledger stores them, after the
-    /// cells already planned; cells already known are skipped. Returns the assignments that follow.
-    public mutating func addCells(
-        _ records: [CellRecord], now: Double, commands added: [String: CellCommand] = [:]
-    ) -> [SchedulerAction] {
-        commands.merge(added) { _, new in new }
-        var actions: [SchedulerAction] = []
-        for var cell in records where cells[cell.id] == nil {
-            if cell.state == .running {
-                // Left running by an earlier coordinator while it was not planned: its worker is not waited for.
-                let ended = AttemptEnd(
-                    attempt: cell.attempt, outcome: "lost", reason: "planned again after a restart", at: now)
-                cell.state = .pending
-                cell.worker = nil
-                cell.epochsDone = cell.resumeEpoch
-                cell.updatedAt = now
-                actions.append(.saveCell(cell, starting: nil, ending: ended))
-            }
-            cells[cell.id] = cell
-            order.append(cell.id)
-            // A sweep that had finished has work again: it announces its end once more when that is done.
-            finishAnnounced = false
-            actions.append(.log("cell \(cell.variant)/seed-\(cell.seed) added to the plan"))
-        }
-        return actions + assign(now: now)
     }
 
     /// Whether `attempt` of `cell` is still running (a transfer of one of its files can still be of use).
