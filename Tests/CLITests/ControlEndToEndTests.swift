@@ -81,6 +81,8 @@ final class ControlEndToEndTests: XCTestCase {
         XCTAssertEqual(summary["cancelled_variants"] as? [String], ["base", "flaky"])
         let status = try ablate(["status", "--connect", cluster.endpoint])
         XCTAssertTrue(status.stdout.contains("cancelled"), "status shows the cancelled cells:\n\(status.stdout)")
+        let fromLedger = try ablate(["status", "--state", cluster.state])
+        XCTAssertTrue(fromLedger.stdout.contains("cancelled"), "and so does the ledger:\n\(fromLedger.stdout)")
         Thread.sleep(forTimeInterval: 1.5)
         XCTAssertEqual(try attemptCount(cluster), 1, "no cell is assigned while cancelled:\n\(cluster.logTails())")
 
