@@ -30,9 +30,14 @@ extension CoordinatorServer {
             candidates = planned
             if planned.refusal == nil {
                 // Code and inputs records of the new cells, as the sweep's own cells have (a done cell's are kept).
-                let identities = try setup.extensions.identities(of: planned.targets)
-                try setup.ledger.setCode(identities.code)
-                try setup.ledger.setInputs(identities.inputs)
+                // A failed write (a full disk) refuses this request; the coordinator goes on.
+                do {
+                    let identities = try setup.extensions.identities(of: planned.targets)
+                    try setup.ledger.setCode(identities.code)
+                    try setup.ledger.setInputs(identities.inputs)
+                } catch {
+                    candidates = ExtensionCandidates(refusal: "cannot record the new cells: \(error)")
+                }
             }
         }
         try execute(
