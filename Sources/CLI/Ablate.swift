@@ -11,7 +11,8 @@ public struct Ablate: ParsableCommand {
             DataCommand.self,
             TrainCommand.self, PredictCommand.self, BenchCommand.self, KeygenCommand.self, VersionCommand.self,
             ExecGuardCommand.self,
-            LedgerCommand.self, SettingsCommand.self, SlurmCommand.self, RetryCommand.self,
+            LedgerCommand.self, SettingsCommand.self, SlurmCommand.self, RetryCommand.self, SweepsCommand.self,
+            CancelCommand.self, ResumeCommand.self, ExtendCommand.self,
         ])
 
     /// Only at the top level: subcommands do not list `--version`.

@@ -1,20 +1,25 @@
-// RetryCommand: `ablate retry`, failed cells of a stopped sweep back to pending with a fresh attempt budget.
+// RetryCommand: `ablate retry`, failed cells back to pending with a fresh attempt budget (stopped or running sweep).
 import ArgumentParser
 import CoordinatorKit
 import Foundation
 
-/// Puts failed cells of a state directory back to pending (`Ledger.retry`): after the cause is fixed, running the
-/// same `ablate local` or `ablate coordinator` command again runs them, resuming from their last checkpoint. The
-/// coordinator must not be running (the state directory's lock is taken); the earlier attempts stay in the ledger.
+/// Puts failed cells back to pending (`RetryRule`). Offline (`--state DIR`): in the ledger of a stopped coordinator
+/// (the state directory's lock is taken); running the same `ablate local` or `ablate coordinator` command again runs
+/// them, resuming from their last checkpoint. Online (`NAME --connect EP`): the running coordinator serving sweep
+/// NAME applies the same rules and assigns them at once. The earlier attempts stay in the ledger either way.
 struct RetryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
-        abstract: "Put failed cells back to pending with a fresh attempt budget (the coordinator must be stopped).",
+        abstract: "Put failed cells back to pending with a fresh attempt budget (--state DIR, or NAME --connect EP).",
         discussion:
-            "Give --failed (every failed cell of the sweep, or of --variant) or --cell ID (a cell id or a unique prefix of at least 6 hex digits; repeatable). Cells that failed because their stage-1 job did are retried with it. Then run the sweep's command again."
+            "Give --failed (every failed cell of the sweep, or of --variant) or --cell ID (a cell id or a unique prefix of at least 6 hex digits; repeatable). Cells that failed because their stage-1 job did are retried with it. With --state (a stopped coordinator's directory), run the sweep's command again afterwards; with NAME --connect EP, the running coordinator runs them at once."
     )
 
-    @Option(help: "State directory of a stopped coordinator.") var state: String
+    @Argument(help: "With --connect: the sweep's name.") var name: String?
+    @Option(help: "State directory of a stopped coordinator.") var state: String?
+    @Option(name: [.short, .long], help: "Endpoint of a running coordinator (with NAME).") var connect: String?
+    @Option(help: "With --connect: seconds to wait for the coordinator's answer.") var timeout = 5.0
+    @OptionGroup var curve: CurveClientOptions
     @Flag(help: "Retry every failed cell of the sweep's plan.") var failed = false
     @Option(name: .customLong("cell"), help: ArgumentHelp("A failed cell's id or unique id prefix.", valueName: "id"))
     var cells: [String] = []
@@ -22,6 +27,12 @@ struct RetryCommand: ParsableCommand {
     @Flag(help: "Print the retried cells as JSON.") var json = false
 
     func validate() throws {
+        guard (state == nil) != (connect == nil) else {
+            throw ValidationError("give exactly one of --state DIR and NAME --connect ENDPOINT")
+        }
+        if connect != nil, name == nil { throw ValidationError("--connect needs the sweep's NAME") }
+        if state != nil, name != nil { throw ValidationError("NAME goes with --connect; --state names the sweep") }
+        if let connect { try EndpointSyntax.check(connect, option: "--connect", bind: false) }
         if failed == !cells.isEmpty {
             throw ValidationError(failed ? "give --failed or --cell, not both" : "give --failed or --cell ID")
         }
@@ -32,6 +43,20 @@ struct RetryCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let connect, let name {
+            let control = try ControlOptions.parse(
+                ["--connect", connect, "--timeout", "\(timeout)"] + (json ? ["--json"] : []))
+            var options = control
+            options.curve = curve
+            return try options.run(
+                .retry, sweep: name, variant: variant, cells: cells.isEmpty ? nil : cells, failed: failed ? true : nil
+            ) { result in
+                (result.cells ?? []).map { "retry: \($0.variant) seed \($0.seed) (\($0.id.prefix(12)))" } + [
+                    result.message
+                ]
+            }
+        }
+        guard let state else { throw RunFailure(message: "give --state DIR or NAME --connect ENDPOINT") }
         let lock = try StoppedStateDirectory.lock(state)
         defer { withExtendedLifetime(lock) {} }
         let retried: [CellRecord]
@@ -39,9 +64,6 @@ struct RetryCommand: ParsableCommand {
             let ledger = try Ledger(directory: state)
             defer { try? ledger.close() }
             let ids = try chosen(ledger)
-            guard !ids.isEmpty else {
-                throw RunFailure(message: "no failed cell\(variant.map { " of variant \($0)" } ?? "") to retry")
-            }
             retried = try ledger.retry(ids, at: Date().timeIntervalSince1970)
         } catch let failure as RunFailure {
             throw failure
@@ -60,26 +82,15 @@ struct RetryCommand: ParsableCommand {
         )
     }
 
-    /// The ids to retry: the failed planned cells (of `variant`), or each `--cell` resolved to one cell.
+    /// The ids to retry (`RetryRule.select`): the failed planned cells (of `variant`), or each `--cell` resolved to
+    /// one cell.
     private func chosen(_ ledger: Ledger) throws -> [String] {
-        if failed {
-            let planned = try ledger.plannedCells()
-            if let variant, !planned.contains(where: { $0.variant == variant }) {
-                let names = Set(planned.map(\.variant)).sorted().joined(separator: ", ")
-                throw RunFailure(message: "--variant \(variant): no such variant in the sweep (\(names))")
-            }
-            return planned.filter { $0.state == .failed && (variant == nil || $0.variant == variant) }.map(\.id)
-        }
-        let all = try ledger.cells()
-        return try cells.map { prefix in
-            let matches = all.filter { $0.id.hasPrefix(prefix) }
-            guard matches.count == 1, let match = matches.first else {
-                throw RunFailure(
-                    message: matches.isEmpty
-                        ? "--cell \(prefix): no such cell"
-                        : "--cell \(prefix): \(matches.count) cells start so; give more digits")
-            }
-            return match.id
+        do {
+            return try RetryRule.select(
+                failed: failed, variant: variant, prefixes: cells, planned: try ledger.plannedCells(),
+                all: failed ? [] : try ledger.cells())
+        } catch let refusal as RetryRule.Refusal {
+            throw RunFailure(message: refusal.message)
         }
     }
 }

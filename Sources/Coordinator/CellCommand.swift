@@ -84,7 +84,7 @@ public enum CommandPlaceholders {
     /// The filled command of every command cell of `plan`, by cell id.
     public static func commands(for plan: SweepPlan) throws -> [String: CellCommand] {
         var commands: [String: CellCommand] = [:]
-        for cell in plan.cells + plan.laterCells {
+        for cell in plan.cells + plan.laterCells + plan.extensionCells {
             guard let argv = cell.command else { continue }
             let written = plan.sweep.train + (plan.sweep.variant(named: cell.variant)?.overrides ?? [])
             let values = values(

@@ -18,7 +18,7 @@ public struct CoordinatorSecurity: Sendable {
     public static func load(secretKeyFile: String, authorizedKeysDirectory: String) throws -> CoordinatorSecurity {
         let security = CoordinatorSecurity(
             pair: try CurveKeyFile.readSecret(secretKeyFile), authorizedKeysDirectory: authorizedKeysDirectory)
-        _ = try AuthorizedKeys.load(directory: authorizedKeysDirectory)
+        _ = try AuthorizedKeys.loadKeys(directory: authorizedKeysDirectory)
         return security
     }
 }
@@ -43,12 +43,23 @@ final class CurveGate {
     init(security: CoordinatorSecurity, context: ZMQContext, logger: Logger) throws {
         self.security = security
         self.logger = logger
-        let keys = try AuthorizedKeys.load(directory: security.authorizedKeysDirectory)
-        handler = ZAPHandler(context: context, allowlist: Set(keys.values))
+        let keys = try AuthorizedKeys.loadKeys(directory: security.authorizedKeysDirectory)
+        handler = ZAPHandler(context: context, users: Self.users(keys))
         try handler.start()
         logger.info(
-            "CURVE on: server key \(KeyFingerprint.of(security.pair.publicKey)), \(keys.count) authorized worker key(s) in \(security.authorizedKeysDirectory)"
+            "CURVE on: server key \(KeyFingerprint.of(security.pair.publicKey)), \(Self.counts(keys)) in \(security.authorizedKeysDirectory)"
         )
+    }
+
+    /// Public key → the key's name (`workers/gpu0`, `clients/alice`), the User-Id the handler answers.
+    static func users(_ keys: [AuthorizedKey]) -> [String: String] {
+        Dictionary(keys.map { ($0.publicKey, $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// `2 worker key(s) and 1 client key(s)`.
+    static func counts(_ keys: [AuthorizedKey]) -> String {
+        let workers = keys.filter { $0.role == .worker }.count
+        return "\(workers) authorized worker key(s) and \(keys.count - workers) client key(s)"
     }
 
     func stop() { handler.stop() }
@@ -56,9 +67,9 @@ final class CurveGate {
     /// Reads the authorized keys again; on an error the previous allowlist stays and the error is logged.
     func reload() {
         do {
-            let keys = try AuthorizedKeys.load(directory: security.authorizedKeysDirectory)
-            handler.replaceAllowlist(Set(keys.values))
-            logger.notice("authorized keys reloaded: \(keys.count) key(s)")
+            let keys = try AuthorizedKeys.loadKeys(directory: security.authorizedKeysDirectory)
+            handler.replaceUsers(Self.users(keys))
+            logger.notice("authorized keys reloaded: \(Self.counts(keys))")
         } catch {
             logger.error("authorized keys not reloaded (the previous list stays): \(error)")
         }

@@ -13,7 +13,7 @@ import WireProtocol
 public final class CoordinatorServer {
     public private(set) var setup: CoordinatorSetup
     public let endpoint: String
-    private var scheduler: Scheduler
+    var scheduler: Scheduler
     private let receiver: TransferReceiver
     private let results: ResultsWriter
     private let logs: CommandLogWriter
@@ -27,7 +27,7 @@ public final class CoordinatorServer {
     private var collectionDue = true
     private var orphansScanned = false
     private var lastBackup = 0.0
-    private var ledgerChanged = true
+    var ledgerChanged = true
     /// Artifacts whose bytes this process has checked against their SHA-256 (received ones, the hashed dataset and
     /// stage-1 checkpoint); any other is checked before its first byte is served.
     private var verified: Set<String>
@@ -45,7 +45,7 @@ public final class CoordinatorServer {
     public var backupInterval = 60.0
     /// The server's own lines (`coordinator`), the scheduler's decisions (`scheduler`) and file transfers (`transfer`).
     private let logger: Logger
-    private let schedulerLogger: Logger
+    let schedulerLogger: Logger
     private let transferLogger: Logger
     /// Called after every loop iteration with the scheduler (for progress displays).
     public var onProgress: ((Scheduler) -> Void)?
@@ -125,7 +125,7 @@ public final class CoordinatorServer {
     }
 
     /// Wall-clock seconds (the scheduler's times are stored in the ledger as Unix times).
-    private var now: Double { Date().timeIntervalSince1970 }
+    var now: Double { Date().timeIntervalSince1970 }
 
     /// Serves until every cell is done or failed (when `untilFinished`) or `shouldStop` returns true.
     public func run(untilFinished: Bool, shouldStop: () -> Bool) throws {
@@ -149,9 +149,9 @@ public final class CoordinatorServer {
             if untilFinished && scheduler.isFinished && backlog.isEmpty { break }
             _ = try ZMQPoller(sockets: [socket, handshakes.socket]).poll(timeoutMs: 50)
             var handled = 0
-            while handled < 10_000, let frames = try socket.receiveFrames() {
+            while handled < 10_000, let received = try socket.receiveMessage() {
                 handled += 1
-                try handle(frames, socket: socket)
+                try handle(received.frames, userID: gate == nil ? nil : received.userID, socket: socket)
             }
             try execute(scheduler.tick(now: now), socket: socket)
             try storageWork(socket: socket)
@@ -193,7 +193,7 @@ public final class CoordinatorServer {
 
     // MARK: - Input
 
-    private func handle(_ frames: [FrameBytes], socket: ZMQSocket) throws {
+    private func handle(_ frames: [FrameBytes], userID: String?, socket: ZMQSocket) throws {
         guard let peer = frames.first?.array, frames.count > 1 else { return count("dropped_frames") }
         let time = now
         guard limiter.allow(peer: peer, now: time) else {
@@ -218,6 +218,12 @@ public final class CoordinatorServer {
         case .fetch(let fetch):
             guard try refresh(peer, now: time, socket: socket) else { return }
             try serve(fetch, peer: peer, socket: socket)
+        case .control(let request):
+            try control(request, peer: peer, userID: userID, socket: socket)
+        case .hello where CoordinatorServer.role(of: userID) == .client:
+            note("refused HELLO from client key \(userID ?? "")", kind: "client_hello")
+            try execute(
+                [.send(peer, .disconnect(Disconnect(reason: "client keys are never given cells")))], socket: socket)
         case .statusRequest:
             var reply = scheduler.statusReply(now: time)
             reply.sweep = setup.sweep.name
@@ -383,7 +389,7 @@ public final class CoordinatorServer {
     // MARK: - Actions
 
     /// Runs `actions` in order; writes that fail for want of room wait in the backlog (with what acknowledges them).
-    private func execute(_ actions: [SchedulerAction], socket: ZMQSocket) throws {
+    func execute(_ actions: [SchedulerAction], socket: ZMQSocket) throws {
         if let failure = try backlog.run(
             actions, now: now, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
         {
@@ -482,6 +488,12 @@ public final class CoordinatorServer {
             }
         case .count(let name):
             count(name)
+        case .saveCancelled(let variants):
+            try ledger.setCancelledVariants(variants, at: now)
+            ledgerChanged = true
+        case .extendPlan(let seeds, let cells):
+            try ledger.extend(seeds: seeds, cells: cells, at: now)
+            ledgerChanged = true
         case .log(let line, let level):
             schedulerLogger.log(level: level, "\(line)")
         case .logRepeated(let line, let kind):
@@ -534,7 +546,7 @@ public final class CoordinatorServer {
     }
 
     /// Counts one event under `kind` and logs `line` through the throttle (nil: count only).
-    private func note(_ line: String?, kind: String) {
+    func note(_ line: String?, kind: String) {
         count(kind)
         if let line, let shown = throttle.admit(line, kind: kind, now: now) { logger.warning("\(shown)") }
     }

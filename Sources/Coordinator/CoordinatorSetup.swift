@@ -21,6 +21,8 @@ public struct CoordinatorSetup {
     public let hashedAtStart: Set<String>
     /// Held while the coordinator runs: a second coordinator on the same state directory is refused.
     public let lock: StateLock
+    /// Plans the cells of seeds a client adds (`ablate extend`).
+    public let extensions: ExtensionPlanner
 
     /// Loads and checks the sweep, opens and hashes the dataset (content and file bytes) and opens, checks and
     /// hashes a given stage-1 checkpoint (a problem with either is a `SweepError` at the key naming the file), hashes
@@ -96,23 +98,31 @@ public struct CoordinatorSetup {
                 logger.info("\(line)")
             }
         }
+        // Seeds clients added (`ablate extend`) are planned again with the sweep; a variant since removed or made a
+        // replica keeps its cells in the ledger, out of the plan.
+        let extensionSeeds = try ledger.extensionSeeds().filter {
+            sweep.variant(named: $0.variant).map { $0.replicaOf == nil } ?? false
+        }
+        plan.extensionCells = try plan.extensionCells(for: extensionSeeds)
         for line in CodePlanning.changes(plan, before: before, codes: codes) { logger.info("\(line)") }
         let inputRows = try ledger.inputs()
         for line in InputPlanning.changes(plan, before: before, inputs: inputRows) { logger.info("\(line)") }
         var cellInputs: [String: String] = [:]
-        for cell in plan.cells + plan.laterCells where !cell.inputs.isEmpty {
+        for cell in plan.cells + plan.laterCells + plan.extensionCells where !cell.inputs.isEmpty {
             cellInputs[cell.id] = CellInput.identityJSON(cell.inputs)
         }
         try ledger.setInputs(cellInputs)
         var cellCode: [String: CodeRecord] = [:]
-        for cell in plan.cells + plan.laterCells { cellCode[cell.id] = cell.code }
+        for cell in plan.cells + plan.laterCells + plan.extensionCells { cellCode[cell.id] = cell.code }
         try ledger.setCode(cellCode)
-        let records = try plan.cells.enumerated().map { index, cell in try SweepPlan.record(cell, position: index) }
+        let records = try (plan.cells + plan.extensionCells).enumerated().map { index, cell in
+            try SweepPlan.record(cell, position: index < plan.cells.count ? index : index + plan.laterCells.count)
+        }
         // An adaptive sweep's later cells that the ledger has planned stay planned: a restart continues the same plan.
         let plannedBefore = Set(try ledger.plannedCells().map(\.id))
         let later = plan.laterCells.filter { plannedBefore.contains($0.id) }.map(\.id)
         let added = try ledger.addCells(records)
-        try ledger.setPlan(plan.cells.map(\.id) + later)
+        try ledger.setPlan(plan.cells.map(\.id) + later + plan.extensionCells.map(\.id))
         let cells = try ledger.plannedCells()
         logger.info(
             "sweep \(sweep.name): \(cells.count) cells (\(added) new, \(cells.filter { $0.state == .done }.count) done); coordinator incarnation \(incarnation)"
@@ -136,19 +146,30 @@ public struct CoordinatorSetup {
                 "sweep \(sweep.name): \(later.count) cells of later seeds planned by earlier runs (adaptive seeds)")
         }
         var commands = try CommandPlaceholders.commands(for: plan)
-        for cell in plan.cells + plan.laterCells where !cell.inputs.isEmpty {
+        for cell in plan.cells + plan.laterCells + plan.extensionCells where !cell.inputs.isEmpty {
             commands[cell.id]?.inputs = served.refs[cell.variant]
         }
         var scheduler = Scheduler(
             settings: effective, incarnation: String(incarnation), cells: cells, files: files, artifacts: artifacts,
             dataset: dataset, stage1Checkpoint: stage1Ref, now: now, commands: commands)
         scheduler.awaitingPlan = adaptive != nil
+        scheduler.sweepName = sweep.name
+        scheduler.cancelledVariants = Set(try ledger.cancelledVariants())
+        if !extensionSeeds.isEmpty {
+            logger.info("sweep \(sweep.name): \(extensionSeeds.count) seed(s) added by clients (ablate extend) planned")
+        }
+        let cancelled = scheduler.cancelledVariants.sorted()
+        if !cancelled.isEmpty {
+            logger.notice(
+                "sweep \(sweep.name): variant(s) \(cancelled.joined(separator: ", ")) cancelled by a client: their cells wait for `ablate resume`"
+            )
+        }
         return CoordinatorSetup(
             sweep: sweep, plan: plan, ledger: ledger, store: store, scheduler: scheduler, adaptive: adaptive,
             incarnation: incarnation,
             hashedAtStart: Set(
                 [dataset?.sha256, stage1Ref?.sha256].compactMap { $0 } + served.artifacts.map(\.sha256)),
-            lock: lock)
+            lock: lock, extensions: ExtensionPlanner(plan: plan, inputRefs: served.refs))
     }
 
     /// The dataset's content hash (for cell ids) and the dataset as an artifact; both nil for a sweep without one.

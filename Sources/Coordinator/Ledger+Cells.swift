@@ -32,19 +32,22 @@ extension Ledger {
     /// sweep's coordinator adds the cells of a later seed this way (`AdaptiveSeeds`). Returns the cells as stored.
     @discardableResult
     public func addPlannedCells(_ cells: [CellRecord]) throws -> [CellRecord] {
-        try write("add \(cells.count) planned cells") { db in
-            var stored: [CellRecord] = []
-            for cell in cells {
-                if let held = try CellRecord.fetchOne(db, key: cell.id) {
-                    stored.append(held)
-                } else {
-                    try cell.insert(db)
-                    stored.append(cell)
-                }
-                try db.execute(sql: "UPDATE cells SET planned = 1 WHERE id = ?", arguments: [cell.id])
+        try write("add \(cells.count) planned cells") { db in try Self.addPlanned(cells, db) }
+    }
+
+    /// `addPlannedCells` inside a transaction.
+    static func addPlanned(_ cells: [CellRecord], _ db: Database) throws -> [CellRecord] {
+        var stored: [CellRecord] = []
+        for cell in cells {
+            if let held = try CellRecord.fetchOne(db, key: cell.id) {
+                stored.append(held)
+            } else {
+                try cell.insert(db)
+                stored.append(cell)
             }
-            return stored
+            try db.execute(sql: "UPDATE cells SET planned = 1 WHERE id = ?", arguments: [cell.id])
         }
+        return stored
     }
 
     /// The cells of the current plan, in sweep order (all cells when no plan was ever set).

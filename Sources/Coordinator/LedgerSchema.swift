@@ -4,7 +4,7 @@ import GRDB
 /// The ledger's schema: one migration per version, applied in order when a writer opens the ledger.
 enum LedgerSchema {
     /// Schema version written by the newest migration (also stored in `meta.schema_version`).
-    static let version = 5
+    static let version = 6
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -22,6 +22,9 @@ enum LedgerSchema {
         }
         migrator.registerMigration("v5") { db in
             try db.execute(sql: version5)
+        }
+        migrator.registerMigration("v6") { db in
+            try db.execute(sql: version6)
         }
         return migrator
     }
@@ -63,6 +66,24 @@ enum LedgerSchema {
             inputs TEXT NOT NULL
         );
         UPDATE meta SET schema_version = 5;
+        """
+
+    /// Version 6: what clients changed in a running sweep (`Ledger+Control.swift`). `cancelled_variants` holds the
+    /// variants whose cells are not assigned until resumed (`ablate cancel`); `extension_seeds` the seeds added to a
+    /// variant after its sweep was submitted (`ablate extend`; the decimal seed as text, since a seed may pass 2⁶³),
+    /// planned again with the sweep at every start.
+    private static let version6 = """
+        CREATE TABLE cancelled_variants (
+            variant TEXT PRIMARY KEY NOT NULL,
+            cancelled_at REAL NOT NULL
+        );
+        CREATE TABLE extension_seeds (
+            variant TEXT NOT NULL,
+            seed TEXT NOT NULL,
+            added_at REAL NOT NULL,
+            PRIMARY KEY (variant, seed)
+        );
+        UPDATE meta SET schema_version = 6;
         """
 
     private static let version1 = """

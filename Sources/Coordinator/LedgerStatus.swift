@@ -3,7 +3,8 @@ import Foundation
 import WireProtocol
 
 /// What `ablate status --state` and the dashboard show: the planned cells with the progress their stored epoch
-/// records give (`CellProgress` fed in arrival order, every attempt), at time `now`.
+/// records give (`CellProgress` fed in arrival order, every attempt), at time `now`; a pending cell of a cancelled
+/// variant as `cancelled`.
 public enum LedgerStatus {
     public static func reply(_ ledger: Ledger, now: Double) throws -> StatusReply {
         let cells = try ledger.plannedCells()
@@ -18,6 +19,11 @@ public enum LedgerStatus {
             if cellProgress.lastReportAt != nil { progress[cell.id] = cellProgress }
         }
         var rows = StatusTable.rows(cells)
+        // A pending cell of a variant a client cancelled shows as `cancelled`, as the coordinator shows it.
+        let cancelled = Set(try ledger.cancelledVariants())
+        for index in rows.indices where rows[index].state == "pending" && cancelled.contains(rows[index].variant) {
+            rows[index].state = "cancelled"
+        }
         let summary = StatusProgress.apply(to: &rows, progress: progress, now: now)
         return StatusReply(
             sweep: try ledger.sweepName() ?? "?", rows: rows, summary: summary,

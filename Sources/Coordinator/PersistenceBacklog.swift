@@ -21,11 +21,12 @@ public final class PersistenceBacklog {
 
     public static func role(of action: SchedulerAction) -> Role {
         switch action {
-        case .saveCell, .storeMetrics, .saveWorker, .recordCellFile, .addArtifact, .finishCell:
+        case .saveCell, .storeMetrics, .saveWorker, .recordCellFile, .addArtifact, .finishCell, .saveCancelled,
+            .extendPlan:
             return .persist
         case .send(_, let message):
             switch message {
-            case .metricsAck, .doneAck, .stored, .assign: return .acknowledge
+            case .metricsAck, .doneAck, .stored, .assign, .controlReply: return .acknowledge
             default: return .immediate
             }
         case .acceptOffer, .appendLog, .count, .log, .logRepeated:

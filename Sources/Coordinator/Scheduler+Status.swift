@@ -2,13 +2,14 @@
 import WireProtocol
 
 extension Scheduler {
-    /// One row per cell, in plan order, with what this process has seen of each cell's pace (`StatusProgress`), and
+    /// One row per cell, in plan order (a pending cell of a cancelled variant as `cancelled`), with what this process has seen of each cell's pace (`StatusProgress`), and
     /// the workers with an open session (`workers`, nil for none).
     public func statusReply(now: Double) -> StatusReply {
         var rows: [StatusReply.Row] = order.compactMap { id in
             guard let cell = cells[id] else { return nil }
             return StatusReply.Row(
-                cell: id, variant: cell.variant, seed: cell.seed, stage: cell.stage, state: cell.state.rawValue,
+                cell: id, variant: cell.variant, seed: cell.seed, stage: cell.stage,
+                state: isCancelled(cell) ? "cancelled" : cell.state.rawValue,
                 worker: cell.worker, attempt: cell.attempt, epoch: cell.epochsDone, epochs: cell.epochs,
                 bestValMacroF1: cell.bestValMacroF1, etaSeconds: nil,
                 reason: cell.state == .failed ? (cell.reason ?? "no reason recorded") : nil,

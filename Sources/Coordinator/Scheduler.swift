@@ -30,6 +30,11 @@ public enum SchedulerAction: Equatable, Sendable {
     case appendLog(CellRecord, attempt: Int, lines: [String])
     /// Increment a named counter (dropped, stale, …).
     case count(String)
+    /// Make these exactly the cancelled variants in the ledger (`ablate cancel` / `resume`).
+    case saveCancelled(Set<String>)
+    /// Record the seeds an `ablate extend` added and add their cells to the ledger's plan (one transaction), before
+    /// the scheduler assigns them.
+    case extendPlan(seeds: [ExtensionSeed], cells: [CellRecord])
     /// A line for the scheduler's log, at `level`.
     case log(String, level: Logger.Level = .info)
     /// A log line that a peer can make repeat (stale or refused traffic): written through the loop's log throttle,
@@ -59,7 +64,7 @@ public struct Scheduler: Sendable {
     public let incarnation: String
     // The state below is written only by the Scheduler's own files (this one and `Scheduler+Sessions.swift`).
     public internal(set) var cells: [String: CellRecord] = [:]
-    public private(set) var order: [String] = []
+    public internal(set) var order: [String] = []
     public internal(set) var sessions: [String: Session] = [:]
     var sessionOfPeer: [PeerID: String] = [:]
     /// The label of each worker's latest HELLO, by worker name (shown by `ablate status`; kept in memory only).
@@ -75,10 +80,14 @@ public struct Scheduler: Sendable {
     private(set) var progress: [String: CellProgress] = [:]
     private var lastHeartbeatSent = -Double.infinity
     /// The sessions open when the sweep finished have been sent DISCONNECT `sweep finished`.
-    private var finishAnnounced = false
+    var finishAnnounced = false
     var sessionCounter = 0
     /// Bring-your-own-trainer cells' commands by cell id (placeholders of the coordinator filled in).
-    let commands: [String: CellCommand]
+    var commands: [String: CellCommand]
+    /// The name of the sweep served (CONTROL requests name it).
+    public var sweepName = ""
+    /// Variants a client cancelled: their pending cells are not assigned until resumed (`Scheduler+Control.swift`).
+    public internal(set) var cancelledVariants: Set<String> = []
     /// LOG messages per cell: at most one a second, with a burst of `logBurst` (the worker sends one a second).
     private var logRate = RateLimiter<String>(ratePerSecond: 1, burst: Scheduler.logBurst, maxPeers: 65_536)
     /// LOG messages a cell may send at once after a quiet spell (a final batch right after a regular one).
@@ -120,28 +129,6 @@ public struct Scheduler: Sendable {
         order.allSatisfy { cells[$0].map { $0.state == .done || $0.state == .failed } ?? true }
     }
 
-    /// Adds cells to the plan after start (an adaptive sweep's later seeds), as the ledger stores them, after the
-    /// cells already planned; cells already known are skipped. Returns the assignments that follow.
-    public mutating func addCells(_ records: [CellRecord], now: Double) -> [SchedulerAction] {
-        var actions: [SchedulerAction] = []
-        for var cell in records where cells[cell.id] == nil {
-            if cell.state == .running {
-                // Left running by an earlier coordinator while it was not planned: its worker is not waited for.
-                let ended = AttemptEnd(
-                    attempt: cell.attempt, outcome: "lost", reason: "planned again after a restart", at: now)
-                cell.state = .pending
-                cell.worker = nil
-                cell.epochsDone = cell.resumeEpoch
-                cell.updatedAt = now
-                actions.append(.saveCell(cell, starting: nil, ending: ended))
-            }
-            cells[cell.id] = cell
-            order.append(cell.id)
-            actions.append(.log("cell \(cell.variant)/seed-\(cell.seed) added to the plan"))
-        }
-        return actions + assign(now: now)
-    }
-
     /// Whether `attempt` of `cell` is still running (a transfer of one of its files can still be of use).
     public func isRunning(_ cell: String, attempt: Int) -> Bool {
         guard let record = cells[cell] else { return false }
@@ -163,6 +150,9 @@ public struct Scheduler: Sendable {
     public mutating func handle(_ message: Message, from peer: PeerID, now: Double) -> [SchedulerAction] {
         if case .hello(let hello) = message { return welcome(hello, peer: peer, now: now) }
         if case .statusRequest = message { return [.send(peer, .statusReply(statusReply(now: now)))] }
+        if case .control(let request) = message {
+            return control(request, from: peer, client: "loopback", extension: nil, now: now)
+        }
         guard let sessionID = sessionOfPeer[peer] else {
             return [.count("unknown_session"), .send(peer, .disconnect(.unknownSession))]
         }
@@ -471,7 +461,9 @@ public struct Scheduler: Sendable {
     mutating func assign(now: Double) -> [SchedulerAction] {
         var actions: [SchedulerAction] = []
         for id in order {
-            guard var cell = cells[id], cell.state == .pending else { continue }
+            guard var cell = cells[id], cell.state == .pending, !cancelledVariants.contains(cell.variant) else {
+                continue
+            }
             var stage1 = stage1Checkpoint
             if let dependency = cell.dependsOn {
                 guard let parent = cells[dependency] else { continue }

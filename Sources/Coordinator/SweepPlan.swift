@@ -89,6 +89,18 @@ public struct SweepPlan: Sendable, Equatable {
     /// every variant in file order × those seeds in order: the cells the coordinator may add (`AdaptiveSeeds`).
     /// Empty for a list of seeds.
     public var laterCells: [PlannedCell]
+    /// The cells of seeds clients added to variants (`ablate extend`; `extensionCells(for:)`), in the order added.
+    public var extensionCells: [PlannedCell] = []
+    /// What the cells' ids were computed from, so that cells of more seeds get ids by the same rules.
+    public var basis = Basis()
+
+    /// The inputs of `make` besides the sweep: the dataset's content hash, the stage-1 reference, code and inputs.
+    public struct Basis: Sendable, Equatable {
+        public var datasetContentHash: String?
+        public var stage1Reference: String?
+        public var code: [String: CodeRecord] = [:]
+        public var inputs: [String: [CellInput]] = [:]
+    }
 
     public init(sweep: Sweep, stage1Cell: PlannedCell?, cells: [PlannedCell], laterCells: [PlannedCell] = []) {
         self.sweep = sweep
@@ -132,35 +144,59 @@ public struct SweepPlan: Sendable, Equatable {
                 command: nil, timeoutSeconds: nil)
             stage1Reference = "cell:\(id)"
         }
-        let replicaSeeds = ReplicaSeeds.seeds(of: sweep)
+        let basis = Basis(
+            datasetContentHash: dataset, stage1Reference: stage1Reference, code: code, inputs: inputs)
         func cells(seeds: ArraySlice<UInt64>) throws -> [PlannedCell] {
-            var cells: [PlannedCell] = []
-            for variant in sweep.variants {
-                for sweepSeed in seeds {
-                    let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
-                    let config = variant.config(seed: seed)
-                    let record = variant.command == nil ? nil : code[variant.name]
-                    var extras = variant.execution.identityExtras
-                    if let record { extras["code"] = record.identityJSON }
-                    let cellInputs = variant.command == nil ? [] : inputs[variant.name] ?? []
-                    if !cellInputs.isEmpty { extras["inputs"] = CellInput.identityJSON(cellInputs) }
-                    let id = try cellID(
-                        config: config, datasetContentHash: dataset, stage1: stage1Reference, command: variant.command,
-                        params: variant.params, extras: extras)
-                    cells.append(
-                        PlannedCell(
-                            id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
-                            dependsOn: stage1Cell?.id, command: variant.command, timeoutSeconds: variant.timeoutSeconds,
-                            sweepSeed: sweepSeed, params: variant.params, code: record, execution: variant.execution,
-                            inputs: cellInputs))
-                }
-            }
-            return cells
+            try variantCells(sweep, variants: sweep.variants, seeds: Array(seeds), basis: basis, stage1: stage1Cell?.id)
         }
         let sequence = sweep.seedSequence
         let initial = (stage1Cell.map { [$0] } ?? []) + (try cells(seeds: sequence.prefix(sweep.seeds.count)))
         let later = try cells(seeds: sequence.dropFirst(sweep.seeds.count))
-        return SweepPlan(sweep: sweep, stage1Cell: stage1Cell, cells: initial, laterCells: later)
+        var plan = SweepPlan(sweep: sweep, stage1Cell: stage1Cell, cells: initial, laterCells: later)
+        plan.basis = basis
+        return plan
+    }
+
+    /// The cells of `variants` × `seeds` (variants in order, each over the seeds in order) with the ids the rules of
+    /// `make` give them; a replica variant's cell trains with its `ReplicaSeeds` seed for a seed of the sequence.
+    static func variantCells(
+        _ sweep: Sweep, variants: [SweepVariant], seeds: [UInt64], basis: Basis, stage1: String?
+    ) throws -> [PlannedCell] {
+        let replicaSeeds = ReplicaSeeds.seeds(of: sweep)
+        var cells: [PlannedCell] = []
+        for variant in variants {
+            for sweepSeed in seeds {
+                let seed = replicaSeeds[variant.name]?[sweepSeed] ?? sweepSeed
+                let config = variant.config(seed: seed)
+                let record = variant.command == nil ? nil : basis.code[variant.name]
+                var extras = variant.execution.identityExtras
+                if let record { extras["code"] = record.identityJSON }
+                let cellInputs = variant.command == nil ? [] : basis.inputs[variant.name] ?? []
+                if !cellInputs.isEmpty { extras["inputs"] = CellInput.identityJSON(cellInputs) }
+                let id = try cellID(
+                    config: config, datasetContentHash: basis.datasetContentHash, stage1: basis.stage1Reference,
+                    command: variant.command, params: variant.params, extras: extras)
+                cells.append(
+                    PlannedCell(
+                        id: id, variant: variant.name, seed: seed, stage: config.stage, config: config,
+                        dependsOn: stage1, command: variant.command, timeoutSeconds: variant.timeoutSeconds,
+                        sweepSeed: sweepSeed, params: variant.params, code: record, execution: variant.execution,
+                        inputs: cellInputs))
+            }
+        }
+        return cells
+    }
+
+    /// The cells of `seeds` (each a variant and a seed a client added), planned by the rules of `make`, in order.
+    /// A replica variant and a seed of its sweep's sequence are not extensions (`ExtensionPlanner` refuses them).
+    public func extensionCells(for seeds: [ExtensionSeed]) throws -> [PlannedCell] {
+        var out: [PlannedCell] = []
+        for seed in seeds {
+            guard let variant = sweep.variant(named: seed.variant) else { continue }
+            out += try Self.variantCells(
+                sweep, variants: [variant], seeds: [seed.seed], basis: basis, stage1: stage1Cell?.id)
+        }
+        return out
     }
 
     /// A cell's id: the lower-case hex SHA-256 of the UTF-8 of its `CellIdentity` text (schema, rule and how ids

@@ -26,6 +26,8 @@ extension Command {
         case .statusReply: "STATUS_REPLY"
         case .release: "RELEASE"
         case .log: "LOG"
+        case .control: "CONTROL"
+        case .controlReply: "CONTROL_REPLY"
         }
     }
 

@@ -22,6 +22,15 @@ public enum FieldLimits {
     /// Most text in an ASSIGN's `params`, in UTF-8 bytes.
     public static let maxParamsBytes = 64 * 1024
 
+    /// Most cell ids (or prefixes) one CONTROL `retry` may name.
+    public static let maxControlCells = 1000
+    /// Most seeds one CONTROL `extend` may add.
+    public static let maxControlSeeds = 100
+    /// Longest CONTROL `request_id`, in bytes.
+    public static let maxRequestIDBytes = 64
+    /// Most cells one CONTROL_REPLY may list (`cells` and `existing` together) and most sweeps it may list.
+    public static let maxControlReplyCells = 100_000
+
     /// The UTF-8 bytes `lines` take in an attempt log (each line plus its newline).
     public static func logBytes(_ lines: [String]) -> Int {
         lines.reduce(0) { $0 + $1.utf8.count + 1 }

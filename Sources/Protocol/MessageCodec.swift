@@ -31,6 +31,8 @@ public enum MessageCodec {
         case .statusRequest(let body): return head + [json(body)]
         case .statusReply(let body): return head + [json(body)]
         case .log(let body): return head + [json(body)]
+        case .control(let body): return head + [json(body)]
+        case .controlReply(let body): return head + [json(body)]
         }
     }
 
@@ -111,6 +113,8 @@ public enum MessageCodec {
         case .statusRequest: return .statusRequest(try json(header, command))
         case .statusReply: return .statusReply(try json(header, command))
         case .log: return .log(try json(header, command))
+        case .control: return .control(try json(header, command))
+        case .controlReply: return .controlReply(try json(header, command))
         }
     }
 

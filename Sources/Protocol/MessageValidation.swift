@@ -73,6 +73,8 @@ enum MessageValidation {
             for (index, worker) in (reply.workers ?? []).enumerated() { fields.statusWorker(worker, index) }
         case .chunk(let chunk):
             fields.fileSize(chunk.totalSize, "total size")
+        case .control(let request): fields.control(request)
+        case .controlReply(let reply): fields.controlReply(reply)
         case .metrics, .data, .disconnect, .statusRequest: break
         }
         if let problem = fields.problem { throw problem }
@@ -80,21 +82,21 @@ enum MessageValidation {
 }
 
 /// Collects the first failed field check of one message.
-private struct FieldChecker {
+struct FieldChecker {
     let command: Command
     private(set) var problem: DecodeError?
 
     init(command: Command) { self.command = command }
 
-    private mutating func fail(_ text: String) {
+    mutating func fail(_ text: String) {
         if problem == nil { problem = .malformedHeader("\(command.wireName) header: \(text)") }
     }
 
-    private mutating func failName(_ text: String) {
+    mutating func failName(_ text: String) {
         if problem == nil { problem = .invalidName("\(command.wireName) header: \(text)") }
     }
 
-    private mutating func failLimit(_ text: String) {
+    mutating func failLimit(_ text: String) {
         if problem == nil { problem = .overLimit("\(command.wireName) header: \(text)") }
     }
 

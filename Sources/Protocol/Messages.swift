@@ -33,6 +33,8 @@ public enum Command: UInt8, Sendable, CaseIterable {
     case statusReply = 20
     case release = 21
     case log = 22
+    case control = 23
+    case controlReply = 24
 }
 
 /// A file known by its content: SHA-256 (lower-case hex) and size. `name` says what it is for (`dataset.h5`,
@@ -589,6 +591,8 @@ public enum Message: Sendable, Equatable {
     case statusReply(StatusReply)
     case release(Release)
     case log(LogLines)
+    case control(ControlRequest)
+    case controlReply(ControlReply)
 
     public var command: Command {
         switch self {
@@ -614,6 +618,8 @@ public enum Message: Sendable, Equatable {
         case .statusReply: .statusReply
         case .release: .release
         case .log: .log
+        case .control: .control
+        case .controlReply: .controlReply
         }
     }
 }

@@ -57,6 +57,31 @@ public enum PeerNames {
         return nil
     }
 
+    /// Longest sweep or variant name on the wire, in bytes.
+    public static let maxNameBytes = 128
+    /// The rule for sweep and variant names in words (the sweep file's rule, with a length limit).
+    public static let nameRule =
+        "1…\(maxNameBytes) bytes of [A-Za-z0-9._-], starting with a letter or digit"
+
+    /// Why `name` is not an acceptable sweep or variant name (CONTROL's `sweep`, `variant`, `request_id`), or nil when
+    /// it is: the sweep file's rule for names, at most `maxBytes` bytes.
+    public static func nameProblem(_ name: String, maxBytes: Int = maxNameBytes) -> String? {
+        let bytes = name.utf8
+        guard let first = bytes.first, bytes.count <= maxBytes, first != UInt8(ascii: "."),
+            first != UInt8(ascii: "_"), first != UInt8(ascii: "-"), bytes.allSatisfy(isFileNameByte)
+        else {
+            return "is not a name (1…\(maxBytes) bytes of [A-Za-z0-9._-], starting with a letter or digit)"
+        }
+        return nil
+    }
+
+    /// Whether `text` is a cell id or a prefix of one that CONTROL may name: 6…64 lower-case hex digits.
+    public static func isCellPrefix(_ text: String) -> Bool {
+        let bytes = text.utf8
+        return (6...64).contains(bytes.count)
+            && bytes.allSatisfy { (0x30...0x39).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    }
+
     private static func isFileNameByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),

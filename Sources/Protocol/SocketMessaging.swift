@@ -74,6 +74,15 @@ extension ZMQSocket {
     public func receiveFrames(dontWait: Bool = true, partLimit: Int = 16, keepingPartsOver threshold: Int = 16 << 10)
         throws(ZMQError) -> [FrameBytes]?
     {
+        try receiveMessage(dontWait: dontWait, partLimit: partLimit, keepingPartsOver: threshold)?.frames
+    }
+
+    /// `receiveFrames`, with the User-Id of the connection the message came on (`MessageProperty.userID`, read
+    /// from the first part that carries one).
+    public func receiveMessage(dontWait: Bool = true, partLimit: Int = 16, keepingPartsOver threshold: Int = 16 << 10)
+        throws(ZMQError) -> ReceivedFrames?
+    {
+        var userID: String?
         let handle = try openHandle("zmq_msg_recv")
         var parts: [FrameBytes] = []
         var message = zmq_msg_t()
@@ -89,6 +98,8 @@ extension ZMQSocket {
                 throw ZMQError(operation: "zmq_msg_recv (part \(received))", code: code)
             }
             received += 1
+            // A ROUTER's routing-id part is made by the socket and carries no metadata: the peer's parts do.
+            if userID == nil { userID = try MessageProperty.userID(&message) }
             // Read before a move empties the message.
             let more = zmq_msg_more(&message) == 1
             if parts.count < partLimit {
@@ -101,7 +112,7 @@ extension ZMQSocket {
                     parts.append(FrameBytes([]))
                 }
             }
-            guard more else { return parts }
+            guard more else { return ReceivedFrames(frames: parts, userID: userID) }
             // The remaining parts of a multipart message have arrived with its first.
             flags = 0
         }

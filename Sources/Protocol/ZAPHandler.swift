@@ -25,7 +25,8 @@ public final class ZAPHandler: Sendable {
     private static let decisionLimit = 1000
 
     private struct State {
-        var allowlist: Set<String>
+        /// Z85 public key → the User-Id answered for it.
+        var allowlist: [String: String]
         var decisions: [ZAPDecision] = []
         var stopping = false
         var started = false
@@ -37,10 +38,17 @@ public final class ZAPHandler: Sendable {
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
-    /// A handler for `context` admitting the Z85 public keys in `allowlist`; call `start()` before binding.
-    public init(context: ZMQContext, allowlist: Set<String>) {
+    /// A handler for `context` admitting the Z85 public keys in `allowlist` (each key is its own User-Id); call
+    /// `start()` before binding.
+    public convenience init(context: ZMQContext, allowlist: Set<String>) {
+        self.init(context: context, users: Dictionary(allowlist.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    /// A handler admitting the Z85 public keys of `users`, answering each one's value as the connection's User-Id
+    /// (read from every message of that connection: `ZMQSocket.receiveMessage`).
+    public init(context: ZMQContext, users: [String: String]) {
         self.context = context
-        state = Mutex(State(allowlist: allowlist))
+        state = Mutex(State(allowlist: users))
     }
 
     /// Starts the thread and returns once its socket is bound (throws when it cannot be, e.g. a second handler).
@@ -68,11 +76,16 @@ public final class ZAPHandler: Sendable {
 
     /// Replaces the allowlist (Z85 public keys); connections already authenticated are not affected.
     public func replaceAllowlist(_ keys: Set<String>) {
-        state.withLock { $0.allowlist = keys }
+        replaceUsers(Dictionary(keys.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    /// Replaces the allowlist with `users` (Z85 public key → User-Id).
+    public func replaceUsers(_ users: [String: String]) {
+        state.withLock { $0.allowlist = users }
     }
 
     /// The current allowlist.
-    public var allowlist: Set<String> { state.withLock { $0.allowlist } }
+    public var allowlist: Set<String> { state.withLock { Set($0.allowlist.keys) } }
 
     /// The decisions made since the last call (at most 1000 are kept).
     public func takeDecisions() -> [ZAPDecision] {
@@ -126,16 +139,17 @@ public final class ZAPHandler: Sendable {
         }
         let mechanism = text(5)
         let key = mechanism == "CURVE" && request.count >= 7 ? CurveKeys.z85(request[6]) : nil
-        let accepted = state.withLock { state -> Bool in
-            let accepted = key.map { state.allowlist.contains($0) } ?? false
+        let userID = state.withLock { state -> String? in
+            let userID = key.flatMap { state.allowlist[$0] }
+            let accepted = userID != nil
             if state.decisions.count < Self.decisionLimit {
                 state.decisions.append(
                     ZAPDecision(publicKey: key ?? "", address: text(3), mechanism: mechanism, accepted: accepted))
             }
-            return accepted
+            return userID
         }
-        if accepted, let key {
-            return [Array("1.0".utf8), requestId, Array("200".utf8), Array("OK".utf8), Array(key.utf8), []]
+        if let userID {
+            return [Array("1.0".utf8), requestId, Array("200".utf8), Array("OK".utf8), Array(userID.utf8), []]
         }
         return [Array("1.0".utf8), requestId, Array("400".utf8), Array("key not authorized".utf8), [], []]
     }

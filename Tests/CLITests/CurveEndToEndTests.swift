@@ -149,7 +149,9 @@ final class CurveEndToEndTests: XCTestCase {
         // Remove the key and reload: the next connection with it is refused.
         try FileManager.default.removeItem(atPath: directory.file("authorized/good.pub"))
         try processes.signal("coordinator", SIGHUP)
-        try processes.waitForLog("coordinator", containing: "authorized keys reloaded: 0 key(s)", timeout: 10)
+        try processes.waitForLog(
+            "coordinator", containing: "authorized keys reloaded: 0 authorized worker key(s) and 0 client key(s)",
+            timeout: 10)
         let refused = try AblateBinary.run(status)
         XCTAssertNotEqual(refused.status, 0, "a removed key is locked out at its next connection")
         XCTAssertTrue(

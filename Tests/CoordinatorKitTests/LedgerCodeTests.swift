@@ -20,7 +20,9 @@ final class LedgerCodeTests: XCTestCase {
         let cells = try ledger.cells()
         XCTAssertEqual(cells.count, 4)
         XCTAssertEqual(try ledger.codes(), Dictionary(uniqueKeysWithValues: cells.map { ($0.id, LedgerCode.unknown) }))
-        XCTAssertEqual(Ledger.schemaVersion, 5, "version 4 added workers.gpus, version 5 cell_inputs")
+        XCTAssertEqual(
+            Ledger.schemaVersion, 6, "version 4 added workers.gpus, version 5 cell_inputs, version 6 the client actions"
+        )
     }
 
     func testADoneCellKeepsItsCodeAndOthersTakeTheLatest() throws {

@@ -58,5 +58,13 @@ enum Samples {
                 ])),
         .release(Release(cell: cell, attempt: 2, reason: "worker stopping")),
         .log(LogLines(cell: cell, attempt: 2, lines: ["epoch 1: loss 0.5", "", "warning: \u{1B}[1mbold\u{1B}[0m"])),
+        .control(
+            ControlRequest(requestId: "a1b2", sweep: "mnist-ablation", action: .extend, variant: "b", seeds: [45, 46])),
+        .controlReply(
+            ControlReply(
+                requestId: "a1b2", ok: true,
+                result: ControlResult(
+                    message: "extended", cells: [ControlCell(id: cell, variant: "b", seed: 45, state: "pending")],
+                    existing: [], cancelledVariants: ["a"]))),
     ]
 }
