@@ -11,27 +11,16 @@ enum ControlClient {
     static func request(_ request: ControlRequest, endpoint: String, timeoutMs: Int, curve: CurveClientKeys?) throws
         -> ControlResult
     {
-        let context = try ZMQContext()
-        let socket = try ZMQSocket(context, type: .dealer)
-        defer { socket.close() }
-        try socket.configureWorkerDealer()
-        if let curve { try socket.configureCurveClient(curve) }
-        try socket.connect(endpoint)
-        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
-        var sent = false
-        while Date() < deadline {
-            if !sent { sent = try socket.send(MessageCodec.encode(.control(request))) }
-            _ = try ZMQPoller(sockets: [socket]).poll(timeoutMs: 100)
-            while let frames = try socket.receive() {
-                guard case .controlReply(let reply) = try? MessageCodec.decode(frames),
-                    reply.requestId == request.requestId
-                else { continue }
-                guard reply.ok, let result = reply.result else {
-                    throw RunFailure(message: PrintableText.oneLine(reply.error ?? "refused without a reason"))
-                }
-                return result
+        let result = try CoordinatorExchange.ask(
+            .control(request), endpoint: endpoint, timeoutMs: timeoutMs, curve: curve
+        ) { message -> ControlResult? in
+            guard case .controlReply(let reply) = message, reply.requestId == request.requestId else { return nil }
+            guard reply.ok, let result = reply.result else {
+                throw RunFailure(message: PrintableText.oneLine(reply.error ?? "refused without a reason"))
             }
+            return result
         }
+        if let result { return result }
         let hint =
             curve == nil
             ? "is a coordinator serving there, without CURVE?"
