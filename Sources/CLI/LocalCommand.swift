@@ -140,11 +140,12 @@ struct LocalCommand: ParsableCommand {
         try log.seekToEnd()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ownExecutablePath)
-        process.arguments = [
-            "worker", "--connect", endpoint, "--work-dir", "\(stateDirectory)/workers/local-\(index)",
-            "--name", "local-\(index)", "--threads", "\(threads)", "--cache-dir", "\(stateDirectory)/workers/cache",
-            "--log-level", logging.logLevel.rawValue,
-        ] + kernelOptions.arguments
+        process.arguments =
+            [
+                "worker", "--connect", endpoint, "--work-dir", "\(stateDirectory)/workers/local-\(index)",
+                "--name", "local-\(index)", "--threads", "\(threads)", "--cache-dir", "\(stateDirectory)/workers/cache",
+                "--log-level", logging.logLevel.rawValue,
+            ] + kernelOptions.arguments
         process.standardOutput = log
         process.standardError = log
         try process.run()

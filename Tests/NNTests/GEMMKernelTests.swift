@@ -70,7 +70,8 @@ struct GEMMKernelTests {
     static func firstDifference(_ x: [Float], _ y: [Float], columns: Int) -> String? {
         guard let index = x.indices.first(where: { x[$0].bitPattern != y[$0].bitPattern }) else { return nil }
         let count = x.indices.filter { x[$0].bitPattern != y[$0].bitPattern }.count
-        return "\(count) element(s) differ, first at row \(index / columns), column \(index % columns): \(x[index]) vs \(y[index])"
+        return
+            "\(count) element(s) differ, first at row \(index / columns), column \(index % columns): \(x[index]) vs \(y[index])"
     }
 
     /// Random shapes with m, n, k in 1...300 (edge tiles of every size), every transpose pattern, alpha 1 or not,
@@ -141,7 +142,8 @@ struct GEMMKernelTests {
                 let fromOpenBLAS = zip(result, openBLAS).map { abs($0 - $1) }.max() ?? 0
                 #expect(
                     fromDouble <= tolerance,
-                    "\(operands.name), \(path): largest difference from the Double reference \(fromDouble) > \(tolerance)")
+                    "\(operands.name), \(path): largest difference from the Double reference \(fromDouble) > \(tolerance)"
+                )
                 #expect(
                     fromOpenBLAS <= tolerance,
                     "\(operands.name), \(path): largest difference from OpenBLAS \(fromOpenBLAS) > \(tolerance)")
@@ -194,7 +196,8 @@ struct GEMMKernelTests {
                 }
                 for (threads, result) in zip([2, 3], results.dropFirst()) {
                     let difference = Self.firstDifference(results[0], result, columns: operands.n)
-                    #expect(difference == nil, "\(operands.name), \(path): 1 vs \(threads) threads: \(difference ?? "")")
+                    #expect(
+                        difference == nil, "\(operands.name), \(path): 1 vs \(threads) threads: \(difference ?? "")")
                 }
             }
         }
@@ -220,7 +223,8 @@ struct GEMMKernelTests {
                 var b: [Float] = []
                 for p in 0..<whole.k { b += whole.b[(p * whole.n + first)..<(p * whole.n + first + count)] }
                 let columns = Operands(
-                    m: whole.m, n: count, k: whole.k, transposeA: false, transposeB: false, alpha: 1, beta: 0, a: whole.a,
+                    m: whole.m, n: count, k: whole.k, transposeA: false, transposeB: false, alpha: 1, beta: 0,
+                    a: whole.a,
                     b: b, c: Array(repeating: 0, count: whole.m * count))
                 let part = columns.product(path)
                 var expected: [Float] = []
@@ -265,7 +269,8 @@ struct GEMMKernelTests {
             }
             let gradients = trainable.flatMap { ref in (0..<ref.count).map { model.store.gradients(ref)[$0] } }
             optimizer.update(model.store)
-            outcomes.append(("\(path), \(threads) thread(s)", logits.data, gradients, trainable.flatMap { model.store.array($0) }))
+            outcomes.append(
+                ("\(path), \(threads) thread(s)", logits.data, gradients, trainable.flatMap { model.store.array($0) }))
         }
         for outcome in outcomes.dropFirst() {
             let first = outcomes[0]

@@ -384,7 +384,8 @@ struct TrainerTests {
                     first.secondMoment.allSatisfy { other.secondMoment[$0.key] == $0.value },
                     "\(stage): optimizer moments differ between \(outputs[0].0) and \(path)")
                 #expect(
-                    try readRecords(outputs[0].1).map(\.deterministicPart) == readRecords(output).map(\.deterministicPart),
+                    try readRecords(outputs[0].1).map(\.deterministicPart)
+                        == readRecords(output).map(\.deterministicPart),
                     "\(stage): epoch records differ between \(outputs[0].0) and \(path)")
                 #expect(other.info.gemmKernel == path.rawValue)
             }
