@@ -92,10 +92,7 @@ struct LocalCommand: ParsableCommand {
             display.update(scheduler)
             refresher.poll { scheduler.finishedCellCount }
         }
-        defer {
-            for child in children where child.isRunning { child.terminate() }
-            for child in children { child.waitUntilExit() }
-        }
+        defer { Self.stop(children) }
         do {
             try server.run(untilFinished: true, shouldStop: { stop.isRaised })
         } catch {
@@ -125,6 +122,24 @@ struct LocalCommand: ParsableCommand {
                     "\(failed) cell\(failed == 1 ? "" : "s") failed (listed above); once the cause is fixed, `ablate retry --state \(stateDirectory) --failed` and this command again run \(failed == 1 ? "it" : "them")"
             )
         }
+    }
+
+    /// Stops the worker processes: SIGTERM, sent again each second while one still runs (a SIGTERM that arrives
+    /// while a just-started worker is still installing its handler is lost, and a sweep with nothing left to do
+    /// ends that early), then SIGKILL after `patience` seconds. A worker holds nothing a kill can corrupt: its
+    /// cell is requeued and resumed from its last checkpoint.
+    static func stop(_ children: [Process], patience: Double = 30) {
+        let deadline = Date().addingTimeInterval(patience)
+        while children.contains(where: \.isRunning) {
+            guard Date() < deadline else {
+                for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
+                break
+            }
+            for child in children where child.isRunning { child.terminate() }
+            let retry = Date().addingTimeInterval(1)
+            while Date() < retry, children.contains(where: \.isRunning) { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        for child in children { child.waitUntilExit() }
     }
 
     private func spawnWorker(_ index: Int, endpoint: String, stateDirectory: String) throws -> Process {
