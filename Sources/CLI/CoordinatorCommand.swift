@@ -17,8 +17,16 @@ struct CoordinatorCommand: ParsableCommand {
             "Restarting with the same --state resumes: done cells are not redone, cells in flight are kept if their worker comes back, else requeued from their last checkpoint."
     )
 
-    @Option(name: [.short, .long], help: "Sweep file (YAML, see docs/sweep-format.md).") var sweep: String
-    @Option(help: "State directory (ledger.sqlite, artifacts/, runs/).") var state: String
+    @Option(
+        name: [.short, .long],
+        help:
+            "Sweep file (YAML, see docs/sweep-format.md). Without it, or with --lab, the coordinator serves a lab: every sweep under STATE/sweeps/ plus each --sweep given (repeatable).")
+    var sweep: [String] = []
+    @Flag(
+        help:
+            "Serve --state as a lab (docs/lab.md) even with --sweep; a single-sweep directory is moved into STATE/sweeps/<name>/ when its sweep file is given.")
+    var lab = false
+    @Option(help: "State directory (ledger.sqlite, artifacts/, runs/; a lab: lab.json, sweeps/<name>/).") var state: String
     @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555 or ipc:///run/ablate.sock.") var bind: String
     @Option(name: .customLong("heartbeat-ms"), help: "Heartbeat interval in milliseconds.") var heartbeatMs = 1000
     @Option(help: "Silent heartbeat intervals before a worker is declared dead.") var liveness = 5
@@ -31,7 +39,9 @@ struct CoordinatorCommand: ParsableCommand {
         help:
             "Megabytes (10^6 bytes) that must stay free in the state directory's filesystem; transfers pause below it.")
     var minFreeMB: Int64 = 256
-    @Flag(name: .customLong("keep-serving"), help: "Keep serving after every cell is done or failed (status queries).")
+    @Flag(
+        name: .customLong("keep-serving"),
+        help: "Keep serving after every cell is done or failed (status queries); a lab always does.")
     var keepServing = false
     @OptionGroup var curve: CurveServerOptions
     @OptionGroup var dashboard: HTTPOptions
@@ -41,6 +51,18 @@ struct CoordinatorCommand: ParsableCommand {
     func validate() throws {
         try EndpointSyntax.check(bind, option: "--bind", bind: true)
         try dashboard.check()
+        if isLab {
+            if dashboard.http != nil {
+                throw ValidationError("--http shows one sweep; a lab has none yet (use `ablate status NAME --connect`)")
+            }
+        } else if sweep.count > 1 {
+            throw ValidationError("--sweep given \(sweep.count) times: several sweeps need a lab (add --lab)")
+        }
+    }
+
+    /// A lab: no --sweep, --lab, or a state directory that is one already.
+    var isLab: Bool {
+        sweep.isEmpty || lab || FileManager.default.fileExists(atPath: "\(state)/\(StateLayout.markerName)")
     }
 
     func run() throws {
@@ -56,6 +78,11 @@ struct CoordinatorCommand: ParsableCommand {
         logging.apply()
         let logger = Logger(label: "coordinator")
         let security = try curve.security(endpoint: bind, logger: logger)
+        if isLab {
+            return try LabService(state: state, sweepFiles: sweep, bind: bind, settings: settings).run(
+                security: security, logger: logger)
+        }
+        let sweep = self.sweep[0]
         let stop = StopSignal()
         let hangup = HangupSignal()
         let notifier = SystemdNotifier()

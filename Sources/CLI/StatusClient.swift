@@ -5,9 +5,11 @@ import WireProtocol
 
 /// One STATUS_REQUEST over a short-lived DEALER.
 enum StatusClient {
-    static func request(_ endpoint: String, timeoutMs: Int, curve: CurveClientKeys? = nil) throws -> StatusReply {
+    static func request(_ endpoint: String, sweep: String? = nil, timeoutMs: Int, curve: CurveClientKeys? = nil)
+        throws -> StatusReply
+    {
         let reply = try CoordinatorExchange.ask(
-            .statusRequest(StatusRequest()), endpoint: endpoint, timeoutMs: timeoutMs, curve: curve
+            .statusRequest(StatusRequest(sweep: sweep)), endpoint: endpoint, timeoutMs: timeoutMs, curve: curve
         ) { message -> StatusReply? in
             if case .statusReply(let reply) = message { return reply }
             return nil

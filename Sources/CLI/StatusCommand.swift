@@ -10,6 +10,7 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show each cell's state from a state directory (--state) or a running coordinator (--connect).")
 
+    @Argument(help: "The sweep, when the coordinator (or --state) is a lab serving several.") var name: String?
     @Option(help: "State directory of a coordinator (read-only; works while it runs).") var state: String?
     @Option(name: [.short, .long], help: "Endpoint of a running coordinator.") var connect: String?
     @Flag(help: "Refresh every second until interrupted (rides out a coordinator restart).") var watch = false
@@ -21,6 +22,7 @@ struct StatusCommand: ParsableCommand {
             throw ValidationError("give exactly one of --state DIR and --connect ENDPOINT")
         }
         if let connect { try EndpointSyntax.check(connect, option: "--connect", bind: false) }
+        if let name, let problem = PeerNames.nameProblem(name) { throw ValidationError("sweep name \(problem)") }
     }
 
     func run() throws {
@@ -50,6 +52,13 @@ struct StatusCommand: ParsableCommand {
     }
 
     private func render(_ reply: StatusReply, notes: [String]) throws -> String {
+        if let names = reply.sweeps {
+            // A lab that serves no sweep of this name (or several, and none was named).
+            let served = names.isEmpty ? "none" : names.joined(separator: ", ")
+            if let name { throw RunFailure(message: "no sweep named '\(name)' (this coordinator serves: \(served))") }
+            return
+                "this coordinator serves \(names.count) sweeps: \(served); name one (`ablate status NAME --connect …`) or list them with `ablate sweeps --connect …`"
+        }
         if json { return try StatusJSON.text(reply, notes: notes) }
         return "sweep \(reply.sweep)\n" + (reply.paused.map { "\($0)\n" } ?? "")
             + StatusTable.text(reply.rows, reasons: StatusTable.failureReasons(reply.rows), summary: reply.summary)
@@ -58,13 +67,20 @@ struct StatusCommand: ParsableCommand {
 
     /// The reply, and the lines under the table (the adaptive design's reasons, read from a state directory).
     private func fetch() throws -> (reply: StatusReply, notes: [String]) {
-        if let state {
+        if var state {
+            if FileManager.default.fileExists(atPath: "\(state)/\(StateLayout.markerName)") {
+                let names = try StateLayout.sweepNames(lab: state)
+                guard let name = name ?? (names.count == 1 ? names.first : nil), names.contains(name) else {
+                    return (StatusReply(sweep: name ?? "", rows: [], sweeps: names), [])
+                }
+                state = StateLayout.sweepDirectory(lab: state, name: name)
+            }
             let ledger = try Ledger(readingDirectory: state)
             let reply = try LedgerStatus.reply(ledger, now: Date().timeIntervalSince1970)
             let cells = try ledger.plannedCells()
             return (reply, try AdaptiveStatus.lines(ledger: ledger, cells: cells, stateDirectory: state))
         }
         guard let connect else { throw RunFailure(message: "give --state or --connect") }
-        return (try StatusClient.request(connect, timeoutMs: 3000, curve: try curve.keys()), [])
+        return (try StatusClient.request(connect, sweep: name, timeoutMs: 3000, curve: try curve.keys()), [])
     }
 }

@@ -17,7 +17,7 @@ extension CoordinatorServer {
 
     /// One CONTROL: refused for a key that is not a client's; for `extend`, the new cells are planned here (the
     /// scheduler decides which are new); then the scheduler acts and answers. Logged with the key's name.
-    func control(_ request: ControlRequest, peer: PeerID, userID: String?, socket: ZMQSocket) throws {
+    func control(_ request: ControlRequest, peer: PeerID, userID: String?, socket: any Outbox) throws {
         let client = userID ?? "loopback"
         if let refusal = Self.controlRefusal(userID: userID, action: request.action) {
             note("refused CONTROL \(request.action.rawValue) from \(client): not a client key", kind: "control_refused")

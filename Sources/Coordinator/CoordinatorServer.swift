@@ -154,8 +154,7 @@ public final class CoordinatorServer {
                 try handle(received.frames, userID: gate == nil ? nil : received.userID, socket: socket)
             }
             try execute(scheduler.tick(now: now), socket: socket)
-            try storageWork(socket: socket)
-            collectSupersededCheckpoints()
+            try housekeeping(socket: socket)
             if let gate {
                 if shouldReloadKeys?() == true { gate.reload() }
                 for refusal in gate.drain() { note(refusal.line, kind: refusal.counter) }
@@ -166,11 +165,30 @@ public final class CoordinatorServer {
                     failure.kind == .authentication || failure.kind == .aborted ? nil : failure.description,
                     kind: failure.counterName)
             }
-            for line in throttle.flush(now: now) { logger.warning("\(line)") }
-            flushCounters(force: false)
-            backUpLedger(force: false)
-            onProgress?(scheduler)
+            flushLogs(socket: socket)
         }
+        try finishUp(socket: socket)
+        // The last DONE_ACK and the DISCONNECTs `sweep finished` get a moment to leave before the socket closes.
+        if scheduler.isFinished { try? socket.setOption(ZMQOption.linger, Int32(1000)) }
+    }
+
+    /// One loop iteration's storage work after the scheduler's tick: the backlog, held and abandoned transfers,
+    /// superseded checkpoints.
+    func housekeeping(socket: any Outbox) throws {
+        try storageWork(socket: socket)
+        collectSupersededCheckpoints()
+    }
+
+    /// The end of one loop iteration: throttled log lines, counters, the ledger's backup, progress.
+    func flushLogs(socket: any Outbox) {
+        for line in throttle.flush(now: now) { logger.warning("\(line)") }
+        flushCounters(force: false)
+        backUpLedger(force: false)
+        onProgress?(scheduler)
+    }
+
+    /// When the loop ends: writes still waiting are tried once more, then counters, the backup and progress.
+    func finishUp(socket: any Outbox) throws {
         if !backlog.isEmpty {
             try backlog.retry(now: .infinity, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
             if !backlog.isEmpty {
@@ -180,20 +198,27 @@ public final class CoordinatorServer {
                 )
             }
         }
-        // The last DONE_ACK and the DISCONNECTs `sweep finished` get a moment to leave before the socket closes.
-        if scheduler.isFinished { try? socket.setOption(ZMQOption.linger, Int32(1000)) }
         for line in throttle.flush(now: now, all: true) { logger.warning("\(line)") }
         flushCounters(force: true)
         backUpLedger(force: true)
         onProgress?(scheduler)
     }
 
+    /// A cell's metrics records, one per epoch (what its `metrics.jsonl` holds).
+    func mergedMetrics(_ cell: CellRecord) throws -> [MetricsRecord] { try results.mergedMetrics(cell) }
+
+    /// Whether CHUNKs of the file with this SHA-256 belong to this sweep's transfers.
+    func isReceiving(_ sha256: String) -> Bool { receiver.isReceiving(sha256) }
+
+    /// Whether this sweep's ledger holds the artifact (a FETCH of it is served here).
+    func holdsArtifact(_ sha256: String) -> Bool { (try? setup.ledger.artifact(sha256)) != nil }
+
     /// The scheduler's current state (for a final table).
     public var state: Scheduler { scheduler }
 
     // MARK: - Input
 
-    private func handle(_ frames: [FrameBytes], userID: String?, socket: ZMQSocket) throws {
+    private func handle(_ frames: [FrameBytes], userID: String?, socket: any Outbox) throws {
         guard let peer = frames.first?.array, frames.count > 1 else { return count("dropped_frames") }
         let time = now
         guard limiter.allow(peer: peer, now: time) else {
@@ -209,6 +234,11 @@ public final class CoordinatorServer {
             if let refusal = error.refusal { try execute([.send(peer, .disconnect(refusal))], socket: socket) }
             return
         }
+        try handle(message, peer: peer, userID: userID, now: time, socket: socket)
+    }
+
+    /// One decoded message from `peer` (a lab routes each to the sweep it concerns).
+    func handle(_ message: Message, peer: PeerID, userID: String?, now time: Double, socket: any Outbox) throws {
         switch message {
         case .chunk(let chunk):
             guard try refresh(peer, now: time, socket: socket) else { return }
@@ -243,12 +273,12 @@ public final class CoordinatorServer {
 
     /// CHUNK and FETCH bypass the scheduler but count as traffic of the session: the scheduler refreshes it, or
     /// answers an unknown peer with DISCONNECT. Returns whether the peer has a live session.
-    private func refresh(_ peer: PeerID, now time: Double, socket: ZMQSocket) throws -> Bool {
+    private func refresh(_ peer: PeerID, now time: Double, socket: any Outbox) throws -> Bool {
         try execute(scheduler.handle(.heartbeat(Heartbeat()), from: peer, now: time), socket: socket)
         return scheduler.isLive(peer)
     }
 
-    private func serve(_ fetch: Fetch, peer: PeerID, socket: ZMQSocket) throws {
+    private func serve(_ fetch: Fetch, peer: PeerID, socket: any Outbox) throws {
         guard !damaged.contains(fetch.sha256), let artifact = try setup.ledger.artifact(fetch.sha256) else {
             let reason = damaged.contains(fetch.sha256) ? "damaged on the coordinator" : "unknown artifact"
             return try execute(
@@ -294,7 +324,7 @@ public final class CoordinatorServer {
         }
     }
 
-    private func transfer(_ outcome: TransferReceiver.Outcome, peer: PeerID, socket: ZMQSocket) throws {
+    private func transfer(_ outcome: TransferReceiver.Outcome, peer: PeerID, socket: any Outbox) throws {
         switch outcome {
         case .none:
             return
@@ -359,7 +389,7 @@ public final class CoordinatorServer {
     /// At most every 0.2 s (at once when every cell has finished): the planner decides over the scheduler's cells and
     /// the latest verdicts; the cells it adds are stored in the ledger (one transaction) before the scheduler gets
     /// them, and the sweep stays unfinished until it settles. A failed write is logged and tried again next time.
-    private func planAdaptiveSeeds(socket: ZMQSocket) throws {
+    func planAdaptiveSeeds(socket: any Outbox) throws {
         guard var planner = adaptive else { return }
         let time = now
         guard scheduler.allCellsFinished || time - lastAdaptiveStep >= 0.2 else { return }
@@ -389,7 +419,7 @@ public final class CoordinatorServer {
     // MARK: - Actions
 
     /// Runs `actions` in order; writes that fail for want of room wait in the backlog (with what acknowledges them).
-    func execute(_ actions: [SchedulerAction], socket: ZMQSocket) throws {
+    func execute(_ actions: [SchedulerAction], socket: any Outbox) throws {
         if let failure = try backlog.run(
             actions, now: now, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
         {
@@ -407,7 +437,7 @@ public final class CoordinatorServer {
 
     /// The full-disk work of one loop iteration: writes waiting in the backlog are retried, held transfers resume when
     /// room returns, transfers whose attempt ended lose their part files, and a change of pause is logged.
-    private func storageWork(socket: ZMQSocket) throws {
+    private func storageWork(socket: any Outbox) throws {
         let time = now
         try backlog.retry(now: time, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
         for failure in receiver.takeFailures() {
@@ -449,12 +479,12 @@ public final class CoordinatorServer {
         }
     }
 
-    private func perform(_ action: SchedulerAction, socket: ZMQSocket) throws {
+    private func perform(_ action: SchedulerAction, socket: any Outbox) throws {
         let ledger = setup.ledger
         switch action {
         case .send(let peer, let message):
             do {
-                if try !socket.send(to: peer, frames: MessageCodec.encode(message)) { count("send_backpressure") }
+                if try !socket.deliver(message, to: peer) { count("send_backpressure") }
             } catch {
                 count("send_unroutable")
             }

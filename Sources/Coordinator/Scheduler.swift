@@ -88,6 +88,12 @@ public struct Scheduler: Sendable {
     public var sweepName = ""
     /// Variants a client cancelled: their pending cells are not assigned until resumed (`Scheduler+Control.swift`).
     public internal(set) var cancelledVariants: Set<String> = []
+    /// False in a lab (`LabServer`): this sweep shares its workers with others, so it starts cells only when the lab
+    /// grants it slots (`assign(granted:now:)`), and its end disconnects no worker.
+    public var ownsWorkers = true
+    /// In a lab, cells another sweep runs for this one (the same id, planned there first): never started here;
+    /// their result is adopted when it is done (`adoptDone`).
+    public var heldBack: Set<String> = []
     /// LOG messages per cell: at most one a second, with a burst of `logBurst` (the worker sends one a second).
     private var logRate = RateLimiter<String>(ratePerSecond: 1, burst: Scheduler.logBurst, maxPeers: 65_536)
     /// LOG messages a cell may send at once after a quiet spell (a final batch right after a regular one).
@@ -200,6 +206,12 @@ public struct Scheduler: Sendable {
         default:
             return [.count("unexpected_\(message.command)")]
         }
+    }
+
+    /// A file adopted from another sweep's run (`adoptDone`): the cell's file here, its bytes held.
+    mutating func recordAdopted(_ file: CellFileRecord, size: Int64) {
+        files[file.cell, default: [:]][file.name] = file
+        artifactSizes[file.sha256] = size
     }
 
     /// Artifacts removed from the store (superseded checkpoints): an offer of one of them is transferred again.
@@ -320,7 +332,7 @@ public struct Scheduler: Sendable {
     /// Once every cell is done or failed: DISCONNECT `sweep finished` to every session open by then, which ends (later
     /// HELLOs get a WELCOME with `sweep_finished` and keep their session).
     mutating func announceFinish(now: Double) -> [SchedulerAction] {
-        guard isFinished, !finishAnnounced else { return [] }
+        guard ownsWorkers, isFinished, !finishAnnounced else { return [] }
         finishAnnounced = true
         var actions: [SchedulerAction] = []
         for session in sessions.values.sorted(by: { $0.id < $1.id }) {
@@ -457,13 +469,56 @@ public struct Scheduler: Sendable {
         ] + assign(now: now)
     }
 
-    /// Hands pending cells whose dependency is done to sessions with free slots, in plan order.
+    /// Hands pending cells whose dependency is done to sessions with free slots, in plan order. In a lab
+    /// (`ownsWorkers` false) only the lab's grants start cells.
     mutating func assign(now: Double) -> [SchedulerAction] {
+        guard ownsWorkers else { return [] }
+        return assign(now: now, capacity: nil)
+    }
+
+    /// A lab's grant: starts at most `granted[peer]` more cells on each worker, in plan order (cells failed by their
+    /// stage-1 job are marked failed on the way, as `assign(now:)` does).
+    public mutating func assign(granted: [PeerID: Int], now: Double) -> [SchedulerAction] {
+        assign(now: now, capacity: granted)
+    }
+
+    /// Whether a pending cell could start now: its variant is not cancelled and its stage-1 job (if any) is done.
+    public var hasReadyCell: Bool {
+        order.contains { id in
+            guard let cell = cells[id], cell.state == .pending, !cancelledVariants.contains(cell.variant),
+                !heldBack.contains(id)
+            else { return false }
+            guard let dependency = cell.dependsOn else { return true }
+            return cells[dependency].map { $0.state == .done || $0.state == .failed } ?? false
+        }
+    }
+
+    /// Cells the session of `peer` runs for this sweep now (0 without a session).
+    public func heldCount(of peer: PeerID) -> Int {
+        sessionOfPeer[peer].flatMap { sessions[$0]?.held.count } ?? 0
+    }
+
+    /// Traffic from `peer` reached the lab (perhaps for another sweep): its session here is alive too.
+    public mutating func heard(from peer: PeerID, now: Double) {
+        guard let id = sessionOfPeer[peer] else { return }
+        sessions[id]?.lastHeard = now
+    }
+
+    /// Whether the session of `peer` runs `cell` (a worker's message about it belongs to this sweep).
+    public func holds(_ cell: String, peer: PeerID) -> Bool {
+        sessionOfPeer[peer].flatMap { sessions[$0]?.held[cell] } != nil
+    }
+
+    /// Cells running for this sweep on any worker.
+    public var runningCount: Int { sessions.values.reduce(0) { $0 + $1.held.count } }
+
+    private mutating func assign(now: Double, capacity: [PeerID: Int]?) -> [SchedulerAction] {
+        var grants = capacity ?? [:]
         var actions: [SchedulerAction] = []
         for id in order {
-            guard var cell = cells[id], cell.state == .pending, !cancelledVariants.contains(cell.variant) else {
-                continue
-            }
+            guard var cell = cells[id], cell.state == .pending, !cancelledVariants.contains(cell.variant),
+                !heldBack.contains(id)
+            else { continue }
             var stage1 = stage1Checkpoint
             if let dependency = cell.dependsOn {
                 guard let parent = cells[dependency] else { continue }
@@ -480,9 +535,12 @@ public struct Scheduler: Sendable {
                 else { continue }
                 stage1 = ArtifactRef(name: "stage1.h5", sha256: best.sha256, size: size)
             }
-            let free = sessions.values.filter { $0.held.count < $0.slots }
-                .sorted { ($0.slots - $0.held.count, $1.id) > ($1.slots - $1.held.count, $0.id) }
+            let free = sessions.values.filter {
+                capacity == nil ? $0.held.count < $0.slots : (grants[$0.peer] ?? 0) > 0
+            }
+            .sorted { ($0.slots - $0.held.count, $1.id) > ($1.slots - $1.held.count, $0.id) }
             guard let target = free.first else { break }
+            if capacity != nil { grants[target.peer, default: 0] -= 1 }
             var resume: ArtifactRef?
             if let sha = cell.resumeSHA256, let size = artifactSizes[sha] {
                 resume = ArtifactRef(name: resumeFileName(of: id), sha256: sha, size: size)

@@ -34,6 +34,10 @@ public struct Sweep: Sendable, Equatable {
     public var metric = SweepMetric()
     /// Attempts per cell before it is marked failed (`max_attempts`, default 3).
     public var maxAttempts: Int
+    /// A lab's order between sweeps (`priority:`): higher goes first, strictly (docs/scheduling.md); 0 by default.
+    public var priority: Int
+    /// The priorities a sweep may have.
+    public static let priorityRange = -1000...1000
     /// The file's name as given to `load` or `parse` (for messages about the files the sweep names).
     public var sourceName: String
     /// Where the dataset's path is written (`dataset` or `dataset.path`); nil for a sweep built in code.
@@ -44,7 +48,7 @@ public struct Sweep: Sendable, Equatable {
     public init(
         name: String, datasetPath: String?, datasetSHA256: String? = nil, stage1: Stage1Source,
         stage: Stage = .stage2, baseline: String, seeds: [UInt64], maxSeeds: Int? = nil, train: [SettingOverride] = [],
-        variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3,
+        variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3, priority: Int = 0,
         sourceName: String = "<sweep>", datasetLocation: SweepKeyLocation? = nil,
         stage1CheckpointLocation: SweepKeyLocation? = nil
     ) {
@@ -60,6 +64,7 @@ public struct Sweep: Sendable, Equatable {
         self.variants = variants
         self.significance = significance
         self.maxAttempts = maxAttempts
+        self.priority = priority
         self.sourceName = sourceName
         self.datasetLocation = datasetLocation
         self.stage1CheckpointLocation = stage1CheckpointLocation

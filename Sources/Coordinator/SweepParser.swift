@@ -45,12 +45,13 @@ struct SweepParts {
     var significance = SignificanceSettings()
     var metric = SweepMetric()
     var maxAttempts = 3
+    var priority = 0
 }
 
 enum SweepParser {
     static let topKeys = [
         "name", "dataset", "stage1_checkpoint", "stage1", "stage", "baseline", "seeds", "train", "variants",
-        "significance", "max_attempts", "metric",
+        "significance", "max_attempts", "metric", "priority",
     ]
 
     static func parse(text: String, sourceName: String, workingDirectory: String) throws -> Sweep {
@@ -80,7 +81,8 @@ enum SweepParser {
             name: name, datasetPath: parts.datasetPath, datasetSHA256: parts.datasetSHA256, stage1: stage1,
             stage: parts.stage, baseline: baseline, seeds: seeds, maxSeeds: parts.maxSeeds, train: train,
             variants: variants,
-            significance: parts.significance, maxAttempts: parts.maxAttempts, sourceName: sourceName,
+            significance: parts.significance, maxAttempts: parts.maxAttempts, priority: parts.priority,
+            sourceName: sourceName,
             datasetLocation: parts.datasetLocation, stage1CheckpointLocation: parts.stage1CheckpointLocation)
         sweep.metric = parts.metric
         return sweep
@@ -167,6 +169,13 @@ enum SweepParser {
         if let entry = top["significance"] { readSignificance(entry, into: &parts, &reader) }
         if let entry = top["metric"] { readMetric(entry, into: &parts, &reader) }
         if let entry = top["max_attempts"] { parts.maxAttempts = reader.int(entry, atLeast: 1) ?? parts.maxAttempts }
+        if let entry = top["priority"], let value = reader.int(entry, atLeast: Sweep.priorityRange.lowerBound) {
+            if value > Sweep.priorityRange.upperBound {
+                reader.report(entry, "\(value) must be at most \(Sweep.priorityRange.upperBound)")
+            } else {
+                parts.priority = value
+            }
+        }
         SweepVariants.crossCheck(parts, reader: &reader)
     }
 

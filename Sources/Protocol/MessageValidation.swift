@@ -71,11 +71,21 @@ enum MessageValidation {
                 if let label = row.workerLabel { fields.workerLabel(label, "rows[\(index)].worker_label") }
             }
             for (index, worker) in (reply.workers ?? []).enumerated() { fields.statusWorker(worker, index) }
+            if let sweeps = reply.sweeps {
+                if sweeps.count > FieldLimits.maxControlReplyCells { fields.failLimit("more than \(FieldLimits.maxControlReplyCells) sweeps") }
+                for (index, name) in sweeps.enumerated() {
+                    if let problem = PeerNames.nameProblem(name) { fields.failName("field 'sweeps[\(index)]' \(problem)") }
+                }
+            }
+        case .statusRequest(let request):
+            if let name = request.sweep, let problem = PeerNames.nameProblem(name) {
+                fields.failName("field 'sweep' \(problem)")
+            }
         case .chunk(let chunk):
             fields.fileSize(chunk.totalSize, "total size")
         case .control(let request): fields.control(request)
         case .controlReply(let reply): fields.controlReply(reply)
-        case .metrics, .data, .disconnect, .statusRequest: break
+        case .metrics, .data, .disconnect: break
         }
         if let problem = fields.problem { throw problem }
     }

@@ -431,7 +431,10 @@ public struct Disconnect: Codable, Sendable, Equatable {
 
 /// Any client → coordinator: ask for the cell table.
 public struct StatusRequest: Codable, Sendable, Equatable {
-    public init() {}
+    /// The sweep asked about (a name); absent: the only sweep a coordinator serves. A lab that serves several
+    /// answers a request without it (or with an unknown name) with no rows and the names in `sweeps`.
+    public var sweep: String?
+    public init(sweep: String? = nil) { self.sweep = sweep }
 }
 
 /// Coordinator → client: one row per cell.
@@ -520,9 +523,14 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var summary: StatusSummary?
     /// The workers with an open session, by name; absent from older coordinators (and when none is connected).
     public var workers: [Worker]?
+    /// A lab's answer to a request that names no sweep it serves: the names of those it does (sorted); absent
+    /// otherwise.
+    public var sweeps: [String]?
     public init(
-        sweep: String, rows: [Row], paused: String? = nil, summary: StatusSummary? = nil, workers: [Worker]? = nil
+        sweep: String, rows: [Row], paused: String? = nil, summary: StatusSummary? = nil, workers: [Worker]? = nil,
+        sweeps: [String]? = nil
     ) {
+        self.sweeps = sweeps
         self.sweep = sweep
         self.rows = rows
         self.paused = paused

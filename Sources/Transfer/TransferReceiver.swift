@@ -93,6 +93,9 @@ public final class TransferReceiver {
     /// Transfers in progress.
     public var activeCount: Int { incoming.count }
 
+    /// Whether a transfer of the file with this SHA-256 is in progress here (its CHUNKs belong to this receiver).
+    public func isReceiving(_ sha256: String) -> Bool { incoming[sha256] != nil }
+
     /// The writes that failed since the last call, one line each (what was written and the error).
     public func takeFailures() -> [String] {
         defer { failures.removeAll() }

@@ -69,6 +69,15 @@ final class LocalCluster {
             log: "coordinator.log", environment: environment)
     }
 
+    /// A lab coordinator (`--lab`) on the cluster's state directory, serving it plus each of `sweeps`.
+    func startLab(sweeps: [String], arguments: [String] = []) throws {
+        coordinator = try spawn(
+            ["coordinator", "--lab"] + sweeps.flatMap { ["--sweep", $0] } + [
+                "--state", state, "--bind", endpoint, "--heartbeat-ms", "\(heartbeatMs)", "--restart-grace-ms", "3000",
+            ] + arguments,
+            log: "coordinator.log")
+    }
+
     /// `cache` names the prefix-cache directory (shared by every cluster of the directory unless given).
     func startWorker(
         _ name: String, environment: [String: String] = [:], arguments: [String] = [], cache: String = "prefix-cache"
