@@ -9,11 +9,13 @@ import Foundation
 /// An exclusive lock on a state directory for the life of this value (the kernel releases it when the process
 /// dies, however it dies). The lock file holds the owner's pid, for the message a second coordinator gets.
 public final class StateLock {
+    /// The lock file's name inside the state directory.
+    public static let fileName = "coordinator.lock"
     public let path: String
     private let fd: Int32
 
     public init(stateDirectory: String) throws {
-        path = "\(stateDirectory)/coordinator.lock"
+        path = "\(stateDirectory)/\(StateLock.fileName)"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ArtifactStoreError("\(path): cannot open: \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
