@@ -20,13 +20,16 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(
         name: [.short, .long],
         help:
-            "Sweep file (YAML, see docs/sweep-format.md). Without it, or with --lab, the coordinator serves a lab: every sweep under STATE/sweeps/ plus each --sweep given (repeatable).")
+            "Sweep file (YAML, see docs/sweep-format.md). Without it, or with --lab, the coordinator serves a lab: every sweep under STATE/sweeps/ plus each --sweep given (repeatable)."
+    )
     var sweep: [String] = []
     @Flag(
         help:
-            "Serve --state as a lab (docs/lab.md) even with --sweep; a single-sweep directory is moved into STATE/sweeps/<name>/ when its sweep file is given.")
+            "Serve --state as a lab (docs/lab.md) even with --sweep; a single-sweep directory is moved into STATE/sweeps/<name>/ when its sweep file is given."
+    )
     var lab = false
-    @Option(help: "State directory (ledger.sqlite, artifacts/, runs/; a lab: lab.json, sweeps/<name>/).") var state: String
+    @Option(help: "State directory (ledger.sqlite, artifacts/, runs/; a lab: lab.json, sweeps/<name>/).") var state:
+        String
     @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555 or ipc:///run/ablate.sock.") var bind: String
     @Option(name: .customLong("heartbeat-ms"), help: "Heartbeat interval in milliseconds.") var heartbeatMs = 1000
     @Option(help: "Silent heartbeat intervals before a worker is declared dead.") var liveness = 5

@@ -68,6 +68,12 @@ public struct CoordinatorSetup {
             sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256, code: code,
             inputs: inputs)
 
+        if FileManager.default.fileExists(atPath: "\(stateDirectory)/\(StateLayout.markerName)") {
+            // A lab's sweeps each have their own directory; one sweep at the top would be a second, empty ledger.
+            throw ArtifactStoreError(
+                "\(stateDirectory): is a lab (docs/lab.md); serve it with `ablate coordinator --state \(stateDirectory) --lab`, its sweeps are in \(stateDirectory)/sweeps/<name>"
+            )
+        }
         try Directories.create(stateDirectory)
         let lock = try StateLock(stateDirectory: stateDirectory)
         let ledger = try Ledger(directory: stateDirectory)

@@ -70,9 +70,14 @@ extension LabServer {
             }
             let path = try target.store.adopt(temporary, sha256: file.sha256)
             files.append(
-                (file.name, file.epoch, ArtifactRecord(sha256: file.sha256, size: artifact.size, path: path, addedAt: now)))
+                (
+                    file.name, file.epoch,
+                    ArtifactRecord(sha256: file.sha256, size: artifact.size, path: path, addedAt: now)
+                ))
         }
-        let metrics = try owner.server.mergedMetrics(cell).map { (epoch: $0.epoch, valMacroF1: $0.valMacroF1, record: $0.record) }
+        let metrics = try owner.server.mergedMetrics(cell).map {
+            (epoch: $0.epoch, valMacroF1: $0.valMacroF1, record: $0.record)
+        }
         let worker = try source.ledger.attempts(cell: cell.id).last { $0.outcome == "done" }?.worker ?? "unknown"
         return SharedResult(
             sweep: owner.name, worker: worker, summaryJSON: cell.summaryJSON, epochsDone: cell.epochsDone,

@@ -212,7 +212,8 @@ public final class LabServer {
             to: peer)
         let members = sorted()
         for job in hello.resuming where !members.contains(where: { $0.server.scheduler.cells[job.cell] != nil }) {
-            _ = try? socket.deliver(.cancel(Cancel(cell: job.cell, attempt: job.attempt, reason: "unknown cell")), to: peer)
+            _ = try? socket.deliver(
+                .cancel(Cancel(cell: job.cell, attempt: job.attempt, reason: "unknown cell")), to: peer)
         }
         for member in members {
             var own = hello

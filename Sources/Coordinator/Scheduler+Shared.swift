@@ -57,7 +57,8 @@ extension Scheduler {
             .saveCell(
                 cell,
                 starting: AttemptRecord(
-                    cell: id, attempt: attempt, worker: result.worker, session: "shared:\(result.sweep)", startedAt: now),
+                    cell: id, attempt: attempt, worker: result.worker, session: "shared:\(result.sweep)", startedAt: now
+                ),
                 ending: nil)
         ]
         for file in result.files {

@@ -48,7 +48,8 @@ public struct Sweep: Sendable, Equatable {
     public init(
         name: String, datasetPath: String?, datasetSHA256: String? = nil, stage1: Stage1Source,
         stage: Stage = .stage2, baseline: String, seeds: [UInt64], maxSeeds: Int? = nil, train: [SettingOverride] = [],
-        variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3, priority: Int = 0,
+        variants: [SweepVariant], significance: SignificanceSettings = SignificanceSettings(), maxAttempts: Int = 3,
+        priority: Int = 0,
         sourceName: String = "<sweep>", datasetLocation: SweepKeyLocation? = nil,
         stage1CheckpointLocation: SweepKeyLocation? = nil
     ) {

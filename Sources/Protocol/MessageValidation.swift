@@ -72,9 +72,13 @@ enum MessageValidation {
             }
             for (index, worker) in (reply.workers ?? []).enumerated() { fields.statusWorker(worker, index) }
             if let sweeps = reply.sweeps {
-                if sweeps.count > FieldLimits.maxControlReplyCells { fields.failLimit("more than \(FieldLimits.maxControlReplyCells) sweeps") }
+                if sweeps.count > FieldLimits.maxControlReplyCells {
+                    fields.failLimit("more than \(FieldLimits.maxControlReplyCells) sweeps")
+                }
                 for (index, name) in sweeps.enumerated() {
-                    if let problem = PeerNames.nameProblem(name) { fields.failName("field 'sweeps[\(index)]' \(problem)") }
+                    if let problem = PeerNames.nameProblem(name) {
+                        fields.failName("field 'sweeps[\(index)]' \(problem)")
+                    }
                 }
             }
         case .statusRequest(let request):

@@ -65,7 +65,8 @@ final class LabEndToEndTests: XCTestCase {
             defer { try? ledger.close() }
             for cell in try ledger.plannedCells() {
                 let outcomes = try ledger.attempts(cell: cell.id).map(\.outcome)
-                XCTAssertEqual(outcomes.filter { $0 == "done" }.count, 1, "\(name) \(cell.variant)/\(cell.seed): \(outcomes)")
+                XCTAssertEqual(
+                    outcomes.filter { $0 == "done" }.count, 1, "\(name) \(cell.variant)/\(cell.seed): \(outcomes)")
                 if name == "alpha" && cell.variant == "base" {
                     XCTAssertEqual(outcomes, ["done"], "alpha/base/\(cell.seed) was done before the move")
                 }
@@ -83,7 +84,8 @@ final class LabEndToEndTests: XCTestCase {
         XCTAssertTrue(unnamed.stdout.contains("this coordinator serves 2 sweeps: alpha, beta"), unnamed.stdout)
         let unknown = try AblateBinary.run(["status", "gamma", "--connect", cluster.endpoint])
         XCTAssertNotEqual(unknown.status, 0)
-        XCTAssertTrue(unknown.stderr.contains("no sweep named 'gamma' (this coordinator serves: alpha, beta)"), unknown.stderr)
+        XCTAssertTrue(
+            unknown.stderr.contains("no sweep named 'gamma' (this coordinator serves: alpha, beta)"), unknown.stderr)
         let offline = try AblateBinary.run(["status", "alpha", "--state", cluster.state])
         XCTAssertTrue(offline.stdout.hasPrefix("sweep alpha"), offline.stdout)
     }
@@ -111,7 +113,8 @@ final class LabEndToEndTests: XCTestCase {
             defer { try? ledger.close() }
             return try ledger.plannedCells().flatMap { try ledger.attempts(cell: $0.id).map(\.startedAt) }
         }
-        XCTAssertLessThan(try XCTUnwrap(starts[1].max()), try XCTUnwrap(starts[0].min()), "high's cells all start first")
+        XCTAssertLessThan(
+            try XCTUnwrap(starts[1].max()), try XCTUnwrap(starts[0].min()), "high's cells all start first")
     }
 
     /// Two sweeps that plan the same cells (same command, config and seeds; only their names differ): each cell
@@ -141,8 +144,11 @@ final class LabEndToEndTests: XCTestCase {
             XCTAssertEqual(attempts.map(\.outcome), ["done"])
             XCTAssertEqual(attempts.first?.session, "shared:first")
         }
+        // Its results are written just after the ledger says done.
         let metrics = "\(cluster.state)/sweeps/second/runs/other/seed-2/metrics.jsonl"
-        XCTAssertTrue(Self.text(metrics).contains("\"val_macro_f1\""), "second's own results: \(metrics)")
+        try cluster.wait("second's own results in \(metrics)", timeout: 10) {
+            Self.text(metrics).contains("\"val_macro_f1\"")
+        }
     }
 
     // MARK: - Helpers
