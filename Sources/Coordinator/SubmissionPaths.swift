@@ -3,6 +3,7 @@ import Foundation
 
 /// One file or directory a sweep names: the dataset, the stage-1 checkpoint, or a command variant's input.
 public struct SweepFilePath: Sendable, Equatable {
+    /// Which key of the sweep names the path.
     public enum Role: Sendable, Equatable {
         case dataset
         case stage1Checkpoint

@@ -33,7 +33,9 @@ public final class UploadStore {
 
     /// `LAB/uploads`, absolute.
     public let directory: String
+    /// The largest upload taken.
     public let maximumBytes: Int64
+    /// Bytes that must stay free on the filesystem after an upload completes.
     public let reserveBytes: Int64
     private var hashes: [String: (length: Int64, hasher: SHA256)] = [:]
     private let freeSpace: (String) -> Int64

@@ -32,6 +32,7 @@ public struct SubmitFile: Codable, Sendable, Equatable {
 
 /// One file of a command variant's code as the client hashed it (`CodeFile` on the wire).
 public struct SubmitCodeFile: Codable, Sendable, Equatable {
+    /// Relative to the sweep file's directory when below it, else absolute: a record, never opened.
     public var path: String
     public var sha256: String
 
@@ -90,13 +91,18 @@ public struct SubmitRequest: Codable, Sendable, Equatable {
 /// comes with `error` (one line) and, as they apply, `problems` (the sweep's, one line each) or `missing` (the
 /// SHA-256s of files to upload before submitting again).
 public struct SubmitReply: Codable, Sendable, Equatable {
+    /// The SUBMIT's.
     public var requestId: String
     public var ok: Bool
+    /// `ok` false: one line saying why.
     public var error: String?
+    /// `ok` false: every problem of the sweep, one line each.
     public var problems: [String]?
+    /// `ok` false: the SHA-256s of the files to upload first.
     public var missing: [String]?
     /// With `missing`: the largest UPLOAD payload the coordinator accepts.
     public var chunkBytes: Int?
+    /// `ok` true: the sweep accepted and the cells it plans.
     public var sweep: String?
     public var cells: Int?
 
@@ -132,7 +138,9 @@ public struct UploadAck: Codable, Sendable, Equatable {
         case refused
     }
 
+    /// The upload's.
     public var sha256: String
+    /// Where the client goes on: the bytes the coordinator holds of the upload.
     public var nextOffset: Int64
     public var status: Status
     /// One line; required with `refused`.
