@@ -21,7 +21,7 @@ struct SubmitCommand: ParsableCommand {
 
     @Argument(help: "The sweep file (YAML, see docs/sweep-format.md).") var sweep: String
     @Option(name: [.short, .long], help: "Endpoint of a running lab coordinator.") var connect: String
-    @Option(help: "Scheduling priority, -1000 … 1000 (higher first).") var priority = 0
+    @Option(parsing: .unconditional, help: "Scheduling priority, -1000 … 1000 (higher first).") var priority = 0
     @Option(help: "Seconds to wait for each answer of the lab (the last SUBMIT hashes the files there).")
     var timeout = 120.0
     @Flag(help: "Print the outcome as one JSON object.") var json = false
