@@ -160,7 +160,7 @@ let package = Package(
             name: "CLITests",
             dependencies: [
                 "ablate", "RunSpec", "DatasetKit", "HDF5Kit", "NN", "WorkerKit", "CoordinatorKit", "AblateSupport",
-                "AblateLog",
+                "AblateLog", "WireProtocol",
                 "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CLITests", exclude: ["Fixtures"]),

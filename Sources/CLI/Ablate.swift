@@ -12,7 +12,7 @@ public struct Ablate: ParsableCommand {
             TrainCommand.self, PredictCommand.self, BenchCommand.self, KeygenCommand.self, VersionCommand.self,
             ExecGuardCommand.self,
             LedgerCommand.self, SettingsCommand.self, SlurmCommand.self, RetryCommand.self, SweepsCommand.self,
-            CancelCommand.self, ResumeCommand.self, ExtendCommand.self,
+            CancelCommand.self, ResumeCommand.self, ExtendCommand.self, SubmitCommand.self,
         ])
 
     /// Only at the top level: subcommands do not list `--version`.

@@ -38,35 +38,47 @@ public struct CoordinatorSetup {
         logger: Logger
     ) throws -> CoordinatorSetup {
         let sweepText = try Sweep.readText(path: sweepPath)
-        let sweep = try Sweep.parse(
-            text: sweepText, sourceName: sweepPath, workingDirectory: Sweep.directory(ofFile: sweepPath))
+        let directory = Sweep.directory(ofFile: sweepPath)
+        let sweep = try Sweep.parse(text: sweepText, sourceName: sweepPath, workingDirectory: directory)
+        let check = try withoutActuallyEscaping(checkStage1) { checkStage1 in
+            try SweepCheck.run(
+                sweep, code: { try CodeFiles.records(for: sweep, sweepDirectory: directory) }, checkStage1: checkStage1)
+        }
+        return try open(
+            check, sweepText: sweepText, stateDirectory: stateDirectory, settings: settings, now: now, logger: logger)
+    }
+
+    /// `prepare(sweepPath:…)` for a sweep a lab serves from its submission (`Submission`), with `sweepDirectory` as
+    /// its state directory. A local submission is read as its sweep file would be; a remote one is parsed with each
+    /// file path replaced by its upload in `uploads` (`SubmissionPaths.sweep(of:uploads:)`) and takes its command
+    /// variants' code from the submission (the client's files are not on this host).
+    /// - Throws: `SweepError` for the sweep and its files (a path the submission lacks is a problem at its key), and
+    ///   the errors of `prepare(sweepPath:…)` for the state directory.
+    public static func prepare(
+        submission: Submission, sweepDirectory: String, uploads: UploadStore, settings: CoordinatorSettings,
+        now: Double, checkStage1: (String) throws -> TrainingConfig, logger: Logger
+    ) throws -> CoordinatorSetup {
+        let check = try withoutActuallyEscaping(checkStage1) { checkStage1 in
+            try SubmissionCheck.run(submission, uploads: uploads, checkStage1: checkStage1)
+        }
+        return try open(
+            check, sweepText: submission.text, stateDirectory: sweepDirectory, settings: settings, now: now,
+            logger: logger)
+    }
+
+    /// The body both `prepare`s share: opens (or resumes) the ledger in `stateDirectory` for a checked sweep, keeps
+    /// done cells planned before code was hashed, records the cells' code and inputs, adds the plan's cells and
+    /// rebuilds the scheduler's state.
+    static func open(
+        _ check: SweepCheck, sweepText: String, stateDirectory: String, settings: CoordinatorSettings, now: Double,
+        logger: Logger
+    ) throws -> CoordinatorSetup {
+        let sweep = check.sweep
         var effective = settings
         effective.maxAttempts = sweep.maxAttempts
-        let (contentHash, dataset) = try datasetHashes(sweep)
-        var stage1Ref: ArtifactRef?
-        if case .checkpoint(let path) = sweep.stage1 {
-            do {
-                let stage1 = try checkStage1(path)
-                // The cells of the built-in trainer load its backbone: their width must be its width.
-                let others = sweep.variants.filter { $0.command == nil && $0.config.width != stage1.width }
-                if !others.isEmpty {
-                    let widths = Set(others.map(\.config.width)).sorted().map(String.init).joined(separator: ", ")
-                    throw ArtifactStoreError(
-                        "\(path): is a width-\(stage1.width) stage-1 model but variants \(others.map(\.name).joined(separator: ", ")) use width \(widths)"
-                    )
-                }
-                stage1Ref = try ArtifactRef.ofFile(path, name: "stage1.h5")
-            } catch {
-                let hint = sweep.movedRelativePathHint(for: path).map { "; \($0)" } ?? ""
-                throw sweep.fileProblem(
-                    at: sweep.stage1CheckpointLocation, key: "stage1_checkpoint", "\(error)\(hint)")
-            }
-        }
-        let code = try CodeFiles.records(for: sweep, sweepDirectory: Sweep.directory(ofFile: sweepPath))
-        let inputs = try InputFiles.records(for: sweep)
-        var plan = try SweepPlan.make(
-            sweep, datasetContentHash: contentHash, stage1CheckpointSHA256: stage1Ref?.sha256, code: code,
-            inputs: inputs)
+        let (contentHash, dataset, stage1Ref) = (check.contentHash, check.dataset, check.stage1)
+        let (code, inputs) = (check.code, check.inputs)
+        var plan = check.plan
 
         if FileManager.default.fileExists(atPath: "\(stateDirectory)/\(StateLayout.markerName)") {
             // A lab's sweeps each have their own directory; one sweep at the top would be a second, empty ledger.

@@ -28,21 +28,25 @@ extension Command {
         case .log: "LOG"
         case .control: "CONTROL"
         case .controlReply: "CONTROL_REPLY"
+        case .submit: "SUBMIT"
+        case .submitReply: "SUBMIT_REPLY"
+        case .upload: "UPLOAD"
+        case .uploadAck: "UPLOAD_ACK"
         }
     }
 
-    /// True for METRICS, CHUNK and DATA, whose header (frame 2) is a fixed big-endian layout instead of JSON.
+    /// True for METRICS, CHUNK, DATA and UPLOAD, whose header (frame 2) is a fixed big-endian layout instead of JSON.
     public var hasBinaryHeader: Bool {
         switch self {
-        case .metrics, .chunk, .data: true
+        case .metrics, .chunk, .data, .upload: true
         default: false
         }
     }
 
-    /// True for CHUNK and DATA, which carry file bytes in frame 3.
+    /// True for CHUNK, DATA and UPLOAD, which carry file bytes in frame 3.
     public var hasPayload: Bool {
         switch self {
-        case .chunk, .data: true
+        case .chunk, .data, .upload: true
         default: false
         }
     }

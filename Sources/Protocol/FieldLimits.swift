@@ -31,6 +31,27 @@ public enum FieldLimits {
     /// Most cells one CONTROL_REPLY may list (`cells` and `existing` together) and most sweeps it may list.
     public static let maxControlReplyCells = 100_000
 
+    /// Longest SUBMIT `sweep_text`, in UTF-8 bytes: 512 KiB, so that a SUBMIT with its escaping and file list fits
+    /// in one JSON header (`FrameLimits.defaultJSONBytes`, 1 MiB).
+    public static let maxSweepTextBytes = 512 * 1024
+    /// Most files one SUBMIT may list.
+    public static let maxSubmitFiles = 256
+    /// Longest SUBMIT `source_name`, `files[].path` and code file path, in UTF-8 bytes.
+    public static let maxSubmitPathBytes = 4096
+    /// Largest file a client may upload (SUBMIT `files[].size`, UPLOAD total size): 1 TiB.
+    public static let maxUploadBytes: Int64 = 1 << 40
+    /// SUBMIT `priority`: −1000 … 1000.
+    public static let submitPriorities = -1000...1000
+    /// Most variants with code in one SUBMIT.
+    public static let maxSubmitCodeVariants = 1000
+    /// Most files one variant's code may list (as `CodeFiles.maximumFiles`).
+    public static let maxSubmitCodeFiles = 10_000
+    /// Most problem lines one SUBMIT_REPLY may carry, and the longest of them in UTF-8 bytes.
+    public static let maxSubmitProblems = 1000
+    public static let maxSubmitProblemBytes = 4096
+    /// Longest SUBMIT_REPLY `error` and UPLOAD_ACK `reason`, in UTF-8 bytes.
+    public static let maxReasonBytes = 4096
+
     /// The UTF-8 bytes `lines` take in an attempt log (each line plus its newline).
     public static func logBytes(_ lines: [String]) -> Int {
         lines.reduce(0) { $0 + $1.utf8.count + 1 }

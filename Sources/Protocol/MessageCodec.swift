@@ -3,7 +3,7 @@ import Foundation
 
 /// Encodes and decodes protocol messages. Frames never include a ROUTER's routing id.
 public enum MessageCodec {
-    /// The frames of `message`: signature, command byte, header, and for CHUNK/DATA the payload.
+    /// The frames of `message`: signature, command byte, header, and for CHUNK, DATA and UPLOAD the payload.
     ///
     /// JSON headers use snake_case keys, sorted. Binary headers need ids and hashes as 64 hex digits (see
     /// `MetricsLayout` and `ChunkLayout`).
@@ -11,7 +11,8 @@ public enum MessageCodec {
         let head = [ProtocolVersion.signature, [message.command.rawValue]]
         switch message {
         case .metrics(let report): return head + [MetricsLayout.encode(report)]
-        case .chunk(let chunk), .data(let chunk): return head + [ChunkLayout.encodeHeader(chunk), chunk.payload.array]
+        case .chunk(let chunk), .data(let chunk), .upload(let chunk):
+            return head + [ChunkLayout.encodeHeader(chunk), chunk.payload.array]
         case .hello(let body): return head + [json(body)]
         case .welcome(let body): return head + [json(body)]
         case .heartbeat(let body): return head + [json(body)]
@@ -33,6 +34,9 @@ public enum MessageCodec {
         case .log(let body): return head + [json(body)]
         case .control(let body): return head + [json(body)]
         case .controlReply(let body): return head + [json(body)]
+        case .submit(let body): return head + [json(body)]
+        case .submitReply(let body): return head + [json(body)]
+        case .uploadAck(let body): return head + [json(body)]
         }
     }
 
@@ -115,6 +119,11 @@ public enum MessageCodec {
         case .log: return .log(try json(header, command))
         case .control: return .control(try json(header, command))
         case .controlReply: return .controlReply(try json(header, command))
+        case .submit: return .submit(try json(header, command))
+        case .submitReply: return .submitReply(try json(header, command))
+        case .upload:
+            return .upload(try ChunkLayout.decode(header: header, payload: payload ?? FrameBytes([]), name: "UPLOAD"))
+        case .uploadAck: return .uploadAck(try json(header, command))
         }
     }
 

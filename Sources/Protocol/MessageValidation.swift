@@ -89,6 +89,10 @@ enum MessageValidation {
             fields.fileSize(chunk.totalSize, "total size")
         case .control(let request): fields.control(request)
         case .controlReply(let reply): fields.controlReply(reply)
+        case .submit(let request): fields.submit(request)
+        case .submitReply(let reply): fields.submitReply(reply)
+        case .upload(let upload): fields.upload(upload)
+        case .uploadAck(let ack): fields.uploadAck(ack)
         case .metrics, .data, .disconnect: break
         }
         if let problem = fields.problem { throw problem }

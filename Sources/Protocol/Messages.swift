@@ -35,6 +35,10 @@ public enum Command: UInt8, Sendable, CaseIterable {
     case log = 22
     case control = 23
     case controlReply = 24
+    case submit = 25
+    case submitReply = 26
+    case upload = 27
+    case uploadAck = 28
 }
 
 /// A file known by its content: SHA-256 (lower-case hex) and size. `name` says what it is for (`dataset.h5`,
@@ -601,6 +605,11 @@ public enum Message: Sendable, Equatable {
     case log(LogLines)
     case control(ControlRequest)
     case controlReply(ControlReply)
+    case submit(SubmitRequest)
+    case submitReply(SubmitReply)
+    /// A piece of a file a client uploads (docs/protocol.md, "Submitting a sweep").
+    case upload(Upload)
+    case uploadAck(UploadAck)
 
     public var command: Command {
         switch self {
@@ -628,6 +637,10 @@ public enum Message: Sendable, Equatable {
         case .log: .log
         case .control: .control
         case .controlReply: .controlReply
+        case .submit: .submit
+        case .submitReply: .submitReply
+        case .upload: .upload
+        case .uploadAck: .uploadAck
         }
     }
 }

@@ -71,7 +71,7 @@ final class DecodeErrorTests: XCTestCase {
         assertError([sig, [], []], .commandFrameSize(0))
         assertError([sig, [3, 3], []], .commandFrameSize(2))
         assertError([sig, [0], []], .unknownCommand(0))
-        assertError([sig, [25], [], []], .unknownCommand(25))
+        assertError([sig, [29], [], []], .unknownCommand(29))
         assertError([sig, [255]], .unknownCommand(255))
         XCTAssertEqual(DecodeError.unknownCommand(0).reason, "command")
     }

@@ -66,5 +66,17 @@ enum Samples {
                 result: ControlResult(
                     message: "extended", cells: [ControlCell(id: cell, variant: "b", seed: 45, state: "pending")],
                     existing: [], cancelledVariants: ["a"]))),
+        .submit(
+            SubmitRequest(
+                requestId: "s1", sweepText: "name: s\n", sourceName: "sweeps/s.yaml", priority: 5,
+                files: [
+                    SubmitFile(path: "data/train.h5", sha256: sha, size: 600_000, kind: .file),
+                    SubmitFile(
+                        path: "/shared/vocab", sha256: cell, size: 42, kind: .archive, manifestSha256: otherCell),
+                ],
+                code: ["b": SubmitCode(sha256: cell, files: [SubmitCodeFile(path: "train.py", sha256: sha)])])),
+        .submitReply(SubmitReply(requestId: "s1", ok: true, sweep: "s", cells: 12)),
+        .upload(FileChunk(sha256: sha, offset: 0, totalSize: 5, payload: [1, 2, 3, 4, 5])),
+        .uploadAck(UploadAck(sha256: sha, nextOffset: 5, status: .complete)),
     ]
 }
