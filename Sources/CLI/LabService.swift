@@ -43,29 +43,48 @@ struct LabService {
         lab.shouldReloadKeys = { hangup.take() }
         var refreshers: [ReportRefresher] = []
         var ledgers: [Ledger] = []
-        for name in try StateLayout.sweepNames(lab: state) {
-            let directory = StateLayout.sweepDirectory(lab: state, name: name)
-            guard let source = try LabSweepSource.read(sweepDirectory: directory) else {
-                logger.warning("\(directory): no \(LabSweepSource.fileName); not served")
-                continue
-            }
-            let setup: CoordinatorSetup
-            do {
-                setup = try CoordinatorSetup.prepare(
-                    sweepPath: source.sweepPath, stateDirectory: directory, settings: settings, now: now,
-                    checkStage1: Checkpoint.checkStage1, logger: logger)
-            } catch {
-                // A sweep given now must open; one served before is left out with its reason, the others go on.
-                if names.contains(name) { throw error }
-                logger.error("sweep \(name) not served: \(error)")
-                continue
-            }
+        func served(_ setup: CoordinatorSetup, _ server: CoordinatorServer, directory: String) {
             ledgers.append(setup.ledger)
-            let server = try lab.add(setup, priority: setup.sweep.priority, submittedAt: source.submittedAt)
             let refresher = ReportRefresher(
                 stateDirectory: directory, onReport: AdaptiveVerdicts.poster(server.adaptiveMailbox))
             server.onProgress = { scheduler in refresher.poll { scheduler.finishedCellCount } }
             refreshers.append(refresher)
+        }
+        let uploads = UploadStore(labDirectory: state)
+        let settings = self.settings
+        let openSubmission = { (submission: Submission, directory: String) throws -> CoordinatorSetup in
+            try CoordinatorSetup.prepare(
+                submission: submission, sweepDirectory: directory, uploads: uploads, settings: settings,
+                now: Date().timeIntervalSince1970, checkStage1: Checkpoint.checkStage1, logger: logger)
+        }
+        for name in try StateLayout.sweepNames(lab: state) {
+            let directory = StateLayout.sweepDirectory(lab: state, name: name)
+            do {
+                if let source = try LabSweepSource.read(sweepDirectory: directory) {
+                    let setup = try CoordinatorSetup.prepare(
+                        sweepPath: source.sweepPath, stateDirectory: directory, settings: settings, now: now,
+                        checkStage1: Checkpoint.checkStage1, logger: logger)
+                    let server = try lab.add(setup, priority: setup.sweep.priority, submittedAt: source.submittedAt)
+                    served(setup, server, directory: directory)
+                } else if FileManager.default.fileExists(atPath: "\(directory)/\(Submission.fileName)") {
+                    let submission = try Submission.read(sweepDirectory: directory)
+                    let setup = try openSubmission(submission, directory)
+                    served(setup, try lab.add(setup, submission: submission), directory: directory)
+                } else {
+                    logger.warning(
+                        "\(directory): neither \(LabSweepSource.fileName) nor \(Submission.fileName); not served")
+                }
+            } catch {
+                // A sweep given now must open; one served before is left out with its reason, the others go on.
+                if names.contains(name) { throw error }
+                logger.error("sweep \(name) not served: \(error)")
+            }
+        }
+        lab.takeSubmissions(
+            desk: SubmissionDesk(labDirectory: state, uploads: uploads, checkStage1: Checkpoint.checkStage1),
+            open: openSubmission)
+        lab.onAdded = { name, server in
+            served(server.setup, server, directory: StateLayout.sweepDirectory(lab: state, name: name))
         }
         let stop = StopSignal()
         let notifier = SystemdNotifier()

@@ -30,6 +30,9 @@ public final class LabServer {
         /// The serial of the latest slot granted to it (0: never).
         var lastServed = 0
         let outbox: LabOutbox
+        /// What a client submitted (nil for a sweep from a file on this host): the same SUBMIT again is answered
+        /// as accepted.
+        var submission: Submission?
 
         init(server: CoordinatorServer, priority: Int, submittedAt: Double, outbox: LabOutbox) {
             self.server = server
@@ -65,6 +68,12 @@ public final class LabServer {
     /// built for (`LabServer+Shared.swift`).
     var shared: [String: [Member]] = [:]
     var sharedKey = -1
+    /// Checks and opens submitted sweeps (nil: the lab takes no submissions); `uploadDesk` stores their files.
+    var submissions: SubmissionOpener?
+    var uploadDesk: SubmissionDesk?
+    /// Called on the loop's thread when a submitted sweep starts being served, with its name and loop (e.g. to
+    /// start refreshing its report).
+    public var onAdded: ((String, CoordinatorServer) -> Void)?
     /// The ROUTER while `run` runs (a sweep added then sends through it).
     private var socket: ZMQSocket?
     private let incarnation: String
@@ -74,7 +83,7 @@ public final class LabServer {
     private var limiter: RateLimiter<PeerID>
     private let limits: FrameLimits
     private var throttle = LogThrottle()
-    private let logger: Logger
+    let log: Logger
     private let makeLogger: (String) -> Logger
 
     /// `directory` is the lab's state directory (`StateLayout`); `settings` give the sessions' timing, frame and rate
@@ -87,10 +96,26 @@ public final class LabServer {
         self.endpoint = endpoint
         self.settings = settings
         self.makeLogger = makeLogger
-        logger = makeLogger("coordinator")
+        log = makeLogger("coordinator")
         incarnation = "lab-\(Int(now * 1000))"
         limits = FrameLimits(maxChunkBytes: settings.chunkBytes)
         limiter = RateLimiter(ratePerSecond: Double(settings.maxMessagesPerSecond))
+    }
+
+    /// Takes `ablate submit` from now on: `desk` checks SUBMITs and stores UPLOADs; `open` opens an accepted
+    /// sweep's directory (`CoordinatorSetup.prepare(submission:…)` with the trainer's stage-1 check).
+    public func takeSubmissions(
+        desk: SubmissionDesk, open: @escaping (Submission, String) throws -> CoordinatorSetup
+    ) {
+        uploadDesk = desk
+        submissions = SubmissionOpener(desk: desk, directory: directory, open: open)
+    }
+
+    /// Serves a sweep submitted earlier (read back at a start) and remembers its submission.
+    public func add(_ setup: CoordinatorSetup, submission: Submission) throws -> CoordinatorServer {
+        let server = try add(setup, priority: submission.priority, submittedAt: submission.submittedAt)
+        members[submission.name]?.submission = submission
+        return server
     }
 
     /// The names of the sweeps served, sorted.
@@ -109,7 +134,7 @@ public final class LabServer {
         let outbox = LabOutbox()
         outbox.socket = socket
         members[name] = Member(server: server, priority: priority, submittedAt: submittedAt, outbox: outbox)
-        logger.info("serving sweep \(name) (priority \(priority), \(setup.scheduler.cells.count) cells)")
+        log.info("serving sweep \(name) (priority \(priority), \(setup.scheduler.cells.count) cells)")
         return server
     }
 
@@ -118,7 +143,7 @@ public final class LabServer {
     /// Serves until `shouldStop` returns true.
     public func run(shouldStop: () -> Bool) throws {
         let context = try ZMQContext()
-        let gate = try security.map { try CurveGate(security: $0, context: context, logger: logger) }
+        let gate = try security.map { try CurveGate(security: $0, context: context, logger: log) }
         defer { gate?.stop() }
         let socket = try ZMQSocket(context, type: .router)
         defer { socket.close() }
@@ -131,7 +156,7 @@ public final class LabServer {
         for member in members.values { member.outbox.socket = socket }
         try socket.bind(endpoint)
         let bound = (try? socket.lastEndpoint) ?? endpoint
-        logger.info("lab listening on \(bound), serving \(members.count) sweep(s)")
+        log.info("lab listening on \(bound), serving \(members.count) sweep(s)")
         onListening?(bound)
         while !shouldStop() {
             for member in sorted() { try member.server.planAdaptiveSeeds(socket: member.outbox) }
@@ -146,6 +171,7 @@ public final class LabServer {
                 try member.server.execute(member.server.scheduler.tick(now: time), socket: member.outbox)
                 try member.server.housekeeping(socket: member.outbox)
             }
+            finishSubmissions(now: time, socket: socket)
             try sessionWork(now: time, socket: socket)
             try shareCells(now: time)
             try grantSlots(now: time)
@@ -158,11 +184,11 @@ public final class LabServer {
                     failure.kind == .authentication || failure.kind == .aborted ? nil : failure.description,
                     kind: failure.counterName)
             }
-            for line in throttle.flush(now: now) { logger.warning("\(line)") }
+            for line in throttle.flush(now: now) { log.warning("\(line)") }
             for member in sorted() { member.server.flushLogs(socket: member.outbox) }
         }
         for member in sorted() { try member.server.finishUp(socket: member.outbox) }
-        for line in throttle.flush(now: now, all: true) { logger.warning("\(line)") }
+        for line in throttle.flush(now: now, all: true) { log.warning("\(line)") }
     }
 
     /// The sweeps in name order (every loop over them goes in one order).
@@ -177,7 +203,7 @@ public final class LabServer {
         for (peer, worker) in workers.sorted(by: { $0.value.session < $1.value.session })
         where worker.lastHeard + expiry < time {
             workers[peer] = nil
-            logger.warning("worker \(worker.hello.worker) (session \(worker.session)) silent: declared dead")
+            log.warning("worker \(worker.hello.worker) (session \(worker.session)) silent: declared dead")
         }
         if time - lastHeartbeatSent >= Double(settings.heartbeatMs) / 1000 {
             lastHeartbeatSent = time
@@ -220,7 +246,7 @@ public final class LabServer {
             own.resuming = hello.resuming.filter { member.server.scheduler.cells[$0.cell] != nil }
             try member.server.handle(.hello(own), peer: peer, userID: userID, now: time, socket: member.outbox)
         }
-        logger.info("worker \(hello.worker) joined (\(hello.slots) slot(s), session \(session))")
+        log.info("worker \(hello.worker) joined (\(hello.slots) slot(s), session \(session))")
     }
 
     // MARK: - Slots
@@ -300,6 +326,10 @@ public final class LabServer {
             _ = try? socket.deliver(.disconnect(Disconnect(reason: "client keys are never given cells")), to: peer)
         case .hello(let hello):
             try welcome(hello, peer: peer, userID: userID, now: time, socket: socket)
+        case .submit(let request):
+            submit(request, peer: peer, userID: userID, now: time, socket: socket)
+        case .upload(let upload):
+            self.upload(upload, peer: peer, userID: userID, socket: socket)
         case .statusRequest(let request):
             try status(request, peer: peer, now: time, socket: socket)
         case .control(let request):
@@ -391,8 +421,8 @@ public final class LabServer {
 
     // MARK: - Log
 
-    private func note(_ line: String?, kind: String) {
-        if let line, let shown = throttle.admit(line, kind: kind, now: now) { logger.warning("\(shown)") }
+    func note(_ line: String?, kind: String) {
+        if let line, let shown = throttle.admit(line, kind: kind, now: now) { log.warning("\(shown)") }
     }
 }
 

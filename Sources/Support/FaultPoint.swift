@@ -15,9 +15,16 @@ public enum FaultPhase: String, CaseIterable, Sendable {
     case beforeDone = "before-done"
     /// Coordinator: a report refresh writing the report files.
     case reportRefresh = "report-refresh"
+    /// Lab coordinator: a submitted sweep's `submission.json` written, its ledger not yet opened.
+    case submit
+    /// Lab coordinator: an UPLOAD's bytes written, its UPLOAD_ACK not yet sent.
+    case upload
+
+    /// Points only a lab coordinator reaches (the fault matrix of one sweep leaves them out).
+    public var isLabOnly: Bool { self == .submit || self == .upload }
 
     /// The process whose code holds the point.
-    public var inCoordinator: Bool { self == .transfer || self == .reportRefresh }
+    public var inCoordinator: Bool { self == .transfer || self == .reportRefresh || self == .submit || self == .upload }
 }
 
 /// An explicit test seam: `ablate coordinator|worker --fault-pause PHASE:N --fault-marker FILE` (hidden options)
