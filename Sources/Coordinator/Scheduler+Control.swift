@@ -48,7 +48,18 @@ extension Scheduler {
                 .log("\(request.action.rawValue) by \(client) refused: \(error)", level: .notice),
             ]
         }
-        if request.action == .sweeps, request.sweep.isEmpty || request.sweep == sweepName {
+        // `sweeps` alone may leave the sweep unnamed.
+        guard request.sweep == sweepName || (request.action == .sweeps && request.sweep.isEmpty) else {
+            return refuse("no sweep named '\(request.sweep)' (this coordinator serves: \(sweepName))")
+        }
+        // `sweeps` looks at no variant: one it names is not checked.
+        let variants = variantNames
+        if request.action != .sweeps, let variant = request.variant, !variants.contains(variant) {
+            return refuse(
+                "sweep \(sweepName) has no variant '\(variant)' (variants: \(variants.joined(separator: ", ")))")
+        }
+        switch request.action {
+        case .sweeps:
             let summary = sweepSummary(now: now)
             let message = "1 sweep: \(sweepName)"
             return [
@@ -60,17 +71,6 @@ extension Scheduler {
                             result: ControlResult(
                                 message: message, sweeps: [summary], cancelledVariants: summary.cancelledVariants))))
             ]
-        }
-        guard request.sweep == sweepName else {
-            return refuse("no sweep named '\(request.sweep)' (this coordinator serves: \(sweepName))")
-        }
-        let variants = variantNames
-        if let variant = request.variant, !variants.contains(variant) {
-            return refuse(
-                "sweep \(sweepName) has no variant '\(variant)' (variants: \(variants.joined(separator: ", ")))")
-        }
-        switch request.action {
-        case .sweeps: return refuse("unreachable")
         case .cancel: return cancel(request, peer: peer, client: client, now: now)
         case .resume: return resume(request, peer: peer, client: client, now: now)
         case .retry:
@@ -127,6 +127,21 @@ extension Scheduler {
         .send(peer, .controlReply(ControlReply(requestId: request.requestId, ok: true, result: result)))
     }
 
+    /// The end every control action shares, after its own `actions`: the log line (`message`, by `client`), the
+    /// reply to `peer` with `cells` (and `existing`) and the cancelled variants after the action, then
+    /// `assignments`, or when nil the assignments that follow now.
+    private mutating func conclude(
+        _ request: ControlRequest, message: String, cells: [ControlCell], existing: [ControlCell]? = nil,
+        client: String, peer: PeerID, now: Double, after actions: [SchedulerAction],
+        assignments: [SchedulerAction]? = nil
+    ) -> [SchedulerAction] {
+        let result = ControlResult(
+            message: message, cells: cells, existing: existing, cancelledVariants: cancelledVariants.sorted())
+        return actions + [
+            .log("\(message) (by \(client))", level: .notice), reply(request, result, peer: peer),
+        ] + (assignments ?? assign(now: now))
+    }
+
     private func scope(_ request: ControlRequest) -> String {
         request.variant.map { "variant \($0) of sweep \(sweepName)" } ?? "sweep \(sweepName)"
     }
@@ -153,14 +168,9 @@ extension Scheduler {
         let held = plannedCells.filter { chosen.contains($0.variant) && isCancelled($0) }
         let message =
             "cancelled \(scope(request)): \(stopped) running cell\(stopped == 1 ? "" : "s") stopped, \(held.count) cell\(held.count == 1 ? "" : "s") held"
-        actions.append(.log("\(message) (by \(client))", level: .notice))
-        actions.append(
-            reply(
-                request,
-                ControlResult(
-                    message: message, cells: held.map(controlCell), cancelledVariants: cancelledVariants.sorted()),
-                peer: peer))
-        return actions + assign(now: now)
+        return conclude(
+            request, message: message, cells: held.map(controlCell), client: client, peer: peer, now: now,
+            after: actions)
     }
 
     private mutating func resume(_ request: ControlRequest, peer: PeerID, client: String, now: Double)
@@ -171,16 +181,10 @@ extension Scheduler {
         cancelledVariants.subtract(chosen)
         let message =
             "resumed \(scope(request)): \(released.count) cell\(released.count == 1 ? "" : "s") may run again"
-        var actions: [SchedulerAction] = [
-            .saveCancelled(cancelledVariants), .log("\(message) (by \(client))", level: .notice),
-        ]
         let cells = released.compactMap { self.cells[$0.id] }.map(controlCell)
-        actions.append(
-            reply(
-                request,
-                ControlResult(message: message, cells: cells, cancelledVariants: cancelledVariants.sorted()),
-                peer: peer))
-        return actions + assign(now: now)
+        return conclude(
+            request, message: message, cells: cells, client: client, peer: peer, now: now,
+            after: [.saveCancelled(cancelledVariants)])
     }
 
     private mutating func retry(
@@ -194,14 +198,9 @@ extension Scheduler {
         }
         let message =
             "retried \(retried.count) cell\(retried.count == 1 ? "" : "s") of sweep \(sweepName) with a fresh attempt budget"
-        actions.append(.log("\(message) (by \(client))", level: .notice))
-        actions.append(
-            reply(
-                request,
-                ControlResult(
-                    message: message, cells: retried.map(controlCell), cancelledVariants: cancelledVariants.sorted()),
-                peer: peer))
-        return actions + assign(now: now)
+        return conclude(
+            request, message: message, cells: retried.map(controlCell), client: client, peer: peer, now: now,
+            after: actions)
     }
 
     private mutating func extend(
@@ -235,17 +234,12 @@ extension Scheduler {
         for note in candidates.notes { message += "; \(note)" }
         var actions: [SchedulerAction] = []
         if !added.isEmpty { actions.append(.extendPlan(seeds: seeds, cells: added)) }
-        actions.append(.log("\(message) (by \(client))", level: .notice))
         // The reply follows the stored plan; the assignments follow the reply.
         let commands = candidates.commands.filter { id, _ in added.contains { $0.id == id } }
         let assignments = addCells(added, now: now, commands: commands)
-        actions.append(
-            reply(
-                request,
-                ControlResult(
-                    message: message, cells: added.compactMap { cells[$0.id] }.map(controlCell),
-                    existing: existing.map(controlCell), cancelledVariants: cancelledVariants.sorted()),
-                peer: peer))
-        return actions + assignments
+        return conclude(
+            request, message: message, cells: added.compactMap { cells[$0.id] }.map(controlCell),
+            existing: existing.map(controlCell), client: client, peer: peer, now: now, after: actions,
+            assignments: assignments)
     }
 }

@@ -1,4 +1,5 @@
 // EpochSeries: every number a cell recorded per epoch, flattened to named values (curves, epochs.csv).
+import AblateSupport
 import Foundation
 
 /// One epoch of one cell as flat, named numbers taken from its record in `metrics.jsonl`.
@@ -41,9 +42,7 @@ public struct EpochPoint: Sendable, Equatable, Codable {
 
     /// A finite JSON number that is not a boolean.
     private static func number(_ value: Any) -> Double? {
-        // `is Bool` holds for every NSNumber equal to 0 or 1, so a JSON boolean is told apart by its objCType "c".
-        guard let number = value as? NSNumber else { return nil }
-        if String(cString: number.objCType) == "c" { return nil }
+        guard let number = value as? NSNumber, !number.isJSONBoolean else { return nil }
         let double = number.doubleValue
         return double.isFinite ? double : nil
     }

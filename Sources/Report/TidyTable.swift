@@ -1,4 +1,5 @@
 // TidyTable: a CSV table with one type per column (integer, float, boolean, text), as the tidy exports write it.
+import AblateSupport
 import Foundation
 
 /// The type of a tidy column, so that `pandas.read_csv` or Python's `csv` plus one cast per column reads it.
@@ -117,9 +118,9 @@ enum TidyObjectColumns {
 
     private static func value(_ value: Any) -> TidyValue {
         if let number = value as? NSNumber {
-            // A JSON boolean bridges to NSNumber too; its objCType is "c" (`is Bool` holds for any 0 or 1).
+            // A JSON boolean bridges to NSNumber too.
+            if number.isJSONBoolean { return .boolean(number.boolValue) }
             switch String(cString: number.objCType) {
-            case "c": return .boolean(number.boolValue)
             case "d", "f": return .number(number.doubleValue)
             default: return .integer(number.intValue)
             }

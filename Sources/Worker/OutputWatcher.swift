@@ -1,4 +1,5 @@
 // OutputWatcher: a command's output directory, polled — new metrics.jsonl lines and checkpoint files once complete.
+import AblateSupport
 import Foundation
 import RunSpec
 import WireProtocol
@@ -149,8 +150,8 @@ public struct OutputWatcher: Sendable {
             guard let value = object?[metric] else {
                 throw MetricsLineError(line: line, problem: "missing '\(metric)' (the sweep's metric)")
             }
-            // A JSON boolean bridges to NSNumber too; its objCType is "c".
-            guard let number = value as? NSNumber, String(cString: number.objCType) != "c", number.doubleValue.isFinite
+            // A JSON boolean bridges to NSNumber too.
+            guard let number = value as? NSNumber, !number.isJSONBoolean, number.doubleValue.isFinite
             else { throw MetricsLineError(line: line, problem: "'\(metric)' is not a number") }
         }
         return MetricsLine(

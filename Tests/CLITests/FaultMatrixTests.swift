@@ -34,25 +34,6 @@ final class FaultMatrixTests: XCTestCase {
         FaultCase(phase: .beforeDone, target: .worker), FaultCase(phase: .metricsBeforeCheckpoint, target: .worker),
     ]
 
-    private func writeSweep(_ directory: TemporaryDirectory) throws -> String {
-        let dataset = try LocalCluster.dataset(in: directory)
-        directory.write(
-            "sweep.yaml",
-            text: """
-                name: faults
-                dataset: \(dataset)
-                stage1: {epochs: 1, width: 16, seed: 42}
-                baseline: cb_focal
-                seeds: [42, 43]
-                train: {width: 16, epochs: 3}
-                variants:
-                  cb_focal: {loss: cb_focal, gamma: 2.0}
-                  poly: {loss: poly, epsilon: 1.0}
-
-                """)
-        return directory.file("sweep.yaml")
-    }
-
     func testKillsAtEachPhaseLeaveTheCleanRunsResults() throws {
         let full = ProcessInfo.processInfo.environment["ABLATE_FAULT_MATRIX"] == "full"
         let cases =
@@ -61,7 +42,7 @@ final class FaultMatrixTests: XCTestCase {
                 FaultCase.Target.allCases.map { FaultCase(phase: phase, target: $0) }
             } : Self.subset
         let directory = TemporaryDirectory()
-        let sweep = try writeSweep(directory)
+        let sweep = try LocalCluster.faultSweep(in: directory, name: "faults")
         let clean = LocalCluster(directory: directory, name: "clean")
         defer { clean.stopAll() }
         try clean.startCoordinator(sweep: sweep)

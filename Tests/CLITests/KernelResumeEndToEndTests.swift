@@ -16,22 +16,7 @@ final class KernelResumeEndToEndTests: XCTestCase {
         let second = GEMMKernel.supported.first { $0 != first } ?? .scalar
         XCTAssertNotEqual(first, second)
         let directory = TemporaryDirectory()
-        let dataset = try LocalCluster.dataset(in: directory)
-        directory.write(
-            "sweep.yaml",
-            text: """
-                name: kernel-resume
-                dataset: \(dataset)
-                stage1: {epochs: 1, width: 16, seed: 42}
-                baseline: cb_focal
-                seeds: [42, 43]
-                train: {width: 16, epochs: 3}
-                variants:
-                  cb_focal: {loss: cb_focal, gamma: 2.0}
-                  poly: {loss: poly, epsilon: 1.0}
-
-                """)
-        let sweep = directory.file("sweep.yaml")
+        let sweep = try LocalCluster.faultSweep(in: directory, name: "kernel-resume")
         let streaming = ["--checkpoint-interval", "0"]
 
         let clean = LocalCluster(directory: directory, name: "clean")

@@ -54,6 +54,27 @@ final class LocalCluster {
         return directory.file("sweep.yaml")
     }
 
+    /// The fault tests' sweep: a stage-1 job, then 2 variants × 2 seeds of 3 epochs on the whole synthetic dataset,
+    /// so that the pauses of `FaultCase.occurrence` fall inside the first stage-2 cell.
+    static func faultSweep(in directory: TemporaryDirectory, name: String) throws -> String {
+        let dataset = try dataset(in: directory)
+        directory.write(
+            "sweep.yaml",
+            text: """
+                name: \(name)
+                dataset: \(dataset)
+                stage1: {epochs: 1, width: 16, seed: 42}
+                baseline: cb_focal
+                seeds: [42, 43]
+                train: {width: 16, epochs: 3}
+                variants:
+                  cb_focal: {loss: cb_focal, gamma: 2.0}
+                  poly: {loss: poly, epsilon: 1.0}
+
+                """)
+        return directory.file("sweep.yaml")
+    }
+
     private func spawn(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         try launchLogged([AblateBinary.path] + arguments, environment: environment, log: directory.file(log))
     }
