@@ -88,6 +88,8 @@ struct LabService {
         }
         let stop = StopSignal()
         let notifier = SystemdNotifier()
+        // The watchdog is pinged from the loop, with the lab's line as the unit's STATUS=.
+        lab.onIteration = { notifier.tick(status: lab.statusLine) }
         lab.onListening = { endpoint in
             notifier.ready(status: "serving \(lab.sweepNames.count) sweep(s) on \(endpoint)")
         }

@@ -21,7 +21,10 @@ struct SubmitCommand: ParsableCommand {
 
     @Argument(help: "The sweep file (YAML, see docs/sweep-format.md).") var sweep: String
     @Option(name: [.short, .long], help: "Endpoint of a running lab coordinator.") var connect: String
-    @Option(parsing: .unconditional, help: "Scheduling priority, -1000 … 1000 (higher first).") var priority = 0
+    @Option(
+        parsing: .unconditional,
+        help: "Scheduling priority, -1000 … 1000 (higher first); default: the sweep's `priority:` (0 without one).")
+    var priority: Int?
     @Option(help: "Seconds to wait for each answer of the lab (the last SUBMIT hashes the files there).")
     var timeout = 120.0
     @Flag(help: "Print the outcome as one JSON object.") var json = false
@@ -33,7 +36,7 @@ struct SubmitCommand: ParsableCommand {
     func validate() throws {
         try EndpointSyntax.check(connect, option: "--connect", bind: false)
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
-        guard FieldLimits.submitPriorities.contains(priority) else {
+        if let priority, !FieldLimits.submitPriorities.contains(priority) {
             throw ValidationError("--priority must be in -1000 … 1000")
         }
     }
@@ -43,7 +46,7 @@ struct SubmitCommand: ParsableCommand {
         defer { prepared.removeTemporaries() }
         let request = SubmitRequest(
             requestId: ControlClient.newRequestID(), sweepText: prepared.text, sourceName: sweep,
-            priority: priority == 0 ? nil : priority, files: prepared.files,
+            priority: priority, files: prepared.files,
             code: prepared.code.isEmpty ? nil : prepared.code)
         let size = MessageCodec.encode(.submit(request))[2].count
         guard size <= FrameLimits.defaultJSONBytes, prepared.text.utf8.count <= FieldLimits.maxSweepTextBytes else {

@@ -74,6 +74,8 @@ public final class LabServer {
     /// Called on the loop's thread when a submitted sweep starts being served, with its name and loop (e.g. to
     /// start refreshing its report).
     public var onAdded: ((String, CoordinatorServer) -> Void)?
+    /// Called after every loop iteration (the service's watchdog and status line).
+    public var onIteration: (() -> Void)?
     /// The ROUTER while `run` runs (a sweep added then sends through it).
     private var socket: ZMQSocket?
     private let incarnation: String
@@ -116,6 +118,17 @@ public final class LabServer {
         let server = try add(setup, priority: submission.priority, submittedAt: submission.submittedAt)
         members[submission.name]?.submission = submission
         return server
+    }
+
+    /// One line on the whole lab, e.g. `2 sweeps: 12/40 cells done, 4 running, 1 failed; 3 workers`.
+    public var statusLine: String {
+        let cells = members.values.flatMap { $0.server.scheduler.cells.values }
+        let done = cells.filter { $0.state == .done }.count
+        let running = cells.filter { $0.state == .running }.count
+        let failed = cells.filter { $0.state == .failed }.count
+        let sweeps = members.count == 1 ? "1 sweep" : "\(members.count) sweeps"
+        let workers = workers.count == 1 ? "1 worker" : "\(workers.count) workers"
+        return "\(sweeps): \(done)/\(cells.count) cells done, \(running) running, \(failed) failed; \(workers)"
     }
 
     /// The names of the sweeps served, sorted.
@@ -186,6 +199,7 @@ public final class LabServer {
             }
             for line in throttle.flush(now: now) { log.warning("\(line)") }
             for member in sorted() { member.server.flushLogs(socket: member.outbox) }
+            onIteration?()
         }
         for member in sorted() { try member.server.finishUp(socket: member.outbox) }
         for line in throttle.flush(now: now, all: true) { log.warning("\(line)") }

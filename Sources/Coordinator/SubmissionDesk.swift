@@ -118,7 +118,8 @@ public final class SubmissionDesk {
         }
         let submission = Submission(
             name: parsed.name, text: request.sweepText, sourceName: request.sourceName, files: files,
-            code: request.code.map { $0.mapValues(Self.record) }, priority: request.priority ?? 0, submitter: client,
+            code: request.code.map { $0.mapValues(Self.record) }, priority: request.priority ?? parsed.priority,
+            submitter: client,
             submittedAt: now)
         do {
             let check = try SubmissionCheck.run(
