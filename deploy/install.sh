@@ -54,7 +54,7 @@ for unit in ablate-coordinator.service ablate-worker@.service; do
 done
 
 echo "config: /etc/ablate (examples; existing files kept)"
-install -d -m 0755 /etc/ablate /etc/ablate/authorized-keys
+install -d -m 0755 /etc/ablate /etc/ablate/authorized-keys /etc/ablate/authorized-keys/workers /etc/ablate/authorized-keys/clients
 install -d -m 0750 -o root -g ablate /etc/ablate/keys
 for file in coordinator.env worker.env; do
     [ -e "/etc/ablate/$file" ] || install -m 0644 "$here/etc/$file" "/etc/ablate/$file"
@@ -67,8 +67,11 @@ fi
 cat <<'NEXT'
 next steps (deploy/README.md):
   coordinator host: ablate keygen --out /etc/ablate/keys --name coordinator; chown ablate /etc/ablate/keys/coordinator.key
-                    edit /etc/ablate/coordinator.env; systemctl enable --now ablate-coordinator
+                    edit /etc/ablate/coordinator.env; systemctl enable --now ablate-coordinator   (serves a lab)
   GPU host:         ablate keygen --out /etc/ablate/keys --name worker; chown ablate /etc/ablate/keys/worker.key
-                    copy coordinator.pub to /etc/ablate/keys/, worker.pub to the coordinator's /etc/ablate/authorized-keys/HOST.pub
+                    copy coordinator.pub to /etc/ablate/keys/, worker.pub to the coordinator's /etc/ablate/authorized-keys/workers/HOST.pub
                     edit /etc/ablate/worker.env; systemctl enable --now ablate-worker@0 ablate-worker@1 ...
+  researchers:      ablate keygen --out ~/.config/ablate --name NAME on their own machine; NAME.pub to the coordinator's
+                    /etc/ablate/authorized-keys/clients/NAME.pub, then systemctl reload ablate-coordinator; ablate submit
+  upgrading a single-sweep coordinator: ABLATE_COORDINATOR_ARGS="--sweep FILE" in coordinator.env for one start
 NEXT

@@ -6,9 +6,10 @@ enum SlurmTemplate {
         #!/bin/bash
         # ablate-workers.sbatch: Slurm job-array template that starts one Ablate worker per allocated GPU (or one CPU worker
         # when the task has no GPU) against a coordinator that already runs (e.g. ablate-coordinator.service on a lab host).
-        # Each array task is one node's worth of workers. They leave on their own once the sweep is finished or after
-        # ABLATE_EXIT_WHEN_IDLE seconds without a cell, so the array ends with the sweep; a SIGTERM (scancel, preemption,
-        # the time limit) makes them release their cells, which resume elsewhere from their last checkpoint.
+        # Each array task is one node's worth of workers. They leave on their own after ABLATE_EXIT_WHEN_IDLE seconds
+        # without a cell (a lab coordinator never finishes: this ends the array once no sweep has work for it), or once a
+        # single-sweep coordinator's sweep is finished; a SIGTERM (scancel, preemption, the time limit) makes them release
+        # their cells, which resume elsewhere from their last checkpoint.
         #
         #   sbatch --array=0-3 deploy/slurm/ablate-workers.sbatch        # four nodes' worth of workers
         #   ablate slurm submit --workers 4 --connect tcp://HOST:5555     # the same, with the settings below as options

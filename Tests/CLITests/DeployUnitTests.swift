@@ -1,4 +1,5 @@
-// DeployUnitTests: `systemd-analyze verify` on deploy/'s units, and shell syntax of the install and Slurm scripts.
+// DeployUnitTests: `systemd-analyze verify` on deploy/'s units, their options against the binary's, and shell syntax
+// of the install and Slurm scripts.
 import Foundation
 import TestSupport
 import XCTest
@@ -66,12 +67,58 @@ final class DeployUnitTests: XCTestCase {
             XCTAssertTrue(worker.contains(part), "worker unit lacks \(part)")
         }
         XCTAssertTrue(coordinator.contains("ExecReload=/bin/kill -HUP $MAINPID"))
+        // The coordinator serves a lab: no sweep of its own, every sweep under its state directory (docs/lab.md).
+        let start = try execStart(coordinator)
+        XCTAssertEqual(start.prefix(2), ["/usr/local/bin/ablate", "coordinator"], start.joined(separator: " "))
+        XCTAssertTrue(start.contains("--lab"), "the coordinator unit does not serve a lab")
+        for word in start where word.hasPrefix("--sweep") || word.contains("ABLATE_SWEEP") || word == "--keep-serving" {
+            XCTFail("the coordinator unit names a sweep or a single-sweep option: \(word)")
+        }
+        XCTAssertEqual(value(after: "--state", in: start), "%S/ablate/coordinator")
+        XCTAssertEqual(value(after: "--authorized-keys", in: start), "/etc/ablate/authorized-keys")
+        XCTAssertEqual(start.last, "$ABLATE_COORDINATOR_ARGS", "extra arguments (a one-time --sweep) come last")
+        // Its settings file names no sweep either, and documents the one-time --sweep of an upgrade.
+        let settings = try String(contentsOfFile: "\(root)/deploy/etc/coordinator.env", encoding: .utf8)
+        let assignments = settings.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        XCTAssertFalse(assignments.contains { $0.hasPrefix("ABLATE_SWEEP") }, "coordinator.env still sets ABLATE_SWEEP")
+        XCTAssertTrue(
+            assignments.contains("ABLATE_COORDINATOR_ARGS="), "coordinator.env lacks ABLATE_COORDINATOR_ARGS=")
+        XCTAssertTrue(
+            settings.contains("ABLATE_COORDINATOR_ARGS=\"--sweep "), "coordinator.env lacks the --sweep example")
         for file in [
             "etc/coordinator.env", "etc/worker.env", "README.md", "install.sh", "slurm/ablate-workers.sbatch",
             "dropins/code-under-home.conf",
         ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(root)/deploy/\(file)"), file)
         }
+    }
+
+    /// Every option of each unit's ExecStart is one the built binary's command takes (its `--help` lists it).
+    func testUnitOptionsAreTheBinarysOptions() throws {
+        for unit in ["ablate-coordinator.service", "ablate-worker@.service"] {
+            let start = try execStart(try String(contentsOfFile: "\(root)/deploy/\(unit)", encoding: .utf8))
+            let command = try XCTUnwrap(start.dropFirst().first, unit)
+            let help = try Subprocess.capture(AblateBinary.path, [command, "--help"])
+            XCTAssertEqual(help.status, 0, help.stderr)
+            let listed = Set(
+                help.stdout.split(whereSeparator: { " ,\n<>=[]".contains($0) }).filter { $0.hasPrefix("--") }.map(
+                    String.init))
+            for option in start.filter({ $0.hasPrefix("--") }) {
+                XCTAssertTrue(listed.contains(option), "\(unit): `ablate \(command)` has no option \(option)")
+            }
+        }
+    }
+
+    /// The words of a unit's ExecStart= line.
+    private func execStart(_ unit: String) throws -> [String] {
+        let line = try XCTUnwrap(unit.split(separator: "\n").first { $0.hasPrefix("ExecStart=") }, "no ExecStart=")
+        return line.dropFirst("ExecStart=".count).split(separator: " ").map(String.init)
+    }
+
+    /// The word after `option` in `words`, or nil.
+    private func value(after option: String, in words: [String]) -> String? {
+        guard let index = words.firstIndex(of: option), index + 1 < words.count else { return nil }
+        return words[index + 1]
     }
 
     func testScriptsParse() throws {
