@@ -1,8 +1,10 @@
 // ReportCommand: `ablate report`, a sweep's significance report from its state directory as Markdown, CSV, JSON or HTML.
 import AblateSupport
 import ArgumentParser
+import CoordinatorKit
 import Foundation
 import ReportKit
+import WireProtocol
 
 /// The report formats `ablate report` writes.
 enum ReportFormat: String, CaseIterable {
@@ -30,7 +32,14 @@ struct ReportCommand: ParsableCommand {
             "Formats: md (tables to paste), csv (one row per cell and per variant), json (docs/report-format.md), html (one self-contained file with numbered figures). --tables DIR writes the tidy tables cells.csv, variants.csv and epochs.csv (typed columns) for pandas or R; --figures DIR writes each figure as a standalone SVG with the CSV of its data. Given without --format or --out, those options write only their files."
     )
 
-    @Option(help: "State directory of a coordinator.") var state: String
+    @Argument(help: "The sweep: with --connect, or with --state of a lab (docs/lab.md).") var name: String?
+    @Option(help: "State directory of a coordinator (or of a lab, with the sweep's name).") var state: String?
+    @Option(
+        name: [.short, .long],
+        help: "Endpoint of a running coordinator: fetch the report it keeps up to date for the sweep NAME.")
+    var connect: String?
+    @Option(help: "Seconds to wait for each answer with --connect.") var timeout = 30.0
+    @OptionGroup var curve: CurveClientOptions
     @Option(name: [.short, .long], help: "Output format: md, csv, json or html (default md).") var format: String?
     @Option(name: [.short, .long], help: "Write to this file (atomically) instead of standard output.") var out: String?
     @Option(
@@ -42,9 +51,36 @@ struct ReportCommand: ParsableCommand {
             "Write each figure as <name>.svg and <name>.csv into this directory (made as needed).",
             valueName: "dir")) var figures: String?
 
+    func validate() throws {
+        guard (state == nil) != (connect == nil) else {
+            throw ValidationError("give exactly one of --state DIR and --connect ENDPOINT")
+        }
+        if let connect {
+            try EndpointSyntax.check(connect, option: "--connect", bind: false)
+            guard name != nil else {
+                throw ValidationError("--connect needs the sweep's name: ablate report NAME --connect …")
+            }
+            if tables != nil || figures != nil {
+                throw ValidationError("--tables and --figures read a state directory: use --state")
+            }
+            guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
+        }
+        if let name, let problem = PeerNames.nameProblem(name) { throw ValidationError("sweep name \(problem)") }
+    }
+
     func run() throws {
         guard let format = ReportFormat(rawValue: format ?? "md") else {
             throw RunFailure(message: "--format \(format ?? ""): unknown format (expected md, csv, json or html)")
+        }
+        if let connect, let name { return try fetch(format, sweep: name, from: connect) }
+        guard var state else { throw RunFailure(message: "give --state or --connect") }
+        if FileManager.default.fileExists(atPath: "\(state)/\(StateLayout.markerName)") {
+            let names = try StateLayout.sweepNames(lab: state)
+            guard let name = name ?? (names.count == 1 ? names.first : nil), names.contains(name) else {
+                let served = names.isEmpty ? "none" : names.joined(separator: ", ")
+                throw RunFailure(message: "\(state): a lab; name one of its sweeps (\(served))")
+            }
+            state = StateLayout.sweepDirectory(lab: state, name: name)
         }
         let report: SweepReport
         do { report = try ReportBuilder.build(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }
@@ -78,6 +114,30 @@ struct ReportCommand: ParsableCommand {
             try OutputFile.write(to: out) { try AtomicFile.write(Array(text.utf8), to: out, overwrite: .replace) }
         } catch {
             FigureFiles.undo(written.paths, created: written.created)
+            throw RunFailure(message: "\(error)")
+        }
+    }
+
+    /// The report the coordinator keeps refreshed for `sweep` (`report.<format>` in its directory), fetched over
+    /// one connection (CONTROL `report`, then FETCH), written like a local one.
+    private func fetch(_ format: ReportFormat, sweep: String, from endpoint: String) throws {
+        guard let wire = ControlReportFormat(rawValue: format.rawValue) else {
+            throw RunFailure(message: "--format \(format.rawValue): not served over --connect")
+        }
+        let client = try SubmitClient(endpoint: endpoint, timeoutMs: Int(timeout * 1000), curve: try curve.keys())
+        let reply = try client.control(
+            ControlRequest(requestId: ControlClient.newRequestID(), sweep: sweep, action: .report, format: wire))
+        guard reply.ok, let file = reply.result?.report else {
+            throw RunFailure(message: PrintableText.oneLine(reply.error ?? "the coordinator sent no report"))
+        }
+        let bytes = try client.download(file, chunkBytes: FrameLimits.defaultChunkBytes)
+        guard let out else {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        do {
+            try OutputFile.write(to: out) { try AtomicFile.write(bytes, to: out, overwrite: .replace) }
+        } catch {
             throw RunFailure(message: "\(error)")
         }
     }

@@ -8,7 +8,7 @@ import WireProtocol
     import Glibc
 #endif
 
-/// One connection to a lab for `ablate submit`: SUBMIT and its SUBMIT_REPLY, and uploads of whole files as UPLOADs
+/// One connection to a coordinator for `ablate submit` (and `ablate report NAME --connect`): SUBMIT and its SUBMIT_REPLY, and uploads of whole files as UPLOADs
 /// answered by UPLOAD_ACKs. An upload first sends an empty UPLOAD at offset 0, whose answer says where the lab's part
 /// file ends (0 for a new upload, more after an interrupted one); it then keeps up to `window` pieces in flight and
 /// goes on from each answer's `next_offset`, so a client that was killed resumes where the lab's bytes end.
@@ -85,6 +85,45 @@ final class SubmitClient {
             ack = try nextAck(sha256)
             inFlight = max(0, inFlight - 1)
         }
+    }
+
+    /// Sends a CONTROL and returns the CONTROL_REPLY with its `request_id` (`ablate report NAME --connect`).
+    func control(_ request: ControlRequest) throws -> ControlReply {
+        try send(.control(request))
+        return try firstReply { message in
+            guard case .controlReply(let reply) = message, reply.requestId == request.requestId else { return nil }
+            return reply
+        }
+    }
+
+    /// The bytes of a file the coordinator listed (`report`), fetched in order with FETCH, one piece of at most
+    /// `chunkBytes` at a time, and checked against its SHA-256.
+    func download(_ file: ControlReportFile, chunkBytes: Int) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(min(file.size, FieldLimits.maxReportBytes)))
+        while Int64(bytes.count) < file.size {
+            let offset = Int64(bytes.count)
+            try send(.fetch(Fetch(sha256: file.sha256, offset: offset, length: chunkBytes)))
+            let piece: Result<[UInt8], RunFailure> = try firstReply { message in
+                switch message {
+                case .data(let chunk) where chunk.sha256 == file.sha256 && chunk.offset == offset:
+                    return .success(chunk.payload.array)
+                case .fetchError(let error) where error.sha256 == file.sha256:
+                    return .failure(RunFailure(message: "\(file.name): \(PrintableText.oneLine(error.reason))"))
+                default: return nil
+                }
+            }
+            let payload = try piece.get()
+            guard !payload.isEmpty, Int64(bytes.count + payload.count) <= file.size else {
+                throw RunFailure(
+                    message: "\(file.name): the coordinator sent \(payload.count) bytes at offset \(offset)")
+            }
+            bytes += payload
+        }
+        guard SHA256Hex.of(bytes) == file.sha256 else {
+            throw RunFailure(message: "\(file.name): the bytes received do not match its SHA-256; ask again")
+        }
+        return bytes
     }
 
     private func nextAck(_ sha256: String) throws -> UploadAck {

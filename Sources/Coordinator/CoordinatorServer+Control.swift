@@ -1,4 +1,6 @@
 // CoordinatorServer+Control: the loop's side of CONTROL — the sender's role, planning an extension, the scheduler's answer.
+import AblateSupport
+import Foundation
 import WireProtocol
 
 extension CoordinatorServer {
@@ -40,7 +42,68 @@ extension CoordinatorServer {
                 }
             }
         }
+        var report: ControlReportFile?
+        if request.action == .report, request.sweep == scheduler.sweepName, let format = request.format {
+            report = heldReport(format)
+        }
         try execute(
-            scheduler.control(request, from: peer, client: client, extension: candidates, now: now), socket: socket)
+            scheduler.control(request, from: peer, client: client, extension: candidates, report: report, now: now),
+            socket: socket)
     }
+
+    /// The sweep's `report.<format>` as it is now, read into memory and held for FETCH (the refresher may replace
+    /// the file meanwhile: the bytes fetched are those listed); nil when there is none, or it is too large.
+    private func heldReport(_ format: ControlReportFormat) -> ControlReportFile? {
+        let path = "\(setup.store.stateDirectory)/\(format.fileName)"
+        guard let data = FileManager.default.contents(atPath: path), Int64(data.count) <= FieldLimits.maxReportBytes
+        else { return nil }
+        let bytes = [UInt8](data)
+        let sha = SHA256Hex.of(bytes)
+        reports.hold(sha, bytes)
+        return ControlReportFile(name: format.fileName, sha256: sha, size: Int64(bytes.count))
+    }
+
+    /// A FETCH of a report file this loop holds: answered with DATA (or FETCH_ERROR past its end) without a session,
+    /// since clients have none. Returns false when `fetch` names no held report.
+    func serveReport(_ fetch: Fetch, peer: PeerID, socket: any Outbox) throws -> Bool {
+        guard let bytes = reports.bytes(fetch.sha256) else { return false }
+        let size = Int64(bytes.count)
+        guard fetch.offset >= 0, fetch.offset <= size else {
+            try execute(
+                [
+                    .send(
+                        peer,
+                        .fetchError(
+                            FetchError(sha256: fetch.sha256, reason: "offset \(fetch.offset) beyond the size \(size)")))
+                ], socket: socket)
+            return true
+        }
+        let start = Int(fetch.offset)
+        let end = min(bytes.count, start + max(0, min(fetch.length, limits.maxChunkBytes)))
+        try execute(
+            [
+                .send(
+                    peer,
+                    .data(
+                        FileChunk(
+                            sha256: fetch.sha256, offset: fetch.offset, totalSize: size,
+                            payload: Array(bytes[start..<end]))))
+            ], socket: socket)
+        return true
+    }
+}
+
+/// The report files a loop has listed to clients (`report` action), by SHA-256, the newest few kept for FETCH.
+final class HeldReports {
+    private var held: [(sha: String, bytes: [UInt8])] = []
+    /// Files kept; an older one's FETCH gets FETCH_ERROR and the client asks for the report again.
+    static let limit = 8
+
+    func hold(_ sha: String, _ bytes: [UInt8]) {
+        held.removeAll { $0.sha == sha }
+        held.append((sha, bytes))
+        if held.count > Self.limit { held.removeFirst(held.count - Self.limit) }
+    }
+
+    func bytes(_ sha: String) -> [UInt8]? { held.last { $0.sha == sha }?.bytes }
 }

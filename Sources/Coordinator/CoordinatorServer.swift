@@ -17,7 +17,9 @@ public final class CoordinatorServer {
     private let receiver: TransferReceiver
     private let results: ResultsWriter
     private let logs: CommandLogWriter
-    private let limits: FrameLimits
+    let limits: FrameLimits
+    /// Report files listed to clients, held for their FETCHes (`CoordinatorServer+Control.swift`).
+    let reports = HeldReports()
     private var limiter: RateLimiter<PeerID>
     private var counters: [String: Int] = [:]
     /// Lines that peers can make repeat (refused, stale or excessive traffic), at most one per kind per 10 s.
@@ -246,6 +248,7 @@ public final class CoordinatorServer {
             if case .send = outcome { FaultPoint.shared.reach(.transfer) }
             try transfer(outcome, peer: peer, socket: socket)
         case .fetch(let fetch):
+            if try serveReport(fetch, peer: peer, socket: socket) { return }
             guard try refresh(peer, now: time, socket: socket) else { return }
             try serve(fetch, peer: peer, socket: socket)
         case .control(let request):

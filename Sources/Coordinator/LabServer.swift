@@ -348,6 +348,12 @@ public final class LabServer {
             try status(request, peer: peer, now: time, socket: socket)
         case .control(let request):
             try control(request, peer: peer, userID: userID, now: time, socket: socket)
+        case .fetch(let fetch) where workers[peer] == nil:
+            // A client fetching a report file it was listed (`report` action).
+            for member in sorted() where try member.server.serveReport(fetch, peer: peer, socket: member.outbox) {
+                return
+            }
+            _ = try? socket.deliver(.disconnect(.unknownSession), to: peer)
         default:
             guard workers[peer] != nil else {
                 _ = try? socket.deliver(.disconnect(.unknownSession), to: peer)

@@ -37,9 +37,10 @@ extension Scheduler {
     /// - `retry`: `RetryRule` over the planned cells, as `ablate retry --state` does offline.
     /// - `extend`: the cells of the requested seeds that are not planned yet are stored and added to the plan.
     /// - `sweeps`: the served sweep's progress.
+    /// - `report`: the report file the loop read (`report`, held for FETCH), or a refusal when there is none yet.
     public mutating func control(
         _ request: ControlRequest, from peer: PeerID, client: String, extension candidates: ExtensionCandidates?,
-        now: Double
+        report: ControlReportFile? = nil, now: Double
     ) -> [SchedulerAction] {
         let id = request.requestId
         func refuse(_ error: String) -> [SchedulerAction] {
@@ -87,6 +88,21 @@ extension Scheduler {
             guard let candidates else { return refuse("this coordinator cannot plan new cells") }
             if let refusal = candidates.refusal { return refuse(refusal) }
             return extend(candidates, request: request, peer: peer, client: client, now: now)
+        case .report:
+            let name = request.format?.fileName ?? "report"
+            guard let report else {
+                return refuse("sweep \(sweepName) has no \(name) yet: reports are written as its cells finish")
+            }
+            return [
+                .send(
+                    peer,
+                    .controlReply(
+                        ControlReply(
+                            requestId: id, ok: true,
+                            result: ControlResult(
+                                message: "\(name) of sweep \(sweepName): \(report.size) bytes", report: report)))),
+                .log("\(name) of sweep \(sweepName) sent to \(client)", level: .info),
+            ]
         }
     }
 

@@ -12,6 +12,29 @@ public enum ControlAction: String, Codable, Sendable, CaseIterable {
     case retry
     /// More seeds for every variant (or one).
     case extend
+    /// The sweep's latest report in `format` (its bytes then fetched with FETCH).
+    case report
+}
+
+/// The report formats a `report` action names: the files a coordinator keeps refreshed in a sweep's directory.
+public enum ControlReportFormat: String, Codable, Sendable, CaseIterable {
+    case md, csv, json, html
+
+    /// The file in the sweep's state directory: `report.<format>`.
+    public var fileName: String { "report.\(rawValue)" }
+}
+
+/// A report file a coordinator holds for FETCH: its name, SHA-256 and size.
+public struct ControlReportFile: Codable, Sendable, Equatable {
+    public var name: String
+    public var sha256: String
+    public var size: Int64
+
+    public init(name: String, sha256: String, size: Int64) {
+        self.name = name
+        self.sha256 = sha256
+        self.size = size
+    }
 }
 
 /// Client → coordinator: one action on one sweep. Which fields an action takes, and their limits, are checked at
@@ -30,11 +53,14 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var failed: Bool?
     /// `extend`: the seeds to add, distinct (at most `FieldLimits.maxControlSeeds`).
     public var seeds: [UInt64]?
+    /// `report`: which file.
+    public var format: ControlReportFormat?
 
     public init(
         requestId: String, sweep: String, action: ControlAction, variant: String? = nil, cells: [String]? = nil,
-        failed: Bool? = nil, seeds: [UInt64]? = nil
+        failed: Bool? = nil, seeds: [UInt64]? = nil, format: ControlReportFormat? = nil
     ) {
+        self.format = format
         self.requestId = requestId
         self.sweep = sweep
         self.action = action
@@ -77,11 +103,14 @@ public struct ControlResult: Codable, Sendable, Equatable {
     public var existing: [ControlCell]?
     /// The sweep's cancelled variants after the action, sorted.
     public var cancelledVariants: [String]?
+    /// `report`: the file, held by the coordinator for FETCH until it is replaced by newer ones.
+    public var report: ControlReportFile?
 
     public init(
         message: String, sweeps: [SweepSummary]? = nil, cells: [ControlCell]? = nil, existing: [ControlCell]? = nil,
-        cancelledVariants: [String]? = nil
+        cancelledVariants: [String]? = nil, report: ControlReportFile? = nil
     ) {
+        self.report = report
         self.message = message
         self.sweeps = sweeps
         self.cells = cells

@@ -5,7 +5,7 @@ extension FieldChecker {
     /// `cells` are 1…`maxControlCells` cell ids or prefixes (6…64 lower-case hex digits); `seeds` are
     /// 1…`maxControlSeeds` distinct non-negative integers; each action takes only its own fields:
     /// `sweeps` none, `cancel`/`resume` `variant`, `retry` exactly one of `failed: true` (with `variant`) and `cells`,
-    /// `extend` `seeds` (with `variant`).
+    /// `extend` `seeds` (with `variant`), `report` `format`.
     mutating func control(_ request: ControlRequest) {
         if let problem = PeerNames.nameProblem(request.requestId, maxBytes: FieldLimits.maxRequestIDBytes) {
             failName("field 'request_id' \(problem)")
@@ -37,10 +37,11 @@ extension FieldChecker {
             case .cancel, .resume: ["variant"]
             case .retry: request.failed == true ? ["failed", "variant"] : ["cells", "failed"]
             case .extend: ["variant", "seeds"]
+            case .report: ["format"]
             }
         let given: [(String, Bool)] = [
             ("variant", request.variant != nil), ("cells", request.cells != nil), ("failed", request.failed != nil),
-            ("seeds", request.seeds != nil),
+            ("seeds", request.seeds != nil), ("format", request.format != nil),
         ]
         for (field, present) in given where present && !allowed.contains(field) {
             fail("field '\(field)' is not taken by action '\(action.rawValue)'")
@@ -49,6 +50,7 @@ extension FieldChecker {
             fail("action 'retry' takes exactly one of 'failed: true' and 'cells'")
         }
         if action == .extend, request.seeds == nil { fail("action 'extend' needs field 'seeds'") }
+        if action == .report, request.format == nil { fail("action 'report' needs field 'format'") }
     }
 
     /// CONTROL_REPLY: `request_id` is a name; `ok` false comes with an `error` and no `result`, `ok` true with a
@@ -81,6 +83,15 @@ extension FieldChecker {
                 (sweep.failed, "failed"), (sweep.cancelled, "cancelled"),
             ] {
                 atLeast(value, 0, "sweeps[].\(field)")
+            }
+        }
+        if let file = result.report {
+            if !ControlReportFormat.allCases.map(\.fileName).contains(file.name) {
+                fail("field 'report.name' is not one of report.md, report.csv, report.json, report.html")
+            }
+            if !Hex.isDigest(file.sha256) { fail("field 'report.sha256' is not 64 lower-case hex digits") }
+            if file.size < 0 || file.size > FieldLimits.maxReportBytes {
+                fail("field 'report.size' is outside 0 … \(FieldLimits.maxReportBytes)")
             }
         }
     }

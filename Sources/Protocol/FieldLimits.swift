@@ -30,6 +30,8 @@ public enum FieldLimits {
     public static let maxRequestIDBytes = 64
     /// Most cells one CONTROL_REPLY may list (`cells` and `existing` together) and most sweeps it may list.
     public static let maxControlReplyCells = 100_000
+    /// The largest report file a coordinator hands out for FETCH (`report` action): 64 MiB.
+    public static let maxReportBytes: Int64 = 64 << 20
 
     /// Longest SUBMIT `sweep_text`, in UTF-8 bytes: 512 KiB, so that a SUBMIT with its escaping and file list fits
     /// in one JSON header (`FrameLimits.defaultJSONBytes`, 1 MiB).

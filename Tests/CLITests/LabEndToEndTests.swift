@@ -88,6 +88,25 @@ final class LabEndToEndTests: XCTestCase {
             unknown.stderr.contains("no sweep named 'gamma' (this coordinator serves: alpha, beta)"), unknown.stderr)
         let offline = try AblateBinary.run(["status", "alpha", "--state", cluster.state])
         XCTAssertTrue(offline.stdout.hasPrefix("sweep alpha"), offline.stdout)
+
+        // The report the lab keeps for beta, fetched over the endpoint, is the one in beta's directory.
+        let fetched = directory.file("beta-report.json")
+        var report: (status: Int32, stdout: String, stderr: String) = (1, "", "")
+        try cluster.wait("beta's report over --connect", timeout: 60) {
+            report =
+                (try? AblateBinary.run([
+                    "report", "beta", "--connect", cluster.endpoint, "--format", "json", "--out", fetched,
+                ])) ?? report
+            return report.status == 0
+        }
+        let object = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fetched))) as? [String: Any])
+        XCTAssertNotNil(object["variants"], "a report.json: \(object.keys.sorted())")
+        let local = try AblateBinary.run(["report", "beta", "--state", cluster.state, "--format", "md"])
+        XCTAssertEqual(local.status, 0, local.stderr)
+        let missing = try AblateBinary.run(["report", "gamma", "--connect", cluster.endpoint])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("no sweep named 'gamma'"), missing.stderr)
     }
 
     /// With one slot, a sweep of higher priority runs all its cells before a sweep of lower priority starts one,

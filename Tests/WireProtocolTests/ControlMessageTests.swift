@@ -26,6 +26,7 @@ final class ControlMessageTests: XCTestCase {
             ControlRequest(requestId: "r4", sweep: "s", action: .retry, variant: "b", failed: true),
             ControlRequest(requestId: "r5", sweep: "s", action: .retry, cells: ["abcdef12", Samples.cell]),
             ControlRequest(requestId: "r6", sweep: "s.v-1_2", action: .extend, seeds: [0, 45, UInt64.max]),
+            ControlRequest(requestId: "r7", sweep: "s", action: .report, format: .html),
         ]
         for request in requests {
             XCTAssertEqual(try MessageCodec.decode(MessageCodec.encode(.control(request))), .control(request))
@@ -42,6 +43,15 @@ final class ControlMessageTests: XCTestCase {
                         cancelledVariants: ["b"])
                 ]))
         XCTAssertEqual(try MessageCodec.decode(MessageCodec.encode(.controlReply(sweeps))), .controlReply(sweeps))
+        let report = ControlReply(
+            requestId: "r7", ok: true,
+            result: ControlResult(
+                message: "report.html of sweep s: 10 bytes",
+                report: ControlReportFile(name: "report.html", sha256: Samples.cell, size: 10)))
+        XCTAssertEqual(try MessageCodec.decode(MessageCodec.encode(.controlReply(report))), .controlReply(report))
+        var outside = report
+        outside.result?.report?.name = "../etc/passwd"
+        XCTAssertThrowsError(try MessageCodec.decode(MessageCodec.encode(.controlReply(outside))))
         let text = String(decoding: MessageCodec.encode(.control(requests[5]))[2], as: UTF8.self)
         XCTAssertEqual(
             text, #"{"action":"extend","request_id":"r6","seeds":[0,45,18446744073709551615],"sweep":"s.v-1_2"}"#)
@@ -58,6 +68,9 @@ final class ControlMessageTests: XCTestCase {
             (#"{"request_id":"r","sweep":"s","action":"extend","seeds":[1.5]}"#, "CONTROL header: "),
             (#"{"request_id":"r","sweep":"s","action":"extend","seeds":[4,4]}"#, "lists a seed twice"),
             (#"{"request_id":"r","sweep":"s","action":"extend","seeds":[]}"#, "field 'seeds' is empty"),
+            (#"{"request_id":"r","sweep":"s","action":"report"}"#, "action 'report' needs field 'format'"),
+            (#"{"request_id":"r","sweep":"s","action":"report","format":"pdf"}"#, "CONTROL header: "),
+            (#"{"request_id":"r","sweep":"s","action":"cancel","format":"md"}"#, "field 'format' is not taken"),
             (#"{"request_id":"r","sweep":"s","action":"extend"}"#, "action 'extend' needs field 'seeds'"),
             (#"{"request_id":"r","sweep":"s","action":"cancel","seeds":[1]}"#, "not taken by action 'cancel'"),
             (#"{"request_id":"r","sweep":"s","action":"sweeps","variant":"a"}"#, "not taken by action 'sweeps'"),
