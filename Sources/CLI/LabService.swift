@@ -33,6 +33,12 @@ struct LabService {
         defer { _ = lock }
         for (path, sweep) in given {
             let directory = StateLayout.sweepDirectory(lab: state, name: sweep.name)
+            if FileManager.default.fileExists(atPath: "\(directory)/\(Submission.fileName)") {
+                throw RunFailure(
+                    message:
+                        "--sweep \(path): the lab serves a submitted sweep named '\(sweep.name)' (\(directory)); rename this one"
+                )
+            }
             let earlier = try LabSweepSource.read(sweepDirectory: directory)
             try LabSweepSource(sweepPath: path, submittedAt: earlier?.submittedAt ?? now).write(
                 sweepDirectory: directory)
