@@ -14,41 +14,41 @@ public final class CoordinatorServer {
     public private(set) var setup: CoordinatorSetup
     public let endpoint: String
     var scheduler: Scheduler
-    private let receiver: TransferReceiver
-    private let results: ResultsWriter
-    private let logs: CommandLogWriter
+    let receiver: TransferReceiver
+    let results: ResultsWriter
+    let logs: CommandLogWriter
     let limits: FrameLimits
     /// Report files listed to clients, held for their FETCHes (`CoordinatorServer+Control.swift`).
     let reports = HeldReports()
-    private var limiter: RateLimiter<PeerID>
-    private var counters: [String: Int] = [:]
+    var limiter: RateLimiter<PeerID>
+    var counters: [String: Int] = [:]
     /// Lines that peers can make repeat (refused, stale or excessive traffic), at most one per kind per 10 s.
-    private var throttle = LogThrottle()
-    private var lastCounterFlush = 0.0
-    private var lastCollection = 0.0
-    private var collectionDue = true
-    private var orphansScanned = false
-    private var lastBackup = 0.0
+    var throttle = LogThrottle()
+    var lastCounterFlush = 0.0
+    var lastCollection = 0.0
+    var collectionDue = true
+    var orphansScanned = false
+    var lastBackup = 0.0
     var ledgerChanged = true
     /// Artifacts whose bytes this process has checked against their SHA-256 (received ones, the hashed dataset and
     /// stage-1 checkpoint); any other is checked before its first byte is served.
-    private var verified: Set<String>
+    var verified: Set<String>
     /// Artifacts found damaged: never served again.
-    private var damaged: Set<String> = []
+    var damaged: Set<String> = []
     /// Writes that failed (a full disk) and the acknowledgements behind them, retried every second.
-    private let backlog = PersistenceBacklog()
+    let backlog = PersistenceBacklog()
     /// When part files found at start that no offer claimed are removed (nil: done, or not yet known).
-    private var unclaimedPartsDue: Double?
+    var unclaimedPartsDue: Double?
     /// Whether the last loop iteration was paused (a change is logged).
-    private var wasPaused = false
-    private let freeBytes: () -> Int64?
+    var wasPaused = false
+    let freeBytes: () -> Int64?
     /// Seconds between online backups of the ledger (`STATE/ledger.backup.sqlite`) while it changes; one more is
     /// taken when the loop ends.
     public var backupInterval = 60.0
     /// The server's own lines (`coordinator`), the scheduler's decisions (`scheduler`) and file transfers (`transfer`).
-    private let logger: Logger
+    let logger: Logger
     let schedulerLogger: Logger
-    private let transferLogger: Logger
+    let transferLogger: Logger
     /// Called after every loop iteration with the scheduler (for progress displays).
     public var onProgress: ((Scheduler) -> Void)?
     /// Called once the socket is bound, with the actual endpoint (a `tcp://…:*` bind gets its port here).
@@ -60,8 +60,8 @@ public final class CoordinatorServer {
     /// Where the report thread leaves its verdicts for an adaptive sweep's planner (ignored for a list of seeds).
     public let adaptiveMailbox = AdaptiveMailbox()
     /// The adaptive-seed planner (nil for a list of seeds) and when it last ran.
-    private var adaptive: AdaptivePlanner?
-    private var lastAdaptiveStep = -Double.infinity
+    var adaptive: AdaptivePlanner?
+    var lastAdaptiveStep = -Double.infinity
 
     /// `freeBytes` reads the free space of the state directory's filesystem (nil: `statvfs`; tests simulate a full disk).
     /// `makeLogger` makes the logger of a component from its label (`coordinator`, `scheduler`, `transfer`); by default
@@ -220,7 +220,7 @@ public final class CoordinatorServer {
 
     // MARK: - Input
 
-    private func handle(_ frames: [FrameBytes], userID: String?, socket: any Outbox) throws {
+    func handle(_ frames: [FrameBytes], userID: String?, socket: any Outbox) throws {
         guard let peer = frames.first?.array, frames.count > 1 else { return count("dropped_frames") }
         let time = now
         guard limiter.allow(peer: peer, now: time) else {
@@ -276,115 +276,9 @@ public final class CoordinatorServer {
 
     /// CHUNK and FETCH bypass the scheduler but count as traffic of the session: the scheduler refreshes it, or
     /// answers an unknown peer with DISCONNECT. Returns whether the peer has a live session.
-    private func refresh(_ peer: PeerID, now time: Double, socket: any Outbox) throws -> Bool {
+    func refresh(_ peer: PeerID, now time: Double, socket: any Outbox) throws -> Bool {
         try execute(scheduler.handle(.heartbeat(Heartbeat()), from: peer, now: time), socket: socket)
         return scheduler.isLive(peer)
-    }
-
-    private func serve(_ fetch: Fetch, peer: PeerID, socket: any Outbox) throws {
-        guard !damaged.contains(fetch.sha256), let artifact = try setup.ledger.artifact(fetch.sha256) else {
-            let reason = damaged.contains(fetch.sha256) ? "damaged on the coordinator" : "unknown artifact"
-            return try execute(
-                [.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: reason)))], socket: socket)
-        }
-        if !verified.contains(artifact.sha256) {
-            let path = setup.store.absolute(artifact.path)
-            if let problem = setup.store.verify(path, sha256: artifact.sha256) {
-                try execute(damage(artifact, problem: problem), socket: socket)
-                return try execute(
-                    [.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "damaged on the coordinator")))],
-                    socket: socket)
-            }
-            verified.insert(artifact.sha256)
-        }
-        let length = min(fetch.length, limits.maxChunkBytes)
-        guard fetch.offset >= 0, fetch.offset <= artifact.size else {
-            return try execute(
-                [
-                    .send(
-                        peer,
-                        .fetchError(
-                            FetchError(
-                                sha256: fetch.sha256, reason: "offset \(fetch.offset) beyond the size \(artifact.size)")
-                        ))
-                ], socket: socket)
-        }
-        do {
-            let payload = try setup.store.read(
-                setup.store.absolute(artifact.path), offset: fetch.offset, length: length)
-            try execute(
-                [
-                    .send(
-                        peer,
-                        .data(
-                            FileChunk(
-                                sha256: fetch.sha256, offset: fetch.offset, totalSize: artifact.size, payload: payload))
-                    )
-                ], socket: socket)
-        } catch {
-            try execute(
-                [.send(peer, .fetchError(FetchError(sha256: fetch.sha256, reason: "\(error)")))], socket: socket)
-        }
-    }
-
-    private func transfer(_ outcome: TransferReceiver.Outcome, peer: PeerID, socket: any Outbox) throws {
-        switch outcome {
-        case .none:
-            return
-        case .send(let message):
-            try execute([.send(peer, message)], socket: socket)
-        case .stored(let path, let claims):
-            guard let file = claims.first?.offer.file else { return }
-            verified.insert(file.sha256)
-            damaged.remove(file.sha256)
-            // Every offer of these bytes is answered at the peer it came from, judged for its own cell and attempt.
-            var actions: [SchedulerAction] = [
-                .addArtifact(ArtifactRecord(sha256: file.sha256, size: file.size, path: path, addedAt: now))
-            ]
-            for claim in claims {
-                let offer = claim.offer
-                actions += scheduler.fileStored(
-                    cell: offer.cell, attempt: offer.attempt, epoch: offer.epoch, file: offer.file, peer: claim.peer)
-            }
-            try execute(actions, socket: socket)
-        case .mismatch(let claim):
-            let offer = claim.offer
-            note(
-                "\(offer.file.name) of cell \(offer.cell.prefix(12)) failed its SHA-256 check; asked again",
-                kind: "hash_mismatch")
-            try execute(
-                [.send(claim.peer, .stored(Stored(sha256: offer.file.sha256, status: .hashMismatch)))], socket: socket)
-        }
-    }
-
-    /// The coordinator's copy of `artifact` failed its check: it is logged with its path, moved to `STATE/damaged/`
-    /// (files of the store only; a registered file of the user's stays where it is), and the cells resuming from it fall
-    /// back to their newest earlier checkpoint that passes the check, or start afresh.
-    private func damage(_ artifact: ArtifactRecord, problem: String) throws -> [SchedulerAction] {
-        let path = setup.store.absolute(artifact.path)
-        damaged.insert(artifact.sha256)
-        var note = "\(path): damaged (\(problem)); it will not be served"
-        if artifact.path.hasPrefix("artifacts/"), let moved = setup.store.quarantine(path) {
-            note += "; moved to \(moved)"
-        }
-        logger.error("\(note)")
-        var fallbacks: [String: Scheduler.ResumePoint] = [:]
-        for cell in scheduler.cellsResuming(from: artifact.sha256) {
-            for candidate in try setup.ledger.cellFiles(cell: cell.id, named: scheduler.resumeFileName(of: cell.id))
-            where !damaged.contains(candidate.sha256) {
-                guard let record = try setup.ledger.artifact(candidate.sha256) else { continue }
-                let candidatePath = setup.store.absolute(record.path)
-                if verified.contains(record.sha256) || setup.store.verify(candidatePath, sha256: record.sha256) == nil {
-                    verified.insert(record.sha256)
-                    fallbacks[cell.id] = Scheduler.ResumePoint(
-                        sha256: record.sha256, epoch: candidate.epoch, size: record.size)
-                    break
-                }
-                damaged.insert(record.sha256)
-                logger.error("\(candidatePath): damaged too; not used")
-            }
-        }
-        return scheduler.artifactDamaged(artifact.sha256, fallbacks: fallbacks, path: path, now: now)
     }
 
     // MARK: - Adaptive seeds
@@ -438,51 +332,7 @@ public final class CoordinatorServer {
         return error.kind == .full || error.kind == .database
     }
 
-    /// The full-disk work of one loop iteration: writes waiting in the backlog are retried, held transfers resume when
-    /// room returns, transfers whose attempt ended lose their part files, and a change of pause is logged.
-    private func storageWork(socket: any Outbox) throws {
-        let time = now
-        try backlog.retry(now: time, isRetryable: Self.mayPass, perform: { try perform($0, socket: socket) })
-        for failure in receiver.takeFailures() {
-            note(
-                "cannot write an incoming file: \(failure); its transfer waits and restarts when there is room",
-                kind: "transfer_write_failed")
-        }
-        for (peer, outcome) in receiver.resumeHeld(now: time) { try transfer(outcome, peer: peer, socket: socket) }
-        for offer in receiver.abandon(
-            where: { [scheduler] in !scheduler.isRunning($0.cell, attempt: $0.attempt) }, now: time)
-        {
-            transferLogger.info(
-                "removed the partial \(offer.file.name) of cell \(offer.cell.prefix(12)) attempt \(offer.attempt): that attempt has ended"
-            )
-        }
-        // Offers that waited for another cell's identical file and now send it themselves.
-        for (peer, outcome) in receiver.takePromotions() { try transfer(outcome, peer: peer, socket: socket) }
-        if !receiver.unclaimed.isEmpty {
-            if unclaimedPartsDue == nil, !scheduler.awaitsOrphans {
-                unclaimedPartsDue = time + Double(scheduler.settings.expiryMs) / 1000
-            }
-            if let due = unclaimedPartsDue, time >= due { removeUnclaimedParts() }
-        }
-        let reason = pauseReason
-        if let reason, !wasPaused {
-            logger.warning("\(reason): transfers get no credit and writes wait until there is room")
-        } else if reason == nil, wasPaused {
-            logger.notice("the state directory has room again: transfers and writes resume")
-        }
-        wasPaused = reason != nil
-    }
-
-    private func removeUnclaimedParts() {
-        let removed = receiver.removeUnclaimed()
-        if removed > 0 {
-            transferLogger.info(
-                "removed \(removed) partial transfer(s) from \(setup.store.stateDirectory)/incoming that no current attempt can resume"
-            )
-        }
-    }
-
-    private func perform(_ action: SchedulerAction, socket: any Outbox) throws {
+    func perform(_ action: SchedulerAction, socket: any Outbox) throws {
         let ledger = setup.ledger
         switch action {
         case .send(let peer, let message):
@@ -534,47 +384,7 @@ public final class CoordinatorServer {
         }
     }
 
-    /// Deletes checkpoints that a later epoch superseded, when a cell has finished (results are linked into
-    /// `runs/` by then) or at most every 30 s while cells run, never while writes wait; a failure is logged, never fatal.
-    private func collectSupersededCheckpoints() {
-        guard collectionDue || now - lastCollection > 30 else { return }
-        // While writes wait, the ledger may not yet name a stored file that a waiting record will: nothing is collected.
-        guard backlog.isEmpty else { return }
-        collectionDue = false
-        lastCollection = now
-        do {
-            let removed = try setup.ledger.collectSupersededArtifacts()
-            var names = removed.map { String($0.path.dropFirst("artifacts/".count)) }
-            if !orphansScanned {
-                // Once per start: files whose rows a crash removed before the files themselves.
-                orphansScanned = true
-                let onDisk = (try? FileManager.default.contentsOfDirectory(atPath: setup.store.directory)) ?? []
-                names = Array(Set(names + (try setup.ledger.orphanArtifactFiles(onDisk))))
-            }
-            for name in names { unlink("\(setup.store.directory)/\(name)") }
-            scheduler.forgetArtifacts(removed.map(\.sha256))
-            if !removed.isEmpty {
-                let megabytes = Double(removed.reduce(0) { $0 + $1.size }) / 1_048_576
-                logger.info(
-                    "\(String(format: "removed %d superseded checkpoint(s), %.1f MiB", removed.count, megabytes))")
-            }
-        } catch {
-            logger.error("cannot collect superseded checkpoints: \(error)")
-        }
-    }
-
-    /// An online backup of the ledger at most every `backupInterval` seconds while it changes (and when the loop
-    /// ends): `ablate ledger recover` restores it if the ledger is ever damaged. A failure is logged, never fatal.
-    private func backUpLedger(force: Bool) {
-        guard ledgerChanged, force || now - lastBackup >= backupInterval else { return }
-        // No copy of the ledger while the state directory lacks room; the next interval tries again.
-        guard pauseReason == nil else { return }
-        lastBackup = now
-        ledgerChanged = false
-        do { try setup.ledger.backup() } catch { logger.error("cannot back up the ledger: \(error)") }
-    }
-
-    private func count(_ name: String) {
+    func count(_ name: String) {
         counters[name, default: 0] += 1
     }
 
@@ -585,28 +395,8 @@ public final class CoordinatorServer {
     }
 
     /// A routing id in logs: its first 8 bytes in hex.
-    private static func describe(_ peer: PeerID) -> String {
+    static func describe(_ peer: PeerID) -> String {
         peer.prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
-    private func flushCounters(force: Bool) {
-        guard !counters.isEmpty, force || now - lastCounterFlush > 5 else { return }
-        lastCounterFlush = now
-        var kept: [String: Int] = [:]
-        for (name, value) in counters.sorted(by: { $0.key < $1.key }) {
-            do {
-                try setup.ledger.addToCounter(name, value)
-                ledgerChanged = true
-            } catch {
-                // Kept for the next flush (a full disk passes); the line goes through the throttle.
-                kept[name] = value
-                if let shown = throttle.admit(
-                    "cannot save counter \(name): \(error)", kind: "counter_write_failed", now: now)
-                {
-                    logger.warning("\(shown)")
-                }
-            }
-        }
-        counters = kept
-    }
 }

@@ -62,7 +62,7 @@ public struct Scheduler: Sendable {
 
     public let settings: CoordinatorSettings
     public let incarnation: String
-    // The state below is written only by the Scheduler's own files (this one and `Scheduler+Sessions.swift`).
+    // The state below is written only by the Scheduler's own files (this one and its `Scheduler+*.swift` extensions).
     public internal(set) var cells: [String: CellRecord] = [:]
     public internal(set) var order: [String] = []
     public internal(set) var sessions: [String: Session] = [:]
@@ -72,10 +72,10 @@ public struct Scheduler: Sendable {
     /// Running cells found at start-up whose worker has not come back yet, with the time they are requeued.
     var orphanDeadline: [String: Double] = [:]
     /// Stored files of each cell by name.
-    private var files: [String: [String: CellFileRecord]] = [:]
-    private var artifactSizes: [String: Int64]
-    private let dataset: ArtifactRef?
-    private let stage1Checkpoint: ArtifactRef?
+    var files: [String: [String: CellFileRecord]] = [:]
+    var artifactSizes: [String: Int64]
+    let dataset: ArtifactRef?
+    let stage1Checkpoint: ArtifactRef?
     /// Each cell's pace as its epoch reports in this process show it (`ablate status --connect`).
     private(set) var progress: [String: CellProgress] = [:]
     private var lastHeartbeatSent = -Double.infinity
@@ -217,67 +217,6 @@ public struct Scheduler: Sendable {
     /// Artifacts removed from the store (superseded checkpoints): an offer of one of them is transferred again.
     public mutating func forgetArtifacts(_ shas: [String]) {
         for sha in shas { artifactSizes[sha] = nil }
-    }
-
-    /// An earlier verified checkpoint a cell can resume from instead of a damaged one.
-    public struct ResumePoint: Equatable, Sendable {
-        public var sha256: String
-        public var epoch: Int
-        public var size: Int64
-        public init(sha256: String, epoch: Int, size: Int64) {
-            self.sha256 = sha256
-            self.epoch = epoch
-            self.size = size
-        }
-    }
-
-    /// The coordinator's own copy of artifact `sha` is damaged or gone (it failed its SHA-256 check before being
-    /// served). It is never offered again. Each cell resuming from it falls back to `fallbacks[cell]` (an earlier
-    /// verified checkpoint of that cell) or, without one, to a fresh start; an attempt already handed it is cancelled
-    /// and ended as `lost` with the reason, so the coordinator's damage costs no attempt of the cell's budget.
-    public mutating func artifactDamaged(_ sha: String, fallbacks: [String: ResumePoint], path: String, now: Double)
-        -> [SchedulerAction]
-    {
-        artifactSizes[sha] = nil
-        var actions: [SchedulerAction] = []
-        for id in order {
-            guard var cell = cells[id], cell.resumeSHA256 == sha, cell.state == .pending || cell.state == .running
-            else { continue }
-            let fallback = fallbacks[id]
-            if let fallback { artifactSizes[fallback.sha256] = fallback.size }
-            cell.resumeSHA256 = fallback?.sha256
-            cell.resumeEpoch = fallback?.epoch ?? 0
-            cell.epochsDone = cell.resumeEpoch
-            cell.updatedAt = now
-            cells[id] = cell
-            let instead =
-                fallback.map { "resuming from its epoch-\($0.epoch) checkpoint \($0.sha256.prefix(12))… instead" }
-                ?? "starting afresh"
-            actions.append(
-                .log(
-                    "cell \(cell.variant)/seed-\(cell.seed): resume checkpoint \(path) is damaged; \(instead) (no attempt counted)",
-                    level: .warning))
-            actions.append(.count("damaged_resume_checkpoint"))
-            guard cell.state == .running else {
-                actions.append(.saveCell(cell, starting: nil, ending: nil))
-                continue
-            }
-            // The attempt handed the damaged file ends as lost (no failure counted), then its worker is told.
-            let reason = "the coordinator's copy of its resume checkpoint \(path) is damaged"
-            orphanDeadline[id] = nil
-            actions += requeue(id, now: now, outcome: "lost", reason: reason)
-            for (sessionID, session) in sessions.sorted(by: { $0.key < $1.key }) where session.held[id] == cell.attempt
-            {
-                sessions[sessionID]?.held[id] = nil
-                actions.append(.send(session.peer, .cancel(Cancel(cell: id, attempt: cell.attempt, reason: reason))))
-            }
-        }
-        return actions + assign(now: now)
-    }
-
-    /// Cells whose resume point is `sha`.
-    public func cellsResuming(from sha: String) -> [CellRecord] {
-        order.compactMap { cells[$0] }.filter { $0.resumeSHA256 == sha }
     }
 
     /// A file of an offer has been received and verified (`file.sha256` is now in the artifact store).
@@ -469,111 +408,4 @@ public struct Scheduler: Sendable {
         ] + assign(now: now)
     }
 
-    /// Hands pending cells whose dependency is done to sessions with free slots, in plan order. In a lab
-    /// (`ownsWorkers` false) only the lab's grants start cells.
-    mutating func assign(now: Double) -> [SchedulerAction] {
-        guard ownsWorkers else { return [] }
-        return assign(now: now, capacity: nil)
-    }
-
-    /// A lab's grant: starts at most `granted[peer]` more cells on each worker, in plan order (cells failed by their
-    /// stage-1 job are marked failed on the way, as `assign(now:)` does).
-    public mutating func assign(granted: [PeerID: Int], now: Double) -> [SchedulerAction] {
-        assign(now: now, capacity: granted)
-    }
-
-    /// Whether a pending cell could start now: its variant is not cancelled and its stage-1 job (if any) is done.
-    public var hasReadyCell: Bool {
-        order.contains { id in
-            guard let cell = cells[id], cell.state == .pending, !cancelledVariants.contains(cell.variant),
-                !heldBack.contains(id)
-            else { return false }
-            guard let dependency = cell.dependsOn else { return true }
-            return cells[dependency].map { $0.state == .done || $0.state == .failed } ?? false
-        }
-    }
-
-    /// Cells the session of `peer` runs for this sweep now (0 without a session).
-    public func heldCount(of peer: PeerID) -> Int {
-        sessionOfPeer[peer].flatMap { sessions[$0]?.held.count } ?? 0
-    }
-
-    /// Traffic from `peer` reached the lab (perhaps for another sweep): its session here is alive too.
-    public mutating func heard(from peer: PeerID, now: Double) {
-        guard let id = sessionOfPeer[peer] else { return }
-        sessions[id]?.lastHeard = now
-    }
-
-    /// Whether the session of `peer` runs `cell` (a worker's message about it belongs to this sweep).
-    public func holds(_ cell: String, peer: PeerID) -> Bool {
-        sessionOfPeer[peer].flatMap { sessions[$0]?.held[cell] } != nil
-    }
-
-    /// Cells running for this sweep on any worker.
-    public var runningCount: Int { sessions.values.reduce(0) { $0 + $1.held.count } }
-
-    private mutating func assign(now: Double, capacity: [PeerID: Int]?) -> [SchedulerAction] {
-        var grants = capacity ?? [:]
-        var actions: [SchedulerAction] = []
-        for id in order {
-            guard var cell = cells[id], cell.state == .pending, !cancelledVariants.contains(cell.variant),
-                !heldBack.contains(id)
-            else { continue }
-            var stage1 = stage1Checkpoint
-            if let dependency = cell.dependsOn {
-                guard let parent = cells[dependency] else { continue }
-                if parent.state == .failed {
-                    cell.state = .failed
-                    cell.reason = "its stage-1 job failed: \(parent.reason ?? "unknown reason")"
-                    cell.updatedAt = now
-                    cells[id] = cell
-                    actions.append(.saveCell(cell, starting: nil, ending: nil))
-                    continue
-                }
-                guard parent.state == .done, let best = files[dependency]?["best.h5"],
-                    let size = artifactSizes[best.sha256]
-                else { continue }
-                stage1 = ArtifactRef(name: "stage1.h5", sha256: best.sha256, size: size)
-            }
-            let free = sessions.values.filter {
-                capacity == nil ? $0.held.count < $0.slots : (grants[$0.peer] ?? 0) > 0
-            }
-            .sorted { ($0.slots - $0.held.count, $1.id) > ($1.slots - $1.held.count, $0.id) }
-            guard let target = free.first else { break }
-            if capacity != nil { grants[target.peer, default: 0] -= 1 }
-            var resume: ArtifactRef?
-            if let sha = cell.resumeSHA256, let size = artifactSizes[sha] {
-                resume = ArtifactRef(name: resumeFileName(of: id), sha256: sha, size: size)
-            }
-            cell.attempt += 1
-            cell.state = .running
-            cell.worker = target.worker
-            cell.epochsDone = resume == nil ? 0 : cell.resumeEpoch
-            cell.updatedAt = now
-            cells[id] = cell
-            sessions[target.id]?.held[id] = cell.attempt
-            let attempt = AttemptRecord(
-                cell: id, attempt: cell.attempt, worker: target.worker, session: target.id, startedAt: now)
-            actions.append(.saveCell(cell, starting: attempt, ending: nil))
-            actions.append(
-                .log(
-                    "cell \(cell.variant)/seed-\(cell.seed) attempt \(cell.attempt) → \(target.worker)\(resume == nil ? "" : " (resuming after epoch \(cell.resumeEpoch))")"
-                ))
-            actions.append(
-                .send(
-                    target.peer,
-                    .assign(
-                        Assign(
-                            cell: id, attempt: cell.attempt, variant: cell.variant, seed: cell.seed,
-                            config: cell.configJSON,
-                            dataset: dataset, stage1: cell.stage == Stage.stage1.rawValue ? nil : stage1,
-                            resume: resume,
-                            command: commands[id]?.argv, timeoutSeconds: commands[id]?.timeoutSeconds,
-                            params: commands[id]?.paramsJSON, env: commands[id]?.assignEnv,
-                            workdir: commands[id]?.execution.workdir, resumeFile: commands[id]?.execution.resumeFile,
-                            checkpoints: commands[id]?.execution.checkpoints, inputs: commands[id]?.inputs,
-                            metric: commands[id]?.metric))))
-        }
-        return actions
-    }
 }
