@@ -131,42 +131,22 @@ public final class CoordinatorServer {
 
     /// Serves until every cell is done or failed (when `untilFinished`) or `shouldStop` returns true.
     public func run(untilFinished: Bool, shouldStop: () -> Bool) throws {
-        let context = try ZMQContext()
-        // The ZAP handler must be serving before the CURVE socket binds.
-        let gate = try security.map { try CurveGate(security: $0, context: context, logger: logger) }
-        defer { gate?.stop() }
-        let socket = try ZMQSocket(context, type: .router)
-        defer { socket.close() }
-        // Refused handshakes (a plaintext client, a wrong server key, a ZAP refusal) are counted and logged.
-        let handshakes = try HandshakeMonitor(watching: socket, context: context)
-        defer { handshakes.close() }
-        try socket.configureCoordinatorRouter(maxFrameBytes: limits.socketMaxFrameBytes)
-        if let gate { try socket.configureCurveServer(secretKey: gate.security.pair.secretKey) }
-        try socket.bind(endpoint)
-        let bound = (try? socket.lastEndpoint) ?? endpoint
+        let endpoint = try CoordinatorEndpoint(
+            security: security, maxFrameBytes: limits.socketMaxFrameBytes, logger: logger)
+        defer { endpoint.close() }
+        let socket = endpoint.socket
+        let bound = try endpoint.bind(self.endpoint)
         logger.info("listening on \(bound)")
         onListening?(bound)
         while !shouldStop() {
             try planAdaptiveSeeds(socket: socket)
             if untilFinished && scheduler.isFinished && backlog.isEmpty { break }
-            _ = try ZMQPoller(sockets: [socket, handshakes.socket]).poll(timeoutMs: 50)
-            var handled = 0
-            while handled < 10_000, let received = try socket.receiveMessage() {
-                handled += 1
-                try handle(received.frames, userID: gate == nil ? nil : received.userID, socket: socket)
+            try endpoint.receive(timeoutMs: 50) { frames, userID in
+                try handle(frames, userID: userID, socket: socket)
             }
             try execute(scheduler.tick(now: now), socket: socket)
             try housekeeping(socket: socket)
-            if let gate {
-                if shouldReloadKeys?() == true { gate.reload() }
-                for refusal in gate.drain() { note(refusal.line, kind: refusal.counter) }
-            }
-            for failure in try handshakes.drain() {
-                // A ZAP refusal is logged by the gate, with the key's fingerprint; an aborted handshake is only counted.
-                note(
-                    failure.kind == .authentication || failure.kind == .aborted ? nil : failure.description,
-                    kind: failure.counterName)
-            }
+            try endpoint.drainRefusals(reload: shouldReloadKeys?() == true) { note($0, kind: $1) }
             flushLogs(socket: socket)
         }
         try finishUp(socket: socket)

@@ -155,29 +155,20 @@ public final class LabServer {
 
     /// Serves until `shouldStop` returns true.
     public func run(shouldStop: () -> Bool) throws {
-        let context = try ZMQContext()
-        let gate = try security.map { try CurveGate(security: $0, context: context, logger: log) }
-        defer { gate?.stop() }
-        let socket = try ZMQSocket(context, type: .router)
-        defer { socket.close() }
-        let handshakes = try HandshakeMonitor(watching: socket, context: context)
-        defer { handshakes.close() }
-        try socket.configureCoordinatorRouter(maxFrameBytes: limits.socketMaxFrameBytes)
-        if let gate { try socket.configureCurveServer(secretKey: gate.security.pair.secretKey) }
+        let endpoint = try CoordinatorEndpoint(
+            security: security, maxFrameBytes: limits.socketMaxFrameBytes, logger: log)
+        defer { endpoint.close() }
+        let socket = endpoint.socket
         self.socket = socket
         defer { self.socket = nil }
         for member in members.values { member.outbox.socket = socket }
-        try socket.bind(endpoint)
-        let bound = (try? socket.lastEndpoint) ?? endpoint
+        let bound = try endpoint.bind(self.endpoint)
         log.info("lab listening on \(bound), serving \(members.count) sweep(s)")
         onListening?(bound)
         while !shouldStop() {
             for member in sorted() { try member.server.planAdaptiveSeeds(socket: member.outbox) }
-            _ = try ZMQPoller(sockets: [socket, handshakes.socket]).poll(timeoutMs: 50)
-            var handled = 0
-            while handled < 10_000, let received = try socket.receiveMessage() {
-                handled += 1
-                try receive(received.frames, userID: gate == nil ? nil : received.userID, socket: socket)
+            try endpoint.receive(timeoutMs: 50) { frames, userID in
+                try receive(frames, userID: userID, socket: socket)
             }
             let time = now
             for member in sorted() {
@@ -188,15 +179,7 @@ public final class LabServer {
             try sessionWork(now: time, socket: socket)
             try shareCells(now: time)
             try grantSlots(now: time)
-            if let gate {
-                if shouldReloadKeys?() == true { gate.reload() }
-                for refusal in gate.drain() { note(refusal.line, kind: refusal.counter) }
-            }
-            for failure in try handshakes.drain() {
-                note(
-                    failure.kind == .authentication || failure.kind == .aborted ? nil : failure.description,
-                    kind: failure.counterName)
-            }
+            try endpoint.drainRefusals(reload: shouldReloadKeys?() == true) { note($0, kind: $1) }
             for line in throttle.flush(now: now) { log.warning("\(line)") }
             for member in sorted() { member.server.flushLogs(socket: member.outbox) }
             onIteration?()
