@@ -49,6 +49,9 @@ extension Scheduler {
                 .log("\(request.action.rawValue) by \(client) refused: \(error)", level: .notice),
             ]
         }
+        func answer(_ result: ControlResult) -> SchedulerAction {
+            .send(peer, .controlReply(ControlReply(requestId: id, ok: true, result: result)))
+        }
         // `sweeps` alone may leave the sweep unnamed.
         guard request.sweep == sweepName || (request.action == .sweeps && request.sweep.isEmpty) else {
             return refuse("no sweep named '\(request.sweep)' (this coordinator serves: \(sweepName))")
@@ -64,13 +67,7 @@ extension Scheduler {
             let summary = sweepSummary(now: now)
             let message = "1 sweep: \(sweepName)"
             return [
-                .send(
-                    peer,
-                    .controlReply(
-                        ControlReply(
-                            requestId: id, ok: true,
-                            result: ControlResult(
-                                message: message, sweeps: [summary], cancelledVariants: summary.cancelledVariants))))
+                answer(ControlResult(message: message, sweeps: [summary], cancelledVariants: summary.cancelledVariants))
             ]
         case .cancel: return cancel(request, peer: peer, client: client, now: now)
         case .resume: return resume(request, peer: peer, client: client, now: now)
@@ -94,13 +91,7 @@ extension Scheduler {
                 return refuse("sweep \(sweepName) has no \(name) yet: reports are written as its cells finish")
             }
             return [
-                .send(
-                    peer,
-                    .controlReply(
-                        ControlReply(
-                            requestId: id, ok: true,
-                            result: ControlResult(
-                                message: "\(name) of sweep \(sweepName): \(report.size) bytes", report: report)))),
+                answer(ControlResult(message: "\(name) of sweep \(sweepName): \(report.size) bytes", report: report)),
                 .log("\(name) of sweep \(sweepName) sent to \(client)", level: .info),
             ]
         }
