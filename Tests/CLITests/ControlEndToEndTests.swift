@@ -11,6 +11,15 @@ import XCTest
 /// attempt in the ledger.
 final class ControlEndToEndTests: XCTestCase {
     func testCancelExtendRestartResumeRetry() throws {
+        try cancelExtendRestartResumeRetry(lab: false)
+    }
+
+    /// The same on a lab coordinator serving the sweep (`--lab --sweep`, restarted without `--sweep`).
+    func testCancelExtendRestartResumeRetryOnALab() throws {
+        try cancelExtendRestartResumeRetry(lab: true)
+    }
+
+    private func cancelExtendRestartResumeRetry(lab: Bool) throws {
         let directory = TemporaryDirectory()
         let dataset = try LocalCluster.dataset(in: directory)
         let go = directory.file("go")
@@ -41,7 +50,15 @@ final class ControlEndToEndTests: XCTestCase {
                 """)
         let cluster = LocalCluster(directory: directory, name: "control")
         defer { cluster.stopAll() }
-        try cluster.startCoordinator(sweep: directory.file("control.yaml"), arguments: ["--keep-serving"])
+        func start(first: Bool) throws {
+            if lab {
+                cluster.labSweep = "control"
+                try cluster.startLab(sweeps: first ? [directory.file("control.yaml")] : [])
+            } else {
+                try cluster.startCoordinator(sweep: directory.file("control.yaml"), arguments: ["--keep-serving"])
+            }
+        }
+        try start(first: true)
         try cluster.startWorker("w1")
         try cluster.wait("a running cell", timeout: 30) { cluster.cells().contains { $0.state == .running } }
         let running = try XCTUnwrap(cluster.cells().first { $0.state == .running })
@@ -74,14 +91,14 @@ final class ControlEndToEndTests: XCTestCase {
 
         // A SIGKILL mid-sweep: the restarted coordinator keeps the cancellation and the extension.
         try cluster.killCoordinator()
-        try cluster.startCoordinator(sweep: directory.file("control.yaml"), arguments: ["--keep-serving"])
+        try start(first: false)
         let summary = try sweeps(cluster)
         XCTAssertEqual(summary["cells"] as? Int, 8)
         XCTAssertEqual(summary["cancelled"] as? Int, 8)
         XCTAssertEqual(summary["cancelled_variants"] as? [String], ["base", "flaky"])
         let status = try ablate(["status", "--connect", cluster.endpoint])
         XCTAssertTrue(status.stdout.contains("cancelled"), "status shows the cancelled cells:\n\(status.stdout)")
-        let fromLedger = try ablate(["status", "--state", cluster.state])
+        let fromLedger = try ablate(["status"] + (lab ? ["control"] : []) + ["--state", cluster.state])
         XCTAssertTrue(fromLedger.stdout.contains("cancelled"), "and so does the ledger:\n\(fromLedger.stdout)")
         Thread.sleep(forTimeInterval: 1.5)
         XCTAssertEqual(try attemptCount(cluster), 1, "no cell is assigned while cancelled:\n\(cluster.logTails())")

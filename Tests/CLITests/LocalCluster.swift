@@ -121,13 +121,20 @@ final class LocalCluster {
         process.waitUntilExit()
     }
 
+    /// The sweep whose ledger `cells()` and `ledger()` read when the coordinator is a lab (`sweeps/<name>/`);
+    /// nil: the state directory's own.
+    var labSweep: String?
+
+    /// The directory of the ledger `cells()` and `ledger()` read.
+    var ledgerDirectory: String { labSweep.map { "\(state)/sweeps/\($0)" } ?? state }
+
     /// The ledger's cells (empty until the coordinator has created it).
     func cells() -> [CellRecord] {
-        guard let ledger = try? Ledger(readingDirectory: state) else { return [] }
+        guard let ledger = try? Ledger(readingDirectory: ledgerDirectory) else { return [] }
         return (try? ledger.cells()) ?? []
     }
 
-    func ledger() throws -> Ledger { try Ledger(readingDirectory: state) }
+    func ledger() throws -> Ledger { try Ledger(readingDirectory: ledgerDirectory) }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` seconds pass (then fails with the logs' tails).
     func wait(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
