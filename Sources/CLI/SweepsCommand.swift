@@ -15,7 +15,7 @@ struct SweepsCommand: ParsableCommand {
     func run() throws {
         try control.run(.sweeps, sweep: name ?? "") { result in
             let sweeps = result.sweeps ?? []
-            return ["SWEEP  CELLS  DONE  RUNNING  PENDING  FAILED  CANCELLED  ETA  CANCELLED VARIANTS"]
+            return ["SWEEP  CELLS  DONE  RUNNING  PENDING  FAILED  CANCELLED  ETA  CANCELLED VARIANTS  VERDICTS"]
                 + sweeps.map(Self.line)
         }
     }
@@ -24,8 +24,12 @@ struct SweepsCommand: ParsableCommand {
     static func line(_ sweep: SweepSummary) -> String {
         let eta = sweep.etaSeconds.map { StatusFormat.duration($0) } ?? "—"
         let variants = sweep.cancelledVariants.isEmpty ? "-" : sweep.cancelledVariants.joined(separator: ",")
+        let verdicts =
+            (sweep.verdicts ?? [:]).isEmpty
+            ? "-"
+            : (sweep.verdicts ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         return
-            "\(sweep.name)  \(sweep.cells)  \(sweep.done)  \(sweep.running)  \(sweep.pending)  \(sweep.failed)  \(sweep.cancelled)  \(eta)  \(variants)"
+            "\(sweep.name)  \(sweep.cells)  \(sweep.done)  \(sweep.running)  \(sweep.pending)  \(sweep.failed)  \(sweep.cancelled)  \(eta)  \(variants)  \(verdicts)"
     }
 }
 

@@ -20,12 +20,19 @@ public struct AdaptiveReportBatch: Sendable, Equatable {
 /// Holds the latest batch: the report thread posts (replacing an unread one), the loop takes it without waiting.
 public final class AdaptiveMailbox: Sendable {
     private let slot = Mutex<AdaptiveReportBatch?>(nil)
+    private let lastPosted = Mutex<AdaptiveReportBatch?>(nil)
 
     public init() {}
 
     /// Leaves `batch` for the loop, replacing one it has not taken yet.
     public func post(_ batch: AdaptiveReportBatch) {
         slot.withLock { $0 = batch }
+        lastPosted.withLock { $0 = batch }
+    }
+
+    /// The latest batch posted, taken or not (the verdicts `ablate sweeps` shows).
+    public func latest() -> AdaptiveReportBatch? {
+        lastPosted.withLock { $0 }
     }
 
     /// The batch posted since the last `take`, if any.

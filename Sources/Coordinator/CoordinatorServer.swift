@@ -163,6 +163,9 @@ public final class CoordinatorServer {
 
     /// The end of one loop iteration: throttled log lines, counters, the ledger's backup, progress.
     func flushLogs(socket: any Outbox) {
+        if let batch = adaptiveMailbox.latest(), batch.problem == nil {
+            scheduler.verdicts = batch.judgements.mapValues(\.verdict.rawValue)
+        }
         for line in throttle.flush(now: now) { logger.warning("\(line)") }
         flushCounters(force: false)
         backUpLedger(force: false)

@@ -187,14 +187,49 @@ public struct CrossSweepScheduler: Sendable {
 
     /// The policy's total order: whether sweep `a` (of effective priority `pa`) goes before sweep `b`.
     static func precedes(_ a: Sweep, _ pa: Int, _ b: Sweep, _ pb: Int) -> Bool {
-        if pa != pb { return pa > pb }
-        let shareA = a.running.count * b.weight
-        let shareB = b.running.count * a.weight
-        if shareA != shareB { return shareA < shareB }
-        if a.lastServed != b.lastServed { return a.lastServed < b.lastServed }
-        if a.submittedAt != b.submittedAt { return a.submittedAt < b.submittedAt }
-        return a.name < b.name
+        SweepStanding(a, priority: pa).goesFirst(before: SweepStanding(b, priority: pb))
     }
+}
+
+/// What the policy compares of a sweep: its (effective) priority, weight, running cells, the serial of its latest
+/// start, its submission time and its name.
+public struct SweepStanding: Sendable, Equatable {
+    public var name: String
+    public var priority: Int
+    public var weight: Int
+    public var running: Int
+    public var lastServed: Int
+    public var submittedAt: Double
+
+    public init(name: String, priority: Int, weight: Int = 1, running: Int, lastServed: Int, submittedAt: Double) {
+        self.name = name
+        self.priority = priority
+        self.weight = weight
+        self.running = running
+        self.lastServed = lastServed
+        self.submittedAt = submittedAt
+    }
+
+    init(_ sweep: CrossSweepScheduler.Sweep, priority: Int) {
+        self.init(
+            name: sweep.name, priority: priority, weight: sweep.weight, running: sweep.running.count,
+            lastServed: sweep.lastServed, submittedAt: sweep.submittedAt)
+    }
+
+    /// The policy's total order (docs/scheduling.md): higher priority; then fewer running cells per weight
+    /// (`a.running × b.weight < b.running × a.weight`); then least recently served; then earlier submission; then name.
+    public func goesFirst(before other: SweepStanding) -> Bool {
+        if priority != other.priority { return priority > other.priority }
+        let share = running * other.weight
+        let otherShare = other.running * weight
+        if share != otherShare { return share < otherShare }
+        if lastServed != other.lastServed { return lastServed < other.lastServed }
+        if submittedAt != other.submittedAt { return submittedAt < other.submittedAt }
+        return name < other.name
+    }
+}
+
+extension CrossSweepScheduler {
 
     /// Picks and starts a cell for each free slot in turn (`slots` in the order given); returns the starts made,
     /// stopping when no cell is ready. Busy slots are skipped.

@@ -248,52 +248,49 @@ public final class LabServer {
 
     // MARK: - Slots
 
-    /// Hands out every free worker slot, one at a time, to the sweep the policy puts first among those with a ready
-    /// cell; a sweep that starts nothing with its grant is passed over until the next round.
+    /// Hands out every free worker slot by `LabGrants` (the policy, decided purely) and starts each grant with its
+    /// sweep's scheduler. A sweep whose grant starts nothing (a ready cell whose stage-1 file is not held yet) is
+    /// left out and the remaining slots are planned again without it, until the next round.
     private func grantSlots(now time: Double) throws {
-        var free: [PeerID: Int] = [:]
-        for (peer, worker) in workers where worker.slots > 0 {
-            let held = members.values.reduce(0) { $0 + $1.server.scheduler.heldCount(of: peer) }
-            if worker.slots > held { free[peer] = worker.slots - held }
-        }
         var passed: Set<String> = []
-        while !free.isEmpty {
-            let candidates = sorted().filter { !passed.contains($0.name) && $0.server.scheduler.hasReadyCell }
-            guard let chosen = candidates.min(by: { precedes($0, $1) }) else { break }
-            // The worker with the most free slots (then the lowest routing id), as a single sweep spreads its cells.
-            guard
-                let peer = free.min(by: { a, b in
-                    a.value != b.value ? a.value > b.value : a.key.lexicographicallyPrecedes(b.key)
-                })?.key
-            else { break }
-            let actions = chosen.server.scheduler.assign(granted: [peer: 1], now: time)
-            try chosen.server.execute(actions, socket: chosen.outbox)
-            let started = actions.contains {
-                if case .send(_, .assign) = $0 { return true }
-                return false
+        while true {
+            var free: [PeerID: Int] = [:]
+            for (peer, worker) in workers where worker.slots > 0 {
+                let held = members.values.reduce(0) { $0 + $1.server.scheduler.heldCount(of: peer) }
+                if worker.slots > held { free[peer] = worker.slots - held }
             }
-            guard started else {
-                passed.insert(chosen.name)
-                continue
+            let candidates = sorted().filter { !passed.contains($0.name) }.map {
+                LabGrants.Sweep(standing: standing($0), ready: $0.server.scheduler.readyCount)
             }
-            serveSerial += 1
-            chosen.lastServed = serveSerial
-            free[peer, default: 0] -= 1
-            if free[peer] ?? 0 <= 0 { free[peer] = nil }
+            let grants = LabGrants.plan(free: free, sweeps: candidates, serial: serveSerial)
+            guard !grants.isEmpty else { return }
+            var replan = false
+            for grant in grants {
+                guard let member = members[grant.sweep], !passed.contains(grant.sweep) else { continue }
+                let actions = member.server.scheduler.assign(granted: [grant.worker: 1], now: time)
+                try member.server.execute(actions, socket: member.outbox)
+                let started = actions.contains {
+                    if case .send(_, .assign) = $0 { return true }
+                    return false
+                }
+                if started {
+                    serveSerial = max(serveSerial, grant.serial)
+                    member.lastServed = grant.serial
+                } else {
+                    passed.insert(grant.sweep)
+                    replan = true
+                }
+            }
+            guard replan else { return }
         }
     }
 
-    /// The cross-sweep policy's order (docs/scheduling.md): whether `a` goes before `b`.
-    func precedes(_ a: Member, _ b: Member) -> Bool {
-        CrossSweepScheduler.precedes(standing(a), a.priority, standing(b), b.priority)
-    }
-
-    private func standing(_ member: Member) -> CrossSweepScheduler.Sweep {
-        let scheduler = member.server.scheduler
-        let running = Set(scheduler.cells.values.filter { $0.state == .running }.map(\.id))
-        return CrossSweepScheduler.Sweep(
-            name: member.name, priority: member.priority, weight: 1, submittedAt: member.submittedAt,
-            running: running, lastServed: member.lastServed)
+    /// A sweep's standing for the policy: its priority, running cells, latest grant, submission time and name.
+    private func standing(_ member: Member) -> SweepStanding {
+        SweepStanding(
+            name: member.name, priority: member.priority,
+            running: member.server.scheduler.cells.values.filter { $0.state == .running }.count,
+            lastServed: member.lastServed, submittedAt: member.submittedAt)
     }
 
     // MARK: - Input

@@ -16,14 +16,16 @@ extension Scheduler {
         assign(now: now, capacity: granted)
     }
 
-    /// Whether a pending cell could start now: its variant is not cancelled and its stage-1 job (if any) is done.
-    public var hasReadyCell: Bool {
-        order.contains { id in
+    /// Pending cells that could start now: variant not cancelled, not held back, stage-1 job (if any) done (or
+    /// failed, which fails them when assigned).
+    public var readyCount: Int {
+        order.reduce(0) { count, id in
             guard let cell = cells[id], cell.state == .pending, !cancelledVariants.contains(cell.variant),
                 !heldBack.contains(id)
-            else { return false }
-            guard let dependency = cell.dependsOn else { return true }
-            return cells[dependency].map { $0.state == .done || $0.state == .failed } ?? false
+            else { return count }
+            guard let dependency = cell.dependsOn else { return count + 1 }
+            let parentEnded = cells[dependency].map { $0.state == .done || $0.state == .failed } ?? false
+            return parentEnded ? count + 1 : count
         }
     }
 

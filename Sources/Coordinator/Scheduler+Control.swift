@@ -49,9 +49,6 @@ extension Scheduler {
                 .log("\(request.action.rawValue) by \(client) refused: \(error)", level: .notice),
             ]
         }
-        func answer(_ result: ControlResult) -> SchedulerAction {
-            .send(peer, .controlReply(ControlReply(requestId: id, ok: true, result: result)))
-        }
         // `sweeps` alone may leave the sweep unnamed.
         guard request.sweep == sweepName || (request.action == .sweeps && request.sweep.isEmpty) else {
             return refuse("no sweep named '\(request.sweep)' (this coordinator serves: \(sweepName))")
@@ -67,7 +64,10 @@ extension Scheduler {
             let summary = sweepSummary(now: now)
             let message = "1 sweep: \(sweepName)"
             return [
-                answer(ControlResult(message: message, sweeps: [summary], cancelledVariants: summary.cancelledVariants))
+                reply(
+                    request,
+                    ControlResult(message: message, sweeps: [summary], cancelledVariants: summary.cancelledVariants),
+                    peer: peer)
             ]
         case .cancel: return cancel(request, peer: peer, client: client, now: now)
         case .resume: return resume(request, peer: peer, client: client, now: now)
@@ -91,7 +91,10 @@ extension Scheduler {
                 return refuse("sweep \(sweepName) has no \(name) yet: reports are written as its cells finish")
             }
             return [
-                answer(ControlResult(message: "\(name) of sweep \(sweepName): \(report.size) bytes", report: report)),
+                reply(
+                    request,
+                    ControlResult(message: "\(name) of sweep \(sweepName): \(report.size) bytes", report: report),
+                    peer: peer),
                 .log("\(name) of sweep \(sweepName) sent to \(client)", level: .info),
             ]
         }
@@ -121,7 +124,7 @@ extension Scheduler {
             pending: all.filter { $0.state == .pending }.count - cancelled,
             failed: all.filter { $0.state == .failed }.count, cancelled: cancelled,
             etaSeconds: cancelled > 0 ? nil : statusReply(now: now).summary?.etaSeconds,
-            cancelledVariants: cancelledVariants.sorted())
+            cancelledVariants: cancelledVariants.sorted(), verdicts: verdicts.isEmpty ? nil : verdicts)
     }
 
     private func controlCell(_ cell: CellRecord) -> ControlCell {

@@ -94,6 +94,9 @@ public struct Scheduler: Sendable {
     /// In a lab, cells another sweep runs for this one (the same id, planned there first): never started here;
     /// their result is adopted when it is done (`adoptDone`).
     public var heldBack: Set<String> = []
+    /// The latest report's verdict of each variant (`better`, `worse`, `equivalent`, `undecided`, `not tested`), set
+    /// by the loop as reports are rebuilt; shown by `ablate sweeps`.
+    public var verdicts: [String: String] = [:]
     /// LOG messages per cell: at most one a second, with a burst of `logBurst` (the worker sends one a second).
     private var logRate = RateLimiter<String>(ratePerSecond: 1, burst: Scheduler.logBurst, maxPeers: 65_536)
     /// LOG messages a cell may send at once after a quiet spell (a final batch right after a regular one).

@@ -147,11 +147,18 @@ public struct SweepSummary: Codable, Sendable, Equatable {
     /// As STATUS_REPLY's `summary.eta_seconds`; absent while no pace is known.
     public var etaSeconds: Double?
     public var cancelledVariants: [String]
+    /// The latest report's verdict of each variant against the baseline (`better`, `worse`, `equivalent`,
+    /// `undecided` or `not tested`); absent before the first report.
+    public var verdicts: [String: String]?
+
+    /// The verdicts a `sweeps` reply may carry.
+    public static let verdictNames: Set<String> = ["better", "worse", "equivalent", "undecided", "not tested"]
 
     public init(
         name: String, cells: Int, done: Int, running: Int, pending: Int, failed: Int, cancelled: Int,
-        etaSeconds: Double?, cancelledVariants: [String]
+        etaSeconds: Double?, cancelledVariants: [String], verdicts: [String: String]? = nil
     ) {
+        self.verdicts = verdicts
         self.name = name
         self.cells = cells
         self.done = done

@@ -84,6 +84,14 @@ extension FieldChecker {
             ] {
                 atLeast(value, 0, "sweeps[].\(field)")
             }
+            let verdicts = sweep.verdicts ?? [:]
+            count(verdicts.count, FieldLimits.maxControlReplyCells, "sweeps[].verdicts")
+            if let variant = verdicts.keys.first(where: { PeerNames.nameProblem($0) != nil }) {
+                failName("a variant in 'sweeps[].verdicts' \(PeerNames.nameProblem(variant) ?? "")")
+            }
+            if verdicts.values.contains(where: { !SweepSummary.verdictNames.contains($0) }) {
+                fail("field 'sweeps[].verdicts' holds an unknown verdict")
+            }
         }
         if let file = result.report {
             if !ControlReportFormat.allCases.map(\.fileName).contains(file.name) {

@@ -102,6 +102,19 @@ final class LabEndToEndTests: XCTestCase {
         let object = try XCTUnwrap(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fetched))) as? [String: Any])
         XCTAssertNotNil(object["variants"], "a report.json: \(object.keys.sorted())")
+        // `ablate sweeps` shows the latest report's verdicts of each sweep.
+        var verdicts: [String: String]?
+        try cluster.wait("beta's verdicts in ablate sweeps", timeout: 30) {
+            let result = try? AblateBinary.run(["sweeps", "--connect", cluster.endpoint, "--json"])
+            let object =
+                result.flatMap { try? JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) } as? [String: Any]
+            let beta = (object?["sweeps"] as? [[String: Any]])?.first { $0["name"] as? String == "beta" }
+            verdicts = beta?["verdicts"] as? [String: String]
+            return verdicts != nil
+        }
+        XCTAssertNotNil(verdicts?["other"], "\(verdicts ?? [:])")
+        let table = try AblateBinary.run(["sweeps", "--connect", cluster.endpoint])
+        XCTAssertTrue(table.stdout.contains("other="), table.stdout)
         let local = try AblateBinary.run(["report", "beta", "--state", cluster.state, "--format", "md"])
         XCTAssertEqual(local.status, 0, local.stderr)
         let missing = try AblateBinary.run(["report", "gamma", "--connect", cluster.endpoint])
