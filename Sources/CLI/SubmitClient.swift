@@ -110,6 +110,9 @@ final class SubmitClient {
                     return .success(chunk.payload.array)
                 case .fetchError(let error) where error.sha256 == file.sha256:
                     return .failure(RunFailure(message: "\(file.name): \(PrintableText.oneLine(error.reason))"))
+                case .disconnect:
+                    return .failure(
+                        RunFailure(message: "\(file.name): the coordinator no longer holds this copy; ask again"))
                 default: return nil
                 }
             }

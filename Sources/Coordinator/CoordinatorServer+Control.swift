@@ -96,13 +96,19 @@ extension CoordinatorServer {
 /// The report files a loop has listed to clients (`report` action), by SHA-256, the newest few kept for FETCH.
 final class HeldReports {
     private var held: [(sha: String, bytes: [UInt8])] = []
-    /// Files kept; an older one's FETCH gets FETCH_ERROR and the client asks for the report again.
+    /// Files kept, and the most bytes they may hold together (the newest is always kept); an older one's FETCH gets
+    /// FETCH_ERROR and the client asks for the report again.
     static let limit = 8
+    static let byteLimit = 128 << 20
 
     func hold(_ sha: String, _ bytes: [UInt8]) {
         held.removeAll { $0.sha == sha }
         held.append((sha, bytes))
-        if held.count > Self.limit { held.removeFirst(held.count - Self.limit) }
+        while held.count > 1,
+            held.count > Self.limit || held.reduce(0, { $0 + $1.bytes.count }) > Self.byteLimit
+        {
+            held.removeFirst()
+        }
     }
 
     func bytes(_ sha: String) -> [UInt8]? { held.last { $0.sha == sha }?.bytes }
