@@ -65,7 +65,7 @@ struct CoordinatorCommand: ParsableCommand {
 
     /// A lab: no --sweep, --lab, or a state directory that is one already.
     var isLab: Bool {
-        sweep.isEmpty || lab || FileManager.default.fileExists(atPath: "\(state)/\(StateLayout.markerName)")
+        sweep.isEmpty || lab || StateLayout.isLab(state)
     }
 
     func run() throws {

@@ -73,14 +73,11 @@ struct ReportCommand: ParsableCommand {
             throw RunFailure(message: "--format \(format ?? ""): unknown format (expected md, csv, json or html)")
         }
         if let connect, let name { return try fetch(format, sweep: name, from: connect) }
-        guard var state else { throw RunFailure(message: "give --state or --connect") }
-        if FileManager.default.fileExists(atPath: "\(state)/\(StateLayout.markerName)") {
-            let names = try StateLayout.sweepNames(lab: state)
-            guard let name = name ?? (names.count == 1 ? names.first : nil), names.contains(name) else {
-                let served = names.isEmpty ? "none" : names.joined(separator: ", ")
-                throw RunFailure(message: "\(state): a lab; name one of its sweeps (\(served))")
-            }
-            state = StateLayout.sweepDirectory(lab: state, name: name)
+        guard let given = state else { throw RunFailure(message: "give --state or --connect") }
+        let chosen = try StateLayout.sweepState(given, name: name)
+        guard let state = chosen.directory else {
+            let served = chosen.names.isEmpty ? "none" : chosen.names.joined(separator: ", ")
+            throw RunFailure(message: "\(given): a lab; name one of its sweeps (\(served))")
         }
         let report: SweepReport
         do { report = try ReportBuilder.build(stateDirectory: state) } catch { throw RunFailure(message: "\(error)") }

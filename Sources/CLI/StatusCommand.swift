@@ -67,13 +67,10 @@ struct StatusCommand: ParsableCommand {
 
     /// The reply, and the lines under the table (the adaptive design's reasons, read from a state directory).
     private func fetch() throws -> (reply: StatusReply, notes: [String]) {
-        if var state {
-            if FileManager.default.fileExists(atPath: "\(state)/\(StateLayout.markerName)") {
-                let names = try StateLayout.sweepNames(lab: state)
-                guard let name = name ?? (names.count == 1 ? names.first : nil), names.contains(name) else {
-                    return (StatusReply(sweep: name ?? "", rows: [], sweeps: names), [])
-                }
-                state = StateLayout.sweepDirectory(lab: state, name: name)
+        if let given = state {
+            let chosen = try StateLayout.sweepState(given, name: name)
+            guard let state = chosen.directory else {
+                return (StatusReply(sweep: name ?? "", rows: [], sweeps: chosen.names), [])
             }
             let ledger = try Ledger(readingDirectory: state)
             let reply = try LedgerStatus.reply(ledger, now: Date().timeIntervalSince1970)

@@ -80,7 +80,7 @@ public struct CoordinatorSetup {
         let (code, inputs) = (check.code, check.inputs)
         var plan = check.plan
 
-        if FileManager.default.fileExists(atPath: "\(stateDirectory)/\(StateLayout.markerName)") {
+        if StateLayout.isLab(stateDirectory) {
             // A lab's sweeps each have their own directory; one sweep at the top would be a second, empty ledger.
             throw ArtifactStoreError(
                 "\(stateDirectory): is a lab (docs/lab.md); serve it with `ablate coordinator --state \(stateDirectory) --lab`, its sweeps are in \(stateDirectory)/sweeps/<name>"

@@ -86,6 +86,23 @@ public enum StateLayout {
         try AtomicFile.write(Array(#"{"layout":"lab","version":\#(labVersion)}"#.utf8) + [10], to: marker)
     }
 
+    /// Whether `directory` is a lab (its `lab.json` exists; read it with `kind(of:)` to check it).
+    public static func isLab(_ directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: "\(directory)/\(markerName)")
+    }
+
+    /// The state directory an offline command reads for sweep `name` given `--state directory`: the directory itself
+    /// when it is not a lab; in a lab, the named sweep's (or the only one's when none is named). Nil when the lab
+    /// has no such sweep, or several and none was named; `names` are then its sweeps.
+    public static func sweepState(_ directory: String, name: String?) throws -> (directory: String?, names: [String]) {
+        guard isLab(directory) else { return (directory, []) }
+        let names = try sweepNames(lab: directory)
+        guard let chosen = name ?? (names.count == 1 ? names.first : nil), names.contains(chosen) else {
+            return (nil, names)
+        }
+        return (sweepDirectory(lab: directory, name: chosen), names)
+    }
+
     /// The state directory of sweep `name` in lab `lab`.
     public static func sweepDirectory(lab: String, name: String) -> String { "\(lab)/\(sweepsName)/\(name)" }
 
