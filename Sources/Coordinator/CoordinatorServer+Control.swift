@@ -67,28 +67,10 @@ extension CoordinatorServer {
     /// since clients have none. Returns false when `fetch` names no held report.
     func serveReport(_ fetch: Fetch, peer: PeerID, socket: any Outbox) throws -> Bool {
         guard let bytes = reports.bytes(fetch.sha256) else { return false }
-        let size = Int64(bytes.count)
-        guard fetch.offset >= 0, fetch.offset <= size else {
-            try execute(
-                [
-                    .send(
-                        peer,
-                        .fetchError(
-                            FetchError(sha256: fetch.sha256, reason: "offset \(fetch.offset) beyond the size \(size)")))
-                ], socket: socket)
-            return true
+        try answer(fetch, size: Int64(bytes.count), peer: peer, socket: socket) { offset, length in
+            let start = Int(offset)
+            return Array(bytes[start..<min(bytes.count, start + max(0, length))])
         }
-        let start = Int(fetch.offset)
-        let end = min(bytes.count, start + max(0, min(fetch.length, limits.maxChunkBytes)))
-        try execute(
-            [
-                .send(
-                    peer,
-                    .data(
-                        FileChunk(
-                            sha256: fetch.sha256, offset: fetch.offset, totalSize: size,
-                            payload: Array(bytes[start..<end]))))
-            ], socket: socket)
         return true
     }
 }

@@ -21,29 +21,33 @@ extension CoordinatorServer {
             }
             verified.insert(artifact.sha256)
         }
-        let length = min(fetch.length, limits.maxChunkBytes)
-        guard fetch.offset >= 0, fetch.offset <= artifact.size else {
+        try answer(fetch, size: artifact.size, peer: peer, socket: socket) { offset, length in
+            try setup.store.read(setup.store.absolute(artifact.path), offset: offset, length: length)
+        }
+    }
+
+    /// DATA with the piece of a `size`-byte file that `fetch` asks for (at most a chunk), read by `read`; FETCH_ERROR
+    /// for an offset past the end or a read that fails. Serves artifacts and held report files alike.
+    func answer(
+        _ fetch: Fetch, size: Int64, peer: PeerID, socket: any Outbox,
+        read: (_ offset: Int64, _ length: Int) throws -> [UInt8]
+    ) throws {
+        guard fetch.offset >= 0, fetch.offset <= size else {
             return try execute(
                 [
                     .send(
                         peer,
                         .fetchError(
-                            FetchError(
-                                sha256: fetch.sha256, reason: "offset \(fetch.offset) beyond the size \(artifact.size)")
-                        ))
+                            FetchError(sha256: fetch.sha256, reason: "offset \(fetch.offset) beyond the size \(size)")))
                 ], socket: socket)
         }
         do {
-            let payload = try setup.store.read(
-                setup.store.absolute(artifact.path), offset: fetch.offset, length: length)
+            let payload = try read(fetch.offset, min(fetch.length, limits.maxChunkBytes))
             try execute(
                 [
                     .send(
                         peer,
-                        .data(
-                            FileChunk(
-                                sha256: fetch.sha256, offset: fetch.offset, totalSize: artifact.size, payload: payload))
-                    )
+                        .data(FileChunk(sha256: fetch.sha256, offset: fetch.offset, totalSize: size, payload: payload)))
                 ], socket: socket)
         } catch {
             try execute(
