@@ -259,6 +259,8 @@ public final class LabServer {
                 let held = members.values.reduce(0) { $0 + $1.server.scheduler.heldCount(of: peer) }
                 if worker.slots > held { free[peer] = worker.slots - held }
             }
+            // Most rounds have no free slot: the sweeps' standings are not computed then.
+            guard !free.isEmpty else { return }
             let candidates = sorted().filter { !passed.contains($0.name) }.map {
                 LabGrants.Sweep(standing: standing($0), ready: $0.server.scheduler.readyCount)
             }
