@@ -3,7 +3,7 @@ import WireProtocol
 
 /// What a lab hands a sweep when another sweep finished a cell they share: the run's files (already in this sweep's
 /// artifact store), its metrics by epoch, and its summary.
-public struct SharedResult: Sendable, Equatable {
+public struct SharedResult: Sendable {
     /// The sweep that ran the cell.
     public var sweep: String
     /// The worker of its final attempt.
@@ -29,21 +29,14 @@ public struct SharedResult: Sendable, Equatable {
         self.files = files
         self.metrics = metrics
     }
-
-    public static func == (a: SharedResult, b: SharedResult) -> Bool {
-        a.sweep == b.sweep && a.worker == b.worker && a.summaryJSON == b.summaryJSON && a.epochsDone == b.epochsDone
-            && a.bestValMacroF1 == b.bestValMacroF1
-            && a.files.map { "\($0.name)|\($0.epoch)|\($0.artifact.sha256)" }
-                == b.files.map { "\($0.name)|\($0.epoch)|\($0.artifact.sha256)" }
-            && a.metrics.map(\.record) == b.metrics.map(\.record)
-    }
 }
 
 extension Scheduler {
     /// The pending cell `id` was run by another sweep of the lab (`result`): it becomes done here as one attempt
-    /// (worker `result.worker`, session `shared:<sweep>`), with the run's files and metrics recorded first and the
-    /// cell saved last, so a kill in between leaves it pending and the adoption is simply made again (every record
-    /// is idempotent). Its results are then written like any finished cell's. Anything but a pending cell is left.
+    /// (worker `result.worker`, session `shared:<sweep>`): the attempt is saved first, then the run's files and
+    /// metrics, then the cell done, so a kill in between leaves a running cell without a worker, requeued after the
+    /// restart grace and adopted again as the next attempt. Its results are then written like any finished cell's.
+    /// Anything but a pending cell is left as it is.
     public mutating func adoptDone(_ id: String, result: SharedResult, now: Double) -> [SchedulerAction] {
         guard var cell = cells[id], cell.state == .pending else { return [] }
         heldBack.remove(id)
