@@ -189,6 +189,14 @@ public final class CoordinatorServer {
         onProgress?(scheduler)
     }
 
+    /// The STATUS_REPLY for this sweep: the scheduler's rows, the sweep's name and why the loop is paused.
+    func statusReply(now time: Double) -> StatusReply {
+        var reply = scheduler.statusReply(now: time)
+        reply.sweep = setup.sweep.name
+        reply.paused = pauseReason
+        return reply
+    }
+
     /// A cell's metrics records, one per epoch (what its `metrics.jsonl` holds).
     func mergedMetrics(_ cell: CellRecord) throws -> [MetricsRecord] { try results.mergedMetrics(cell) }
 
@@ -241,10 +249,7 @@ public final class CoordinatorServer {
             try execute(
                 [.send(peer, .disconnect(Disconnect(reason: "client keys are never given cells")))], socket: socket)
         case .statusRequest:
-            var reply = scheduler.statusReply(now: time)
-            reply.sweep = setup.sweep.name
-            reply.paused = pauseReason
-            try execute([.send(peer, .statusReply(reply))], socket: socket)
+            try execute([.send(peer, .statusReply(statusReply(now: time)))], socket: socket)
         case .done(var done):
             if let cell = scheduler.cells[done.cell], cell.state == .running, cell.attempt == done.attempt,
                 done.attempt > 1

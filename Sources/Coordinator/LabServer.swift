@@ -382,9 +382,7 @@ public final class LabServer {
             _ = try? socket.deliver(.statusReply(reply), to: peer)
             return
         }
-        var reply = member.server.scheduler.statusReply(now: time)
-        reply.sweep = name
-        reply.paused = member.server.pauseReason
+        var reply = member.server.statusReply(now: time)
         reply.workers = reply.workers?.filter { worker in workers.values.contains { $0.hello.worker == worker.worker } }
         _ = try? socket.deliver(.statusReply(reply), to: peer)
     }
